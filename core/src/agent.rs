@@ -1,0 +1,588 @@
+//! The agent: cortex, thalamus, basal ganglia and dopamine wired into one
+//! loop, one call per time step.
+//!
+//! ```
+//! use tcbg::{Agent, Config, fixed::{Fx, Num}};
+//! let mut agent: tcbg::DefaultAgent = Agent::new(Config::default(), 42).unwrap();
+//! agent.set_action_count(2).unwrap();
+//! let mut reward = Fx::ZERO;
+//! for t in 0..200 {
+//!     let cue = t % 2;
+//!     let mut obs = [Fx::ZERO; 8];
+//!     obs[cue] = Fx::ONE;
+//!     agent.mark_trial_start();
+//!     let action = agent.step(&obs, reward);
+//!     reward = if action == cue { Fx::ONE } else { Fx::ZERO };
+//! }
+//! assert!(agent.dopamine().to_f32().abs() < 1.0);
+//! ```
+//!
+//! One step, in order (each line names the module that owns it):
+//! 1. cortex: drive `u = W_in s` of the new observation;
+//! 2. dopamine: `δ = r + γ V(s_t) − V(s_{t−1})` under the current thalamic state;
+//! 3. basal ganglia, context channels: surprise accumulates negative dopamine;
+//!    while it is high, corticostriatal plasticity is held (contextual credit first);
+//! 4. basal ganglia and critic: three-factor learning on the eligibility traces;
+//!    the slow training of the control functions `G`;
+//! 5. thalamus: read the input, then the context channels and winner-take-all
+//!    select the control function (with recognition override and novelty);
+//! 6. cortex: rates under the new gain; Oja learning (no dopamine);
+//! 7. basal ganglia, action channels: saliences, GPR selection, traces.
+
+use crate::basal_ganglia::{select_channel, ContextChannels, Gpr, Striatum};
+use crate::config::{check_sizes, Config, ConfigError, Lesions};
+use crate::cortex::Cortex;
+use crate::dopamine::{recip, Critic};
+use crate::fixed::{Num, RECIP_Q15};
+use crate::rng::Rng;
+use crate::thalamus::{Pattern, Thalamus};
+
+/// Observation values are limited to this range (NaN counts as 0).
+pub const OBS_RANGE: f32 = 1.0;
+/// Rewards are limited to `[-REWARD_RANGE, REWARD_RANGE]` (NaN counts as 0).
+pub const REWARD_RANGE: f32 = 1.0;
+
+/// Constants of a validated [`Config`] in the agent's number type.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Params<N: Num> {
+    eta_c: N,
+    threshold: N,
+    inv_span: N,
+    gain_max: N,
+    w_bg: N,
+    eta_m_half: N,
+    m_max: N,
+    m_eps: N,
+    m_keep: N,
+    k_fast: N,
+    k_slow: N,
+    recognise: N,
+    rr_min: N,
+    margin: N,
+    novelty: N,
+    eta_u: N,
+    eta_bind: N,
+    competent: N,
+    refractory: u16,
+    eta_g: N,
+    action_bias: N,
+    explore: N,
+    explore_unc: N,
+    sal_max: N,
+    eta_go: N,
+    eta_nogo: N,
+    w_max: N,
+    gamma: N,
+    lambda: N,
+    eta_v: N,
+    kappa_norm: N,
+    k_exp: N,
+    lr_min: N,
+    stim: N,
+    ctx_bias: N,
+    ctx_scale: N,
+    w_q: N,
+    persistence: N,
+    surprise_leak: N,
+    surprise_max: N,
+    ctx_noise: N,
+    eta_q: N,
+    hold_start: N,
+    hold_inv: N,
+    eta_sb: N,
+    k_dev: N,
+    /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
+    k_over_c: N,
+    gpr: Gpr<N>,
+}
+
+impl<N: Num> Params<N> {
+    fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
+        let f = N::from_f32;
+        Params {
+            eta_c: f(c.eta_cortex),
+            threshold: f(c.rate_threshold),
+            inv_span: f(1.0 / (1.0 - c.rate_threshold)),
+            gain_max: f(c.gain_max),
+            w_bg: f(c.w_bg),
+            eta_m_half: f(0.5 * c.eta_m),
+            m_max: f(c.m_max),
+            m_eps: f(c.m_eps),
+            m_keep: f(1.0 - c.m_decay),
+            k_fast: f(c.kappa_fast),
+            k_slow: f(c.kappa_slow),
+            recognise: f(c.recognise),
+            rr_min: f(c.recognise_min_norm),
+            margin: f(c.recognise_margin),
+            novelty: f(c.novelty),
+            eta_u: f(c.eta_u),
+            eta_bind: f(c.eta_bind),
+            competent: f(c.competent),
+            refractory: c.refractory as u16,
+            eta_g: f(c.eta_g),
+            action_bias: f(c.action_bias),
+            explore: f(c.explore),
+            explore_unc: f(c.explore_uncertain),
+            sal_max: f(c.salience_max),
+            eta_go: f(c.eta_go),
+            eta_nogo: f(c.eta_nogo),
+            w_max: f(c.w_max),
+            gamma: f(c.gamma),
+            lambda: f(c.lambda),
+            eta_v: f(c.eta_v),
+            kappa_norm: f(c.kappa_norm),
+            k_exp: f(c.experience_rate),
+            lr_min: f(c.lr_min),
+            stim: f(c.stimulus_threshold),
+            ctx_bias: f(c.context_bias),
+            ctx_scale: f(c.context_scale),
+            w_q: f(c.w_competence),
+            persistence: f(c.persistence),
+            surprise_leak: f(c.surprise_leak),
+            surprise_max: f(c.surprise_max),
+            ctx_noise: f(c.context_noise),
+            eta_q: f(c.eta_q),
+            hold_start: f(c.hold_start),
+            hold_inv: f(1.0 / (c.hold_full - c.hold_start)),
+            eta_sb: f(c.eta_surprise_baseline),
+            k_dev: f(c.k_dev),
+            k_over_c: f(n_k as f32 / n_c as f32),
+            gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
+        }
+    }
+}
+
+/// What the basal ganglia did this step, for visualisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selection<N: Num, const M: usize> {
+    /// Salience of each channel. Q3.12, 0 to `salience_max`.
+    pub salience: [N; M],
+    /// GPi output of each channel (low = selected). Q3.12, 0 to 8, saturates.
+    pub gpi: [N; M],
+    /// The selected channel.
+    pub selected: u8,
+}
+
+impl<N: Num, const M: usize> Selection<N, M> {
+    fn new() -> Self {
+        Selection { salience: [N::ZERO; M], gpi: [N::ZERO; M], selected: 0 }
+    }
+}
+
+/// Counters for reports and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Steps taken.
+    pub steps: u32,
+    /// Context switches of any kind.
+    pub switches: u32,
+    /// Switches forced by recognition (a known cue pulled back its context).
+    pub recognitions: u32,
+    /// Switches to an unused context on a novel pattern.
+    pub novelties: u32,
+}
+
+/// The thalamocortical basal-ganglia loop, generic over the number type `N`
+/// ([`crate::fixed::Fx`] or `f32`) and the sizes: `S` inputs, `C` cortical
+/// units, `K` thalamic control functions, `A` actions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> {
+    pub(crate) config: Config,
+    pub(crate) seed: u64,
+    pub(crate) p: Params<N>,
+    pub(crate) lesions: Lesions,
+    /// Cortex.
+    pub cortex: Cortex<N, S, C>,
+    /// Thalamus.
+    pub thalamus: Thalamus<N, S, C, K>,
+    /// Striatum of the action channels.
+    pub striatum: Striatum<N, C, A>,
+    /// Context-channel bookkeeping.
+    pub contexts: ContextChannels<N, K>,
+    /// Critic and dopamine.
+    pub critic: Critic<N, C>,
+    /// Striatal input `x = r / (mean gain)`: cortex normalised by the total
+    /// thalamic gain. Q3.12, 0 to 8, saturates.
+    pub striatal_input: [N; C],
+    /// Reciprocal of the mean gain of the active control function (tracked).
+    /// Q3.12, 0 to 8.
+    pub gain_norm: N,
+    /// Action channels this step.
+    pub actions: Selection<N, A>,
+    /// Context channels this step.
+    pub context_channels: Selection<N, K>,
+    pub(crate) action_mask: u32,
+    pub(crate) trial_start: bool,
+    pub(crate) explore_rng: Rng,
+    pub(crate) dither_rng: Rng,
+    pub(crate) counters: Counters,
+}
+
+impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+    /// A new agent; every random choice (initial weights, masks, exploration,
+    /// stochastic rounding) flows from `seed`.
+    pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
+        check_sizes(S, C, K, A)?;
+        config.validate()?;
+        let mut init = Rng::seed_stream(seed, 1);
+        let p = Params::<N>::new(&config, C, K);
+        let cortex = Cortex::<N, S, C>::new(config.w_in_init, || N::unit(init.next()));
+        // A random permutation of cortex (Fisher-Yates) deals units to masks.
+        let mut perm: [u16; C] = core::array::from_fn(|i| i as u16);
+        for i in (1..C).rev() {
+            let j = init.below(i as u32 + 1) as usize;
+            perm.swap(i, j);
+        }
+        let thalamus = Thalamus::new(cortex.w_in, N::from_f32(config.gain_on), &perm);
+        // Optimistic prior: a typical cue drives about a quarter of a mask share.
+        let w0 = N::from_f32(config.v0 / (0.25 * (C / K) as f32));
+        let mut agent = Agent {
+            config,
+            seed,
+            p,
+            lesions: config.lesions,
+            cortex,
+            thalamus,
+            striatum: Striatum::new(),
+            contexts: ContextChannels::new(),
+            critic: Critic::new(w0),
+            striatal_input: [N::ZERO; C],
+            gain_norm: N::ONE,
+            actions: Selection::new(),
+            context_channels: Selection::new(),
+            action_mask: (1u32 << A) - 1,
+            trial_start: false,
+            explore_rng: Rng::seed_stream(seed, 2),
+            dither_rng: Rng::seed_stream(seed, 3),
+            counters: Counters::default(),
+        };
+        agent.gain_norm = agent.mean_gain_recip(N::from_f32(0.0625));
+        Ok(agent)
+    }
+
+    /// The configuration the agent was built with (lesions as at start).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The seed the agent was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Lesions in force.
+    pub fn lesions(&self) -> Lesions {
+        self.lesions
+    }
+
+    /// Changes the lesions between steps (the demo toggles them live).
+    pub fn set_lesions(&mut self, lesions: Lesions) {
+        self.lesions = lesions;
+        self.gain_norm = self.mean_gain_recip(self.gain_norm);
+    }
+
+    /// Restricts the actions to `0..n` (a task with fewer actions than `A`).
+    pub fn set_action_count(&mut self, n: usize) -> Result<(), ConfigError> {
+        if n < 1 || n > A {
+            return Err(ConfigError::Size { param: "A", requires: "action count within 1..=A" });
+        }
+        self.action_mask = (1u32 << n) - 1;
+        Ok(())
+    }
+
+    /// Marks a trial boundary: the next step starts a new trial, so after it
+    /// has learned from the reward it brings, the eligibility traces are
+    /// cleared and credit cannot leak into the new trial.
+    pub fn mark_trial_start(&mut self) {
+        self.trial_start = true;
+    }
+
+    /// Counters (steps, context switches).
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Cortical rates `r`.
+    pub fn cortical_rates(&self) -> &[N; C] {
+        &self.cortex.rate
+    }
+    /// Thalamic gain of each cortical unit.
+    pub fn cortical_gains(&self) -> &[N; C] {
+        &self.cortex.gain
+    }
+    /// Thalamic activity `h`.
+    pub fn thalamic_activity(&self) -> &[N; K] {
+        &self.thalamus.h
+    }
+    /// The selected control function.
+    pub fn active_context(&self) -> usize {
+        self.thalamus.active as usize
+    }
+    /// Dopamine of the last step (the TD error).
+    pub fn dopamine(&self) -> N {
+        self.critic.delta
+    }
+    /// Value of the present state.
+    pub fn value(&self) -> N {
+        self.critic.value
+    }
+
+    /// The gain vector of control function `k` under the lesions in force.
+    fn gain_row(&self, k: usize) -> [N; C] {
+        if self.lesions.no_thalamus {
+            [N::ONE; C]
+        } else {
+            self.thalamus.g[k]
+        }
+    }
+
+    /// Reciprocal of the mean gain per mask share of the active control function.
+    fn mean_gain_recip(&self, hint: N) -> N {
+        let g = self.gain_row(self.thalamus.active as usize);
+        let mut sum = N::ZERO;
+        for v in g.iter() {
+            sum = sum + *v * self.p.k_over_c;
+        }
+        if sum <= N::ZERO {
+            return N::ZERO;
+        }
+        recip(sum, hint).clamp(N::ZERO, N::from_f32(8.0))
+    }
+
+    /// Sum over cortex (saturating).
+    fn total(v: &[N; C]) -> N {
+        let mut s = N::ZERO;
+        for x in v.iter() {
+            s = s + *x;
+        }
+        s
+    }
+
+    /// One time step: takes the observation and the reward for the previous
+    /// action, learns, and returns the action (within the action count).
+    ///
+    /// Observations and rewards outside `[-1, 1]` are limited to it, NaN to 0.
+    pub fn step(&mut self, obs: &[N; S], reward: N) -> usize {
+        let lim = N::from_f32(OBS_RANGE);
+        let s: [N; S] = core::array::from_fn(|j| sanitize(obs[j], lim));
+        let reward = sanitize(reward, N::from_f32(REWARD_RANGE));
+        self.counters.steps = self.counters.steps.wrapping_add(1);
+        let ctx_sel = self.lesions.context_selection();
+        let cur = self.thalamus.active as usize;
+
+        // 1-2. Drive and dopamine under the current thalamic state.
+        self.cortex.compute_drive(&s);
+        let value_now = {
+            let g = self.gain_row(cur);
+            let mut v = N::ZERO;
+            for i in 0..C {
+                let r = Cortex::<N, S, C>::rate_of(self.cortex.drive[i], g[i], self.p.threshold, self.p.inv_span);
+                v = v + self.critic.w_v[i] * (self.gain_norm * r);
+            }
+            v
+        };
+        let delta = if self.lesions.no_dopamine {
+            N::ZERO
+        } else {
+            self.critic.td_error(reward, self.p.gamma, value_now)
+        };
+        self.critic.delta = delta;
+
+        // 3. Surprise on the current context, weighted by its competence.
+        let conf = self.contexts.competence[cur].clamp(N::ZERO, N::ONE);
+        self.contexts.surprise =
+            (self.p.surprise_leak * self.contexts.surprise - delta * conf).clamp(N::ZERO, self.p.surprise_max);
+        let hold = if ctx_sel {
+            N::ONE - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv).clamp(N::ZERO, N::ONE)
+        } else {
+            N::ONE
+        };
+
+        // 4. Three-factor learning.
+        let d = delta * hold * self.critic.norm();
+        if d != N::ZERO {
+            let dither = &mut self.dither_rng;
+            self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next());
+            self.critic.learn(self.p.eta_v * d, || dither.next());
+            if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
+                let step = self.p.eta_g * d;
+                for i in 0..C {
+                    let mut ebar = N::ZERO;
+                    for a in 0..A {
+                        ebar = ebar + self.striatum.elig[a][i];
+                    }
+                    if ebar != N::ZERO {
+                        let gv = self.thalamus.g[cur][i] + step.mul_sr(ebar, dither.next());
+                        self.thalamus.g[cur][i] = gv.clamp(N::ZERO, self.p.gain_max);
+                    }
+                }
+                self.gain_norm = self.mean_gain_recip(self.gain_norm);
+            }
+        }
+        if !self.lesions.no_dopamine {
+            let q = self.contexts.competence[cur];
+            self.contexts.competence[cur] = (q + self.p.eta_q * hold * (reward - q)).clamp(N::ZERO, N::ONE);
+        }
+        {
+            let c = &mut self.contexts;
+            let dev = (c.surprise - c.surprise_mean[cur]).abs();
+            let k = self.p.eta_sb * hold;
+            c.surprise_dev[cur] = (c.surprise_dev[cur] + k * (dev - c.surprise_dev[cur])).clamp(N::ZERO, self.p.surprise_max);
+            c.surprise_mean[cur] =
+                (c.surprise_mean[cur] + k * (c.surprise - c.surprise_mean[cur])).clamp(N::ZERO, self.p.surprise_max);
+        }
+
+        // 5. Thalamus.
+        let n = self.thalamus.steps_seen.saturating_add(1);
+        self.thalamus.steps_seen = n;
+        self.thalamus.read(&s, self.p.k_fast, self.p.k_slow, N::from_q15(RECIP_Q15[n as usize]));
+        if ctx_sel {
+            self.select_context(cur, reward);
+        }
+        self.thalamus.rho_prev = self.thalamus.rho;
+
+        // 6. Cortex under the (possibly new) gain.
+        let active = self.thalamus.active as usize;
+        if active != cur {
+            self.gain_norm = self.mean_gain_recip(self.gain_norm);
+        }
+        let g = self.gain_row(active);
+        self.cortex.fire(&g, self.p.threshold, self.p.inv_span);
+        for i in 0..C {
+            self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
+        }
+        let x = self.striatal_input;
+        let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
+        if stimulus {
+            self.critic.track_norm(N::dot_shr(&x, &x, 2), self.p.kappa_norm);
+        }
+        if self.p.eta_c != N::ZERO {
+            let dither = &mut self.dither_rng;
+            self.cortex.learn(&s, self.p.eta_c, || dither.next());
+        }
+        let v = N::dot(&self.critic.w_v, &x);
+        self.critic.value = v;
+        self.critic.value_prev = v;
+
+        // 7. Traces, saliences, selection.
+        let keep = if stimulus || self.trial_start || self.lesions.no_traces {
+            N::ZERO
+        } else {
+            self.p.lambda
+        };
+        self.trial_start = false;
+        self.critic.update_traces(keep, &x);
+        let drive = self.striatum.drive(&x);
+        let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
+        for a in 0..A {
+            let noise = sd * N::gauss(self.explore_rng.next());
+            let sal = (self.p.action_bias + drive[a] + noise).clamp(N::ZERO, self.p.sal_max);
+            self.actions.salience[a] = if self.action_mask & (1 << a) != 0 { sal } else { N::ZERO };
+        }
+        self.actions.gpi = self.p.gpr.gpi(&self.actions.salience);
+        let rng = &mut self.explore_rng;
+        let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
+        self.actions.selected = a as u8;
+        self.striatum.update_traces(keep, a, &x);
+        self.critic.gain_experience(&x, self.p.k_exp, self.p.lr_min);
+        a
+    }
+
+    /// Context selection by the basal ganglia's context channels, thalamic
+    /// winner-take-all, recognition override and novelty.
+    fn select_context(&mut self, cur: usize, reward: N) {
+        let p = &self.p;
+        let th = &mut self.thalamus;
+        let cc = &mut self.contexts;
+        // The context just rewarded on the previous pattern remembers it.
+        if !self.lesions.no_dopamine && reward > N::ZERO {
+            th.remember(cur, Pattern::Previous, p.eta_u);
+        }
+        // Evidence per context channel: competence, noise; the current one
+        // also persistence and its usual surprise minus the present surprise.
+        let mut ev: [N; K] = core::array::from_fn(|k| {
+            p.w_q * cc.competence[k] + p.ctx_noise * N::gauss(self.explore_rng.next())
+        });
+        ev[cur] = ev[cur] + p.persistence + p.k_dev * cc.surprise_dev[cur] - (cc.surprise - cc.surprise_mean[cur]);
+        let sal: [N; K] = core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
+        let gpi = p.gpr.gpi(&sal);
+        for k in 0..K {
+            th.h[k] = N::dot(&th.m_hebb[k], &th.rho) - p.w_bg * gpi[k];
+        }
+        let rng = &mut self.explore_rng;
+        let all = (1u32 << K) - 1;
+        let neg_h: [N; K] = core::array::from_fn(|k| -th.h[k]);
+        let mut new = select_channel(&neg_h, all, |n| rng.below(n));
+        if th.since_switch < p.refractory {
+            new = cur;
+        }
+        // Recognition memory: a known pattern pulls back its context; a novel
+        // one opens an unused context.
+        let rr = N::dot_shr(&th.rho, &th.rho, 4);
+        let f: [N; K] = core::array::from_fn(|k| N::dot_shr(&th.u_rec[k], &th.rho, 4));
+        let recog = |k: usize| f[k] >= p.recognise * rr;
+        let established = cc.competence[cur] >= p.competent;
+        let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;
+        if need {
+            let uc = th.u_rec[cur];
+            let cover_need = p.recognise * N::dot_shr(&uc, &uc, 4);
+            let mut best: Option<usize> = None;
+            let mut any_known = false;
+            for k in 0..K {
+                let used = th.used & (1 << k) != 0;
+                if !(used && recog(k)) {
+                    continue;
+                }
+                any_known = true;
+                if k == cur || f[k] - f[cur] < p.margin * rr {
+                    continue;
+                }
+                // k must not already cover the current context's own patterns.
+                if N::dot_shr(&th.u_rec[k], &uc, 4) >= cover_need {
+                    continue;
+                }
+                if best.map_or(true, |b| cc.competence[k] > cc.competence[b]) {
+                    best = Some(k);
+                }
+            }
+            let novel = f[cur] < p.novelty * rr;
+            let fresh = (0..K).find(|&k| th.used & (1 << k) == 0);
+            if let Some(b) = best {
+                new = b;
+                th.h = [N::ZERO; K];
+                self.counters.recognitions += 1;
+            } else if let (Some(fk), false, true) = (fresh, any_known, novel) {
+                new = fk;
+                th.h = [N::ZERO; K];
+                self.counters.novelties += 1;
+            }
+        }
+        let switched = new != cur;
+        if switched {
+            cc.surprise = N::ZERO;
+            th.since_switch = 0;
+            self.counters.switches += 1;
+        } else {
+            th.since_switch = th.since_switch.saturating_add(1);
+        }
+        th.active = new as u8;
+        if switched && cc.competence[new] < p.competent {
+            th.remember(new, Pattern::Current, p.eta_bind);
+        }
+        th.used |= 1 << new;
+        th.learn_hebbian(p.eta_m_half, p.m_eps, p.m_keep, p.m_max);
+        self.context_channels.salience = sal;
+        self.context_channels.gpi = gpi;
+        self.context_channels.selected = new as u8;
+    }
+}
+
+/// Limits `v` to `[-lim, lim]`; NaN becomes 0.
+#[inline(always)]
+fn sanitize<N: Num>(v: N, lim: N) -> N {
+    if v != v {
+        N::ZERO
+    } else {
+        v.clamp(-lim, lim)
+    }
+}

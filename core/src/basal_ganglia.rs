@@ -1,0 +1,300 @@
+//! Basal ganglia: selection by disinhibition, and reinforcement learning.
+//!
+//! **Selection.** The Gurney-Prescott-Redgrave (GPR) circuit, with the
+//! constants of Nengo's `nengo.networks.BasalGanglia` (Stewart, Choo &
+//! Eliasmith 2010): striatal D1 and D2 populations read the channel
+//! saliences; the subthalamic nucleus (STN) excites the globus pallidus
+//! externus (GPe) and internus (GPi) diffusely; D1 inhibits GPi channel by
+//! channel (the direct pathway), D2 inhibits GPe (the indirect pathway).
+//! GPi tonically inhibits its targets; the channel whose GPi output is
+//! lowest is *disinhibited*, which is what "selected" means. The same
+//! circuit serves two channel groups: `A` action channels (the action) and
+//! `K` context channels (which thalamic control function is released).
+//!
+//! **Learning.** Striatal salience of action `a` is `W_go[a]·x − W_nogo[a]·x`
+//! with `x` the cortical rates seen by striatum. Go (D1) synapses strengthen
+//! with positive dopamine, NoGo (D2) synapses with negative dopamine, each on
+//! its own eligibility trace (three-factor rule: presynaptic activity ×
+//! postsynaptic selection × dopamine; no weight transport).
+//!
+//! **Context channels.** Each control function has a *competence* (running
+//! reward rate while it is active), a usual level of surprise and a spread
+//! of it; a leaky accumulator of negative dopamine is the current surprise.
+//! The current context's salience carries a persistence bonus minus its
+//! excess surprise, so persistent surprise beyond the usual (a change point)
+//! lets another channel win.
+//!
+//! The circuit can be used on its own:
+//!
+//! ```
+//! use tcbg::basal_ganglia::Gpr;
+//! let gpr = Gpr::<f32>::nengo(30, 0.25);
+//! let (gpi, winner) = gpr.select(&[0.2, 0.8, 0.3, 0.1]);
+//! assert_eq!(winner, Some(1));
+//! assert!(gpi[1] < gpi[0]);
+//! ```
+
+use crate::fixed::Num;
+
+/// The GPR circuit's constants in the number type, and its iteration count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gpr<N: Num> {
+    /// D1 gain `w_s (1 + λ_g)` = 1.2.
+    d1_gain: N,
+    /// D2 gain `w_s (1 − λ_e)` = 0.8.
+    d2_gain: N,
+    /// Striatal threshold `e` = 0.2.
+    str_thresh: N,
+    /// STN bias `−ε_t` = 0.25.
+    stn_bias: N,
+    /// STN → GPe/GPi weight `w_p` = 0.9.
+    w_p: N,
+    /// GPe → GPi weight `w_e` = 0.3.
+    w_e: N,
+    /// GPe and GPi bias `−ε` = 0.2.
+    gp_bias: N,
+    /// Integration rate per iteration.
+    rate: N,
+    /// Iterations per selection.
+    iterations: u8,
+}
+
+impl<N: Num> Gpr<N> {
+    /// The circuit with Nengo's constants, `iterations` Euler steps at `rate`.
+    pub fn nengo(iterations: u8, rate: f32) -> Gpr<N> {
+        Gpr {
+            d1_gain: N::from_f32(1.2),
+            d2_gain: N::from_f32(0.8),
+            str_thresh: N::from_f32(0.2),
+            stn_bias: N::from_f32(0.25),
+            w_p: N::from_f32(0.9),
+            w_e: N::from_f32(0.3),
+            gp_bias: N::from_f32(0.2),
+            rate: N::from_f32(rate),
+            iterations: iterations.max(1),
+        }
+    }
+
+    /// GPi output per channel for the saliences `sal` (low = disinhibited).
+    ///
+    /// Rate equations (one Euler step per iteration, STN and GPe from rest):
+    /// `STN = relu(s − GPe + 0.25)`, `GPe = relu(−D2 + 0.9 ΣSTN + 0.2)`,
+    /// `GPi = relu(−D1 + 0.9 ΣSTN − 0.3 GPe + 0.2)` with
+    /// `D1 = relu(1.2 s − 0.2)`, `D2 = relu(0.8 s − 0.2)`.
+    pub fn gpi<const M: usize>(&self, sal: &[N; M]) -> [N; M] {
+        let d1: [N; M] = core::array::from_fn(|i| (self.d1_gain * sal[i] - self.str_thresh).relu());
+        let d2: [N; M] = core::array::from_fn(|i| (self.d2_gain * sal[i] - self.str_thresh).relu());
+        let mut stn = [N::ZERO; M];
+        let mut gpe = [N::ZERO; M];
+        for _ in 0..self.iterations {
+            let mut stn_sum = N::ZERO;
+            for v in stn.iter() {
+                stn_sum = stn_sum + *v;
+            }
+            let diffuse = self.w_p * stn_sum + self.gp_bias;
+            for i in 0..M {
+                let stn_t = (sal[i] - gpe[i] + self.stn_bias).relu();
+                let gpe_t = (diffuse - d2[i]).relu();
+                stn[i] = stn[i] + self.rate * (stn_t - stn[i]);
+                gpe[i] = gpe[i] + self.rate * (gpe_t - gpe[i]);
+            }
+        }
+        let mut stn_sum = N::ZERO;
+        for v in stn.iter() {
+            stn_sum = stn_sum + *v;
+        }
+        let diffuse = self.w_p * stn_sum + self.gp_bias;
+        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).relu())
+    }
+
+    /// GPi outputs and the channel with the lowest output, when exactly one
+    /// channel has it (`None` on a tie; [`select_channel`] breaks ties).
+    pub fn select<const M: usize>(&self, sal: &[N; M]) -> ([N; M], Option<usize>) {
+        let gpi = self.gpi(sal);
+        let mut best = 0;
+        let mut ties = 0;
+        for i in 0..M {
+            if gpi[i] < gpi[best] {
+                best = i;
+                ties = 0;
+            } else if i != best && gpi[i] == gpi[best] {
+                ties += 1;
+            }
+        }
+        (gpi, if ties == 0 { Some(best) } else { None })
+    }
+}
+
+/// The channel among those allowed by `mask` (bit `i` = channel `i`) with the
+/// lowest `gpi`; ties are broken uniformly by `pick`, a random index function.
+pub fn select_channel<N: Num, const M: usize>(
+    gpi: &[N; M],
+    mask: u32,
+    pick: impl FnOnce(u32) -> u32,
+) -> usize {
+    let mut best = N::MAX;
+    let mut n = 0u32;
+    for i in 0..M {
+        if mask & (1 << i) == 0 {
+            continue;
+        }
+        if n == 0 || gpi[i] < best {
+            best = gpi[i];
+            n = 1;
+        } else if gpi[i] == best {
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return 0;
+    }
+    let mut k = if n > 1 { pick(n) } else { 0 };
+    for i in 0..M {
+        if mask & (1 << i) != 0 && gpi[i] == best {
+            if k == 0 {
+                return i;
+            }
+            k -= 1;
+        }
+    }
+    0
+}
+
+/// Striatum of the action channels: Go and NoGo corticostriatal weights and
+/// their eligibility traces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Striatum<N: Num, const C: usize, const A: usize> {
+    /// Go (D1) weights. Q3.12, 0 to `w_max`, saturate.
+    pub w_go: [[N; C]; A],
+    /// NoGo (D2) weights. Q3.12, 0 to `w_max`, saturate.
+    pub w_nogo: [[N; C]; A],
+    /// Eligibility trace of each synapse: decays by λ, cleared at a stimulus,
+    /// grows by the striatal input on the chosen action. Q3.12, 0 to 1/(1−λ)
+    /// bounded by 8, saturates.
+    pub elig: [[N; C]; A],
+}
+
+impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
+    /// Zero weights and traces.
+    pub fn new() -> Self {
+        Striatum { w_go: [[N::ZERO; C]; A], w_nogo: [[N::ZERO; C]; A], elig: [[N::ZERO; C]; A] }
+    }
+
+    /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
+    pub fn drive(&self, x: &[N; C]) -> [N; A] {
+        core::array::from_fn(|a| N::dot(&self.w_go[a], x) - N::dot(&self.w_nogo[a], x))
+    }
+
+    /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
+    /// `go` and `nogo` are `η δ` (already normalised and gated); `lr` the
+    /// per-unit rate factor; `dither` supplies stochastic rounding bits.
+    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, mut dither: impl FnMut() -> u32) {
+        if go == N::ZERO && nogo == N::ZERO {
+            return;
+        }
+        for a in 0..A {
+            for i in 0..C {
+                let e = self.elig[a][i];
+                if e == N::ZERO {
+                    continue; // sparse: most synapses carry no eligibility
+                }
+                let el = e * lr[i];
+                let d = dither();
+                self.w_go[a][i] = (self.w_go[a][i] + go.mul_sr(el, d)).clamp(N::ZERO, w_max);
+                self.w_nogo[a][i] = (self.w_nogo[a][i] - nogo.mul_sr(el, d >> 12)).clamp(N::ZERO, w_max);
+            }
+        }
+    }
+
+    /// Traces decay by `keep` (λ, or 0 at a stimulus), then the chosen
+    /// action's trace takes the current striatal input.
+    pub fn update_traces(&mut self, keep: N, chosen: usize, x: &[N; C]) {
+        for a in 0..A {
+            for i in 0..C {
+                self.elig[a][i] = self.elig[a][i] * keep;
+            }
+        }
+        for i in 0..C {
+            self.elig[chosen][i] = self.elig[chosen][i] + x[i];
+        }
+    }
+
+    /// Clears every trace.
+    pub fn clear_traces(&mut self) {
+        self.elig = [[N::ZERO; C]; A];
+    }
+}
+
+impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bookkeeping of the context channels (one per thalamic control function).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContextChannels<N: Num, const K: usize> {
+    /// Competence: running reward rate of each control function while active.
+    /// Q3.12, 0 to 1 (a running mean of rewards in −1 to 1 clipped below at 0... see `learn`), saturates.
+    pub competence: [N; K],
+    /// Usual surprise of each control function (running mean of the
+    /// accumulator while active). Q3.12, 0 to `surprise_max`.
+    pub surprise_mean: [N; K],
+    /// Usual spread of surprise (running mean absolute deviation). Q3.12, 0 to `surprise_max`.
+    pub surprise_dev: [N; K],
+    /// Current surprise: leaky accumulator of negative dopamine, weighted by
+    /// the current context's competence, reset at a switch. Q3.12, 0 to `surprise_max`.
+    pub surprise: N,
+}
+
+impl<N: Num, const K: usize> ContextChannels<N, K> {
+    /// No competence, no surprise.
+    pub fn new() -> Self {
+        ContextChannels {
+            competence: [N::ZERO; K],
+            surprise_mean: [N::ZERO; K],
+            surprise_dev: [N::ZERO; K],
+            surprise: N::ZERO,
+        }
+    }
+}
+
+impl<N: Num, const K: usize> Default for ContextChannels<N, K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::Fx;
+
+    #[test]
+    fn selects_highest_salience_both_types() {
+        let g = Gpr::<f32>::nengo(30, 0.25);
+        let (gpi, w) = g.select(&[0.3, 0.9, 0.5, 0.2]);
+        assert_eq!(w, Some(1), "{gpi:?}");
+        let gf = Gpr::<Fx>::nengo(30, 0.25);
+        let s = [0.3, 0.9, 0.5, 0.2].map(Fx::from_f32);
+        let (gpi_f, wf) = gf.select(&s);
+        assert_eq!(wf, Some(1));
+        for i in 0..4 {
+            assert!((gpi_f[i].to_f32() - gpi[i]).abs() < 0.01, "{i}: {:?} vs {:?}", gpi_f, gpi);
+        }
+    }
+
+    #[test]
+    fn select_channel_respects_mask_and_ties() {
+        let gpi = [0.0f32, 0.0, 0.5, 0.0];
+        assert_eq!(select_channel(&gpi, 0b0100, |_| 0), 2);
+        let mut seen = [false; 4];
+        for k in 0..3 {
+            seen[select_channel(&gpi, 0b1011, |n| {
+                assert_eq!(n, 3);
+                k
+            })] = true;
+        }
+        assert_eq!(seen, [true, true, false, true]);
+    }
+}

@@ -1,0 +1,81 @@
+//! Cortex: `a = f_c(s)`, a rate network whose function the thalamus switches.
+//!
+//! Each of the `C` units sums its afferent input, `u = W_in s` (the
+//! *synaptic drive*; the reference design's recurrent `J` is absent because
+//! no task of the suite needs it, and it would not fit the memory budget
+//! dense). The thalamus sets a *gain* `g_i` per unit, which multiplies the
+//! drive: `r_i = clamp((g_i u_i − θ)/(1 − θ), 0, 1)`. Gain, not drive: with no
+//! input, no thalamic state changes any rate, and units outside the active
+//! control function's mask (gain 0) are silent.
+//!
+//! Cortical plasticity is slow, local, unsupervised and never reads dopamine:
+//! Oja's rule on `W_in`, scaled by the unit's gain so that units silenced in
+//! the active context neither express nor learn (their weights are protected
+//! while another context is active: continual learning without forgetting).
+
+use crate::fixed::Num;
+
+/// The cortical rate network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cortex<N: Num, const S: usize, const C: usize> {
+    /// Afferent weights `W_in`. Q3.12, −2 to 2, saturate.
+    pub w_in: [[N; S]; C],
+    /// Synaptic drive `u = W_in s` of the current step. Q3.12, −8 to 8, saturates.
+    pub drive: [N; C],
+    /// Thalamic gain `g` in force this step. Q3.12, 0 to `gain_max`.
+    pub gain: [N; C],
+    /// Firing rates `r`. Q3.12, 0 to 1.
+    pub rate: [N; C],
+}
+
+/// Bound of `|W_in|`.
+pub const W_IN_BOUND: f32 = 2.0;
+
+impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
+    /// Cortex with afferent weights uniform in `[-scale, scale]` from `uniform`.
+    pub fn new(scale: f32, mut uniform: impl FnMut() -> N) -> Self {
+        let two = N::ONE + N::ONE;
+        let sc = N::from_f32(scale);
+        let w_in = core::array::from_fn(|_| core::array::from_fn(|_| (two * uniform() - N::ONE) * sc));
+        Cortex { w_in, drive: [N::ZERO; C], gain: [N::ZERO; C], rate: [N::ZERO; C] }
+    }
+
+    /// `u = W_in s`.
+    pub fn compute_drive(&mut self, s: &[N; S]) {
+        for i in 0..C {
+            self.drive[i] = N::dot(&self.w_in[i], s);
+        }
+    }
+
+    /// The rate of a unit with drive `u` under gain `g`.
+    #[inline(always)]
+    pub fn rate_of(u: N, g: N, threshold: N, inv_span: N) -> N {
+        ((g * u - threshold) * inv_span).clamp(N::ZERO, N::ONE)
+    }
+
+    /// Rates of the current drive under `gain`; stores both.
+    pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N) {
+        for i in 0..C {
+            self.gain[i] = gain[i];
+            self.rate[i] = Self::rate_of(self.drive[i], gain[i], threshold, inv_span);
+        }
+    }
+
+    /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.
+    /// It takes no dopamine argument: cortical plasticity cannot read it.
+    pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
+        let bound = N::from_f32(W_IN_BOUND);
+        for i in 0..C {
+            let k = eta * self.gain[i] * self.rate[i];
+            if k == N::ZERO && self.rate[i] == N::ZERO {
+                continue;
+            }
+            let r = self.rate[i];
+            for j in 0..S {
+                let w = self.w_in[i][j];
+                let dw = k.mul_sr(s[j] - w * r, dither());
+                self.w_in[i][j] = (w + dw).clamp(-bound, bound);
+            }
+        }
+    }
+}

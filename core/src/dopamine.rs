@@ -1,0 +1,144 @@
+//! Dopamine: the critic and its temporal-difference error.
+//!
+//! The critic (striosomes) predicts value from the striatal input,
+//! `V = w_v·x`. Dopamine is the TD reward-prediction error
+//! `δ_t = r_t + γ V(s_t) − V(s_{t−1})`: the reward for the previous action plus
+//! the discounted value of the present state, minus what was predicted at
+//! the previous step. A fully predicted reward gives `δ = 0`.
+//!
+//! Temporal credit assignment: each synapse keeps an eligibility trace that
+//! decays by λ per step (cleared at a new stimulus, so credit does not leak
+//! across trials), and the weight change is `η δ e`, so a reward that arrives
+//! `D` steps after the action still reaches the synapses that caused it.
+//!
+//! Learning rates are normalised by a running mean of `|x|²` (normalised LMS:
+//! one update moves the prediction of the same pattern by about `η δ`), and
+//! each unit's rate falls with its experience, `max(1/(1 + k n_i), lr_min)`,
+//! fast for a fresh context and averaging in an experienced one. Both
+//! reciprocals are tracked without division (one Newton step, or the
+//! first-order update `lr ← lr − k x lr²`).
+
+use crate::fixed::{newton_recip, Num};
+
+/// Critic, dopamine and the learning-rate normalisers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Critic<N: Num, const C: usize> {
+    /// Critic weights `w_v`. Q3.12, −4 to 4, saturate.
+    pub w_v: [N; C],
+    /// Critic eligibility trace. Q3.12, 0 to 8, saturates.
+    pub trace: [N; C],
+    /// Value predicted at the previous step, `V(s_{t−1})`. Q3.12, −8 to 8, saturates.
+    pub value_prev: N,
+    /// Value of the present state under the new thalamic state. Q3.12, −8 to 8.
+    pub value: N,
+    /// Dopamine: the TD error of this step. Q3.12, −8 to 8, saturates.
+    pub delta: N,
+    /// Running mean of `|x|²/4` on stimulus steps (0 until the first). Q3.12, 0 to 8.
+    pub norm_mean: N,
+    /// `1/max(4 norm_mean, 1/4)`, tracked by Newton steps. Q3.12, 0 to 4.
+    pub norm_inv: N,
+    /// Per-unit learning-rate factor `max(1/(1 + k n_i), lr_min)`. Q3.12, `lr_min` to 1.
+    pub lr: [N; C],
+}
+
+/// Bound of `|w_v|`.
+pub const W_V_BOUND: f32 = 4.0;
+
+impl<N: Num, const C: usize> Critic<N, C> {
+    /// A critic whose weights are all `w0` (the optimistic prior).
+    pub fn new(w0: N) -> Self {
+        Critic {
+            w_v: [w0; C],
+            trace: [N::ZERO; C],
+            value_prev: N::ZERO,
+            value: N::ZERO,
+            delta: N::ZERO,
+            norm_mean: N::ZERO,
+            norm_inv: N::ONE,
+            lr: [N::ONE; C],
+        }
+    }
+
+    /// `δ = r + γ V_now − V_prev`.
+    pub fn td_error(&self, reward: N, gamma: N, value_now: N) -> N {
+        reward + gamma * value_now - self.value_prev
+    }
+
+    /// Critic update `Δw_v = η_v δ z` (`step` = `η_v δ`, normalised and gated).
+    pub fn learn(&mut self, step: N, mut dither: impl FnMut() -> u32) {
+        if step == N::ZERO {
+            return;
+        }
+        let b = N::from_f32(W_V_BOUND);
+        for i in 0..C {
+            let z = self.trace[i];
+            if z != N::ZERO {
+                let dz = z * self.lr[i];
+                self.w_v[i] = (self.w_v[i] + step.mul_sr(dz, dither())).clamp(-b, b);
+            }
+        }
+    }
+
+    /// Tracks the running mean of `|x|²/4` on a stimulus step and its
+    /// reciprocal (of `|x|²`, floored at 1/4).
+    pub fn track_norm(&mut self, xx4: N, kappa: N) {
+        let first = self.norm_mean == N::ZERO;
+        self.norm_mean = if first { xx4 } else { self.norm_mean + kappa * (xx4 - self.norm_mean) };
+        let quarter = N::from_f32(0.0625);
+        let m = self.norm_mean.max(quarter);
+        // a = 4 m = |x|² (floored at 1/4); one Newton step per stimulus, more
+        // from a cold start (y0 = 1/8 converges for a < 16).
+        let four = N::from_f32(4.0);
+        let warm = self.norm_inv * m * four;
+        let (mut y, n) = if first || warm < N::from_f32(0.5) || warm > N::from_f32(1.5) {
+            (N::from_f32(0.125), 12)
+        } else {
+            (self.norm_inv, 1)
+        };
+        for _ in 0..n {
+            let a_y = m * y * four;
+            y = y * (N::ONE + N::ONE - a_y);
+        }
+        self.norm_inv = y.clamp(N::ZERO, four);
+    }
+
+    /// The normaliser `1/max(|x|², 1/4)` (1 before the first stimulus).
+    pub fn norm(&self) -> N {
+        if self.norm_mean == N::ZERO {
+            N::ONE
+        } else {
+            self.norm_inv
+        }
+    }
+
+    /// Experience: `lr_i ← max(lr_i − k x_i lr_i², lr_min)` (first order of `1/(1/lr + k x)`).
+    pub fn gain_experience(&mut self, x: &[N; C], k: N, lr_min: N) {
+        for i in 0..C {
+            if x[i] != N::ZERO {
+                let l = self.lr[i];
+                self.lr[i] = (l - k * x[i] * l * l).max(lr_min);
+            }
+        }
+    }
+
+    /// Traces decay by `keep`, then take the current input.
+    pub fn update_traces(&mut self, keep: N, x: &[N; C]) {
+        for i in 0..C {
+            self.trace[i] = self.trace[i] * keep + x[i];
+        }
+    }
+}
+
+/// The reciprocal `1/a` for `0 < a < 16`, from a hint when it is close.
+pub fn recip<N: Num>(a: N, hint: N) -> N {
+    let t = a * hint;
+    let (mut y, n) = if t > N::from_f32(0.5) && t < N::from_f32(1.5) {
+        (hint, 2)
+    } else {
+        (N::from_f32(0.0625), 14)
+    };
+    for _ in 0..n {
+        y = newton_recip(a, y);
+    }
+    y
+}

@@ -1,0 +1,400 @@
+//! Numbers: the fixed-point type [`Fx`] that ships, the `f32` oracle, and the
+//! small trait [`Num`] the whole model is written over.
+//!
+//! Every state variable of the model is one `N: Num`. For [`Fx`] that is an
+//! `i16` in Q3.12 (range -8 to 8 - 1/4096, resolution 1/4096 ≈ 0.000244);
+//! products are formed in `i32` and narrowed with round-to-nearest and
+//! saturation, so a value never wraps. Learning updates too small to survive
+//! truncation use [`Num::mul_sr`], stochastic rounding driven by random bits
+//! from the agent's seeded generator (as SpiNNaker and Loihi do).
+//!
+//! Nothing here divides or multiplies in 64 bits: on a Cortex-M0 (thumbv6m)
+//! an `i64` multiply is a call to `__aeabi_lmul` and a division a call to
+//! `__aeabi_idiv`; a Q12 `i16 × i16 → i32` product is one `MULS`.
+//!
+//! ```
+//! use tcbg::fixed::{Fx, Num};
+//! let a = Fx::from_f32(0.5);
+//! let b = Fx::from_f32(-1.25);
+//! assert_eq!((a * b).to_f32(), -0.625);
+//! // Saturation at the rails instead of wrapping:
+//! assert_eq!((Fx::MAX + Fx::ONE), Fx::MAX);
+//! assert_eq!((Fx::MIN * Fx::MIN), Fx::MAX);
+//! ```
+
+use core::fmt;
+use core::ops::{Add, Mul, Neg, Sub};
+
+/// The numeric operations the model needs, implemented by [`Fx`] (fixed
+/// point, the default) and by `f32` (the float oracle).
+///
+/// Arithmetic through the operators saturates at [`Num::MIN`]/[`Num::MAX`]
+/// for [`Fx`]; for `f32` it is plain IEEE arithmetic.
+pub trait Num:
+    Copy
+    + Default
+    + PartialEq
+    + PartialOrd
+    + fmt::Debug
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + 'static
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// The most negative value the type stores (the lower rail).
+    const MIN: Self;
+    /// The most positive value the type stores (the upper rail).
+    const MAX: Self;
+    /// A short name for reports: `"fixed"` or `"f32"`.
+    const NAME: &'static str;
+
+    /// Converts from `f32` with round-to-nearest and saturation (NaN gives 0).
+    /// Used when a config is turned into parameters, never on the step path.
+    fn from_f32(x: f32) -> Self;
+    /// Converts to `f32` exactly (every [`Fx`] value is an `f32`).
+    fn to_f32(self) -> f32;
+    /// `self × o`, narrowed by stochastic rounding: the 12 low bits of
+    /// `dither` decide rounding up or down with the probability of the
+    /// discarded fraction, so small updates survive on average.
+    fn mul_sr(self, o: Self, dither: u32) -> Self;
+    /// Dot product with one narrowing at the end (i32 accumulation for [`Fx`]).
+    fn dot(a: &[Self], b: &[Self]) -> Self;
+    /// Dot product divided by `2^k` (a shift for [`Fx`]), for sums that
+    /// would leave the range of the type, such as squared norms over cortex.
+    fn dot_shr(a: &[Self], b: &[Self], k: u32) -> Self;
+    /// A uniform value in `[0, 1)` from random bits.
+    fn unit(bits: u32) -> Self;
+    /// An approximately standard-normal value from 32 random bits: the sum
+    /// of four 8-bit uniforms, centred and scaled (Irwin-Hall), so both number
+    /// types draw their noise from the same bits.
+    fn gauss(bits: u32) -> Self;
+    /// `x / 32768` for `0 <= x <= 32767`: a Q15 constant from a table.
+    fn from_q15(x: u16) -> Self;
+    /// Bit pattern for hashing traces: the raw `i16` for [`Fx`], the IEEE
+    /// bits for `f32`.
+    fn hash_bits(self) -> u32;
+
+    /// The larger of two values.
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        if o > self {
+            o
+        } else {
+            self
+        }
+    }
+    /// The smaller of two values.
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        if o < self {
+            o
+        } else {
+            self
+        }
+    }
+    /// `self` limited to `[lo, hi]`; NaN (f32 only) becomes `lo`.
+    #[inline(always)]
+    fn clamp(self, lo: Self, hi: Self) -> Self {
+        if self > hi {
+            hi
+        } else if self >= lo {
+            self
+        } else {
+            lo
+        }
+    }
+    /// `max(self, 0)`.
+    #[inline(always)]
+    fn relu(self) -> Self {
+        self.max(Self::ZERO)
+    }
+    /// The value with its sign dropped.
+    #[inline(always)]
+    fn abs(self) -> Self {
+        if self < Self::ZERO {
+            -self
+        } else {
+            self
+        }
+    }
+}
+
+/// Q3.12 fixed point in an `i16`: value = raw / 4096, from -8 to 8 − 1/4096.
+///
+/// Every operator saturates at the rails and rounds to nearest (ties up).
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Fx(pub i16);
+
+/// Fractional bits of [`Fx`].
+pub const FRAC: u32 = 12;
+const HALF: i32 = 1 << (FRAC - 1);
+
+impl Fx {
+    /// The raw `i16`.
+    #[inline(always)]
+    pub const fn raw(self) -> i16 {
+        self.0
+    }
+    /// Narrows an `i32` to `i16` with saturation.
+    #[inline(always)]
+    pub const fn sat(x: i32) -> Fx {
+        if x > i16::MAX as i32 {
+            Fx(i16::MAX)
+        } else if x < i16::MIN as i32 {
+            Fx(i16::MIN)
+        } else {
+            Fx(x as i16)
+        }
+    }
+    /// Narrows a Q24 `i32` (a product of two Q12) to Q12: round to nearest, saturate.
+    #[inline(always)]
+    pub const fn from_q24(x: i32) -> Fx {
+        // x + HALF cannot overflow in the ranges used: |x| <= 2^30 for one product.
+        Fx::sat(x.saturating_add(HALF) >> FRAC)
+    }
+}
+
+impl fmt::Debug for Fx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_f32())
+    }
+}
+
+impl fmt::Display for Fx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_f32())
+    }
+}
+
+impl Add for Fx {
+    type Output = Fx;
+    #[inline(always)]
+    fn add(self, o: Fx) -> Fx {
+        Fx(self.0.saturating_add(o.0))
+    }
+}
+impl Sub for Fx {
+    type Output = Fx;
+    #[inline(always)]
+    fn sub(self, o: Fx) -> Fx {
+        Fx(self.0.saturating_sub(o.0))
+    }
+}
+impl Mul for Fx {
+    type Output = Fx;
+    #[inline(always)]
+    fn mul(self, o: Fx) -> Fx {
+        Fx::from_q24(self.0 as i32 * o.0 as i32)
+    }
+}
+impl Neg for Fx {
+    type Output = Fx;
+    #[inline(always)]
+    fn neg(self) -> Fx {
+        Fx(self.0.saturating_neg())
+    }
+}
+
+/// The sum of the four bytes of `bits` minus its mean (510): −510 to 510.
+#[inline(always)]
+fn irwin_hall(bits: u32) -> i32 {
+    ((bits & 0xff) + ((bits >> 8) & 0xff) + ((bits >> 16) & 0xff) + (bits >> 24)) as i32 - 510
+}
+
+/// Sum of `i16 × i16` products in `i32`, saturating (never wraps).
+#[inline(always)]
+fn acc(a: &[Fx], b: &[Fx]) -> i32 {
+    let mut s: i32 = 0;
+    for (x, y) in a.iter().zip(b.iter()) {
+        s = s.saturating_add(x.0 as i32 * y.0 as i32);
+    }
+    s
+}
+
+impl Num for Fx {
+    const ZERO: Fx = Fx(0);
+    const ONE: Fx = Fx(1 << FRAC);
+    const MIN: Fx = Fx(i16::MIN);
+    const MAX: Fx = Fx(i16::MAX);
+    const NAME: &'static str = "fixed";
+
+    fn from_f32(x: f32) -> Fx {
+        if x.is_nan() {
+            return Fx(0);
+        }
+        let y = libm::roundf(x * (1 << FRAC) as f32);
+        if y >= i16::MAX as f32 {
+            Fx(i16::MAX)
+        } else if y <= i16::MIN as f32 {
+            Fx(i16::MIN)
+        } else {
+            Fx(y as i16)
+        }
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self.0 as f32 * (1.0 / (1 << FRAC) as f32)
+    }
+    #[inline(always)]
+    fn mul_sr(self, o: Fx, dither: u32) -> Fx {
+        let p = self.0 as i32 * o.0 as i32;
+        // Adding a uniform value in [0, 2^12) before the floor rounds up with
+        // probability equal to the discarded fraction: unbiased on average.
+        Fx::sat(p.saturating_add((dither & ((1 << FRAC) - 1)) as i32) >> FRAC)
+    }
+    #[inline(always)]
+    fn dot(a: &[Fx], b: &[Fx]) -> Fx {
+        Fx::from_q24(acc(a, b))
+    }
+    #[inline(always)]
+    fn dot_shr(a: &[Fx], b: &[Fx], k: u32) -> Fx {
+        let s = acc(a, b);
+        Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
+    fn unit(bits: u32) -> Fx {
+        Fx((bits >> (32 - FRAC)) as i16)
+    }
+    #[inline(always)]
+    fn gauss(bits: u32) -> Fx {
+        // sd of the centred sum is 147.8; 4096 / 147.8 = 27.7 = 111 / 4.
+        Fx(((irwin_hall(bits) * 111) >> 2) as i16)
+    }
+    #[inline(always)]
+    fn from_q15(x: u16) -> Fx {
+        Fx(((x as i32 + (1 << 2)) >> 3) as i16)
+    }
+    #[inline(always)]
+    fn hash_bits(self) -> u32 {
+        self.0 as u16 as u32
+    }
+}
+
+impl Num for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    const MIN: f32 = f32::MIN;
+    const MAX: f32 = f32::MAX;
+    const NAME: &'static str = "f32";
+
+    #[inline(always)]
+    fn from_f32(x: f32) -> f32 {
+        if x.is_nan() {
+            0.0
+        } else {
+            x
+        }
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn mul_sr(self, o: f32, _dither: u32) -> f32 {
+        self * o
+    }
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let mut s = 0.0;
+        for (x, y) in a.iter().zip(b.iter()) {
+            s += x * y;
+        }
+        s
+    }
+    #[inline(always)]
+    fn dot_shr(a: &[f32], b: &[f32], k: u32) -> f32 {
+        Self::dot(a, b) * (1.0 / (1u32 << k) as f32)
+    }
+    #[inline(always)]
+    fn unit(bits: u32) -> f32 {
+        (bits >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+    }
+    #[inline(always)]
+    fn gauss(bits: u32) -> f32 {
+        irwin_hall(bits) as f32 * (1.0 / 147.8)
+    }
+    #[inline(always)]
+    fn from_q15(x: u16) -> f32 {
+        x as f32 * (1.0 / 32768.0)
+    }
+    #[inline(always)]
+    fn hash_bits(self) -> u32 {
+        self.to_bits()
+    }
+}
+
+/// `RECIP_Q15[n]` = 1/n in Q15 (saturated at n = 1), built at compile time so
+/// the step reads a reciprocal instead of dividing.
+pub const RECIP_Q15: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut n = 1;
+    while n < 256 {
+        let v = (32768 + n / 2) / n;
+        t[n] = if v > 32767 { 32767 } else { v as u16 };
+        n += 1;
+    }
+    t
+};
+
+/// One Newton step towards `1/a`: `y (2 − a y)`. Converges for `0 < y < 2/a`;
+/// used to track reciprocals of slowly changing values without dividing.
+#[inline(always)]
+pub fn newton_recip<N: Num>(a: N, y: N) -> N {
+    let two = N::ONE + N::ONE;
+    y * (two - a * y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_and_saturation() {
+        assert_eq!(Fx::from_f32(1.0).0, 4096);
+        assert_eq!(Fx::from_f32(100.0), Fx::MAX);
+        assert_eq!(Fx::from_f32(-100.0), Fx::MIN);
+        assert_eq!(Fx::from_f32(f32::NAN), Fx::ZERO);
+        assert_eq!(Fx::MIN * Fx::MIN, Fx::MAX);
+        assert_eq!(-Fx::MIN, Fx::MAX);
+        assert_eq!(Fx::MIN - Fx::ONE, Fx::MIN);
+        // Round to nearest: 1/4096 * 0.5 = half an LSB, rounds up.
+        assert_eq!((Fx(1) * Fx::from_f32(0.5)).0, 1);
+        assert_eq!((Fx(1) * Fx::from_f32(0.25)).0, 0);
+    }
+
+    #[test]
+    fn stochastic_rounding_is_unbiased() {
+        // 0.1 LSB expected per update; 4096 updates with all dithers sum to ~410 LSB.
+        let a = Fx(1);
+        let b = Fx::from_f32(0.1);
+        let mut sum = 0i32;
+        for d in 0..4096u32 {
+            sum += a.mul_sr(b, d).0 as i32;
+        }
+        let exact = 4096.0 * b.to_f32();
+        assert!((sum as f32 - exact).abs() <= 1.0, "{sum} vs {exact}");
+    }
+
+    #[test]
+    fn recip_table() {
+        assert_eq!(RECIP_Q15[1], 32767);
+        assert_eq!(RECIP_Q15[2], 16384);
+        assert!((Fx::from_q15(RECIP_Q15[10]).to_f32() - 0.1).abs() < 0.001);
+    }
+
+    #[test]
+    fn newton() {
+        let a = Fx::from_f32(3.0);
+        let mut y = Fx::from_f32(0.25);
+        for _ in 0..6 {
+            y = newton_recip(a, y);
+        }
+        assert!((y.to_f32() - 1.0 / 3.0).abs() < 0.002, "{}", y.to_f32());
+    }
+}

@@ -1,0 +1,138 @@
+//! Thalamus: the control signal `c = g(s_≤t)` that switches cortex's function.
+//!
+//! `K` mediodorsal-like units, one per *control function*. The control
+//! function `k` is a gain pattern `G[k, ·]` over cortex (initialised as
+//! disjoint binary masks, a `1/K` share of cortex each, as in Rikhye et al.
+//! 2018 and Hummos 2023): when unit `k` is active, cortical unit `i` has gain
+//! `G[k, i]`. The thalamus multiplies cortical connectivity; it does not drive
+//! cortex.
+//!
+//! Which unit is active is decided by winner-take-all over
+//! `h_k = M[k]·ρ − w_bg GPi_k`: the basal ganglia's inhibition of the
+//! thalamus (`GPi_k`, released for the selected context channel) plus a
+//! Hebbian cortex-to-thalamus read-out `M` (Zheng et al. 2024,
+//! `ΔM = η_m (m_k − ½)(r̄_i − θ_i)` with a dead zone and a leak that bounds
+//! its random walk). `ρ` is the thalamus's view of the input through a fixed
+//! copy of the initial afferent weights, so what the thalamus has learned to
+//! recognise cannot drift while cortex learns.
+//!
+//! A second memory from cortex to thalamus, the *recognition memory* `U`,
+//! lets a known cue pull back its context at once: each row is a leaky union
+//! of the patterns on which that context was rewarded, bound one-shot into a
+//! young context when it is selected. A pattern the established current
+//! context does not recognise either restores the context that does
+//! (override of the basal ganglia's choice) or, if none does, opens an unused
+//! context (novelty).
+//!
+//! On the slow timescale the basal ganglia *train* the control functions:
+//! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
+
+use crate::fixed::Num;
+
+/// Thalamic state and its cortex-to-thalamus memories.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
+    /// Control functions `G`: the gain each thalamic unit lends each cortical
+    /// unit. Q3.12, 0 to `gain_max`, saturate.
+    pub g: [[N; C]; K],
+    /// Hebbian cortex-to-thalamus weights `M`. Q3.12, −`m_max` to `m_max`, saturate.
+    pub m_hebb: [[N; C]; K],
+    /// Recognition memory `U`: per context, the leaky union of rewarded
+    /// patterns. Q3.12, 0 to 1.
+    pub u_rec: [[N; C]; K],
+    /// The thalamus's fixed afferent copy (initial `W_in`). Q3.12, −2 to 2, never changes.
+    pub w_rec: [[N; S]; C],
+    /// `ρ = clamp(W_rec s, 0, 1)` of this step. Q3.12, 0 to 1.
+    pub rho: [N; C],
+    /// `ρ` of the previous step. Q3.12, 0 to 1.
+    pub rho_prev: [N; C],
+    /// Fast presynaptic trace `r̄` of `ρ`. Q3.12, 0 to 1.
+    pub rbar: [N; C],
+    /// Slow threshold `θ` (long-run mean of `ρ`). Q3.12, 0 to 1.
+    pub theta: [N; C],
+    /// Thalamic activity `h`. Q3.12, −8 to 8, saturates.
+    pub h: [N; K],
+    /// The active control function (winner-take-all). 0 to K−1.
+    pub active: u8,
+    /// Bit `k` set once control function `k` has been used.
+    pub used: u16,
+    /// Steps since the last switch (saturates at 65535).
+    pub since_switch: u16,
+    /// Steps seen, for the 1/n warm-up of `r̄` and `θ` (saturates at 255).
+    pub steps_seen: u8,
+}
+
+impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
+    /// Disjoint masks from a random permutation of cortex; control function 0 active.
+    pub fn new(w_rec: [[N; S]; C], gain_on: N, perm: &[u16; C]) -> Self {
+        let mut g = [[N::ZERO; C]; K];
+        for (pos, &unit) in perm.iter().enumerate() {
+            g[pos % K][unit as usize] = gain_on;
+        }
+        Thalamus {
+            g,
+            m_hebb: [[N::ZERO; C]; K],
+            u_rec: [[N::ZERO; C]; K],
+            w_rec,
+            rho: [N::ZERO; C],
+            rho_prev: [N::ZERO; C],
+            rbar: [N::ZERO; C],
+            theta: [N::ZERO; C],
+            h: [N::ZERO; K],
+            active: 0,
+            used: 1,
+            since_switch: u16::MAX,
+            steps_seen: 0,
+        }
+    }
+
+    /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates
+    /// `max(1/n, κ)` (`recip_n` = 1/n from the table).
+    pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
+        let kr = k_fast.max(recip_n);
+        let kt = k_slow.max(recip_n);
+        for i in 0..C {
+            let r = N::dot(&self.w_rec[i], s).clamp(N::ZERO, N::ONE);
+            self.rho[i] = r;
+            self.rbar[i] = self.rbar[i] + kr * (r - self.rbar[i]);
+            self.theta[i] = self.theta[i] + kt * (r - self.theta[i]);
+        }
+    }
+
+    /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
+    /// `dz` a dead zone of half-width `eps`.
+    pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
+        let active = self.active as usize;
+        for i in 0..C {
+            let dv = self.rbar[i] - self.theta[i];
+            let mag = (dv.abs() - eps).relu();
+            let dz = if dv < N::ZERO { -mag } else { mag };
+            let up = eta_half * dz;
+            for k in 0..K {
+                let hebb = if k == active { up } else { -up };
+                self.m_hebb[k][i] = (keep * self.m_hebb[k][i] + hebb).clamp(-bound, bound);
+            }
+        }
+    }
+
+    /// Leaky-union write of `pattern` into context `k`: `U_k += η relu(p − U_k)`.
+    pub fn remember(&mut self, k: usize, which: Pattern, eta: N) {
+        for i in 0..C {
+            let p = match which {
+                Pattern::Current => self.rho[i],
+                Pattern::Previous => self.rho_prev[i],
+            };
+            let u = self.u_rec[k][i];
+            self.u_rec[k][i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
+        }
+    }
+}
+
+/// Which thalamic input pattern to store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// `ρ` of this step.
+    Current,
+    /// `ρ` of the previous step (the one the reward just arrived for).
+    Previous,
+}

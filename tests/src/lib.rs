@@ -1,0 +1,1 @@
+//! Host-side helpers shared by the integration tests and `cargo xtask`.

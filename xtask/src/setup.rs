@@ -1,0 +1,1 @@
+//! Installing what the commands need: rustup targets, Debian packages, CLIs.
