@@ -29,10 +29,11 @@
 //! 6. cortex: rates under the new gain; Oja learning (no dopamine);
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
-use crate::basal_ganglia::{select_channel, ContextChannels, Gpr, Striatum};
+use crate::basal_ganglia::{select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, TRACE_MAX};
+use crate::cortex::W_IN_BOUND;
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::Cortex;
-use crate::dopamine::{recip, Critic};
+use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{Pattern, Thalamus};
@@ -215,6 +216,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub(crate) trial_start: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
+    /// Cortex's own rounding dither: its plasticity must not depend on how
+    /// many draws dopamine-driven learning took.
+    pub(crate) cortex_rng: Rng,
     pub(crate) counters: Counters,
 }
 
@@ -254,6 +258,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             trial_start: false,
             explore_rng: Rng::seed_stream(seed, 2),
             dither_rng: Rng::seed_stream(seed, 3),
+            cortex_rng: Rng::seed_stream(seed, 4),
             counters: Counters::default(),
         };
         agent.gain_norm = agent.mean_gain_recip(N::from_f32(0.0625));
@@ -374,12 +379,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.cortex.compute_drive(&s);
         let value_now = {
             let g = self.gain_row(cur);
-            let mut v = N::ZERO;
-            for i in 0..C {
-                let r = Cortex::<N, S, C>::rate_of(self.cortex.drive[i], g[i], self.p.threshold, self.p.inv_span);
-                v = v + self.critic.w_v[i] * (self.gain_norm * r);
-            }
-            v
+            let x: [N; C] = core::array::from_fn(|i| {
+                self.gain_norm * Cortex::<N, S, C>::rate_of(self.cortex.drive[i], g[i], self.p.threshold, self.p.inv_span)
+            });
+            let cap = N::from_f32(SIGNAL_MAX);
+            N::dot(&self.critic.w_v, &x).clamp(-cap, cap)
         };
         let delta = if self.lesions.no_dopamine {
             N::ZERO
@@ -457,10 +461,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.critic.track_norm(N::dot_shr(&x, &x, 2), self.p.kappa_norm);
         }
         if self.p.eta_c != N::ZERO {
-            let dither = &mut self.dither_rng;
+            let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let v = N::dot(&self.critic.w_v, &x);
+        let cap = N::from_f32(SIGNAL_MAX);
+        let v = N::dot(&self.critic.w_v, &x).clamp(-cap, cap);
         self.critic.value = v;
         self.critic.value_prev = v;
 
@@ -574,6 +579,98 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.context_channels.salience = sal;
         self.context_channels.gpi = gpi;
         self.context_channels.selected = new as u8;
+    }
+}
+
+/// A state variable found outside its declared range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RangeViolation {
+    /// The variable, as `module.field`.
+    pub field: &'static str,
+    /// Flat index within the variable.
+    pub index: usize,
+    /// The value found.
+    pub value: f32,
+    /// Declared lower bound.
+    pub min: f32,
+    /// Declared upper bound.
+    pub max: f32,
+}
+
+impl core::fmt::Display for RangeViolation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}[{}] = {} outside {} to {}", self.field, self.index, self.value, self.min, self.max)
+    }
+}
+
+fn check<N: Num>(field: &'static str, vals: &[N], min: f32, max: f32) -> Result<(), RangeViolation> {
+    for (index, v) in vals.iter().enumerate() {
+        let value = v.to_f32();
+        if !(value >= min && value <= max) {
+            return Err(RangeViolation { field, index, value, min, max });
+        }
+    }
+    Ok(())
+}
+
+impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+    /// Checks every state variable against the range its documentation
+    /// declares (the first violation found, if any). The step keeps them;
+    /// tests, the soak and snapshot restore check it.
+    pub fn check_ranges(&self) -> Result<(), RangeViolation> {
+        let c = &self.config;
+        let cx = &self.cortex;
+        let drive_max = W_IN_BOUND * OBS_RANGE * S as f32;
+        for row in cx.w_in.iter() {
+            check("cortex.w_in", row, -W_IN_BOUND, W_IN_BOUND)?;
+        }
+        check("cortex.drive", &cx.drive, -drive_max, drive_max)?;
+        check("cortex.gain", &cx.gain, 0.0, c.gain_max.max(1.0))?;
+        check("cortex.rate", &cx.rate, 0.0, 1.0)?;
+        let th = &self.thalamus;
+        for k in 0..K {
+            check("thalamus.g", &th.g[k], 0.0, c.gain_max)?;
+            check("thalamus.m_hebb", &th.m_hebb[k], -c.m_max, c.m_max)?;
+            check("thalamus.u_rec", &th.u_rec[k], 0.0, 1.0)?;
+        }
+        for row in th.w_rec.iter() {
+            check("thalamus.w_rec", row, -W_IN_BOUND, W_IN_BOUND)?;
+        }
+        check("thalamus.rho", &th.rho, 0.0, 1.0)?;
+        check("thalamus.rho_prev", &th.rho_prev, 0.0, 1.0)?;
+        check("thalamus.rbar", &th.rbar, 0.0, 1.0)?;
+        check("thalamus.theta", &th.theta, 0.0, 1.0)?;
+        let h_max = c.m_max * C as f32;
+        check("thalamus.h", &th.h, -h_max - c.w_bg * GPI_MAX, h_max)?;
+        check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
+        check("thalamus.used", &[(th.used >> K) as f32], 0.0, 0.0)?;
+        let st = &self.striatum;
+        for a in 0..A {
+            check("striatum.w_go", &st.w_go[a], 0.0, c.w_max)?;
+            check("striatum.w_nogo", &st.w_nogo[a], 0.0, c.w_max)?;
+            check("striatum.elig", &st.elig[a], 0.0, TRACE_MAX)?;
+        }
+        let cc = &self.contexts;
+        check("contexts.competence", &cc.competence, 0.0, 1.0)?;
+        check("contexts.surprise_mean", &cc.surprise_mean, 0.0, c.surprise_max)?;
+        check("contexts.surprise_dev", &cc.surprise_dev, 0.0, c.surprise_max)?;
+        check("contexts.surprise", &[cc.surprise], 0.0, c.surprise_max)?;
+        let cr = &self.critic;
+        check("critic.w_v", &cr.w_v, -W_V_BOUND, W_V_BOUND)?;
+        check("critic.trace", &cr.trace, 0.0, TRACE_MAX)?;
+        check("critic.value_prev", &[cr.value_prev], -SIGNAL_MAX, SIGNAL_MAX)?;
+        check("critic.value", &[cr.value], -SIGNAL_MAX, SIGNAL_MAX)?;
+        check("critic.delta", &[cr.delta], -SIGNAL_MAX, SIGNAL_MAX)?;
+        check("critic.norm_mean", &[cr.norm_mean], 0.0, SIGNAL_MAX)?;
+        check("critic.norm_inv", &[cr.norm_inv], 0.0, 4.0)?;
+        check("critic.lr", &cr.lr, c.lr_min - 1.0 / 4096.0, 1.0)?;
+        check("agent.striatal_input", &self.striatal_input, 0.0, 8.0)?;
+        check("agent.gain_norm", &[self.gain_norm], 0.0, 8.0)?;
+        check("actions.salience", &self.actions.salience, 0.0, c.salience_max)?;
+        check("actions.gpi", &self.actions.gpi, 0.0, GPI_MAX)?;
+        check("context_channels.salience", &self.context_channels.salience, 0.0, c.salience_max)?;
+        check("context_channels.gpi", &self.context_channels.gpi, 0.0, GPI_MAX)?;
+        Ok(())
     }
 }
 

@@ -36,6 +36,11 @@
 
 use crate::fixed::Num;
 
+/// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
+pub const GPI_MAX: f32 = 8.0;
+/// Eligibility traces are limited to `[0, TRACE_MAX]`.
+pub const TRACE_MAX: f32 = 8.0;
+
 /// The GPR circuit's constants in the number type, and its iteration count.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gpr<N: Num> {
@@ -104,7 +109,8 @@ impl<N: Num> Gpr<N> {
             stn_sum = stn_sum + *v;
         }
         let diffuse = self.w_p * stn_sum + self.gp_bias;
-        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).relu())
+        let cap = N::from_f32(GPI_MAX);
+        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
     }
 
     /// GPi outputs and the channel with the lowest output, when exactly one
@@ -169,8 +175,8 @@ pub struct Striatum<N: Num, const C: usize, const A: usize> {
     /// NoGo (D2) weights. Q3.12, 0 to `w_max`, saturate.
     pub w_nogo: [[N; C]; A],
     /// Eligibility trace of each synapse: decays by λ, cleared at a stimulus,
-    /// grows by the striatal input on the chosen action. Q3.12, 0 to 1/(1−λ)
-    /// bounded by 8, saturates.
+    /// grows by the striatal input on the chosen action. Q3.12, 0 to
+    /// [`TRACE_MAX`], saturates.
     pub elig: [[N; C]; A],
 }
 
@@ -214,8 +220,9 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
                 self.elig[a][i] = self.elig[a][i] * keep;
             }
         }
+        let cap = N::from_f32(TRACE_MAX);
         for i in 0..C {
-            self.elig[chosen][i] = self.elig[chosen][i] + x[i];
+            self.elig[chosen][i] = (self.elig[chosen][i] + x[i]).min(cap);
         }
     }
 
@@ -234,8 +241,8 @@ impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {
 /// Bookkeeping of the context channels (one per thalamic control function).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContextChannels<N: Num, const K: usize> {
-    /// Competence: running reward rate of each control function while active.
-    /// Q3.12, 0 to 1 (a running mean of rewards in −1 to 1 clipped below at 0... see `learn`), saturates.
+    /// Competence: running reward rate of each control function while
+    /// active. Q3.12, 0 to 1 (rewards below 0 count as 0), saturates.
     pub competence: [N; K],
     /// Usual surprise of each control function (running mean of the
     /// accumulator while active). Q3.12, 0 to `surprise_max`.

@@ -20,7 +20,8 @@ use crate::fixed::Num;
 pub struct Cortex<N: Num, const S: usize, const C: usize> {
     /// Afferent weights `W_in`. Q3.12, −2 to 2, saturate.
     pub w_in: [[N; S]; C],
-    /// Synaptic drive `u = W_in s` of the current step. Q3.12, −8 to 8, saturates.
+    /// Synaptic drive `u = W_in s` of the current step. Q3.12, −2S to 2S
+    /// (|W_in| ≤ 2, |s| ≤ 1); Fx saturates at ±8.
     pub drive: [N; C],
     /// Thalamic gain `g` in force this step. Q3.12, 0 to `gain_max`.
     pub gain: [N; C],

@@ -29,17 +29,20 @@ pub struct Critic<N: Num, const C: usize> {
     pub trace: [N; C],
     /// Value predicted at the previous step, `V(s_{t−1})`. Q3.12, −8 to 8, saturates.
     pub value_prev: N,
-    /// Value of the present state under the new thalamic state. Q3.12, −8 to 8.
+    /// Value of the present state under the new thalamic state. Q3.12, −8 to 8, saturates.
     pub value: N,
     /// Dopamine: the TD error of this step. Q3.12, −8 to 8, saturates.
     pub delta: N,
-    /// Running mean of `|x|²/4` on stimulus steps (0 until the first). Q3.12, 0 to 8.
+    /// Running mean of `|x|²/4` on stimulus steps (0 until the first). Q3.12, 0 to 8, saturates.
     pub norm_mean: N,
     /// `1/max(4 norm_mean, 1/4)`, tracked by Newton steps. Q3.12, 0 to 4.
     pub norm_inv: N,
     /// Per-unit learning-rate factor `max(1/(1 + k n_i), lr_min)`. Q3.12, `lr_min` to 1.
     pub lr: [N; C],
 }
+
+/// Values, dopamine and the norm mean are limited to `±SIGNAL_MAX` (the rail of [`crate::Fx`]).
+pub const SIGNAL_MAX: f32 = 8.0;
 
 /// Bound of `|w_v|`.
 pub const W_V_BOUND: f32 = 4.0;
@@ -61,7 +64,8 @@ impl<N: Num, const C: usize> Critic<N, C> {
 
     /// `δ = r + γ V_now − V_prev`.
     pub fn td_error(&self, reward: N, gamma: N, value_now: N) -> N {
-        reward + gamma * value_now - self.value_prev
+        let cap = N::from_f32(SIGNAL_MAX);
+        (reward + gamma * value_now - self.value_prev).clamp(-cap, cap)
     }
 
     /// Critic update `Δw_v = η_v δ z` (`step` = `η_v δ`, normalised and gated).
@@ -82,6 +86,7 @@ impl<N: Num, const C: usize> Critic<N, C> {
     /// Tracks the running mean of `|x|²/4` on a stimulus step and its
     /// reciprocal (of `|x|²`, floored at 1/4).
     pub fn track_norm(&mut self, xx4: N, kappa: N) {
+        let xx4 = xx4.clamp(N::ZERO, N::from_f32(SIGNAL_MAX));
         let first = self.norm_mean == N::ZERO;
         self.norm_mean = if first { xx4 } else { self.norm_mean + kappa * (xx4 - self.norm_mean) };
         let quarter = N::from_f32(0.0625);
@@ -123,8 +128,9 @@ impl<N: Num, const C: usize> Critic<N, C> {
 
     /// Traces decay by `keep`, then take the current input.
     pub fn update_traces(&mut self, keep: N, x: &[N; C]) {
+        let cap = N::from_f32(crate::basal_ganglia::TRACE_MAX);
         for i in 0..C {
-            self.trace[i] = self.trace[i] * keep + x[i];
+            self.trace[i] = (self.trace[i] * keep + x[i]).min(cap);
         }
     }
 }

@@ -75,7 +75,7 @@ pub mod snapshot;
 pub mod tasks;
 pub mod thalamus;
 
-pub use agent::{Agent, Counters, Selection};
+pub use agent::{Agent, Counters, RangeViolation, Selection};
 pub use config::{Config, ConfigError, Lesions};
 pub use fixed::{Fx, Num};
 

@@ -50,7 +50,8 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub rbar: [N; C],
     /// Slow threshold `θ` (long-run mean of `ρ`). Q3.12, 0 to 1.
     pub theta: [N; C],
-    /// Thalamic activity `h`. Q3.12, −8 to 8, saturates.
+    /// Thalamic activity `h = M·ρ − w_bg GPi`. Q3.12, −(m_max C + 8 w_bg) to
+    /// m_max C; Fx saturates at ±8.
     pub h: [N; K],
     /// The active control function (winner-take-all). 0 to K−1.
     pub active: u8,
