@@ -15,9 +15,11 @@ use std::process::ExitCode;
 const HELP: &str = "\
 cargo xtask <command> [options]
 
-  test                 install what is missing, then run every test
+  test [--skip P,..] [--only P,..]
+                       install what is missing, then run every test phase
   demo [--port P]      build the WebAssembly demo and serve it (default port 8080)
-  trace                print `trace <hash>` of the reference run on the host
+  trace [--steps N] [--f32]
+                       print `trace <hash>` of the reference run on the host
   run --task T [--seed N] [--lesion L] [--f32]
                        run one task with a live progress line
   eval [--task T] [--seeds N] [--json PATH] [--plots DIR] [--robust]

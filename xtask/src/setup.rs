@@ -69,7 +69,9 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    run(Command::new("rustup").args(["target", "add"]).args(&missing))
+    run(Command::new("rustup")
+        .args(["target", "add"])
+        .args(&missing))
 }
 
 /// Installs the Debian packages that are not installed yet.
@@ -96,8 +98,10 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
     let codename = std::fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VERSION_CODENAME=").map(|v| v.trim_matches('"').to_string()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("VERSION_CODENAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
         })
         .unwrap_or_default();
     if codename != "bookworm" {
@@ -113,7 +117,9 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
 /// reports `version`.
 pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(), String> {
     if let Ok(v) = output(Command::new(bin).arg("--version")) {
-        if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
+        if v.split_whitespace()
+            .any(|w| w.trim_start_matches('v') == version)
+        {
             return Ok(());
         }
     }
@@ -127,11 +133,16 @@ pub(crate) fn cargo() -> String {
 }
 
 /// The command line as a shell user would type it, explicit env vars first.
-fn describe(cmd: &Command) -> String {
+pub(crate) fn describe(cmd: &Command) -> String {
     let mut s = String::new();
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
-            let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
+            let _ = write!(
+                s,
+                "{}={} ",
+                k.to_string_lossy(),
+                quote(&v.to_string_lossy())
+            );
         }
     }
     s.push_str(&quote(&cmd.get_program().to_string_lossy()));
@@ -144,7 +155,8 @@ fn describe(cmd: &Command) -> String {
 
 fn quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -199,8 +211,13 @@ fn apt_update() -> Result<(), String> {
 
 fn apt_install(packages: &[&str], suite: Option<&str>) -> Result<(), String> {
     let mut cmd = privileged("apt-get");
-    cmd.env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["-o", APT_LOCK_WAIT, "install", "-y", "--no-install-recommends"]);
+    cmd.env("DEBIAN_FRONTEND", "noninteractive").args([
+        "-o",
+        APT_LOCK_WAIT,
+        "install",
+        "-y",
+        "--no-install-recommends",
+    ]);
     if let Some(suite) = suite {
         cmd.args(["-t", suite]);
     }
@@ -213,10 +230,20 @@ fn apt_source_files() -> Vec<PathBuf> {
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
         let mut more: Vec<PathBuf> = dir
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources")))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("list" | "sources")
+                )
+            })
             .collect();
         // debian.sources first: it is the distribution's own entry.
-        more.sort_by_key(|p| (p.file_name().is_none_or(|n| n != "debian.sources"), p.clone()));
+        more.sort_by_key(|p| {
+            (
+                p.file_name().is_none_or(|n| n != "debian.sources"),
+                p.clone(),
+            )
+        });
         files.extend(more);
     }
     files.into_iter().filter(|p| p.is_file()).collect()
@@ -296,10 +323,14 @@ fn deb822_bookworm(text: &str) -> Option<DebianSource> {
             }
         }
         let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
-        let has = |k: &str, word: &str| get(k).is_some_and(|v| v.split_whitespace().any(|w| w == word));
+        let has =
+            |k: &str, word: &str| get(k).is_some_and(|v| v.split_whitespace().any(|w| w == word));
         if has("types", "deb") && has("suites", "bookworm") && get("enabled") != Some("no") {
             let uri = get("uris")?.split_whitespace().next()?.to_string();
-            return Some(DebianSource { uri, signed_by: get("signed-by").map(str::to_string) });
+            return Some(DebianSource {
+                uri,
+                signed_by: get("signed-by").map(str::to_string),
+            });
         }
     }
     None
@@ -347,7 +378,10 @@ mod tests {
                 signed_by: Some("/usr/share/keyrings/debian-archive-keyring.gpg".into()),
             })
         );
-        assert_eq!(deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"), None);
+        assert_eq!(
+            deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"),
+            None
+        );
     }
 
     #[test]
@@ -356,11 +390,17 @@ mod tests {
                     deb [arch=amd64 signed-by=/k.gpg] http://b/debian bookworm main contrib\n";
         assert_eq!(
             one_line_bookworm(text),
-            Some(DebianSource { uri: "http://b/debian".into(), signed_by: Some("/k.gpg".into()) })
+            Some(DebianSource {
+                uri: "http://b/debian".into(),
+                signed_by: Some("/k.gpg".into())
+            })
         );
         assert_eq!(
             one_line_bookworm("deb http://c/debian bookworm main\n"),
-            Some(DebianSource { uri: "http://c/debian".into(), signed_by: None })
+            Some(DebianSource {
+                uri: "http://c/debian".into(),
+                signed_by: None
+            })
         );
     }
 
