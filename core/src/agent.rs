@@ -48,6 +48,8 @@ pub const REWARD_RANGE: f32 = 1.0;
 pub(crate) struct Params<N: Num> {
     eta_c: N,
     threshold: N,
+    /// k-winners-take-all fraction in 1/256 (0 = off).
+    kwta: u16,
     inv_span: N,
     gain_max: N,
     w_bg: N,
@@ -103,6 +105,7 @@ impl<N: Num> Params<N> {
         Params {
             eta_c: f(c.eta_cortex),
             threshold: f(c.rate_threshold),
+            kwta: libm::roundf(c.winners * 256.0) as u16,
             inv_span: f(1.0 / (1.0 - c.rate_threshold)),
             gain_max: f(c.gain_max),
             w_bg: f(c.w_bg),
@@ -201,7 +204,7 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     /// Context-channel bookkeeping.
     pub contexts: ContextChannels<N, K>,
     /// Critic and dopamine.
-    pub critic: Critic<N, C>,
+    pub critic: Critic<N, C, A>,
     /// Striatal input `x = r / (mean gain)`: cortex normalised by the total
     /// thalamic gain. Q3.12, 0 to 8, saturates.
     pub striatal_input: [N; C],
@@ -228,6 +231,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
         check_sizes(S, C, K, A)?;
         config.validate()?;
+        if config.winners * C as f32 > crate::cortex::KWTA_MAX as f32 {
+            return Err(ConfigError::Inconsistent {
+                field: "winners",
+                requires: "winners × C <= 31 (the k-winners-take-all keeps at most 31 winners)",
+            });
+        }
         let mut init = Rng::seed_stream(seed, 1);
         let p = Params::<N>::new(&config, C, K);
         let cortex = Cortex::<N, S, C>::new(config.w_in_init, || N::unit(init.next()));
@@ -327,7 +336,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     pub fn dopamine(&self) -> N {
         self.critic.delta
     }
-    /// Value of the present state.
+    /// Value of the present state, `max_a Q(s, a)`.
     pub fn value(&self) -> N {
         self.critic.value
     }
@@ -379,11 +388,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.cortex.compute_drive(&s);
         let value_now = {
             let g = self.gain_row(cur);
-            let x: [N; C] = core::array::from_fn(|i| {
-                self.gain_norm * Cortex::<N, S, C>::rate_of(self.cortex.drive[i], g[i], self.p.threshold, self.p.inv_span)
-            });
-            let cap = N::from_f32(SIGNAL_MAX);
-            N::dot(&self.critic.w_v, &x).clamp(-cap, cap)
+            let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
+            let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
+            self.critic.state_value(&x, self.action_mask)
         };
         let delta = if self.lesions.no_dopamine {
             N::ZERO
@@ -407,7 +414,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if d != N::ZERO {
             let dither = &mut self.dither_rng;
             self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next());
-            self.critic.learn(self.p.eta_v * d, || dither.next());
+            self.critic.learn(self.p.eta_v * d, &self.striatum.elig, || dither.next());
             if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
                 for i in 0..C {
@@ -451,7 +458,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
         let g = self.gain_row(active);
-        self.cortex.fire(&g, self.p.threshold, self.p.inv_span);
+        self.cortex.fire(&g, self.p.threshold, self.p.inv_span, self.p.kwta);
         for i in 0..C {
             self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
         }
@@ -464,8 +471,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let cap = N::from_f32(SIGNAL_MAX);
-        let v = N::dot(&self.critic.w_v, &x).clamp(-cap, cap);
+        let v = self.critic.state_value(&x, self.action_mask);
         self.critic.value = v;
         self.critic.value_prev = v;
 
@@ -476,7 +482,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.p.lambda
         };
         self.trial_start = false;
-        self.critic.update_traces(keep, &x);
         let drive = self.striatum.drive(&x);
         let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
         for a in 0..A {
@@ -656,8 +661,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("contexts.surprise_dev", &cc.surprise_dev, 0.0, c.surprise_max)?;
         check("contexts.surprise", &[cc.surprise], 0.0, c.surprise_max)?;
         let cr = &self.critic;
-        check("critic.w_v", &cr.w_v, -W_V_BOUND, W_V_BOUND)?;
-        check("critic.trace", &cr.trace, 0.0, TRACE_MAX)?;
+        for a in 0..A {
+            check("critic.w_v", &cr.w_v[a], -W_V_BOUND, W_V_BOUND)?;
+        }
         check("critic.value_prev", &[cr.value_prev], -SIGNAL_MAX, SIGNAL_MAX)?;
         check("critic.value", &[cr.value], -SIGNAL_MAX, SIGNAL_MAX)?;
         check("critic.delta", &[cr.delta], -SIGNAL_MAX, SIGNAL_MAX)?;

@@ -81,6 +81,9 @@ pub struct Config {
     /// Cortical firing threshold after the gain: `r = clamp((g u − θ)/(1 − θ), 0, 1)`.
     /// 0 to 0.9.
     pub rate_threshold: f32,
+    /// k-winners-take-all: at most this fraction of the units with gain fire
+    /// (lateral inhibition separates overlapping patterns); 0 turns it off. 0 to 1.
+    pub winners: f32,
     /// Gain of a unit inside a control function's mask at start. 0.1 to 2.
     pub gain_on: f32,
     /// Upper bound of any thalamic gain. `gain_on` to 4.
@@ -152,8 +155,9 @@ pub struct Config {
     pub kappa_norm: f32,
     /// Per-unit experience slows learning: rate `max(1/(1 + k n), lr_min)`. 0 to 1.
     pub experience_rate: f32,
-    /// Floor of the per-unit learning rate factor. 0.05 to 1.
+    /// Floor of the per-unit learning-rate factor. 0.05 to 1.
     pub lr_min: f32,
+
     /// Total cortical rate above which a step counts as a stimulus (clears traces). 0.01 to 4.
     pub stimulus_threshold: f32,
     // --- basal ganglia, context channels
@@ -192,6 +196,7 @@ impl Default for Config {
             w_in_init: 1.0,
             eta_cortex: 0.001,
             rate_threshold: 0.3,
+            winners: 0.0,
             gain_on: 1.0,
             gain_max: 2.0,
             w_bg: 3.0,
@@ -222,7 +227,7 @@ impl Default for Config {
             gamma: 0.5,
             lambda: 0.9,
             eta_v: 0.3,
-            v0: 1.0,
+            v0: 0.5,
             kappa_norm: 0.05,
             experience_rate: 0.1,
             lr_min: 0.25,
@@ -303,6 +308,7 @@ impl Config {
         range("w_in_init", c.w_in_init, 0.05, 2.0)?;
         range("eta_cortex", c.eta_cortex, 0.0, 0.1)?;
         range("rate_threshold", c.rate_threshold, 0.0, 0.9)?;
+        range("winners", c.winners, 0.0, 1.0)?;
         range("gain_on", c.gain_on, 0.1, 2.0)?;
         range("gain_max", c.gain_max, c.gain_on, 4.0)?;
         range("w_bg", c.w_bg, 0.0, 6.0)?;
@@ -337,6 +343,7 @@ impl Config {
         range("kappa_norm", c.kappa_norm, 0.001, 1.0)?;
         range("experience_rate", c.experience_rate, 0.0, 1.0)?;
         range("lr_min", c.lr_min, 0.05, 1.0)?;
+
         range("stimulus_threshold", c.stimulus_threshold, 0.01, 4.0)?;
         range("context_bias", c.context_bias, 0.0, 1.0)?;
         range("context_scale", c.context_scale, 0.01, 1.0)?;

@@ -29,6 +29,9 @@ pub struct Cortex<N: Num, const S: usize, const C: usize> {
     pub rate: [N; C],
 }
 
+/// Largest number of winners of the k-winners-take-all inhibition.
+pub const KWTA_MAX: usize = 31;
+
 /// Bound of `|W_in|`.
 pub const W_IN_BOUND: f32 = 2.0;
 
@@ -48,18 +51,40 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         }
     }
 
-    /// The rate of a unit with drive `u` under gain `g`.
-    #[inline(always)]
-    pub fn rate_of(u: N, g: N, threshold: N, inv_span: N) -> N {
-        ((g * u - threshold) * inv_span).clamp(N::ZERO, N::ONE)
+    /// Rates of `drive` under `gain` with k-winners-take-all inhibition:
+    /// the threshold rises to the `(k+1)`-th largest gained drive, so at most
+    /// `k` units fire (ties aside). `k_q8` is `k` as a fraction of the units
+    /// with gain, in 1/256; 0 turns the inhibition off. Zero drive still gives
+    /// zero rates for any gain.
+    pub fn rates(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) -> [N; C] {
+        let mut theta = threshold;
+        if k_q8 > 0 {
+            let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
+            let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
+            if (active as usize) > k {
+                // The k+1 largest gained drives, in descending order.
+                let mut top = [N::MIN; KWTA_MAX + 1];
+                for i in 0..C {
+                    let v = gain[i] * drive[i];
+                    if v > top[k] {
+                        let mut j = k;
+                        while j > 0 && top[j - 1] < v {
+                            top[j] = top[j - 1];
+                            j -= 1;
+                        }
+                        top[j] = v;
+                    }
+                }
+                theta = theta.max(top[k]);
+            }
+        }
+        core::array::from_fn(|i| ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE))
     }
 
-    /// Rates of the current drive under `gain`; stores both.
-    pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N) {
-        for i in 0..C {
-            self.gain[i] = gain[i];
-            self.rate[i] = Self::rate_of(self.drive[i], gain[i], threshold, inv_span);
-        }
+    /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
+    pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
+        self.gain = *gain;
+        self.rate = Self::rates(&self.drive, gain, threshold, inv_span, k_q8);
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.

@@ -239,7 +239,7 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
     a.set_action_count(2).unwrap();
     let mut b = a.clone();
     // Different critic weights: the same step gives different dopamine.
-    b.critic.w_v = [Fx::from_f32(-0.5); 48];
+    b.critic.w_v = [[Fx::from_f32(-0.5); 48]; 4];
     let silent: Vec<usize> = (0..48).filter(|&i| a.thalamus.g[0][i] == Fx::ZERO).collect();
     let w0 = a.cortex.w_in;
     let mut dopamine_differed = false;
