@@ -94,12 +94,16 @@ pub(crate) struct Params<N: Num> {
     hold_inv: N,
     eta_sb: N,
     k_dev: N,
+    conf_floor: N,
+    surprise_drift: N,
+
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
     k_over_c: N,
     gpr: Gpr<N>,
 }
 
 impl<N: Num> Params<N> {
+
     fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
         let f = N::from_f32;
         Params {
@@ -150,6 +154,8 @@ impl<N: Num> Params<N> {
             hold_inv: f(1.0 / (c.hold_full - c.hold_start)),
             eta_sb: f(c.eta_surprise_baseline),
             k_dev: f(c.k_dev),
+            conf_floor: f(c.surprise_floor),
+            surprise_drift: f(c.surprise_drift),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
         }
@@ -336,7 +342,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     pub fn dopamine(&self) -> N {
         self.critic.delta
     }
-    /// Value of the present state, `max_a Q(s, a)`.
+    /// Value of the present state, `Q(s, a*)` for the preferred action `a*`.
     pub fn value(&self) -> N {
         self.critic.value
     }
@@ -390,7 +396,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let g = self.gain_row(cur);
             let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
             let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
-            self.critic.state_value(&x, self.action_mask)
+            self.critic.state_value(&x, &self.striatum.drive(&x), self.action_mask)
         };
         let delta = if self.lesions.no_dopamine {
             N::ZERO
@@ -400,9 +406,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.critic.delta = delta;
 
         // 3. Surprise on the current context, weighted by its competence.
-        let conf = self.contexts.competence[cur].clamp(N::ZERO, N::ONE);
+        // A competence-weighted CUSUM of negative dopamine: a context that
+        // has shown it works is suspected at once when outcomes fall short; a
+        // fresh one counts half (it may still be learning).
+        let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
+        let surprise_in = -(delta * conf);
         self.contexts.surprise =
-            (self.p.surprise_leak * self.contexts.surprise - delta * conf).clamp(N::ZERO, self.p.surprise_max);
+            (self.p.surprise_leak * self.contexts.surprise + surprise_in - self.p.surprise_drift).clamp(N::ZERO, self.p.surprise_max);
         let hold = if ctx_sel {
             N::ONE - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv).clamp(N::ZERO, N::ONE)
         } else {
@@ -471,7 +481,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let v = self.critic.state_value(&x, self.action_mask);
+        let drive = self.striatum.drive(&x);
+        let v = self.critic.state_value(&x, &drive, self.action_mask);
         self.critic.value = v;
         self.critic.value_prev = v;
 
@@ -482,7 +493,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.p.lambda
         };
         self.trial_start = false;
-        let drive = self.striatum.drive(&x);
         let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());

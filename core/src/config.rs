@@ -169,7 +169,8 @@ pub struct Config {
     pub w_competence: f32,
     /// Persistence: evidence bonus of the current context. 0 to 3.
     pub persistence: f32,
-    /// Leak of the surprise accumulator (negative dopamine) per step. 0 to 1.
+    /// Fraction of the surprise accumulator kept per step (1 = no leak: a
+    /// CUSUM with `surprise_drift` as its reference). 0 to 1.
     pub surprise_leak: f32,
     /// Bound of the surprise accumulator. 0.1 to 4.
     pub surprise_max: f32,
@@ -185,6 +186,10 @@ pub struct Config {
     pub eta_surprise_baseline: f32,
     /// Change-point margin in units of the usual spread of surprise. 0 to 8.
     pub k_dev: f32,
+    /// Surprise is weighted by the current context's competence, at least this. 0 to 1.
+    pub surprise_floor: f32,
+    /// Constant decrement of the surprise accumulator per step (CUSUM reference). 0 to 1.
+    pub surprise_drift: f32,
     /// Lesions in force at start.
     pub lesions: Lesions,
 }
@@ -225,7 +230,7 @@ impl Default for Config {
             gpr_iterations: 30,
             gpr_rate: 0.25,
             gamma: 0.5,
-            lambda: 0.9,
+            lambda: 0.95,
             eta_v: 0.3,
             v0: 0.5,
             kappa_norm: 0.05,
@@ -236,7 +241,7 @@ impl Default for Config {
             context_scale: 0.3,
             w_competence: 0.5,
             persistence: 0.8,
-            surprise_leak: 0.8,
+            surprise_leak: 1.0,
             surprise_max: 2.0,
             context_noise: 0.1,
             eta_q: 0.2,
@@ -244,6 +249,8 @@ impl Default for Config {
             hold_full: 1.5,
             eta_surprise_baseline: 0.02,
             k_dev: 2.0,
+            surprise_floor: 0.5,
+            surprise_drift: 0.1,
             lesions: Lesions::NONE,
         }
     }
@@ -363,6 +370,8 @@ impl Config {
         }
         range("eta_surprise_baseline", c.eta_surprise_baseline, 0.0, 1.0)?;
         range("k_dev", c.k_dev, 0.0, 8.0)?;
+        range("surprise_floor", c.surprise_floor, 0.0, 1.0)?;
+        range("surprise_drift", c.surprise_drift, 0.0, 1.0)?;
         Ok(())
     }
 }

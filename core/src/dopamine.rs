@@ -2,7 +2,7 @@
 //!
 //! The critic (striosomes) predicts the value of each action from the
 //! striatal input, `Q(s, a) = w_v[a]·x`. Dopamine is the TD reward-prediction
-//! error `δ_t = r_t + γ V(s_t) − Q(s_{t−1}, a_{t−1})` with `V(s) = max_a Q(s, a)`
+//! error `δ_t = r_t + γ V(s_t) − Q(s_{t−1}, a_{t−1})` with `V(s) = Q(s, a*)`
 //! (the Q-learning form; Roesch, Calu & Schoenbaum 2007 found midbrain
 //! dopamine neurons to follow it): the reward for the previous action plus
 //! the discounted value of the present state, minus what was predicted for
@@ -39,7 +39,7 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
     /// Value of the chosen action at the previous step, `Q(s_{t−1}, a_{t−1})`.
     /// Q3.12, −8 to 8, saturates.
     pub value_prev: N,
-    /// Value of the present state, `max_a Q(s_t, a)` under the new thalamic
+    /// Value of the present state, `Q(s_t, a*)` under the new thalamic
     /// state. Q3.12, −8 to 8, saturates.
     pub value: N,
     /// Dopamine: the TD error of this step. Q3.12, −8 to 8, saturates.
@@ -78,16 +78,19 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         N::dot(&self.w_v[a], x).clamp(-cap, cap)
     }
 
-    /// `V(s) = max_a Q(s, a)` over the actions allowed by `mask`.
-    pub fn state_value(&self, x: &[N; C], mask: u32) -> N {
-        let mut v: Option<N> = None;
+    /// `V(s) = Q(s, a*)` with `a*` the action the striatum prefers
+    /// (largest net drive among those allowed by `mask`): the value of the
+    /// greedy policy. Not `max_a Q`: the value of an action seldom tried
+    /// stays at its optimistic start and would inflate `V`, making every
+    /// success look predicted and every failure a large error.
+    pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32) -> N {
+        let mut best: Option<usize> = None;
         for a in 0..A {
-            if mask & (1 << a) != 0 {
-                let q = self.q(a, x);
-                v = Some(v.map_or(q, |m: N| m.max(q)));
+            if mask & (1 << a) != 0 && best.map_or(true, |b| drive[a] > drive[b]) {
+                best = Some(a);
             }
         }
-        v.unwrap_or(N::ZERO)
+        best.map_or(N::ZERO, |a| self.q(a, x))
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.
