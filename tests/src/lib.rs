@@ -1,1 +1,571 @@
-//! Host-side helpers shared by the integration tests and `cargo xtask`.
+//! Host-side helpers shared by the integration tests and `cargo xtask`: run
+//! a task on the fixed-point model or its `f32` oracle with a trial log
+//! ([`run_one`], [`run_task`]), evaluate the suite over seeds in parallel
+//! ([`evaluate`]), the ideal observer of the reversal bandit ([`bayes`]),
+//! and the thresholds the report checks ([`thresholds`]).
+//!
+//! ```
+//! use tcbg::{tasks::{Schedule, TaskKind}, Lesions};
+//! use tcbg_tests::{run_one, Number};
+//! let r = run_one(TaskKind::RuleSwitch, Number::Fixed, Lesions::NONE, Schedule::default(), 1);
+//! assert!(r.metric("switch_cost").is_some());
+//! assert_eq!(r.runs[0].trials.len(), 400);
+//! ```
+
+pub mod bayes;
+pub mod eval;
+pub mod stats;
+pub mod thresholds;
+
+pub use bayes::{bayes_bandit_ideal, ideal_reward_rate, Observer};
+pub use eval::{evaluate, Progress, ResultRow, Variant};
+pub use stats::{percentile, Summary};
+pub use thresholds::{Threshold, THRESHOLDS};
+
+use tcbg::tasks::{observation, BlockStats, Report, Schedule, Task, TaskKind};
+use tcbg::{Agent, Config, DefaultAgent, Lesions, Num, OracleAgent};
+
+/// The number type of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Number {
+    /// Q3.12 fixed point ([`tcbg::DefaultAgent`]), the model that ships.
+    Fixed,
+    /// The `f32` oracle ([`tcbg::OracleAgent`]).
+    F32,
+}
+
+impl Number {
+    /// Both, fixed point first.
+    pub const BOTH: [Number; 2] = [Number::Fixed, Number::F32];
+    /// `"fixed"` or `"f32"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Number::Fixed => "fixed",
+            Number::F32 => "f32",
+        }
+    }
+    /// The number named `s` (`"fixed"` or `"f32"`).
+    pub fn parse(s: &str) -> Option<Number> {
+        match s {
+            "fixed" | "fx" => Some(Number::Fixed),
+            "f32" | "float" => Some(Number::F32),
+            _ => None,
+        }
+    }
+}
+
+/// The seven task names of the suite, in report order.
+pub const TASK_NAMES: [&str; 7] = [
+    "rule-switch",
+    "cued-rule-switch",
+    "cue-context",
+    "reversal-bandit",
+    "delayed-reward",
+    "serial-reversal",
+    "new-rule-transfer",
+];
+
+/// The lesions evaluated next to the full model (`"none"`).
+pub const LESION_NAMES: [&str; 5] = [
+    "no_thalamus",
+    "no_context_selection",
+    "no_traces",
+    "no_dopamine",
+    "no_meta",
+];
+
+/// The delays of `delayed-reward`.
+pub const DELAYS: [u8; 4] = [0, 2, 5, 10];
+
+/// The name of a lesion set (`"none"`, a single lesion's name, or names
+/// joined by `+`).
+pub fn lesion_name(l: Lesions) -> String {
+    let on = [
+        l.no_thalamus,
+        l.no_context_selection,
+        l.no_dopamine,
+        l.no_traces,
+        l.no_meta,
+    ];
+    let names: Vec<&str> = Lesions::NAMES
+        .iter()
+        .zip(on)
+        .filter(|(_, b)| *b)
+        .map(|(n, _)| *n)
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join("+")
+    }
+}
+
+/// One finished trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrialRecord {
+    /// Block (0-based).
+    pub block: u8,
+    /// Trial within the block (0-based).
+    pub trial: u16,
+    /// Whether the choice was correct (the good arm, for the bandit).
+    pub correct: bool,
+    /// The reward delivered (after a possible flip).
+    pub reward: bool,
+    /// The agent's active context (control function) when the trial ended.
+    pub context: u8,
+}
+
+/// The per-block counters of [`BlockStats`] a report needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockRecord {
+    /// Trials in the block.
+    pub trials: u16,
+    /// Correct trials.
+    pub correct: u16,
+    /// Rewards delivered.
+    pub reward: u16,
+    /// Errors in the first 10 trials.
+    pub errors_first10: u8,
+    /// Correct among the last 10 trials.
+    pub last10_correct: u8,
+    /// Trials to criterion (block length + 1 if never reached).
+    pub to_criterion: u16,
+    /// 1-based trial of the first correct choice (block length + 1 if none).
+    pub first_correct: u16,
+    /// Context switches of the agent during the block.
+    pub switches: u16,
+    /// Accuracy over the last 10 trials.
+    pub end_accuracy: f64,
+}
+
+impl From<&BlockStats> for BlockRecord {
+    fn from(s: &BlockStats) -> BlockRecord {
+        BlockRecord {
+            trials: s.trials,
+            correct: s.correct,
+            reward: s.reward,
+            errors_first10: s.errors_first10,
+            last10_correct: s.last10_correct,
+            to_criterion: s.to_criterion,
+            first_correct: s.first_correct,
+            switches: s.switches,
+            end_accuracy: s.end_accuracy() as f64,
+        }
+    }
+}
+
+/// One run of one [`TaskKind`] (one delay, for delayed reward).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunLog {
+    /// The task.
+    pub kind: TaskKind,
+    /// The metrics of [`Report::metrics`], unrenamed.
+    pub metrics: Vec<(String, f64)>,
+    /// One entry per block.
+    pub blocks: Vec<BlockRecord>,
+    /// Every trial, in order.
+    pub trials: Vec<TrialRecord>,
+    /// Agent steps taken.
+    pub steps: u64,
+}
+
+impl RunLog {
+    /// The per-trial score of a learning curve: the reward for the reversal
+    /// bandit (its `reward_rate` counts rewards), correctness otherwise.
+    pub fn curve_value(&self, t: &TrialRecord) -> bool {
+        if self.kind == TaskKind::ReversalBandit {
+            t.reward
+        } else {
+            t.correct
+        }
+    }
+
+    /// The value of metric `name`.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// The result of one task (all four delays for delayed reward) for one seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    /// The task's name (`delayed-reward` for the four delays together).
+    pub task: &'static str,
+    /// The number type.
+    pub number: Number,
+    /// The lesions.
+    pub lesions: Lesions,
+    /// The schedule.
+    pub schedule: Schedule,
+    /// The seed (of agent and task).
+    pub seed: u64,
+    /// Metrics of TASKS.md (`accuracy_last100_d0` … `_d10` for delayed reward).
+    pub metrics: Vec<(String, f64)>,
+    /// The runs: one, or one per delay (D = 0, 2, 5, 10) for delayed reward.
+    pub runs: Vec<RunLog>,
+}
+
+impl RunResult {
+    /// The value of metric `name`.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// What [`run_task_with`] shows its observer after each trial.
+#[derive(Clone, Copy, Debug)]
+pub struct Live<'a> {
+    /// The trial just finished.
+    pub trial: TrialRecord,
+    /// Trials finished in the run.
+    pub done: usize,
+    /// Trials of the run.
+    pub total: usize,
+    /// Every trial so far.
+    pub log: &'a [TrialRecord],
+}
+
+/// The kinds a task name stands for: the four delays for `delayed-reward`.
+pub fn kinds_of(kind: TaskKind) -> Vec<TaskKind> {
+    match kind {
+        TaskKind::DelayedReward { .. } => DELAYS
+            .iter()
+            .map(|&delay| TaskKind::DelayedReward { delay })
+            .collect(),
+        k => vec![k],
+    }
+}
+
+/// The task of `name` (all four delays come from [`run_one`] for
+/// `delayed-reward`; the delay given here is 0).
+pub fn task_kind(name: &str) -> Option<TaskKind> {
+    TaskKind::parse(name, 0)
+}
+
+/// Total trials of `kind` under `schedule`.
+pub fn total_trials(kind: TaskKind, schedule: Schedule) -> usize {
+    (0..kind.blocks())
+        .map(|b| scaled_len(kind, b, schedule) as usize)
+        .sum()
+}
+
+/// Agent steps of one trial of `kind` (1 + the delay).
+pub fn steps_per_trial(kind: TaskKind) -> usize {
+    match kind {
+        TaskKind::DelayedReward { delay } => 1 + delay as usize,
+        _ => 1,
+    }
+}
+
+/// Length of block `b` of `kind` under `schedule`.
+pub fn scaled_len(kind: TaskKind, b: usize, schedule: Schedule) -> u16 {
+    let l = kind.block_len(b);
+    if matches!(kind, TaskKind::DelayedReward { .. }) {
+        return l;
+    }
+    match schedule.scale {
+        tcbg::tasks::Scale::Half => l >> 1,
+        tcbg::tasks::Scale::Normal => l,
+        tcbg::tasks::Scale::Double => l << 1,
+    }
+}
+
+/// The agent config of every run: the default config with `lesions`.
+pub fn config_with(lesions: Lesions) -> Config {
+    Config {
+        lesions,
+        ..Config::default()
+    }
+}
+
+/// Runs one task (one delay) on a fresh agent, agent seed = task seed =
+/// `seed`, calling `on_trial` after every trial and `on_step` after every
+/// agent step (with the agent's active context).
+pub fn run_task_with(
+    kind: TaskKind,
+    number: Number,
+    lesions: Lesions,
+    schedule: Schedule,
+    seed: u64,
+    on_trial: impl FnMut(&Live<'_>),
+) -> RunLog {
+    let config = config_with(lesions);
+    let mut task = Task::new(kind, schedule, seed);
+    match number {
+        Number::Fixed => {
+            let mut agent: DefaultAgent =
+                Agent::new(config, seed).expect("the default config is valid");
+            drive(&mut agent, &mut task, schedule, on_trial)
+        }
+        Number::F32 => {
+            let mut agent: OracleAgent =
+                Agent::new(config, seed).expect("the default config is valid");
+            drive(&mut agent, &mut task, schedule, on_trial)
+        }
+    }
+}
+
+/// [`run_task_with`] without an observer.
+pub fn run_task(
+    kind: TaskKind,
+    number: Number,
+    lesions: Lesions,
+    schedule: Schedule,
+    seed: u64,
+) -> RunLog {
+    run_task_with(kind, number, lesions, schedule, seed, |_| {})
+}
+
+/// The task loop of [`tcbg::tasks::run`], step for step, plus a trial log.
+/// The report it builds is the one `run` would return (a test checks it),
+/// so the metrics are `Report::metrics` of the same run.
+fn drive<N: Num, const S: usize, const C: usize, const K: usize, const A: usize>(
+    agent: &mut Agent<N, S, C, K, A>,
+    task: &mut Task,
+    schedule: Schedule,
+    mut on_trial: impl FnMut(&Live<'_>),
+) -> RunLog {
+    assert!(
+        S >= TaskKind::INPUTS,
+        "the agent has fewer inputs than the task's lines"
+    );
+    let kind = task.kind();
+    let _ = agent.set_action_count(TaskKind::ACTIONS);
+    let total = total_trials(kind, schedule);
+    let mut trials: Vec<TrialRecord> = Vec::with_capacity(total);
+    let mut switches: Vec<u16> = Vec::with_capacity(kind.blocks());
+    let mut reward = N::ZERO;
+    let mut switches0 = agent.counters().switches;
+    let mut steps = 0u64;
+    while let Some(inp) = task.next_input() {
+        if inp.trial_start {
+            agent.mark_trial_start();
+        }
+        let obs = observation::<N, S>(inp.lines);
+        let a = agent.step(&obs, reward);
+        steps += 1;
+        let block = task.block();
+        let (r, out) = task.act(a);
+        reward = if r { N::ONE } else { N::ZERO };
+        if let Some(o) = out {
+            if task.block() != block || task.is_done() {
+                let sw = agent.counters().switches;
+                if switches.len() <= block {
+                    switches.resize(block + 1, 0);
+                }
+                switches[block] = (sw - switches0).min(u16::MAX as u32) as u16;
+                switches0 = sw;
+            }
+            trials.push(TrialRecord {
+                block: o.block,
+                trial: o.trial,
+                correct: o.correct,
+                reward: o.reward,
+                context: agent.active_context() as u8,
+            });
+            on_trial(&Live {
+                trial: *trials.last().unwrap(),
+                done: trials.len(),
+                total,
+                log: &trials,
+            });
+        }
+    }
+    let mut blocks: heapless::Vec<BlockStats, { tcbg::tasks::MAX_BLOCKS }> = heapless::Vec::new();
+    for (b, s) in task.stats().iter().enumerate() {
+        let mut s = *s;
+        s.switches = switches.get(b).copied().unwrap_or(0);
+        let _ = blocks.push(s);
+    }
+    let report = Report { kind, blocks };
+    let metrics = report
+        .metrics()
+        .values
+        .iter()
+        .map(|(n, v)| (n.to_string(), metric_f64(*v)))
+        .collect();
+    RunLog {
+        kind,
+        metrics,
+        blocks: report.blocks.iter().map(BlockRecord::from).collect(),
+        trials,
+        steps,
+    }
+}
+
+/// A metric's `f32` as the `f64` of its shortest decimal form (0.975, not
+/// 0.9750000238…), so reports print what the board prints.
+pub fn metric_f64(v: f32) -> f64 {
+    if v.is_finite() {
+        v.to_string().parse().unwrap_or(v as f64)
+    } else {
+        v as f64
+    }
+}
+
+/// Runs one task for one seed: for `delayed-reward` the four delays (its
+/// `delay` is ignored), whose `accuracy_last100` become
+/// `accuracy_last100_d0`, `_d2`, `_d5` and `_d10`.
+pub fn run_one(
+    kind: TaskKind,
+    number: Number,
+    lesions: Lesions,
+    schedule: Schedule,
+    seed: u64,
+) -> RunResult {
+    let runs: Vec<RunLog> = kinds_of(kind)
+        .into_iter()
+        .map(|k| run_task(k, number, lesions, schedule, seed))
+        .collect();
+    assemble(kind, number, lesions, schedule, seed, runs)
+}
+
+/// A [`RunResult`] from its runs (in [`kinds_of`] order).
+pub fn assemble(
+    kind: TaskKind,
+    number: Number,
+    lesions: Lesions,
+    schedule: Schedule,
+    seed: u64,
+    runs: Vec<RunLog>,
+) -> RunResult {
+    let mut metrics = Vec::new();
+    for r in &runs {
+        match r.kind {
+            TaskKind::DelayedReward { delay } => {
+                for (n, v) in &r.metrics {
+                    metrics.push((format!("{n}_d{delay}"), *v));
+                }
+            }
+            _ => metrics.extend(r.metrics.iter().cloned()),
+        }
+    }
+    RunResult {
+        task: kind.name(),
+        number,
+        lesions,
+        schedule,
+        seed,
+        metrics,
+        runs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tcbg::tasks::run;
+
+    /// The trial log's loop must be `tasks::run`'s loop: same report, same
+    /// metrics, for every task, both numbers and a lesion.
+    #[test]
+    fn drive_matches_tasks_run() {
+        for kind in TaskKind::ALL {
+            for (number, lesions) in [
+                (Number::Fixed, Lesions::NONE),
+                (Number::F32, Lesions::named("no_thalamus").unwrap()),
+            ] {
+                for schedule in [Schedule::default(), Schedule::FLIP5] {
+                    let seed = 5;
+                    let log = run_task(kind, number, lesions, schedule, seed);
+                    let mut task = Task::new(kind, schedule, seed);
+                    let report = match number {
+                        Number::Fixed => {
+                            let mut a: DefaultAgent =
+                                Agent::new(config_with(lesions), seed).unwrap();
+                            run(&mut a, &mut task, |_| {}).unwrap()
+                        }
+                        Number::F32 => {
+                            let mut a: OracleAgent =
+                                Agent::new(config_with(lesions), seed).unwrap();
+                            run(&mut a, &mut task, |_| {}).unwrap()
+                        }
+                    };
+                    let want: Vec<BlockRecord> =
+                        report.blocks.iter().map(BlockRecord::from).collect();
+                    assert_eq!(log.blocks, want, "{kind}");
+                    let m: Vec<(String, f64)> = report
+                        .metrics()
+                        .values
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), metric_f64(*v)))
+                        .collect();
+                    assert_eq!(log.metrics, m, "{kind}");
+                    assert_eq!(log.trials.len(), total_trials(kind, schedule));
+                    assert_eq!(log.steps as usize, log.trials.len() * steps_per_trial(kind));
+                    // The trial log adds up to the block counters.
+                    for (b, s) in log.blocks.iter().enumerate() {
+                        let c = log
+                            .trials
+                            .iter()
+                            .filter(|t| t.block as usize == b && t.correct)
+                            .count();
+                        assert_eq!(c, s.correct as usize);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn delayed_reward_is_four_runs() {
+        let r = run_one(
+            TaskKind::DelayedReward { delay: 3 },
+            Number::Fixed,
+            Lesions::NONE,
+            Schedule::default(),
+            2,
+        );
+        assert_eq!(r.runs.len(), 4);
+        let names: Vec<&str> = r.metrics.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "accuracy_last100_d0",
+                "accuracy_last100_d2",
+                "accuracy_last100_d5",
+                "accuracy_last100_d10"
+            ]
+        );
+        assert_eq!(r.task, "delayed-reward");
+    }
+
+    #[test]
+    fn metric_values_are_short() {
+        assert_eq!(metric_f64(0.975), 0.975);
+        assert_eq!(metric_f64(1.0 / 3.0), 0.33333334);
+        assert!(metric_f64(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(lesion_name(Lesions::NONE), "none");
+        for n in LESION_NAMES {
+            assert_eq!(lesion_name(Lesions::named(n).unwrap()), n);
+        }
+        for n in TASK_NAMES {
+            assert_eq!(task_kind(n).unwrap().name(), n);
+        }
+        assert_eq!(Number::parse("f32"), Some(Number::F32));
+        assert_eq!(
+            total_trials(TaskKind::ReversalBandit, Schedule::default()),
+            800
+        );
+        assert_eq!(total_trials(TaskKind::CueContext, Schedule::default()), 250);
+        let half = Schedule {
+            scale: tcbg::tasks::Scale::Half,
+            ..Schedule::default()
+        };
+        assert_eq!(total_trials(TaskKind::SerialReversal, half), 400);
+        assert_eq!(
+            total_trials(TaskKind::DelayedReward { delay: 5 }, half),
+            500
+        );
+    }
+}

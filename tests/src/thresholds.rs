@@ -1,0 +1,469 @@
+//! The thresholds the evaluation checks, in one table ([`THRESHOLDS`]) that
+//! `cargo xtask eval` prints and integration tests can reuse.
+//!
+//! Every check reads medians over seeds of the fixed-point model (the full
+//! model unless the line names a lesion); `|f32 − fixed|` lines compare the
+//! two builds' medians. Under a `--robust` variation the limits loosen by
+//! the line's [`Tolerance`]: counts of errors or trials by 1.5× (a bound
+//! of `x` becomes `1.5x`, a floor `x/1.5`), accuracies by 0.05, and the
+//! bandit's reward rate must come within 0.097 of the variation's Bayes
+//! ideal (at the default, 0.727 − 0.68 = 0.047, plus the 0.05 of an
+//! accuracy). Ratios (`transfer_index`, `late_over_early`, lesion-over-full
+//! factors and the p90 comparison) are scale-free and keep their limits.
+
+use crate::eval::{find, ResultRow, Variant};
+use crate::Number;
+
+/// How a threshold loosens under a robustness variation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    /// An error or trial count: within 1.5×.
+    Count,
+    /// An accuracy or rate: within 0.05.
+    Accuracy,
+    /// The bandit's reward rate: within 0.097 of the variation's ideal.
+    BanditIdeal,
+    /// A ratio: unchanged.
+    Ratio,
+}
+
+/// What a threshold compares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rule {
+    /// The median is at most this.
+    AtMost(f64),
+    /// The median is at least this.
+    AtLeast(f64),
+    /// The median under `lesion` is at least `factor` times the full model's.
+    LesionTimes {
+        /// The lesion.
+        lesion: &'static str,
+        /// The factor.
+        factor: f64,
+    },
+    /// `|median(f32) − median(fixed)|` is at most this.
+    F32Gap(f64),
+    /// The full model's 90th percentile is below the median under `lesion`.
+    P90Below {
+        /// The lesion.
+        lesion: &'static str,
+    },
+}
+
+/// One threshold of the report.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Threshold {
+    /// Task name.
+    pub task: &'static str,
+    /// Metric name.
+    pub metric: &'static str,
+    /// The lesion whose median is checked (`"none"`: the full model).
+    pub lesion: &'static str,
+    /// The comparison.
+    pub rule: Rule,
+    /// How it loosens under `--robust`.
+    pub tolerance: Tolerance,
+}
+
+const fn t(
+    task: &'static str,
+    metric: &'static str,
+    lesion: &'static str,
+    rule: Rule,
+    tolerance: Tolerance,
+) -> Threshold {
+    Threshold {
+        task,
+        metric,
+        lesion,
+        rule,
+        tolerance,
+    }
+}
+
+/// Every threshold, in report order.
+pub const THRESHOLDS: [Threshold; 16] = [
+    t(
+        "rule-switch",
+        "first_learning",
+        "none",
+        Rule::AtMost(30.0),
+        Tolerance::Count,
+    ),
+    t(
+        "rule-switch",
+        "switch_cost",
+        "none",
+        Rule::AtMost(2.0),
+        Tolerance::Count,
+    ),
+    t(
+        "rule-switch",
+        "switch_cost",
+        "none",
+        Rule::LesionTimes {
+            lesion: "no_thalamus",
+            factor: 3.0,
+        },
+        Tolerance::Ratio,
+    ),
+    t(
+        "cued-rule-switch",
+        "switch_cost",
+        "none",
+        Rule::AtMost(0.5),
+        Tolerance::Count,
+    ),
+    t(
+        "cue-context",
+        "return_accuracy",
+        "none",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    t(
+        "reversal-bandit",
+        "reward_rate",
+        "none",
+        Rule::AtLeast(0.68),
+        Tolerance::BanditIdeal,
+    ),
+    t(
+        "delayed-reward",
+        "accuracy_last100_d10",
+        "none",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    t(
+        "delayed-reward",
+        "accuracy_last100_d10",
+        "no_traces",
+        Rule::AtMost(0.75),
+        Tolerance::Accuracy,
+    ),
+    t(
+        "reversal-bandit",
+        "reward_rate",
+        "none",
+        Rule::F32Gap(0.03),
+        Tolerance::Accuracy,
+    ),
+    t(
+        "rule-switch",
+        "switch_cost",
+        "none",
+        Rule::F32Gap(0.5),
+        Tolerance::Count,
+    ),
+    t(
+        "new-rule-transfer",
+        "first_block",
+        "none",
+        Rule::AtMost(20.0),
+        Tolerance::Count,
+    ),
+    t(
+        "new-rule-transfer",
+        "transfer_index",
+        "none",
+        Rule::AtMost(0.8),
+        Tolerance::Ratio,
+    ),
+    t(
+        "new-rule-transfer",
+        "transfer_index",
+        "none",
+        Rule::P90Below { lesion: "no_meta" },
+        Tolerance::Ratio,
+    ),
+    t(
+        "serial-reversal",
+        "early",
+        "none",
+        Rule::AtMost(3.0),
+        Tolerance::Count,
+    ),
+    t(
+        "serial-reversal",
+        "early",
+        "no_thalamus",
+        Rule::AtLeast(5.0),
+        Tolerance::Count,
+    ),
+    t(
+        "serial-reversal",
+        "late_over_early",
+        "none",
+        Rule::AtMost(1.2),
+        Tolerance::Ratio,
+    ),
+];
+
+/// Outcome of one threshold on one variation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// The threshold holds.
+    Pass,
+    /// It does not.
+    Miss,
+    /// A row it needs was not evaluated (the message says which).
+    NotRun(String),
+}
+
+/// One line of the threshold table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// The threshold.
+    pub threshold: Threshold,
+    /// The variation checked.
+    pub variant: Variant,
+    /// Pass, miss or not run.
+    pub status: Status,
+    /// The measured value (median, gap, p90, …); NaN if not run.
+    pub value: f64,
+    /// The limit in force on this variation.
+    pub limit: f64,
+    /// How the value was measured, e.g. `"median 1.2"`.
+    pub measured: String,
+}
+
+impl Threshold {
+    /// The threshold as text, e.g. `rule-switch switch_cost <= 2`.
+    pub fn describe(&self) -> String {
+        let lesion = if self.lesion == "none" {
+            String::new()
+        } else {
+            format!("{} ", self.lesion)
+        };
+        match self.rule {
+            Rule::AtMost(x) => format!("{} {}{} <= {}", self.task, lesion, self.metric, x),
+            Rule::AtLeast(x) => format!("{} {}{} >= {}", self.task, lesion, self.metric, x),
+            Rule::LesionTimes { lesion, factor } => {
+                format!("{} {lesion} {} >= {factor}x full", self.task, self.metric)
+            }
+            Rule::F32Gap(x) => format!("|f32 - fixed| {} {} <= {}", self.task, self.metric, x),
+            Rule::P90Below { lesion } => {
+                format!("{} {} p90 < {lesion} median", self.task, self.metric)
+            }
+        }
+    }
+
+    /// The limit in force on `variant` (the bandit's robust floor needs the
+    /// variation's ideal, `ideal`).
+    pub fn limit(&self, variant: Variant, ideal: f64) -> f64 {
+        let base = match self.rule {
+            Rule::AtMost(x) | Rule::AtLeast(x) | Rule::F32Gap(x) => x,
+            Rule::LesionTimes { factor, .. } => factor,
+            Rule::P90Below { .. } => 1.0,
+        };
+        if variant == Variant::Default {
+            return base;
+        }
+        let floor = matches!(self.rule, Rule::AtLeast(_));
+        match self.tolerance {
+            Tolerance::Ratio => base,
+            Tolerance::Count if floor => base / 1.5,
+            Tolerance::Count => base * 1.5,
+            Tolerance::Accuracy if floor => base - 0.05,
+            Tolerance::Accuracy => base + 0.05,
+            Tolerance::BanditIdeal => ideal - 0.097,
+        }
+    }
+
+    /// Checks the threshold on the rows of `variant`.
+    pub fn check(&self, rows: &[ResultRow], variant: Variant) -> Check {
+        let get = |number: Number, lesion: &str| find(rows, self.task, number, lesion, variant);
+        let not_run = |what: String| Check {
+            threshold: *self,
+            variant,
+            status: Status::NotRun(what),
+            value: f64::NAN,
+            limit: f64::NAN,
+            measured: String::new(),
+        };
+        let Some(row) = get(Number::Fixed, self.lesion) else {
+            return not_run(format!("needs {} fixed {}", self.task, self.lesion));
+        };
+        let Some(s) = row.metric(self.metric) else {
+            return not_run(format!("no metric {}", self.metric));
+        };
+        let ideal = row
+            .metric("ideal_reward_rate")
+            .map_or(f64::NAN, |s| s.median);
+        let limit = self.limit(variant, ideal);
+        let (value, ok, measured) = match self.rule {
+            Rule::AtMost(_) => (
+                s.median,
+                s.median <= limit,
+                format!("median {}", fmt(s.median)),
+            ),
+            Rule::AtLeast(_) => (
+                s.median,
+                s.median >= limit,
+                format!("median {}", fmt(s.median)),
+            ),
+            Rule::LesionTimes { lesion, .. } => {
+                let Some(l) = get(Number::Fixed, lesion).and_then(|r| r.metric(self.metric)) else {
+                    return not_run(format!("needs {} fixed {lesion}", self.task));
+                };
+                let ok = l.median >= limit * s.median;
+                let ratio = if s.median > 0.0 {
+                    l.median / s.median
+                } else {
+                    f64::INFINITY
+                };
+                (
+                    ratio,
+                    ok,
+                    format!(
+                        "{lesion} {} / full {} = {}",
+                        fmt(l.median),
+                        fmt(s.median),
+                        fmt(ratio)
+                    ),
+                )
+            }
+            Rule::F32Gap(_) => {
+                let Some(f) = get(Number::F32, self.lesion).and_then(|r| r.metric(self.metric))
+                else {
+                    return not_run(format!("needs {} f32 {}", self.task, self.lesion));
+                };
+                let gap = (f.median - s.median).abs();
+                (
+                    gap,
+                    gap <= limit,
+                    format!(
+                        "f32 {} fixed {} gap {}",
+                        fmt(f.median),
+                        fmt(s.median),
+                        fmt(gap)
+                    ),
+                )
+            }
+            Rule::P90Below { lesion } => {
+                let Some(l) = get(Number::Fixed, lesion).and_then(|r| r.metric(self.metric)) else {
+                    return not_run(format!("needs {} fixed {lesion}", self.task));
+                };
+                (
+                    s.p90,
+                    s.p90 < l.median,
+                    format!("p90 {} vs {lesion} median {}", fmt(s.p90), fmt(l.median)),
+                )
+            }
+        };
+        let measured = if self.tolerance == Tolerance::BanditIdeal && variant != Variant::Default {
+            format!("{measured} (ideal {})", fmt(ideal))
+        } else {
+            measured
+        };
+        Check {
+            threshold: *self,
+            variant,
+            status: if ok { Status::Pass } else { Status::Miss },
+            value,
+            limit,
+            measured,
+        }
+    }
+
+    /// The limit as text on `variant` (`<= 3`, `>= 0.63`, …).
+    pub fn limit_text(&self, variant: Variant, ideal: f64) -> String {
+        let l = self.limit(variant, ideal);
+        match self.rule {
+            Rule::AtMost(_) | Rule::F32Gap(_) => format!("<= {}", fmt(l)),
+            Rule::AtLeast(_) => format!(">= {}", fmt(l)),
+            Rule::LesionTimes { .. } => format!(">= {}x", fmt(l)),
+            Rule::P90Below { .. } => "p90 < lesion median".into(),
+        }
+    }
+}
+
+/// Checks every threshold of [`THRESHOLDS`] on `variant`.
+pub fn check_all(rows: &[ResultRow], variant: Variant) -> Vec<Check> {
+    THRESHOLDS.iter().map(|t| t.check(rows, variant)).collect()
+}
+
+/// A number with at most 3 decimals, trailing zeros dropped.
+pub fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_loosen_by_kind() {
+        let sc = THRESHOLDS[1];
+        assert_eq!(sc.limit(Variant::Default, 0.0), 2.0);
+        assert_eq!(sc.limit(Variant::Half, 0.0), 3.0);
+        let floor = THRESHOLDS[14];
+        assert!((floor.limit(Variant::Flip5, 0.0) - 5.0 / 1.5).abs() < 1e-12);
+        let acc = THRESHOLDS[4];
+        assert!((acc.limit(Variant::Double, 0.0) - 0.90).abs() < 1e-12);
+        let bandit = THRESHOLDS[5];
+        assert_eq!(bandit.limit(Variant::Default, 0.727), 0.68);
+        assert!((bandit.limit(Variant::Half, 0.7) - 0.603).abs() < 1e-12);
+        let ratio = THRESHOLDS[15];
+        assert_eq!(ratio.limit(Variant::Seeds1000, 0.0), 1.2);
+    }
+
+    #[test]
+    fn missing_rows_are_reported_not_passed() {
+        let c = THRESHOLDS[0].check(&[], Variant::Default);
+        assert!(matches!(c.status, Status::NotRun(_)));
+    }
+
+    #[test]
+    fn checks_read_medians() {
+        use crate::eval::evaluate;
+        use tcbg::tasks::TaskKind;
+        let rows = evaluate(
+            &[TaskKind::RuleSwitch],
+            &Number::BOTH,
+            &["none", "no_thalamus"],
+            Variant::Default,
+            0..2,
+            |_| {},
+        );
+        let full = find(
+            &rows,
+            "rule-switch",
+            Number::Fixed,
+            "none",
+            Variant::Default,
+        )
+        .unwrap();
+        let c = THRESHOLDS[1].check(&rows, Variant::Default);
+        assert_eq!(c.value, full.metric("switch_cost").unwrap().median);
+        assert_eq!(c.status == Status::Pass, c.value <= 2.0);
+        let gap = THRESHOLDS[9].check(&rows, Variant::Default);
+        assert!(!matches!(gap.status, Status::NotRun(_)));
+        // The bandit was not run.
+        assert!(matches!(
+            THRESHOLDS[5].check(&rows, Variant::Default).status,
+            Status::NotRun(_)
+        ));
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(fmt(1.0), "1");
+        assert_eq!(fmt(0.7275), "0.728");
+        assert_eq!(fmt(-0.0001), "0");
+        assert_eq!(fmt(2.5), "2.5");
+    }
+}
