@@ -1,0 +1,68 @@
+//! The reduced evaluation: every task over 12 seeds, with looser versions
+//! of the thresholds of `cargo xtask eval` and each lesion contrast, so a
+//! regression in the model's learning fails `cargo test`.
+//!
+//! The full evaluation (20 seeds, every lesion, `--robust`) is
+//! `cargo xtask eval`; its table of thresholds is
+//! [`tcbg_tests::thresholds::THRESHOLDS`].
+
+use tcbg::tasks::TaskKind;
+use tcbg_tests::eval::{evaluate, find, ResultRow, Variant};
+use tcbg_tests::Number;
+
+const SEEDS: std::ops::Range<u64> = 1..13;
+
+fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: &str) -> f64 {
+    find(rows, task, number, lesion, Variant::Default)
+        .and_then(|r| r.metric(metric))
+        .unwrap_or_else(|| panic!("no {metric} for {task} {lesion} {}", number.name()))
+        .median
+}
+
+#[test]
+fn the_suite_learns_and_each_mechanism_matters() {
+    let tasks: Vec<TaskKind> = ["rule-switch", "cued-rule-switch", "cue-context", "reversal-bandit", "delayed-reward", "serial-reversal", "new-rule-transfer"]
+        .iter()
+        .map(|n| tcbg_tests::task_kind(n).unwrap())
+        .collect();
+    let mut rows = evaluate(&tasks, &[Number::Fixed], &["none", "no_thalamus", "no_traces"], Variant::Default, SEEDS, |_| {});
+    let oracle = [tcbg_tests::task_kind("rule-switch").unwrap(), tcbg_tests::task_kind("reversal-bandit").unwrap()];
+    rows.extend(evaluate(&oracle, &[Number::F32], &["none"], Variant::Default, SEEDS, |_| {}));
+
+    let fx = Number::Fixed;
+    let mut misses = Vec::new();
+    let mut check = |what: &str, value: f64, ok: bool| {
+        println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
+        if !ok {
+            misses.push(format!("{what}: {value:.3}"));
+        }
+    };
+    let rs = median(&rows, "rule-switch", fx, "none", "switch_cost");
+    check("rule-switch first_learning <= 35", median(&rows, "rule-switch", fx, "none", "first_learning"), median(&rows, "rule-switch", fx, "none", "first_learning") <= 35.0);
+    check("rule-switch switch_cost <= 2.5", rs, rs <= 2.5);
+    let rs_nt = median(&rows, "rule-switch", fx, "no_thalamus", "switch_cost");
+    check("rule-switch no_thalamus switch_cost >= 2.5x full", rs_nt, rs_nt >= 2.5 * rs);
+    let crs = median(&rows, "cued-rule-switch", fx, "none", "switch_cost");
+    check("cued-rule-switch switch_cost <= 0.75", crs, crs <= 0.75);
+    let cc = median(&rows, "cue-context", fx, "none", "return_accuracy");
+    check("cue-context return_accuracy >= 0.9", cc, cc >= 0.9);
+    let bd = median(&rows, "reversal-bandit", fx, "none", "reward_rate");
+    check("reversal-bandit reward_rate >= 0.64", bd, bd >= 0.64);
+    let d10 = median(&rows, "delayed-reward", fx, "none", "accuracy_last100_d10");
+    check("delayed-reward D=10 accuracy >= 0.9", d10, d10 >= 0.9);
+    let d10_nt = median(&rows, "delayed-reward", fx, "no_traces", "accuracy_last100_d10");
+    check("delayed-reward no_traces D=10 accuracy <= 0.75", d10_nt, d10_nt <= 0.75);
+    let gap_bd = (median(&rows, "reversal-bandit", Number::F32, "none", "reward_rate") - bd).abs();
+    check("|f32 - fixed| bandit reward_rate <= 0.04", gap_bd, gap_bd <= 0.04);
+    let gap_rs = (median(&rows, "rule-switch", Number::F32, "none", "switch_cost") - rs).abs();
+    check("|f32 - fixed| rule-switch switch_cost <= 0.75", gap_rs, gap_rs <= 0.75);
+    let se = median(&rows, "serial-reversal", fx, "none", "early");
+    check("serial-reversal early <= 3.5", se, se <= 3.5);
+    let se_nt = median(&rows, "serial-reversal", fx, "no_thalamus", "early");
+    check("serial-reversal no_thalamus early >= 4.5", se_nt, se_nt >= 4.5);
+    let sl = median(&rows, "serial-reversal", fx, "none", "late_over_early");
+    check("serial-reversal late_over_early <= 1.4", sl, sl <= 1.4);
+    let nf = median(&rows, "new-rule-transfer", fx, "none", "first_block");
+    check("new-rule-transfer first_block <= 30", nf, nf <= 30.0);
+    assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
+}
