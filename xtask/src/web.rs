@@ -1,11 +1,687 @@
-//! `cargo xtask demo`: the WebAssembly build and the browser demo (owned by the web work).
+//! `cargo xtask demo [--port P]`: the WebAssembly build and the browser demo;
+//! [`test_all`]: its tests, in node, in headless Chromium and end to end.
+//!
+//! The build: the `wasm32-unknown-unknown` target and the `wasm-bindgen`
+//! CLI of the version in `Cargo.lock` are installed when missing, the
+//! `tcbg-wasm` crate is built in release, `wasm-bindgen --target web` writes
+//! the bindings to `web/pkg` (gitignored). The page itself is plain ES
+//! modules in `web/`, served as they are by a small static server on 127.0.0.1.
+//!
+//! The tests compare the trace hash of the reference run in node and in
+//! Chromium with the host's, check that bad arguments throw without changing
+//! state, and drive the served page in headless Chromium over W3C WebDriver:
+//! it must learn rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console
+//! error. A screenshot lands in `target/e2e/rule-switch.png`.
 
-pub fn demo(_args: &[String]) -> Result<(), String> {
-    Err("`cargo xtask demo` is not built yet".into())
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::setup::{self, cargo, describe, run, step, workspace_root};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Headless Chromium as root, quiet: no sandbox, no GPU, no background traffic.
+const CHROME_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1700",
+];
+/// The view the end-to-end test opens.
+const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
+/// How long the page may take to learn rule-switch, in real time.
+const E2E_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn demo(args: &[String]) -> Result<(), String> {
+    let mut port: u16 = 8080;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--port" => {
+                let v = it.next().ok_or("--port needs a number")?;
+                port = v.parse().map_err(|e| format!("--port {v}: {e}"))?;
+            }
+            other => return Err(format!("demo: unknown option `{other}` (use --port P)")),
+        }
+    }
+    build()?;
+    let server = Server::bind(port)?;
+    step("demo");
+    println!("Serving the tcbg demo at {} (Ctrl-C stops)", server.url());
+    server.serve();
+    Ok(())
 }
 
 /// wasm-bindgen tests in node and headless Chromium, and the end-to-end page test.
-#[allow(dead_code)]
 pub fn test_all() -> Result<(), String> {
-    Err("web tests are not built yet".into())
+    build()?;
+    setup::ensure_apt(&["chromium", "chromium-driver"])?;
+    let host = format!(
+        "{:08x}",
+        tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
+    );
+    step(&format!("web: host trace {host}"));
+
+    step("web: wasm-bindgen tests in node");
+    let node = wasm_tests(&host, &[])?;
+    step("web: wasm-bindgen tests in headless Chromium");
+    let webdriver_json = workspace_root().join("wasm/webdriver.json");
+    let chromium = wasm_tests(
+        &host,
+        &[
+            ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
+            ("CHROMEDRIVER", CHROMEDRIVER.as_ref()),
+            (
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                webdriver_json.as_os_str(),
+            ),
+        ],
+    )?;
+
+    step("web: end to end in headless Chromium");
+    let e2e = end_to_end(&host)?;
+    eprintln!(
+        "trace: host {host}, node {node}, chromium {chromium}, page {}",
+        e2e.trace
+    );
+    eprintln!(
+        "e2e: steps {}, accuracy {}, context {}; screenshot {}",
+        e2e.steps,
+        e2e.accuracy,
+        e2e.context,
+        e2e.screenshot.display()
+    );
+    Ok(())
+}
+
+/// Installs what is missing and builds the page's wasm and bindings into `web/pkg`.
+fn build() -> Result<(), String> {
+    step("web: tools");
+    setup::ensure_targets(&[WASM_TARGET])?;
+    setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen_version()?)?;
+
+    step("web: build");
+    let root = workspace_root();
+    run(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "-p",
+        "tcbg-wasm",
+        "--release",
+        "--target",
+        WASM_TARGET,
+    ]))?;
+    let wasm = target_dir()
+        .join(WASM_TARGET)
+        .join("release/tcbg_wasm.wasm");
+    // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(root.join("web/pkg"))
+        .arg(&wasm))
+}
+
+/// The version of the `wasm-bindgen` crate in `Cargo.lock` (the CLI must match it).
+fn wasm_bindgen_version() -> Result<String, String> {
+    let path = workspace_root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("no wasm-bindgen package in Cargo.lock".into())
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
+/// the trace hash it printed (the suite itself asserts it equals `host`).
+fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(workspace_root())
+        .args([
+            "test",
+            "-p",
+            "tcbg-wasm",
+            "--target",
+            WASM_TARGET,
+            "--",
+            "--nocapture",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("TCBG_HOST_TRACE", host);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run_tee(&mut cmd)?;
+    let hash = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("trace "))
+        .ok_or("the wasm tests printed no `trace <hash>` line")?
+        .to_string();
+    if hash != host {
+        return Err(format!("wasm trace {hash} differs from the host's {host}"));
+    }
+    Ok(hash)
+}
+
+/// Runs `cmd` like [`setup::run`], copying its stdout to stderr as it comes,
+/// and returns that stdout.
+fn run_tee(cmd: &mut Command) -> Result<String, String> {
+    let line = describe(cmd);
+    eprintln!("$ {line}");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let mut out = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            eprintln!("{l}");
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| format!("`{line}`: {e}"))?;
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(format!("`{line}` failed ({status})"))
+    }
+}
+
+/// The static server of `web/`.
+struct Server {
+    http: tiny_http::Server,
+    root: PathBuf,
+}
+
+impl Server {
+    /// Listens on 127.0.0.1:`port` (0 picks a free port).
+    fn bind(port: u16) -> Result<Server, String> {
+        let http = tiny_http::Server::http(("127.0.0.1", port))
+            .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+        Ok(Server {
+            http,
+            root: workspace_root().join("web"),
+        })
+    }
+
+    fn url(&self) -> String {
+        let port = self.http.server_addr().to_ip().map_or(0, |a| a.port());
+        format!("http://127.0.0.1:{port}/")
+    }
+
+    /// Answers requests until the process ends or `http.unblock()` is called.
+    fn serve(&self) {
+        for request in self.http.incoming_requests() {
+            let response = self.respond(request.url());
+            // A browser that went away is no error of ours.
+            let _ = request.respond(response);
+        }
+    }
+
+    /// The file for a GET of `url` (query ignored; `/` is `index.html`), or 404.
+    fn respond(&self, url: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+        let path = url.split(['?', '#']).next().unwrap_or("/");
+        let rel = Path::new(path.trim_start_matches('/'));
+        let safe = rel.components().all(|c| matches!(c, Component::Normal(_)));
+        let mut file = self.root.join(rel);
+        if file.is_dir() {
+            file = file.join("index.html");
+        }
+        match std::fs::read(&file) {
+            Ok(body) if safe => tiny_http::Response::from_data(body)
+                .with_header(header("Content-Type", mime_type(&file)))
+                .with_header(header("Cache-Control", "no-store")),
+            _ => tiny_http::Response::from_string(format!("not found: {path}\n"))
+                .with_status_code(404)
+                .with_header(header("Content-Type", "text/plain; charset=utf-8")),
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    // Both are ASCII constants, which always form a header.
+    tiny_http::Header::from_bytes(name, value).expect("an ASCII header")
+}
+
+/// The MIME type browsers need: `application/wasm` for streaming
+/// compilation, `text/javascript` for ES modules.
+fn mime_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// What the end-to-end test read from the page.
+struct E2e {
+    steps: u64,
+    accuracy: f64,
+    context: String,
+    trace: String,
+    screenshot: PathBuf,
+}
+
+/// Serves `web/`, starts chromedriver and drives headless Chromium through the page.
+fn end_to_end(host_trace: &str) -> Result<E2e, String> {
+    let server = Arc::new(Server::bind(0)?);
+    let base = server.url();
+    let serving = {
+        let server = Arc::clone(&server);
+        thread::spawn(move || server.serve())
+    };
+    let result = ChromeDriver::start().and_then(|driver| {
+        let session = driver.new_session()?;
+        let result = drive(&session, &base, host_trace);
+        session.close();
+        result
+    });
+    server.http.unblock();
+    let _ = serving.join();
+    result
+}
+
+/// The checks on the page; `session` is closed by the caller.
+fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
+    s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
+    // Learning, in real time: poll the readouts until the criterion holds.
+    let start = Instant::now();
+    let (steps, accuracy) = loop {
+        let steps: u64 = s.text("steps")?.parse().unwrap_or(0);
+        let accuracy: f64 = s.text("accuracy")?.parse().unwrap_or(0.0);
+        if steps >= 200 && accuracy >= 0.8 {
+            break (steps, accuracy);
+        }
+        if start.elapsed() > E2E_TIMEOUT {
+            return Err(format!(
+                "after {E2E_TIMEOUT:?}: steps {steps}, accuracy {accuracy}; want ≥ 200 and ≥ 0.8"
+            ));
+        }
+        thread::sleep(Duration::from_millis(250));
+    };
+    let context = s.text("context")?;
+    eprintln!(
+        "e2e: steps {steps}, accuracy {accuracy}, context {context} after {:.1?}",
+        start.elapsed()
+    );
+
+    // The page's own bit-identity check (computed half a second after load).
+    let start = Instant::now();
+    let trace = loop {
+        let t = s.text("trace").unwrap_or_default();
+        if let Some(h) = t.strip_prefix("trace ") {
+            break h.to_string();
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            return Err("the page shows no trace hash".into());
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    if trace != host_trace {
+        return Err(format!(
+            "page trace {trace} differs from the host's {host_trace}"
+        ));
+    }
+
+    // Bad arguments through the real bindings: each throws an Error, state unchanged.
+    let checks = s.script(BAD_CALLS)?;
+    for line in checks.as_array().into_iter().flatten() {
+        let line = line.as_str().unwrap_or_default();
+        eprintln!("e2e: bad call → {line}");
+        if line.starts_with("ACCEPTED") || line.starts_with("NOT AN ERROR") {
+            return Err(format!("a bad call was not refused with an Error: {line}"));
+        }
+    }
+
+    // The screenshot shows the whole task: 8 blocks of 50 trials.
+    s.wait_for_text("trials", "400")?;
+    let screenshot = target_dir().join("e2e/rule-switch.png");
+    s.screenshot(&screenshot)?;
+
+    controls(s, base)?;
+
+    let errors = s.errors()?;
+    if !errors.is_empty() {
+        return Err(format!(
+            "the browser reported errors:\n{}",
+            errors.join("\n")
+        ));
+    }
+    Ok(E2e {
+        steps,
+        accuracy,
+        context,
+        trace,
+        screenshot,
+    })
+}
+
+/// The controls of a paused view: steps by button and by key, a manual
+/// switch, a live lesion, then export and import into another view must
+/// restore every readout.
+fn controls(s: &Session, base: &str) -> Result<(), String> {
+    s.post(
+        "url",
+        json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }),
+    )?;
+    s.wait_for_text("steps", "0")?;
+    for _ in 0..3 {
+        s.click("#step")?;
+    }
+    s.click("#switch")?;
+    s.wait_for_text("steps", "3")?;
+    s.wait_for_text("block", "2 of 8")?;
+    s.click("input[name=no_traces]")?;
+    s.script("document.activeElement.blur();")?;
+    for _ in 0..5 {
+        s.key(".")?;
+    }
+    s.wait_for_text("steps", "8")?;
+
+    // Export: the download's blob, caught before the browser saves it.
+    s.script(
+        "URL.revokeObjectURL = () => {}; \
+         HTMLAnchorElement.prototype.click = function () { window.__exported = this.href; };",
+    )?;
+    s.click("#export")?;
+    let file = s.post(
+        "execute/async",
+        json!({ "script": "fetch(window.__exported).then((r) => r.text()).then(arguments[0]);", "args": [] }),
+    )?;
+    let path = target_dir().join("e2e/export.json");
+    std::fs::write(&path, file.as_str().unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let before = s.readouts()?;
+
+    s.post(
+        "url",
+        json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }),
+    )?;
+    s.wait_for_text("steps", "0")?;
+    let input = s.element_by("#import-file")?;
+    s.post(
+        &format!("element/{input}/value"),
+        json!({ "text": path.to_string_lossy() }),
+    )?;
+    s.wait_for_text("steps", "8")?;
+    let after = s.readouts()?;
+    if after != before {
+        return Err(format!(
+            "import did not restore the readouts:\n before {before:?}\n after  {after:?}"
+        ));
+    }
+    let lesioned = s.get(&format!(
+        "element/{}/selected",
+        s.element_by("input[name=no_traces]")?
+    ))?;
+    if lesioned != json!(true) {
+        return Err("import did not restore the no_traces lesion".into());
+    }
+    eprintln!("e2e: export and import restored {before:?}");
+    Ok(())
+}
+
+/// A script for the page: calls into the wasm API with bad arguments and
+/// returns one line per call (the error's message), then the steps taken.
+const BAD_CALLS: &str = r#"
+const { Agent, Session } = window.tcbg;
+const out = [];
+const agent = new Agent(1);
+const session = new Session("rule-switch", 0, 1);
+session.run(agent, 10);
+const refused = (what, f) => {
+  try { f(); out.push(`ACCEPTED ${what}`); }
+  catch (e) { out.push(e instanceof Error ? `${what}: ${e.message}` : `NOT AN ERROR ${what}: ${e}`); }
+};
+refused("new Agent(NaN)", () => new Agent(NaN));
+refused("new Agent(-1)", () => new Agent(-1));
+refused("step(3 values)", () => agent.step([1, 0, 0], 0));
+refused("step(NaN obs)", () => agent.step(new Float32Array(8).fill(NaN), 0));
+refused("step(string obs)", () => agent.step("10000000", 0));
+refused("step(Infinity reward)", () => agent.step(new Float64Array(8), Infinity));
+refused("control_function(9)", () => agent.control_function(9));
+refused("set_lesion(bad name)", () => agent.set_lesion("no_cortex", true));
+refused("set_lesion(non-boolean)", () => agent.set_lesion("no_dopamine", "yes"));
+refused("new Session(bad task)", () => new Session("nope", 0, 1));
+refused("run(-5 steps)", () => session.run(agent, -5));
+refused("run(not an agent)", () => session.run({}, 5));
+out.push(`steps after refused calls: ${agent.steps()} (want 10), trials: ${session.trials()}`);
+if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: state changed");
+return out;
+"#;
+
+/// A chromedriver process on a free local port, ended when dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> Result<ChromeDriver, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let log = target_dir().join("e2e/chromedriver.log");
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let mut cmd = Command::new(CHROMEDRIVER);
+        cmd.arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        eprintln!("$ {}", describe(&cmd));
+        let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
+        let driver = ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let ready = call("GET", &format!("{}/status", driver.url), None)
+                .is_ok_and(|v| v["ready"] == json!(true));
+            if ready {
+                return Ok(driver);
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Err("chromedriver did not become ready in 20 s".into())
+    }
+
+    fn new_session(&self) -> Result<Session, String> {
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": CHROME_ARGS },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        }}});
+        let v = call("POST", &format!("{}/session", self.url), Some(caps))?;
+        let id = v["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session id in {v}"))?;
+        Ok(Session {
+            url: format!("{}/session/{id}", self.url),
+        })
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A W3C WebDriver session.
+struct Session {
+    url: String,
+}
+
+impl Session {
+    fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        call("POST", &format!("{}/{path}", self.url), Some(body))
+    }
+
+    fn get(&self, path: &str) -> Result<Value, String> {
+        call("GET", &format!("{}/{path}", self.url), None)
+    }
+
+    /// The element matching the CSS selector `css`.
+    fn element_by(&self, css: &str) -> Result<String, String> {
+        let v = self.post("element", json!({ "using": "css selector", "value": css }))?;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("no element {css}"))
+    }
+
+    /// The text of the element with `data-testid` `id`.
+    fn text(&self, id: &str) -> Result<String, String> {
+        let e = self.element_by(&format!("[data-testid=\"{id}\"]"))?;
+        Ok(self
+            .get(&format!("element/{e}/text"))?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Every readout of the page, by `data-testid`.
+    fn readouts(&self) -> Result<Vec<(&'static str, String)>, String> {
+        [
+            "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value",
+        ]
+        .into_iter()
+        .map(|id| Ok((id, self.text(id)?)))
+        .collect()
+    }
+
+    fn wait_for_text(&self, id: &str, want: &str) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            let got = self.text(id).unwrap_or_default();
+            if got == want {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err(format!("[data-testid={id}] shows `{got}`, want `{want}`"));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Clicks the element matching `css`.
+    fn click(&self, css: &str) -> Result<(), String> {
+        let e = self.element_by(css)?;
+        self.post(&format!("element/{e}/click"), json!({}))
+            .map(drop)
+    }
+
+    /// Presses and releases `key` on the page.
+    fn key(&self, key: &str) -> Result<(), String> {
+        let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
+        self.post(
+            "actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] }),
+        )
+        .map(drop)
+    }
+
+    fn script(&self, body: &str) -> Result<Value, String> {
+        self.post("execute/sync", json!({ "script": body, "args": [] }))
+    }
+
+    fn screenshot(&self, path: &Path) -> Result<(), String> {
+        use base64::Engine as _;
+        let png = self.get("screenshot")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .map_err(|e| format!("screenshot: {e}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Errors the page met: its `window.__errors` hook and the browser log's SEVERE entries.
+    fn errors(&self) -> Result<Vec<String>, String> {
+        let mut errors: Vec<String> = self
+            .script("return window.__errors;")?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e.to_string())
+            .collect();
+        let log = self.post("se/log", json!({ "type": "browser" }))?;
+        errors.extend(
+            log.as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e["level"] == json!("SEVERE"))
+                .map(|e| e["message"].to_string()),
+        );
+        Ok(errors)
+    }
+
+    fn close(&self) {
+        let _ = call("DELETE", &self.url, None);
+    }
+}
+
+/// One WebDriver command: the response's `value`, or its error.
+fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let response = match (method, body) {
+        ("POST", Some(b)) => agent.post(url).send_json(b),
+        ("DELETE", _) => agent.delete(url).call(),
+        _ => agent.get(url).call(),
+    };
+    let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = response.status();
+    let v: Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| format!("{method} {url}: {e}"))?;
+    if status.is_success() {
+        Ok(v["value"].clone())
+    } else {
+        Err(format!(
+            "{method} {url}: {status}: {}",
+            v["value"]["message"]
+        ))
+    }
 }

@@ -1,0 +1,205 @@
+//! [`Agent`]: the fixed-point default agent, one call per step, and its views.
+
+use crate::check;
+use tcbg::{Config, DefaultAgent, Lesions, Num, DEFAULT_A, DEFAULT_K};
+use wasm_bindgen::prelude::*;
+
+/// The thalamocortical basal-ganglia loop ([`tcbg::DefaultAgent`], fixed
+/// point): 8 inputs, 48 cortical units, 4 control functions, 4 actions.
+///
+/// Views return copies as `Float32Array`s, in the units of the core
+/// (Q3.12 values converted exactly to floats).
+#[wasm_bindgen]
+pub struct Agent {
+    inner: DefaultAgent,
+}
+
+#[wasm_bindgen]
+impl Agent {
+    /// `new Agent(seed)`: the default config; every random choice flows from
+    /// `seed`, a whole number from 0 to `Number.MAX_SAFE_INTEGER`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(seed: f64) -> Result<Agent, JsError> {
+        Self::build(Config::default(), check::seed(seed)?)
+    }
+
+    /// `Agent.with_config(json, seed)`: a config as written by
+    /// [`Agent::config_json`]; refused with the field's name if a value is
+    /// missing or out of range.
+    pub fn with_config(config_json: &str, seed: f64) -> Result<Agent, JsError> {
+        let config: Config =
+            serde_json::from_str(config_json).map_err(|e| JsError::new(&format!("config: {e}")))?;
+        Self::build(config, check::seed(seed)?)
+    }
+
+    /// The config the agent was built with, as JSON (lesions as at start).
+    pub fn config_json(&self) -> String {
+        // A config of plain numbers and booleans always serialises.
+        serde_json::to_string(self.inner.config()).unwrap_or_default()
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> f64 {
+        self.inner.seed() as f64
+    }
+
+    /// One time step: the observation (8 numbers within -1 to 1, as an
+    /// `Array`, `Float32Array` or `Float64Array`) and the reward (-1 to 1)
+    /// for the previous action. Returns the action.
+    pub fn step(&mut self, obs: &JsValue, reward: f64) -> Result<u32, JsError> {
+        let obs = check::observation(obs)?;
+        let reward = check::unit_range("reward", reward)?;
+        Ok(self.inner.step(&obs, reward) as u32)
+    }
+
+    /// Marks a trial boundary: traces are cleared after the next step learns.
+    pub fn mark_trial_start(&mut self) {
+        self.inner.mark_trial_start();
+    }
+
+    /// Restricts the actions to `0..n`, `n` from 1 to 4.
+    pub fn set_action_count(&mut self, n: f64) -> Result<(), JsError> {
+        let n = check::integer("action count", n, 1.0, DEFAULT_A as f64)?;
+        self.inner
+            .set_action_count(n as usize)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The lesion names, for building controls.
+    pub fn lesion_names() -> Vec<String> {
+        Lesions::NAMES.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Switches lesion `name` (one of [`Agent::lesion_names`]) on or off,
+    /// effective from the next step.
+    pub fn set_lesion(&mut self, name: &str, on: &JsValue) -> Result<(), JsError> {
+        let on = check::boolean("on", on)?;
+        let mut lesions = self.inner.lesions();
+        *lesion_field(&mut lesions, name)? = on;
+        self.inner.set_lesions(lesions);
+        Ok(())
+    }
+
+    /// Whether lesion `name` is on.
+    pub fn lesion(&self, name: &str) -> Result<bool, JsError> {
+        let mut lesions = self.inner.lesions();
+        Ok(*lesion_field(&mut lesions, name)?)
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u32 {
+        self.inner.counters().steps
+    }
+
+    /// Context switches so far.
+    pub fn switches(&self) -> u32 {
+        self.inner.counters().switches
+    }
+
+    /// Cortical rates, 48 values from 0 to 1.
+    pub fn cortical_rates(&self) -> Vec<f32> {
+        floats(self.inner.cortical_rates())
+    }
+
+    /// Thalamic gain of each cortical unit (the active control function
+    /// under the lesions in force), 48 values from 0 to `gain_max`.
+    pub fn cortical_gains(&self) -> Vec<f32> {
+        floats(self.inner.cortical_gains())
+    }
+
+    /// Thalamic activity `h` of the 4 control functions.
+    pub fn thalamic_activity(&self) -> Vec<f32> {
+        floats(self.inner.thalamic_activity())
+    }
+
+    /// The gain mask of control function `k` (0 to 3) over the 48 cortical units.
+    pub fn control_function(&self, k: f64) -> Result<Vec<f32>, JsError> {
+        let k = check::index("control function", k, DEFAULT_K)?;
+        Ok(floats(&self.inner.thalamus.g[k]))
+    }
+
+    /// The selected control function (0 to 3).
+    pub fn active_context(&self) -> u32 {
+        self.inner.active_context() as u32
+    }
+
+    /// Dopamine of the last step (the TD error).
+    pub fn dopamine(&self) -> f32 {
+        self.inner.dopamine().to_f32()
+    }
+
+    /// Value of the present state.
+    pub fn value(&self) -> f32 {
+        self.inner.value().to_f32()
+    }
+
+    /// Saliences of the 4 action channels.
+    pub fn action_salience(&self) -> Vec<f32> {
+        floats(&self.inner.actions.salience)
+    }
+
+    /// GPi outputs of the 4 action channels (low = selected).
+    pub fn action_gpi(&self) -> Vec<f32> {
+        floats(&self.inner.actions.gpi)
+    }
+
+    /// The selected action.
+    pub fn selected_action(&self) -> u32 {
+        self.inner.actions.selected as u32
+    }
+
+    /// Saliences of the 4 context channels.
+    pub fn context_salience(&self) -> Vec<f32> {
+        floats(&self.inner.context_channels.salience)
+    }
+
+    /// GPi outputs of the 4 context channels (low = selected).
+    pub fn context_gpi(&self) -> Vec<f32> {
+        floats(&self.inner.context_channels.gpi)
+    }
+
+    /// Competence (running reward rate) of each context channel.
+    pub fn context_competence(&self) -> Vec<f32> {
+        floats(&self.inner.contexts.competence)
+    }
+}
+
+/// Rust-side access, for [`crate::Session`] and tests.
+impl Agent {
+    fn build(config: Config, seed: u64) -> Result<Agent, JsError> {
+        DefaultAgent::new(config, seed)
+            .map(|inner| Agent { inner })
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The wrapped core agent.
+    pub fn core(&self) -> &DefaultAgent {
+        &self.inner
+    }
+
+    /// The wrapped core agent, mutably.
+    pub fn core_mut(&mut self) -> &mut DefaultAgent {
+        &mut self.inner
+    }
+}
+
+/// The switch of lesion `name` in `l`.
+fn lesion_field<'a>(l: &'a mut Lesions, name: &str) -> Result<&'a mut bool, JsError> {
+    Ok(match name {
+        "no_thalamus" => &mut l.no_thalamus,
+        "no_context_selection" => &mut l.no_context_selection,
+        "no_dopamine" => &mut l.no_dopamine,
+        "no_traces" => &mut l.no_traces,
+        "no_meta" => &mut l.no_meta,
+        _ => {
+            return Err(JsError::new(&format!(
+                "unknown lesion `{name}`, must be one of {}",
+                Lesions::NAMES.join(", ")
+            )))
+        }
+    })
+}
+
+fn floats<N: Num>(v: &[N]) -> Vec<f32> {
+    v.iter().map(|x| x.to_f32()).collect()
+}

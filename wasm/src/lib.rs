@@ -1,0 +1,49 @@
+//! # tcbg-wasm: the learning loop in the browser
+//!
+//! WebAssembly bindings of [`tcbg`] for the demo in `web/` (`cargo xtask
+//! demo`). The same fixed-point agent as on the host and the boards, so a
+//! run in the browser is bit-identical to one on the host ([`trace`]).
+//!
+//! - [`Agent`] wraps [`tcbg::DefaultAgent`]: `step(obs, reward)`, live
+//!   lesions, and views of cortex, thalamus, basal ganglia and dopamine.
+//! - [`Session`] runs a task of [`tcbg::tasks`] on an agent, many steps per
+//!   call, and keeps the readouts the page draws (accuracy, block
+//!   boundaries, dopamine and value histories).
+//!
+//! Every argument from JavaScript is checked before anything changes: a bad
+//! one (NaN, an infinity, a fraction, a wrong length, an index out of range,
+//! an unknown name) makes the call throw an `Error` naming it, and leaves
+//! the agent and the session as they were. No call traps or panics.
+//!
+//! ```js
+//! import init, { Agent, Session } from "./pkg/tcbg_wasm.js";
+//! await init();
+//! const agent = new Agent(1);
+//! const session = new Session("rule-switch", 0, 1);
+//! session.run(agent, 100);
+//! console.log(agent.steps(), session.accuracy());
+//! ```
+
+mod agent;
+mod check;
+mod session;
+
+pub use agent::Agent;
+pub use session::Session;
+
+use wasm_bindgen::prelude::*;
+
+/// `trace(steps)`: the reference trace hash ([`tcbg::snapshot::trace`]) of
+/// the fixed-point agent as 8 hex digits, the same as `cargo xtask trace`
+/// prints on the host for [`tcbg::snapshot::TRACE_STEPS`] steps.
+#[wasm_bindgen]
+pub fn trace(steps: f64) -> Result<String, JsError> {
+    let steps = check::integer("steps", steps, 0.0, 1_000_000.0)? as u32;
+    Ok(format!("{:08x}", tcbg::snapshot::trace::<tcbg::Fx>(steps)))
+}
+
+/// The steps of the reference trace ([`tcbg::snapshot::TRACE_STEPS`]).
+#[wasm_bindgen]
+pub fn trace_steps() -> u32 {
+    tcbg::snapshot::TRACE_STEPS
+}

@@ -1,0 +1,233 @@
+//! [`Session`]: a task run on an [`Agent`] many steps per call, with the
+//! readouts and histories the demo draws, so JavaScript does not loop per step.
+
+use crate::agent::Agent;
+use crate::check;
+use std::collections::VecDeque;
+use tcbg::tasks::{observation, Schedule, Task, TaskKind};
+use tcbg::{Fx, Num};
+use wasm_bindgen::prelude::*;
+
+/// Steps of dopamine and value history kept for the plots.
+pub const HISTORY: usize = 300;
+/// Trials the accuracy readout averages over.
+pub const ACCURACY_WINDOW: usize = 20;
+/// Most steps one [`Session::run`] call takes.
+pub const MAX_STEPS_PER_RUN: u32 = 100_000;
+/// Longest delay of the delayed-reward task.
+pub const MAX_DELAY: u8 = 20;
+
+/// Outcome bits of [`Session::outcomes`].
+const CORRECT: u8 = 1;
+const REWARDED: u8 = 2;
+
+/// A task in progress on an agent: `new Session(task, delay, seed)`, then
+/// `session.run(agent, steps)` each frame.
+#[wasm_bindgen]
+pub struct Session {
+    task: Task,
+    /// Reward for the previous action, passed with the next step.
+    reward: Fx,
+    switch_requested: bool,
+    /// One entry per finished trial: [`CORRECT`] | [`REWARDED`].
+    outcomes: Vec<u8>,
+    /// First trial of each block seen so far, and its rule.
+    block_starts: Vec<u32>,
+    block_rules: Vec<u8>,
+    /// Rule of the trial in progress (its cue step has been shown).
+    trial_rule: u8,
+    /// The block of the last entry of `block_starts`.
+    recorded_block: Option<u8>,
+    dopamine: VecDeque<f32>,
+    value: VecDeque<f32>,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// A task by name (see [`Session::task_names`]) with its own seed;
+    /// `delay` (0 to 20 blank steps) is for `delayed-reward` and must be 0
+    /// for the other tasks.
+    #[wasm_bindgen(constructor)]
+    pub fn new(task: &str, delay: f64, seed: f64) -> Result<Session, JsError> {
+        let delay = check::integer("delay", delay, 0.0, MAX_DELAY as f64)? as u8;
+        let seed = check::seed(seed)?;
+        let kind = TaskKind::parse(task, delay).ok_or_else(|| {
+            JsError::new(&format!(
+                "unknown task `{task}`, must be one of {}",
+                Self::task_names().join(", ")
+            ))
+        })?;
+        if delay != 0 && !matches!(kind, TaskKind::DelayedReward { .. }) {
+            return Err(JsError::new(&format!(
+                "delay is {delay}, must be 0 for {task} (only delayed-reward has one)"
+            )));
+        }
+        let task = Task::new(kind, Schedule::default(), seed);
+        Ok(Session {
+            trial_rule: task.rule(),
+            task,
+            reward: Fx::ZERO,
+            switch_requested: false,
+            outcomes: Vec::new(),
+            block_starts: Vec::new(),
+            block_rules: Vec::new(),
+            recorded_block: None,
+            dopamine: VecDeque::with_capacity(HISTORY),
+            value: VecDeque::with_capacity(HISTORY),
+        })
+    }
+
+    /// The task names.
+    pub fn task_names() -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for k in TaskKind::ALL {
+            if !names.iter().any(|n| n == k.name()) {
+                names.push(k.name().into());
+            }
+        }
+        names
+    }
+
+    /// Runs up to `steps` steps (a whole number from 0 to 100000) of the task
+    /// on `agent`; returns the steps taken (fewer when the task ends).
+    pub fn run(&mut self, agent: &mut Agent, steps: f64) -> Result<u32, JsError> {
+        let steps = check::integer("steps", steps, 0.0, MAX_STEPS_PER_RUN as f64)? as u32;
+        let agent = agent.core_mut();
+        // The tasks offer 2 actions; the default agent has 4, so this holds.
+        agent
+            .set_action_count(TaskKind::ACTIONS)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let mut taken = 0;
+        while taken < steps {
+            if self.switch_requested {
+                self.try_switch();
+            }
+            let Some(input) = self.task.next_input() else {
+                break;
+            };
+            if input.trial_start {
+                agent.mark_trial_start();
+                self.trial_rule = self.task.rule();
+            }
+            let action = agent.step(&observation(input.lines), self.reward);
+            let (reward, outcome) = self.task.act(action);
+            self.reward = if reward { Fx::ONE } else { Fx::ZERO };
+            if let Some(o) = outcome {
+                if self.recorded_block != Some(o.block) {
+                    self.recorded_block = Some(o.block);
+                    self.block_starts.push(self.outcomes.len() as u32);
+                    self.block_rules.push(self.trial_rule);
+                }
+                self.outcomes.push(
+                    if o.correct { CORRECT } else { 0 } | if o.reward { REWARDED } else { 0 },
+                );
+            }
+            push_capped(&mut self.dopamine, agent.dopamine().to_f32());
+            push_capped(&mut self.value, agent.value().to_f32());
+            taken += 1;
+        }
+        Ok(taken)
+    }
+
+    /// Asks for a manual rule or context switch: the current block ends at
+    /// the next trial boundary (at once between trials).
+    pub fn request_switch(&mut self) {
+        self.switch_requested = true;
+        self.try_switch();
+    }
+
+    /// Whether a requested switch waits for the end of a trial.
+    pub fn switch_pending(&self) -> bool {
+        self.switch_requested
+    }
+
+    /// The task's name.
+    pub fn task_name(&self) -> String {
+        self.task.kind().name().into()
+    }
+
+    /// Whether every trial has been run.
+    pub fn done(&self) -> bool {
+        self.task.is_done()
+    }
+
+    /// The current block (0-based).
+    pub fn block(&self) -> u32 {
+        self.task.block() as u32
+    }
+
+    /// The blocks of the task.
+    pub fn blocks(&self) -> u32 {
+        self.task.kind().blocks() as u32
+    }
+
+    /// Trials of the whole task when no block is cut short by a manual switch.
+    pub fn planned_trials(&self) -> u32 {
+        let kind = self.task.kind();
+        (0..kind.blocks()).map(|b| kind.block_len(b) as u32).sum()
+    }
+
+    /// The rule or context of the current block (hidden from the agent).
+    pub fn rule(&self) -> u32 {
+        self.task.rule() as u32
+    }
+
+    /// Trials finished.
+    pub fn trials(&self) -> u32 {
+        self.outcomes.len() as u32
+    }
+
+    /// Fraction of correct choices over the last 20 trials (fewer at the
+    /// start); `undefined` before the first trial ends.
+    pub fn accuracy(&self) -> Option<f64> {
+        let recent = &self.outcomes[self.outcomes.len().saturating_sub(ACCURACY_WINDOW)..];
+        if recent.is_empty() {
+            return None;
+        }
+        let correct = recent.iter().filter(|&&o| o & CORRECT != 0).count();
+        Some(correct as f64 / recent.len() as f64)
+    }
+
+    /// Every finished trial: bit 0 correct, bit 1 rewarded.
+    pub fn outcomes(&self) -> Vec<u8> {
+        self.outcomes.clone()
+    }
+
+    /// The first trial of each block that has finished a trial.
+    pub fn block_starts(&self) -> Vec<u32> {
+        self.block_starts.clone()
+    }
+
+    /// The rule or context of each block in [`Session::block_starts`].
+    pub fn block_rules(&self) -> Vec<u8> {
+        self.block_rules.clone()
+    }
+
+    /// Dopamine of the last (up to) 300 steps, oldest first.
+    pub fn dopamine_history(&self) -> Vec<f32> {
+        self.dopamine.iter().copied().collect()
+    }
+
+    /// Value of the last (up to) 300 steps, oldest first.
+    pub fn value_history(&self) -> Vec<f32> {
+        self.value.iter().copied().collect()
+    }
+}
+
+impl Session {
+    /// Carries out a requested switch if the task is between trials.
+    fn try_switch(&mut self) {
+        let block = self.task.block();
+        self.task.force_switch();
+        if self.task.block() != block || self.task.is_done() {
+            self.switch_requested = false;
+        }
+    }
+}
+
+fn push_capped(q: &mut VecDeque<f32>, v: f32) {
+    if q.len() == HISTORY {
+        q.pop_front();
+    }
+    q.push_back(v);
+}

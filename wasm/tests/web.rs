@@ -1,0 +1,260 @@
+//! The wasm build in node and in headless Chromium (`cargo xtask test` runs
+//! this suite in both): the same trace as the host, and bad arguments from
+//! JavaScript refused with an `Error` and no change of state.
+//!
+//! `TCBG_HOST_TRACE`, set by xtask at build time, is the host's trace hash.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Float32Array, Float64Array};
+use tcbg_wasm::{trace, trace_steps, Agent, Session};
+use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen_test::{console_log, wasm_bindgen_test};
+
+/// The message of a refused call.
+fn message(e: JsError) -> String {
+    JsValue::from(e)
+        .dyn_into::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_default()
+}
+
+/// Asserts that `r` was refused with a message containing `needle`.
+fn refused<T>(r: Result<T, JsError>, needle: &str) {
+    match r {
+        Ok(_) => panic!("accepted; expected an error mentioning `{needle}`"),
+        Err(e) => {
+            let m = message(e);
+            assert!(
+                m.contains(needle),
+                "message `{m}` does not mention `{needle}`"
+            );
+        }
+    }
+}
+
+fn obs(values: &[f32]) -> JsValue {
+    Float32Array::from(values).into()
+}
+
+/// An agent that has already learned a little, so its state is not the initial one.
+fn trained_agent() -> Agent {
+    let mut agent = Agent::new(7.0).unwrap();
+    let mut session = Session::new("rule-switch", 0.0, 7.0).unwrap();
+    session.run(&mut agent, 150.0).unwrap();
+    agent
+}
+
+#[wasm_bindgen_test]
+fn trace_matches_the_host() {
+    let wasm = trace(trace_steps() as f64).unwrap();
+    console_log!("trace {wasm}");
+    if let Some(host) = option_env!("TCBG_HOST_TRACE") {
+        assert_eq!(wasm, host, "wasm trace differs from the host's");
+    }
+}
+
+#[wasm_bindgen_test]
+fn bad_seeds_are_refused() {
+    for seed in [f64::NAN, f64::INFINITY, -1.0, 1.5, 2f64.powi(60)] {
+        refused(Agent::new(seed), "seed");
+        refused(Session::new("rule-switch", 0.0, seed), "seed");
+    }
+    assert_eq!(
+        Agent::new(9_007_199_254_740_991.0).unwrap().seed(),
+        9_007_199_254_740_991.0
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_observations_and_rewards_leave_the_agent_unchanged() {
+    let mut agent = trained_agent();
+    let before = agent.core().clone();
+    let good = obs(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let nan_array = Array::new();
+    for v in [f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0] {
+        nan_array.push(&v.into());
+    }
+    let string_array = Array::new();
+    for _ in 0..8 {
+        string_array.push(&"1".into());
+    }
+    let cases: Vec<(JsValue, &str)> = vec![
+        (obs(&[1.0; 7]), "7 values"),
+        (obs(&[1.0; 9]), "9 values"),
+        (
+            obs(&[0.0, f32::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            "obs[1] is NaN",
+        ),
+        (
+            obs(&[0.0, 0.0, f32::INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            "obs[2] is inf",
+        ),
+        (
+            obs(&[0.0, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 0.0]),
+            "obs[3] is 1.5",
+        ),
+        (Float64Array::from(&[-2.0; 8][..]).into(), "obs[0] is -2"),
+        (nan_array.into(), "obs[0] is NaN"),
+        (string_array.into(), "obs[0] must be a number, got a string"),
+        (JsValue::from(3.0), "got a number"),
+        (JsValue::UNDEFINED, "got a undefined"),
+        (JsValue::NULL, "got a null"),
+        (js_sys::Object::new().into(), "got a object"),
+    ];
+    for (bad, needle) in cases {
+        refused(agent.step(&bad, 0.0), needle);
+    }
+    for r in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.01, -3.0] {
+        refused(agent.step(&good, r), "reward");
+    }
+    assert!(agent.core() == &before, "a refused step changed the agent");
+    // A good call still works, from the same state.
+    let mut twin = Agent::new(7.0).unwrap();
+    Session::new("rule-switch", 0.0, 7.0)
+        .unwrap()
+        .run(&mut twin, 150.0)
+        .unwrap();
+    assert_eq!(
+        agent.step(&good, 1.0).unwrap(),
+        twin.step(&good, 1.0).unwrap()
+    );
+    assert!(agent.core() == twin.core());
+}
+
+#[wasm_bindgen_test]
+fn bad_lesions_indices_and_counts_leave_the_agent_unchanged() {
+    let mut agent = trained_agent();
+    let before = agent.core().clone();
+    refused(
+        agent.set_lesion("no_cortex", &true.into()),
+        "unknown lesion `no_cortex`",
+    );
+    refused(
+        agent.set_lesion("no_dopamine", &1.0.into()),
+        "on must be true or false, got a number",
+    );
+    refused(
+        agent.set_lesion("no_dopamine", &JsValue::UNDEFINED),
+        "got a undefined",
+    );
+    refused(agent.lesion(""), "unknown lesion");
+    for k in [4.0, -1.0, 0.5, f64::NAN, f64::INFINITY] {
+        refused(agent.control_function(k), "control function");
+    }
+    for n in [0.0, 5.0, 1.5, f64::NAN] {
+        refused(agent.set_action_count(n), "action count");
+    }
+    assert!(agent.core() == &before, "a refused call changed the agent");
+
+    for name in Agent::lesion_names() {
+        assert!(!agent.lesion(&name).unwrap());
+        agent.set_lesion(&name, &true.into()).unwrap();
+        assert!(agent.lesion(&name).unwrap());
+        agent.set_lesion(&name, &false.into()).unwrap();
+    }
+    assert_eq!(agent.control_function(3.0).unwrap().len(), 48);
+}
+
+#[wasm_bindgen_test]
+fn bad_sessions_and_runs_are_refused_without_change() {
+    refused(
+        Session::new("rule-swap", 0.0, 1.0),
+        "unknown task `rule-swap`",
+    );
+    refused(
+        Session::new("rule-switch", 2.0, 1.0),
+        "must be 0 for rule-switch",
+    );
+    for d in [21.0, -1.0, 0.5, f64::NAN] {
+        refused(Session::new("delayed-reward", d, 1.0), "delay");
+    }
+    assert_eq!(
+        Session::new("delayed-reward", 20.0, 1.0)
+            .unwrap()
+            .task_name(),
+        "delayed-reward"
+    );
+
+    let mut agent = trained_agent();
+    let mut session = Session::new("rule-switch", 0.0, 3.0).unwrap();
+    session.run(&mut agent, 30.0).unwrap();
+    let (before, outcomes) = (agent.core().clone(), session.outcomes());
+    for n in [f64::NAN, -1.0, 2.5, 1e9, f64::INFINITY] {
+        refused(session.run(&mut agent, n), "steps");
+    }
+    assert!(agent.core() == &before && session.outcomes() == outcomes);
+}
+
+#[wasm_bindgen_test]
+fn every_task_runs_and_rule_switch_learns() {
+    let names = Session::task_names();
+    assert_eq!(names.len(), 7);
+    for name in &names {
+        let delay = if name == "delayed-reward" { 2.0 } else { 0.0 };
+        let mut agent = Agent::new(1.0).unwrap();
+        let mut session = Session::new(name, delay, 1.0).unwrap();
+        let mut steps = 0;
+        while !session.done() {
+            steps += session.run(&mut agent, 500.0).unwrap();
+        }
+        assert_eq!(agent.steps(), steps, "{name}");
+        assert_eq!(
+            session.run(&mut agent, 10.0).unwrap(),
+            0,
+            "a finished task takes no steps"
+        );
+        assert_eq!(
+            session.block_starts().len() as u32,
+            session.blocks(),
+            "{name}"
+        );
+    }
+    let mut agent = Agent::new(1.0).unwrap();
+    let mut session = Session::new("rule-switch", 0.0, 1.0).unwrap();
+    session.run(&mut agent, 200.0).unwrap();
+    let accuracy = session.accuracy().unwrap();
+    assert!(
+        accuracy >= 0.8,
+        "accuracy over the last 20 trials is {accuracy}"
+    );
+    assert_eq!(session.dopamine_history().len(), 200);
+}
+
+#[wasm_bindgen_test]
+fn manual_switch_ends_the_block() {
+    let mut agent = Agent::new(1.0).unwrap();
+    let mut session = Session::new("rule-switch", 0.0, 1.0).unwrap();
+    session.run(&mut agent, 10.0).unwrap();
+    session.request_switch();
+    assert!(!session.switch_pending());
+    assert_eq!((session.block(), session.rule()), (1, 1));
+    session.run(&mut agent, 1.0).unwrap();
+    assert_eq!(session.block_starts(), vec![0, 10]);
+    assert_eq!(session.block_rules(), vec![0, 1]);
+
+    // Mid-trial (during the blank steps of a delay) the switch waits.
+    let mut session = Session::new("delayed-reward", 3.0, 1.0).unwrap();
+    session.run(&mut agent, 2.0).unwrap();
+    session.request_switch();
+    assert!(session.switch_pending());
+    session.run(&mut agent, 3.0).unwrap();
+    assert!(!session.switch_pending());
+    assert_eq!(session.block(), 1);
+}
+
+#[wasm_bindgen_test]
+fn config_round_trips_and_bad_configs_are_refused() {
+    let agent = Agent::new(5.0).unwrap();
+    let json = agent.config_json();
+    let again = Agent::with_config(&json, 5.0).unwrap();
+    assert!(again.core() == agent.core());
+    refused(Agent::with_config("{", 5.0), "config");
+    refused(
+        Agent::with_config(&json.replace("\"gamma\":0.5", "\"gamma\":1.5"), 5.0),
+        "gamma",
+    );
+    refused(
+        Agent::with_config(&json.replace("\"gamma\":0.5,", ""), 5.0),
+        "missing field `gamma`",
+    );
+}

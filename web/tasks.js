@@ -1,0 +1,57 @@
+// What the page says about each task: a short "what to watch for" and the
+// label of a block's hidden rule (tasks.rs in the core defines the tasks).
+
+const RULE_AB = (r) => (r === 0 ? "A" : "B");
+
+/** Task name → { watch: text, rule: (rule index) → label }. */
+export const TASKS = {
+  "rule-switch": {
+    watch: "Two cues, two actions. Rule A maps cue i to action i, rule B reverses it; the rules alternate every 50 " +
+      "trials and nothing tells the agent. Watch the first block being learned, then at each switch the dopamine " +
+      "trace dips below zero, the context channels of the basal ganglia pick another control function, and " +
+      "accuracy recovers. When a rule comes back, its control function still holds it: recovery is quicker.",
+    rule: RULE_AB,
+  },
+  "cued-rule-switch": {
+    watch: "As rule-switch, but two more input lines say which rule is in force. Watch the thalamus recognise the " +
+      "cue and change control function at the switch, so a switch costs fewer errors than in rule-switch.",
+    rule: RULE_AB,
+  },
+  "cue-context": {
+    watch: "Context 1 shows cues 0 and 1, context 2 cues 2 and 3 (blocks of 100, 100 and 50 trials). The new cues " +
+      "are a novel pattern: watch a fresh control function open for context 2, and the first one come back by " +
+      "recognition when context 1 returns, with few errors.",
+    rule: (r) => `context ${r + 1}`,
+  },
+  "reversal-bandit": {
+    watch: "One constant input, two arms paying off with probability 0.8 and 0.2; the good arm swaps every 40 " +
+      "trials. Rewards are noisy, so dopamine flickers even when the choice is right. Watch how many trials the " +
+      "agent needs after each reversal to settle on the new good arm.",
+    rule: (r) => `arm ${r + 1} good`,
+  },
+  "delayed-reward": {
+    watch: "The action is taken on the cue step, then the chosen number of blank steps pass before the reward. " +
+      "Eligibility traces carry the credit across the gap: compare the curve with the no_traces lesion on, at " +
+      "a delay of 5 or 10.",
+    rule: () => "A",
+  },
+  "serial-reversal": {
+    watch: "The two rules of rule-switch alternate in 20 blocks of 40 trials. Watch the errors after each reversal " +
+      "shrink over the blocks as each rule settles in its own control function: learning to switch.",
+    rule: RULE_AB,
+  },
+  "new-rule-transfer": {
+    watch: "Every 40 trials, four new cue patterns (3 of 8 lines on) and a new mapping of them to the two actions. " +
+      "Watch whether later blocks reach the criterion sooner than the first ones: learning to learn.",
+    rule: (r) => `set ${r + 1}`,
+  },
+};
+
+/** What a lesion removes, for the controls' descriptions (config.rs in the core). */
+export const LESIONS = {
+  no_thalamus: "All thalamic gains fixed at 1 and one shared context: cortex has one function for every context.",
+  no_context_selection: "The basal ganglia never switch the thalamic control function.",
+  no_dopamine: "Dopamine is held at 0: no reinforcement learning at all.",
+  no_traces: "Eligibility traces last one step: no bridge across delays.",
+  no_meta: "The slow, dopamine-driven training of the control functions is off.",
+};
