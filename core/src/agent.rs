@@ -44,7 +44,7 @@ pub const OBS_RANGE: f32 = 1.0;
 pub const REWARD_RANGE: f32 = 1.0;
 
 /// Constants of a validated [`Config`] in the agent's number type.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Params<N: Num> {
     eta_c: N,
     threshold: N,
@@ -235,6 +235,49 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// A new agent; every random choice (initial weights, masks, exploration,
     /// stochastic rounding) flows from `seed`.
     pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
+        let mut agent = Self::blank();
+        agent.reset(config, seed)?;
+        Ok(agent)
+    }
+
+    /// An agent with every variable 0, to be set up in place by
+    /// [`Agent::reset`]. On a small board this pair avoids the temporaries of
+    /// [`Agent::new`] (each a copy of the agent on the stack):
+    ///
+    /// ```
+    /// use tcbg::{Config, DefaultAgent};
+    /// let mut agent = DefaultAgent::blank();
+    /// agent.reset(Config::default(), 7).unwrap();
+    /// assert_eq!(agent, DefaultAgent::new(Config::default(), 7).unwrap());
+    /// ```
+    pub fn blank() -> Self {
+        Agent {
+            config: Config::default(),
+            seed: 0,
+            p: Params::default(),
+            lesions: Lesions::NONE,
+            cortex: Cortex::blank(),
+            thalamus: Thalamus::blank(),
+            striatum: Striatum::new(),
+            contexts: ContextChannels::new(),
+            critic: Critic::new(N::ZERO),
+            striatal_input: [N::ZERO; C],
+            gain_norm: N::ZERO,
+            actions: Selection::new(),
+            context_channels: Selection::new(),
+            action_mask: 0,
+            trial_start: false,
+            explore_rng: Rng::seed_stream(0, 2),
+            dither_rng: Rng::seed_stream(0, 3),
+            cortex_rng: Rng::seed_stream(0, 4),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Sets the agent up in place for `config` and `seed`, exactly as
+    /// [`Agent::new`] would build it. On an invalid config the agent is
+    /// left unchanged.
+    pub fn reset(&mut self, config: Config, seed: u64) -> Result<(), ConfigError> {
         check_sizes(S, C, K, A)?;
         config.validate()?;
         if config.winners * C as f32 > crate::cortex::KWTA_MAX as f32 {
@@ -244,40 +287,33 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             });
         }
         let mut init = Rng::seed_stream(seed, 1);
-        let p = Params::<N>::new(&config, C, K);
-        let cortex = Cortex::<N, S, C>::new(config.w_in_init, || N::unit(init.next()));
+        self.config = config;
+        self.seed = seed;
+        self.p = Params::<N>::new(&config, C, K);
+        self.lesions = config.lesions;
+        self.cortex.init(config.w_in_init, || N::unit(init.next()));
         // A random permutation of cortex (Fisher-Yates) deals units to masks.
         let mut perm: [u16; C] = core::array::from_fn(|i| i as u16);
         for i in (1..C).rev() {
             let j = init.below(i as u32 + 1) as usize;
             perm.swap(i, j);
         }
-        let thalamus = Thalamus::new(cortex.w_in, N::from_f32(config.gain_on), &perm);
+        self.thalamus.init(&self.cortex.w_in, N::from_f32(config.gain_on), &perm);
+        self.striatum.reset();
+        self.contexts = ContextChannels::new();
         // Optimistic prior: a typical cue drives about a quarter of a mask share.
-        let w0 = N::from_f32(config.v0 / (0.25 * (C / K) as f32));
-        let mut agent = Agent {
-            config,
-            seed,
-            p,
-            lesions: config.lesions,
-            cortex,
-            thalamus,
-            striatum: Striatum::new(),
-            contexts: ContextChannels::new(),
-            critic: Critic::new(w0),
-            striatal_input: [N::ZERO; C],
-            gain_norm: N::ONE,
-            actions: Selection::new(),
-            context_channels: Selection::new(),
-            action_mask: (1u32 << A) - 1,
-            trial_start: false,
-            explore_rng: Rng::seed_stream(seed, 2),
-            dither_rng: Rng::seed_stream(seed, 3),
-            cortex_rng: Rng::seed_stream(seed, 4),
-            counters: Counters::default(),
-        };
-        agent.gain_norm = agent.mean_gain_recip(N::from_f32(0.0625));
-        Ok(agent)
+        self.critic.reset(N::from_f32(config.v0 / (0.25 * (C / K) as f32)));
+        self.striatal_input = [N::ZERO; C];
+        self.actions = Selection::new();
+        self.context_channels = Selection::new();
+        self.action_mask = (1u32 << A) - 1;
+        self.trial_start = false;
+        self.explore_rng = Rng::seed_stream(seed, 2);
+        self.dither_rng = Rng::seed_stream(seed, 3);
+        self.cortex_rng = Rng::seed_stream(seed, 4);
+        self.counters = Counters::default();
+        self.gain_norm = self.mean_gain_recip(N::from_f32(0.0625));
+        Ok(())
     }
 
     /// The configuration the agent was built with (lesions as at start).

@@ -42,7 +42,7 @@ pub const GPI_MAX: f32 = 8.0;
 pub const TRACE_MAX: f32 = 8.0;
 
 /// The GPR circuit's constants in the number type, and its iteration count.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Gpr<N: Num> {
     /// D1 gain `w_s (1 + λ_g)` = 1.2.
     d1_gain: N,
@@ -184,6 +184,15 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Zero weights and traces.
     pub fn new() -> Self {
         Striatum { w_go: [[N::ZERO; C]; A], w_nogo: [[N::ZERO; C]; A], elig: [[N::ZERO; C]; A] }
+    }
+
+    /// Every weight and trace back to 0, in place.
+    pub fn reset(&mut self) {
+        for a in 0..A {
+            self.w_go[a] = [N::ZERO; C];
+            self.w_nogo[a] = [N::ZERO; C];
+            self.elig[a] = [N::ZERO; C];
+        }
     }
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.

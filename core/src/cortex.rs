@@ -36,12 +36,24 @@ pub const KWTA_MAX: usize = 31;
 pub const W_IN_BOUND: f32 = 2.0;
 
 impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
-    /// Cortex with afferent weights uniform in `[-scale, scale]` from `uniform`.
-    pub fn new(scale: f32, mut uniform: impl FnMut() -> N) -> Self {
+    /// Cortex with every weight and rate 0 (see [`Cortex::init`]).
+    pub fn blank() -> Self {
+        Cortex { w_in: [[N::ZERO; S]; C], drive: [N::ZERO; C], gain: [N::ZERO; C], rate: [N::ZERO; C] }
+    }
+
+    /// Afferent weights uniform in `[-scale, scale]` from `uniform`; rates 0.
+    /// In place, so a board needs no second copy of cortex on its stack.
+    pub fn init(&mut self, scale: f32, mut uniform: impl FnMut() -> N) {
         let two = N::ONE + N::ONE;
         let sc = N::from_f32(scale);
-        let w_in = core::array::from_fn(|_| core::array::from_fn(|_| (two * uniform() - N::ONE) * sc));
-        Cortex { w_in, drive: [N::ZERO; C], gain: [N::ZERO; C], rate: [N::ZERO; C] }
+        for row in self.w_in.iter_mut() {
+            for w in row.iter_mut() {
+                *w = (two * uniform() - N::ONE) * sc;
+            }
+        }
+        self.drive = [N::ZERO; C];
+        self.gain = [N::ZERO; C];
+        self.rate = [N::ZERO; C];
     }
 
     /// `u = W_in s`.

@@ -72,6 +72,19 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         }
     }
 
+    /// Back to [`Critic::new`]`(w0)`, in place.
+    pub fn reset(&mut self, w0: N) {
+        for row in self.w_v.iter_mut() {
+            *row = [w0; C];
+        }
+        self.value_prev = N::ZERO;
+        self.value = N::ZERO;
+        self.delta = N::ZERO;
+        self.norm_mean = N::ZERO;
+        self.norm_inv = N::ONE;
+        self.lr = [N::ONE; C];
+    }
+
     /// `Q(s, a) = w_v[a]·x`, limited to `±SIGNAL_MAX`.
     pub fn q(&self, a: usize, x: &[N; C]) -> N {
         let cap = N::from_f32(SIGNAL_MAX);

@@ -1,4 +1,7 @@
-//! Comparing runs bit for bit: the trace hash.
+//! Comparing runs bit for bit (the trace hash) and saving the learned state
+//! (snapshots).
+//!
+//! ## Trace hash
 //!
 //! [`trace`] runs a fixed seed, config and task and hashes the sequence of
 //! actions and dopamine values (FNV-1a over 32-bit words, 32-bit operations
@@ -10,10 +13,100 @@
 //! assert_eq!(trace::<Fx>(500), trace::<Fx>(500));
 //! assert!(TRACE_STEPS >= 2000);
 //! ```
+//!
+//! ## Snapshots
+//!
+//! [`Agent::snapshot`] writes the complete state of an agent into a byte
+//! buffer of exactly [`Agent::SNAPSHOT_LEN`] bytes (a `const`, so a board can
+//! keep a static buffer), and [`Agent::restore`] (or
+//! [`Agent::restore_in_place`], which needs no second agent on the stack)
+//! rebuilds it. A restored agent continues bit for bit as the saved one
+//! would have: same actions, same dopamine, same random draws.
+//!
+//! ```
+//! use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
+//! let mut agent: DefaultAgent = Agent::new(Config::default(), 7).unwrap();
+//! for t in 0..100 {
+//!     agent.step(&[Fx::from_f32((t % 2) as f32); 8], Fx::ZERO);
+//! }
+//! let mut buf = [0u8; DefaultAgent::SNAPSHOT_LEN];
+//! assert_eq!(agent.snapshot(&mut buf), Ok(DefaultAgent::SNAPSHOT_LEN));
+//! let mut copy = DefaultAgent::restore(&buf).unwrap();
+//! assert_eq!(copy, agent);
+//! assert_eq!(copy.step(&[Fx::ONE; 8], Fx::ONE), agent.step(&[Fx::ONE; 8], Fx::ONE));
+//! buf[100] ^= 0x10; // one flipped bit
+//! assert!(DefaultAgent::restore(&buf).is_err());
+//! ```
+//!
+//! ### Format, version 1
+//!
+//! All integers little-endian; only 8-, 16- and 32-bit loads, stores and
+//! arithmetic (the `u64` seed is two 32-bit words).
+//!
+//! | offset | bytes | content |
+//! |---|---|---|
+//! | 0 | 4 | magic `TCBG` ([`SNAPSHOT_MAGIC`]) |
+//! | 4 | 2 | format version, `u16` ([`SNAPSHOT_VERSION`]) |
+//! | 6 | 1 | number type tag: 1 = [`crate::Fx`] (Q3.12 in an `i16`), 2 = `f32` |
+//! | 7 | 1 | bytes per number: 2 for `Fx`, 4 for `f32` |
+//! | 8 | 8 | sizes `S`, `C`, `K`, `A`, one `u16` each |
+//! | 16 | P | payload (below) |
+//! | 16 + P | 4 | CRC-32 of bytes `0 .. 16 + P` |
+//!
+//! The checksum is the IEEE CRC-32 of zlib, Ethernet and PNG (reflected
+//! polynomial `0xEDB88320`, initial value and final xor `0xFFFFFFFF`),
+//! computed a nibble at a time from a 16-entry table with 32-bit operations
+//! only ([`crc32`]); it detects every error burst up to 32 bits, so every
+//! single corrupted byte.
+//!
+//! The payload, in order (a *number* is 2 or 4 bytes as the header says: the
+//! raw `i16` of an `Fx`, the IEEE bits of an `f32`; arrays row by row):
+//!
+//! 1. the [`Config`]: each field in declaration order, `f32` fields as their
+//!    IEEE bits (4 bytes), `refractory` and `gpr_iterations` as one byte
+//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 207 bytes in all);
+//! 2. the seed (`u64`), the lesions in force (one byte: bit 0 `no_thalamus`,
+//!    1 `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
+//!    the other bits 0);
+//! 3. cortex: `w_in` (`C×S`), `drive`, `gain`, `rate` (`C` each);
+//! 4. thalamus: `g`, `m_hebb`, `u_rec` (`K×C` each), `w_rec` (`C×S`), `rho`,
+//!    `rho_prev`, `rbar`, `theta` (`C` each), `h` (`K`), `active` (`u8`),
+//!    `used` (`u16`), `since_switch` (`u16`), `steps_seen` (`u8`);
+//! 5. striatum: `w_go`, `w_nogo`, `elig` (`A×C` each);
+//! 6. contexts: `competence`, `surprise_mean`, `surprise_dev` (`K` each),
+//!    `surprise`;
+//! 7. critic: `w_v` (`A×C`), `value_prev`, `value`, `delta`, `norm_mean`,
+//!    `norm_inv`, `lr` (`C`);
+//! 8. `striatal_input` (`C`), `gain_norm`;
+//! 9. action channels: `salience`, `gpi` (`A` each), `selected` (`u8`);
+//!    context channels: `salience`, `gpi` (`K` each), `selected` (`u8`);
+//! 10. the action mask (`u32`), the trial-start flag (one byte, 0 or 1);
+//! 11. the exploration, dither and cortex generators (4 `u32` each);
+//! 12. the counters: steps, switches, recognitions, novelties (`u32` each).
+//!
+//! The model constants ([`Agent`]'s parameters) are not stored: they are a
+//! function of the config and are rebuilt from it. [`snapshot_len`] gives
+//! the size; the default agent's snapshot is 5479 bytes (`Fx`) or 10645
+//! bytes (`f32`).
+//!
+//! ### What restore refuses
+//!
+//! [`Agent::restore`] never panics and never yields an agent the step could
+//! not have produced. It refuses, with a [`RestoreError`]: bytes that are
+//! too few or too many for the header's sizes, a wrong magic or version, a
+//! snapshot of other sizes or another number type, a checksum mismatch, an
+//! invalid config (the [`ConfigError`] [`Agent::new`] would give), an
+//! enumerated value no step can produce (lesion bits, a boolean that is not
+//! 0 or 1, an action mask that is not `0..n`, a selected channel out of range,
+//! an active context not marked used, an all-zero generator state), and any
+//! state variable outside the range [`Agent::check_ranges`] declares.
 
-use crate::agent::Agent;
-use crate::config::Config;
+use core::fmt;
+
+use crate::agent::{Agent, RangeViolation};
+use crate::config::{Config, ConfigError, Lesions};
 use crate::fixed::Num;
+use crate::rng::Rng;
 use crate::tasks::{observation, Schedule, Task, TaskKind};
 
 /// Steps of the reference trace (`cargo xtask trace`, the boards, the browser).
@@ -49,10 +142,12 @@ impl Default for TraceHash {
 /// rule-switch task (restarted when it ends), `steps` steps; the hash of
 /// every action and dopamine value.
 pub fn trace<N: Num>(steps: u32) -> u32 {
-    let mut agent = match Agent::<N, 8, 48, 4, 4>::new(Config::default(), TRACE_SEED) {
-        Ok(a) => a,
-        Err(_) => return 0,
-    };
+    // Built in place: moving it out of a `Result` would put two agents on a
+    // small board's stack.
+    let mut agent = Agent::<N, 8, 48, 4, 4>::blank();
+    if agent.reset(Config::default(), TRACE_SEED).is_err() {
+        return 0;
+    }
     let _ = agent.set_action_count(TaskKind::ACTIONS);
     let mut task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED);
     let mut h = TraceHash::new();
@@ -77,4 +172,660 @@ pub fn trace<N: Num>(steps: u32) -> u32 {
         reward = if task.act(a).0 { N::ONE } else { N::ZERO };
     }
     h.0
+}
+
+// ---------------------------------------------------------------- snapshots
+
+/// The first 4 bytes of every snapshot.
+pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
+/// The format version this build writes and reads.
+pub const SNAPSHOT_VERSION: u16 = 1;
+/// Bytes of the header (magic, version, number type, sizes).
+pub const HEADER_LEN: usize = 16;
+/// Bytes of the CRC-32 trailer.
+pub const CRC_LEN: usize = 4;
+/// Bytes of the config in the payload: 51 `f32` fields, 2 one-byte fields
+/// and the lesion byte.
+pub const CONFIG_LEN: usize = 51 * 4 + 3;
+
+/// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
+/// `K`, `A` whose numbers take `number_bytes` bytes (2 for
+/// [`crate::Fx`], 4 for `f32`).
+pub const fn snapshot_len(s: usize, c: usize, k: usize, a: usize, number_bytes: usize) -> usize {
+    // cortex S·C + 3C; thalamus 3K·C + S·C + 4C + K; striatum 3A·C;
+    // contexts 3K + 1; critic A·C + 5 + C; striatal input C + 1; channels 2A + 2K.
+    let numbers = 2 * s * c + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 7;
+    // seed 8, lesions 1, thalamus 6, selections 2, mask 4, trial 1, generators 48, counters 16.
+    let fixed = 8 + 1 + 6 + 2 + 4 + 1 + 48 + 16;
+    HEADER_LEN + CONFIG_LEN + fixed + numbers * number_bytes + CRC_LEN
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::fixed::Fx {}
+    impl Sealed for f32 {}
+}
+
+/// A number type a snapshot can hold: [`crate::Fx`] and `f32` (sealed).
+pub trait SnapshotNum: Num + sealed::Sealed {
+    /// The header's number type tag.
+    const TAG: u8;
+    /// Bytes per number in the payload.
+    const BYTES: usize;
+    /// The number's bits (the low [`SnapshotNum::BYTES`] bytes are stored).
+    fn to_wire(self) -> u32;
+    /// The number from its stored bits.
+    fn from_wire(w: u32) -> Self;
+}
+
+impl SnapshotNum for crate::fixed::Fx {
+    const TAG: u8 = 1;
+    const BYTES: usize = 2;
+    #[inline]
+    fn to_wire(self) -> u32 {
+        self.0 as u16 as u32
+    }
+    #[inline]
+    fn from_wire(w: u32) -> Self {
+        crate::fixed::Fx(w as u16 as i16)
+    }
+}
+
+impl SnapshotNum for f32 {
+    const TAG: u8 = 2;
+    const BYTES: usize = 4;
+    #[inline]
+    fn to_wire(self) -> u32 {
+        self.to_bits()
+    }
+    #[inline]
+    fn from_wire(w: u32) -> Self {
+        f32::from_bits(w)
+    }
+}
+
+/// The CRC-32 table for one nibble (reflected IEEE polynomial).
+const CRC_TABLE: [u32; 16] = {
+    let mut t = [0u32; 16];
+    let mut i = 0;
+    while i < 16 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 4 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// The IEEE CRC-32 (as zlib's `crc32`) of `data`, a nibble at a time with
+/// 32-bit operations only.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= b as u32;
+        c = CRC_TABLE[(c & 15) as usize] ^ (c >> 4);
+        c = CRC_TABLE[(c & 15) as usize] ^ (c >> 4);
+    }
+    !c
+}
+
+/// Why [`Agent::snapshot`] wrote nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The buffer is shorter than [`Agent::SNAPSHOT_LEN`].
+    BufferTooSmall {
+        /// Bytes the snapshot needs.
+        needed: usize,
+        /// Bytes the buffer has.
+        found: usize,
+    },
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::BufferTooSmall { needed, found } => {
+                write!(f, "snapshot buffer too small: {found} bytes, {needed} needed")
+            }
+        }
+    }
+}
+
+/// Why [`Agent::restore`] refused a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RestoreError {
+    /// Fewer bytes than the header (or, once it is read, the sizes) require.
+    Truncated {
+        /// Bytes required.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// More bytes than the header's sizes require.
+    Excess {
+        /// Bytes required.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// The bytes do not start with [`SNAPSHOT_MAGIC`].
+    BadMagic,
+    /// A format version this build cannot read.
+    UnsupportedVersion {
+        /// The version in the header.
+        found: u16,
+    },
+    /// A snapshot of another number type (`Fx` into `f32` or back).
+    NumberType {
+        /// The tag of the agent type restoring (1 = `Fx`, 2 = `f32`).
+        expected: u8,
+        /// The tag in the header.
+        found: u8,
+    },
+    /// A snapshot of an agent with other sizes.
+    Sizes {
+        /// `S`, `C`, `K`, `A` of the agent type restoring.
+        expected: [u16; 4],
+        /// `S`, `C`, `K`, `A` in the header.
+        found: [u16; 4],
+    },
+    /// The CRC-32 does not match the bytes.
+    Checksum {
+        /// The CRC in the trailer.
+        stored: u32,
+        /// The CRC of the bytes.
+        computed: u32,
+    },
+    /// The stored config is invalid (what [`Agent::new`] would say).
+    Config(ConfigError),
+    /// An enumerated value no step can produce.
+    Invalid {
+        /// Which value.
+        field: &'static str,
+    },
+    /// A state variable outside its declared range.
+    Range(RangeViolation),
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestoreError::Truncated { expected, found } => {
+                write!(f, "snapshot truncated: {found} bytes, {expected} expected")
+            }
+            RestoreError::Excess { expected, found } => {
+                write!(f, "snapshot has excess bytes: {found} bytes, {expected} expected")
+            }
+            RestoreError::BadMagic => f.write_str("not a tcbg snapshot (bad magic)"),
+            RestoreError::UnsupportedVersion { found } => {
+                write!(f, "snapshot format version {found}, this build reads {SNAPSHOT_VERSION}")
+            }
+            RestoreError::NumberType { expected, found } => {
+                write!(f, "snapshot number type tag {found}, the agent's is {expected}")
+            }
+            RestoreError::Sizes { expected, found } => {
+                write!(f, "snapshot sizes S,C,K,A = {found:?}, the agent's are {expected:?}")
+            }
+            RestoreError::Checksum { stored, computed } => {
+                write!(f, "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}")
+            }
+            RestoreError::Config(e) => write!(f, "snapshot config invalid: {e}"),
+            RestoreError::Invalid { field } => write!(f, "snapshot value `{field}` cannot occur"),
+            RestoreError::Range(v) => write!(f, "snapshot value out of range: {v}"),
+        }
+    }
+}
+
+impl From<ConfigError> for RestoreError {
+    fn from(e: ConfigError) -> Self {
+        RestoreError::Config(e)
+    }
+}
+
+impl From<RangeViolation> for RestoreError {
+    fn from(v: RangeViolation) -> Self {
+        RestoreError::Range(v)
+    }
+}
+
+/// Little-endian writer into a byte slice; never panics (a write past the
+/// end is dropped and remembered).
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    ok: bool,
+}
+
+impl Writer<'_> {
+    fn bytes<const M: usize>(&mut self, b: [u8; M]) {
+        match self.buf.get_mut(self.pos..).and_then(|t| t.first_chunk_mut::<M>()) {
+            Some(dst) => *dst = b,
+            None => self.ok = false,
+        }
+        self.pos = self.pos.saturating_add(M);
+    }
+    fn u8(&mut self, v: u8) {
+        self.bytes([v]);
+    }
+    fn u16(&mut self, v: u16) {
+        self.bytes(v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(v.to_le_bytes());
+    }
+    fn f32(&mut self, v: f32) {
+        self.u32(v.to_bits());
+    }
+    fn bool(&mut self, v: bool) {
+        self.u8(v as u8);
+    }
+    fn lesions(&mut self, l: Lesions) {
+        self.u8(lesion_bits(l));
+    }
+    fn num<N: SnapshotNum>(&mut self, v: N) {
+        let w = v.to_wire();
+        if N::BYTES == 2 {
+            self.u16(w as u16);
+        } else {
+            self.u32(w);
+        }
+    }
+    fn nums<N: SnapshotNum>(&mut self, v: &[N]) {
+        for x in v {
+            self.num(*x);
+        }
+    }
+    fn rows<N: SnapshotNum, const M: usize>(&mut self, v: &[[N; M]]) {
+        for row in v {
+            self.nums(row);
+        }
+    }
+    fn rng(&mut self, r: &Rng) {
+        for w in r.state() {
+            self.u32(w);
+        }
+    }
+}
+
+/// Little-endian reader from a byte slice; never panics (a read past the
+/// end gives 0 and is remembered).
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    ok: bool,
+}
+
+impl Reader<'_> {
+    fn bytes<const M: usize>(&mut self) -> [u8; M] {
+        let b = match self.buf.get(self.pos..).and_then(|t| t.first_chunk::<M>()) {
+            Some(src) => *src,
+            None => {
+                self.ok = false;
+                [0; M]
+            }
+        };
+        self.pos = self.pos.saturating_add(M);
+        b
+    }
+    fn u8(&mut self) -> u8 {
+        let [b] = self.bytes::<1>();
+        b
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.bytes())
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.bytes())
+    }
+    fn f32(&mut self) -> f32 {
+        f32::from_bits(self.u32())
+    }
+    /// A byte that must be 0 or 1; `bad` is set otherwise.
+    fn bool(&mut self, bad: &mut Option<&'static str>, field: &'static str) -> bool {
+        let b = self.u8();
+        if b > 1 && bad.is_none() {
+            *bad = Some(field);
+        }
+        b == 1
+    }
+    fn lesions(&mut self, bad: &mut Option<&'static str>, field: &'static str) -> Lesions {
+        let b = self.u8();
+        if b >> 5 != 0 && bad.is_none() {
+            *bad = Some(field);
+        }
+        Lesions {
+            no_thalamus: b & 1 != 0,
+            no_context_selection: b & 2 != 0,
+            no_dopamine: b & 4 != 0,
+            no_traces: b & 8 != 0,
+            no_meta: b & 16 != 0,
+        }
+    }
+    fn num<N: SnapshotNum>(&mut self) -> N {
+        if N::BYTES == 2 {
+            N::from_wire(self.u16() as u32)
+        } else {
+            N::from_wire(self.u32())
+        }
+    }
+    fn nums<N: SnapshotNum>(&mut self, v: &mut [N]) {
+        for x in v.iter_mut() {
+            *x = self.num();
+        }
+    }
+    fn rows<N: SnapshotNum, const M: usize>(&mut self, v: &mut [[N; M]]) {
+        for row in v.iter_mut() {
+            self.nums(row);
+        }
+    }
+    fn state(&mut self) -> [u32; 4] {
+        [self.u32(), self.u32(), self.u32(), self.u32()]
+    }
+}
+
+fn lesion_bits(l: Lesions) -> u8 {
+    l.no_thalamus as u8
+        | (l.no_context_selection as u8) << 1
+        | (l.no_dopamine as u8) << 2
+        | (l.no_traces as u8) << 3
+        | (l.no_meta as u8) << 4
+}
+
+/// Writes and reads the config field by field. The exhaustive destructuring
+/// and struct literal make a new [`Config`] field a compile error here, so
+/// the format cannot silently drop one.
+macro_rules! config_wire {
+    ($($field:ident : $kind:ident),* $(,)?) => {
+        fn write_config(w: &mut Writer<'_>, c: &Config) {
+            let Config { $($field),* } = *c;
+            $( w.$kind($field); )*
+        }
+        fn read_config(r: &mut Reader<'_>, bad: &mut Option<&'static str>) -> Config {
+            Config { $($field: config_wire!(@read r, bad, $field, $kind)),* }
+        }
+    };
+    (@read $r:ident, $bad:ident, $field:ident, lesions) => { $r.lesions($bad, "config.lesions") };
+    (@read $r:ident, $bad:ident, $field:ident, $kind:ident) => { $r.$kind() };
+}
+
+config_wire! {
+    w_in_init: f32, eta_cortex: f32, rate_threshold: f32, winners: f32, gain_on: f32, gain_max: f32,
+    w_bg: f32, eta_m: f32, m_max: f32, m_eps: f32, m_decay: f32, kappa_fast: f32, kappa_slow: f32,
+    recognise: f32, recognise_min_norm: f32, recognise_margin: f32, novelty: f32, eta_u: f32,
+    eta_bind: f32, competent: f32, refractory: u8, eta_g: f32,
+    action_bias: f32, explore: f32, explore_uncertain: f32, salience_max: f32, eta_go: f32,
+    eta_nogo: f32, w_max: f32, gpr_iterations: u8, gpr_rate: f32,
+    gamma: f32, lambda: f32, eta_v: f32, v0: f32, kappa_norm: f32, experience_rate: f32, lr_min: f32,
+    stimulus_threshold: f32,
+    context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,
+    surprise_max: f32, context_noise: f32, eta_q: f32, hold_start: f32, hold_full: f32,
+    eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32,
+    lesions: lesions,
+}
+
+impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+    /// The exact size of this agent type's snapshot, in bytes.
+    pub const SNAPSHOT_LEN: usize = snapshot_len(S, C, K, A, N::BYTES);
+
+    /// The header this agent type writes (and expects).
+    fn header() -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        let mut w = Writer { buf: &mut h, pos: 0, ok: true };
+        w.bytes(SNAPSHOT_MAGIC);
+        w.u16(SNAPSHOT_VERSION);
+        w.u8(N::TAG);
+        w.u8(N::BYTES as u8);
+        for n in [S, C, K, A] {
+            w.u16(n as u16);
+        }
+        h
+    }
+
+    /// Writes the complete state into `buf` (see the [module](self) for the
+    /// format); returns the bytes written, [`Agent::SNAPSHOT_LEN`]. Bytes of
+    /// `buf` past that are left as they were.
+    pub fn snapshot(&self, buf: &mut [u8]) -> Result<usize, SnapshotError> {
+        let len = Self::SNAPSHOT_LEN;
+        let Some(out) = buf.get_mut(..len) else {
+            return Err(SnapshotError::BufferTooSmall { needed: len, found: buf.len() });
+        };
+        let mut w = Writer { buf: out, pos: 0, ok: true };
+        w.bytes(Self::header());
+        write_config(&mut w, &self.config);
+        let seed = self.seed;
+        w.u32(seed as u32);
+        w.u32((seed >> 32) as u32);
+        w.lesions(self.lesions);
+        let cx = &self.cortex;
+        w.rows(&cx.w_in);
+        w.nums(&cx.drive);
+        w.nums(&cx.gain);
+        w.nums(&cx.rate);
+        let th = &self.thalamus;
+        w.rows(&th.g);
+        w.rows(&th.m_hebb);
+        w.rows(&th.u_rec);
+        w.rows(&th.w_rec);
+        w.nums(&th.rho);
+        w.nums(&th.rho_prev);
+        w.nums(&th.rbar);
+        w.nums(&th.theta);
+        w.nums(&th.h);
+        w.u8(th.active);
+        w.u16(th.used);
+        w.u16(th.since_switch);
+        w.u8(th.steps_seen);
+        let st = &self.striatum;
+        w.rows(&st.w_go);
+        w.rows(&st.w_nogo);
+        w.rows(&st.elig);
+        let cc = &self.contexts;
+        w.nums(&cc.competence);
+        w.nums(&cc.surprise_mean);
+        w.nums(&cc.surprise_dev);
+        w.num(cc.surprise);
+        let cr = &self.critic;
+        w.rows(&cr.w_v);
+        w.nums(&[cr.value_prev, cr.value, cr.delta, cr.norm_mean, cr.norm_inv]);
+        w.nums(&cr.lr);
+        w.nums(&self.striatal_input);
+        w.num(self.gain_norm);
+        w.nums(&self.actions.salience);
+        w.nums(&self.actions.gpi);
+        w.u8(self.actions.selected);
+        w.nums(&self.context_channels.salience);
+        w.nums(&self.context_channels.gpi);
+        w.u8(self.context_channels.selected);
+        w.u32(self.action_mask);
+        w.bool(self.trial_start);
+        w.rng(&self.explore_rng);
+        w.rng(&self.dither_rng);
+        w.rng(&self.cortex_rng);
+        let n = self.counters;
+        for v in [n.steps, n.switches, n.recognitions, n.novelties] {
+            w.u32(v);
+        }
+        let body = w.pos;
+        let ok = w.ok;
+        let crc = crc32(out.get(..body).unwrap_or(&[]));
+        let mut w = Writer { buf: out, pos: body, ok };
+        w.u32(crc);
+        if !w.ok || w.pos != len {
+            // Unreachable while `snapshot_len` matches the writer (a test checks it).
+            return Err(SnapshotError::BufferTooSmall { needed: w.pos, found: len });
+        }
+        Ok(len)
+    }
+
+    /// An agent from a snapshot written by [`Agent::snapshot`] of the same
+    /// agent type, or why it cannot be one. Never panics; never yields an
+    /// agent the step could not have produced (see the [module](self)).
+    pub fn restore(bytes: &[u8]) -> Result<Self, RestoreError> {
+        let mut agent = Self::blank();
+        agent.restore_in_place(bytes)?;
+        Ok(agent)
+    }
+
+    /// [`Agent::restore`] into an existing agent, without a second agent on
+    /// the stack (for small boards).
+    ///
+    /// On an error in the format, the checksum or the config, `self` is
+    /// unchanged. On a value error (only a checksum-consistent snapshot from
+    /// another writer can have one), `self` is a fresh agent of the
+    /// snapshot's config and seed, as [`Agent::new`] builds it.
+    pub fn restore_in_place(&mut self, bytes: &[u8]) -> Result<(), RestoreError> {
+        let len = Self::SNAPSHOT_LEN;
+        let Some(head) = bytes.first_chunk::<HEADER_LEN>() else {
+            return Err(RestoreError::Truncated { expected: HEADER_LEN, found: bytes.len() });
+        };
+        let mut r = Reader { buf: head, pos: 0, ok: true };
+        if r.bytes::<4>() != SNAPSHOT_MAGIC {
+            return Err(RestoreError::BadMagic);
+        }
+        let version = r.u16();
+        if version != SNAPSHOT_VERSION {
+            return Err(RestoreError::UnsupportedVersion { found: version });
+        }
+        let tag = r.u8();
+        let width = r.u8();
+        if tag != N::TAG || width as usize != N::BYTES {
+            return Err(RestoreError::NumberType { expected: N::TAG, found: tag });
+        }
+        let found = [r.u16(), r.u16(), r.u16(), r.u16()];
+        let expected = [S as u16, C as u16, K as u16, A as u16];
+        if found != expected {
+            return Err(RestoreError::Sizes { expected, found });
+        }
+        if bytes.len() < len {
+            return Err(RestoreError::Truncated { expected: len, found: bytes.len() });
+        }
+        if bytes.len() > len {
+            return Err(RestoreError::Excess { expected: len, found: bytes.len() });
+        }
+        let body = len - CRC_LEN;
+        let computed = crc32(bytes.get(..body).unwrap_or(&[]));
+        let mut r = Reader { buf: bytes, pos: body, ok: true };
+        let stored = r.u32();
+        if stored != computed {
+            return Err(RestoreError::Checksum { stored, computed });
+        }
+
+        let mut r = Reader { buf: bytes, pos: HEADER_LEN, ok: true };
+        let mut bad: Option<&'static str> = None;
+        let config = read_config(&mut r, &mut bad);
+        if let Some(field) = bad {
+            return Err(RestoreError::Invalid { field });
+        }
+        let seed = r.u32() as u64 | (r.u32() as u64) << 32;
+        // Validates sizes and config exactly as `Agent::new`, and rebuilds
+        // the constants; `self` is unchanged on an error.
+        self.reset(config, seed)?;
+        self.decode(&mut r, &mut bad);
+        let result = match bad {
+            _ if !r.ok || r.pos != body => Err(RestoreError::Truncated { expected: len, found: bytes.len() }),
+            Some(field) => Err(RestoreError::Invalid { field }),
+            None => self.check_invariants(),
+        };
+        if result.is_err() {
+            // Never leave a half-restored agent behind.
+            let _ = self.reset(config, seed);
+        }
+        result
+    }
+
+    /// Reads the state after the config and seed (the reader checks bounds).
+    fn decode(&mut self, r: &mut Reader<'_>, bad: &mut Option<&'static str>) {
+        self.lesions = r.lesions(bad, "lesions");
+        let cx = &mut self.cortex;
+        r.rows(&mut cx.w_in);
+        r.nums(&mut cx.drive);
+        r.nums(&mut cx.gain);
+        r.nums(&mut cx.rate);
+        let th = &mut self.thalamus;
+        r.rows(&mut th.g);
+        r.rows(&mut th.m_hebb);
+        r.rows(&mut th.u_rec);
+        r.rows(&mut th.w_rec);
+        r.nums(&mut th.rho);
+        r.nums(&mut th.rho_prev);
+        r.nums(&mut th.rbar);
+        r.nums(&mut th.theta);
+        r.nums(&mut th.h);
+        th.active = r.u8();
+        th.used = r.u16();
+        th.since_switch = r.u16();
+        th.steps_seen = r.u8();
+        let st = &mut self.striatum;
+        r.rows(&mut st.w_go);
+        r.rows(&mut st.w_nogo);
+        r.rows(&mut st.elig);
+        let cc = &mut self.contexts;
+        r.nums(&mut cc.competence);
+        r.nums(&mut cc.surprise_mean);
+        r.nums(&mut cc.surprise_dev);
+        cc.surprise = r.num();
+        let cr = &mut self.critic;
+        r.rows(&mut cr.w_v);
+        cr.value_prev = r.num();
+        cr.value = r.num();
+        cr.delta = r.num();
+        cr.norm_mean = r.num();
+        cr.norm_inv = r.num();
+        r.nums(&mut cr.lr);
+        r.nums(&mut self.striatal_input);
+        self.gain_norm = r.num();
+        r.nums(&mut self.actions.salience);
+        r.nums(&mut self.actions.gpi);
+        self.actions.selected = r.u8();
+        r.nums(&mut self.context_channels.salience);
+        r.nums(&mut self.context_channels.gpi);
+        self.context_channels.selected = r.u8();
+        self.action_mask = r.u32();
+        self.trial_start = r.bool(bad, "trial_start");
+        for (rng, name) in [
+            (&mut self.explore_rng, "explore_rng"),
+            (&mut self.dither_rng, "dither_rng"),
+            (&mut self.cortex_rng, "cortex_rng"),
+        ] {
+            match Rng::from_state(r.state()) {
+                Some(g) => *rng = g,
+                None => {
+                    if bad.is_none() {
+                        *bad = Some(name);
+                    }
+                }
+            }
+        }
+        self.counters.steps = r.u32();
+        self.counters.switches = r.u32();
+        self.counters.recognitions = r.u32();
+        self.counters.novelties = r.u32();
+    }
+
+    /// The invariants of a restored agent beyond its config: enumerated
+    /// values the step keeps, then every declared range.
+    fn check_invariants(&self) -> Result<(), RestoreError> {
+        let invalid = |field| Err(RestoreError::Invalid { field });
+        let m = self.action_mask;
+        // 0..n for 1 <= n <= A: a nonzero run of low bits within A bits.
+        if m == 0 || m & m.wrapping_add(1) != 0 || (m as u64) >> A != 0 {
+            return invalid("action_mask");
+        }
+        if self.actions.selected as usize >= A {
+            return invalid("actions.selected");
+        }
+        if self.context_channels.selected as usize >= K {
+            return invalid("context_channels.selected");
+        }
+        let th = &self.thalamus;
+        if (th.active as usize) < K && (th.used as u32 >> th.active) & 1 == 0 {
+            return invalid("thalamus.used");
+        }
+        self.check_ranges()?;
+        Ok(())
+    }
 }

@@ -64,17 +64,13 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
 }
 
 impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
-    /// Disjoint masks from a random permutation of cortex; control function 0 active.
-    pub fn new(w_rec: [[N; S]; C], gain_on: N, perm: &[u16; C]) -> Self {
-        let mut g = [[N::ZERO; C]; K];
-        for (pos, &unit) in perm.iter().enumerate() {
-            g[pos % K][unit as usize] = gain_on;
-        }
+    /// A thalamus with every variable 0 (see [`Thalamus::init`]).
+    pub fn blank() -> Self {
         Thalamus {
-            g,
+            g: [[N::ZERO; C]; K],
             m_hebb: [[N::ZERO; C]; K],
             u_rec: [[N::ZERO; C]; K],
-            w_rec,
+            w_rec: [[N::ZERO; S]; C],
             rho: [N::ZERO; C],
             rho_prev: [N::ZERO; C],
             rbar: [N::ZERO; C],
@@ -84,6 +80,19 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             used: 1,
             since_switch: u16::MAX,
             steps_seen: 0,
+        }
+    }
+
+    /// In place: the afferent copy from `w_in`, disjoint masks dealt from a
+    /// random permutation of cortex, every memory empty, control function 0
+    /// active.
+    pub fn init(&mut self, w_in: &[[N; S]; C], gain_on: N, perm: &[u16; C]) {
+        *self = Self::blank();
+        for (dst, src) in self.w_rec.iter_mut().zip(w_in.iter()) {
+            *dst = *src;
+        }
+        for (pos, &unit) in perm.iter().enumerate() {
+            self.g[pos % K][unit as usize] = gain_on;
         }
     }
 
