@@ -30,7 +30,7 @@ use console::Console;
 use core::fmt::Write;
 use tcbg::snapshot::{trace, TRACE_STEPS};
 use tcbg::tasks::{run, BlockStats, Schedule, Task, TaskKind};
-use tcbg::{Agent, Config, DefaultAgent, Fx};
+use tcbg::{Config, DefaultAgent, Fx};
 
 /// Seed of the agent and of the task.
 pub const SEED: u64 = 1;
@@ -90,10 +90,11 @@ pub fn main(board: &str) -> ! {
 /// that the first block reached criterion and the last block ended well.
 #[inline(never)]
 fn learn(out: &mut Console) -> Result<(), &'static str> {
-    // Used in place inside the `Result`: moving it out would cost a second
-    // agent's worth of stack.
-    let mut built: Result<DefaultAgent, _> = Agent::new(Config::default(), SEED);
-    let agent = built.as_mut().map_err(|_| "invalid default config")?;
+    // Built in place (blank, then reset): `Agent::new` returns it through a
+    // `Result`, which can cost a second agent's worth of stack.
+    let mut agent = DefaultAgent::blank();
+    agent.reset(Config::default(), SEED).map_err(|_| "invalid default config")?;
+    let agent = &mut agent;
     let mut task = Task::new(TASK, Schedule::default(), SEED);
     let mut block = 0;
     let report = run(agent, &mut task, |s| {
