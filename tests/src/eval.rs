@@ -340,8 +340,9 @@ pub fn find<'a>(
 }
 
 /// A learning curve: for each trial, the median over runs of the score (see
-/// [`RunLog::curve_value`]) averaged over the last `window` trials of the
-/// same block (fewer at a block's start). `runs` must share one schedule.
+/// [`RunLog::curve_value`]) averaged over a window of `window` trials
+/// centred on it and clipped to its block (see [`smooth`]). `runs` must
+/// share one schedule.
 pub fn learning_curve(runs: &[&RunLog], window: usize) -> Vec<f64> {
     let Some(first) = runs.first() else {
         return Vec::new();
@@ -356,18 +357,25 @@ pub fn learning_curve(runs: &[&RunLog], window: usize) -> Vec<f64> {
         .collect()
 }
 
-/// One run's score averaged over the last `window` trials of the same block.
+/// One run's score averaged over `window` trials centred on each trial
+/// (`window/2` before it, the rest from it on), clipped to its block, so
+/// block boundaries stay sharp and no point rests on a single trial.
 pub fn smooth(run: &RunLog, window: usize) -> Vec<f64> {
     let w = window.max(1);
-    let mut out = Vec::with_capacity(run.trials.len());
-    let mut start = 0;
-    for (i, t) in run.trials.iter().enumerate() {
-        if i > 0 && run.trials[i - 1].block != t.block {
-            start = i;
+    let n = run.trials.len();
+    let mut starts = vec![0];
+    starts.extend(block_starts(run));
+    starts.push(n);
+    let mut out = Vec::with_capacity(n);
+    for b in starts.windows(2) {
+        let (s, e) = (b[0], b[1]);
+        for i in s..e {
+            let lo = i.saturating_sub(w / 2).max(s);
+            let hi = (lo + w).min(e);
+            let lo = hi.saturating_sub(w).max(s);
+            let seg = &run.trials[lo..hi];
+            out.push(seg.iter().filter(|x| run.curve_value(x)).count() as f64 / seg.len() as f64);
         }
-        let lo = start.max((i + 1).saturating_sub(w));
-        let seg = &run.trials[lo..=i];
-        out.push(seg.iter().filter(|x| run.curve_value(x)).count() as f64 / seg.len() as f64);
     }
     out
 }
@@ -438,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn smoothing_resets_at_blocks() {
+    fn smoothing_stays_in_blocks() {
         let log = crate::run_task(
             TaskKind::RuleSwitch,
             Number::Fixed,
@@ -448,11 +456,18 @@ mod tests {
         );
         let s = smooth(&log, 10);
         assert_eq!(s.len(), 400);
-        for b in block_starts(&log) {
-            let first = if log.trials[b].correct { 1.0 } else { 0.0 };
-            assert_eq!(s[b], first);
-        }
         assert_eq!(block_starts(&log), vec![50, 100, 150, 200, 250, 300, 350]);
+        let mean = |r: std::ops::Range<usize>| {
+            let n = r.len() as f64;
+            log.trials[r].iter().filter(|t| t.correct).count() as f64 / n
+        };
+        // A block's first trial averages its first 10 trials, its last the last 10.
+        for b in block_starts(&log) {
+            assert_eq!(s[b], mean(b..b + 10));
+            assert_eq!(s[b - 1], mean(b - 10..b));
+        }
+        // Inside a block, trials i-5 .. i+5.
+        assert_eq!(s[120], mean(115..125));
         let c = learning_curve(&[&log, &log], 10);
         assert_eq!(c, s);
     }
