@@ -60,18 +60,28 @@ pub fn output(cmd: &mut Command) -> Result<String, String> {
 
 /// Adds the rustup targets that are not installed yet.
 pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    let missing: Vec<&str> = targets
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
+    let missing = missing_targets(targets)?;
     if missing.is_empty() {
         return Ok(());
     }
-    run(Command::new("rustup")
+    let added = run(Command::new("rustup")
         .args(["target", "add"])
-        .args(&missing))
+        .args(&missing));
+    // Another job adding the same target at the same time makes rustup
+    // report a file conflict; what counts is that the target is there now.
+    match added {
+        Err(e) if !missing_targets(&missing)?.is_empty() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    Ok(targets
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect())
 }
 
 /// Installs the Debian packages that are not installed yet.
