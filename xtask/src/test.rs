@@ -202,6 +202,7 @@ fn cross_build(target: &str) -> Result<(), String> {
 /// Builds the Cortex-M0 check firmware and proves from its symbol table that
 /// the step is linked and needs no 64-bit multiply and no division helper.
 fn m0_step() -> Result<(), String> {
+    let manifest = workspace_root().join(M0_CHECK);
     let mut build = Command::new(cargo());
     build
         .args([
@@ -211,7 +212,9 @@ fn m0_step() -> Result<(), String> {
             "thumbv6m-none-eabi",
             "--manifest-path",
         ])
-        .arg(workspace_root().join(M0_CHECK))
+        .arg(&manifest)
+        // Its own directory, so no cargo config of the caller's cwd applies.
+        .current_dir(manifest.parent().unwrap_or(&manifest))
         // Artifact paths on stdout as JSON; diagnostics stay readable on stderr.
         .arg("--message-format=json-render-diagnostics")
         .stderr(Stdio::inherit());
