@@ -388,7 +388,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if self.lesions.no_thalamus {
             [N::ONE; C]
         } else {
-            self.thalamus.g[k]
+            // `k < K` always; the bound lets the compiler drop the panic path.
+            self.thalamus.g[k.min(K - 1)]
         }
     }
 
@@ -424,7 +425,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let reward = sanitize(reward, N::from_f32(REWARD_RANGE));
         self.counters.steps = self.counters.steps.wrapping_add(1);
         let ctx_sel = self.lesions.context_selection();
-        let cur = self.thalamus.active as usize;
+        // `active < K` always (restore checks it); the bound proves it to the compiler.
+        let cur = (self.thalamus.active as usize).min(K - 1);
 
         // 1-2. Drive and dopamine under the current thalamic state.
         self.cortex.compute_drive(&s);
@@ -613,6 +615,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 self.counters.novelties += 1;
             }
         }
+        let new = new.min(K - 1); // a channel index already; proves the bound
         let switched = new != cur;
         if switched {
             cc.surprise = N::ZERO;
@@ -694,7 +697,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let h_max = c.m_max * C as f32;
         check("thalamus.h", &th.h, -h_max - c.w_bg * GPI_MAX, h_max)?;
         check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
-        check("thalamus.used", &[(th.used >> K) as f32], 0.0, 0.0)?;
+        check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
         let st = &self.striatum;
         for a in 0..A {
             check("striatum.w_go", &st.w_go[a], 0.0, c.w_max)?;

@@ -88,7 +88,10 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// `Q(s, a) = w_v[a]·x`, limited to `±SIGNAL_MAX`.
     pub fn q(&self, a: usize, x: &[N; C]) -> N {
         let cap = N::from_f32(SIGNAL_MAX);
-        N::dot(&self.w_v[a], x).clamp(-cap, cap)
+        match self.w_v.get(a) {
+            Some(w) => N::dot(w, x).clamp(-cap, cap),
+            None => N::ZERO,
+        }
     }
 
     /// `V(s) = Q(s, a*)` with `a*` the action the striatum prefers
@@ -97,13 +100,13 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// stays at its optimistic start and would inflate `V`, making every
     /// success look predicted and every failure a large error.
     pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32) -> N {
-        let mut best: Option<usize> = None;
-        for a in 0..A {
-            if mask & (1 << a) != 0 && best.map_or(true, |b| drive[a] > drive[b]) {
-                best = Some(a);
+        let mut best: Option<(usize, N)> = None;
+        for (a, &d) in drive.iter().enumerate() {
+            if mask & (1 << a) != 0 && best.map_or(true, |(_, bd)| d > bd) {
+                best = Some((a, d));
             }
         }
-        best.map_or(N::ZERO, |a| self.q(a, x))
+        best.map_or(N::ZERO, |(a, _)| self.q(a, x))
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.

@@ -92,7 +92,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             *dst = *src;
         }
         for (pos, &unit) in perm.iter().enumerate() {
-            self.g[pos % K][unit as usize] = gain_on;
+            // `perm` is a permutation of `0..C`; `get_mut` spares a panic path.
+            if let Some(g) = self.g[pos % K].get_mut(unit as usize) {
+                *g = gain_on;
+            }
         }
     }
 
