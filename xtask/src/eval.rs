@@ -1224,10 +1224,14 @@ pub fn run_cmd(args: &[String]) -> Result<(), String> {
                 sparkline(&scores)
             );
         }
+        let suffix = match kind {
+            TaskKind::DelayedReward { delay } => format!("_d{delay}"),
+            _ => String::new(),
+        };
         let mut m: Vec<String> = log
             .metrics
             .iter()
-            .map(|(n, v)| format!("{n} {}", fmt(*v)))
+            .map(|(n, v)| format!("{n}{suffix} {}", fmt(*v)))
             .collect();
         if kind == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(schedule);
