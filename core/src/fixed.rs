@@ -225,16 +225,50 @@ impl Num for Fx {
     const NAME: &'static str = "fixed";
 
     fn from_f32(x: f32) -> Fx {
-        if x.is_nan() {
-            return Fx(0);
+        // Integer-only from the IEEE bits, so a board without an FPU needs no
+        // soft-float multiply (which on thumbv6m pulls in `__aeabi_lmul`).
+        // value = m · 2^(e − 150) with m the 24-bit significand; we want
+        // round(value · 2^12) = round(m · 2^(e − 138)), half away from zero.
+        let bits = x.to_bits();
+        let neg = bits >> 31 != 0;
+        let e = ((bits >> 23) & 0xff) as i32;
+        if e == 0xff {
+            // Infinity saturates; NaN gives 0.
+            return if bits & 0x7f_ffff != 0 {
+                Fx(0)
+            } else if neg {
+                Fx(i16::MIN)
+            } else {
+                Fx(i16::MAX)
+            };
         }
-        let y = libm::roundf(x * (1 << FRAC) as f32);
-        if y >= i16::MAX as f32 {
-            Fx(i16::MAX)
-        } else if y <= i16::MIN as f32 {
-            Fx(i16::MIN)
+        if e == 0 {
+            return Fx(0); // zero or subnormal: far below one LSB
+        }
+        let m = (bits & 0x7f_ffff) | 0x80_0000;
+        let shift = e - 138;
+        let mag: u32 = if shift >= 0 {
+            if shift > 16 {
+                u32::MAX // far beyond the rails
+            } else {
+                m << shift
+            }
+        } else if -shift > 25 {
+            0
         } else {
-            Fx(y as i16)
+            let r = (-shift) as u32;
+            (m + (1 << (r - 1))) >> r
+        };
+        if neg {
+            if mag >= 0x8000 {
+                Fx(i16::MIN)
+            } else {
+                Fx(-(mag as i32) as i16)
+            }
+        } else if mag >= 0x7fff {
+            Fx(i16::MAX)
+        } else {
+            Fx(mag as i16)
         }
     }
     #[inline(always)]
@@ -366,6 +400,24 @@ mod tests {
         // Round to nearest: 1/4096 * 0.5 = half an LSB, rounds up.
         assert_eq!((Fx(1) * Fx::from_f32(0.5)).0, 1);
         assert_eq!((Fx(1) * Fx::from_f32(0.25)).0, 0);
+    }
+
+    #[test]
+    fn from_f32_matches_float_rounding() {
+        // Every Q3.12 value, the midpoints between them, and values beyond the rails.
+        for raw in i16::MIN as i32..=i16::MAX as i32 {
+            for off in [-0.5f32, -0.49, 0.0, 0.49, 0.5] {
+                let x = (raw as f32 + off) / 4096.0;
+                let want = libm::roundf(x * 4096.0).clamp(i16::MIN as f32, i16::MAX as f32) as i16;
+                assert_eq!(Fx::from_f32(x).0, want, "{x}");
+            }
+        }
+        for x in [1e-30f32, -1e-30, 1e30, -1e30, f32::MIN_POSITIVE, 8.0, -8.0, 7.9999, 100.0] {
+            let want = libm::roundf(x * 4096.0).clamp(i16::MIN as f32, i16::MAX as f32) as i16;
+            assert_eq!(Fx::from_f32(x).0, want, "{x}");
+        }
+        assert_eq!(Fx::from_f32(f32::INFINITY), Fx::MAX);
+        assert_eq!(Fx::from_f32(f32::NEG_INFINITY), Fx::MIN);
     }
 
     #[test]
