@@ -673,18 +673,21 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// tests, the soak and snapshot restore check it.
     pub fn check_ranges(&self) -> Result<(), RangeViolation> {
         let c = &self.config;
+        // A config bound as the number type holds it (`Fx` rounds to 1/4096,
+        // possibly up): the step clamps to that, not to the `f32`.
+        let q = |x: f32| N::from_f32(x).to_f32();
         let cx = &self.cortex;
         let drive_max = W_IN_BOUND * OBS_RANGE * S as f32;
         for row in cx.w_in.iter() {
             check("cortex.w_in", row, -W_IN_BOUND, W_IN_BOUND)?;
         }
         check("cortex.drive", &cx.drive, -drive_max, drive_max)?;
-        check("cortex.gain", &cx.gain, 0.0, c.gain_max.max(1.0))?;
+        check("cortex.gain", &cx.gain, 0.0, q(c.gain_max).max(1.0))?;
         check("cortex.rate", &cx.rate, 0.0, 1.0)?;
         let th = &self.thalamus;
         for k in 0..K {
-            check("thalamus.g", &th.g[k], 0.0, c.gain_max)?;
-            check("thalamus.m_hebb", &th.m_hebb[k], -c.m_max, c.m_max)?;
+            check("thalamus.g", &th.g[k], 0.0, q(c.gain_max))?;
+            check("thalamus.m_hebb", &th.m_hebb[k], -q(c.m_max), q(c.m_max))?;
             check("thalamus.u_rec", &th.u_rec[k], 0.0, 1.0)?;
         }
         for row in th.w_rec.iter() {
@@ -694,21 +697,21 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("thalamus.rho_prev", &th.rho_prev, 0.0, 1.0)?;
         check("thalamus.rbar", &th.rbar, 0.0, 1.0)?;
         check("thalamus.theta", &th.theta, 0.0, 1.0)?;
-        let h_max = c.m_max * C as f32;
-        check("thalamus.h", &th.h, -h_max - c.w_bg * GPI_MAX, h_max)?;
+        let h_max = q(c.m_max) * C as f32;
+        check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
         check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
         check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
         let st = &self.striatum;
         for a in 0..A {
-            check("striatum.w_go", &st.w_go[a], 0.0, c.w_max)?;
-            check("striatum.w_nogo", &st.w_nogo[a], 0.0, c.w_max)?;
+            check("striatum.w_go", &st.w_go[a], 0.0, q(c.w_max))?;
+            check("striatum.w_nogo", &st.w_nogo[a], 0.0, q(c.w_max))?;
             check("striatum.elig", &st.elig[a], 0.0, TRACE_MAX)?;
         }
         let cc = &self.contexts;
         check("contexts.competence", &cc.competence, 0.0, 1.0)?;
-        check("contexts.surprise_mean", &cc.surprise_mean, 0.0, c.surprise_max)?;
-        check("contexts.surprise_dev", &cc.surprise_dev, 0.0, c.surprise_max)?;
-        check("contexts.surprise", &[cc.surprise], 0.0, c.surprise_max)?;
+        check("contexts.surprise_mean", &cc.surprise_mean, 0.0, q(c.surprise_max))?;
+        check("contexts.surprise_dev", &cc.surprise_dev, 0.0, q(c.surprise_max))?;
+        check("contexts.surprise", &[cc.surprise], 0.0, q(c.surprise_max))?;
         let cr = &self.critic;
         for a in 0..A {
             check("critic.w_v", &cr.w_v[a], -W_V_BOUND, W_V_BOUND)?;
@@ -721,9 +724,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("critic.lr", &cr.lr, c.lr_min - 1.0 / 4096.0, 1.0)?;
         check("agent.striatal_input", &self.striatal_input, 0.0, 8.0)?;
         check("agent.gain_norm", &[self.gain_norm], 0.0, 8.0)?;
-        check("actions.salience", &self.actions.salience, 0.0, c.salience_max)?;
+        check("actions.salience", &self.actions.salience, 0.0, q(c.salience_max))?;
         check("actions.gpi", &self.actions.gpi, 0.0, GPI_MAX)?;
-        check("context_channels.salience", &self.context_channels.salience, 0.0, c.salience_max)?;
+        check("context_channels.salience", &self.context_channels.salience, 0.0, q(c.salience_max))?;
         check("context_channels.gpi", &self.context_channels.gpi, 0.0, GPI_MAX)?;
         Ok(())
     }
