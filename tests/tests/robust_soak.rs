@@ -1,0 +1,269 @@
+//! The soak: millions of steps of random task switching on one agent with
+//! every invariant checked throughout. `cargo xtask soak [--steps N]` runs
+//! [`soak_long`] (default 10 million steps, `TCBG_SOAK_STEPS`), `cargo xtask
+//! test` a short one (200 000 steps), `cargo test` [`soak_short`] (40 000).
+//!
+//! One agent (the default fixed-point agent, seed from `TCBG_SOAK_SEED`,
+//! default 1) never restarts. Each *episode* draws a task of the suite
+//! ([`TaskKind::ALL`]), a block scale (half, normal, double), reward flips
+//! (none, or 5% in one episode of four) and a task seed, and runs the task
+//! to its end through [`Task::next_input`] and [`Task::act`]. What is
+//! checked, and the limits (chosen from measured runs, with margin):
+//!
+//! **Invariants** (any violation fails the soak at once):
+//!
+//! - every state variable within its range ([`Agent::check_ranges`]) after
+//!   every step;
+//! - every action within the task's 2 actions;
+//! - dopamine finite and within the declared `±8` (`critic.delta`);
+//! - at every episode end a snapshot restores to an equal agent, which takes
+//!   over (the run goes on from the restored copy).
+//!
+//! **Learning health** (measured throughout, judged at the end; the limits
+//! are what a learner that keeps working needs, not fitted to the model):
+//!
+//! - *dopamine bounded*: `|δ| <=` [`DOPAMINE_BOUND`] (= 4, half the rail) on
+//!   every step. Rewards are 0 or 1 and values live near `[0, 1]`; an error
+//!   of 4 means a runaway critic.
+//! - *no weights stuck at the rails*: at every episode end at most
+//!   [`RAIL_LIMIT`] (X = 10%) of the Go, of the NoGo and of the critic
+//!   weights each sit exactly at a rail: `w_max` for Go and NoGo (their lower
+//!   rail 0 is also where unused synapses start, so it does not count), `±4`
+//!   for the critic.
+//! - *accuracy recovers after each switch*: an episode *recovers* when the
+//!   last 10 trials of its final block have at least
+//!   [`RECOVERED_LAST10`] = 7 correct (chance is 5 of 10 with 2 actions: a
+//!   margin of 0.2; a coin would pass 17% of the time). At least
+//!   [`RECOVERY_MIN`] = 75% of the finished episodes must recover.
+//!
+//! `cargo xtask soak` fails on a health violation as on an invariant; the
+//! short soaks of `cargo test` and `cargo xtask test` enforce the invariants
+//! and print the health figures (`--health` makes `cargo xtask test`'s soak
+//! enforce them too). Measured on the model of this commit (seed 1, 1
+//! million steps): every invariant holds, but health does not: the critic
+//! reaches its rail within the first 6 000 steps (a delayed-reward episode
+//! after other tasks drives `w_v` to +4 and `|δ|` to 8), about 30% of the Go
+//! and critic weights end episodes at a rail, and only about 29% of episodes
+//! recover. Run alone and repeated, rule switch and serial reversal recover
+//! in 98% of episodes and delayed reward D = 10 in all; the reversal bandit
+//! at double length perseverates (the final blocks are answered 0 of 80
+//! times correctly), and delayed reward at D = 2 and 5 runs its critic to
+//! the rail on its own.
+
+use std::time::{Duration, Instant};
+
+use tcbg::basal_ganglia::Striatum;
+use tcbg::dopamine::W_V_BOUND;
+use tcbg::rng::Rng;
+use tcbg::tasks::{observation, Scale, Schedule, Task, TaskKind};
+use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
+
+/// Largest `|δ|` a healthy learner shows on any step.
+pub const DOPAMINE_BOUND: f32 = 4.0;
+/// The declared range of dopamine (the rail of `Fx`).
+pub const DOPAMINE_RAIL: f32 = 8.0;
+/// Largest fraction of Go, NoGo or critic weights exactly at a rail.
+pub const RAIL_LIMIT: f64 = 0.10;
+/// Smallest fraction of finished episodes that must recover.
+pub const RECOVERY_MIN: f64 = 0.75;
+/// Last-10 correct trials of the final block for an episode to recover.
+pub const RECOVERED_LAST10: u8 = 7;
+
+/// Per task: finished episodes and recovered ones.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    episodes: u32,
+    recovered: u32,
+}
+
+/// What a soak saw.
+struct Report {
+    steps: u64,
+    episodes: u32,
+    recovered: u32,
+    per_task: Vec<(String, Tally)>,
+    max_dopamine: f32,
+    max_rail: [f64; 3],
+    /// Step at which `|δ|` first exceeded [`DOPAMINE_BOUND`].
+    first_runaway: Option<u64>,
+    /// Step (an episode end) at which a weight matrix first had more than
+    /// [`RAIL_LIMIT`] of its weights at a rail.
+    first_rail: Option<u64>,
+    secs: f64,
+}
+
+fn rail_fractions(st: &Striatum<Fx, 48, 4>, w_v: &[[Fx; 48]; 4], w_max: Fx) -> [f64; 3] {
+    let n = (48 * 4) as f64;
+    let count = |m: &[[Fx; 48]; 4], f: &dyn Fn(Fx) -> bool| m.iter().flatten().filter(|w| f(**w)).count() as f64 / n;
+    let v = Fx::from_f32(W_V_BOUND);
+    [
+        count(&st.w_go, &|w| w == w_max),
+        count(&st.w_nogo, &|w| w == w_max),
+        count(w_v, &|w| w == v || w == -v),
+    ]
+}
+
+fn soak(steps: u64, seed: u64, progress: bool) -> Report {
+    let config = Config::default();
+    let mut agent: DefaultAgent = Agent::new(config, seed).expect("default config");
+    let w_max = Fx::from_f32(config.w_max);
+    let mut rng = Rng::seed_stream(seed, 0x50a4);
+    let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+    let kinds = TaskKind::ALL;
+    let mut per_task: Vec<(String, Tally)> = kinds.iter().map(|k| (k.to_string(), Tally::default())).collect();
+    let (mut done, mut episodes, mut recovered) = (0u64, 0u32, 0u32);
+    let mut max_dopamine = 0.0f32;
+    let mut max_rail = [0.0f64; 3];
+    let mut first_runaway: Option<u64> = None;
+    let mut first_rail: Option<u64> = None;
+    let start = Instant::now();
+    let mut last_print = Instant::now();
+    while done < steps {
+        let ki = rng.below(kinds.len() as u32) as usize;
+        let kind = kinds[ki];
+        let scale = [Scale::Half, Scale::Normal, Scale::Double][rng.below(3) as usize];
+        let flip_q16 = if rng.below(4) == 0 { Schedule::FLIP5.flip_q16 } else { 0 };
+        let mut task = Task::new(kind, Schedule { scale, flip_q16 }, rng.next() as u64);
+        agent.set_action_count(TaskKind::ACTIONS).expect("2 actions");
+        let mut reward = Fx::ZERO;
+        while done < steps {
+            let Some(inp) = task.next_input() else { break };
+            if inp.trial_start {
+                agent.mark_trial_start();
+            }
+            let a = agent.step(&observation::<Fx, 8>(inp.lines), reward);
+            done += 1;
+            assert!(a < TaskKind::ACTIONS, "step {done}: action {a} outside 0..2");
+            if let Err(v) = agent.check_ranges() {
+                panic!("step {done} ({kind}, episode {episodes}): {v}");
+            }
+            let d = agent.dopamine().to_f32().abs();
+            assert!(d <= DOPAMINE_RAIL, "step {done} ({kind}): dopamine {d} beyond its range");
+            if d > max_dopamine {
+                max_dopamine = d;
+                if d > DOPAMINE_BOUND && first_runaway.is_none() {
+                    first_runaway = Some(done);
+                }
+            }
+            reward = if task.act(a).0 { Fx::ONE } else { Fx::ZERO };
+            if progress && last_print.elapsed() >= Duration::from_secs(5) {
+                last_print = Instant::now();
+                let secs = start.elapsed().as_secs_f64();
+                eprintln!(
+                    "soak: {done}/{steps} steps ({:.0}/s), {episodes} episodes, {:.1}% recovered, max |δ| {max_dopamine:.3}, rails go/nogo/critic {:.1}/{:.1}/{:.1}%",
+                    done as f64 / secs,
+                    100.0 * recovered as f64 / episodes.max(1) as f64,
+                    100.0 * max_rail[0],
+                    100.0 * max_rail[1],
+                    100.0 * max_rail[2],
+                );
+            }
+        }
+        if !task.is_done() {
+            break; // the step budget ran out mid-episode: not scored
+        }
+        episodes += 1;
+        let last = task.stats().last().expect("a finished task has blocks");
+        let ok = last.last10_correct >= RECOVERED_LAST10;
+        recovered += ok as u32;
+        per_task[ki].1.episodes += 1;
+        per_task[ki].1.recovered += ok as u32;
+        let rails = rail_fractions(&agent.striatum, &agent.critic.w_v, w_max);
+        for (m, r) in max_rail.iter_mut().zip(rails) {
+            *m = m.max(r);
+        }
+        if rails.iter().any(|r| *r > RAIL_LIMIT) && first_rail.is_none() {
+            first_rail = Some(done);
+        }
+        assert_eq!(agent.snapshot(&mut buf), Ok(DefaultAgent::SNAPSHOT_LEN));
+        let back = DefaultAgent::restore(&buf).expect("a snapshot of a running agent restores");
+        assert!(back == agent, "snapshot round trip changed the agent after episode {episodes}");
+        agent = back;
+    }
+    Report {
+        steps: done,
+        episodes,
+        recovered,
+        per_task,
+        max_dopamine,
+        max_rail,
+        first_runaway,
+        first_rail,
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Prints the report; returns the health violations (empty when healthy).
+fn health(r: &Report) -> Vec<String> {
+    eprintln!(
+        "soak: {} steps in {:.1} s ({:.0} steps/s), {} episodes, {} recovered ({:.1}%), max |δ| {:.3}, max at rails go {:.1}% nogo {:.1}% critic {:.1}%",
+        r.steps,
+        r.secs,
+        r.steps as f64 / r.secs,
+        r.episodes,
+        r.recovered,
+        100.0 * r.recovered as f64 / r.episodes.max(1) as f64,
+        r.max_dopamine,
+        100.0 * r.max_rail[0],
+        100.0 * r.max_rail[1],
+        100.0 * r.max_rail[2],
+    );
+    for (name, t) in &r.per_task {
+        if t.episodes > 0 {
+            eprintln!("  {name:24} {:5} episodes, {:5.1}% recovered", t.episodes, 100.0 * t.recovered as f64 / t.episodes as f64);
+        }
+    }
+    let mut bad = Vec::new();
+    if let Some(s) = r.first_runaway {
+        bad.push(format!("dopamine beyond {DOPAMINE_BOUND} (first at step {s}, max {:.3})", r.max_dopamine));
+    }
+    if let Some(s) = r.first_rail {
+        bad.push(format!(
+            "more than {:.0}% of a weight matrix at a rail (first at step {s}; max go {:.1}% nogo {:.1}% critic {:.1}%)",
+            100.0 * RAIL_LIMIT,
+            100.0 * r.max_rail[0],
+            100.0 * r.max_rail[1],
+            100.0 * r.max_rail[2]
+        ));
+    }
+    let frac = r.recovered as f64 / r.episodes.max(1) as f64;
+    if r.episodes == 0 || frac < RECOVERY_MIN {
+        bad.push(format!(
+            "{:.1}% of {} episodes recovered (at least {:.0}% must)",
+            100.0 * frac,
+            r.episodes,
+            100.0 * RECOVERY_MIN
+        ));
+    }
+    for b in &bad {
+        eprintln!("soak health: FAIL {b}");
+    }
+    if bad.is_empty() {
+        eprintln!("soak health: ok");
+    }
+    bad
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+/// A short soak in every `cargo test`: invariants enforced, health printed.
+#[test]
+fn soak_short() {
+    health(&soak(40_000, 2, false));
+}
+
+/// The soak of `cargo xtask soak` (and, shorter, of `cargo xtask test`):
+/// `TCBG_SOAK_STEPS` steps (default 10 million) from seed `TCBG_SOAK_SEED`
+/// (default 1), progress on stderr every 5 seconds. Health violations fail
+/// it unless `TCBG_SOAK_HEALTH=report`.
+#[test]
+#[ignore = "long; run by `cargo xtask soak`"]
+fn soak_long() {
+    let steps = env_u64("TCBG_SOAK_STEPS", 10_000_000);
+    let seed = env_u64("TCBG_SOAK_SEED", 1);
+    let bad = health(&soak(steps, seed, true));
+    let enforce = std::env::var("TCBG_SOAK_HEALTH").map_or(true, |v| v != "report");
+    assert!(!enforce || bad.is_empty(), "soak health: {}", bad.join("; "));
+}
