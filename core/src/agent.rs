@@ -447,10 +447,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // A competence-weighted CUSUM of negative dopamine: a context that
         // has shown it works is suspected at once when outcomes fall short; a
         // fresh one counts half (it may still be learning).
-        let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
-        let surprise_in = -(delta * conf);
-        self.contexts.surprise =
-            (self.p.surprise_leak * self.contexts.surprise + surprise_in - self.p.surprise_drift).clamp(N::ZERO, self.p.surprise_max);
+        // Outcomes are judged where they arrive: with a cue (or at a marked
+        // trial start). On a blank step of a delay the value of the cue just
+        // fades to that of an empty input (cortex holds no memory of it); that
+        // dip is no evidence against the context, and counting it made
+        // plasticity hold itself against the cue's own value (the critic then
+        // ran to its rail at D = 2).
+        if self.trial_start || s.iter().any(|v| *v != N::ZERO) {
+            let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
+            let surprise_in = -(delta * conf);
+            self.contexts.surprise = (self.p.surprise_leak * self.contexts.surprise + surprise_in - self.p.surprise_drift)
+                .clamp(N::ZERO, self.p.surprise_max);
+        }
         let hold = if ctx_sel {
             N::ONE - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv).clamp(N::ZERO, N::ONE)
         } else {
