@@ -743,7 +743,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 /// Limits `v` to `[-lim, lim]`; NaN becomes 0.
 #[inline(always)]
 fn sanitize<N: Num>(v: N, lim: N) -> N {
-    if v != v {
+    if v.is_nan() {
         N::ZERO
     } else {
         v.clamp(-lim, lim)

@@ -75,6 +75,8 @@ pub trait Num:
     fn gauss(bits: u32) -> Self;
     /// `x / 32768` for `0 <= x <= 32767`: a Q15 constant from a table.
     fn from_q15(x: u16) -> Self;
+    /// Whether the value is NaN (never for [`Fx`]).
+    fn is_nan(self) -> bool;
     /// Bit pattern for hashing traces: the raw `i16` for [`Fx`], the IEEE
     /// bits for `f32`.
     fn hash_bits(self) -> u32;
@@ -305,6 +307,10 @@ impl Num for Fx {
         Fx(((x as i32 + (1 << 2)) >> 3) as i16)
     }
     #[inline(always)]
+    fn is_nan(self) -> bool {
+        false
+    }
+    #[inline(always)]
     fn hash_bits(self) -> u32 {
         self.0 as u16 as u32
     }
@@ -356,6 +362,10 @@ impl Num for f32 {
     #[inline(always)]
     fn from_q15(x: u16) -> f32 {
         x as f32 * (1.0 / 32768.0)
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
     }
     #[inline(always)]
     fn hash_bits(self) -> u32 {

@@ -63,6 +63,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Numeric loops index several same-length arrays at once (weights, traces,
+// rates); an index reads more plainly there than zipped iterators.
+#![allow(clippy::needless_range_loop)]
 
 pub mod agent;
 pub mod basal_ganglia;

@@ -53,8 +53,9 @@ impl Rng {
         Rng::seed_stream(seed, 0)
     }
 
-    /// The next 32 random bits.
+    /// The next 32 random bits (also `RngCore::next_u32`).
     #[inline]
+    #[allow(clippy::should_implement_trait)] // a generator's word, not an Iterator
     pub fn next(&mut self) -> u32 {
         let s = &mut self.s;
         let out = s[0].wrapping_add(s[3]).rotate_left(7).wrapping_add(s[0]);

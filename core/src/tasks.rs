@@ -227,7 +227,7 @@ impl BlockStats {
 
     /// Accuracy over the last 10 trials (or fewer in a short block).
     pub fn end_accuracy(&self) -> f32 {
-        self.last10_correct as f32 / (self.trials.min(10).max(1)) as f32
+        self.last10_correct as f32 / self.trials.clamp(1, 10) as f32
     }
 }
 
@@ -484,7 +484,7 @@ impl Task {
                 }
             }
         }
-        (out.map_or(false, |o| o.reward), out)
+        (out.is_some_and(|o| o.reward), out)
     }
 
     /// Manually switches the rule or context now (the demo's button): the
