@@ -473,26 +473,15 @@ impl Task {
             }
             self.trial += 1;
             if self.trial >= self.block_len {
-                if let Some(s) = self.stats.last_mut() {
-                    s.finish();
-                }
-                self.block += 1;
-                if self.block as usize >= self.kind.blocks() {
-                    self.done = true;
-                } else {
-                    self.start_block();
-                }
+                self.next_block();
             }
         }
         (out.is_some_and(|o| o.reward), out)
     }
 
-    /// Manually switches the rule or context now (the demo's button): the
-    /// current block ends early and the next begins.
-    pub fn force_switch(&mut self) {
-        if self.done || self.phase != 0 {
-            return;
-        }
+    /// Closes the current block's statistics and starts the next block (or
+    /// ends the task after the last).
+    fn next_block(&mut self) {
         if let Some(s) = self.stats.last_mut() {
             s.finish();
         }
@@ -502,6 +491,15 @@ impl Task {
         } else {
             self.start_block();
         }
+    }
+
+    /// Manually switches the rule or context now (the demo's button): the
+    /// current block ends early and the next begins.
+    pub fn force_switch(&mut self) {
+        if self.done || self.phase != 0 {
+            return;
+        }
+        self.next_block();
     }
 }
 
