@@ -115,45 +115,6 @@ pub struct TrialRecord {
     pub context: u8,
 }
 
-/// The per-block counters of [`BlockStats`] a report needs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BlockRecord {
-    /// Trials in the block.
-    pub trials: u16,
-    /// Correct trials.
-    pub correct: u16,
-    /// Rewards delivered.
-    pub reward: u16,
-    /// Errors in the first 10 trials.
-    pub errors_first10: u8,
-    /// Correct among the last 10 trials.
-    pub last10_correct: u8,
-    /// Trials to criterion (block length + 1 if never reached).
-    pub to_criterion: u16,
-    /// 1-based trial of the first correct choice (block length + 1 if none).
-    pub first_correct: u16,
-    /// Context switches of the agent during the block.
-    pub switches: u16,
-    /// Accuracy over the last 10 trials.
-    pub end_accuracy: f64,
-}
-
-impl From<&BlockStats> for BlockRecord {
-    fn from(s: &BlockStats) -> BlockRecord {
-        BlockRecord {
-            trials: s.trials,
-            correct: s.correct,
-            reward: s.reward,
-            errors_first10: s.errors_first10,
-            last10_correct: s.last10_correct,
-            to_criterion: s.to_criterion,
-            first_correct: s.first_correct,
-            switches: s.switches,
-            end_accuracy: s.end_accuracy() as f64,
-        }
-    }
-}
-
 /// One run of one [`TaskKind`] (one delay, for delayed reward).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunLog {
@@ -162,7 +123,7 @@ pub struct RunLog {
     /// The metrics of [`Report::metrics`], unrenamed.
     pub metrics: Vec<(String, f64)>,
     /// One entry per block.
-    pub blocks: Vec<BlockRecord>,
+    pub blocks: Vec<BlockStats>,
     /// Every trial, in order.
     pub trials: Vec<TrialRecord>,
     /// Agent steps taken.
@@ -393,7 +354,7 @@ fn drive<N: Num, const S: usize, const C: usize, const K: usize, const A: usize>
     RunLog {
         kind,
         metrics,
-        blocks: report.blocks.iter().map(BlockRecord::from).collect(),
+        blocks: report.blocks.to_vec(),
         trials,
         steps,
     }
@@ -487,8 +448,7 @@ mod tests {
                             run(&mut a, &mut task, |_| {}).unwrap()
                         }
                     };
-                    let want: Vec<BlockRecord> =
-                        report.blocks.iter().map(BlockRecord::from).collect();
+                    let want: Vec<BlockStats> = report.blocks.to_vec();
                     assert_eq!(log.blocks, want, "{kind}");
                     let m: Vec<(String, f64)> = report
                         .metrics()

@@ -1219,7 +1219,7 @@ pub fn run_cmd(args: &[String]) -> Result<(), String> {
                 s.trials,
                 s.to_criterion,
                 s.errors_first10,
-                s.end_accuracy,
+                s.end_accuracy(),
                 s.switches,
                 sparkline(&scores)
             );
