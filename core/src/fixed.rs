@@ -250,8 +250,10 @@ impl Num for Fx {
         let m = (bits & 0x7f_ffff) | 0x80_0000;
         let shift = e - 138;
         let mag: u32 = if shift >= 0 {
-            if shift > 16 {
-                u32::MAX // far beyond the rails
+            if shift > 7 {
+                // far beyond the rails (and `m << 9` would leave 32 bits:
+                // 2^20 once gave 0 here)
+                u32::MAX
             } else {
                 m << shift
             }
