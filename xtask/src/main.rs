@@ -5,6 +5,7 @@
 mod board;
 mod bench;
 mod eval;
+mod robust;
 mod setup;
 mod test;
 mod trace;
@@ -43,6 +44,9 @@ fn main() -> ExitCode {
         "eval" => eval::main(rest),
         "board" => board::main(rest),
         "bench" => bench::main(rest),
+        "panic-free" => robust::panic_free_cmd(rest),
+        "fuzz" => robust::fuzz_cmd(rest),
+        "soak" => robust::soak_cmd(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
