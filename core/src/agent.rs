@@ -76,6 +76,8 @@ pub(crate) struct Params<N: Num> {
     eta_nogo: N,
     w_max: N,
     gamma: N,
+    /// `min(REWARD_RANGE / (1 − γ), SIGNAL_MAX)`: the largest value a state can have.
+    value_bound: N,
     lambda: N,
     eta_v: N,
     kappa_norm: N,
@@ -96,6 +98,7 @@ pub(crate) struct Params<N: Num> {
     k_dev: N,
     conf_floor: N,
     surprise_drift: N,
+    usual_max: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
     k_over_c: N,
@@ -136,6 +139,7 @@ impl<N: Num> Params<N> {
             eta_nogo: f(c.eta_nogo),
             w_max: f(c.w_max),
             gamma: f(c.gamma),
+            value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX)).min(SIGNAL_MAX)),
             lambda: f(c.lambda),
             eta_v: f(c.eta_v),
             kappa_norm: f(c.kappa_norm),
@@ -156,6 +160,7 @@ impl<N: Num> Params<N> {
             k_dev: f(c.k_dev),
             conf_floor: f(c.surprise_floor),
             surprise_drift: f(c.surprise_drift),
+            usual_max: f(c.usual_surprise_max),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
         }
@@ -434,9 +439,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let g = self.gain_row(cur);
             let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
             let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
-            self.critic.state_value(&x, &self.striatum.drive(&x), self.action_mask)
+            self.critic.state_value(&x, &self.striatum.drive(&x), self.action_mask, self.p.value_bound)
         };
-        let delta = if self.lesions.no_dopamine {
+        // A step with no input, no reward and no trial mark brings no news:
+        // the prediction is held across it (semi-Markov TD, Daw, Courville &
+        // Touretzky 2006) instead of collapsing to the value of an empty input.
+        // Otherwise the first blank step of a delay punished whatever action
+        // was taken, right or wrong, by the cue's whole value; once both
+        // actions' NoGo weights reached the rail, a rule could not be
+        // relearned (the soak across tasks).
+        let outcome = self.trial_start || reward != N::ZERO || s.iter().any(|v| *v != N::ZERO);
+        let delta = if self.lesions.no_dopamine || !outcome {
             N::ZERO
         } else {
             self.critic.td_error(reward, self.p.gamma, value_now)
@@ -447,13 +460,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // A competence-weighted CUSUM of negative dopamine: a context that
         // has shown it works is suspected at once when outcomes fall short; a
         // fresh one counts half (it may still be learning).
-        // Outcomes are judged where they arrive: with a cue (or at a marked
-        // trial start). On a blank step of a delay the value of the cue just
-        // fades to that of an empty input (cortex holds no memory of it); that
-        // dip is no evidence against the context, and counting it made
-        // plasticity hold itself against the cue's own value (the critic then
-        // ran to its rail at D = 2).
-        if self.trial_start || s.iter().any(|v| *v != N::ZERO) {
+        // Judged at outcome steps only: a blank step brings no evidence, and
+        // the CUSUM's drift should not run down the evidence during a delay.
+        if outcome {
             let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
             let surprise_in = -(delta * conf);
             self.contexts.surprise = (self.p.surprise_leak * self.contexts.surprise + surprise_in - self.p.surprise_drift)
@@ -528,9 +537,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
         let drive = self.striatum.drive(&x);
-        let v = self.critic.state_value(&x, &drive, self.action_mask);
+        let v = self.critic.state_value(&x, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
-        self.critic.value_prev = v;
+        if outcome {
+            self.critic.value_prev = v;
+        }
 
         // 7. Traces, saliences, selection.
         let keep = if stimulus || self.trial_start || self.lesions.no_traces {
@@ -569,7 +580,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let mut ev: [N; K] = core::array::from_fn(|k| {
             p.w_q * cc.competence[k] + p.ctx_noise * N::gauss(self.explore_rng.next())
         });
-        ev[cur] = ev[cur] + p.persistence + p.k_dev * cc.surprise_dev[cur] - (cc.surprise - cc.surprise_mean[cur]);
+        // The usual level of surprise raises the bar for a switch, but never
+        // past `usual_max`: a context that failed for long would otherwise
+        // learn to expect failure, hold its plasticity, and never be left.
+        let usual = (cc.surprise_mean[cur] + p.k_dev * cc.surprise_dev[cur]).min(p.usual_max);
+        ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
         let sal: [N; K] = core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
         let gpi = p.gpr.gpi(&sal);
         for k in 0..K {

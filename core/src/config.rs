@@ -190,6 +190,9 @@ pub struct Config {
     pub surprise_floor: f32,
     /// Constant decrement of the surprise accumulator per step (CUSUM reference). 0 to 1.
     pub surprise_drift: f32,
+    /// Cap on a context's usual surprise (its mean plus `k_dev` spreads) in the
+    /// switch test, so a context that failed for long can still be left. 0 to 4.
+    pub usual_surprise_max: f32,
     /// Lesions in force at start.
     pub lesions: Lesions,
 }
@@ -251,6 +254,7 @@ impl Default for Config {
             k_dev: 2.0,
             surprise_floor: 0.5,
             surprise_drift: 0.07,
+            usual_surprise_max: 1.0,
             lesions: Lesions::NONE,
         }
     }
@@ -372,6 +376,7 @@ impl Config {
         range("k_dev", c.k_dev, 0.0, 8.0)?;
         range("surprise_floor", c.surprise_floor, 0.0, 1.0)?;
         range("surprise_drift", c.surprise_drift, 0.0, 1.0)?;
+        range("usual_surprise_max", c.usual_surprise_max, 0.0, 4.0)?;
         Ok(())
     }
 }

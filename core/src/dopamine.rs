@@ -46,7 +46,8 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
     pub delta: N,
     /// Running mean of `|x|²/4` on stimulus steps (0 until the first). Q3.12, 0 to 8, saturates.
     pub norm_mean: N,
-    /// `1/max(4 norm_mean, 1/4)`, tracked by Newton steps. Q3.12, 0 to 4.
+    /// `1/max(4 norm_mean, |x|², 1/4)` for the last stimulus `x`, tracked by
+    /// Newton steps. Q3.12, 0 to 4.
     pub norm_inv: N,
     /// Per-unit learning-rate factor `max(1/(1 + k n_i), lr_min)`. Q3.12, `lr_min` to 1.
     pub lr: [N; C],
@@ -85,9 +86,12 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         self.lr = [N::ONE; C];
     }
 
-    /// `Q(s, a) = w_v[a]·x`, limited to `±SIGNAL_MAX`.
-    pub fn q(&self, a: usize, x: &[N; C]) -> N {
-        let cap = N::from_f32(SIGNAL_MAX);
+    /// `Q(s, a) = w_v[a]·x`, limited to `±bound`: no value can exceed the
+    /// discounted sum of the largest rewards, `r_max / (1 − γ)` (the agent's
+    /// bound; without it, weights shared by cues pushed apart by many
+    /// errors let one cue's value run far below any reward the task pays).
+    pub fn q(&self, a: usize, x: &[N; C], bound: N) -> N {
+        let cap = bound;
         match self.w_v.get(a) {
             Some(w) => N::dot(w, x).clamp(-cap, cap),
             None => N::ZERO,
@@ -99,14 +103,14 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// greedy policy. Not `max_a Q`: the value of an action seldom tried
     /// stays at its optimistic start and would inflate `V`, making every
     /// success look predicted and every failure a large error.
-    pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32) -> N {
+    pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32, bound: N) -> N {
         let mut best: Option<(usize, N)> = None;
         for (a, &d) in drive.iter().enumerate() {
             if mask & (1 << a) != 0 && best.map_or(true, |(_, bd)| d > bd) {
                 best = Some((a, d));
             }
         }
-        best.map_or(N::ZERO, |(a, _)| self.q(a, x))
+        best.map_or(N::ZERO, |(a, _)| self.q(a, x, bound))
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.
@@ -139,16 +143,20 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         let xx4 = xx4.clamp(N::ZERO, N::from_f32(SIGNAL_MAX));
         let first = self.norm_mean == N::ZERO;
         self.norm_mean = if first { xx4 } else { self.norm_mean + kappa * (xx4 - self.norm_mean) };
+        // Normalise by the larger of the usual |x|² and this pattern's: an
+        // input much stronger than usual would otherwise take a step beyond
+        // the LMS stability limit (the soak across tasks ran dopamine to its
+        // rail that way).
         let quarter = N::from_f32(0.0625);
-        let m = self.norm_mean.max(quarter);
-        // a = 4 m = |x|² (floored at 1/4); one Newton step per stimulus, more
-        // from a cold start (y0 = 1/8 converges for a < 16).
+        let m = self.norm_mean.max(xx4).max(quarter);
+        // a = 4 m = |x|² (floored at 1/4); two Newton steps per stimulus,
+        // more from a cold start (y0 = 1/8 converges for a < 16).
         let four = N::from_f32(4.0);
         let warm = self.norm_inv * m * four;
         let (mut y, n) = if first || warm < N::from_f32(0.5) || warm > N::from_f32(1.5) {
             (N::from_f32(0.125), 12)
         } else {
-            (self.norm_inv, 1)
+            (self.norm_inv, 2)
         };
         for _ in 0..n {
             let a_y = m * y * four;

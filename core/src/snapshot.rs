@@ -184,9 +184,9 @@ pub const SNAPSHOT_VERSION: u16 = 1;
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.
 pub const CRC_LEN: usize = 4;
-/// Bytes of the config in the payload: 51 `f32` fields, 2 one-byte fields
+/// Bytes of the config in the payload: 52 `f32` fields, 2 one-byte fields
 /// and the lesion byte.
-pub const CONFIG_LEN: usize = 51 * 4 + 3;
+pub const CONFIG_LEN: usize = 52 * 4 + 3;
 
 /// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
@@ -563,7 +563,7 @@ config_wire! {
     stimulus_threshold: f32,
     context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,
     surprise_max: f32, context_noise: f32, eta_q: f32, hold_start: f32, hold_full: f32,
-    eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32,
+    eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32, usual_surprise_max: f32,
     lesions: lesions,
 }
 

@@ -130,13 +130,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// Leaky-union write of `pattern` into context `k`: `U_k += η relu(p − U_k)`.
     pub fn remember(&mut self, k: usize, which: Pattern, eta: N) {
+        let Some(row) = self.u_rec.get_mut(k) else { return };
         for i in 0..C {
             let p = match which {
                 Pattern::Current => self.rho[i],
                 Pattern::Previous => self.rho_prev[i],
             };
-            let u = self.u_rec[k][i];
-            self.u_rec[k][i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
+            let u = row[i];
+            row[i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
 }

@@ -132,7 +132,7 @@ type Setter = fn(&mut Config, f32);
 /// Every field of `Config`: its name, a setter from `f32`, and its
 /// documented range. `every_field_listed` makes a new field a compile error
 /// until it is listed here.
-const FIELDS: [(&str, Setter, f32, f32); 53] = [
+const FIELDS: [(&str, Setter, f32, f32); 54] = [
     ("w_in_init", |c, v| c.w_in_init = v, 0.05, 2.0),
     ("eta_cortex", |c, v| c.eta_cortex = v, 0.0, 0.1),
     ("rate_threshold", |c, v| c.rate_threshold = v, 0.0, 0.9),
@@ -186,6 +186,7 @@ const FIELDS: [(&str, Setter, f32, f32); 53] = [
     ("k_dev", |c, v| c.k_dev = v, 0.0, 8.0),
     ("surprise_floor", |c, v| c.surprise_floor = v, 0.0, 1.0),
     ("surprise_drift", |c, v| c.surprise_drift = v, 0.0, 1.0),
+    ("usual_surprise_max", |c, v| c.usual_surprise_max = v, 0.0, 4.0),
 ];
 
 /// Fails to compile when `Config` gains a field (list it in `FIELDS`).
@@ -199,7 +200,7 @@ fn every_field_listed(c: Config) {
         gpr_iterations: _, gpr_rate: _, gamma: _, lambda: _, eta_v: _, v0: _, kappa_norm: _, experience_rate: _,
         lr_min: _, stimulus_threshold: _, context_bias: _, context_scale: _, w_competence: _, persistence: _,
         surprise_leak: _, surprise_max: _, context_noise: _, eta_q: _, hold_start: _, hold_full: _,
-        eta_surprise_baseline: _, k_dev: _, surprise_floor: _, surprise_drift: _, lesions: _,
+        eta_surprise_baseline: _, k_dev: _, surprise_floor: _, surprise_drift: _, usual_surprise_max: _, lesions: _,
     } = c;
 }
 
@@ -253,7 +254,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_config_value_is_refused_or_accepted_by_its_range(i in 0..53usize, v in prop_oneof![any::<f32>(), -10.0f32..110.0]) {
+    fn any_config_value_is_refused_or_accepted_by_its_range(i in 0..54usize, v in prop_oneof![any::<f32>(), -10.0f32..110.0]) {
         check_field(i, v)?;
     }
 }

@@ -79,8 +79,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5479);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10645);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5483);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10649);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -91,7 +91,7 @@ fn snapshot_sizes() {
     let d = DefaultAgent::new(Config::default(), 1).unwrap();
     assert_eq!(
         d.snapshot(&mut small),
-        Err(SnapshotError::BufferTooSmall { needed: 5479, found: 5478 })
+        Err(SnapshotError::BufferTooSmall { needed: DefaultAgent::SNAPSHOT_LEN, found: DefaultAgent::SNAPSHOT_LEN - 1 })
     );
     assert_eq!(crc32(b"123456789"), 0xCBF4_3926); // the IEEE check value
 }
@@ -232,7 +232,7 @@ fn refusals_name_their_reason() {
     assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::Invalid { field: "action_mask" }));
     // A weight beyond its rail: the first Go weight (after config, seed,
     // lesions, cortex and thalamus) set to 7.5 > w_max.
-    let go_at = HEADER_LEN + 207 + 8 + 1 + 2 * (8 * 48 + 3 * 48) + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4) + 6;
+    let go_at = HEADER_LEN + tcbg::snapshot::CONFIG_LEN + 8 + 1 + 2 * (8 * 48 + 3 * 48) + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4) + 6;
     let mut b = good.clone();
     b[go_at..go_at + 2].copy_from_slice(&Fx::from_f32(7.5).0.to_le_bytes());
     reseal(&mut b);
