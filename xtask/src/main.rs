@@ -27,6 +27,11 @@ cargo xtask <command> [options]
                        evaluate the task suite over seeds
   board NAME [--size]  run the firmware on an emulated board (microbit, lm3s6965, an386, sifive_e)
   bench [--json PATH]  measure speed and footprint
+  panic-free           link a Cortex-M0 firmware whose panic handler cannot link
+  fuzz [--seconds S] [--target T] [--driver]
+                       fuzz restore and step sequences (libFuzzer, or our own driver)
+  soak [--steps N] [--seed N] [--report-health]
+                       millions of steps of random task switching with invariants checked
 ";
 
 fn main() -> ExitCode {

@@ -91,7 +91,6 @@ pub fn soak_cmd(args: &[String]) -> Result<(), String> {
 /// invariants are enforced and whose learning-health figures are printed
 /// (the model does not meet them yet; `cargo xtask soak` enforces them).
 /// Every part runs even after another failed.
-#[allow(dead_code)] // called by `cargo xtask test` once its owner wires it in
 pub fn test_phase() -> Result<(), String> {
     let start = Instant::now();
     let mut failed = Vec::new();

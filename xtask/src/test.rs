@@ -81,6 +81,7 @@ fn phases() -> Vec<(String, PhaseFn)> {
     p.push(("trace".into(), Box::new(trace_determinism)));
     p.push(("web".into(), Box::new(crate::web::test_all)));
     p.push(("boards".into(), Box::new(crate::board::test_all)));
+    p.push(("robust".into(), Box::new(crate::robust::test_phase)));
     p
 }
 
