@@ -25,10 +25,12 @@
 //! ```
 
 mod agent;
+mod bench;
 mod check;
 mod session;
 
 pub use agent::Agent;
+pub use bench::bench_steps;
 pub use session::Session;
 
 use wasm_bindgen::prelude::*;

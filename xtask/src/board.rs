@@ -25,15 +25,15 @@ use object::{elf, Object, ObjectSection, SectionFlags};
 use crate::setup::{self, cargo, describe, workspace_root};
 
 /// A board: its crate in `boards/` (package and binary are named `name`).
-struct Board {
-    name: &'static str,
-    target: &'static str,
+pub(crate) struct Board {
+    pub(crate) name: &'static str,
+    pub(crate) target: &'static str,
     /// QEMU system emulator and machine; `None` for a real board, which is
     /// built but not run.
-    qemu: Option<(&'static str, &'static str)>,
+    pub(crate) qemu: Option<(&'static str, &'static str)>,
 }
 
-const BOARDS: &[Board] = &[
+pub(crate) const BOARDS: &[Board] = &[
     Board { name: "microbit", target: "thumbv6m-none-eabi", qemu: Some(("qemu-system-arm", "microbit")) },
     Board { name: "lm3s6965", target: "thumbv7m-none-eabi", qemu: Some(("qemu-system-arm", "lm3s6965evb")) },
     Board { name: "an386", target: "thumbv7em-none-eabihf", qemu: Some(("qemu-system-arm", "mps2-an386")) },
@@ -42,7 +42,7 @@ const BOARDS: &[Board] = &[
 ];
 
 /// Where the firmware's lines go (stdout for `board`, stderr for `test`).
-type Echo = dyn Fn(&str) + Sync;
+pub(crate) type Echo = dyn Fn(&str) + Sync;
 
 /// A firmware still running after this long is hung: it is killed and fails.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -109,24 +109,24 @@ fn board_names() -> String {
 }
 
 /// The reference trace hash on the host (what `cargo xtask trace` prints).
-fn host_trace() -> u32 {
+pub(crate) fn host_trace() -> u32 {
     tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
 }
 
 /// A built (and, on an emulated board, run) firmware.
-struct Outcome {
+pub(crate) struct Outcome {
     elf: PathBuf,
-    size: Size,
-    run: Option<Run>,
+    pub(crate) size: Size,
+    pub(crate) run: Option<Run>,
 }
 
 impl Outcome {
-    fn stack_high_water(&self) -> Option<u64> {
+    pub(crate) fn stack_high_water(&self) -> Option<u64> {
         self.run.as_ref().and_then(|r| r.stack_high_water)
     }
 
     /// One line (trace against the host's, verdict, wall time) and the verdict.
-    fn summary(&self, host: u32) -> (String, Result<(), String>) {
+    pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
         let Some(run) = &self.run else {
             let line = format!("built {} (a real board: flash it as boards/README.md says)", self.elf.display());
             return (line, Ok(()));
@@ -147,7 +147,7 @@ impl Outcome {
 
 /// Installs what `board` needs, builds its firmware, sizes it and runs it
 /// in QEMU, echoing each line the firmware prints with `echo`.
-fn check(board: &Board, echo: &Echo) -> Result<Outcome, String> {
+pub(crate) fn check(board: &Board, echo: &Echo) -> Result<Outcome, String> {
     setup::ensure_targets(&[board.target])?;
     if let Some((qemu, _)) = board.qemu {
         // qemu-system-riscv32 is in Debian's qemu-system-misc.
@@ -157,7 +157,7 @@ fn check(board: &Board, echo: &Echo) -> Result<Outcome, String> {
     let elf = build(board)?;
     let size = Size::of(board, &elf)?;
     let run = match board.qemu {
-        Some((qemu, machine)) => Some(emulate(qemu, machine, &elf, echo)?),
+        Some((qemu, machine)) => Some(emulate(qemu, machine, &elf, &[], echo)?),
         None => None,
     };
     Ok(Outcome { elf, size, run })
@@ -169,28 +169,42 @@ fn boards_dir() -> PathBuf {
 
 /// Builds the board's firmware in release mode; returns the ELF's path.
 fn build(board: &Board) -> Result<PathBuf, String> {
-    let dir = boards_dir();
-    let target_dir = dir.join("target");
-    setup::run(
-        Command::new(cargo())
-            .current_dir(&dir)
-            .args(["build", "--release", "--package", board.name, "--target", board.target])
-            .arg("--target-dir")
-            .arg(&target_dir),
-    )?;
+    build_with(board, &boards_dir().join("target"), &[], &[])
+}
+
+/// [`build`] into `target_dir`, with build-time environment `env` and
+/// cargo `features` (`cargo xtask bench`'s instrumented firmware).
+pub(crate) fn build_with(
+    board: &Board,
+    target_dir: &Path,
+    env: &[(&str, &str)],
+    features: &[&str],
+) -> Result<PathBuf, String> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(boards_dir())
+        .args(["build", "--release", "--package", board.name, "--target", board.target])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .envs(env.iter().copied());
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    setup::run(&mut cmd)?;
     Ok(target_dir.join(board.target).join("release").join(board.name))
 }
 
 /// What the firmware printed and how it ended.
-struct Run {
+pub(crate) struct Run {
     end: End,
-    wall: Duration,
+    pub(crate) wall: Duration,
+    /// Every line the firmware printed.
+    pub(crate) lines: Vec<String>,
     trace: Option<u32>,
-    stack_high_water: Option<u64>,
+    pub(crate) stack_high_water: Option<u64>,
 }
 
 impl Run {
-    fn verdict(&self, host: u32) -> Result<(), String> {
+    pub(crate) fn verdict(&self, host: u32) -> Result<(), String> {
         match self.end {
             End::Exited(0) => {}
             End::Exited(code) => return Err(format!("the firmware failed (exit status {code})")),
@@ -206,10 +220,12 @@ impl Run {
 }
 
 /// Runs `elf` on a QEMU machine with semihosting for console and exit
-/// code, streaming its lines to `echo`; kills it after [`TIMEOUT`].
-fn emulate(qemu: &str, machine: &str, elf: &Path, echo: &Echo) -> Result<Run, String> {
+/// code, and the further QEMU options `extra`, streaming its lines to `echo`;
+/// kills it after [`TIMEOUT`].
+pub(crate) fn emulate(qemu: &str, machine: &str, elf: &Path, extra: &[&str], echo: &Echo) -> Result<Run, String> {
     let mut cmd = Command::new(qemu);
     cmd.args(["-machine", machine, "-nographic", "-monitor", "none", "-serial", "none"])
+        .args(extra)
         .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
         .arg(elf)
         .stdin(Stdio::null())
@@ -238,6 +254,7 @@ fn emulate(qemu: &str, machine: &str, elf: &Path, echo: &Echo) -> Result<Run, St
         wall: start.elapsed(),
         trace: field("trace ").and_then(|h| u32::from_str_radix(h, 16).ok()),
         stack_high_water: field("stack_high_water ").and_then(|n| n.parse().ok()),
+        lines,
     })
 }
 
@@ -268,15 +285,15 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<End, String> {
 }
 
 /// Flash and RAM of a firmware, from its ELF, against its part's memory.
-struct Size {
+pub(crate) struct Size {
     /// Code and constants (flash only).
-    text: u64,
+    pub(crate) text: u64,
     /// Initialized statics (flash, copied to RAM at start).
-    data: u64,
+    pub(crate) data: u64,
     /// Zeroed and uninitialized statics (RAM only).
-    bss: u64,
-    flash_total: u64,
-    ram_total: u64,
+    pub(crate) bss: u64,
+    pub(crate) flash_total: u64,
+    pub(crate) ram_total: u64,
 }
 
 impl Size {
@@ -308,7 +325,7 @@ impl Size {
     }
 
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
-    fn describe(&self, stack_high_water: Option<u64>) -> String {
+    pub(crate) fn describe(&self, stack_high_water: Option<u64>) -> String {
         let flash = self.text + self.data;
         let statics = self.data + self.bss;
         let pct = |used: u64, total: u64| 100.0 * used as f64 / total.max(1) as f64;

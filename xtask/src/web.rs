@@ -107,7 +107,7 @@ pub fn test_all() -> Result<(), String> {
 }
 
 /// Installs what is missing and builds the page's wasm and bindings into `web/pkg`.
-fn build() -> Result<(), String> {
+pub(crate) fn build() -> Result<(), String> {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
     setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen_version()?)?;
@@ -148,7 +148,7 @@ fn wasm_bindgen_version() -> Result<String, String> {
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
@@ -213,14 +213,14 @@ fn run_tee(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// The static server of `web/`.
-struct Server {
-    http: tiny_http::Server,
+pub(crate) struct Server {
+    pub(crate) http: tiny_http::Server,
     root: PathBuf,
 }
 
 impl Server {
     /// Listens on 127.0.0.1:`port` (0 picks a free port).
-    fn bind(port: u16) -> Result<Server, String> {
+    pub(crate) fn bind(port: u16) -> Result<Server, String> {
         let http = tiny_http::Server::http(("127.0.0.1", port))
             .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
         Ok(Server {
@@ -229,13 +229,13 @@ impl Server {
         })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let port = self.http.server_addr().to_ip().map_or(0, |a| a.port());
         format!("http://127.0.0.1:{port}/")
     }
 
     /// Answers requests until the process ends or `http.unblock()` is called.
-    fn serve(&self) {
+    pub(crate) fn serve(&self) {
         for request in self.http.incoming_requests() {
             let response = self.respond(request.url());
             // A browser that went away is no error of ours.
@@ -481,13 +481,13 @@ return out;
 "#;
 
 /// A chromedriver process on a free local port, ended when dropped.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     url: String,
 }
 
 impl ChromeDriver {
-    fn start() -> Result<ChromeDriver, String> {
+    pub(crate) fn start() -> Result<ChromeDriver, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
@@ -519,7 +519,7 @@ impl ChromeDriver {
         Err("chromedriver did not become ready in 20 s".into())
     }
 
-    fn new_session(&self) -> Result<Session, String> {
+    pub(crate) fn new_session(&self) -> Result<Session, String> {
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": CHROME_ARGS },
@@ -543,12 +543,12 @@ impl Drop for ChromeDriver {
 }
 
 /// A W3C WebDriver session.
-struct Session {
+pub(crate) struct Session {
     url: String,
 }
 
 impl Session {
-    fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+    pub(crate) fn post(&self, path: &str, body: Value) -> Result<Value, String> {
         call("POST", &format!("{}/{path}", self.url), Some(body))
     }
 
@@ -653,7 +653,7 @@ impl Session {
         Ok(errors)
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         let _ = call("DELETE", &self.url, None);
     }
 }

@@ -18,11 +18,14 @@
 //!
 //! Setting `TCBG_BENCH_STEPS=N` when building adds, before step 1, the
 //! markers `bench_begin N` and `bench_end <hash>` around `N` steps of the
-//! default agent (the reference trace), for instruction counting under
-//! `qemu -icount shift=0`.
+//! default agent (the reference trace), with the timer ticks [`bench`]
+//! counts for instruction counting under `qemu -icount shift=0`. With the
+//! feature `oracle` those steps are the `f32` agent's
+//! ([`tcbg::OracleAgent`]); the rest of the run is the same.
 
 #![no_std]
 
+pub mod bench;
 mod console;
 pub mod stack;
 
@@ -45,6 +48,10 @@ const BENCH_STEPS: Option<u32> = match option_env!("TCBG_BENCH_STEPS") {
     None => None,
 };
 
+/// `TCBG_BENCH_EXIT=1` at build time: exit (status 0) right after the
+/// benchmark, so a profile of the run holds nothing else.
+const BENCH_EXIT: bool = matches!(option_env!("TCBG_BENCH_EXIT"), Some(s) if !s.is_empty() && parse_u32(s) != 0);
+
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
     assert!(!b.is_empty(), "TCBG_BENCH_STEPS must be a decimal number");
@@ -63,9 +70,13 @@ pub fn main(board: &str) -> ! {
     let painted = stack::paint();
     let mut out = Console::open();
     if let Some(steps) = BENCH_STEPS {
-        let _ = writeln!(out, "bench_begin {steps}");
-        let hash = trace::<Fx>(steps);
-        let _ = writeln!(out, "bench_end {hash:08x}");
+        #[cfg(not(feature = "oracle"))]
+        bench::run::<Fx>(steps, &mut out);
+        #[cfg(feature = "oracle")]
+        bench::run::<f32>(steps, &mut out);
+        if BENCH_EXIT {
+            console::exit(true);
+        }
     }
     let _ = writeln!(out, "tcbg on {board}: {TASK}, seed {SEED}, {} blocks", TASK.blocks());
     let verdict = learn(&mut out);
