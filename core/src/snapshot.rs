@@ -142,6 +142,16 @@ impl Default for TraceHash {
 /// rule-switch task (restarted when it ends), `steps` steps; the hash of
 /// every action and dopamine value.
 pub fn trace<N: Num>(steps: u32) -> u32 {
+    trace_with::<N>(steps, |agent, obs, reward| agent.step(obs, reward))
+}
+
+/// [`trace`] with the agent's step made by `step`, which must return
+/// `agent.step(obs, reward)`: a benchmark times the step there and keeps the
+/// loop itself in one place.
+pub fn trace_with<N: Num>(
+    steps: u32,
+    mut step: impl FnMut(&mut Agent<N, 8, 48, 4, 4>, &[N; 8], N) -> usize,
+) -> u32 {
     // Built in place: moving it out of a `Result` would put two agents on a
     // small board's stack.
     let mut agent = Agent::<N, 8, 48, 4, 4>::blank();
@@ -166,7 +176,7 @@ pub fn trace<N: Num>(steps: u32) -> u32 {
         if inp.trial_start {
             agent.mark_trial_start();
         }
-        let a = agent.step(&observation::<N, 8>(inp.lines), reward);
+        let a = step(&mut agent, &observation::<N, 8>(inp.lines), reward);
         h.add(a as u32);
         h.add(agent.dopamine().hash_bits());
         reward = if task.act(a).0 { N::ONE } else { N::ZERO };

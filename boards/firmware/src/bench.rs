@@ -46,9 +46,8 @@
 use core::fmt::Write;
 use core::sync::atomic::{compiler_fence, Ordering};
 
-use tcbg::snapshot::{TraceHash, TRACE_SEED};
-use tcbg::tasks::{observation, Schedule, Task, TaskKind};
-use tcbg::{Agent, Config, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
+use tcbg::snapshot::trace_with;
+use tcbg::Num;
 
 use crate::console::Console;
 
@@ -165,44 +164,24 @@ pub fn run<N: Num>(steps: u32, out: &mut Console) {
     let _ = writeln!(out, "bench_end {hash:08x}");
 }
 
-/// The reference trace loop of [`tcbg::snapshot::trace`], timed: the hash,
-/// ticks inside `agent.step`, ticks of whole loop iterations.
+/// The reference trace ([`tcbg::snapshot::trace_with`]), timed: the hash,
+/// ticks inside `agent.step`, ticks of whole loop iterations (from one step's
+/// start to the next's; the last iteration counts as long as the average).
 fn steps_timed<N: Num>(clock: &Clock, steps: u32) -> (u32, u64, u64) {
-    // Built in place, as the trace does (no second agent on the stack).
-    let mut agent = Agent::<N, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A>::blank();
-    if agent.reset(Config::default(), TRACE_SEED).is_err() {
-        return (0, 0, 0);
-    }
-    let _ = agent.set_action_count(TaskKind::ACTIONS);
-    let mut task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED);
-    let mut h = TraceHash::new();
-    let mut reward = N::ZERO;
     let (mut step_ticks, mut loop_ticks) = (0u64, 0u64);
-    let mut top = clock.now();
-    for _ in 0..steps {
-        let inp = match task.next_input() {
-            Some(i) => i,
-            None => {
-                task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED + 1);
-                match task.next_input() {
-                    Some(i) => i,
-                    None => break,
-                }
-            }
-        };
-        if inp.trial_start {
-            agent.mark_trial_start();
-        }
-        let obs = observation::<N, DEFAULT_S>(inp.lines);
+    let mut top: Option<u32> = None;
+    let hash = trace_with::<N>(steps, |agent, obs, reward| {
         let t0 = clock.now();
-        let a = agent.step(&obs, reward);
+        if let Some(prev) = top {
+            loop_ticks += (t0.wrapping_sub(prev) & Clock::MASK) as u64;
+        }
+        top = Some(t0);
+        let a = agent.step(obs, reward);
         step_ticks += clock.since(t0) as u64;
-        h.add(a as u32);
-        h.add(agent.dopamine().hash_bits());
-        reward = if task.act(a).0 { N::ONE } else { N::ZERO };
-        let t = clock.now();
-        loop_ticks += (t.wrapping_sub(top) & Clock::MASK) as u64;
-        top = t;
+        a
+    });
+    if steps > 1 {
+        loop_ticks += loop_ticks / (steps as u64 - 1);
     }
-    (h.0, step_ticks, loop_ticks)
+    (hash, step_ticks, loop_ticks)
 }
