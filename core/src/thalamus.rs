@@ -122,8 +122,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             let dz = if dv < N::ZERO { -mag } else { mag };
             let up = eta_half * dz;
             for k in 0..K {
+                let m = self.m_hebb[k][i];
+                if up == N::ZERO && m == N::ZERO {
+                    continue; // nothing to learn and nothing to leak: most weights, most steps
+                }
                 let hebb = if k == active { up } else { -up };
-                self.m_hebb[k][i] = (keep * self.m_hebb[k][i] + hebb).clamp(-bound, bound);
+                self.m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
             }
         }
     }
