@@ -495,11 +495,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 self.gain_norm = self.mean_gain_recip(self.gain_norm);
             }
         }
-        if !self.lesions.no_dopamine {
+        // Competence and the usual surprise, too, learn only from outcomes.
+        if outcome && !self.lesions.no_dopamine {
             let q = self.contexts.competence[cur];
             self.contexts.competence[cur] = (q + self.p.eta_q * hold * (reward - q)).clamp(N::ZERO, N::ONE);
         }
-        {
+        if outcome {
             let c = &mut self.contexts;
             let dev = (c.surprise - c.surprise_mean[cur]).abs();
             let k = self.p.eta_sb * hold;
@@ -515,7 +516,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if ctx_sel {
             self.select_context(cur, reward);
         }
-        self.thalamus.rho_prev = self.thalamus.rho;
+        if outcome {
+            // The pattern a reward will be credited to: the last one that
+            // brought an outcome (the cue, not the blank steps of a delay).
+            self.thalamus.rho_prev = self.thalamus.rho;
+        }
 
         // 6. Cortex under the (possibly new) gain.
         let active = self.thalamus.active as usize;
