@@ -37,6 +37,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tcbg::tasks::{Scale, Schedule};
 
+/// The observer's pulls for a belief of sign `sign` (log-odds that arm 0 is
+/// good): the likelier arm, or both halves on a tie.
+fn choices<T: PartialOrd + Default>(sign: T) -> &'static [(usize, f64)] {
+    if sign > T::default() {
+        &[(0, 1.0)]
+    } else if sign < T::default() {
+        &[(1, 1.0)]
+    } else {
+        &[(0, 0.5), (1, 0.5)]
+    }
+}
+
 /// What the observer knows about the reversals.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Observer {
@@ -260,14 +272,7 @@ fn hazard_exact(block_len: usize, trials: usize, pg: f64, pb: f64, h: f64) -> Ba
                 continue;
             }
             let c = idx_of(i);
-            let choices: &[(usize, f64)] = if c > 0 {
-                &[(0, 1.0)]
-            } else if c < 0 {
-                &[(1, 1.0)]
-            } else {
-                &[(0, 0.5), (1, 0.5)]
-            };
-            for &(a, w) in choices {
+            for &(a, w) in choices(c) {
                 let q = if a == good { pg } else { pb };
                 let hit = a == good;
                 // Mass choosing the good arm now leaves the fresh layer.
@@ -341,14 +346,7 @@ fn known_period_exact(block_len: usize, trials: usize, pg: f64, pb: f64) -> Band
         };
         let mut reward = 0.0;
         for (&kl, &(n1, n0, fresh, found)) in dist.iter() {
-            let choices: &[(usize, f64)] = if kl > 0 {
-                &[(0, 1.0)]
-            } else if kl < 0 {
-                &[(1, 1.0)]
-            } else {
-                &[(0, 0.5), (1, 0.5)]
-            };
-            for &(a, w) in choices {
+            for &(a, w) in choices(kl) {
                 let q = if a == good { pg } else { pb };
                 let hit = a == good;
                 let (f, d) = if hit {
