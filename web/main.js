@@ -11,9 +11,10 @@ import {
 /** Steps per animation frame the speed slider offers (fractions run a step every few frames). */
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200];
 const DEFAULTS = { task: "rule-switch", seed: 1, speed: 2, delay: 2 };
-/** The export file's format; its version changes when replay semantics do. */
+/** The export file's format; its version changes when replay semantics or fields do
+ * (2: the agent's core snapshot as base64 in `snapshot`, checked after the replay). */
 const FORMAT = "tcbg-demo-replay";
-const VERSION = 1;
+const VERSION = 2;
 /** Most steps one `Session.run` call may take. */
 const RUN_CHUNK = 100000;
 
@@ -240,17 +241,27 @@ function requestSwitch() {
     : `Switched by hand at step ${agent.steps()}: block ${session.block() + 1} begins.`);
 }
 
-/** Saves config, seed, task, steps and events as JSON (replayed on import). */
+/** Bytes as standard base64. */
+function toBase64(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Saves config, seed, task, steps and events as JSON (replayed on import), and
+ * the agent's core snapshot (checked against the replayed brain on import). */
 function exportBrain() {
   const { agent, origin, events } = state;
   const file = {
     format: FORMAT,
     version: VERSION,
-    note: "The core has no snapshot format yet: this file holds the config, seed, task and every step and " +
-      "event taken; importing replays them, which restores the brain bit for bit.",
+    note: "The config, seed, task and every step and event taken, which import replays (restoring the task's " +
+      "progress too), and `snapshot`, the agent's state in the core's snapshot format (base64): the replayed " +
+      "brain must equal it bit for bit.",
     ...origin,
     steps: agent.steps(),
     events,
+    snapshot: toBase64(agent.snapshot()),
   };
   const blob = new Blob([JSON.stringify(file, null, 2)], { type: "application/json" });
   const a = Object.assign(document.createElement("a"), {
@@ -268,9 +279,10 @@ function replay(file) {
   if (file?.format !== FORMAT || file.version !== VERSION) {
     throw new Error(`not a ${FORMAT} file of version ${VERSION}`);
   }
-  const { task, delay, seed, config, steps, events } = file;
+  const { task, delay, seed, config, steps, events, snapshot } = file;
   if (!Number.isSafeInteger(steps) || steps < 0) throw new Error("steps must be a whole number ≥ 0");
   if (!Array.isArray(events)) throw new Error("events must be a list");
+  if (typeof snapshot !== "string") throw new Error("snapshot must be a base64 string");
   const agent = Agent.with_config(JSON.stringify(config), seed);
   let session;
   try {
@@ -291,6 +303,9 @@ function replay(file) {
       else agent.set_lesion(e.lesion, e.on);
     }
     runTo(steps);
+    if (toBase64(agent.snapshot()) !== snapshot) {
+      throw new Error("the replayed brain differs from its snapshot");
+    }
   } catch (e) {
     agent.free();
     session?.free();
@@ -309,7 +324,8 @@ async function importBrain(fileObject) {
   ui.seed.value = String(brain.origin.seed);
   for (const box of ui.lesions.querySelectorAll("input")) box.checked = brain.agent.lesion(box.name);
   updateUrl();
-  status(`Imported ${fileObject.name}: replayed ${brain.agent.steps()} steps and ${brain.events.length} events. Paused.`);
+  status(`Imported ${fileObject.name}: replayed ${brain.agent.steps()} steps and ${brain.events.length} events; ` +
+    "the brain equals its snapshot. Paused.");
 }
 
 function wire() {

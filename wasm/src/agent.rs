@@ -32,6 +32,29 @@ impl Agent {
         Self::build(config, check::seed(seed)?)
     }
 
+    /// `agent.snapshot()`: the complete state as the core's snapshot bytes
+    /// ([`tcbg::Agent::snapshot`], [`DefaultAgent::SNAPSHOT_LEN`] bytes, a
+    /// `Uint8Array`). [`Agent::restore`] rebuilds an agent that continues bit
+    /// for bit as this one would, here or on any other target.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+        // The buffer has exactly the length the snapshot needs: it cannot fail.
+        let n = self.inner.snapshot(&mut buf).unwrap_or(0);
+        buf.truncate(n);
+        buf
+    }
+
+    /// `Agent.restore(bytes)`: the agent a [`Agent::snapshot`] holds. `bytes`
+    /// must be a `Uint8Array`; anything the core refuses (truncated, corrupted,
+    /// another version, out-of-range state) throws an `Error` with the core's
+    /// reason ([`tcbg::snapshot::RestoreError`]).
+    pub fn restore(bytes: &JsValue) -> Result<Agent, JsError> {
+        let bytes = check::bytes("snapshot", bytes)?;
+        DefaultAgent::restore(&bytes)
+            .map(|inner| Agent { inner })
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
     /// The config the agent was built with, as JSON (lesions as at start).
     pub fn config_json(&self) -> String {
         // A config of plain numbers and booleans always serialises.

@@ -6,7 +6,7 @@
 //! argument, what it was and what it must be; the generated bindings throw it
 //! as a JavaScript `Error`.
 
-use js_sys::{Array, Float32Array, Float64Array};
+use js_sys::{Array, Float32Array, Float64Array, Uint8Array};
 use tcbg::{Fx, Num, DEFAULT_S};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 
@@ -84,6 +84,18 @@ pub fn observation(obs: &JsValue) -> Result<[Fx; DEFAULT_S], JsError> {
         out[j] = unit_range(&format!("obs[{j}]"), x)?;
     }
     Ok(out)
+}
+
+/// Bytes: a `Uint8Array` (no other array type, so nothing is converted).
+pub fn bytes(name: &str, v: &JsValue) -> Result<Vec<u8>, JsError> {
+    v.dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .ok_or_else(|| {
+            JsError::new(&format!(
+                "{name} must be a Uint8Array, got a {}",
+                type_name(v)
+            ))
+        })
 }
 
 fn length(n: u32) -> Result<(), JsError> {

@@ -3,9 +3,14 @@
 //! JavaScript refused with an `Error` and no change of state.
 //!
 //! `TCBG_HOST_TRACE`, set by xtask at build time, is the host's trace hash.
+//! The suite also prints a `snapshot <base64>` and a `continuation <hash>`
+//! line ([`snapshot_for_the_host`]): xtask restores those bytes on the host
+//! and checks that the host continues with the same hash.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Float64Array};
+use js_sys::{Array, Float32Array, Float64Array, Uint8Array};
+use tcbg::snapshot::{trace_with, TraceHash, TRACE_STEPS};
+use tcbg::{DefaultAgent, Fx, Num};
 use tcbg_wasm::{trace, trace_steps, Agent, Session};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
@@ -257,4 +262,165 @@ fn config_round_trips_and_bad_configs_are_refused() {
         Agent::with_config(&json.replace("\"gamma\":0.5,", ""), 5.0),
         "missing field `gamma`",
     );
+}
+
+/// The observation of step `t` of a fixed input pattern (no task needed).
+fn pattern(t: u32) -> JsValue {
+    let mut v = [0.0f32; 8];
+    v[(t % 8) as usize] = 1.0;
+    v[((t / 3) % 8) as usize] = -0.5;
+    obs(&v)
+}
+
+#[wasm_bindgen_test]
+fn a_restored_snapshot_continues_bit_for_bit() {
+    let mut agent = trained_agent();
+    let bytes = agent.snapshot();
+    assert_eq!(bytes.len(), DefaultAgent::SNAPSHOT_LEN);
+    let mut copy = Agent::restore(&Uint8Array::from(&bytes[..]).into()).unwrap();
+    assert!(copy.core() == agent.core());
+    assert_eq!(copy.steps(), 150);
+    let mut reward = 0.0;
+    for t in 0..300 {
+        let (a, b) = (
+            agent.step(&pattern(t), reward).unwrap(),
+            copy.step(&pattern(t), reward).unwrap(),
+        );
+        assert_eq!(a, b, "action of step {t} after the restore");
+        assert_eq!(
+            agent.dopamine().to_bits(),
+            copy.dopamine().to_bits(),
+            "dopamine of step {t} after the restore"
+        );
+        reward = if a == t % 4 { 1.0 } else { 0.0 };
+    }
+    assert!(copy.core() == agent.core());
+    assert_eq!(copy.snapshot(), agent.snapshot());
+}
+
+#[wasm_bindgen_test]
+fn corrupted_or_truncated_snapshots_are_refused_without_change() {
+    let agent = trained_agent();
+    let before = agent.core().clone();
+    let good = agent.snapshot();
+    let n = good.len();
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = good.clone();
+        f(&mut b);
+        JsValue::from(Uint8Array::from(&b[..]))
+    };
+    let cases: Vec<(JsValue, &str)> = vec![
+        (with(&|b| b.truncate(n - 1)), "truncated"),
+        (with(&|b| b.truncate(10)), "truncated"),
+        (with(&|b| b.clear()), "truncated"),
+        (with(&|b| b.push(0)), "excess"),
+        (with(&|b| b[100] ^= 0x10), "checksum"),
+        (with(&|b| b[n - 1] ^= 0x01), "checksum"),
+        (with(&|b| b[0] = b'X'), "magic"),
+        (with(&|b| b[4] = 9), "version"),
+        (
+            Array::of1(&1.0.into()).into(),
+            "snapshot must be a Uint8Array, got a array",
+        ),
+        (
+            Float32Array::from(&[1.0f32; 4][..]).into(),
+            "snapshot must be a Uint8Array",
+        ),
+        (JsValue::from("TCBG"), "got a string"),
+        (JsValue::UNDEFINED, "got a undefined"),
+        (JsValue::NULL, "got a null"),
+    ];
+    for (bad, needle) in cases {
+        refused(Agent::restore(&bad), needle);
+    }
+    // Every single corrupted byte is caught.
+    for i in (0..n).step_by(97) {
+        assert!(
+            Agent::restore(&with(&|b| b[i] ^= 0xA5)).is_err(),
+            "byte {i} corrupted"
+        );
+    }
+    assert!(
+        agent.core() == &before,
+        "a refused restore changed the agent"
+    );
+    assert_eq!(agent.snapshot(), good);
+    assert!(Agent::restore(&with(&|_| ())).unwrap().core() == &before);
+}
+
+/// Steps of the reference trace before [`snapshot_for_the_host`]'s snapshot.
+const SNAPSHOT_AT: u32 = 1000;
+/// Steps of the continuation it hashes.
+const CONTINUATION: u32 = 500;
+// Within the reference trace, which xtask runs on the host.
+const _: () = assert!(SNAPSHOT_AT + CONTINUATION <= TRACE_STEPS);
+
+/// The reference trace's agent snapshotted just before step `at` (after the
+/// trial mark of that step), and the hash of the `steps` steps from there
+/// (actions and dopamine, as the trace hash). `cargo xtask test` does the same
+/// on the host with the agent replaced by the restored bytes.
+fn reference_continuation(at: u32, steps: u32) -> (Vec<u8>, u32) {
+    let mut bytes = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+    let mut h = TraceHash::new();
+    let mut t = 0;
+    trace_with::<Fx>(at + steps, |agent, obs, reward| {
+        if t == at {
+            agent.snapshot(&mut bytes).unwrap();
+        }
+        let a = agent.step(obs, reward);
+        if t >= at {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    (bytes, h.0)
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+fn snapshot_for_the_host() {
+    let (bytes, hash) = reference_continuation(SNAPSHOT_AT, CONTINUATION);
+    // Restored here, the snapshot continues the same way.
+    let mut h = TraceHash::new();
+    let mut restored = DefaultAgent::restore(&bytes).unwrap();
+    let mut t = 0;
+    trace_with::<Fx>(SNAPSHOT_AT + CONTINUATION, |agent, obs, reward| {
+        if t == SNAPSHOT_AT {
+            core::mem::swap(agent, &mut restored);
+        }
+        let a = agent.step(obs, reward);
+        if t >= SNAPSHOT_AT {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    assert_eq!(h.0, hash, "the restored agent continues differently");
+    assert_eq!(base64(b"tcbg!"), "dGNiZyE=");
+    console_log!("snapshot {}", base64(&bytes));
+    console_log!("continuation {hash:08x}");
 }

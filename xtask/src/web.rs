@@ -8,7 +8,8 @@
 //! modules in `web/`, served as they are by a small static server on 127.0.0.1.
 //!
 //! The tests compare the trace hash of the reference run in node and in
-//! Chromium with the host's, check that bad arguments throw without changing
+//! Chromium with the host's, restore the wasm build's snapshot of the
+//! reference agent on the host and compare its continuation, check that bad arguments throw without changing
 //! state, and drive the served page in headless Chromium over W3C WebDriver:
 //! it must learn rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console
 //! error. A screenshot lands in `target/e2e/rule-switch.png`.
@@ -184,7 +185,80 @@ fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, St
     if hash != host {
         return Err(format!("wasm trace {hash} differs from the host's {host}"));
     }
+    snapshot_on_the_host(&out)?;
     Ok(hash)
+}
+
+/// Steps of the reference trace before the wasm suite's snapshot
+/// (`SNAPSHOT_AT` in `wasm/tests/web.rs`).
+const SNAPSHOT_AT: u32 = 1000;
+/// Steps of the continuation it hashes (`CONTINUATION` there).
+const CONTINUATION: u32 = 500;
+
+/// The cross-target check of the snapshot format: the wasm suite printed
+/// `snapshot <base64>` (the reference trace's agent before step
+/// [`SNAPSHOT_AT`]) and `continuation <hash>` (its next [`CONTINUATION`]
+/// steps). The bytes must equal the host's own snapshot there, restore on the
+/// host, and the restored agent, swapped into the host's reference run, must
+/// continue with the same hash.
+fn snapshot_on_the_host(out: &str) -> Result<(), String> {
+    use base64::Engine as _;
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(str::trim)
+            .ok_or(format!("the wasm tests printed no `{name}` line"))
+    };
+    let wasm_hash = field("continuation ")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(field("snapshot ")?)
+        .map_err(|e| format!("the wasm snapshot is not base64: {e}"))?;
+    let restored = tcbg::DefaultAgent::restore(&bytes)
+        .map_err(|e| format!("the wasm snapshot does not restore on the host: {e}"))?;
+    let (own, host_hash) = continuation(None);
+    let (_, restored_hash) = continuation(Some(restored));
+    let restored_hash = format!("{restored_hash:08x}");
+    if restored_hash != wasm_hash {
+        return Err(format!(
+            "the wasm snapshot restored on the host continues with {restored_hash}, in wasm with {wasm_hash}"
+        ));
+    }
+    if own != bytes {
+        return Err("the wasm snapshot's bytes differ from the host's at the same step".into());
+    }
+    eprintln!(
+        "snapshot: {} bytes from wasm after {SNAPSHOT_AT} steps restore on the host; \
+         next {CONTINUATION} steps {restored_hash} (wasm {wasm_hash}, host's own {host_hash:08x})",
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// The reference trace ([`tcbg::snapshot::trace_with`]) up to step
+/// [`SNAPSHOT_AT`]: its agent's snapshot there, then `swap_in` (if any) in its
+/// place, and the hash of the next [`CONTINUATION`] actions and dopamine values.
+fn continuation(mut swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
+    use tcbg::Num as _;
+    let mut bytes = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
+    let mut h = tcbg::snapshot::TraceHash::new();
+    let mut t = 0;
+    tcbg::snapshot::trace_with::<tcbg::Fx>(SNAPSHOT_AT + CONTINUATION, |agent, obs, reward| {
+        if t == SNAPSHOT_AT {
+            // The buffer has exactly the snapshot's length.
+            let _ = agent.snapshot(&mut bytes);
+            if let Some(other) = swap_in.take() {
+                *agent = other;
+            }
+        }
+        let a = agent.step(obs, reward);
+        if t >= SNAPSHOT_AT {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    (bytes, h.0)
 }
 
 /// Runs `cmd` like [`setup::run`], copying its stdout to stderr as it comes,
@@ -388,7 +462,7 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
 
 /// The controls of a paused view: steps by button and by key, a manual
 /// switch, a live lesion, then export and import into another view must
-/// restore every readout.
+/// restore every readout, and a file whose snapshot was altered is refused.
 fn controls(s: &Session, base: &str) -> Result<(), String> {
     s.post(
         "url",
@@ -448,6 +522,47 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
         return Err("import did not restore the no_traces lesion".into());
     }
     eprintln!("e2e: export and import restored {before:?}");
+
+    // A file whose snapshot is not the replayed brain's is refused, the view unchanged.
+    let mut file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("the exported file is not JSON: {e}"))?;
+    let snapshot = file["snapshot"]
+        .as_str()
+        .ok_or("the exported file has no `snapshot` string")?;
+    let mut tampered: Vec<char> = snapshot.chars().collect();
+    tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
+    file["snapshot"] = json!(tampered.into_iter().collect::<String>());
+    let bad = target_dir().join("e2e/export-tampered.json");
+    std::fs::write(&bad, file.to_string()).map_err(|e| format!("{}: {e}", bad.display()))?;
+    let input = s.element_by("#import-file")?;
+    s.post(
+        &format!("element/{input}/value"),
+        json!({ "text": bad.to_string_lossy() }),
+    )?;
+    let want = "the replayed brain differs from its snapshot";
+    let start = Instant::now();
+    let shown = loop {
+        let e = s.element_by("#status")?;
+        let shown = s
+            .get(&format!("element/{e}/text"))?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if shown.contains(want) {
+            break shown;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            return Err(format!(
+                "a tampered snapshot was not refused: the status shows `{shown}`"
+            ));
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    if s.readouts()? != after {
+        return Err("a refused import changed the readouts".into());
+    }
+    eprintln!("e2e: a tampered snapshot was refused: {shown}");
     Ok(())
 }
 
@@ -472,6 +587,9 @@ refused("step(Infinity reward)", () => agent.step(new Float64Array(8), Infinity)
 refused("control_function(9)", () => agent.control_function(9));
 refused("set_lesion(bad name)", () => agent.set_lesion("no_cortex", true));
 refused("set_lesion(non-boolean)", () => agent.set_lesion("no_dopamine", "yes"));
+refused("Agent.restore(3 bytes)", () => Agent.restore(new Uint8Array(3)));
+refused("Agent.restore(an Array)", () => Agent.restore([84, 67, 66, 71]));
+refused("Agent.restore(corrupted)", () => { const b = agent.snapshot(); b[99] ^= 1; Agent.restore(b); });
 refused("new Session(bad task)", () => new Session("nope", 0, 1));
 refused("run(-5 steps)", () => session.run(agent, -5));
 refused("run(not an agent)", () => session.run({}, 5));
