@@ -145,6 +145,37 @@ pub fn trace<N: Num>(steps: u32) -> u32 {
     trace_with::<N>(steps, |agent, obs, reward| agent.step(obs, reward))
 }
 
+/// The reference trace's continuation, to compare snapshots across targets:
+/// runs [`trace`] to step `at`, writes the agent's snapshot there into `bytes`
+/// (exactly [`Agent::SNAPSHOT_LEN`] long), puts `replace` (a restored agent,
+/// if any) in its place, and returns the hash of the next `steps` actions
+/// and dopamine values.
+pub fn trace_continuation<N: SnapshotNum>(
+    at: u32,
+    steps: u32,
+    bytes: &mut [u8],
+    mut replace: Option<Agent<N, 8, 48, 4, 4>>,
+) -> u32 {
+    let mut h = TraceHash::new();
+    let mut t = 0;
+    trace_with::<N>(at + steps, |agent, obs, reward| {
+        if t == at {
+            let _ = agent.snapshot(bytes);
+            if let Some(other) = replace.take() {
+                *agent = other;
+            }
+        }
+        let a = agent.step(obs, reward);
+        if t >= at {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    h.0
+}
+
 /// [`trace`] with the agent's step made by `step`, which must return
 /// `agent.step(obs, reward)`: a benchmark times the step there and keeps the
 /// loop itself in one place.

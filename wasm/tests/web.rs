@@ -361,21 +361,8 @@ const _: () = assert!(SNAPSHOT_AT + CONTINUATION <= TRACE_STEPS);
 /// on the host with the agent replaced by the restored bytes.
 fn reference_continuation(at: u32, steps: u32) -> (Vec<u8>, u32) {
     let mut bytes = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
-    let mut h = TraceHash::new();
-    let mut t = 0;
-    trace_with::<Fx>(at + steps, |agent, obs, reward| {
-        if t == at {
-            agent.snapshot(&mut bytes).unwrap();
-        }
-        let a = agent.step(obs, reward);
-        if t >= at {
-            h.add(a as u32);
-            h.add(agent.dopamine().hash_bits());
-        }
-        t += 1;
-        a
-    });
-    (bytes, h.0)
+    let h = tcbg::snapshot::trace_continuation::<Fx>(at, steps, &mut bytes, None);
+    (bytes, h)
 }
 
 /// Standard base64 with padding (RFC 4648).

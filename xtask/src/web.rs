@@ -234,31 +234,12 @@ fn snapshot_on_the_host(out: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The reference trace ([`tcbg::snapshot::trace_with`]) up to step
-/// [`SNAPSHOT_AT`]: its agent's snapshot there, then `swap_in` (if any) in its
-/// place, and the hash of the next [`CONTINUATION`] actions and dopamine values.
-fn continuation(mut swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
-    use tcbg::Num as _;
+/// [`tcbg::snapshot::trace_continuation`] at [`SNAPSHOT_AT`] for
+/// [`CONTINUATION`] steps: the snapshot there and the continuation's hash.
+fn continuation(swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
     let mut bytes = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
-    let mut h = tcbg::snapshot::TraceHash::new();
-    let mut t = 0;
-    tcbg::snapshot::trace_with::<tcbg::Fx>(SNAPSHOT_AT + CONTINUATION, |agent, obs, reward| {
-        if t == SNAPSHOT_AT {
-            // The buffer has exactly the snapshot's length.
-            let _ = agent.snapshot(&mut bytes);
-            if let Some(other) = swap_in.take() {
-                *agent = other;
-            }
-        }
-        let a = agent.step(obs, reward);
-        if t >= SNAPSHOT_AT {
-            h.add(a as u32);
-            h.add(agent.dopamine().hash_bits());
-        }
-        t += 1;
-        a
-    });
-    (bytes, h.0)
+    let h = tcbg::snapshot::trace_continuation(SNAPSHOT_AT, CONTINUATION, &mut bytes, swap_in);
+    (bytes, h)
 }
 
 /// Runs `cmd` like [`setup::run`], copying its stdout to stderr as it comes,
