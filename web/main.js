@@ -379,6 +379,8 @@ async function main() {
   wire();
   reset();
   setRunning(autorun);
+  // For the end-to-end test: controls are wired (the HTML's readouts show 0 before).
+  window.__tcbgReady = true;
   requestAnimationFrame(frame);
   // The bit-identity check runs once the first frames are drawn.
   setTimeout(() => {

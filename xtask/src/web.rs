@@ -449,6 +449,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
         "url",
         json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }),
     )?;
+    s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
     for _ in 0..3 {
         s.click("#step")?;
@@ -482,6 +483,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
         "url",
         json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }),
     )?;
+    s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
     let input = s.element_by("#import-file")?;
     s.post(
@@ -683,6 +685,20 @@ impl Session {
         .into_iter()
         .map(|id| Ok((id, self.text(id)?)))
         .collect()
+    }
+
+    /// Waits until the page has wired its controls: before that the HTML's
+    /// readouts already show 0, and a control used early is lost (seen under
+    /// load: an import that never happened).
+    fn wait_ready(&self) -> Result<(), String> {
+        let start = Instant::now();
+        while self.script("return window.__tcbgReady === true;")?.as_bool() != Some(true) {
+            if start.elapsed() > Duration::from_secs(30) {
+                return Err("the page did not finish starting within 30 s".into());
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
     }
 
     fn wait_for_text(&self, id: &str, want: &str) -> Result<(), String> {
