@@ -452,7 +452,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let delta = if self.lesions.no_dopamine || !outcome {
             N::ZERO
         } else {
-            self.critic.td_error(reward, self.p.gamma, value_now)
+            // A marked trial start ends the episode: the reward is the whole
+            // return of the last trial's action, with no bootstrap from the
+            // next trial's cue, whose value that action did not cause (with
+            // γ V of a random next cue in it, every error signal carried
+            // noise as large as the value).
+            let gamma = if self.trial_start { N::ZERO } else { self.p.gamma };
+            self.critic.td_error(reward, gamma, value_now)
         };
         self.critic.delta = delta;
 
@@ -556,9 +562,23 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         };
         self.trial_start = false;
         let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
+        // Only the actions' drives relative to each other select: their mean
+        // over the allowed actions is taken out before the bias is added.
+        // Otherwise NoGo learned on every action (a context relearning rule
+        // after rule) pushed all saliences below the GPR's floor, where the
+        // choice is a coin toss that no learning can change.
+        let mut sum = N::ZERO;
+        let mut n = 0usize;
+        for a in 0..A {
+            if self.action_mask & (1 << a) != 0 {
+                sum = sum + drive[a];
+                n += 1;
+            }
+        }
+        let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let sal = (self.p.action_bias + drive[a] + noise).clamp(N::ZERO, self.p.sal_max);
+            let sal = (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.sal_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 { sal } else { N::ZERO };
         }
         self.actions.gpi = self.p.gpr.gpi(&self.actions.salience);

@@ -124,14 +124,23 @@ fn p3_dopamine_is_td_error() {
     a.mark_trial_start();
     a.step(&cue, Fx::ZERO);
     assert!(a.dopamine().to_f32() < -0.3, "omitted reward gave {:?}", a.dopamine());
-    // The identity: δ = r + γ V(s_t) − V(s_{t−1}) with the critic's values.
+    // The identity within a trial: δ = r + γ V(s_t) − V(s_{t−1}) with the
+    // critic's values. Same context, same input and no learning since: V(s_t)
+    // is the value the last step reported.
     let mut b = a.clone();
     let v_prev = b.critic.value_prev;
-    b.mark_trial_start();
+    let v_now = a.value();
+    assert!(v_now.to_f32() > 0.3, "the cue should have value, got {v_now:?}");
     b.step(&cue, Fx::ONE);
-    // Same context, same input: V(s_t) is the value the step reports.
-    let expected = Fx::ONE + Fx::from_f32(0.5) * b.value() - v_prev;
+    let expected = Fx::ONE + Fx::from_f32(0.5) * v_now - v_prev;
     assert!((b.dopamine().to_f32() - expected.to_f32()).abs() < 0.02, "{:?} vs {:?}", b.dopamine(), expected);
+    // At a marked trial start the episode ends: δ = r − V(s_{t−1}), no
+    // bootstrap from the next trial's cue.
+    let mut c = a.clone();
+    c.mark_trial_start();
+    c.step(&cue, Fx::ONE);
+    let expected = Fx::ONE - v_prev;
+    assert!((c.dopamine().to_f32() - expected.to_f32()).abs() < 0.02, "{:?} vs {:?}", c.dopamine(), expected);
 }
 
 /// Runs one cue-then-blank-steps trial and returns the Go weight change of
