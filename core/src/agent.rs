@@ -75,6 +75,7 @@ pub(crate) struct Params<N: Num> {
     eta_go: N,
     eta_nogo: N,
     w_max: N,
+    settle: N,
     gamma: N,
     /// `min(REWARD_RANGE / (1 − γ), SIGNAL_MAX)`: the largest value a state can have.
     value_bound: N,
@@ -138,6 +139,7 @@ impl<N: Num> Params<N> {
             eta_go: f(c.eta_go),
             eta_nogo: f(c.eta_nogo),
             w_max: f(c.w_max),
+            settle: f(c.opponent_settle),
             gamma: f(c.gamma),
             value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX)).min(SIGNAL_MAX)),
             lambda: f(c.lambda),
@@ -484,7 +486,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let d = delta * hold * self.critic.norm();
         if d != N::ZERO {
             let dither = &mut self.dither_rng;
-            self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next());
+            self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, self.p.settle, || dither.next());
             self.critic.learn(self.p.eta_v * d, &self.striatum.elig, || dither.next());
             if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;

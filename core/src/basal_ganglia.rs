@@ -203,7 +203,14 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
     /// `go` and `nogo` are `η δ` (already normalised and gated); `lr` the
     /// per-unit rate factor; `dither` supplies stochastic rounding bits.
-    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, mut dither: impl FnMut() -> u32) {
+    ///
+    /// Then the part both weights of the synapse hold in common,
+    /// `min(W_go, W_nogo)`, shrinks by the share `settle` from each: the net
+    /// `W_go − W_nogo`, which is all selection reads, is kept. Without it each
+    /// weight did a random walk above its floor 0 under dopamine of either
+    /// sign and drifted to the rail `w_max` (in a long life across tasks up
+    /// to 13.5% of NoGo weights sat there).
+    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, settle: N, mut dither: impl FnMut() -> u32) {
         if go == N::ZERO && nogo == N::ZERO {
             return;
         }
@@ -215,8 +222,11 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
                 }
                 let el = e * lr[i];
                 let d = dither();
-                self.w_go[a][i] = (self.w_go[a][i] + go.mul_sr(el, d)).clamp(N::ZERO, w_max);
-                self.w_nogo[a][i] = (self.w_nogo[a][i] - nogo.mul_sr(el, d >> 12)).clamp(N::ZERO, w_max);
+                let g = (self.w_go[a][i] + go.mul_sr(el, d)).clamp(N::ZERO, w_max);
+                let n = (self.w_nogo[a][i] - nogo.mul_sr(el, d >> 12)).clamp(N::ZERO, w_max);
+                let common = g.min(n) * settle;
+                self.w_go[a][i] = g - common;
+                self.w_nogo[a][i] = n - common;
             }
         }
     }

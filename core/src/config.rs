@@ -138,6 +138,10 @@ pub struct Config {
     pub eta_nogo: f32,
     /// Bound of Go and NoGo weights. 0.1 to 4.
     pub w_max: f32,
+    /// Share of what a synapse's Go and NoGo weights hold in common that
+    /// settles away at each update (their difference, which selects, is
+    /// kept). 0 to 1.
+    pub opponent_settle: f32,
     /// Iterations of the GPR circuit per selection. 1 to 100.
     pub gpr_iterations: u8,
     /// Integration rate of the GPR circuit per iteration. 0.01 to 1.
@@ -230,6 +234,7 @@ impl Default for Config {
             eta_go: 0.3,
             eta_nogo: 0.6,
             w_max: 1.0,
+            opponent_settle: 0.125,
             gpr_iterations: 15,
             gpr_rate: 0.5,
             gamma: 0.5,
@@ -345,6 +350,7 @@ impl Config {
         range("eta_go", c.eta_go, 0.0, 2.0)?;
         range("eta_nogo", c.eta_nogo, 0.0, 2.0)?;
         range("w_max", c.w_max, 0.1, 4.0)?;
+        range("opponent_settle", c.opponent_settle, 0.0, 1.0)?;
         range("gpr_iterations", c.gpr_iterations as f32, 1.0, 100.0)?;
         range("gpr_rate", c.gpr_rate, 0.01, 1.0)?;
         range("gamma", c.gamma, 0.0, 1.0)?;

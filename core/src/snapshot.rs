@@ -64,7 +64,7 @@
 //!
 //! 1. the [`Config`]: each field in declaration order, `f32` fields as their
 //!    IEEE bits (4 bytes), `refractory` and `gpr_iterations` as one byte
-//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 207 bytes in all);
+//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 215 bytes in all);
 //! 2. the seed (`u64`), the lesions in force (one byte: bit 0 `no_thalamus`,
 //!    1 `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
 //!    the other bits 0);
@@ -227,7 +227,7 @@ pub const HEADER_LEN: usize = 16;
 pub const CRC_LEN: usize = 4;
 /// Bytes of the config in the payload: 52 `f32` fields, 2 one-byte fields
 /// and the lesion byte.
-pub const CONFIG_LEN: usize = 52 * 4 + 3;
+pub const CONFIG_LEN: usize = 53 * 4 + 3;
 
 /// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
@@ -599,7 +599,7 @@ config_wire! {
     recognise: f32, recognise_min_norm: f32, recognise_margin: f32, novelty: f32, eta_u: f32,
     eta_bind: f32, competent: f32, refractory: u8, eta_g: f32,
     action_bias: f32, explore: f32, explore_uncertain: f32, salience_max: f32, eta_go: f32,
-    eta_nogo: f32, w_max: f32, gpr_iterations: u8, gpr_rate: f32,
+    eta_nogo: f32, w_max: f32, opponent_settle: f32, gpr_iterations: u8, gpr_rate: f32,
     gamma: f32, lambda: f32, eta_v: f32, v0: f32, kappa_norm: f32, experience_rate: f32, lr_min: f32,
     stimulus_threshold: f32,
     context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,

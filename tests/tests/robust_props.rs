@@ -132,7 +132,7 @@ type Setter = fn(&mut Config, f32);
 /// Every field of `Config`: its name, a setter from `f32`, and its
 /// documented range. `every_field_listed` makes a new field a compile error
 /// until it is listed here.
-const FIELDS: [(&str, Setter, f32, f32); 54] = [
+const FIELDS: [(&str, Setter, f32, f32); 55] = [
     ("w_in_init", |c, v| c.w_in_init = v, 0.05, 2.0),
     ("eta_cortex", |c, v| c.eta_cortex = v, 0.0, 0.1),
     ("rate_threshold", |c, v| c.rate_threshold = v, 0.0, 0.9),
@@ -162,6 +162,7 @@ const FIELDS: [(&str, Setter, f32, f32); 54] = [
     ("eta_go", |c, v| c.eta_go = v, 0.0, 2.0),
     ("eta_nogo", |c, v| c.eta_nogo = v, 0.0, 2.0),
     ("w_max", |c, v| c.w_max = v, 0.1, 4.0),
+    ("opponent_settle", |c, v| c.opponent_settle = v, 0.0, 1.0),
     ("gpr_iterations", |c, v| c.gpr_iterations = v as u8, 1.0, 100.0),
     ("gpr_rate", |c, v| c.gpr_rate = v, 0.01, 1.0),
     ("gamma", |c, v| c.gamma = v, 0.0, 1.0),
@@ -196,7 +197,7 @@ fn every_field_listed(c: Config) {
         w_in_init: _, eta_cortex: _, rate_threshold: _, winners: _, gain_on: _, gain_max: _, w_bg: _, eta_m: _,
         m_max: _, m_eps: _, m_decay: _, kappa_fast: _, kappa_slow: _, recognise: _, recognise_min_norm: _,
         recognise_margin: _, novelty: _, eta_u: _, eta_bind: _, competent: _, refractory: _, eta_g: _,
-        action_bias: _, explore: _, explore_uncertain: _, salience_max: _, eta_go: _, eta_nogo: _, w_max: _,
+        action_bias: _, explore: _, explore_uncertain: _, salience_max: _, eta_go: _, eta_nogo: _, w_max: _, opponent_settle: _,
         gpr_iterations: _, gpr_rate: _, gamma: _, lambda: _, eta_v: _, v0: _, kappa_norm: _, experience_rate: _,
         lr_min: _, stimulus_threshold: _, context_bias: _, context_scale: _, w_competence: _, persistence: _,
         surprise_leak: _, surprise_max: _, context_noise: _, eta_q: _, hold_start: _, hold_full: _,
