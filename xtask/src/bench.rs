@@ -142,9 +142,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
 
     if opts.runs("sizes") {
+        // With the snapshot in flash, as `cargo xtask board` builds them.
+        let snapshot = board::Snapshot::from_browser()?;
         for b in BOARDS {
             step(&format!("bench: firmware size, {}", b.name));
-            r.firmware.push(firmware_size(b)?);
+            r.firmware.push(firmware_size(b, &snapshot)?);
         }
     }
 
@@ -919,14 +921,12 @@ struct FirmwareSize {
     verdict: String,
 }
 
-fn firmware_size(b: &Board) -> Result<FirmwareSize, String> {
-    let outcome = board::check(b, &|_| {})?;
-    let verdict = match &outcome.run {
-        None => "built".to_string(),
-        Some(run) => match run.verdict(board::host_trace()) {
-            Ok(()) => "pass".into(),
-            Err(e) => format!("FAIL: {e}"),
-        },
+fn firmware_size(b: &Board, snapshot: &board::Snapshot) -> Result<FirmwareSize, String> {
+    let outcome = board::check(b, Some(snapshot), &|_| {})?;
+    let verdict = match (&outcome.run, outcome.summary(board::host_trace()).1) {
+        (None, _) => "built".to_string(),
+        (Some(_), Ok(())) => "pass".into(),
+        (Some(_), Err(e)) => format!("FAIL: {e}"),
     };
     let sz = &outcome.size;
     eprintln!("{}: {} ({verdict})", b.name, sz.describe(outcome.stack_high_water()));

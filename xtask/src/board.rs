@@ -1,17 +1,27 @@
-//! `cargo xtask board NAME [--size]`: the firmware on emulated boards.
+//! `cargo xtask board NAME [--size] [--snapshot FILE]`: the firmware on
+//! emulated boards.
 //!
 //! For one board of [`BOARDS`]: install what is missing (the rustup target,
-//! QEMU from bookworm-backports), build `boards/NAME` in release mode, run it
-//! in QEMU with semihosting, echo what it prints (one line per block, then
-//! `trace <hash>`, `stack_high_water <bytes>`, `pass` or `fail: …`) and
-//! succeed only if the firmware exited 0 within [`TIMEOUT`] and its trace
-//! hash equals the host's. `--size` adds the flash and RAM the firmware
-//! takes, read from its ELF, against its part's `memory.x`.
+//! QEMU from bookworm-backports), make the snapshot the board restores from
+//! flash (the page's WebAssembly build exports it in node, see
+//! [`crate::web::browser_snapshot`]; or `--snapshot FILE`, raw snapshot
+//! bytes or a file the page exported), build `boards/NAME` in release mode
+//! with it embedded (`TCBG_SNAPSHOT`), run it in QEMU with semihosting, echo
+//! what it prints (one line per block, then `trace <hash>`,
+//! `snapshot_roundtrip …`, `snapshot_flash …`, `stack_high_water <bytes>`,
+//! `pass` or `fail: …`) and succeed only if the firmware exited 0 within
+//! [`TIMEOUT`], its trace hash equals the host's, its snapshot round trip
+//! continues as the host's reference agent does, and the snapshot from
+//! flash continues as the same bytes restored on the host do
+//! ([`tcbg::snapshot::trace_continuation`]). `--size` adds the flash and RAM
+//! the firmware takes, read from its ELF, against its part's `memory.x`.
 //!
 //! A real board (no QEMU machine) is built and sized only; boards/README.md
-//! says how to flash it.
+//! says how to flash it. Its summary gives the host's continuation hash of
+//! the embedded snapshot, to compare with what the board prints.
 //!
-//! [`test_all`] does this for every board and compares every hash.
+//! [`test_all`] does this for every board with one browser snapshot and
+//! compares every hash.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -23,6 +33,7 @@ use std::time::{Duration, Instant};
 use object::{elf, Object, ObjectSection, SectionFlags};
 
 use crate::setup::{self, cargo, describe, workspace_root};
+use tcbg::DefaultAgent;
 
 /// A board: its crate in `boards/` (package and binary are named `name`).
 pub(crate) struct Board {
@@ -50,11 +61,18 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 pub fn main(args: &[String]) -> Result<(), String> {
     let mut name = None;
     let mut size = false;
-    for a in args {
+    let mut file = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.as_str() {
             "--size" => size = true,
+            "--snapshot" => file = Some(it.next().ok_or("--snapshot needs a file")?),
             s if !s.starts_with('-') && name.is_none() => name = Some(s),
-            other => return Err(format!("board: unexpected argument `{other}` (usage: board NAME [--size])")),
+            other => {
+                return Err(format!(
+                    "board: unexpected argument `{other}` (usage: board NAME [--size] [--snapshot FILE])"
+                ))
+            }
         }
     }
     let name = name.ok_or_else(|| format!("board: which board? one of {}", board_names()))?;
@@ -63,7 +81,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         .find(|b| b.name == name)
         .ok_or_else(|| format!("no board `{name}`; boards: {}", board_names()))?;
     let host = host_trace();
-    let outcome = check(board, &|line| println!("{line}"))?;
+    let snapshot = match file {
+        Some(f) => Snapshot::from_file(Path::new(f))?,
+        None => Snapshot::from_browser()?,
+    };
+    let outcome = check(board, Some(&snapshot), &|line| println!("{line}"))?;
     if size {
         println!("{}", outcome.size.describe(outcome.stack_high_water()));
     }
@@ -76,11 +98,12 @@ pub fn main(args: &[String]) -> Result<(), String> {
 /// or its trace hash differs from the host's.
 pub fn test_all() -> Result<(), String> {
     let host = host_trace();
+    let snapshot = Snapshot::from_browser()?;
     let mut failures = Vec::new();
     let mut table = String::new();
     for board in BOARDS {
         setup::step(&format!("board {}", board.name));
-        let verdict = match check(board, &|line| eprintln!("{line}")) {
+        let verdict = match check(board, Some(&snapshot), &|line| eprintln!("{line}")) {
             Ok(outcome) => {
                 let (summary, verdict) = outcome.summary(host);
                 let size = outcome.size.describe(outcome.stack_high_water());
@@ -96,7 +119,7 @@ pub fn test_all() -> Result<(), String> {
             failures.push(format!("{}: {e}", board.name));
         }
     }
-    eprint!("\n{table}");
+    eprint!("\nsnapshot in flash: {}\n{table}", snapshot.origin);
     if failures.is_empty() {
         Ok(())
     } else {
@@ -113,11 +136,123 @@ pub(crate) fn host_trace() -> u32 {
     tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
 }
 
+/// A snapshot a board restores from flash, made off the board.
+#[derive(Clone)]
+pub(crate) struct Snapshot {
+    /// The file the firmware embeds (`TCBG_SNAPSHOT`).
+    path: PathBuf,
+    bytes: Vec<u8>,
+    /// Where it came from, for the reports.
+    origin: String,
+}
+
+impl Snapshot {
+    /// The page's WebAssembly build's export ([`crate::web::browser_snapshot`]),
+    /// saved under `boards/target/snapshot/`.
+    pub(crate) fn from_browser() -> Result<Snapshot, String> {
+        use crate::web::{BROWSER_SEED, BROWSER_STEPS, BROWSER_TASK};
+        let bytes = crate::web::browser_snapshot()?;
+        let name = format!("browser-{BROWSER_TASK}-seed{BROWSER_SEED}-step{BROWSER_STEPS}.bin");
+        let origin = format!(
+            "the page's wasm build in node, {BROWSER_TASK} seed {BROWSER_SEED} after {BROWSER_STEPS} steps ({} bytes)",
+            bytes.len()
+        );
+        Snapshot::saved(&name, bytes, origin)
+    }
+
+    /// `file`: a snapshot's raw bytes, or a file the page exported (JSON
+    /// with the snapshot in base64 under `snapshot`).
+    pub(crate) fn from_file(file: &Path) -> Result<Snapshot, String> {
+        use base64::Engine as _;
+        let data = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if data.first() != Some(&b'{') {
+            let path = std::path::absolute(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let origin = format!("{} ({} bytes)", file.display(), data.len());
+            return Ok(Snapshot { path, bytes: data, origin });
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&data).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+        let b64 = json["snapshot"]
+            .as_str()
+            .ok_or_else(|| format!("{}: no `snapshot` string (not a file the page exported?)", file.display()))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("{}: the snapshot is not base64: {e}", file.display()))?;
+        let stem = file.file_stem().map_or("export".into(), |s| s.to_string_lossy().into_owned());
+        let origin = format!(
+            "{} (exported after {} steps of {}, {} bytes)",
+            file.display(),
+            json["steps"],
+            json["task"],
+            bytes.len()
+        );
+        Snapshot::saved(&format!("{stem}.bin"), bytes, origin)
+    }
+
+    /// Saved as `boards/target/snapshot/NAME` (rewritten only if it
+    /// changed, so an unchanged snapshot does not rebuild the firmware).
+    fn saved(name: &str, bytes: Vec<u8>, origin: String) -> Result<Snapshot, String> {
+        let dir = boards_dir().join("target/snapshot");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join(name);
+        if std::fs::read(&path).ok().as_ref() != Some(&bytes) {
+            std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(Snapshot { path, bytes, origin })
+    }
+}
+
+/// The host's [`tcbg::snapshot::trace_continuation`]: the reference trace to
+/// step `at`, the agent restored from `bytes` (if any) in its place, the
+/// hash of the next `steps` steps.
+pub(crate) fn host_continuation(at: u32, steps: u32, bytes: Option<&[u8]>) -> Result<u32, String> {
+    let swap_in = match bytes {
+        None => None,
+        Some(b) => Some(DefaultAgent::restore(b).map_err(|e| format!("refused on the host too: {e}"))?),
+    };
+    let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+    Ok(tcbg::snapshot::trace_continuation(at, steps, &mut own, swap_in))
+}
+
+/// A `snapshot_roundtrip` or `snapshot_flash` line: `at A steps N bytes B`,
+/// then `continuation H …` or `refused: why` / `failed: why`.
+#[derive(Debug, PartialEq)]
+pub(crate) struct SnapshotLine {
+    at: u32,
+    steps: u32,
+    bytes: usize,
+    continuation: Result<u32, String>,
+}
+
+impl SnapshotLine {
+    /// The line starting with `key` (`snapshot_flash`), if the firmware printed one.
+    fn find(lines: &[String], key: &str) -> Option<Result<SnapshotLine, String>> {
+        let rest = lines.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))?;
+        Some(SnapshotLine::parse(rest).ok_or_else(|| format!("cannot read the line `{key} {rest}`")))
+    }
+
+    fn parse(rest: &str) -> Option<SnapshotLine> {
+        let mut w = rest.split_whitespace();
+        let mut field = |name: &str| if w.next()? == name { w.next() } else { None };
+        let at = field("at")?.parse().ok()?;
+        let steps = field("steps")?.parse().ok()?;
+        let bytes = field("bytes")?.parse().ok()?;
+        let continuation = match w.next()? {
+            "continuation" => Ok(u32::from_str_radix(w.next()?, 16).ok()?),
+            "refused:" | "failed:" => Err(w.collect::<Vec<_>>().join(" ")),
+            _ => return None,
+        };
+        Some(SnapshotLine { at, steps, bytes, continuation })
+    }
+}
+
 /// A built (and, on an emulated board, run) firmware.
 pub(crate) struct Outcome {
     elf: PathBuf,
     pub(crate) size: Size,
     pub(crate) run: Option<Run>,
+    /// The snapshot embedded in its flash.
+    snapshot: Option<Snapshot>,
 }
 
 impl Outcome {
@@ -125,16 +260,42 @@ impl Outcome {
         self.run.as_ref().and_then(|r| r.stack_high_water)
     }
 
-    /// One line (trace against the host's, verdict, wall time) and the verdict.
+    /// One line (trace and snapshot continuations against the host's,
+    /// verdict, wall time) and the verdict.
     pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
         let Some(run) = &self.run else {
-            let line = format!("built {} (a real board: flash it as boards/README.md says)", self.elf.display());
+            let mut line = format!("built {} (a real board: flash it as boards/README.md says)", self.elf.display());
+            if let Some(snap) = &self.snapshot {
+                match host_continuation(FIRMWARE_SNAPSHOT_AT, FIRMWARE_CONTINUATION, Some(&snap.bytes)) {
+                    Ok(h) => {
+                        let _ = write!(
+                            line,
+                            "; its snapshot_flash line must read continuation {h:08x} (the host's, {} steps from step {})",
+                            FIRMWARE_CONTINUATION, FIRMWARE_SNAPSHOT_AT
+                        );
+                    }
+                    Err(e) => return (format!("{line}; its snapshot is {e}"), Err(format!("the snapshot is {e}"))),
+                }
+            }
             return (line, Ok(()));
         };
-        let verdict = run.verdict(host);
-        let line = format!(
-            "trace {} (host {host:08x}), {}, {:.1} s in QEMU",
-            run.trace.map_or("none".into(), |t| format!("{t:08x}")),
+        let mut line = format!(
+            "trace {} (host {host:08x})",
+            run.trace.map_or("none".into(), |t| format!("{t:08x}"))
+        );
+        // The snapshot checks first: a refused snapshot also makes the
+        // firmware exit 1, and the refusal is the clearer message.
+        let mut problems = Vec::new();
+        if let Err(e) = self.snapshot_checks(run, &mut line) {
+            problems.push(e);
+        }
+        if let Err(e) = run.verdict(host) {
+            problems.push(e);
+        }
+        let verdict = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
+        let _ = write!(
+            line,
+            ", {}, {:.1} s in QEMU",
             match &verdict {
                 Ok(()) => "pass".into(),
                 Err(e) => format!("FAIL: {e}"),
@@ -143,33 +304,96 @@ impl Outcome {
         );
         (line, verdict)
     }
+
+    /// The round trip's continuation against the host's reference agent,
+    /// and the flash snapshot's against the same bytes restored on the host.
+    fn snapshot_checks(&self, run: &Run, line: &mut String) -> Result<(), String> {
+        let round_trip = SnapshotLine::find(&run.lines, "snapshot_roundtrip")
+            .ok_or("the firmware printed no `snapshot_roundtrip` line")??;
+        let own = match round_trip.continuation {
+            Ok(h) => h,
+            Err(e) => return Err(format!("the snapshot round trip on the board failed: {e}")),
+        };
+        let want = host_continuation(round_trip.at, round_trip.steps, None)?;
+        let _ = write!(line, ", round trip {own:08x} (host {want:08x})");
+        if round_trip.bytes != DefaultAgent::SNAPSHOT_LEN {
+            return Err(format!(
+                "the board's snapshot has {} bytes, the host's {}",
+                round_trip.bytes,
+                DefaultAgent::SNAPSHOT_LEN
+            ));
+        }
+        if own != want {
+            return Err(format!(
+                "the agent the board restored from its own snapshot at step {} continues with {own:08x}, \
+                 the host's reference agent with {want:08x}",
+                round_trip.at
+            ));
+        }
+        let Some(snap) = &self.snapshot else { return Ok(()) };
+        let flash = SnapshotLine::find(&run.lines, "snapshot_flash")
+            .ok_or("the firmware printed no `snapshot_flash` line")??;
+        if flash.bytes != snap.bytes.len() {
+            return Err(format!(
+                "the firmware embeds {} bytes, the snapshot from {} has {}",
+                flash.bytes,
+                snap.origin,
+                snap.bytes.len()
+            ));
+        }
+        let board = flash.continuation.map_err(|why| {
+            let host = match DefaultAgent::restore(&snap.bytes) {
+                Ok(_) => "the host restores it".to_string(),
+                Err(e) => format!("the host refuses it too: {e}"),
+            };
+            format!("the board refused the snapshot from {}: {why} ({host})", snap.origin)
+        })?;
+        let want = host_continuation(flash.at, flash.steps, Some(&snap.bytes))
+            .map_err(|e| format!("the snapshot from {} restored on the board but was {e}", snap.origin))?;
+        let _ = write!(line, ", snapshot from flash {board:08x} (host {want:08x})");
+        if board != want {
+            return Err(format!(
+                "the snapshot from {} restored on the board continues with {board:08x}, on the host with {want:08x}",
+                snap.origin
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// `SNAPSHOT_AT` and `CONTINUATION` of `boards/firmware/src/lib.rs`, for a
+/// real board's expected hash (an emulated board prints its own).
+const FIRMWARE_SNAPSHOT_AT: u32 = 1000;
+const FIRMWARE_CONTINUATION: u32 = 500;
 
 /// Installs what `board` needs, builds its firmware, sizes it and runs it
 /// in QEMU, echoing each line the firmware prints with `echo`.
-pub(crate) fn check(board: &Board, echo: &Echo) -> Result<Outcome, String> {
+pub(crate) fn check(board: &Board, snapshot: Option<&Snapshot>, echo: &Echo) -> Result<Outcome, String> {
     setup::ensure_targets(&[board.target])?;
     if let Some((qemu, _)) = board.qemu {
         // qemu-system-riscv32 is in Debian's qemu-system-misc.
         let package = if qemu == "qemu-system-arm" { "qemu-system-arm" } else { "qemu-system-misc" };
         setup::ensure_apt_backports(&[package])?;
     }
-    let elf = build(board)?;
+    let elf = build(board, snapshot)?;
     let size = Size::of(board, &elf)?;
     let run = match board.qemu {
         Some((qemu, machine)) => Some(emulate(qemu, machine, &elf, &[], echo)?),
         None => None,
     };
-    Ok(Outcome { elf, size, run })
+    Ok(Outcome { elf, size, run, snapshot: snapshot.cloned() })
 }
 
 fn boards_dir() -> PathBuf {
     workspace_root().join("boards")
 }
 
-/// Builds the board's firmware in release mode; returns the ELF's path.
-fn build(board: &Board) -> Result<PathBuf, String> {
-    build_with(board, &boards_dir().join("target"), &[], &[])
+/// Builds the board's firmware in release mode, with `snapshot` embedded
+/// (`TCBG_SNAPSHOT`); returns the ELF's path.
+fn build(board: &Board, snapshot: Option<&Snapshot>) -> Result<PathBuf, String> {
+    let path = snapshot.map(|s| s.path.to_string_lossy().into_owned());
+    let env: Vec<(&str, &str)> = path.iter().map(|p| ("TCBG_SNAPSHOT", p.as_str())).collect();
+    build_with(board, &boards_dir().join("target"), &env, &[])
 }
 
 /// [`build`] into `target_dir`, with build-time environment `env` and
@@ -384,6 +608,27 @@ mod tests {
         assert_eq!(region_length(x, "RAM"), Some(16 * 1024));
         assert_eq!(region_length(x, "BIG"), Some(4 << 20));
         assert_eq!(region_length(x, "NONE"), None);
+    }
+
+    #[test]
+    fn snapshot_lines() {
+        assert_eq!(
+            SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation 1175fa19 (from x.bin)"),
+            Some(SnapshotLine { at: 1000, steps: 500, bytes: 5483, continuation: Ok(0x1175_fa19) })
+        );
+        assert_eq!(
+            SnapshotLine::parse("at 1000 steps 500 bytes 12 refused: snapshot truncated: 12 bytes"),
+            Some(SnapshotLine { at: 1000, steps: 500, bytes: 12, continuation: Err("snapshot truncated: 12 bytes".into()) })
+        );
+        assert_eq!(SnapshotLine::parse("none: built without TCBG_SNAPSHOT"), None);
+        assert_eq!(SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation zz"), None);
+    }
+
+    #[test]
+    fn firmware_snapshot_constants_match() {
+        let lib = std::fs::read_to_string(boards_dir().join("firmware/src/lib.rs")).unwrap();
+        assert!(lib.contains(&format!("pub const SNAPSHOT_AT: u32 = {FIRMWARE_SNAPSHOT_AT};")));
+        assert!(lib.contains(&format!("pub const CONTINUATION: u32 = {FIRMWARE_CONTINUATION};")));
     }
 
     #[test]

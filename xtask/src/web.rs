@@ -13,6 +13,9 @@
 //! state, and drive the served page in headless Chromium over W3C WebDriver:
 //! it must learn rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console
 //! error. A screenshot lands in `target/e2e/rule-switch.png`.
+//!
+//! [`browser_snapshot`] has the page's build export a snapshot in node, for
+//! the boards to restore from flash (`cargo xtask board`).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -240,6 +243,56 @@ fn continuation(swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
     let mut bytes = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
     let h = tcbg::snapshot::trace_continuation(SNAPSHOT_AT, CONTINUATION, &mut bytes, swap_in);
     (bytes, h)
+}
+
+/// The page's task, seed and steps for [`browser_snapshot`].
+pub(crate) const BROWSER_TASK: &str = "rule-switch";
+pub(crate) const BROWSER_SEED: u32 = 1;
+pub(crate) const BROWSER_STEPS: u32 = 300;
+
+/// A snapshot made by the page's own WebAssembly build, as the page's Export
+/// makes it: builds `web/pkg` ([`build`]), loads it in node, runs
+/// `new Agent(seed)` on `new Session(task, 0, seed)` for [`BROWSER_STEPS`]
+/// steps and returns `agent.snapshot()` (base64 through `btoa`, as
+/// `web/main.js` writes it into an exported file), decoded.
+pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    build()?;
+    step(&format!(
+        "web: the page's wasm in node exports a snapshot ({BROWSER_TASK}, seed {BROWSER_SEED}, {BROWSER_STEPS} steps)"
+    ));
+    let pkg = workspace_root().join("web/pkg");
+    let script = format!(
+        "import {{ readFileSync }} from 'node:fs';\n\
+         import {{ initSync, Agent, Session }} from '{}';\n\
+         initSync({{ module: readFileSync('{}') }});\n\
+         const agent = new Agent({BROWSER_SEED});\n\
+         const session = new Session('{BROWSER_TASK}', 0, {BROWSER_SEED});\n\
+         console.log('steps ' + session.run(agent, {BROWSER_STEPS}) + ' ' + agent.steps());\n\
+         const bytes = agent.snapshot();\n\
+         let s = '';\n\
+         for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));\n\
+         console.log('snapshot ' + btoa(s));\n",
+        format!("file://{}", pkg.join("tcbg_wasm.js").display()),
+        pkg.join("tcbg_wasm_bg.wasm").display(),
+    );
+    let mut cmd = Command::new("node");
+    cmd.args(["--input-type=module", "-e", &script]);
+    eprintln!("$ node --input-type=module -e <snapshot export script>");
+    let out = setup::output(&mut cmd)?;
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
+    };
+    let steps = field("steps ")?;
+    if steps != format!("{BROWSER_STEPS} {BROWSER_STEPS}") {
+        return Err(format!("the page's wasm ran `{steps}` steps (session, agent), not {BROWSER_STEPS}"));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(field("snapshot ")?)
+        .map_err(|e| format!("the page's snapshot is not base64: {e}"))
 }
 
 /// Runs `cmd` like [`setup::run`], copying its stdout to stderr as it comes,

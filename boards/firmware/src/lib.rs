@@ -8,13 +8,29 @@
 //!    printing each block's statistics as it finishes;
 //! 2. prints `trace <hash>`, the reference trace hash, which must equal the
 //!    host's `cargo xtask trace`;
-//! 3. prints `stack_high_water <bytes>` (measured by stack painting, see
+//! 3. round-trips a snapshot on the board: runs the reference trace to step
+//!    [`SNAPSHOT_AT`], writes the agent's snapshot ([`tcbg::Agent::snapshot`])
+//!    into a RAM buffer of [`DefaultAgent::SNAPSHOT_LEN`] bytes, restores it
+//!    into the same agent ([`tcbg::Agent::restore_in_place`]) and hashes the
+//!    next [`CONTINUATION`] steps: `snapshot_roundtrip … continuation <hash>`,
+//!    which must equal the same steps' hash without the round trip (checked
+//!    here) and the host's [`tcbg::snapshot::trace_continuation`];
+//! 4. restores the snapshot embedded in flash at build time (`TCBG_SNAPSHOT`,
+//!    see `build.rs`; made off the board, by the browser's wasm build under
+//!    `cargo xtask board`) in place of the reference agent at step
+//!    [`SNAPSHOT_AT`] and hashes the next [`CONTINUATION`] steps:
+//!    `snapshot_flash … continuation <hash>`, which must equal the host's
+//!    `trace_continuation` with the same bytes restored; `snapshot_flash
+//!    refused: <why>` fails the run; `snapshot_flash none: …` if the firmware
+//!    was built without one;
+//! 5. prints `stack_high_water <bytes>` (measured by stack painting, see
 //!    [`stack`]) and `stack_region <bytes>`;
-//! 4. prints `pass` or `fail: <why>` and exits through semihosting with
+//! 6. prints `pass` or `fail: <why>` and exits through semihosting with
 //!    status 0 or 1.
 //!
-//! Nothing is allocated: the agent lives on `main`'s stack, and the stack
-//! high-water mark says how much RAM that took.
+//! Nothing is allocated: the agent (and the round trip's snapshot buffer)
+//! lives on the stack, and the stack high-water mark says how much RAM that
+//! took. The embedded snapshot stays in flash.
 //!
 //! Setting `TCBG_BENCH_STEPS=N` when building adds, before step 1, the
 //! markers `bench_begin N` and `bench_end <hash>` around `N` steps of the
@@ -31,9 +47,10 @@ pub mod stack;
 
 use console::Console;
 use core::fmt::Write;
-use tcbg::snapshot::{trace, TRACE_STEPS};
+use core::fmt;
+use tcbg::snapshot::{trace_with, RestoreError, SnapshotError, TraceHash, TRACE_STEPS};
 use tcbg::tasks::{run, BlockStats, Schedule, Task, TaskKind};
-use tcbg::{Config, DefaultAgent, Fx};
+use tcbg::{Config, ConfigError, DefaultAgent, Fx, Num};
 
 /// Seed of the agent and of the task.
 pub const SEED: u64 = 1;
@@ -41,6 +58,20 @@ pub const SEED: u64 = 1;
 pub const TASK: TaskKind = TaskKind::RuleSwitch;
 /// Pass criterion: correct choices among the last block's last 10 trials.
 pub const LAST10_MIN: u8 = 8;
+
+/// Step of the reference trace at which the snapshots are taken and restored
+/// (the wasm build's `snapshot_for_the_host` uses the same).
+pub const SNAPSHOT_AT: u32 = 1000;
+/// Steps hashed after the snapshot.
+pub const CONTINUATION: u32 = 500;
+// The plain continuation is hashed during the reference trace.
+const _: () = assert!(SNAPSHOT_AT + CONTINUATION <= TRACE_STEPS);
+
+/// The snapshot embedded at build time from `TCBG_SNAPSHOT` (see `build.rs`),
+/// in flash; empty if there was none.
+static SNAPSHOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snapshot.bin"));
+/// The embedded snapshot's file name.
+const SNAPSHOT_SOURCE: &str = env!("TCBG_SNAPSHOT_SOURCE");
 
 /// Steps between the benchmark markers (`TCBG_BENCH_STEPS` at build time).
 const BENCH_STEPS: Option<u32> = match option_env!("TCBG_BENCH_STEPS") {
@@ -79,8 +110,27 @@ pub fn main(board: &str) -> ! {
         }
     }
     let _ = writeln!(out, "tcbg on {board}: {TASK}, seed {SEED}, {} blocks", TASK.blocks());
-    let verdict = learn(&mut out);
-    let _ = writeln!(out, "trace {:08x}", reference_trace());
+    let mut verdict = learn(&mut out);
+    let (trace, plain) = reference_trace();
+    let _ = writeln!(out, "trace {trace:08x}");
+    let len = DefaultAgent::SNAPSHOT_LEN;
+    let _ = write!(out, "snapshot_roundtrip at {SNAPSHOT_AT} steps {CONTINUATION} bytes {len} ");
+    let round_trip = match round_trip() {
+        Ok(h) => {
+            let _ = writeln!(out, "continuation {h:08x} (without it {plain:08x})");
+            if h == plain {
+                Ok(())
+            } else {
+                Err("the agent restored from its own snapshot continues differently")
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "failed: {e}");
+            Err("the snapshot round trip on the board failed")
+        }
+    };
+    verdict = verdict.and(round_trip);
+    verdict = verdict.and(flash_snapshot(&mut out));
     let used = painted.high_water();
     let region = painted.region();
     let _ = writeln!(out, "stack_high_water {used}");
@@ -138,11 +188,142 @@ fn print_block(out: &mut Console, block: usize, s: &BlockStats) {
     );
 }
 
-/// The reference trace hash, in its own frame so its agent does not share
-/// the stack with [`learn`]'s.
+/// The reference trace hash, and the hash of its steps [`SNAPSHOT_AT`] to
+/// [`SNAPSHOT_AT`]` + `[`CONTINUATION`] (what the host's
+/// `trace_continuation` gives with no agent swapped in). In its own frame so
+/// its agent does not share the stack with [`learn`]'s.
 #[inline(never)]
-fn reference_trace() -> u32 {
-    trace::<Fx>(TRACE_STEPS)
+fn reference_trace() -> (u32, u32) {
+    let mut h = TraceHash::new();
+    let mut t = 0;
+    let trace = trace_with::<Fx>(TRACE_STEPS, |agent, obs, reward| {
+        let a = agent.step(obs, reward);
+        if (SNAPSHOT_AT..SNAPSHOT_AT + CONTINUATION).contains(&t) {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    (trace, h.0)
+}
+
+/// Why a snapshot was not taken or not restored.
+enum SnapshotFailure {
+    Write(SnapshotError),
+    Restore(RestoreError),
+}
+
+impl fmt::Display for SnapshotFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotFailure::Write(e) => write!(f, "{e}"),
+            SnapshotFailure::Restore(e) => restore_error(f, e),
+        }
+    }
+}
+
+/// [`RestoreError`]'s message without its `f32` values (their bits instead):
+/// formatting a float would link some 20 KB of `core::fmt` float code into
+/// flash, which the micro:bit can spare less than anything else. The host's
+/// `cargo xtask board` prints the full message next to this one.
+fn restore_error(f: &mut fmt::Formatter<'_>, e: &RestoreError) -> fmt::Result {
+    match e {
+        RestoreError::Truncated { expected, found } => {
+            write!(f, "snapshot truncated: {found} bytes, {expected} expected")
+        }
+        RestoreError::Excess { expected, found } => {
+            write!(f, "snapshot has excess bytes: {found} bytes, {expected} expected")
+        }
+        RestoreError::BadMagic => f.write_str("not a tcbg snapshot (bad magic)"),
+        RestoreError::UnsupportedVersion { found } => {
+            write!(f, "snapshot format version {found}, this build reads {}", tcbg::snapshot::SNAPSHOT_VERSION)
+        }
+        RestoreError::NumberType { expected, found } => {
+            write!(f, "snapshot number type tag {found}, the agent's is {expected}")
+        }
+        RestoreError::Sizes { expected, found } => {
+            write!(f, "snapshot sizes S,C,K,A = {found:?}, the agent's are {expected:?}")
+        }
+        RestoreError::Checksum { stored, computed } => {
+            write!(f, "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}")
+        }
+        RestoreError::Config(ConfigError::OutOfRange { field, value, .. }) => {
+            write!(f, "snapshot config invalid: config field `{field}` out of range (f32 bits {:08x})", value.to_bits())
+        }
+        RestoreError::Config(ConfigError::Inconsistent { field, requires }) => {
+            write!(f, "snapshot config invalid: config field `{field}` is inconsistent: {requires}")
+        }
+        RestoreError::Config(ConfigError::Size { param, requires }) => {
+            write!(f, "snapshot config invalid: size {param}: {requires}")
+        }
+        RestoreError::Invalid { field } => write!(f, "snapshot value `{field}` cannot occur"),
+        RestoreError::Range(v) => write!(
+            f,
+            "snapshot value out of range: {}[{}] (f32 bits {:08x})",
+            v.field,
+            v.index,
+            v.value.to_bits()
+        ),
+    }
+}
+
+/// The reference trace to step [`SNAPSHOT_AT`] (after that step's trial
+/// mark), where `swap` changes the agent, then the hash of the next
+/// [`CONTINUATION`] steps: the board's [`tcbg::snapshot::trace_continuation`],
+/// with one agent on the stack.
+fn continuation(
+    mut swap: impl FnMut(&mut DefaultAgent) -> Result<(), SnapshotFailure>,
+) -> Result<u32, SnapshotFailure> {
+    let mut h = TraceHash::new();
+    let mut t = 0;
+    let mut swapped = Ok(());
+    trace_with::<Fx>(SNAPSHOT_AT + CONTINUATION, |agent, obs, reward| {
+        if t == SNAPSHOT_AT {
+            swapped = swap(agent);
+        }
+        let a = agent.step(obs, reward);
+        if t >= SNAPSHOT_AT {
+            h.add(a as u32);
+            h.add(agent.dopamine().hash_bits());
+        }
+        t += 1;
+        a
+    });
+    swapped.map(|()| h.0)
+}
+
+/// The agent at [`SNAPSHOT_AT`] written to a RAM buffer and restored from it
+/// in place; the continuation's hash.
+#[inline(never)]
+fn round_trip() -> Result<u32, SnapshotFailure> {
+    let mut buf = [0u8; DefaultAgent::SNAPSHOT_LEN];
+    continuation(|agent| {
+        agent.snapshot(&mut buf).map_err(SnapshotFailure::Write)?;
+        agent.restore_in_place(&buf).map_err(SnapshotFailure::Restore)
+    })
+}
+
+/// Restores [`SNAPSHOT`] from flash in place of the reference agent at
+/// [`SNAPSHOT_AT`] and prints the continuation's hash; a refused snapshot
+/// fails the run.
+#[inline(never)]
+fn flash_snapshot(out: &mut Console) -> Result<(), &'static str> {
+    if SNAPSHOT.is_empty() {
+        let _ = writeln!(out, "snapshot_flash none: built without TCBG_SNAPSHOT, no snapshot to restore");
+        return Ok(());
+    }
+    let _ = write!(out, "snapshot_flash at {SNAPSHOT_AT} steps {CONTINUATION} bytes {} ", SNAPSHOT.len());
+    match continuation(|agent| agent.restore_in_place(SNAPSHOT).map_err(SnapshotFailure::Restore)) {
+        Ok(h) => {
+            let _ = writeln!(out, "continuation {h:08x} (from {SNAPSHOT_SOURCE})");
+            Ok(())
+        }
+        Err(e) => {
+            let _ = writeln!(out, "refused: {e}");
+            Err("the snapshot embedded in flash was refused")
+        }
+    }
 }
 
 /// A panic is a failed run: print it and exit with status 1.
