@@ -52,6 +52,7 @@ pub(crate) struct Params<N: Num> {
     kwta: u16,
     inv_span: N,
     gain_max: N,
+    gain_min: N,
     w_bg: N,
     eta_m_half: N,
     m_max: N,
@@ -116,6 +117,7 @@ impl<N: Num> Params<N> {
             kwta: libm::roundf(c.winners * 256.0) as u16,
             inv_span: f(1.0 / (1.0 - c.rate_threshold)),
             gain_max: f(c.gain_max),
+            gain_min: f(c.gain_min),
             w_bg: f(c.w_bg),
             eta_m_half: f(0.5 * c.eta_m),
             m_max: f(c.m_max),
@@ -495,9 +497,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     for a in 0..A {
                         ebar = ebar + self.striatum.elig[a][i];
                     }
-                    if ebar != N::ZERO {
-                        let gv = self.thalamus.g[cur][i] + step.mul_sr(ebar, dither.next());
-                        self.thalamus.g[cur][i] = gv.clamp(N::ZERO, self.p.gain_max);
+                    // Only the units the control function was dealt, and never
+                    // below `gain_min`: negative dopamine outweighs positive
+                    // over a long life, and without the floor the training
+                    // silenced whole control functions (soak: gain sums of
+                    // two masks fell from 12 to 2 by 7 million steps, and
+                    // their rules could no longer be learned).
+                    let g0 = self.thalamus.g[cur][i];
+                    if ebar != N::ZERO && g0 > N::ZERO {
+                        let gv = g0 + step.mul_sr(ebar, dither.next());
+                        self.thalamus.g[cur][i] = gv.clamp(self.p.gain_min, self.p.gain_max);
                     }
                 }
                 self.gain_norm = self.mean_gain_recip(self.gain_norm);

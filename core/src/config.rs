@@ -88,6 +88,9 @@ pub struct Config {
     pub gain_on: f32,
     /// Upper bound of any thalamic gain. `gain_on` to 4.
     pub gain_max: f32,
+    /// Lowest gain the slow training of `G` leaves a unit of its control
+    /// function. 0 to `gain_on`.
+    pub gain_min: f32,
     // --- thalamus
     /// Weight of the basal ganglia's (GPi) inhibition of the thalamus. 0 to 6.
     pub w_bg: f32,
@@ -211,6 +214,7 @@ impl Default for Config {
             winners: 0.0,
             gain_on: 1.0,
             gain_max: 2.0,
+            gain_min: 0.5,
             w_bg: 3.0,
             eta_m: 0.05,
             m_max: 2.0,
@@ -327,6 +331,7 @@ impl Config {
         range("winners", c.winners, 0.0, 1.0)?;
         range("gain_on", c.gain_on, 0.1, 2.0)?;
         range("gain_max", c.gain_max, c.gain_on, 4.0)?;
+        range("gain_min", c.gain_min, 0.0, c.gain_on)?;
         range("w_bg", c.w_bg, 0.0, 6.0)?;
         range("eta_m", c.eta_m, 0.0, 0.5)?;
         range("m_max", c.m_max, 0.1, 4.0)?;

@@ -64,7 +64,7 @@
 //!
 //! 1. the [`Config`]: each field in declaration order, `f32` fields as their
 //!    IEEE bits (4 bytes), `refractory` and `gpr_iterations` as one byte
-//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 215 bytes in all);
+//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 219 bytes in all);
 //! 2. the seed (`u64`), the lesions in force (one byte: bit 0 `no_thalamus`,
 //!    1 `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
 //!    the other bits 0);
@@ -227,7 +227,7 @@ pub const HEADER_LEN: usize = 16;
 pub const CRC_LEN: usize = 4;
 /// Bytes of the config in the payload: 52 `f32` fields, 2 one-byte fields
 /// and the lesion byte.
-pub const CONFIG_LEN: usize = 53 * 4 + 3;
+pub const CONFIG_LEN: usize = 54 * 4 + 3;
 
 /// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
@@ -594,7 +594,7 @@ macro_rules! config_wire {
 }
 
 config_wire! {
-    w_in_init: f32, eta_cortex: f32, rate_threshold: f32, winners: f32, gain_on: f32, gain_max: f32,
+    w_in_init: f32, eta_cortex: f32, rate_threshold: f32, winners: f32, gain_on: f32, gain_max: f32, gain_min: f32,
     w_bg: f32, eta_m: f32, m_max: f32, m_eps: f32, m_decay: f32, kappa_fast: f32, kappa_slow: f32,
     recognise: f32, recognise_min_norm: f32, recognise_margin: f32, novelty: f32, eta_u: f32,
     eta_bind: f32, competent: f32, refractory: u8, eta_g: f32,

@@ -132,13 +132,14 @@ type Setter = fn(&mut Config, f32);
 /// Every field of `Config`: its name, a setter from `f32`, and its
 /// documented range. `every_field_listed` makes a new field a compile error
 /// until it is listed here.
-const FIELDS: [(&str, Setter, f32, f32); 55] = [
+const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("w_in_init", |c, v| c.w_in_init = v, 0.05, 2.0),
     ("eta_cortex", |c, v| c.eta_cortex = v, 0.0, 0.1),
     ("rate_threshold", |c, v| c.rate_threshold = v, 0.0, 0.9),
     ("winners", |c, v| c.winners = v, 0.0, 1.0),
     ("gain_on", |c, v| c.gain_on = v, 0.1, 2.0),
     ("gain_max", |c, v| c.gain_max = v, 1.0, 4.0), // min is gain_on (default 1)
+    ("gain_min", |c, v| c.gain_min = v, 0.0, 1.0), // max is gain_on (default 1)
     ("w_bg", |c, v| c.w_bg = v, 0.0, 6.0),
     ("eta_m", |c, v| c.eta_m = v, 0.0, 0.5),
     ("m_max", |c, v| c.m_max = v, 0.1, 4.0),
@@ -194,7 +195,7 @@ const FIELDS: [(&str, Setter, f32, f32); 55] = [
 #[allow(dead_code)]
 fn every_field_listed(c: Config) {
     let Config {
-        w_in_init: _, eta_cortex: _, rate_threshold: _, winners: _, gain_on: _, gain_max: _, w_bg: _, eta_m: _,
+        w_in_init: _, eta_cortex: _, rate_threshold: _, winners: _, gain_on: _, gain_max: _, gain_min: _, w_bg: _, eta_m: _,
         m_max: _, m_eps: _, m_decay: _, kappa_fast: _, kappa_slow: _, recognise: _, recognise_min_norm: _,
         recognise_margin: _, novelty: _, eta_u: _, eta_bind: _, competent: _, refractory: _, eta_g: _,
         action_bias: _, explore: _, explore_uncertain: _, salience_max: _, eta_go: _, eta_nogo: _, w_max: _, opponent_settle: _,
@@ -215,7 +216,8 @@ fn named(e: &ConfigError) -> &'static str {
 
 /// Fields whose in-range values may contradict another field's default:
 /// (field, the field the error then names).
-const COUPLED: [(&str, &str); 3] = [("hold_start", "hold_full"), ("hold_full", "hold_full"), ("winners", "winners")];
+const COUPLED: [(&str, &str); 4] =
+    [("hold_start", "hold_full"), ("hold_full", "hold_full"), ("winners", "winners"), ("gain_on", "gain_min")];
 
 fn check_field(i: usize, v: f32) -> Result<(), TestCaseError> {
     let (name, set, min, max) = FIELDS[i];
@@ -255,7 +257,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_config_value_is_refused_or_accepted_by_its_range(i in 0..54usize, v in prop_oneof![any::<f32>(), -10.0f32..110.0]) {
+    fn any_config_value_is_refused_or_accepted_by_its_range(i in 0..FIELDS.len(), v in prop_oneof![any::<f32>(), -10.0f32..110.0]) {
         check_field(i, v)?;
     }
 }

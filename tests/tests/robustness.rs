@@ -79,8 +79,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5487);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10653);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5491);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10657);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -184,7 +184,7 @@ fn reseal(bytes: &mut [u8]) {
 
 /// Offset of config field number `i` (all `f32` before `refractory`, index 20).
 fn config_f32_offset(i: usize) -> usize {
-    HEADER_LEN + 4 * i + if i > 20 { 1 } else { 0 } + if i > 29 { 1 } else { 0 }
+    HEADER_LEN + 4 * i + if i > 21 { 1 } else { 0 } + if i > 30 { 1 } else { 0 }
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn refusals_name_their_reason() {
     assert!(matches!(DefaultAgent::restore(&b), Err(RestoreError::Checksum { .. })));
 
     // Behind a valid checksum: an invalid config is the ConfigError of Agent::new.
-    let gamma = config_f32_offset(30); // gamma follows gpr_rate
+    let gamma = config_f32_offset(31); // gamma follows gpr_rate
     let mut b = good.clone();
     b[gamma..gamma + 4].copy_from_slice(&1.5f32.to_le_bytes());
     reseal(&mut b);
