@@ -96,6 +96,8 @@ pub(crate) struct Params<N: Num> {
     eta_q: N,
     hold_start: N,
     hold_inv: N,
+    /// `1 / (surprise_max − hold_full)` (at least 1/16 apart).
+    m_gate_inv: N,
     eta_sb: N,
     k_dev: N,
     conf_floor: N,
@@ -160,6 +162,7 @@ impl<N: Num> Params<N> {
             eta_q: f(c.eta_q),
             hold_start: f(c.hold_start),
             hold_inv: f(1.0 / (c.hold_full - c.hold_start)),
+            m_gate_inv: f(1.0 / (c.surprise_max - c.hold_full).max(0.0625)),
             eta_sb: f(c.eta_surprise_baseline),
             k_dev: f(c.k_dev),
             conf_floor: f(c.surprise_floor),
@@ -623,8 +626,15 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
         let sal: [N; K] = core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
         let gpi = p.gpr.gpi(&sal);
+        // The Hebbian read-out fades out as surprise climbs from `hold_full`
+        // (plasticity fully held) to its cap: a context that keeps failing
+        // is left on the basal ganglia's choice alone. Otherwise cues that
+        // `M` had bound to it pulled the thalamus back against the basal
+        // ganglia after a rule switch on the same cues (a long life across
+        // tasks: rule switch stuck in its old context, surprise at the cap).
+        let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
         for k in 0..K {
-            th.h[k] = N::dot(&th.m_hebb[k], &th.rho) - p.w_bg * gpi[k];
+            th.h[k] = m_gate * N::dot(&th.m_hebb[k], &th.rho) - p.w_bg * gpi[k];
         }
         let rng = &mut self.explore_rng;
         let all = (1u32 << K) - 1;
