@@ -34,7 +34,7 @@ use crate::cortex::W_IN_BOUND;
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::Cortex;
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
-use crate::fixed::{Num, RECIP_Q15};
+use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{Pattern, Thalamus};
 
@@ -439,7 +439,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let g = self.gain_row(cur);
             let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
             let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
-            self.critic.state_value(&x, &self.striatum.drive(&x), self.action_mask, self.p.value_bound)
+            let mut nz = [0u16; C];
+            let n = support(&x, &mut nz);
+            let nz = &nz[..n.min(C)];
+            self.critic.state_value_at(&x, nz, &self.striatum.drive_at(&x, nz), self.action_mask, self.p.value_bound)
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -533,16 +536,19 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
         }
         let x = self.striatal_input;
+        let mut nz = [0u16; C];
+        let n = support(&x, &mut nz);
+        let nz = &nz[..n.min(C)];
         let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
         if stimulus {
-            self.critic.track_norm(N::dot_shr(&x, &x, 2), self.p.kappa_norm);
+            self.critic.track_norm(N::dot_shr_at(&x, &x, nz, 2), self.p.kappa_norm);
         }
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let drive = self.striatum.drive(&x);
-        let v = self.critic.state_value(&x, &drive, self.action_mask, self.p.value_bound);
+        let drive = self.striatum.drive_at(&x, nz);
+        let v = self.critic.state_value_at(&x, nz, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
             self.critic.value_prev = v;
@@ -592,8 +598,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
         let sal: [N; K] = core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
         let gpi = p.gpr.gpi(&sal);
+        let mut nz = [0u16; C];
+        let n = support(&th.rho, &mut nz);
+        let nz = &nz[..n.min(C)];
         for k in 0..K {
-            th.h[k] = N::dot(&th.m_hebb[k], &th.rho) - p.w_bg * gpi[k];
+            th.h[k] = N::dot_at(&th.m_hebb[k], &th.rho, nz) - p.w_bg * gpi[k];
         }
         let rng = &mut self.explore_rng;
         let all = (1u32 << K) - 1;
@@ -604,8 +613,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         // Recognition memory: a known pattern pulls back its context; a novel
         // one opens an unused context.
-        let rr = N::dot_shr(&th.rho, &th.rho, 4);
-        let f: [N; K] = core::array::from_fn(|k| N::dot_shr(&th.u_rec[k], &th.rho, 4));
+        let rr = N::dot_shr_at(&th.rho, &th.rho, nz, 4);
+        let f: [N; K] = core::array::from_fn(|k| N::dot_shr_at(&th.u_rec[k], &th.rho, nz, 4));
         let recog = |k: usize| f[k] >= p.recognise * rr;
         let established = cc.competence[cur] >= p.competent;
         let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;

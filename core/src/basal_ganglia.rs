@@ -34,7 +34,7 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::Num;
+use crate::fixed::{support, Num};
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
@@ -197,7 +197,15 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
     pub fn drive(&self, x: &[N; C]) -> [N; A] {
-        core::array::from_fn(|a| N::dot(&self.w_go[a], x) - N::dot(&self.w_nogo[a], x))
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.drive_at(x, &nz[..n.min(C)])
+    }
+
+    /// [`Striatum::drive`] reading only the entries `nz` of `x` (all its
+    /// nonzero ones; few units fire).
+    pub fn drive_at(&self, x: &[N; C], nz: &[u16]) -> [N; A] {
+        core::array::from_fn(|a| N::dot_at(&self.w_go[a], x, nz) - N::dot_at(&self.w_nogo[a], x, nz))
     }
 
     /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
@@ -226,7 +234,10 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     pub fn update_traces(&mut self, keep: N, chosen: usize, x: &[N; C]) {
         for a in 0..A {
             for i in 0..C {
-                self.elig[a][i] = self.elig[a][i] * keep;
+                let e = self.elig[a][i];
+                if e != N::ZERO {
+                    self.elig[a][i] = e * keep; // a zero trace stays zero
+                }
             }
         }
         let cap = N::from_f32(TRACE_MAX);

@@ -13,7 +13,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::Num;
+use crate::fixed::{support, Num};
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +58,12 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
 
     /// `u = W_in s`.
     pub fn compute_drive(&mut self, s: &[N; S]) {
+        // Observations are mostly zero (cues): only their nonzero lines are read.
+        let mut nz = [0u16; S];
+        let n = support(s, &mut nz);
+        let nz = &nz[..n.min(S)];
         for i in 0..C {
-            self.drive[i] = N::dot(&self.w_in[i], s);
+            self.drive[i] = N::dot_at(&self.w_in[i], s, nz);
         }
     }
 

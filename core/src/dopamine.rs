@@ -28,7 +28,7 @@
 //! reciprocals are tracked without division (one Newton step, or the
 //! first-order update `lr ← lr − k x lr²`).
 
-use crate::fixed::{newton_recip, Num};
+use crate::fixed::{newton_recip, support, Num};
 
 /// Critic, dopamine and the learning-rate normalisers.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,13 +104,23 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// stays at its optimistic start and would inflate `V`, making every
     /// success look predicted and every failure a large error.
     pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32, bound: N) -> N {
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.state_value_at(x, &nz[..n.min(C)], drive, mask, bound)
+    }
+
+    /// [`Critic::state_value`] reading only the entries `nz` of `x` (all its nonzero ones).
+    pub fn state_value_at(&self, x: &[N; C], nz: &[u16], drive: &[N; A], mask: u32, bound: N) -> N {
         let mut best: Option<(usize, N)> = None;
         for (a, &d) in drive.iter().enumerate() {
             if mask & (1 << a) != 0 && best.map_or(true, |(_, bd)| d > bd) {
                 best = Some((a, d));
             }
         }
-        best.map_or(N::ZERO, |(a, _)| self.q(a, x, bound))
+        best.map_or(N::ZERO, |(a, _)| match self.w_v.get(a) {
+            Some(w) => N::dot_at(w, x, nz).clamp(-bound, bound),
+            None => N::ZERO,
+        })
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.

@@ -67,6 +67,11 @@ pub trait Num:
     /// Dot product divided by `2^k` (a shift for [`Fx`]), for sums that
     /// would leave the range of the type, such as squared norms over cortex.
     fn dot_shr(a: &[Self], b: &[Self], k: u32) -> Self;
+    /// [`Num::dot`] over the entries `idx` of `b` only: equal to `dot(a, b)`
+    /// when `b` is zero outside `idx` (a zero product changes neither sum).
+    fn dot_at(a: &[Self], b: &[Self], idx: &[u16]) -> Self;
+    /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
+    fn dot_shr_at(a: &[Self], b: &[Self], idx: &[u16], k: u32) -> Self;
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -219,6 +224,32 @@ fn acc(a: &[Fx], b: &[Fx]) -> i32 {
     s
 }
 
+/// [`acc`] over the entries `idx` only.
+#[inline(always)]
+fn acc_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> i32 {
+    let mut s: i32 = 0;
+    for &i in idx {
+        if let (Some(x), Some(y)) = (a.get(i as usize), b.get(i as usize)) {
+            s = s.saturating_add(x.0 as i32 * y.0 as i32);
+        }
+    }
+    s
+}
+
+/// Writes the indices of the nonzero entries of `v` to the front of `idx`
+/// and returns how many there are: the support the `*_at` dot products read.
+#[inline(always)]
+pub fn support<N: Num, const L: usize>(v: &[N; L], idx: &mut [u16; L]) -> usize {
+    let mut n = 0;
+    for i in 0..L {
+        if v[i] != N::ZERO {
+            idx[n.min(L - 1)] = i as u16;
+            n += 1;
+        }
+    }
+    n.min(L)
+}
+
 impl Num for Fx {
     const ZERO: Fx = Fx(0);
     const ONE: Fx = Fx(1 << FRAC);
@@ -296,6 +327,15 @@ impl Num for Fx {
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
     }
     #[inline(always)]
+    fn dot_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> Fx {
+        Fx::from_q24(acc_at(a, b, idx))
+    }
+    #[inline(always)]
+    fn dot_shr_at(a: &[Fx], b: &[Fx], idx: &[u16], k: u32) -> Fx {
+        let s = acc_at(a, b, idx);
+        Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
     fn unit(bits: u32) -> Fx {
         Fx((bits >> (32 - FRAC)) as i16)
     }
@@ -352,6 +392,20 @@ impl Num for f32 {
     #[inline(always)]
     fn dot_shr(a: &[f32], b: &[f32], k: u32) -> f32 {
         Self::dot(a, b) * (1.0 / (1u32 << k) as f32)
+    }
+    #[inline(always)]
+    fn dot_at(a: &[f32], b: &[f32], idx: &[u16]) -> f32 {
+        let mut s = 0.0;
+        for &i in idx {
+            if let (Some(x), Some(y)) = (a.get(i as usize), b.get(i as usize)) {
+                s += x * y;
+            }
+        }
+        s
+    }
+    #[inline(always)]
+    fn dot_shr_at(a: &[f32], b: &[f32], idx: &[u16], k: u32) -> f32 {
+        Self::dot_at(a, b, idx) * (1.0 / (1u32 << k) as f32)
     }
     #[inline(always)]
     fn unit(bits: u32) -> f32 {

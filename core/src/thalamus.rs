@@ -27,7 +27,7 @@
 //! On the slow timescale the basal ganglia *train* the control functions:
 //! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
 
-use crate::fixed::Num;
+use crate::fixed::{support, Num};
 
 /// Thalamic state and its cortex-to-thalamus memories.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,8 +104,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
         let kr = k_fast.max(recip_n);
         let kt = k_slow.max(recip_n);
+        let mut nz = [0u16; S];
+        let n = support(s, &mut nz);
+        let nz = &nz[..n.min(S)];
         for i in 0..C {
-            let r = N::dot(&self.w_rec[i], s).clamp(N::ZERO, N::ONE);
+            let r = N::dot_at(&self.w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
             self.rho[i] = r;
             self.rbar[i] = self.rbar[i] + kr * (r - self.rbar[i]);
             self.theta[i] = self.theta[i] + kt * (r - self.theta[i]);
