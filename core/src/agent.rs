@@ -389,18 +389,22 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     }
 
     /// The gain vector of control function `k` under the lesions in force.
-    fn gain_row(&self, k: usize) -> [N; C] {
+    /// Borrowed, so no step copies it; `ones` holds the row of 1s for the
+    /// `no_thalamus` lesion.
+    fn gain_row<'a>(&'a self, k: usize, ones: &'a mut [N; C]) -> &'a [N; C] {
         if self.lesions.no_thalamus {
-            [N::ONE; C]
+            *ones = [N::ONE; C];
+            ones
         } else {
             // `k < K` always; the bound lets the compiler drop the panic path.
-            self.thalamus.g[k.min(K - 1)]
+            &self.thalamus.g[k.min(K - 1)]
         }
     }
 
     /// Reciprocal of the mean gain per mask share of the active control function.
     fn mean_gain_recip(&self, hint: N) -> N {
-        let g = self.gain_row(self.thalamus.active as usize);
+        let mut ones = [N::ZERO; C];
+        let g = self.gain_row(self.thalamus.active as usize, &mut ones);
         let mut sum = N::ZERO;
         for v in g.iter() {
             sum = sum + *v * self.p.k_over_c;
@@ -436,8 +440,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // 1-2. Drive and dopamine under the current thalamic state.
         self.cortex.compute_drive(&s);
         let value_now = {
-            let g = self.gain_row(cur);
-            let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
+            let mut ones = [N::ZERO; C];
+            let g = self.gain_row(cur, &mut ones);
+            let r = Cortex::<N, S, C>::rates(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta);
             let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
             let mut nz = [0u16; C];
             let n = support(&x, &mut nz);
@@ -530,18 +535,20 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if active != cur {
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
-        let g = self.gain_row(active);
-        self.cortex.fire(&g, self.p.threshold, self.p.inv_span, self.p.kwta);
+        let mut ones = [N::ZERO; C];
+        self.cortex.gain = *self.gain_row(active, &mut ones);
+        self.cortex.rate =
+            Cortex::<N, S, C>::rates(&self.cortex.drive, &self.cortex.gain, self.p.threshold, self.p.inv_span, self.p.kwta);
         for i in 0..C {
             self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
         }
-        let x = self.striatal_input;
+        let x = &self.striatal_input;
         let mut nz = [0u16; C];
         let n = support(&x, &mut nz);
         let nz = &nz[..n.min(C)];
         let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
         if stimulus {
-            self.critic.track_norm(N::dot_shr_at(&x, &x, nz, 2), self.p.kappa_norm);
+            self.critic.track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;

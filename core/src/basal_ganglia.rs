@@ -34,7 +34,7 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::{support, Num};
+use crate::fixed::{support, Fx, Num};
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
@@ -91,6 +91,19 @@ impl<N: Num> Gpr<N> {
         let d2: [N; M] = core::array::from_fn(|i| (self.d2_gain * sal[i] - self.str_thresh).relu());
         let mut stn = [N::ZERO; M];
         let mut gpe = [N::ZERO; M];
+        N::gpr_settle(self, sal, &d2, &mut stn, &mut gpe);
+        let mut stn_sum = N::ZERO;
+        for v in stn.iter() {
+            stn_sum = stn_sum + *v;
+        }
+        let diffuse = self.w_p * stn_sum + self.gp_bias;
+        let cap = N::from_f32(GPI_MAX);
+        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
+    }
+
+    /// The Euler iterations of [`Gpr::gpi`]: STN and GPe settle from `stn`
+    /// and `gpe` (the generic form of [`Num::gpr_settle`]).
+    pub fn settle<const M: usize>(&self, sal: &[N; M], d2: &[N; M], stn: &mut [N; M], gpe: &mut [N; M]) {
         for _ in 0..self.iterations {
             let mut stn_sum = N::ZERO;
             for v in stn.iter() {
@@ -104,13 +117,6 @@ impl<N: Num> Gpr<N> {
                 gpe[i] = gpe[i] + self.rate * (gpe_t - gpe[i]);
             }
         }
-        let mut stn_sum = N::ZERO;
-        for v in stn.iter() {
-            stn_sum = stn_sum + *v;
-        }
-        let diffuse = self.w_p * stn_sum + self.gp_bias;
-        let cap = N::from_f32(GPI_MAX);
-        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
     }
 
     /// GPi outputs and the channel with the lowest output, when exactly one
@@ -128,6 +134,73 @@ impl<N: Num> Gpr<N> {
             }
         }
         (gpi, if ties == 0 { Some(best) } else { None })
+    }
+}
+
+impl Gpr<Fx> {
+    /// [`Gpr::settle`] in plain `i32` arithmetic, bit for bit, when the
+    /// saliences prove that no operation of the loop can reach a rail of
+    /// [`Fx`] (then every saturating operation is the plain one); `false`,
+    /// with nothing changed, when they do not. With saliences in `[0, Smax]`
+    /// and `T = Smax + stn_bias`: STN stays in `[0, T]` (each step moves it
+    /// part of the way to a target in `[0, T]`, rounding to nearest cannot
+    /// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
+    /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
+    /// and every difference within `±max(T, D)`. Once an iteration changes
+    /// nothing, the later ones cannot either: the loop stops there.
+    pub(crate) fn settle_fx<const M: usize>(&self, sal: &[Fx; M], d2: &[Fx; M], stn: &mut [Fx; M], gpe: &mut [Fx; M]) -> bool {
+        let (w_p, gp_bias, stn_bias, rate) = (self.w_p.0 as i32, self.gp_bias.0 as i32, self.stn_bias.0 as i32, self.rate.0 as i32);
+        if !(0..=4096).contains(&w_p) || !(0..=4096).contains(&rate) || gp_bias < 0 || stn_bias < 0 || M > 64 {
+            return false;
+        }
+        let mut smax = 0i32;
+        for v in sal.iter() {
+            if v.0 < 0 {
+                return false;
+            }
+            smax = smax.max(v.0 as i32);
+        }
+        for v in d2.iter() {
+            if v.0 < 0 {
+                return false;
+            }
+        }
+        if stn.iter().chain(gpe.iter()).any(|v| v.0 != 0) {
+            return false;
+        }
+        let t = smax + stn_bias;
+        let sum_max = M as i32 * t;
+        let d = ((w_p * sum_max + (1 << 11)) >> 12) + gp_bias + 1;
+        if sum_max > i16::MAX as i32 || d > i16::MAX as i32 {
+            return false;
+        }
+        let mut s: [i32; M] = [0; M];
+        let mut g: [i32; M] = [0; M];
+        for _ in 0..self.iterations {
+            let mut sum = 0i32;
+            for v in s.iter() {
+                sum += *v;
+            }
+            let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
+            let mut moved = 0i32;
+            for i in 0..M {
+                let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
+                let gpe_t = (diffuse - d2[i].0 as i32).max(0);
+                let ds = (rate * (stn_t - s[i]) + (1 << 11)) >> 12;
+                let dg = (rate * (gpe_t - g[i]) + (1 << 11)) >> 12;
+                s[i] += ds;
+                g[i] += dg;
+                moved |= ds | dg;
+            }
+            if moved == 0 {
+                break;
+            }
+        }
+        for i in 0..M {
+            stn[i] = Fx(s[i] as i16);
+            gpe[i] = Fx(g[i] as i16);
+        }
+        true
     }
 }
 
@@ -308,6 +381,25 @@ mod tests {
         assert_eq!(wf, Some(1));
         for i in 0..4 {
             assert!((gpi_f[i].to_f32() - gpi[i]).abs() < 0.01, "{i}: {:?} vs {:?}", gpi_f, gpi);
+        }
+    }
+
+    #[test]
+    fn fx_fast_settle_is_bit_identical() {
+        let mut rng = crate::rng::Rng::seed(11);
+        for (iters, rate) in [(15u8, 0.5f32), (30, 0.25), (7, 1.0), (15, 0.3)] {
+            let g = Gpr::<Fx>::nengo(iters, rate);
+            for n in 0..20_000 {
+                let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];
+                let sal: [Fx; 4] = core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
+                let d2: [Fx; 4] = core::array::from_fn(|i| (g.d2_gain * sal[i] - g.str_thresh).relu());
+                let (mut s1, mut g1) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
+                let (mut s2, mut g2) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
+                g.settle(&sal, &d2, &mut s1, &mut g1);
+                if g.settle_fx(&sal, &d2, &mut s2, &mut g2) {
+                    assert_eq!((s1, g1), (s2, g2), "{sal:?}");
+                }
+            }
         }
     }
 

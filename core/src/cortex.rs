@@ -94,7 +94,16 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 theta = theta.max(top[k]);
             }
         }
-        core::array::from_fn(|i| ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE))
+        // A unit without gain is below a positive threshold: it stays silent
+        // (the rate the expression gives it, bit for bit), whatever its drive.
+        let silent = theta > N::ZERO && inv_span >= N::ZERO;
+        core::array::from_fn(|i| {
+            if silent && gain[i] == N::ZERO {
+                N::ZERO
+            } else {
+                ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE)
+            }
+        })
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.

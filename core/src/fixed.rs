@@ -72,6 +72,18 @@ pub trait Num:
     fn dot_at(a: &[Self], b: &[Self], idx: &[u16]) -> Self;
     /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
     fn dot_shr_at(a: &[Self], b: &[Self], idx: &[u16], k: u32) -> Self;
+    /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
+    /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
+    #[inline(always)]
+    fn gpr_settle<const M: usize>(
+        gpr: &crate::basal_ganglia::Gpr<Self>,
+        sal: &[Self; M],
+        d2: &[Self; M],
+        stn: &mut [Self; M],
+        gpe: &mut [Self; M],
+    ) {
+        gpr.settle(sal, d2, stn, gpe)
+    }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -325,6 +337,18 @@ impl Num for Fx {
     fn dot_shr(a: &[Fx], b: &[Fx], k: u32) -> Fx {
         let s = acc(a, b);
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
+    fn gpr_settle<const M: usize>(
+        gpr: &crate::basal_ganglia::Gpr<Fx>,
+        sal: &[Fx; M],
+        d2: &[Fx; M],
+        stn: &mut [Fx; M],
+        gpe: &mut [Fx; M],
+    ) {
+        if !gpr.settle_fx(sal, d2, stn, gpe) {
+            gpr.settle(sal, d2, stn, gpe)
+        }
     }
     #[inline(always)]
     fn dot_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> Fx {
