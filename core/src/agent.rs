@@ -407,7 +407,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let g = self.gain_row(self.thalamus.active as usize, &mut ones);
         let mut sum = N::ZERO;
         for v in g.iter() {
-            sum = sum + *v * self.p.k_over_c;
+            if *v != N::ZERO {
+                sum = sum + *v * self.p.k_over_c; // a zero gain adds 0
+            }
         }
         if sum <= N::ZERO {
             return N::ZERO;
@@ -484,13 +486,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
         // 4. Three-factor learning.
         let d = delta * hold * self.critic.norm();
+        // The traces change only at the end of the step: one pass finds the
+        // nonzero ones for every rule that reads them.
+        let elig = self.striatum.elig_support();
         if d != N::ZERO {
             let dither = &mut self.dither_rng;
-            self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next());
-            self.critic.learn(self.p.eta_v * d, &self.striatum.elig, || dither.next());
+            self.striatum.learn_at(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next(), &elig);
+            self.critic.learn_at(self.p.eta_v * d, &self.striatum.elig, || dither.next(), &elig);
             if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
-                for i in 0..C {
+                for &unit in elig.units.iter().take(elig.n) {
+                    let i = (unit as usize).min(C - 1);
                     let mut ebar = N::ZERO;
                     for a in 0..A {
                         ebar = ebar + self.striatum.elig[a][i];
@@ -578,7 +584,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
-        self.striatum.update_traces(keep, a, &x);
+        self.striatum.update_traces_at(keep, a, x, nz, &elig);
         self.critic.gain_experience(&x, self.p.k_exp, self.p.lr_min);
         a
     }

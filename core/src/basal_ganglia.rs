@@ -281,15 +281,49 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         core::array::from_fn(|a| N::dot_at(&self.w_go[a], x, nz) - N::dot_at(&self.w_nogo[a], x, nz))
     }
 
+    /// The synapses whose eligibility trace is nonzero (one pass over the
+    /// traces, shared by every learning rule of the step).
+    pub fn elig_support(&self) -> EligSupport<C> {
+        let mut sup = EligSupport { units: [0; C], actions: [0; C], n: 0 };
+        let mut by_unit = [0u16; C];
+        for a in 0..A {
+            for (bits, e) in by_unit.iter_mut().zip(self.elig[a].iter()) {
+                if *e != N::ZERO {
+                    *bits |= 1 << a;
+                }
+            }
+        }
+        for (i, &bits) in by_unit.iter().enumerate() {
+            if bits != 0 {
+                let n = sup.n.min(C - 1);
+                sup.units[n] = i as u16;
+                sup.actions[n] = bits;
+                sup.n += 1;
+            }
+        }
+        sup
+    }
+
     /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
     /// `go` and `nogo` are `η δ` (already normalised and gated); `lr` the
     /// per-unit rate factor; `dither` supplies stochastic rounding bits.
-    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, mut dither: impl FnMut() -> u32) {
+    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, dither: impl FnMut() -> u32) {
+        let sup = self.elig_support();
+        self.learn_at(go, nogo, lr, w_max, dither, &sup);
+    }
+
+    /// [`Striatum::learn`] over the synapses of `sup` (a superset of those
+    /// with a nonzero trace), in the same order.
+    pub fn learn_at(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, mut dither: impl FnMut() -> u32, sup: &EligSupport<C>) {
         if go == N::ZERO && nogo == N::ZERO {
             return;
         }
         for a in 0..A {
-            for i in 0..C {
+            for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+                if bits & (1 << a) == 0 {
+                    continue;
+                }
+                let i = (unit as usize).min(C - 1);
                 let e = self.elig[a][i];
                 if e == N::ZERO {
                     continue; // sparse: most synapses carry no eligibility
@@ -305,17 +339,31 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Traces decay by `keep` (λ, or 0 at a stimulus), then the chosen
     /// action's trace takes the current striatal input.
     pub fn update_traces(&mut self, keep: N, chosen: usize, x: &[N; C]) {
-        for a in 0..A {
-            for i in 0..C {
-                let e = self.elig[a][i];
-                if e != N::ZERO {
-                    self.elig[a][i] = e * keep; // a zero trace stays zero
+        let sup = self.elig_support();
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.update_traces_at(keep, chosen, x, &nz[..n.min(C)], &sup);
+    }
+
+    /// [`Striatum::update_traces`] touching only the traces of `sup` (a
+    /// superset of the nonzero ones: a zero trace stays zero) and the
+    /// entries `nz` of `x` (all its nonzero ones: a trace plus 0 is itself).
+    pub fn update_traces_at(&mut self, keep: N, chosen: usize, x: &[N; C], nz: &[u16], sup: &EligSupport<C>) {
+        for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+            let i = (unit as usize).min(C - 1);
+            for a in 0..A {
+                if bits & (1 << a) != 0 {
+                    self.elig[a][i] = self.elig[a][i] * keep;
                 }
             }
         }
         let cap = N::from_f32(TRACE_MAX);
-        for i in 0..C {
-            self.elig[chosen][i] = (self.elig[chosen][i] + x[i]).min(cap);
+        if let Some(row) = self.elig.get_mut(chosen) {
+            for &i in nz {
+                if let (Some(e), Some(v)) = (row.get_mut(i as usize), x.get(i as usize)) {
+                    *e = (*e + *v).min(cap);
+                }
+            }
         }
     }
 
@@ -323,6 +371,18 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     pub fn clear_traces(&mut self) {
         self.elig = [[N::ZERO; C]; A];
     }
+}
+
+/// The cortical units with a nonzero eligibility trace on some action
+/// ([`Striatum::elig_support`]), ascending, and on which actions.
+#[derive(Clone, Copy, Debug)]
+pub struct EligSupport<const C: usize> {
+    /// The units, ascending (the first `n`).
+    pub units: [u16; C],
+    /// For each listed unit, bit `a` set when its trace on action `a` is nonzero.
+    pub actions: [u16; C],
+    /// How many units are listed.
+    pub n: usize,
 }
 
 impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {

@@ -117,10 +117,11 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
         for i in 0..C {
-            let k = eta * self.gain[i] * self.rate[i];
-            if k == N::ZERO && self.rate[i] == N::ZERO {
+            // A silent unit neither learns nor decays (its k is 0 as well).
+            if self.rate[i] == N::ZERO {
                 continue;
             }
+            let k = eta * self.gain[i] * self.rate[i];
             let r = self.rate[i];
             for j in 0..S {
                 let w = self.w_in[i][j];

@@ -84,6 +84,13 @@ pub trait Num:
     ) {
         gpr.settle(sal, d2, stn, gpe)
     }
+    /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
+    /// leak by `keep` leaves those values as they are (0 when unsure).
+    #[inline(always)]
+    fn leak_still(keep: Self) -> Self {
+        let _ = keep;
+        Self::ZERO
+    }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -350,6 +357,27 @@ impl Num for Fx {
             gpr.settle(sal, d2, stn, gpe)
         }
     }
+    fn leak_still(keep: Fx) -> Fx {
+        // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
+        // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
+        // signs; round half up). The largest such |m|, without dividing.
+        let q = (1 << FRAC) - keep.0 as i32;
+        if keep.0 < 0 || q < 0 {
+            return Fx::ZERO;
+        }
+        if q == 0 {
+            return Fx::MAX;
+        }
+        let mut l = 0i32;
+        let mut bit = 1 << 10;
+        while bit > 0 {
+            if q * (l + bit) <= HALF - 1 {
+                l += bit;
+            }
+            bit >>= 1;
+        }
+        Fx(l as i16)
+    }
     #[inline(always)]
     fn dot_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> Fx {
         Fx::from_q24(acc_at(a, b, idx))
@@ -528,6 +556,17 @@ mod tests {
         assert_eq!(RECIP_Q15[1], 32767);
         assert_eq!(RECIP_Q15[2], 16384);
         assert!((Fx::from_q15(RECIP_Q15[10]).to_f32() - 0.1).abs() < 0.001);
+    }
+
+    #[test]
+    fn leak_still_is_exact() {
+        for keep in (0..=4096).step_by(7).chain([2048, 4014, 4095, 4096]) {
+            let keep = Fx(keep as i16);
+            let l = Fx::leak_still(keep).0 as i32;
+            for m in -l..=l {
+                assert_eq!(keep * Fx(m as i16), Fx(m as i16), "keep {keep:?} m {m}");
+            }
+        }
     }
 
     #[test]

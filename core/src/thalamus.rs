@@ -119,6 +119,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// `dz` a dead zone of half-width `eps`.
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
         let active = self.active as usize;
+        // Weights the leak cannot move (and within the bound): with nothing to
+        // learn, the update leaves them as they are.
+        let still = N::leak_still(keep).min(bound);
         for i in 0..C {
             let dv = self.rbar[i] - self.theta[i];
             let mag = (dv.abs() - eps).relu();
@@ -126,7 +129,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             let up = eta_half * dz;
             for k in 0..K {
                 let m = self.m_hebb[k][i];
-                if up == N::ZERO && m == N::ZERO {
+                if up == N::ZERO && m >= -still && m <= still {
                     continue; // nothing to learn and nothing to leak: most weights, most steps
                 }
                 let hebb = if k == active { up } else { -up };
