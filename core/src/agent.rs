@@ -444,8 +444,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let value_now = {
             let mut ones = [N::ZERO; C];
             let g = self.gain_row(cur, &mut ones);
-            let r = Cortex::<N, S, C>::rates(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta);
-            let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
+            let mut x = [N::ZERO; C];
+            Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut x);
+            for v in x.iter_mut() {
+                *v = self.gain_norm * *v; // rates to striatal input, in place
+            }
             let mut nz = [0u16; C];
             let n = support(&x, &mut nz);
             let nz = &nz[..n.min(C)];
@@ -543,8 +546,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let mut ones = [N::ZERO; C];
         self.cortex.gain = *self.gain_row(active, &mut ones);
-        self.cortex.rate =
-            Cortex::<N, S, C>::rates(&self.cortex.drive, &self.cortex.gain, self.p.threshold, self.p.inv_span, self.p.kwta);
+        Cortex::<N, S, C>::rates_into(
+            &self.cortex.drive,
+            &self.cortex.gain,
+            self.p.threshold,
+            self.p.inv_span,
+            self.p.kwta,
+            &mut self.cortex.rate,
+        );
         for i in 0..C {
             self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
         }

@@ -62,6 +62,10 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         let mut nz = [0u16; S];
         let n = support(s, &mut nz);
         let nz = &nz[..n.min(S)];
+        if nz.is_empty() {
+            self.drive = [N::ZERO; C]; // no input, no drive
+            return;
+        }
         for i in 0..C {
             self.drive[i] = N::dot_at(&self.w_in[i], s, nz);
         }
@@ -73,6 +77,13 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// with gain, in 1/256; 0 turns the inhibition off. Zero drive still gives
     /// zero rates for any gain.
     pub fn rates(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) -> [N; C] {
+        let mut out = [N::ZERO; C];
+        Self::rates_into(drive, gain, threshold, inv_span, k_q8, &mut out);
+        out
+    }
+
+    /// [`Cortex::rates`] written into `out` (no copy of the result).
+    pub fn rates_into(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16, out: &mut [N; C]) {
         let mut theta = threshold;
         if k_q8 > 0 {
             let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
@@ -97,19 +108,15 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         // A unit without gain is below a positive threshold: it stays silent
         // (the rate the expression gives it, bit for bit), whatever its drive.
         let silent = theta > N::ZERO && inv_span >= N::ZERO;
-        core::array::from_fn(|i| {
-            if silent && gain[i] == N::ZERO {
-                N::ZERO
-            } else {
-                ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE)
-            }
-        })
+        for ((o, &g), &d) in out.iter_mut().zip(gain.iter()).zip(drive.iter()) {
+            *o = if silent && g == N::ZERO { N::ZERO } else { ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE) };
+        }
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
     pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
         self.gain = *gain;
-        self.rate = Self::rates(&self.drive, gain, threshold, inv_span, k_q8);
+        Self::rates_into(&self.drive, gain, threshold, inv_span, k_q8, &mut self.rate);
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.

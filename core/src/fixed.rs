@@ -69,9 +69,9 @@ pub trait Num:
     fn dot_shr(a: &[Self], b: &[Self], k: u32) -> Self;
     /// [`Num::dot`] over the entries `idx` of `b` only: equal to `dot(a, b)`
     /// when `b` is zero outside `idx` (a zero product changes neither sum).
-    fn dot_at(a: &[Self], b: &[Self], idx: &[u16]) -> Self;
+    fn dot_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16]) -> Self;
     /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
-    fn dot_shr_at(a: &[Self], b: &[Self], idx: &[u16], k: u32) -> Self;
+    fn dot_shr_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16], k: u32) -> Self;
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
@@ -245,11 +245,13 @@ fn acc(a: &[Fx], b: &[Fx]) -> i32 {
 
 /// [`acc`] over the entries `idx` only.
 #[inline(always)]
-fn acc_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> i32 {
+fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
     let mut s: i32 = 0;
     for &i in idx {
-        if let (Some(x), Some(y)) = (a.get(i as usize), b.get(i as usize)) {
-            s = s.saturating_add(x.0 as i32 * y.0 as i32);
+        let i = i as usize;
+        if i < L {
+            // one bound for both arrays
+            s = s.saturating_add(a[i].0 as i32 * b[i].0 as i32);
         }
     }
     s
@@ -379,11 +381,11 @@ impl Num for Fx {
         Fx(l as i16)
     }
     #[inline(always)]
-    fn dot_at(a: &[Fx], b: &[Fx], idx: &[u16]) -> Fx {
+    fn dot_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> Fx {
         Fx::from_q24(acc_at(a, b, idx))
     }
     #[inline(always)]
-    fn dot_shr_at(a: &[Fx], b: &[Fx], idx: &[u16], k: u32) -> Fx {
+    fn dot_shr_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16], k: u32) -> Fx {
         let s = acc_at(a, b, idx);
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
     }
@@ -446,17 +448,18 @@ impl Num for f32 {
         Self::dot(a, b) * (1.0 / (1u32 << k) as f32)
     }
     #[inline(always)]
-    fn dot_at(a: &[f32], b: &[f32], idx: &[u16]) -> f32 {
+    fn dot_at<const L: usize>(a: &[f32; L], b: &[f32; L], idx: &[u16]) -> f32 {
         let mut s = 0.0;
         for &i in idx {
-            if let (Some(x), Some(y)) = (a.get(i as usize), b.get(i as usize)) {
-                s += x * y;
+            let i = i as usize;
+            if i < L {
+                s += a[i] * b[i];
             }
         }
         s
     }
     #[inline(always)]
-    fn dot_shr_at(a: &[f32], b: &[f32], idx: &[u16], k: u32) -> f32 {
+    fn dot_shr_at<const L: usize>(a: &[f32; L], b: &[f32; L], idx: &[u16], k: u32) -> f32 {
         Self::dot_at(a, b, idx) * (1.0 / (1u32 << k) as f32)
     }
     #[inline(always)]

@@ -147,6 +147,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
                 Pattern::Previous => self.rho_prev[i],
             };
             let u = row[i];
+            if p <= u && u >= N::ZERO && u <= N::ONE {
+                continue; // already held: the write adds 0 and the clamp keeps u
+            }
             row[i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
