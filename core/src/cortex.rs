@@ -130,6 +130,17 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
             }
             let k = eta * self.gain[i] * self.rate[i];
             let r = self.rate[i];
+            if k == N::ZERO {
+                // A step of 0 (rounded away): each weight stays, but draws its
+                // dither all the same and keeps the clamp.
+                for w in self.w_in[i].iter_mut() {
+                    let _ = dither();
+                    if !(*w >= -bound && *w <= bound) {
+                        *w = w.clamp(-bound, bound);
+                    }
+                }
+                continue;
+            }
             for j in 0..S {
                 let w = self.w_in[i][j];
                 let dw = k.mul_sr(s[j] - w * r, dither());

@@ -84,6 +84,16 @@ pub trait Num:
     ) {
         gpr.settle(sal, d2, stn, gpe)
     }
+    /// `η · dz(a − b)` with `dz` the dead zone of half-width `eps` (the
+    /// Hebbian drive of the cortex-to-thalamus memory). [`Fx`] skips the
+    /// rails when all four lie in `[0, 2)`, where none can be reached.
+    #[inline(always)]
+    fn dead_zone_step(a: Self, b: Self, eps: Self, eta: Self) -> Self {
+        let dv = a - b;
+        let mag = (dv.abs() - eps).relu();
+        let dz = if dv < Self::ZERO { -mag } else { mag };
+        eta * dz
+    }
     /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
     /// leak by `keep` leaves those values as they are (0 when unsure).
     #[inline(always)]
@@ -359,6 +369,22 @@ impl Num for Fx {
             gpr.settle(sal, d2, stn, gpe)
         }
     }
+    #[inline(always)]
+    fn dead_zone_step(a: Fx, b: Fx, eps: Fx, eta: Fx) -> Fx {
+        let (x, y, e, k) = (a.0 as i32, b.0 as i32, eps.0 as i32, eta.0 as i32);
+        if ((x | y | e | k) as u32) < 2 << FRAC {
+            // |a − b| < 2, the dead zone within ±2, η dz within ±4: no rail.
+            let dv = x - y;
+            let mag = (dv.abs() - e).max(0);
+            let dz = if dv < 0 { -mag } else { mag };
+            Fx(((k * dz + HALF) >> FRAC) as i16)
+        } else {
+            let dv = a - b;
+            let mag = (dv.abs() - eps).relu();
+            let dz = if dv < Fx::ZERO { -mag } else { mag };
+            eta * dz
+        }
+    }
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
         // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
@@ -564,6 +590,25 @@ mod tests {
         assert_eq!(RECIP_Q15[1], 32767);
         assert_eq!(RECIP_Q15[2], 16384);
         assert!((Fx::from_q15(RECIP_Q15[10]).to_f32() - 0.1).abs() < 0.001);
+    }
+
+    #[test]
+    fn dead_zone_step_is_exact() {
+        let mut rng = crate::rng::Rng::seed(9);
+        let pick = |bits: u32| -> Fx {
+            if bits % 5 == 0 {
+                Fx((bits >> 16) as u16 as i16)
+            } else {
+                Fx(((bits >> 16) % 8200) as i16)
+            }
+        };
+        for _ in 0..300_000 {
+            let (a, b, e, k) = (pick(rng.next()), pick(rng.next()), pick(rng.next()), pick(rng.next()));
+            let dv = a - b;
+            let mag = (dv.abs() - e).relu();
+            let dz = if dv < Fx::ZERO { -mag } else { mag };
+            assert_eq!(Fx::dead_zone_step(a, b, e, k), k * dz, "{a:?} {b:?} {e:?} {k:?}");
+        }
     }
 
     #[test]

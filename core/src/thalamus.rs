@@ -123,10 +123,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         // learn, the update leaves them as they are.
         let still = N::leak_still(keep).min(bound);
         for i in 0..C {
-            let dv = self.rbar[i] - self.theta[i];
-            let mag = (dv.abs() - eps).relu();
-            let dz = if dv < N::ZERO { -mag } else { mag };
-            let up = eta_half * dz;
+            let up = N::dead_zone_step(self.rbar[i], self.theta[i], eps, eta_half);
             for k in 0..K {
                 let m = self.m_hebb[k][i];
                 if up == N::ZERO && m >= -still && m <= still {
