@@ -287,6 +287,11 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         let mut sup = EligSupport { units: [0; C], actions: [0; C], n: 0 };
         let mut by_unit = [0u16; C];
         for a in 0..A {
+            // Most rows are all zero: a branch-free OR of their bits says so
+            // (a superset at worst: −0.0 counts as nonzero).
+            if self.elig[a].iter().fold(0u32, |acc, e| acc | e.hash_bits()) == 0 {
+                continue;
+            }
             for (bits, e) in by_unit.iter_mut().zip(self.elig[a].iter()) {
                 if *e != N::ZERO {
                     *bits |= 1 << a;
