@@ -447,7 +447,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let mut x = [N::ZERO; C];
             Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut x);
             for v in x.iter_mut() {
-                *v = self.gain_norm * *v; // rates to striatal input, in place
+                if *v != N::ZERO {
+                    *v = self.gain_norm * *v; // rates to striatal input, in place (0 stays 0)
+                }
             }
             let mut nz = [0u16; C];
             let n = support(&x, &mut nz);
@@ -555,7 +557,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             &mut self.cortex.rate,
         );
         for i in 0..C {
-            self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
+            let r = self.cortex.rate[i];
+            self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
         }
         let x = &self.striatal_input;
         let mut nz = [0u16; C];
