@@ -441,20 +441,27 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
         // 1-2. Drive and dopamine under the current thalamic state.
         self.cortex.compute_drive(&s);
-        let value_now = {
+        // Rates, striatal input and drive under the current state, kept for
+        // step 6: while the context, its gain row and the gain norm stay as
+        // they are (most steps), the rates and input there are these.
+        let gain_norm0 = self.gain_norm;
+        let mut rate0 = [N::ZERO; C];
+        let mut x0 = [N::ZERO; C];
+        let mut nz0 = [0u16; C];
+        let value_now;
+        let (n0, drive0) = {
             let mut ones = [N::ZERO; C];
             let g = self.gain_row(cur, &mut ones);
-            let mut x = [N::ZERO; C];
-            Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut x);
-            for v in x.iter_mut() {
-                if *v != N::ZERO {
-                    *v = self.gain_norm * *v; // rates to striatal input, in place (0 stays 0)
-                }
+            Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut rate0);
+            for i in 0..C {
+                let r = rate0[i];
+                x0[i] = if r == N::ZERO { r } else { gain_norm0 * r };
             }
-            let mut nz = [0u16; C];
-            let n = support(&x, &mut nz);
-            let nz = &nz[..n.min(C)];
-            self.critic.state_value_at(&x, nz, &self.striatum.drive_at(&x, nz), self.action_mask, self.p.value_bound)
+            let n = support(&x0, &mut nz0).min(C);
+            let nz = &nz0[..n];
+            let drive = self.striatum.drive_at(&x0, nz);
+            value_now = self.critic.state_value_at(&x0, nz, &drive, self.action_mask, self.p.value_bound);
+            (n, drive)
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -494,6 +501,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // The traces change only at the end of the step: one pass finds the
         // nonzero ones for every rule that reads them.
         let elig = self.striatum.elig_support();
+        let mut gain_changed = false;
         if d != N::ZERO {
             let dither = &mut self.dither_rng;
             self.striatum.learn_at(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, || dither.next(), &elig);
@@ -507,8 +515,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                         ebar = ebar + self.striatum.elig[a][i];
                     }
                     if ebar != N::ZERO {
-                        let gv = self.thalamus.g[cur][i] + step.mul_sr(ebar, dither.next());
-                        self.thalamus.g[cur][i] = gv.clamp(N::ZERO, self.p.gain_max);
+                        let g0 = self.thalamus.g[cur][i];
+                        let gv = (g0 + step.mul_sr(ebar, dither.next())).clamp(N::ZERO, self.p.gain_max);
+                        gain_changed |= gv != g0;
+                        self.thalamus.g[cur][i] = gv;
                     }
                 }
                 self.gain_norm = self.mean_gain_recip(self.gain_norm);
@@ -548,21 +558,33 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let mut ones = [N::ZERO; C];
         self.cortex.gain = *self.gain_row(active, &mut ones);
-        Cortex::<N, S, C>::rates_into(
-            &self.cortex.drive,
-            &self.cortex.gain,
-            self.p.threshold,
-            self.p.inv_span,
-            self.p.kwta,
-            &mut self.cortex.rate,
-        );
-        for i in 0..C {
-            let r = self.cortex.rate[i];
-            self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
+        // The same drive under the same gain row: the rates of step 2.
+        let same_rates = active == cur && !gain_changed;
+        let same_x = same_rates && self.gain_norm == gain_norm0;
+        if same_rates {
+            self.cortex.rate = rate0;
+        } else {
+            Cortex::<N, S, C>::rates_into(
+                &self.cortex.drive,
+                &self.cortex.gain,
+                self.p.threshold,
+                self.p.inv_span,
+                self.p.kwta,
+                &mut self.cortex.rate,
+            );
+        }
+        let mut nz = nz0;
+        let mut n = n0;
+        if same_x {
+            self.striatal_input = x0;
+        } else {
+            for i in 0..C {
+                let r = self.cortex.rate[i];
+                self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
+            }
+            n = support(&self.striatal_input, &mut nz);
         }
         let x = &self.striatal_input;
-        let mut nz = [0u16; C];
-        let n = support(&x, &mut nz);
         let nz = &nz[..n.min(C)];
         let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
         if stimulus {
@@ -572,7 +594,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let drive = self.striatum.drive_at(&x, nz);
+        // Without learning the striatum is as it was: so is its drive.
+        let drive = if same_x && d == N::ZERO { drive0 } else { self.striatum.drive_at(x, nz) };
         let v = self.critic.state_value_at(&x, nz, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
