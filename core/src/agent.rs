@@ -596,7 +596,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         // Without learning the striatum is as it was: so is its drive.
         let drive = if same_x && d == N::ZERO { drive0 } else { self.striatum.drive_at(x, nz) };
-        let v = self.critic.state_value_at(&x, nz, &drive, self.action_mask, self.p.value_bound);
+        let v = self.critic.state_value_at(x, nz, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
             self.critic.value_prev = v;
@@ -620,7 +620,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
         self.striatum.update_traces_at(keep, a, x, nz, &elig);
-        self.critic.gain_experience(&x, self.p.k_exp, self.p.lr_min);
+        self.critic.gain_experience(x, self.p.k_exp, self.p.lr_min);
         a
     }
 

@@ -399,7 +399,7 @@ impl Num for Fx {
         let mut l = 0i32;
         let mut bit = 1 << 10;
         while bit > 0 {
-            if q * (l + bit) <= HALF - 1 {
+            if q * (l + bit) < HALF {
                 l += bit;
             }
             bit >>= 1;
