@@ -34,7 +34,7 @@ use crate::cortex::W_IN_BOUND;
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::Cortex;
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
-use crate::fixed::{Num, RECIP_Q15};
+use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{Pattern, Thalamus};
 
@@ -396,21 +396,27 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     }
 
     /// The gain vector of control function `k` under the lesions in force.
-    fn gain_row(&self, k: usize) -> [N; C] {
+    /// Borrowed, so no step copies it; `ones` holds the row of 1s for the
+    /// `no_thalamus` lesion.
+    fn gain_row<'a>(&'a self, k: usize, ones: &'a mut [N; C]) -> &'a [N; C] {
         if self.lesions.no_thalamus {
-            [N::ONE; C]
+            *ones = [N::ONE; C];
+            ones
         } else {
             // `k < K` always; the bound lets the compiler drop the panic path.
-            self.thalamus.g[k.min(K - 1)]
+            &self.thalamus.g[k.min(K - 1)]
         }
     }
 
     /// Reciprocal of the mean gain per mask share of the active control function.
     fn mean_gain_recip(&self, hint: N) -> N {
-        let g = self.gain_row(self.thalamus.active as usize);
+        let mut ones = [N::ZERO; C];
+        let g = self.gain_row(self.thalamus.active as usize, &mut ones);
         let mut sum = N::ZERO;
         for v in g.iter() {
-            sum = sum + *v * self.p.k_over_c;
+            if *v != N::ZERO {
+                sum = sum + *v * self.p.k_over_c; // a zero gain adds 0
+            }
         }
         if sum <= N::ZERO {
             return N::ZERO;
@@ -442,11 +448,27 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
         // 1-2. Drive and dopamine under the current thalamic state.
         self.cortex.compute_drive(&s);
-        let value_now = {
-            let g = self.gain_row(cur);
-            let r = Cortex::<N, S, C>::rates(&self.cortex.drive, &g, self.p.threshold, self.p.inv_span, self.p.kwta);
-            let x: [N; C] = core::array::from_fn(|i| self.gain_norm * r[i]);
-            self.critic.state_value(&x, &self.striatum.drive(&x), self.action_mask, self.p.value_bound)
+        // Rates, striatal input and drive under the current state, kept for
+        // step 6: while the context, its gain row and the gain norm stay as
+        // they are (most steps), the rates and input there are these.
+        let gain_norm0 = self.gain_norm;
+        let mut rate0 = [N::ZERO; C];
+        let mut x0 = [N::ZERO; C];
+        let mut nz0 = [0u16; C];
+        let value_now;
+        let (n0, drive0) = {
+            let mut ones = [N::ZERO; C];
+            let g = self.gain_row(cur, &mut ones);
+            Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut rate0);
+            for i in 0..C {
+                let r = rate0[i];
+                x0[i] = if r == N::ZERO { r } else { gain_norm0 * r };
+            }
+            let n = support(&x0, &mut nz0).min(C);
+            let nz = &nz0[..n];
+            let drive = self.striatum.drive_at(&x0, nz);
+            value_now = self.critic.state_value_at(&x0, nz, &drive, self.action_mask, self.p.value_bound);
+            (n, drive)
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -489,13 +511,26 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
         // 4. Three-factor learning.
         let d = delta * hold * self.critic.norm();
+        // The traces change only at the end of the step: one pass finds the
+        // nonzero ones for every rule that reads them.
+        let elig = self.striatum.elig_support();
+        let mut gain_changed = false;
         if d != N::ZERO {
             let dither = &mut self.dither_rng;
-            self.striatum.learn(self.p.eta_go * d, self.p.eta_nogo * d, &self.critic.lr, self.p.w_max, self.p.settle, || dither.next());
-            self.critic.learn(self.p.eta_v * d, &self.striatum.elig, || dither.next());
+            self.striatum.learn_at(
+                self.p.eta_go * d,
+                self.p.eta_nogo * d,
+                &self.critic.lr,
+                self.p.w_max,
+                self.p.settle,
+                || dither.next(),
+                &elig,
+            );
+            self.critic.learn_at(self.p.eta_v * d, &self.striatum.elig, || dither.next(), &elig);
             if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
-                for i in 0..C {
+                for &unit in elig.units.iter().take(elig.n) {
+                    let i = (unit as usize).min(C - 1);
                     let mut ebar = N::ZERO;
                     for a in 0..A {
                         ebar = ebar + self.striatum.elig[a][i];
@@ -508,8 +543,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     // their rules could no longer be learned).
                     let g0 = self.thalamus.g[cur][i];
                     if ebar != N::ZERO && g0 > N::ZERO {
-                        let gv = g0 + step.mul_sr(ebar, dither.next());
-                        self.thalamus.g[cur][i] = gv.clamp(self.p.gain_min, self.p.gain_max);
+                        let gv = (g0 + step.mul_sr(ebar, dither.next())).clamp(self.p.gain_min, self.p.gain_max);
+                        gain_changed |= gv != g0;
+                        self.thalamus.g[cur][i] = gv;
                     }
                 }
                 self.gain_norm = self.mean_gain_recip(self.gain_norm);
@@ -547,22 +583,47 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if active != cur {
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
-        let g = self.gain_row(active);
-        self.cortex.fire(&g, self.p.threshold, self.p.inv_span, self.p.kwta);
-        for i in 0..C {
-            self.striatal_input[i] = self.gain_norm * self.cortex.rate[i];
+        let mut ones = [N::ZERO; C];
+        self.cortex.gain = *self.gain_row(active, &mut ones);
+        // The same drive under the same gain row: the rates of step 2.
+        let same_rates = active == cur && !gain_changed;
+        let same_x = same_rates && self.gain_norm == gain_norm0;
+        if same_rates {
+            self.cortex.rate = rate0;
+        } else {
+            Cortex::<N, S, C>::rates_into(
+                &self.cortex.drive,
+                &self.cortex.gain,
+                self.p.threshold,
+                self.p.inv_span,
+                self.p.kwta,
+                &mut self.cortex.rate,
+            );
         }
-        let x = self.striatal_input;
+        let mut nz = nz0;
+        let mut n = n0;
+        if same_x {
+            self.striatal_input = x0;
+        } else {
+            for i in 0..C {
+                let r = self.cortex.rate[i];
+                self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
+            }
+            n = support(&self.striatal_input, &mut nz);
+        }
+        let x = &self.striatal_input;
+        let nz = &nz[..n.min(C)];
         let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
         if stimulus {
-            self.critic.track_norm(N::dot_shr(&x, &x, 2), self.p.kappa_norm);
+            self.critic.track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
-        let drive = self.striatum.drive(&x);
-        let v = self.critic.state_value(&x, &drive, self.action_mask, self.p.value_bound);
+        // Without learning the striatum is as it was: so is its drive.
+        let drive = if same_x && d == N::ZERO { drive0 } else { self.striatum.drive_at(x, nz) };
+        let v = self.critic.state_value_at(x, nz, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
             self.critic.value_prev = v;
@@ -599,8 +660,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
-        self.striatum.update_traces(keep, a, &x);
-        self.critic.gain_experience(&x, self.p.k_exp, self.p.lr_min);
+        self.striatum.update_traces_at(keep, a, x, nz, &elig);
+        self.critic.gain_experience(x, self.p.k_exp, self.p.lr_min);
         a
     }
 
@@ -633,8 +694,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // ganglia after a rule switch on the same cues (a long life across
         // tasks: rule switch stuck in its old context, surprise at the cap).
         let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
+        let mut nz = [0u16; C];
+        let n = support(&th.rho, &mut nz);
+        let nz = &nz[..n.min(C)];
         for k in 0..K {
-            th.h[k] = m_gate * N::dot(&th.m_hebb[k], &th.rho) - p.w_bg * gpi[k];
+            th.h[k] = m_gate * N::dot_at(&th.m_hebb[k], &th.rho, nz) - p.w_bg * gpi[k];
         }
         let rng = &mut self.explore_rng;
         let all = (1u32 << K) - 1;
@@ -645,8 +709,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         // Recognition memory: a known pattern pulls back its context; a novel
         // one opens an unused context.
-        let rr = N::dot_shr(&th.rho, &th.rho, 4);
-        let f: [N; K] = core::array::from_fn(|k| N::dot_shr(&th.u_rec[k], &th.rho, 4));
+        let rr = N::dot_shr_at(&th.rho, &th.rho, nz, 4);
+        let f: [N; K] = core::array::from_fn(|k| N::dot_shr_at(&th.u_rec[k], &th.rho, nz, 4));
         let recog = |k: usize| f[k] >= p.recognise * rr;
         let established = cc.competence[cur] >= p.competent;
         let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;

@@ -34,7 +34,7 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::Num;
+use crate::fixed::{support, Fx, Num};
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
@@ -91,6 +91,19 @@ impl<N: Num> Gpr<N> {
         let d2: [N; M] = core::array::from_fn(|i| (self.d2_gain * sal[i] - self.str_thresh).relu());
         let mut stn = [N::ZERO; M];
         let mut gpe = [N::ZERO; M];
+        N::gpr_settle(self, sal, &d2, &mut stn, &mut gpe);
+        let mut stn_sum = N::ZERO;
+        for v in stn.iter() {
+            stn_sum = stn_sum + *v;
+        }
+        let diffuse = self.w_p * stn_sum + self.gp_bias;
+        let cap = N::from_f32(GPI_MAX);
+        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
+    }
+
+    /// The Euler iterations of [`Gpr::gpi`]: STN and GPe settle from `stn`
+    /// and `gpe` (the generic form of [`Num::gpr_settle`]).
+    pub fn settle<const M: usize>(&self, sal: &[N; M], d2: &[N; M], stn: &mut [N; M], gpe: &mut [N; M]) {
         for _ in 0..self.iterations {
             let mut stn_sum = N::ZERO;
             for v in stn.iter() {
@@ -104,13 +117,6 @@ impl<N: Num> Gpr<N> {
                 gpe[i] = gpe[i] + self.rate * (gpe_t - gpe[i]);
             }
         }
-        let mut stn_sum = N::ZERO;
-        for v in stn.iter() {
-            stn_sum = stn_sum + *v;
-        }
-        let diffuse = self.w_p * stn_sum + self.gp_bias;
-        let cap = N::from_f32(GPI_MAX);
-        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
     }
 
     /// GPi outputs and the channel with the lowest output, when exactly one
@@ -128,6 +134,73 @@ impl<N: Num> Gpr<N> {
             }
         }
         (gpi, if ties == 0 { Some(best) } else { None })
+    }
+}
+
+impl Gpr<Fx> {
+    /// [`Gpr::settle`] in plain `i32` arithmetic, bit for bit, when the
+    /// saliences prove that no operation of the loop can reach a rail of
+    /// [`Fx`] (then every saturating operation is the plain one); `false`,
+    /// with nothing changed, when they do not. With saliences in `[0, Smax]`
+    /// and `T = Smax + stn_bias`: STN stays in `[0, T]` (each step moves it
+    /// part of the way to a target in `[0, T]`, rounding to nearest cannot
+    /// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
+    /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
+    /// and every difference within `±max(T, D)`. Once an iteration changes
+    /// nothing, the later ones cannot either: the loop stops there.
+    pub(crate) fn settle_fx<const M: usize>(&self, sal: &[Fx; M], d2: &[Fx; M], stn: &mut [Fx; M], gpe: &mut [Fx; M]) -> bool {
+        let (w_p, gp_bias, stn_bias, rate) = (self.w_p.0 as i32, self.gp_bias.0 as i32, self.stn_bias.0 as i32, self.rate.0 as i32);
+        if !(0..=4096).contains(&w_p) || !(0..=4096).contains(&rate) || gp_bias < 0 || stn_bias < 0 || M > 64 {
+            return false;
+        }
+        let mut smax = 0i32;
+        for v in sal.iter() {
+            if v.0 < 0 {
+                return false;
+            }
+            smax = smax.max(v.0 as i32);
+        }
+        for v in d2.iter() {
+            if v.0 < 0 {
+                return false;
+            }
+        }
+        if stn.iter().chain(gpe.iter()).any(|v| v.0 != 0) {
+            return false;
+        }
+        let t = smax + stn_bias;
+        let sum_max = M as i32 * t;
+        let d = ((w_p * sum_max + (1 << 11)) >> 12) + gp_bias + 1;
+        if sum_max > i16::MAX as i32 || d > i16::MAX as i32 {
+            return false;
+        }
+        let mut s: [i32; M] = [0; M];
+        let mut g: [i32; M] = [0; M];
+        for _ in 0..self.iterations {
+            let mut sum = 0i32;
+            for v in s.iter() {
+                sum += *v;
+            }
+            let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
+            let mut moved = 0i32;
+            for i in 0..M {
+                let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
+                let gpe_t = (diffuse - d2[i].0 as i32).max(0);
+                let ds = (rate * (stn_t - s[i]) + (1 << 11)) >> 12;
+                let dg = (rate * (gpe_t - g[i]) + (1 << 11)) >> 12;
+                s[i] += ds;
+                g[i] += dg;
+                moved |= ds | dg;
+            }
+            if moved == 0 {
+                break;
+            }
+        }
+        for i in 0..M {
+            stn[i] = Fx(s[i] as i16);
+            gpe[i] = Fx(g[i] as i16);
+        }
+        true
     }
 }
 
@@ -197,7 +270,43 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
     pub fn drive(&self, x: &[N; C]) -> [N; A] {
-        core::array::from_fn(|a| N::dot(&self.w_go[a], x) - N::dot(&self.w_nogo[a], x))
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.drive_at(x, &nz[..n.min(C)])
+    }
+
+    /// [`Striatum::drive`] reading only the entries `nz` of `x` (all its
+    /// nonzero ones; few units fire).
+    pub fn drive_at(&self, x: &[N; C], nz: &[u16]) -> [N; A] {
+        core::array::from_fn(|a| N::dot_at(&self.w_go[a], x, nz) - N::dot_at(&self.w_nogo[a], x, nz))
+    }
+
+    /// The synapses whose eligibility trace is nonzero (one pass over the
+    /// traces, shared by every learning rule of the step).
+    pub fn elig_support(&self) -> EligSupport<C> {
+        let mut sup = EligSupport { units: [0; C], actions: [0; C], n: 0 };
+        let mut by_unit = [0u16; C];
+        for a in 0..A {
+            // Most rows are all zero: a branch-free OR of their bits says so
+            // (a superset at worst: −0.0 counts as nonzero).
+            if self.elig[a].iter().fold(0u32, |acc, e| acc | e.hash_bits()) == 0 {
+                continue;
+            }
+            for (bits, e) in by_unit.iter_mut().zip(self.elig[a].iter()) {
+                if *e != N::ZERO {
+                    *bits |= 1 << a;
+                }
+            }
+        }
+        for (i, &bits) in by_unit.iter().enumerate() {
+            if bits != 0 {
+                let n = sup.n.min(C - 1);
+                sup.units[n] = i as u16;
+                sup.actions[n] = bits;
+                sup.n += 1;
+            }
+        }
+        sup
     }
 
     /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
@@ -210,12 +319,33 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// weight did a random walk above its floor 0 under dopamine of either
     /// sign and drifted to the rail `w_max` (in a long life across tasks up
     /// to 13.5% of NoGo weights sat there).
-    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, settle: N, mut dither: impl FnMut() -> u32) {
+    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, settle: N, dither: impl FnMut() -> u32) {
+        let sup = self.elig_support();
+        self.learn_at(go, nogo, lr, w_max, settle, dither, &sup);
+    }
+
+    /// [`Striatum::learn`] over the synapses of `sup` (a superset of those
+    /// with a nonzero trace), in the same order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn learn_at(
+        &mut self,
+        go: N,
+        nogo: N,
+        lr: &[N; C],
+        w_max: N,
+        settle: N,
+        mut dither: impl FnMut() -> u32,
+        sup: &EligSupport<C>,
+    ) {
         if go == N::ZERO && nogo == N::ZERO {
             return;
         }
         for a in 0..A {
-            for i in 0..C {
+            for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+                if bits & (1 << a) == 0 {
+                    continue;
+                }
+                let i = (unit as usize).min(C - 1);
                 let e = self.elig[a][i];
                 if e == N::ZERO {
                     continue; // sparse: most synapses carry no eligibility
@@ -234,14 +364,31 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Traces decay by `keep` (λ, or 0 at a stimulus), then the chosen
     /// action's trace takes the current striatal input.
     pub fn update_traces(&mut self, keep: N, chosen: usize, x: &[N; C]) {
-        for a in 0..A {
-            for i in 0..C {
-                self.elig[a][i] = self.elig[a][i] * keep;
+        let sup = self.elig_support();
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.update_traces_at(keep, chosen, x, &nz[..n.min(C)], &sup);
+    }
+
+    /// [`Striatum::update_traces`] touching only the traces of `sup` (a
+    /// superset of the nonzero ones: a zero trace stays zero) and the
+    /// entries `nz` of `x` (all its nonzero ones: a trace plus 0 is itself).
+    pub fn update_traces_at(&mut self, keep: N, chosen: usize, x: &[N; C], nz: &[u16], sup: &EligSupport<C>) {
+        for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+            let i = (unit as usize).min(C - 1);
+            for a in 0..A {
+                if bits & (1 << a) != 0 {
+                    self.elig[a][i] = self.elig[a][i] * keep;
+                }
             }
         }
         let cap = N::from_f32(TRACE_MAX);
-        for i in 0..C {
-            self.elig[chosen][i] = (self.elig[chosen][i] + x[i]).min(cap);
+        if let Some(row) = self.elig.get_mut(chosen) {
+            for &i in nz {
+                if let (Some(e), Some(v)) = (row.get_mut(i as usize), x.get(i as usize)) {
+                    *e = (*e + *v).min(cap);
+                }
+            }
         }
     }
 
@@ -249,6 +396,18 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     pub fn clear_traces(&mut self) {
         self.elig = [[N::ZERO; C]; A];
     }
+}
+
+/// The cortical units with a nonzero eligibility trace on some action
+/// ([`Striatum::elig_support`]), ascending, and on which actions.
+#[derive(Clone, Copy, Debug)]
+pub struct EligSupport<const C: usize> {
+    /// The units, ascending (the first `n`).
+    pub units: [u16; C],
+    /// For each listed unit, bit `a` set when its trace on action `a` is nonzero.
+    pub actions: [u16; C],
+    /// How many units are listed.
+    pub n: usize,
 }
 
 impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {
@@ -307,6 +466,25 @@ mod tests {
         assert_eq!(wf, Some(1));
         for i in 0..4 {
             assert!((gpi_f[i].to_f32() - gpi[i]).abs() < 0.01, "{i}: {:?} vs {:?}", gpi_f, gpi);
+        }
+    }
+
+    #[test]
+    fn fx_fast_settle_is_bit_identical() {
+        let mut rng = crate::rng::Rng::seed(11);
+        for (iters, rate) in [(15u8, 0.5f32), (30, 0.25), (7, 1.0), (15, 0.3)] {
+            let g = Gpr::<Fx>::nengo(iters, rate);
+            for n in 0..20_000 {
+                let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];
+                let sal: [Fx; 4] = core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
+                let d2: [Fx; 4] = core::array::from_fn(|i| (g.d2_gain * sal[i] - g.str_thresh).relu());
+                let (mut s1, mut g1) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
+                let (mut s2, mut g2) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
+                g.settle(&sal, &d2, &mut s1, &mut g1);
+                if g.settle_fx(&sal, &d2, &mut s2, &mut g2) {
+                    assert_eq!((s1, g1), (s2, g2), "{sal:?}");
+                }
+            }
         }
     }
 

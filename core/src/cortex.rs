@@ -13,7 +13,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::Num;
+use crate::fixed::{support, Num};
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +58,16 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
 
     /// `u = W_in s`.
     pub fn compute_drive(&mut self, s: &[N; S]) {
+        // Observations are mostly zero (cues): only their nonzero lines are read.
+        let mut nz = [0u16; S];
+        let n = support(s, &mut nz);
+        let nz = &nz[..n.min(S)];
+        if nz.is_empty() {
+            self.drive = [N::ZERO; C]; // no input, no drive
+            return;
+        }
         for i in 0..C {
-            self.drive[i] = N::dot(&self.w_in[i], s);
+            self.drive[i] = N::dot_at(&self.w_in[i], s, nz);
         }
     }
 
@@ -69,6 +77,13 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// with gain, in 1/256; 0 turns the inhibition off. Zero drive still gives
     /// zero rates for any gain.
     pub fn rates(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) -> [N; C] {
+        let mut out = [N::ZERO; C];
+        Self::rates_into(drive, gain, threshold, inv_span, k_q8, &mut out);
+        out
+    }
+
+    /// [`Cortex::rates`] written into `out` (no copy of the result).
+    pub fn rates_into(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16, out: &mut [N; C]) {
         let mut theta = threshold;
         if k_q8 > 0 {
             let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
@@ -90,13 +105,18 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 theta = theta.max(top[k]);
             }
         }
-        core::array::from_fn(|i| ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE))
+        // A unit without gain is below a positive threshold: it stays silent
+        // (the rate the expression gives it, bit for bit), whatever its drive.
+        let silent = theta > N::ZERO && inv_span >= N::ZERO;
+        for ((o, &g), &d) in out.iter_mut().zip(gain.iter()).zip(drive.iter()) {
+            *o = if silent && g == N::ZERO { N::ZERO } else { ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE) };
+        }
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
     pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
         self.gain = *gain;
-        self.rate = Self::rates(&self.drive, gain, threshold, inv_span, k_q8);
+        Self::rates_into(&self.drive, gain, threshold, inv_span, k_q8, &mut self.rate);
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.
@@ -104,11 +124,23 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
         for i in 0..C {
-            let k = eta * self.gain[i] * self.rate[i];
-            if k == N::ZERO && self.rate[i] == N::ZERO {
+            // A silent unit neither learns nor decays (its k is 0 as well).
+            if self.rate[i] == N::ZERO {
                 continue;
             }
+            let k = eta * self.gain[i] * self.rate[i];
             let r = self.rate[i];
+            if k == N::ZERO {
+                // A step of 0 (rounded away): each weight stays, but draws its
+                // dither all the same and keeps the clamp.
+                for w in self.w_in[i].iter_mut() {
+                    let _ = dither();
+                    if !(*w >= -bound && *w <= bound) {
+                        *w = w.clamp(-bound, bound);
+                    }
+                }
+                continue;
+            }
             for j in 0..S {
                 let w = self.w_in[i][j];
                 let dw = k.mul_sr(s[j] - w * r, dither());

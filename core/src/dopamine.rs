@@ -28,7 +28,8 @@
 //! reciprocals are tracked without division (one Newton step, or the
 //! first-order update `lr ← lr − k x lr²`).
 
-use crate::fixed::{newton_recip, Num};
+use crate::basal_ganglia::EligSupport;
+use crate::fixed::{newton_recip, support, Num};
 
 /// Critic, dopamine and the learning-rate normalisers.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,13 +105,23 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// stays at its optimistic start and would inflate `V`, making every
     /// success look predicted and every failure a large error.
     pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32, bound: N) -> N {
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.state_value_at(x, &nz[..n.min(C)], drive, mask, bound)
+    }
+
+    /// [`Critic::state_value`] reading only the entries `nz` of `x` (all its nonzero ones).
+    pub fn state_value_at(&self, x: &[N; C], nz: &[u16], drive: &[N; A], mask: u32, bound: N) -> N {
         let mut best: Option<(usize, N)> = None;
         for (a, &d) in drive.iter().enumerate() {
             if mask & (1 << a) != 0 && best.map_or(true, |(_, bd)| d > bd) {
                 best = Some((a, d));
             }
         }
-        best.map_or(N::ZERO, |(a, _)| self.q(a, x, bound))
+        best.map_or(N::ZERO, |(a, _)| match self.w_v.get(a) {
+            Some(w) => N::dot_at(w, x, nz).clamp(-bound, bound),
+            None => N::ZERO,
+        })
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.
@@ -121,13 +132,24 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
 
     /// Critic update on the striatal eligibility traces, `Δw_v[a] = η_v δ e[a]`
     /// (`step` = `η_v δ`, normalised and gated).
-    pub fn learn(&mut self, step: N, elig: &[[N; C]; A], mut dither: impl FnMut() -> u32) {
+    pub fn learn(&mut self, step: N, elig: &[[N; C]; A], dither: impl FnMut() -> u32) {
+        let sup = EligSupport { units: core::array::from_fn(|i| i as u16), actions: [u16::MAX; C], n: C };
+        self.learn_at(step, elig, dither, &sup);
+    }
+
+    /// [`Critic::learn`] over the synapses of `sup` (a superset of those
+    /// with a nonzero trace), in the same order.
+    pub fn learn_at(&mut self, step: N, elig: &[[N; C]; A], mut dither: impl FnMut() -> u32, sup: &EligSupport<C>) {
         if step == N::ZERO {
             return;
         }
         let b = N::from_f32(W_V_BOUND);
         for a in 0..A {
-            for i in 0..C {
+            for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+                if bits & (1 << a) == 0 {
+                    continue;
+                }
+                let i = (unit as usize).min(C - 1);
                 let e = elig[a][i];
                 if e != N::ZERO {
                     let de = e * self.lr[i];

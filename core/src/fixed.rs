@@ -67,6 +67,40 @@ pub trait Num:
     /// Dot product divided by `2^k` (a shift for [`Fx`]), for sums that
     /// would leave the range of the type, such as squared norms over cortex.
     fn dot_shr(a: &[Self], b: &[Self], k: u32) -> Self;
+    /// [`Num::dot`] over the entries `idx` of `b` only: equal to `dot(a, b)`
+    /// when `b` is zero outside `idx` (a zero product changes neither sum).
+    fn dot_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16]) -> Self;
+    /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
+    fn dot_shr_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16], k: u32) -> Self;
+    /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
+    /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
+    #[inline(always)]
+    fn gpr_settle<const M: usize>(
+        gpr: &crate::basal_ganglia::Gpr<Self>,
+        sal: &[Self; M],
+        d2: &[Self; M],
+        stn: &mut [Self; M],
+        gpe: &mut [Self; M],
+    ) {
+        gpr.settle(sal, d2, stn, gpe)
+    }
+    /// `η · dz(a − b)` with `dz` the dead zone of half-width `eps` (the
+    /// Hebbian drive of the cortex-to-thalamus memory). [`Fx`] skips the
+    /// rails when all four lie in `[0, 2)`, where none can be reached.
+    #[inline(always)]
+    fn dead_zone_step(a: Self, b: Self, eps: Self, eta: Self) -> Self {
+        let dv = a - b;
+        let mag = (dv.abs() - eps).relu();
+        let dz = if dv < Self::ZERO { -mag } else { mag };
+        eta * dz
+    }
+    /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
+    /// leak by `keep` leaves those values as they are (0 when unsure).
+    #[inline(always)]
+    fn leak_still(keep: Self) -> Self {
+        let _ = keep;
+        Self::ZERO
+    }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -219,6 +253,34 @@ fn acc(a: &[Fx], b: &[Fx]) -> i32 {
     s
 }
 
+/// [`acc`] over the entries `idx` only.
+#[inline(always)]
+fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
+    let mut s: i32 = 0;
+    for &i in idx {
+        let i = i as usize;
+        if i < L {
+            // one bound for both arrays
+            s = s.saturating_add(a[i].0 as i32 * b[i].0 as i32);
+        }
+    }
+    s
+}
+
+/// Writes the indices of the nonzero entries of `v` to the front of `idx`
+/// and returns how many there are: the support the `*_at` dot products read.
+#[inline(always)]
+pub fn support<N: Num, const L: usize>(v: &[N; L], idx: &mut [u16; L]) -> usize {
+    let mut n = 0;
+    for i in 0..L {
+        if v[i] != N::ZERO {
+            idx[n.min(L - 1)] = i as u16;
+            n += 1;
+        }
+    }
+    n.min(L)
+}
+
 impl Num for Fx {
     const ZERO: Fx = Fx(0);
     const ONE: Fx = Fx(1 << FRAC);
@@ -296,6 +358,69 @@ impl Num for Fx {
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
     }
     #[inline(always)]
+    fn gpr_settle<const M: usize>(
+        gpr: &crate::basal_ganglia::Gpr<Fx>,
+        sal: &[Fx; M],
+        d2: &[Fx; M],
+        stn: &mut [Fx; M],
+        gpe: &mut [Fx; M],
+    ) {
+        if !gpr.settle_fx(sal, d2, stn, gpe) {
+            gpr.settle(sal, d2, stn, gpe)
+        }
+    }
+    #[inline(always)]
+    fn dead_zone_step(a: Fx, b: Fx, eps: Fx, eta: Fx) -> Fx {
+        let (x, y, e, k) = (a.0 as i32, b.0 as i32, eps.0 as i32, eta.0 as i32);
+        if ((x | y | e | k) as u32) < 2 << FRAC {
+            // |a − b| < 2, the dead zone within ±2, η dz within ±4: no rail.
+            let dv = x - y;
+            let mag = (dv.abs() - e).max(0);
+            let dz = if dv < 0 { -mag } else { mag };
+            Fx(((k * dz + HALF) >> FRAC) as i16)
+        } else {
+            let dv = a - b;
+            let mag = (dv.abs() - eps).relu();
+            let dz = if dv < Fx::ZERO { -mag } else { mag };
+            eta * dz
+        }
+    }
+    fn leak_still(keep: Fx) -> Fx {
+        // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
+        // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
+        // signs; round half up). The largest such |m|, without dividing.
+        let q = (1 << FRAC) - keep.0 as i32;
+        if keep.0 < 0 || q < 0 {
+            return Fx::ZERO;
+        }
+        if q == 0 {
+            return Fx::MAX;
+        }
+        let mut l = 0i32;
+        let mut bit = 1 << 10;
+        while bit > 0 {
+            if q * (l + bit) < HALF {
+                l += bit;
+            }
+            bit >>= 1;
+        }
+        Fx(l as i16)
+    }
+    #[inline(always)]
+    fn dot_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> Fx {
+        if let [i] = *idx {
+            if (i as usize) < L {
+                return a[i as usize] * b[i as usize]; // one product: the same rounding
+            }
+        }
+        Fx::from_q24(acc_at(a, b, idx))
+    }
+    #[inline(always)]
+    fn dot_shr_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16], k: u32) -> Fx {
+        let s = acc_at(a, b, idx);
+        Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
     fn unit(bits: u32) -> Fx {
         Fx((bits >> (32 - FRAC)) as i16)
     }
@@ -352,6 +477,21 @@ impl Num for f32 {
     #[inline(always)]
     fn dot_shr(a: &[f32], b: &[f32], k: u32) -> f32 {
         Self::dot(a, b) * (1.0 / (1u32 << k) as f32)
+    }
+    #[inline(always)]
+    fn dot_at<const L: usize>(a: &[f32; L], b: &[f32; L], idx: &[u16]) -> f32 {
+        let mut s = 0.0;
+        for &i in idx {
+            let i = i as usize;
+            if i < L {
+                s += a[i] * b[i];
+            }
+        }
+        s
+    }
+    #[inline(always)]
+    fn dot_shr_at<const L: usize>(a: &[f32; L], b: &[f32; L], idx: &[u16], k: u32) -> f32 {
+        Self::dot_at(a, b, idx) * (1.0 / (1u32 << k) as f32)
     }
     #[inline(always)]
     fn unit(bits: u32) -> f32 {
@@ -450,6 +590,36 @@ mod tests {
         assert_eq!(RECIP_Q15[1], 32767);
         assert_eq!(RECIP_Q15[2], 16384);
         assert!((Fx::from_q15(RECIP_Q15[10]).to_f32() - 0.1).abs() < 0.001);
+    }
+
+    #[test]
+    fn dead_zone_step_is_exact() {
+        let mut rng = crate::rng::Rng::seed(9);
+        let pick = |bits: u32| -> Fx {
+            if bits % 5 == 0 {
+                Fx((bits >> 16) as u16 as i16)
+            } else {
+                Fx(((bits >> 16) % 8200) as i16)
+            }
+        };
+        for _ in 0..300_000 {
+            let (a, b, e, k) = (pick(rng.next()), pick(rng.next()), pick(rng.next()), pick(rng.next()));
+            let dv = a - b;
+            let mag = (dv.abs() - e).relu();
+            let dz = if dv < Fx::ZERO { -mag } else { mag };
+            assert_eq!(Fx::dead_zone_step(a, b, e, k), k * dz, "{a:?} {b:?} {e:?} {k:?}");
+        }
+    }
+
+    #[test]
+    fn leak_still_is_exact() {
+        for keep in (0..=4096).step_by(7).chain([2048, 4014, 4095, 4096]) {
+            let keep = Fx(keep as i16);
+            let l = Fx::leak_still(keep).0 as i32;
+            for m in -l..=l {
+                assert_eq!(keep * Fx(m as i16), Fx(m as i16), "keep {keep:?} m {m}");
+            }
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! On the slow timescale the basal ganglia *train* the control functions:
 //! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
 
-use crate::fixed::Num;
+use crate::fixed::{support, Num};
 
 /// Thalamic state and its cortex-to-thalamus memories.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,8 +104,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
         let kr = k_fast.max(recip_n);
         let kt = k_slow.max(recip_n);
+        let mut nz = [0u16; S];
+        let n = support(s, &mut nz);
+        let nz = &nz[..n.min(S)];
         for i in 0..C {
-            let r = N::dot(&self.w_rec[i], s).clamp(N::ZERO, N::ONE);
+            let r = N::dot_at(&self.w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
             self.rho[i] = r;
             self.rbar[i] = self.rbar[i] + kr * (r - self.rbar[i]);
             self.theta[i] = self.theta[i] + kt * (r - self.theta[i]);
@@ -116,14 +119,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// `dz` a dead zone of half-width `eps`.
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
         let active = self.active as usize;
+        // Weights the leak cannot move (and within the bound): with nothing to
+        // learn, the update leaves them as they are.
+        let still = N::leak_still(keep).min(bound);
         for i in 0..C {
-            let dv = self.rbar[i] - self.theta[i];
-            let mag = (dv.abs() - eps).relu();
-            let dz = if dv < N::ZERO { -mag } else { mag };
-            let up = eta_half * dz;
+            let up = N::dead_zone_step(self.rbar[i], self.theta[i], eps, eta_half);
             for k in 0..K {
                 let m = self.m_hebb[k][i];
-                if up == N::ZERO && m == N::ZERO {
+                if up == N::ZERO && m >= -still && m <= still {
                     continue; // nothing to learn and nothing to leak: most weights, most steps
                 }
                 let hebb = if k == active { up } else { -up };
@@ -141,6 +144,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
                 Pattern::Previous => self.rho_prev[i],
             };
             let u = row[i];
+            if p <= u && u >= N::ZERO && u <= N::ONE {
+                continue; // already held: the write adds 0 and the clamp keeps u
+            }
             row[i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
