@@ -394,6 +394,22 @@ pub enum RestoreError {
 
 impl fmt::Display for RestoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_with(f, true)
+    }
+}
+
+impl RestoreError {
+    /// The message of [`fmt::Display`] with every `f32` value written as its
+    /// IEEE bits: a board that prints its errors this way links none of
+    /// `core::fmt`'s float code (some 20 KB of flash).
+    pub fn fmt_float_free(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_with(f, false)
+    }
+
+    // Inlined so that a constant `floats` drops the other branch, and its
+    // float formatting with it.
+    #[inline(always)]
+    fn fmt_with(&self, f: &mut fmt::Formatter<'_>, floats: bool) -> fmt::Result {
         match self {
             RestoreError::Truncated { expected, found } => {
                 write!(f, "snapshot truncated: {found} bytes, {expected} expected")
@@ -414,9 +430,21 @@ impl fmt::Display for RestoreError {
             RestoreError::Checksum { stored, computed } => {
                 write!(f, "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}")
             }
-            RestoreError::Config(e) => write!(f, "snapshot config invalid: {e}"),
+            RestoreError::Config(e) if floats => write!(f, "snapshot config invalid: {e}"),
+            RestoreError::Config(ConfigError::OutOfRange { field, value, .. }) => {
+                write!(f, "snapshot config invalid: config field `{field}` out of range (f32 bits {:08x})", value.to_bits())
+            }
+            RestoreError::Config(ConfigError::Inconsistent { field, requires }) => {
+                write!(f, "snapshot config invalid: config field `{field}` is inconsistent: {requires}")
+            }
+            RestoreError::Config(ConfigError::Size { param, requires }) => {
+                write!(f, "snapshot config invalid: size {param}: {requires}")
+            }
             RestoreError::Invalid { field } => write!(f, "snapshot value `{field}` cannot occur"),
-            RestoreError::Range(v) => write!(f, "snapshot value out of range: {v}"),
+            RestoreError::Range(v) if floats => write!(f, "snapshot value out of range: {v}"),
+            RestoreError::Range(v) => {
+                write!(f, "snapshot value out of range: {}[{}] (f32 bits {:08x})", v.field, v.index, v.value.to_bits())
+            }
         }
     }
 }

@@ -329,3 +329,25 @@ fn unrepresentable_config_bounds_restore() {
     }
     assert!(agent.contexts.surprise.to_f32() > 0.0);
 }
+
+/// A board's message ([`RestoreError::fmt_float_free`]) says what the host's
+/// says, with each `f32` as its IEEE bits instead of a decimal.
+#[test]
+fn float_free_messages_match_the_host_but_for_the_values() {
+    struct FloatFree<'a>(&'a RestoreError);
+    impl std::fmt::Display for FloatFree<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.fmt_float_free(f)
+        }
+    }
+    let range = RestoreError::Range(tcbg::RangeViolation { field: "cortex.gain", index: 46, value: 7.5, min: 0.0, max: 2.0 });
+    let board = FloatFree(&range).to_string();
+    assert_eq!(board, format!("snapshot value out of range: cortex.gain[46] (f32 bits {:08x})", 7.5f32.to_bits()));
+    assert!(range.to_string().contains("7.5"), "{range}");
+    let config = RestoreError::Config(ConfigError::OutOfRange { field: "gamma", value: 1.5, min: 0.0, max: 0.99 });
+    assert!(FloatFree(&config).to_string().contains(&format!("{:08x}", 1.5f32.to_bits())));
+    assert!(!FloatFree(&config).to_string().contains("1.5"));
+    // Messages without a float are the same text on both.
+    let crc = RestoreError::Checksum { stored: 1, computed: 2 };
+    assert_eq!(FloatFree(&crc).to_string(), crc.to_string());
+}

@@ -50,7 +50,7 @@ use core::fmt::Write;
 use core::fmt;
 use tcbg::snapshot::{trace_with, RestoreError, SnapshotError, TraceHash, TRACE_STEPS};
 use tcbg::tasks::{run, BlockStats, Schedule, Task, TaskKind};
-use tcbg::{Config, ConfigError, DefaultAgent, Fx, Num};
+use tcbg::{Config, DefaultAgent, Fx, Num};
 
 /// Seed of the agent and of the task.
 pub const SEED: u64 = 1;
@@ -218,53 +218,10 @@ impl fmt::Display for SnapshotFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SnapshotFailure::Write(e) => write!(f, "{e}"),
-            SnapshotFailure::Restore(e) => restore_error(f, e),
+            // Without its `f32` values: the float formatting code would take
+            // some 20 KB of flash; `cargo xtask board` prints the full message.
+            SnapshotFailure::Restore(e) => e.fmt_float_free(f),
         }
-    }
-}
-
-/// [`RestoreError`]'s message without its `f32` values (their bits instead):
-/// formatting a float would link some 20 KB of `core::fmt` float code into
-/// flash, which the micro:bit can spare less than anything else. The host's
-/// `cargo xtask board` prints the full message next to this one.
-fn restore_error(f: &mut fmt::Formatter<'_>, e: &RestoreError) -> fmt::Result {
-    match e {
-        RestoreError::Truncated { expected, found } => {
-            write!(f, "snapshot truncated: {found} bytes, {expected} expected")
-        }
-        RestoreError::Excess { expected, found } => {
-            write!(f, "snapshot has excess bytes: {found} bytes, {expected} expected")
-        }
-        RestoreError::BadMagic => f.write_str("not a tcbg snapshot (bad magic)"),
-        RestoreError::UnsupportedVersion { found } => {
-            write!(f, "snapshot format version {found}, this build reads {}", tcbg::snapshot::SNAPSHOT_VERSION)
-        }
-        RestoreError::NumberType { expected, found } => {
-            write!(f, "snapshot number type tag {found}, the agent's is {expected}")
-        }
-        RestoreError::Sizes { expected, found } => {
-            write!(f, "snapshot sizes S,C,K,A = {found:?}, the agent's are {expected:?}")
-        }
-        RestoreError::Checksum { stored, computed } => {
-            write!(f, "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}")
-        }
-        RestoreError::Config(ConfigError::OutOfRange { field, value, .. }) => {
-            write!(f, "snapshot config invalid: config field `{field}` out of range (f32 bits {:08x})", value.to_bits())
-        }
-        RestoreError::Config(ConfigError::Inconsistent { field, requires }) => {
-            write!(f, "snapshot config invalid: config field `{field}` is inconsistent: {requires}")
-        }
-        RestoreError::Config(ConfigError::Size { param, requires }) => {
-            write!(f, "snapshot config invalid: size {param}: {requires}")
-        }
-        RestoreError::Invalid { field } => write!(f, "snapshot value `{field}` cannot occur"),
-        RestoreError::Range(v) => write!(
-            f,
-            "snapshot value out of range: {}[{}] (f32 bits {:08x})",
-            v.field,
-            v.index,
-            v.value.to_bits()
-        ),
     }
 }
 
