@@ -219,8 +219,9 @@ pub fn trace_with<N: Num>(
 
 /// The first 4 bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
-/// The format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u16 = 1;
+/// The format version this build writes and reads. 2: the config gained
+/// `opponent_settle` and `gain_min` (a version-1 snapshot is refused as such).
+pub const SNAPSHOT_VERSION: u16 = 2;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

@@ -194,8 +194,8 @@ fn refusals_name_their_reason() {
     b[0] = b'X';
     assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::BadMagic));
     let mut b = good.clone();
-    b[4] = 2;
-    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::UnsupportedVersion { found: 2 }));
+    b[4] = 1; // the format before the config gained two fields
+    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::UnsupportedVersion { found: 1 }));
     assert_eq!(OracleAgent::restore(&good), Err(RestoreError::NumberType { expected: 2, found: 1 }));
     assert_eq!(
         Agent::<Fx, 8, 48, 4, 2>::restore(&good),
