@@ -101,6 +101,40 @@ pub trait Num:
         let _ = keep;
         Self::ZERO
     }
+    /// The loop of [`crate::thalamus::Thalamus::read`]
+    /// ([`crate::thalamus::Thalamus::read_traces`]); [`Fx`] runs it in plain
+    /// `i32` when its rates and traces lie in `[0, 1]`, bit for bit.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn read_traces<const S: usize, const C: usize>(
+        w_rec: &[[Self; S]; C],
+        s: &[Self; S],
+        nz: &[u16],
+        kr: Self,
+        kt: Self,
+        rho: &mut [Self; C],
+        rbar: &mut [Self; C],
+        theta: &mut [Self; C],
+    ) {
+        crate::thalamus::Thalamus::<Self, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta)
+    }
+    /// The loop of [`crate::thalamus::Thalamus::learn_hebbian`]
+    /// ([`crate::thalamus::Thalamus::hebbian`]); [`Fx`] runs it in plain
+    /// `i32` when `0 <= keep <= 1` and `bound >= 0`, bit for bit.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn hebbian<const C: usize, const K: usize>(
+        m_hebb: &mut [[Self; C]; K],
+        rbar: &[Self; C],
+        theta: &[Self; C],
+        active: usize,
+        eta_half: Self,
+        eps: Self,
+        keep: Self,
+        bound: Self,
+    ) {
+        crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound)
+    }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -383,6 +417,79 @@ impl Num for Fx {
             let mag = (dv.abs() - eps).relu();
             let dz = if dv < Fx::ZERO { -mag } else { mag };
             eta * dz
+        }
+    }
+    #[inline(always)]
+    fn read_traces<const S: usize, const C: usize>(
+        w_rec: &[[Fx; S]; C],
+        s: &[Fx; S],
+        nz: &[u16],
+        kr: Fx,
+        kt: Fx,
+        rho: &mut [Fx; C],
+        rbar: &mut [Fx; C],
+        theta: &mut [Fx; C],
+    ) {
+        const ONE: i32 = 1 << FRAC;
+        let (a, b) = (kr.0 as i32, kt.0 as i32);
+        if !(0..=ONE).contains(&a) || !(0..=ONE).contains(&b) {
+            return crate::thalamus::Thalamus::<Fx, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta);
+        }
+        // One input line (a cue): ρ is one product, rounded and clamped (the
+        // rails of `sat` lie outside [0, 1]); none: ρ = 0.
+        let one = match *nz {
+            [j] if (j as usize) < S => Some((j as usize, s[j as usize].0 as i32)),
+            _ => None,
+        };
+        for i in 0..C {
+            let x = match one {
+                Some((j, v)) => ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE),
+                None if nz.is_empty() => 0,
+                None => Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32,
+            };
+            rho[i] = Fx(x as i16);
+            let (rb, th) = (rbar[i].0 as i32, theta[i].0 as i32);
+            if (rb as u32) <= ONE as u32 && (th as u32) <= ONE as u32 {
+                // x, r̄, θ in [0, 1] and k in [0, 1]: every difference within ±1,
+                // every product within ±1, every sum within [−1, 2]: no rail.
+                rbar[i] = Fx((rb + ((a * (x - rb) + HALF) >> FRAC)) as i16);
+                theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
+            } else {
+                let r = Fx(x as i16);
+                rbar[i] = rbar[i] + kr * (r - rbar[i]);
+                theta[i] = theta[i] + kt * (r - theta[i]);
+            }
+        }
+    }
+    #[inline(always)]
+    fn hebbian<const C: usize, const K: usize>(
+        m_hebb: &mut [[Fx; C]; K],
+        rbar: &[Fx; C],
+        theta: &[Fx; C],
+        active: usize,
+        eta_half: Fx,
+        eps: Fx,
+        keep: Fx,
+        bound: Fx,
+    ) {
+        let (kp, b) = (keep.0 as i32, bound.0 as i32);
+        if !(0..=1 << FRAC).contains(&kp) || b < 0 {
+            return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound);
+        }
+        // keep m is within |m| (no rail); the saturating sum with the drive,
+        // then the clamp to ±bound inside the rails, is the clamp of the sum.
+        let still = Num::min(Fx::leak_still(keep), bound).0 as i32; // 0 <= still <= bound
+        for i in 0..C {
+            let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half);
+            let (pos, neg) = (up.0 as i32, (-up).0 as i32);
+            for k in 0..K {
+                let m = m_hebb[k][i].0 as i32;
+                if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
+                    continue; // nothing to learn and nothing to leak
+                }
+                let h = if k == active { pos } else { neg };
+                m_hebb[k][i] = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
+            }
         }
     }
     fn leak_still(keep: Fx) -> Fx {
