@@ -135,6 +135,20 @@ pub trait Num:
     ) {
         crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound)
     }
+    /// One unit's row of Oja's rule, [`crate::cortex::Cortex::oja_row`];
+    /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
+    /// intermediate off the rails, bit for bit.
+    #[inline(always)]
+    fn oja_row<const S: usize>(
+        row: &mut [Self; S],
+        s: &[Self; S],
+        k: Self,
+        r: Self,
+        bound: Self,
+        dither: &mut impl FnMut() -> u32,
+    ) {
+        crate::cortex::Cortex::<Self, S, 1>::oja_row(row, s, k, r, bound, dither)
+    }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
     /// An approximately standard-normal value from 32 random bits: the sum
@@ -479,7 +493,19 @@ impl Num for Fx {
         // keep m is within |m| (no rail); the saturating sum with the drive,
         // then the clamp to ±bound inside the rails, is the clamp of the sum.
         let still = Num::min(Fx::leak_still(keep), bound).0 as i32; // 0 <= still <= bound
+        let e = eps.0 as i32;
         for i in 0..C {
+            // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
+            // 0; a column of zero weights has nothing to leak either.
+            if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
+                let mut any = 0;
+                for k in 0..K {
+                    any |= m_hebb[k][i].0;
+                }
+                if any == 0 {
+                    continue;
+                }
+            }
             let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half);
             let (pos, neg) = (up.0 as i32, (-up).0 as i32);
             for k in 0..K {
@@ -489,6 +515,36 @@ impl Num for Fx {
                 }
                 let h = if k == active { pos } else { neg };
                 m_hebb[k][i] = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
+            }
+        }
+    }
+    #[inline(always)]
+    fn oja_row<const S: usize>(
+        row: &mut [Fx; S],
+        s: &[Fx; S],
+        k: Fx,
+        r: Fx,
+        bound: Fx,
+        dither: &mut impl FnMut() -> u32,
+    ) {
+        let (kk, rr, b) = (k.0 as i32, r.0 as i32, bound.0 as i32);
+        if !(0..1 << 14).contains(&b) || !(0..=1 << FRAC).contains(&rr) || s.iter().any(|v| v.0 < -(1 << 14) || v.0 > 1 << 14) {
+            return crate::cortex::Cortex::<Fx, S, 1>::oja_row(row, s, k, r, bound, dither);
+        }
+        for j in 0..S {
+            let d = dither();
+            let w = row[j].0 as i32;
+            if w >= -b && w <= b {
+                // |w r| < 2^14 and |s| <= 2^14: s − w r within the rails;
+                // k (s − w r) within 2^30. A step beyond a rail takes w past
+                // the bound (< 2^14) all the same: the clamp gives the bound.
+                let x = s[j].0 as i32 - ((w * rr + HALF) >> FRAC);
+                let dw = (kk * x + (d & ((1 << FRAC) - 1)) as i32) >> FRAC;
+                row[j] = Fx((w + dw).clamp(-b, b) as i16);
+            } else {
+                let wv = row[j];
+                let dw = k.mul_sr(s[j] - wv * r, d);
+                row[j] = Num::clamp(wv + dw, -bound, bound);
             }
         }
     }

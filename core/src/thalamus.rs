@@ -238,10 +238,20 @@ mod tests {
         let mut rng = Rng::seed(22);
         for n in 0..20_000 {
             let m: [[Fx; 16]; 4] = core::array::from_fn(|_| {
-                core::array::from_fn(|_| if n % 3 == 0 { pick(&mut rng, -600, 600) } else { pick(&mut rng, -8192, 8192) })
+                core::array::from_fn(|_| match n % 3 {
+                    0 => pick(&mut rng, -600, 600),
+                    1 if rng.next() % 4 != 0 => Fx::ZERO, // zero columns, mostly
+                    _ => pick(&mut rng, -8192, 8192),
+                })
             });
             let rbar: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            let theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            let mut theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            if n % 2 == 1 {
+                // traces within the dead zone, mostly
+                for (t, r) in theta.iter_mut().zip(rbar.iter()) {
+                    *t = *r + pick(&mut rng, -300, 300);
+                }
+            }
             let (eta, eps) = (pick(&mut rng, 0, 400), pick(&mut rng, 0, 800));
             let keep = if n % 2 == 0 { Fx(4096 - (rng.next() % 8) as i16) } else { pick(&mut rng, 0, 4096) };
             let bound = pick(&mut rng, 0, 8192);
