@@ -146,8 +146,8 @@ impl Gpr<Fx> {
     /// part of the way to a target in `[0, T]`, rounding to nearest cannot
     /// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
     /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
-    /// and every difference within `±max(T, D)`. Once an iteration changes
-    /// nothing, the later ones cannot either: the loop stops there.
+    /// and every difference within `±max(T, D)`. (The loop runs every
+    /// iteration: in the reference trace it never settles before the last.)
     pub(crate) fn settle_fx<const M: usize>(&self, sal: &[Fx; M], d2: &[Fx; M], stn: &mut [Fx; M], gpe: &mut [Fx; M]) -> bool {
         let (w_p, gp_bias, stn_bias, rate) = (self.w_p.0 as i32, self.gp_bias.0 as i32, self.stn_bias.0 as i32, self.rate.0 as i32);
         if !(0..=4096).contains(&w_p) || !(0..=4096).contains(&rate) || gp_bias < 0 || stn_bias < 0 || M > 64 {
@@ -195,18 +195,11 @@ impl Gpr<Fx> {
                     sum += *v;
                 }
                 let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
-                let mut moved = 0i32;
                 for i in 0..M {
                     let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
                     let gpe_t = (diffuse - d2[i].0 as i32).max(0);
-                    let ds = step(stn_t - s[i]);
-                    let dg = step(gpe_t - g[i]);
-                    s[i] += ds;
-                    g[i] += dg;
-                    moved |= ds | dg;
-                }
-                if moved == 0 {
-                    break;
+                    s[i] += step(stn_t - s[i]);
+                    g[i] += step(gpe_t - g[i]);
                 }
             }
         }

@@ -315,6 +315,31 @@ fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
     s
 }
 
+/// One column `i` of the Fx Hebbian update ([`Num::hebbian`]) with drive
+/// `up`, leak `kp` (0 to 4096), bound `b >= 0` and still bound `still`: kept
+/// out of line so that the loop over the columns it skips stays small.
+#[inline(never)]
+fn hebbian_unit<const C: usize, const K: usize>(
+    m_hebb: &mut [[Fx; C]; K],
+    i: usize,
+    up: Fx,
+    active: usize,
+    kp: i32,
+    b: i32,
+    still: i32,
+) {
+    let (pos, neg) = (up.0 as i32, (-up).0 as i32);
+    for k in 0..K {
+        let Some(w) = m_hebb[k].get_mut(i) else { return };
+        let m = w.0 as i32;
+        if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
+            continue; // nothing to learn and nothing to leak
+        }
+        let h = if k == active { pos } else { neg };
+        *w = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
+    }
+}
+
 /// Writes the indices of the nonzero entries of `v` to the front of `idx`
 /// and returns how many there are: the support the `*_at` dot products read.
 #[inline(always)]
@@ -455,12 +480,7 @@ impl Num for Fx {
             [j] if (j as usize) < S => Some((j as usize, s[j as usize].0 as i32)),
             _ => None,
         };
-        for i in 0..C {
-            let x = match one {
-                Some((j, v)) => ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE),
-                None if nz.is_empty() => 0,
-                None => Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32,
-            };
+        let mut update = |i: usize, x: i32| {
             rho[i] = Fx(x as i16);
             let (rb, th) = (rbar[i].0 as i32, theta[i].0 as i32);
             if (rb as u32) <= ONE as u32 && (th as u32) <= ONE as u32 {
@@ -472,6 +492,23 @@ impl Num for Fx {
                 let r = Fx(x as i16);
                 rbar[i] = rbar[i] + kr * (r - rbar[i]);
                 theta[i] = theta[i] + kt * (r - theta[i]);
+            }
+        };
+        match one {
+            Some((j, v)) => {
+                for i in 0..C {
+                    update(i, ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE));
+                }
+            }
+            None if nz.is_empty() => {
+                for i in 0..C {
+                    update(i, 0);
+                }
+            }
+            None => {
+                for i in 0..C {
+                    update(i, Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32);
+                }
             }
         }
     }
@@ -497,7 +534,7 @@ impl Num for Fx {
         for i in 0..C {
             // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
             // 0; a column of zero weights has nothing to leak either.
-            if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
+            let up = if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
                 let mut any = 0;
                 for k in 0..K {
                     any |= m_hebb[k][i].0;
@@ -505,17 +542,11 @@ impl Num for Fx {
                 if any == 0 {
                     continue;
                 }
-            }
-            let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half);
-            let (pos, neg) = (up.0 as i32, (-up).0 as i32);
-            for k in 0..K {
-                let m = m_hebb[k][i].0 as i32;
-                if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
-                    continue; // nothing to learn and nothing to leak
-                }
-                let h = if k == active { pos } else { neg };
-                m_hebb[k][i] = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
-            }
+                Fx::ZERO
+            } else {
+                Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half)
+            };
+            hebbian_unit(m_hebb, i, up, active, kp, b, still);
         }
     }
     #[inline(always)]
