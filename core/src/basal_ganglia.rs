@@ -291,7 +291,9 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// [`Striatum::drive`] reading only the entries `nz` of `x` (all its
     /// nonzero ones; few units fire).
     pub fn drive_at(&self, x: &[N; C], nz: &[u16]) -> [N; A] {
-        core::array::from_fn(|a| N::dot_at(&self.w_go[a], x, nz) - N::dot_at(&self.w_nogo[a], x, nz))
+        let go = N::dots_at(&self.w_go, x, nz);
+        let nogo = N::dots_at(&self.w_nogo, x, nz);
+        core::array::from_fn(|a| go[a] - nogo[a])
     }
 
     /// The synapses whose eligibility trace is nonzero (one pass over the

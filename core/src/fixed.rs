@@ -72,6 +72,17 @@ pub trait Num:
     fn dot_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16]) -> Self;
     /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
     fn dot_shr_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16], k: u32) -> Self;
+    /// [`Num::dot_at`] of every row of `rows` with `b`; [`Fx`] reads each
+    /// entry of `b` once for all rows (the same sums, bit for bit).
+    #[inline(always)]
+    fn dots_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16]) -> [Self; R] {
+        core::array::from_fn(|r| Self::dot_at(&rows[r], b, idx))
+    }
+    /// [`Num::dot_shr_at`] of every row of `rows` with `b` (see [`Num::dots_at`]).
+    #[inline(always)]
+    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16], k: u32) -> [Self; R] {
+        core::array::from_fn(|r| Self::dot_shr_at(&rows[r], b, idx, k))
+    }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
@@ -338,6 +349,23 @@ fn hebbian_unit<const C: usize, const K: usize>(
         let h = if k == active { pos } else { neg };
         *w = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
     }
+}
+
+/// [`acc_at`] of every row of `rows` with `b`, each entry of `b` read once:
+/// every row's sum takes its products in the same order.
+#[inline(always)]
+fn acc_rows<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [i32; R] {
+    let mut s = [0i32; R];
+    for &i in idx {
+        let i = i as usize;
+        if i < L {
+            let v = b[i].0 as i32;
+            for r in 0..R {
+                s[r] = s[r].saturating_add(rows[r][i].0 as i32 * v);
+            }
+        }
+    }
+    s
 }
 
 /// Writes the indices of the nonzero entries of `v` to the front of `idx`
@@ -615,6 +643,15 @@ impl Num for Fx {
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
     }
     #[inline(always)]
+    fn dots_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [Fx; R] {
+        // A one-entry dot_at is the one product, from_q24 of the same sum.
+        acc_rows(rows, b, idx).map(Fx::from_q24)
+    }
+    #[inline(always)]
+    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16], k: u32) -> [Fx; R] {
+        acc_rows(rows, b, idx).map(|s| Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k)))
+    }
+    #[inline(always)]
     fn unit(bits: u32) -> Fx {
         Fx((bits >> (32 - FRAC)) as i16)
     }
@@ -802,6 +839,33 @@ mod tests {
             let mag = (dv.abs() - e).relu();
             let dz = if dv < Fx::ZERO { -mag } else { mag };
             assert_eq!(Fx::dead_zone_step(a, b, e, k), k * dz, "{a:?} {b:?} {e:?} {k:?}");
+        }
+    }
+
+    #[test]
+    fn dots_at_are_the_row_dots() {
+        let mut rng = crate::rng::Rng::seed(10);
+        let pick = |bits: u32| -> Fx {
+            match bits % 4 {
+                0 => Fx((bits >> 16) as u16 as i16),
+                1 => Fx::ZERO,
+                _ => Fx(((bits >> 16) % 8193) as i16 - 4096),
+            }
+        };
+        for n in 0..50_000 {
+            let rows: [[Fx; 12]; 4] = core::array::from_fn(|_| core::array::from_fn(|_| pick(rng.next())));
+            let b: [Fx; 12] = core::array::from_fn(|_| pick(rng.next()));
+            let mut idx = [0u16; 12];
+            let m = support(&b, &mut idx);
+            if n % 5 == 0 && m > 0 {
+                idx[0] = 20; // an index past the end is skipped by both
+            }
+            let idx = &idx[..m];
+            let k = (n % 5) as u32;
+            let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, idx));
+            assert_eq!(Fx::dots_at(&rows, &b, idx), want);
+            let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
+            assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
         }
     }
 
