@@ -146,8 +146,8 @@ impl Gpr<Fx> {
     /// part of the way to a target in `[0, T]`, rounding to nearest cannot
     /// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
     /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
-    /// and every difference within `±max(T, D)`. Once an iteration changes
-    /// nothing, the later ones cannot either: the loop stops there.
+    /// and every difference within `±max(T, D)`. (The loop runs every
+    /// iteration: in the reference trace it never settles before the last.)
     pub(crate) fn settle_fx<const M: usize>(&self, sal: &[Fx; M], d2: &[Fx; M], stn: &mut [Fx; M], gpe: &mut [Fx; M]) -> bool {
         let (w_p, gp_bias, stn_bias, rate) = (self.w_p.0 as i32, self.gp_bias.0 as i32, self.stn_bias.0 as i32, self.rate.0 as i32);
         if !(0..=4096).contains(&w_p) || !(0..=4096).contains(&rate) || gp_bias < 0 || stn_bias < 0 || M > 64 {
@@ -176,25 +176,38 @@ impl Gpr<Fx> {
         }
         let mut s: [i32; M] = [0; M];
         let mut g: [i32; M] = [0; M];
-        for _ in 0..self.iterations {
-            let mut sum = 0i32;
-            for v in s.iter() {
-                sum += *v;
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn run<const M: usize>(
+            iterations: u8,
+            w_p: i32,
+            gp_bias: i32,
+            stn_bias: i32,
+            sal: &[Fx; M],
+            d2: &[Fx; M],
+            s: &mut [i32; M],
+            g: &mut [i32; M],
+            step: impl Fn(i32) -> i32,
+        ) {
+            for _ in 0..iterations {
+                let mut sum = 0i32;
+                for v in s.iter() {
+                    sum += *v;
+                }
+                let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
+                for i in 0..M {
+                    let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
+                    let gpe_t = (diffuse - d2[i].0 as i32).max(0);
+                    s[i] += step(stn_t - s[i]);
+                    g[i] += step(gpe_t - g[i]);
+                }
             }
-            let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
-            let mut moved = 0i32;
-            for i in 0..M {
-                let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
-                let gpe_t = (diffuse - d2[i].0 as i32).max(0);
-                let ds = (rate * (stn_t - s[i]) + (1 << 11)) >> 12;
-                let dg = (rate * (gpe_t - g[i]) + (1 << 11)) >> 12;
-                s[i] += ds;
-                g[i] += dg;
-                moved |= ds | dg;
-            }
-            if moved == 0 {
-                break;
-            }
+        }
+        if rate == 1 << 11 {
+            // The default rate 1/2: (2048 x + 2048) >> 12 is (x + 1) >> 1, exactly.
+            run(self.iterations, w_p, gp_bias, stn_bias, sal, d2, &mut s, &mut g, |x| (x + 1) >> 1);
+        } else {
+            run(self.iterations, w_p, gp_bias, stn_bias, sal, d2, &mut s, &mut g, |x| (rate * x + (1 << 11)) >> 12);
         }
         for i in 0..M {
             stn[i] = Fx(s[i] as i16);
@@ -278,7 +291,9 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// [`Striatum::drive`] reading only the entries `nz` of `x` (all its
     /// nonzero ones; few units fire).
     pub fn drive_at(&self, x: &[N; C], nz: &[u16]) -> [N; A] {
-        core::array::from_fn(|a| N::dot_at(&self.w_go[a], x, nz) - N::dot_at(&self.w_nogo[a], x, nz))
+        let go = N::dots_at(&self.w_go, x, nz);
+        let nogo = N::dots_at(&self.w_nogo, x, nz);
+        core::array::from_fn(|a| go[a] - nogo[a])
     }
 
     /// The synapses whose eligibility trace is nonzero (one pass over the
@@ -472,7 +487,7 @@ mod tests {
     #[test]
     fn fx_fast_settle_is_bit_identical() {
         let mut rng = crate::rng::Rng::seed(11);
-        for (iters, rate) in [(15u8, 0.5f32), (30, 0.25), (7, 1.0), (15, 0.3)] {
+        for (iters, rate) in [(15u8, 0.5f32), (30, 0.25), (7, 1.0), (15, 0.3), (30, 0.5), (4, 0.5)] {
             let g = Gpr::<Fx>::nengo(iters, rate);
             for n in 0..20_000 {
                 let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];

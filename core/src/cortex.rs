@@ -141,11 +141,55 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 }
                 continue;
             }
-            for j in 0..S {
-                let w = self.w_in[i][j];
-                let dw = k.mul_sr(s[j] - w * r, dither());
-                self.w_in[i][j] = (w + dw).clamp(-bound, bound);
-            }
+            N::oja_row(&mut self.w_in[i], s, k, r, bound, &mut dither);
+        }
+    }
+
+    /// One unit's row of [`Cortex::learn`] (the generic form of
+    /// [`Num::oja_row`]): `w_j ← clamp(w_j + k (s_j − w_j r), ±bound)`, one
+    /// dither per weight in order.
+    pub fn oja_row(row: &mut [N; S], s: &[N; S], k: N, r: N, bound: N, dither: &mut impl FnMut() -> u32) {
+        for j in 0..S {
+            let w = row[j];
+            let dw = k.mul_sr(s[j] - w * r, dither());
+            row[j] = (w + dw).clamp(-bound, bound);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::Fx;
+    use crate::rng::Rng;
+
+    /// Mostly values in `[lo, hi]` (raw), sometimes any `i16`.
+    fn pick(rng: &mut Rng, lo: i32, hi: i32) -> Fx {
+        let bits = rng.next();
+        if bits % 7 == 0 {
+            Fx((bits >> 16) as u16 as i16)
+        } else {
+            Fx((lo + ((bits >> 8) % (hi - lo + 1) as u32) as i32) as i16)
+        }
+    }
+
+    #[test]
+    fn fx_oja_row_is_bit_identical() {
+        let mut rng = Rng::seed(23);
+        for n in 0..100_000 {
+            let bound = if n % 2 == 0 { Fx(8192) } else { pick(&mut rng, 0, 16384) };
+            let b = bound.0.max(0) as i32;
+            let row: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -b - 8, b + 8));
+            let s: [Fx; 8] = core::array::from_fn(|_| if rng.next() % 3 == 0 { pick(&mut rng, -16384, 16384) } else { Fx::ZERO });
+            let k = if n % 3 == 0 { pick(&mut rng, -32768, 32767) } else { pick(&mut rng, 0, 64) };
+            let r = pick(&mut rng, 0, 4096);
+            let seed = rng.next() as u64;
+            let (mut d1, mut d2) = (Rng::seed(seed), Rng::seed(seed));
+            let (mut w1, mut w2) = (row, row);
+            Cortex::<Fx, 8, 1>::oja_row(&mut w1, &s, k, r, bound, &mut || d1.next());
+            Fx::oja_row(&mut w2, &s, k, r, bound, &mut || d2.next());
+            assert_eq!(w1, w2, "{row:?} {s:?} {k:?} {r:?} {bound:?}");
+            assert_eq!(d1.next(), d2.next());
         }
     }
 }

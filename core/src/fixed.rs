@@ -72,6 +72,17 @@ pub trait Num:
     fn dot_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16]) -> Self;
     /// [`Num::dot_shr`] over the entries `idx` of `b` only (see [`Num::dot_at`]).
     fn dot_shr_at<const L: usize>(a: &[Self; L], b: &[Self; L], idx: &[u16], k: u32) -> Self;
+    /// [`Num::dot_at`] of every row of `rows` with `b`; [`Fx`] reads each
+    /// entry of `b` once for all rows (the same sums, bit for bit).
+    #[inline(always)]
+    fn dots_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16]) -> [Self; R] {
+        core::array::from_fn(|r| Self::dot_at(&rows[r], b, idx))
+    }
+    /// [`Num::dot_shr_at`] of every row of `rows` with `b` (see [`Num::dots_at`]).
+    #[inline(always)]
+    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16], k: u32) -> [Self; R] {
+        core::array::from_fn(|r| Self::dot_shr_at(&rows[r], b, idx, k))
+    }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
@@ -100,6 +111,54 @@ pub trait Num:
     fn leak_still(keep: Self) -> Self {
         let _ = keep;
         Self::ZERO
+    }
+    /// The loop of [`crate::thalamus::Thalamus::read`]
+    /// ([`crate::thalamus::Thalamus::read_traces`]); [`Fx`] runs it in plain
+    /// `i32` when its rates and traces lie in `[0, 1]`, bit for bit.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn read_traces<const S: usize, const C: usize>(
+        w_rec: &[[Self; S]; C],
+        s: &[Self; S],
+        nz: &[u16],
+        kr: Self,
+        kt: Self,
+        rho: &mut [Self; C],
+        rbar: &mut [Self; C],
+        theta: &mut [Self; C],
+    ) {
+        crate::thalamus::Thalamus::<Self, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta)
+    }
+    /// The loop of [`crate::thalamus::Thalamus::learn_hebbian`]
+    /// ([`crate::thalamus::Thalamus::hebbian`]); [`Fx`] runs it in plain
+    /// `i32` when `0 <= keep <= 1` and `bound >= 0`, bit for bit.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn hebbian<const C: usize, const K: usize>(
+        m_hebb: &mut [[Self; C]; K],
+        rbar: &[Self; C],
+        theta: &[Self; C],
+        active: usize,
+        eta_half: Self,
+        eps: Self,
+        keep: Self,
+        bound: Self,
+    ) {
+        crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound)
+    }
+    /// One unit's row of Oja's rule, [`crate::cortex::Cortex::oja_row`];
+    /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
+    /// intermediate off the rails, bit for bit.
+    #[inline(always)]
+    fn oja_row<const S: usize>(
+        row: &mut [Self; S],
+        s: &[Self; S],
+        k: Self,
+        r: Self,
+        bound: Self,
+        dither: &mut impl FnMut() -> u32,
+    ) {
+        crate::cortex::Cortex::<Self, S, 1>::oja_row(row, s, k, r, bound, dither)
     }
     /// A uniform value in `[0, 1)` from random bits.
     fn unit(bits: u32) -> Self;
@@ -267,6 +326,48 @@ fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
     s
 }
 
+/// One column `i` of the Fx Hebbian update ([`Num::hebbian`]) with drive
+/// `up`, leak `kp` (0 to 4096), bound `b >= 0` and still bound `still`: kept
+/// out of line so that the loop over the columns it skips stays small.
+#[inline(never)]
+fn hebbian_unit<const C: usize, const K: usize>(
+    m_hebb: &mut [[Fx; C]; K],
+    i: usize,
+    up: Fx,
+    active: usize,
+    kp: i32,
+    b: i32,
+    still: i32,
+) {
+    let (pos, neg) = (up.0 as i32, (-up).0 as i32);
+    for k in 0..K {
+        let Some(w) = m_hebb[k].get_mut(i) else { return };
+        let m = w.0 as i32;
+        if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
+            continue; // nothing to learn and nothing to leak
+        }
+        let h = if k == active { pos } else { neg };
+        *w = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
+    }
+}
+
+/// [`acc_at`] of every row of `rows` with `b`, each entry of `b` read once:
+/// every row's sum takes its products in the same order.
+#[inline(always)]
+fn acc_rows<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [i32; R] {
+    let mut s = [0i32; R];
+    for &i in idx {
+        let i = i as usize;
+        if i < L {
+            let v = b[i].0 as i32;
+            for r in 0..R {
+                s[r] = s[r].saturating_add(rows[r][i].0 as i32 * v);
+            }
+        }
+    }
+    s
+}
+
 /// Writes the indices of the nonzero entries of `v` to the front of `idx`
 /// and returns how many there are: the support the `*_at` dot products read.
 #[inline(always)]
@@ -385,6 +486,127 @@ impl Num for Fx {
             eta * dz
         }
     }
+    #[inline(always)]
+    fn read_traces<const S: usize, const C: usize>(
+        w_rec: &[[Fx; S]; C],
+        s: &[Fx; S],
+        nz: &[u16],
+        kr: Fx,
+        kt: Fx,
+        rho: &mut [Fx; C],
+        rbar: &mut [Fx; C],
+        theta: &mut [Fx; C],
+    ) {
+        const ONE: i32 = 1 << FRAC;
+        let (a, b) = (kr.0 as i32, kt.0 as i32);
+        if !(0..=ONE).contains(&a) || !(0..=ONE).contains(&b) {
+            return crate::thalamus::Thalamus::<Fx, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta);
+        }
+        // One input line (a cue): ρ is one product, rounded and clamped (the
+        // rails of `sat` lie outside [0, 1]); none: ρ = 0.
+        let one = match *nz {
+            [j] if (j as usize) < S => Some((j as usize, s[j as usize].0 as i32)),
+            _ => None,
+        };
+        let mut update = |i: usize, x: i32| {
+            rho[i] = Fx(x as i16);
+            let (rb, th) = (rbar[i].0 as i32, theta[i].0 as i32);
+            if (rb as u32) <= ONE as u32 && (th as u32) <= ONE as u32 {
+                // x, r̄, θ in [0, 1] and k in [0, 1]: every difference within ±1,
+                // every product within ±1, every sum within [−1, 2]: no rail.
+                rbar[i] = Fx((rb + ((a * (x - rb) + HALF) >> FRAC)) as i16);
+                theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
+            } else {
+                let r = Fx(x as i16);
+                rbar[i] = rbar[i] + kr * (r - rbar[i]);
+                theta[i] = theta[i] + kt * (r - theta[i]);
+            }
+        };
+        match one {
+            Some((j, v)) => {
+                for i in 0..C {
+                    update(i, ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE));
+                }
+            }
+            None if nz.is_empty() => {
+                for i in 0..C {
+                    update(i, 0);
+                }
+            }
+            None => {
+                for i in 0..C {
+                    update(i, Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32);
+                }
+            }
+        }
+    }
+    #[inline(always)]
+    fn hebbian<const C: usize, const K: usize>(
+        m_hebb: &mut [[Fx; C]; K],
+        rbar: &[Fx; C],
+        theta: &[Fx; C],
+        active: usize,
+        eta_half: Fx,
+        eps: Fx,
+        keep: Fx,
+        bound: Fx,
+    ) {
+        let (kp, b) = (keep.0 as i32, bound.0 as i32);
+        if !(0..=1 << FRAC).contains(&kp) || b < 0 {
+            return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound);
+        }
+        // keep m is within |m| (no rail); the saturating sum with the drive,
+        // then the clamp to ±bound inside the rails, is the clamp of the sum.
+        let still = Num::min(Fx::leak_still(keep), bound).0 as i32; // 0 <= still <= bound
+        let e = eps.0 as i32;
+        for i in 0..C {
+            // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
+            // 0; a column of zero weights has nothing to leak either.
+            let up = if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
+                let mut any = 0;
+                for k in 0..K {
+                    any |= m_hebb[k][i].0;
+                }
+                if any == 0 {
+                    continue;
+                }
+                Fx::ZERO
+            } else {
+                Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half)
+            };
+            hebbian_unit(m_hebb, i, up, active, kp, b, still);
+        }
+    }
+    #[inline(always)]
+    fn oja_row<const S: usize>(
+        row: &mut [Fx; S],
+        s: &[Fx; S],
+        k: Fx,
+        r: Fx,
+        bound: Fx,
+        dither: &mut impl FnMut() -> u32,
+    ) {
+        let (kk, rr, b) = (k.0 as i32, r.0 as i32, bound.0 as i32);
+        if !(0..1 << 14).contains(&b) || !(0..=1 << FRAC).contains(&rr) || s.iter().any(|v| v.0 < -(1 << 14) || v.0 > 1 << 14) {
+            return crate::cortex::Cortex::<Fx, S, 1>::oja_row(row, s, k, r, bound, dither);
+        }
+        for j in 0..S {
+            let d = dither();
+            let w = row[j].0 as i32;
+            if w >= -b && w <= b {
+                // |w r| < 2^14 and |s| <= 2^14: s − w r within the rails;
+                // k (s − w r) within 2^30. A step beyond a rail takes w past
+                // the bound (< 2^14) all the same: the clamp gives the bound.
+                let x = s[j].0 as i32 - ((w * rr + HALF) >> FRAC);
+                let dw = (kk * x + (d & ((1 << FRAC) - 1)) as i32) >> FRAC;
+                row[j] = Fx((w + dw).clamp(-b, b) as i16);
+            } else {
+                let wv = row[j];
+                let dw = k.mul_sr(s[j] - wv * r, d);
+                row[j] = Num::clamp(wv + dw, -bound, bound);
+            }
+        }
+    }
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
         // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
@@ -419,6 +641,15 @@ impl Num for Fx {
     fn dot_shr_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16], k: u32) -> Fx {
         let s = acc_at(a, b, idx);
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
+    fn dots_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [Fx; R] {
+        // A one-entry dot_at is the one product, from_q24 of the same sum.
+        acc_rows(rows, b, idx).map(Fx::from_q24)
+    }
+    #[inline(always)]
+    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16], k: u32) -> [Fx; R] {
+        acc_rows(rows, b, idx).map(|s| Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k)))
     }
     #[inline(always)]
     fn unit(bits: u32) -> Fx {
@@ -608,6 +839,33 @@ mod tests {
             let mag = (dv.abs() - e).relu();
             let dz = if dv < Fx::ZERO { -mag } else { mag };
             assert_eq!(Fx::dead_zone_step(a, b, e, k), k * dz, "{a:?} {b:?} {e:?} {k:?}");
+        }
+    }
+
+    #[test]
+    fn dots_at_are_the_row_dots() {
+        let mut rng = crate::rng::Rng::seed(10);
+        let pick = |bits: u32| -> Fx {
+            match bits % 4 {
+                0 => Fx((bits >> 16) as u16 as i16),
+                1 => Fx::ZERO,
+                _ => Fx(((bits >> 16) % 8193) as i16 - 4096),
+            }
+        };
+        for n in 0..50_000 {
+            let rows: [[Fx; 12]; 4] = core::array::from_fn(|_| core::array::from_fn(|_| pick(rng.next())));
+            let b: [Fx; 12] = core::array::from_fn(|_| pick(rng.next()));
+            let mut idx = [0u16; 12];
+            let m = support(&b, &mut idx);
+            if n % 5 == 0 && m > 0 {
+                idx[0] = 20; // an index past the end is skipped by both
+            }
+            let idx = &idx[..m];
+            let k = (n % 5) as u32;
+            let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, idx));
+            assert_eq!(Fx::dots_at(&rows, &b, idx), want);
+            let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
+            assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
         }
     }
 

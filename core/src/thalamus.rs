@@ -107,30 +107,62 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         let mut nz = [0u16; S];
         let n = support(s, &mut nz);
         let nz = &nz[..n.min(S)];
+        N::read_traces(&self.w_rec, s, nz, kr, kt, &mut self.rho, &mut self.rbar, &mut self.theta);
+    }
+
+    /// The loop of [`Thalamus::read`] (the generic form of [`Num::read_traces`]):
+    /// `ρ_i = clamp(W_rec[i]·s, 0, 1)` over the support `nz` of `s`, and
+    /// `r̄ += kr (ρ − r̄)`, `θ += kt (ρ − θ)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_traces(
+        w_rec: &[[N; S]; C],
+        s: &[N; S],
+        nz: &[u16],
+        kr: N,
+        kt: N,
+        rho: &mut [N; C],
+        rbar: &mut [N; C],
+        theta: &mut [N; C],
+    ) {
         for i in 0..C {
-            let r = N::dot_at(&self.w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
-            self.rho[i] = r;
-            self.rbar[i] = self.rbar[i] + kr * (r - self.rbar[i]);
-            self.theta[i] = self.theta[i] + kt * (r - self.theta[i]);
+            let r = N::dot_at(&w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
+            rho[i] = r;
+            rbar[i] = rbar[i] + kr * (r - rbar[i]);
+            theta[i] = theta[i] + kt * (r - theta[i]);
         }
     }
 
     /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
     /// `dz` a dead zone of half-width `eps`.
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
-        let active = self.active as usize;
+        N::hebbian(&mut self.m_hebb, &self.rbar, &self.theta, self.active as usize, eta_half, eps, keep, bound);
+    }
+
+    /// The loop of [`Thalamus::learn_hebbian`] (the generic form of
+    /// [`Num::hebbian`]), with `active` the active control function.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hebbian(
+        m_hebb: &mut [[N; C]; K],
+        rbar: &[N; C],
+        theta: &[N; C],
+        active: usize,
+        eta_half: N,
+        eps: N,
+        keep: N,
+        bound: N,
+    ) {
         // Weights the leak cannot move (and within the bound): with nothing to
         // learn, the update leaves them as they are.
         let still = N::leak_still(keep).min(bound);
         for i in 0..C {
-            let up = N::dead_zone_step(self.rbar[i], self.theta[i], eps, eta_half);
+            let up = N::dead_zone_step(rbar[i], theta[i], eps, eta_half);
             for k in 0..K {
-                let m = self.m_hebb[k][i];
+                let m = m_hebb[k][i];
                 if up == N::ZERO && m >= -still && m <= still {
                     continue; // nothing to learn and nothing to leak: most weights, most steps
                 }
                 let hebb = if k == active { up } else { -up };
-                self.m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
+                m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
             }
         }
     }
@@ -159,4 +191,75 @@ pub enum Pattern {
     Current,
     /// `ρ` of the previous step (the one the reward just arrived for).
     Previous,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::Fx;
+    use crate::rng::Rng;
+
+    /// Mostly values in `[lo, hi]` (raw), sometimes any `i16`.
+    fn pick(rng: &mut Rng, lo: i32, hi: i32) -> Fx {
+        let bits = rng.next();
+        if bits % 7 == 0 {
+            Fx((bits >> 16) as u16 as i16)
+        } else {
+            Fx((lo + ((bits >> 8) % (hi - lo + 1) as u32) as i32) as i16)
+        }
+    }
+
+    #[test]
+    fn fx_read_traces_is_bit_identical() {
+        let mut rng = Rng::seed(21);
+        for n in 0..20_000 {
+            let w: [[Fx; 8]; 16] = core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+            let mut s = [Fx::ZERO; 8];
+            for _ in 0..n % 4 {
+                let j = (rng.next() % 8) as usize;
+                s[j] = pick(&mut rng, -4096, 4096);
+            }
+            let mut nz = [0u16; 8];
+            let m = support(&s, &mut nz);
+            let nz = &nz[..m];
+            let (kr, kt) = (pick(&mut rng, 0, 4096), pick(&mut rng, 0, 4096));
+            let rbar: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            let theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            let (mut rho1, mut rbar1, mut theta1) = ([Fx::ZERO; 16], rbar, theta);
+            let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
+            Thalamus::<Fx, 8, 16, 1>::read_traces(&w, &s, nz, kr, kt, &mut rho1, &mut rbar1, &mut theta1);
+            Fx::read_traces(&w, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
+            assert_eq!((rho1, rbar1, theta1), (rho2, rbar2, theta2), "{s:?} {kr:?} {kt:?}");
+        }
+    }
+
+    #[test]
+    fn fx_hebbian_is_bit_identical() {
+        let mut rng = Rng::seed(22);
+        for n in 0..20_000 {
+            let m: [[Fx; 16]; 4] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| match n % 3 {
+                    0 => pick(&mut rng, -600, 600),
+                    1 if rng.next() % 4 != 0 => Fx::ZERO, // zero columns, mostly
+                    _ => pick(&mut rng, -8192, 8192),
+                })
+            });
+            let rbar: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            let mut theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            if n % 2 == 1 {
+                // traces within the dead zone, mostly
+                for (t, r) in theta.iter_mut().zip(rbar.iter()) {
+                    *t = *r + pick(&mut rng, -300, 300);
+                }
+            }
+            let (eta, eps) = (pick(&mut rng, 0, 400), pick(&mut rng, 0, 800));
+            let keep = if n % 2 == 0 { Fx(4096 - (rng.next() % 8) as i16) } else { pick(&mut rng, 0, 4096) };
+            let bound = pick(&mut rng, 0, 8192);
+            let active = (rng.next() % 4) as usize;
+            let (mut m1, mut m2) = (m, m);
+            Thalamus::<Fx, 1, 16, 4>::hebbian(&mut m1, &rbar, &theta, active, eta, eps, keep, bound);
+            Fx::hebbian(&mut m2, &rbar, &theta, active, eta, eps, keep, bound);
+            assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
+        }
+    }
 }
