@@ -160,18 +160,8 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixed::Fx;
+    use crate::fixed::{pick, Fx};
     use crate::rng::Rng;
-
-    /// Mostly values in `[lo, hi]` (raw), sometimes any `i16`.
-    fn pick(rng: &mut Rng, lo: i32, hi: i32) -> Fx {
-        let bits = rng.next();
-        if bits % 7 == 0 {
-            Fx((bits >> 16) as u16 as i16)
-        } else {
-            Fx((lo + ((bits >> 8) % (hi - lo + 1) as u32) as i32) as i16)
-        }
-    }
 
     #[test]
     fn fx_oja_row_is_bit_identical() {

@@ -767,6 +767,18 @@ pub fn newton_recip<N: Num>(a: N, y: N) -> N {
     y * (two - a * y)
 }
 
+/// Test values for the kernels' bit-identity tests: mostly raw values in
+/// `[lo, hi]`, sometimes any `i16` (the rails included).
+#[cfg(test)]
+pub(crate) fn pick(rng: &mut crate::rng::Rng, lo: i32, hi: i32) -> Fx {
+    let bits = rng.next();
+    if bits % 7 == 0 {
+        Fx((bits >> 16) as u16 as i16)
+    } else {
+        Fx((lo + ((bits >> 8) % (hi - lo + 1) as u32) as i32) as i16)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,7 +118,7 @@ impl Opts {
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let opts = Opts::parse(args)?;
-    if let Some(r) = reexec_release(args) {
+    if let Some(r) = setup::reexec_release("bench", args, "so host timings are optimised") {
         return r;
     }
     let start = Instant::now();
@@ -178,23 +178,6 @@ pub fn main(args: &[String]) -> Result<(), String> {
         println!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// Re-runs `bench` from the release build unless this is one (or `--dev`).
-fn reexec_release(args: &[String]) -> Option<Result<(), String>> {
-    if !cfg!(debug_assertions)
-        || std::env::var_os("TCBG_XTASK_RELEASE").is_some()
-        || args.iter().any(|a| a == "--dev")
-    {
-        return None;
-    }
-    eprintln!("(running `bench` from the release build so host timings are optimised; `--dev` to skip)");
-    let mut cmd = Command::new(setup::cargo());
-    cmd.current_dir(workspace_root())
-        .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench"])
-        .args(args)
-        .env("TCBG_XTASK_RELEASE", "1");
-    Some(setup::run(&mut cmd).map_err(|e| format!("the release build of `xtask bench`: {e}")))
 }
 
 // ------------------------------------------------------------------ results

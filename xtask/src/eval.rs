@@ -27,7 +27,6 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -124,44 +123,6 @@ impl Args {
             None
         }
     }
-}
-
-/// Re-runs this command from an optimised build, if this one is not.
-fn reexec_release(cmd: &str, args: &[String]) -> Option<Result<(), String>> {
-    if !cfg!(debug_assertions)
-        || std::env::var_os("TCBG_XTASK_RELEASE").is_some()
-        || args.iter().any(|a| a == "--dev")
-    {
-        return None;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."));
-    eprintln!(
-        "(running `{cmd}` from the release build, about 30x faster than dev; `--dev` to skip)"
-    );
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--",
-            cmd,
-        ])
-        .args(args)
-        .env("TCBG_XTASK_RELEASE", "1")
-        .status();
-    Some(match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!(
-            "the release build of `xtask {cmd}` exited with {s}"
-        )),
-        Err(e) => Err(format!("cannot run cargo: {e}")),
-    })
 }
 
 fn minutes(d: Duration) -> String {
@@ -328,7 +289,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let opts = eval_options(args)?;
-    if let Some(r) = reexec_release("eval", args) {
+    if let Some(r) = crate::setup::reexec_release("eval", args, "about 30x faster than dev") {
         return r;
     }
     let start = Instant::now();

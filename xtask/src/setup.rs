@@ -19,6 +19,25 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The arguments of `cargo` that run this xtask from the release build.
+pub(crate) const RELEASE_XTASK: [&str; 6] = ["run", "--release", "--quiet", "--package", "xtask", "--"];
+
+/// Re-runs `cargo xtask cmd args` from the release build, unless this is
+/// one already (or `--dev` was given): the model runs some 30 times faster
+/// there. `why` says so to the user. `None`: go on in this process.
+pub(crate) fn reexec_release(cmd: &str, args: &[String], why: &str) -> Option<Result<(), String>> {
+    if !cfg!(debug_assertions)
+        || std::env::var_os("TCBG_XTASK_RELEASE").is_some()
+        || args.iter().any(|a| a == "--dev")
+    {
+        return None;
+    }
+    eprintln!("(running `{cmd}` from the release build, {why}; `--dev` to skip)");
+    let mut c = Command::new(cargo());
+    c.current_dir(workspace_root()).args(RELEASE_XTASK).arg(cmd).args(args).env("TCBG_XTASK_RELEASE", "1");
+    Some(run(&mut c).map_err(|e| format!("the release build of `xtask {cmd}`: {e}")))
+}
+
 /// Prints a visible phase banner `==> name` to stderr.
 pub fn step(name: &str) {
     eprintln!("\n==> {name}");
@@ -92,6 +111,16 @@ pub fn ensure_apt(packages: &[&str]) -> Result<(), String> {
     }
     apt_update()?;
     apt_install(&missing, None)
+}
+
+/// Makes sure `node` runs: the wasm tests, the snapshot export for the
+/// boards and the wasm benchmark use it. A `node` already on the PATH (from
+/// any source) is kept; otherwise Debian's `nodejs` is installed.
+pub fn ensure_node() -> Result<(), String> {
+    if output(Command::new("node").arg("--version")).is_ok() {
+        return Ok(());
+    }
+    ensure_apt(&["nodejs"])
 }
 
 /// Installs the Debian packages that are not installed yet from

@@ -526,22 +526,9 @@ fn executable_of(line: &str) -> Option<PathBuf> {
 /// `cargo xtask trace` twice in the dev profile and once in release: the same
 /// `trace <8 hex digits>` line every time.
 fn trace_determinism() -> Result<(), String> {
-    let runs: [(&str, &[&str]); 3] = [
-        ("dev", &["xtask", "trace"]),
-        ("dev again", &["xtask", "trace"]),
-        (
-            "release",
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--",
-                "trace",
-            ],
-        ),
-    ];
+    let release: Vec<&str> = setup::RELEASE_XTASK.iter().copied().chain(["trace"]).collect();
+    let runs: [(&str, &[&str]); 3] =
+        [("dev", &["xtask", "trace"]), ("dev again", &["xtask", "trace"]), ("release", &release)];
     let mut lines = Vec::new();
     for (label, args) in runs {
         let mut cmd = cargo_at_root();

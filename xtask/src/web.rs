@@ -115,6 +115,7 @@ pub(crate) fn build() -> Result<(), String> {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
     setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen_version()?)?;
+    setup::ensure_node()?;
 
     step("web: build");
     let root = workspace_root();
