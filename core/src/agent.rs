@@ -643,12 +643,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // after rule) pushed all saliences below the GPR's floor, where the
         // choice is a coin toss that no learning can change.
         let mut sum = N::ZERO;
+        let mut n = 0usize;
         for a in 0..A {
             if self.action_mask & (1 << a) != 0 {
                 sum = sum + drive[a];
+                n += 1;
             }
         }
-        let n = self.action_mask.count_ones() as usize;
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
