@@ -43,18 +43,46 @@ pub fn step(name: &str) {
     eprintln!("\n==> {name}");
 }
 
-/// Runs `cmd` with inherited output, echoing it as `$ …` first; fails with
-/// the command line and the exit status.
+/// Runs `cmd`, echoing it as `$ …` first and its output as it comes; fails
+/// with the command line, the exit status and the last lines of its stdout.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
+    run_tee(cmd).map(drop)
+}
+
+/// Lines of a failed command's stdout carried in its error: the summary
+/// under `cargo xtask test` repeats errors, and CI keeps only a log's tail.
+const FAILED_TAIL: usize = 30;
+
+/// [`run`], returning the stdout it passed through.
+pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
+    use std::io::{BufRead, BufReader};
     let line = describe(cmd);
     eprintln!("$ {line}");
-    let status = cmd
-        .status()
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let mut out = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{l}");
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| format!("`{line}`: {e}"))?;
     if status.success() {
-        Ok(())
-    } else {
+        return Ok(out);
+    }
+    let lines: Vec<&str> = out.lines().collect();
+    let last = &lines[lines.len().saturating_sub(FAILED_TAIL)..];
+    if last.is_empty() {
         Err(format!("`{line}` failed ({status})"))
+    } else {
+        Err(format!(
+            "`{line}` failed ({status}); the last lines of its output:\n{}",
+            last.join("\n")
+        ))
     }
 }
 

@@ -95,7 +95,9 @@ fn selects(selector: &str, name: &str) -> bool {
 
 enum Outcome {
     Passed,
-    Failed,
+    /// With the phase's error, repeated under the summary table: CI keeps
+    /// only the tail of a long log.
+    Failed(String),
     Skipped,
 }
 
@@ -144,7 +146,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             Ok(()) => Outcome::Passed,
             Err(e) => {
                 eprintln!("error: phase {name} failed: {e}");
-                Outcome::Failed
+                Outcome::Failed(e)
             }
         };
         results.push((name.as_str(), outcome, secs));
@@ -159,7 +161,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
                 passed += 1;
                 "ok"
             }
-            Outcome::Failed => {
+            Outcome::Failed(_) => {
                 failed += 1;
                 "FAILED"
             }
@@ -167,12 +169,34 @@ pub fn main(args: &[String]) -> Result<(), String> {
         };
         println!("{name:width$}  {word:7}  {secs:8.1}");
     }
+    for (name, outcome, _) in &results {
+        if let Outcome::Failed(e) = outcome {
+            println!("\n{name} failed:\n{}", tail(e, 40));
+        }
+    }
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         // Exit here rather than return an error, so the count stays the last line.
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// The last `lines` lines of `text`, marked when some were left out.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let cut = all.len().saturating_sub(lines);
+    let mut out = String::new();
+    if cut > 0 {
+        out.push_str(&format!("  ({cut} earlier lines above, in the phase's output)\n"));
+    }
+    for l in &all[cut..] {
+        out.push_str("  ");
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.pop();
+    out
 }
 
 /// A cargo command run at the workspace root.
@@ -583,6 +607,17 @@ mod tests {
             executable_of(r#"{"reason":"compiler-artifact","executable":null}"#),
             None
         );
+    }
+
+    #[test]
+    fn a_failure_summary_keeps_the_last_lines_and_says_what_it_left_out() {
+        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        let t = tail(&text, 3);
+        assert_eq!(
+            t,
+            "  (47 earlier lines above, in the phase's output)\n  line 48\n  line 49\n  line 50"
+        );
+        assert_eq!(tail("only", 3), "  only");
     }
 
     #[test]
