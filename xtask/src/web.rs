@@ -93,6 +93,10 @@ pub fn test_all() -> Result<(), String> {
                 "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
                 webdriver_json.as_os_str(),
             ),
+            // The runner's own limits (20 s per test, 5 s for chromedriver to
+            // answer) are short for a shared, loaded machine; a hang still ends.
+            ("WASM_BINDGEN_TEST_TIMEOUT", "120".as_ref()),
+            ("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30".as_ref()),
         ],
     )?;
 
