@@ -561,13 +561,15 @@ impl Num for Fx {
         let e = eps.0 as i32;
         for i in 0..C {
             // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
-            // 0; a column of zero weights has nothing to leak either.
+            // 0; a column of weights within ±still has nothing to leak either.
+            // (m + still) as u32 <= 2 still says |m| <= still; their OR is at
+            // least each of them, so an OR within 2 still says it for all.
             let up = if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
                 let mut any = 0;
                 for k in 0..K {
-                    any |= m_hebb[k][i].0;
+                    any |= (m_hebb[k][i].0 as i32 + still) as u32;
                 }
-                if any == 0 {
+                if any <= (2 * still) as u32 {
                     continue;
                 }
                 Fx::ZERO
