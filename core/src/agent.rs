@@ -428,14 +428,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         recip(sum, hint).clamp(N::ZERO, N::from_f32(8.0))
     }
 
-    /// Sum over cortex (saturating).
-    fn total(v: &[N; C]) -> N {
-        let mut s = N::ZERO;
-        for x in v.iter() {
-            s = s + *x;
-        }
-        s
-    }
 
     /// One time step: takes the observation and the reward for the previous
     /// action, learns, and returns the action (within the action count).
@@ -614,7 +606,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let x = &self.striatal_input;
         let nz = &nz[..n.min(C)];
-        let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
+        let stimulus = N::sum(&self.cortex.rate) >= self.p.stim;
         if stimulus {
             self.critic.track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }

@@ -105,6 +105,18 @@ pub trait Num:
         let dz = if dv < Self::ZERO { -mag } else { mag };
         eta * dz
     }
+    /// `v_0 + v_1 + …` left to right with the type's addition (saturating
+    /// for [`Fx`], which adds in plain `i32` when no term is negative: then
+    /// the saturating sum is the plain one capped at the rail). The agent's
+    /// total rate, whose terms lie in `[0, 1]`.
+    #[inline(always)]
+    fn sum(v: &[Self]) -> Self {
+        let mut s = Self::ZERO;
+        for x in v.iter() {
+            s = s + *x;
+        }
+        s
+    }
     /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
     /// leak by `keep` leaves those values as they are (0 when unsure).
     #[inline(always)]
@@ -609,6 +621,25 @@ impl Num for Fx {
             }
         }
     }
+    #[inline(always)]
+    fn sum(v: &[Fx]) -> Fx {
+        // Partial sums of terms >= 0 only grow: once at the rail the
+        // saturating sum stays there, so it is the plain sum capped. The i32
+        // sum cannot wrap for fewer than 65536 terms.
+        let (mut s, mut neg) = (0i32, 0i16);
+        for x in v.iter() {
+            s += x.0 as i32;
+            neg |= x.0;
+        }
+        if neg < 0 || v.len() >= 1 << 16 {
+            let mut s = Fx::ZERO;
+            for x in v.iter() {
+                s = s + *x;
+            }
+            return s;
+        }
+        Fx::sat(s)
+    }
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
         // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
@@ -880,6 +911,23 @@ mod tests {
             assert_eq!(Fx::dots_at(&rows, &b, idx), want);
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
+        }
+    }
+
+    #[test]
+    fn sum_is_the_saturating_sum() {
+        let mut rng = crate::rng::Rng::seed(12);
+        for n in 0..50_000 {
+            let v: [Fx; 48] = core::array::from_fn(|_| match n % 3 {
+                0 => pick(&mut rng, 0, 4096),
+                1 => pick(&mut rng, 0, 32767),
+                _ => pick(&mut rng, -4096, 4096),
+            });
+            let mut want = Fx::ZERO;
+            for x in v.iter() {
+                want = want + *x;
+            }
+            assert_eq!(Fx::sum(&v), want, "{v:?}");
         }
     }
 
