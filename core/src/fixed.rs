@@ -78,6 +78,15 @@ pub trait Num:
     fn dots_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16]) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_at(&rows[r], b, idx))
     }
+    /// [`Num::dot_at`] of every row of `rows` with `b` over the one entry
+    /// `j`, written to `out`: the drive of a one-line input. [`Fx`] copies
+    /// the column when `b[j]` is 1 (then each product is its weight).
+    #[inline(always)]
+    fn dots_one<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], j: u16, out: &mut [Self; R]) {
+        for (o, row) in out.iter_mut().zip(rows.iter()) {
+            *o = Self::dot_at(row, b, &[j]);
+        }
+    }
     /// [`Num::dot_shr_at`] of every row of `rows` with `b` (see [`Num::dots_at`]).
     #[inline(always)]
     fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16], k: u32) -> [Self; R] {
@@ -535,6 +544,12 @@ impl Num for Fx {
             }
         };
         match one {
+            // A cue of 1: w × 1 rounds to w.
+            Some((j, ONE)) => {
+                for i in 0..C {
+                    update(i, (w_rec[i][j].0 as i32).clamp(0, ONE));
+                }
+            }
             Some((j, v)) => {
                 for i in 0..C {
                     update(i, ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE));
@@ -679,6 +694,25 @@ impl Num for Fx {
     fn dots_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [Fx; R] {
         // A one-entry dot_at is the one product, from_q24 of the same sum.
         acc_rows(rows, b, idx).map(Fx::from_q24)
+    }
+    #[inline(always)]
+    fn dots_one<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], j: u16, out: &mut [Fx; R]) {
+        let j = j as usize;
+        if j >= L {
+            *out = [Fx::ZERO; R]; // an index past the end is skipped: an empty sum
+            return;
+        }
+        let v = b[j];
+        if v == Fx::ONE {
+            // w × 1 rounds to w, within the rails: the column itself.
+            for (o, row) in out.iter_mut().zip(rows.iter()) {
+                *o = row[j];
+            }
+        } else {
+            for (o, row) in out.iter_mut().zip(rows.iter()) {
+                *o = row[j] * v; // one product: the same rounding as dot_at
+            }
+        }
     }
     #[inline(always)]
     fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16], k: u32) -> [Fx; R] {
@@ -928,6 +962,23 @@ mod tests {
                 want = want + *x;
             }
             assert_eq!(Fx::sum(&v), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn dots_one_are_the_one_entry_dots() {
+        let mut rng = crate::rng::Rng::seed(13);
+        for n in 0..50_000u32 {
+            let rows: [[Fx; 8]; 6] = core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+            let mut b: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -4096, 4096));
+            let j = (n % 9) as u16; // 8 is past the end
+            if n % 2 == 0 && j < 8 {
+                b[j as usize] = Fx::ONE;
+            }
+            let mut out = [Fx::MAX; 6];
+            Fx::dots_one(&rows, &b, j, &mut out);
+            let want: [Fx; 6] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, &[j]));
+            assert_eq!(out, want);
         }
     }
 
