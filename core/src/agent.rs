@@ -654,7 +654,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
         self.striatum.update_traces_at(keep, a, x, nz, &elig);
-        self.critic.gain_experience(x, self.p.k_exp, self.p.lr_min);
+        self.critic.gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
         a
     }
 
