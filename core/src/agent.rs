@@ -395,43 +395,39 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.critic.value
     }
 
-    /// The gain vector of control function `k` under the lesions in force.
-    /// Borrowed, so no step copies it; `ones` holds the row of 1s for the
-    /// `no_thalamus` lesion.
-    fn gain_row<'a>(&'a self, k: usize, ones: &'a mut [N; C]) -> &'a [N; C] {
-        if self.lesions.no_thalamus {
-            *ones = [N::ONE; C];
-            ones
+    /// `f` of the gain vector of control function `k` under the lesions in
+    /// force. Borrowed, so no step copies it, and the row of 1s of the
+    /// `no_thalamus` lesion is built only under that lesion (zeroing a
+    /// scratch row for it cost every step). Fields, not `self`, so that `f`
+    /// may write the rest of the agent.
+    #[inline(always)]
+    fn with_gain_row<R>(lesions: &Lesions, g: &[[N; C]; K], k: usize, f: impl FnOnce(&[N; C]) -> R) -> R {
+        if lesions.no_thalamus {
+            f(&[N::ONE; C])
         } else {
             // `k < K` always; the bound lets the compiler drop the panic path.
-            &self.thalamus.g[k.min(K - 1)]
+            f(&g[k.min(K - 1)])
         }
     }
 
     /// Reciprocal of the mean gain per mask share of the active control function.
     fn mean_gain_recip(&self, hint: N) -> N {
-        let mut ones = [N::ZERO; C];
-        let g = self.gain_row(self.thalamus.active as usize, &mut ones);
-        let mut sum = N::ZERO;
-        for v in g.iter() {
-            if *v != N::ZERO {
-                sum = sum + *v * self.p.k_over_c; // a zero gain adds 0
+        let k_over_c = self.p.k_over_c;
+        let sum = Self::with_gain_row(&self.lesions, &self.thalamus.g, self.thalamus.active as usize, |g| {
+            let mut sum = N::ZERO;
+            for v in g.iter() {
+                if *v != N::ZERO {
+                    sum = sum + *v * k_over_c; // a zero gain adds 0
+                }
             }
-        }
+            sum
+        });
         if sum <= N::ZERO {
             return N::ZERO;
         }
         recip(sum, hint).clamp(N::ZERO, N::from_f32(8.0))
     }
 
-    /// Sum over cortex (saturating).
-    fn total(v: &[N; C]) -> N {
-        let mut s = N::ZERO;
-        for x in v.iter() {
-            s = s + *x;
-        }
-        s
-    }
 
     /// One time step: takes the observation and the reward for the previous
     /// action, learns, and returns the action (within the action count).
@@ -450,24 +446,27 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.cortex.compute_drive(&s);
         // Rates, striatal input and drive under the current state, kept for
         // step 6: while the context, its gain row and the gain norm stay as
-        // they are (most steps), the rates and input there are these.
+        // they are (most steps), the rates and input there are these. They
+        // are written in place (nothing reads the last step's between here
+        // and step 6), which spares zeroing and copying two rows.
         let gain_norm0 = self.gain_norm;
-        let mut rate0 = [N::ZERO; C];
-        let mut x0 = [N::ZERO; C];
-        let mut nz0 = [0u16; C];
+        let mut nz = [0u16; C];
         let value_now;
         let (n0, drive0) = {
-            let mut ones = [N::ZERO; C];
-            let g = self.gain_row(cur, &mut ones);
-            Cortex::<N, S, C>::rates_into(&self.cortex.drive, g, self.p.threshold, self.p.inv_span, self.p.kwta, &mut rate0);
+            let p = &self.p;
+            let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
+            Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
+                Cortex::<N, S, C>::rates_into(drive, g, p.threshold, p.inv_span, p.kwta, rate)
+            });
+            let x0 = &mut self.striatal_input;
             for i in 0..C {
-                let r = rate0[i];
+                let r = self.cortex.rate[i];
                 x0[i] = if r == N::ZERO { r } else { gain_norm0 * r };
             }
-            let n = support(&x0, &mut nz0).min(C);
-            let nz = &nz0[..n];
-            let drive = self.striatum.drive_at(&x0, nz);
-            value_now = self.critic.state_value_at(&x0, nz, &drive, self.action_mask, self.p.value_bound);
+            let n = support(x0, &mut nz).min(C);
+            let nz = &nz[..n];
+            let drive = self.striatum.drive_at(x0, nz);
+            value_now = self.critic.state_value_at(x0, nz, &drive, self.action_mask, self.p.value_bound);
             (n, drive)
         };
         // A step with no input, no reward and no trial mark brings no news:
@@ -583,14 +582,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if active != cur {
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
-        let mut ones = [N::ZERO; C];
-        self.cortex.gain = *self.gain_row(active, &mut ones);
+        self.cortex.gain = Self::with_gain_row(&self.lesions, &self.thalamus.g, active, |g| *g);
         // The same drive under the same gain row: the rates of step 2.
         let same_rates = active == cur && !gain_changed;
         let same_x = same_rates && self.gain_norm == gain_norm0;
-        if same_rates {
-            self.cortex.rate = rate0;
-        } else {
+        if !same_rates {
             Cortex::<N, S, C>::rates_into(
                 &self.cortex.drive,
                 &self.cortex.gain,
@@ -600,11 +596,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 &mut self.cortex.rate,
             );
         }
-        let mut nz = nz0;
         let mut n = n0;
-        if same_x {
-            self.striatal_input = x0;
-        } else {
+        if !same_x {
             for i in 0..C {
                 let r = self.cortex.rate[i];
                 self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
@@ -613,7 +606,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let x = &self.striatal_input;
         let nz = &nz[..n.min(C)];
-        let stimulus = Self::total(&self.cortex.rate) >= self.p.stim;
+        let stimulus = N::sum(&self.cortex.rate) >= self.p.stim;
         if stimulus {
             self.critic.track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
@@ -661,7 +654,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
         self.striatum.update_traces_at(keep, a, x, nz, &elig);
-        self.critic.gain_experience(x, self.p.k_exp, self.p.lr_min);
+        self.critic.gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
         a
     }
 

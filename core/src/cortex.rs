@@ -66,6 +66,9 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
             self.drive = [N::ZERO; C]; // no input, no drive
             return;
         }
+        if let [j] = *nz {
+            return N::dots_one(&self.w_in, s, j, &mut self.drive); // a cue
+        }
         for i in 0..C {
             self.drive[i] = N::dot_at(&self.w_in[i], s, nz);
         }
@@ -123,17 +126,16 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// It takes no dopamine argument: cortical plasticity cannot read it.
     pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
-        for i in 0..C {
+        for ((row, &r), &g) in self.w_in.iter_mut().zip(self.rate.iter()).zip(self.gain.iter()) {
             // A silent unit neither learns nor decays (its k is 0 as well).
-            if self.rate[i] == N::ZERO {
+            if r == N::ZERO {
                 continue;
             }
-            let k = eta * self.gain[i] * self.rate[i];
-            let r = self.rate[i];
+            let k = eta * g * r;
             if k == N::ZERO {
                 // A step of 0 (rounded away): each weight stays, but draws its
                 // dither all the same and keeps the clamp.
-                for w in self.w_in[i].iter_mut() {
+                for w in row.iter_mut() {
                     let _ = dither();
                     if !(*w >= -bound && *w <= bound) {
                         *w = w.clamp(-bound, bound);
@@ -141,7 +143,7 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 }
                 continue;
             }
-            N::oja_row(&mut self.w_in[i], s, k, r, bound, &mut dither);
+            N::oja_row(row, s, k, r, bound, &mut dither);
         }
     }
 

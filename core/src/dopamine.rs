@@ -198,10 +198,19 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
 
     /// Experience: `lr_i ← max(lr_i − k x_i lr_i², lr_min)` (first order of `1/(1/lr + k x)`).
     pub fn gain_experience(&mut self, x: &[N; C], k: N, lr_min: N) {
-        for i in 0..C {
-            if x[i] != N::ZERO {
-                let l = self.lr[i];
-                self.lr[i] = (l - k * x[i] * l * l).max(lr_min);
+        let mut nz = [0u16; C];
+        let n = support(x, &mut nz);
+        self.gain_experience_at(x, &nz[..n.min(C)], k, lr_min);
+    }
+
+    /// [`Critic::gain_experience`] over the entries `nz` of `x` (all its
+    /// nonzero ones: a zero input changes no rate; each rate is its own).
+    pub fn gain_experience_at(&mut self, x: &[N; C], nz: &[u16], k: N, lr_min: N) {
+        for &i in nz {
+            if let (Some(l), Some(&xi)) = (self.lr.get_mut(i as usize), x.get(i as usize)) {
+                if xi != N::ZERO {
+                    *l = (*l - k * xi * *l * *l).max(lr_min);
+                }
             }
         }
     }

@@ -78,6 +78,15 @@ pub trait Num:
     fn dots_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16]) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_at(&rows[r], b, idx))
     }
+    /// [`Num::dot_at`] of every row of `rows` with `b` over the one entry
+    /// `j`, written to `out`: the drive of a one-line input. [`Fx`] copies
+    /// the column when `b[j]` is 1 (then each product is its weight).
+    #[inline(always)]
+    fn dots_one<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], j: u16, out: &mut [Self; R]) {
+        for (o, row) in out.iter_mut().zip(rows.iter()) {
+            *o = Self::dot_at(row, b, &[j]);
+        }
+    }
     /// [`Num::dot_shr_at`] of every row of `rows` with `b` (see [`Num::dots_at`]).
     #[inline(always)]
     fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16], k: u32) -> [Self; R] {
@@ -104,6 +113,18 @@ pub trait Num:
         let mag = (dv.abs() - eps).relu();
         let dz = if dv < Self::ZERO { -mag } else { mag };
         eta * dz
+    }
+    /// `v_0 + v_1 + …` left to right with the type's addition (saturating
+    /// for [`Fx`], which adds in plain `i32` when no term is negative: then
+    /// the saturating sum is the plain one capped at the rail). The agent's
+    /// total rate, whose terms lie in `[0, 1]`.
+    #[inline(always)]
+    fn sum(v: &[Self]) -> Self {
+        let mut s = Self::ZERO;
+        for x in v.iter() {
+            s = s + *x;
+        }
+        s
     }
     /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
     /// leak by `keep` leaves those values as they are (0 when unsure).
@@ -523,6 +544,12 @@ impl Num for Fx {
             }
         };
         match one {
+            // A cue of 1: w × 1 rounds to w.
+            Some((j, ONE)) => {
+                for i in 0..C {
+                    update(i, (w_rec[i][j].0 as i32).clamp(0, ONE));
+                }
+            }
             Some((j, v)) => {
                 for i in 0..C {
                     update(i, ((w_rec[i][j].0 as i32 * v + HALF) >> FRAC).clamp(0, ONE));
@@ -561,13 +588,15 @@ impl Num for Fx {
         let e = eps.0 as i32;
         for i in 0..C {
             // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
-            // 0; a column of zero weights has nothing to leak either.
+            // 0; a column of weights within ±still has nothing to leak either.
+            // (m + still) as u32 <= 2 still says |m| <= still; their OR is at
+            // least each of them, so an OR within 2 still says it for all.
             let up = if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
                 let mut any = 0;
                 for k in 0..K {
-                    any |= m_hebb[k][i].0;
+                    any |= (m_hebb[k][i].0 as i32 + still) as u32;
                 }
-                if any == 0 {
+                if any <= (2 * still) as u32 {
                     continue;
                 }
                 Fx::ZERO
@@ -606,6 +635,25 @@ impl Num for Fx {
                 row[j] = Num::clamp(wv + dw, -bound, bound);
             }
         }
+    }
+    #[inline(always)]
+    fn sum(v: &[Fx]) -> Fx {
+        // Partial sums of terms >= 0 only grow: once at the rail the
+        // saturating sum stays there, so it is the plain sum capped. The i32
+        // sum cannot wrap for fewer than 65536 terms.
+        let (mut s, mut neg) = (0i32, 0i16);
+        for x in v.iter() {
+            s += x.0 as i32;
+            neg |= x.0;
+        }
+        if neg < 0 || v.len() >= 1 << 16 {
+            let mut s = Fx::ZERO;
+            for x in v.iter() {
+                s = s + *x;
+            }
+            return s;
+        }
+        Fx::sat(s)
     }
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
@@ -646,6 +694,25 @@ impl Num for Fx {
     fn dots_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [Fx; R] {
         // A one-entry dot_at is the one product, from_q24 of the same sum.
         acc_rows(rows, b, idx).map(Fx::from_q24)
+    }
+    #[inline(always)]
+    fn dots_one<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], j: u16, out: &mut [Fx; R]) {
+        let j = j as usize;
+        if j >= L {
+            *out = [Fx::ZERO; R]; // an index past the end is skipped: an empty sum
+            return;
+        }
+        let v = b[j];
+        if v == Fx::ONE {
+            // w × 1 rounds to w, within the rails: the column itself.
+            for (o, row) in out.iter_mut().zip(rows.iter()) {
+                *o = row[j];
+            }
+        } else {
+            for (o, row) in out.iter_mut().zip(rows.iter()) {
+                *o = row[j] * v; // one product: the same rounding as dot_at
+            }
+        }
     }
     #[inline(always)]
     fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16], k: u32) -> [Fx; R] {
@@ -878,6 +945,40 @@ mod tests {
             assert_eq!(Fx::dots_at(&rows, &b, idx), want);
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
+        }
+    }
+
+    #[test]
+    fn sum_is_the_saturating_sum() {
+        let mut rng = crate::rng::Rng::seed(12);
+        for n in 0..50_000 {
+            let v: [Fx; 48] = core::array::from_fn(|_| match n % 3 {
+                0 => pick(&mut rng, 0, 4096),
+                1 => pick(&mut rng, 0, 32767),
+                _ => pick(&mut rng, -4096, 4096),
+            });
+            let mut want = Fx::ZERO;
+            for x in v.iter() {
+                want = want + *x;
+            }
+            assert_eq!(Fx::sum(&v), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn dots_one_are_the_one_entry_dots() {
+        let mut rng = crate::rng::Rng::seed(13);
+        for n in 0..50_000u32 {
+            let rows: [[Fx; 8]; 6] = core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+            let mut b: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -4096, 4096));
+            let j = (n % 9) as u16; // 8 is past the end
+            if n % 2 == 0 && j < 8 {
+                b[j as usize] = Fx::ONE;
+            }
+            let mut out = [Fx::MAX; 6];
+            Fx::dots_one(&rows, &b, j, &mut out);
+            let want: [Fx; 6] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, &[j]));
+            assert_eq!(out, want);
         }
     }
 
