@@ -30,9 +30,9 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, TRACE_MAX};
-use crate::cortex::W_IN_BOUND;
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::Cortex;
+use crate::cortex::W_IN_BOUND;
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
@@ -110,7 +110,6 @@ pub(crate) struct Params<N: Num> {
 }
 
 impl<N: Num> Params<N> {
-
     fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
         let f = N::from_f32;
         Params {
@@ -187,7 +186,11 @@ pub struct Selection<N: Num, const M: usize> {
 
 impl<N: Num, const M: usize> Selection<N, M> {
     fn new() -> Self {
-        Selection { salience: [N::ZERO; M], gpi: [N::ZERO; M], selected: 0 }
+        Selection {
+            salience: [N::ZERO; M],
+            gpi: [N::ZERO; M],
+            selected: 0,
+        }
     }
 }
 
@@ -310,11 +313,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let j = init.below(i as u32 + 1) as usize;
             perm.swap(i, j);
         }
-        self.thalamus.init(&self.cortex.w_in, N::from_f32(config.gain_on), &perm);
+        self.thalamus
+            .init(&self.cortex.w_in, N::from_f32(config.gain_on), &perm);
         self.striatum.reset();
         self.contexts = ContextChannels::new();
         // Optimistic prior: a typical cue drives about a quarter of a mask share.
-        self.critic.reset(N::from_f32(config.v0 / (0.25 * (C / K) as f32)));
+        self.critic
+            .reset(N::from_f32(config.v0 / (0.25 * (C / K) as f32)));
         self.striatal_input = [N::ZERO; C];
         self.actions = Selection::new();
         self.context_channels = Selection::new();
@@ -352,7 +357,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// Restricts the actions to `0..n` (a task with fewer actions than `A`).
     pub fn set_action_count(&mut self, n: usize) -> Result<(), ConfigError> {
         if n < 1 || n > A {
-            return Err(ConfigError::Size { param: "A", requires: "action count within 1..=A" });
+            return Err(ConfigError::Size {
+                param: "A",
+                requires: "action count within 1..=A",
+            });
         }
         self.action_mask = (1u32 << n) - 1;
         Ok(())
@@ -401,7 +409,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// scratch row for it cost every step). Fields, not `self`, so that `f`
     /// may write the rest of the agent.
     #[inline(always)]
-    fn with_gain_row<R>(lesions: &Lesions, g: &[[N; C]; K], k: usize, f: impl FnOnce(&[N; C]) -> R) -> R {
+    fn with_gain_row<R>(
+        lesions: &Lesions,
+        g: &[[N; C]; K],
+        k: usize,
+        f: impl FnOnce(&[N; C]) -> R,
+    ) -> R {
         if lesions.no_thalamus {
             f(&[N::ONE; C])
         } else {
@@ -413,21 +426,25 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// Reciprocal of the mean gain per mask share of the active control function.
     fn mean_gain_recip(&self, hint: N) -> N {
         let k_over_c = self.p.k_over_c;
-        let sum = Self::with_gain_row(&self.lesions, &self.thalamus.g, self.thalamus.active as usize, |g| {
-            let mut sum = N::ZERO;
-            for v in g.iter() {
-                if *v != N::ZERO {
-                    sum = sum + *v * k_over_c; // a zero gain adds 0
+        let sum = Self::with_gain_row(
+            &self.lesions,
+            &self.thalamus.g,
+            self.thalamus.active as usize,
+            |g| {
+                let mut sum = N::ZERO;
+                for v in g.iter() {
+                    if *v != N::ZERO {
+                        sum = sum + *v * k_over_c; // a zero gain adds 0
+                    }
                 }
-            }
-            sum
-        });
+                sum
+            },
+        );
         if sum <= N::ZERO {
             return N::ZERO;
         }
         recip(sum, hint).clamp(N::ZERO, N::from_f32(8.0))
     }
-
 
     /// One time step: takes the observation and the reward for the previous
     /// action, learns, and returns the action (within the action count).
@@ -466,7 +483,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let n = support(x0, &mut nz).min(C);
             let nz = &nz[..n];
             let drive = self.striatum.drive_at(x0, nz);
-            value_now = self.critic.state_value_at(x0, nz, &drive, self.action_mask, self.p.value_bound);
+            value_now =
+                self.critic
+                    .state_value_at(x0, nz, &drive, self.action_mask, self.p.value_bound);
             (n, drive)
         };
         // A step with no input, no reward and no trial mark brings no news:
@@ -485,7 +504,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             // next trial's cue, whose value that action did not cause (with
             // γ V of a random next cue in it, every error signal carried
             // noise as large as the value).
-            let gamma = if self.trial_start { N::ZERO } else { self.p.gamma };
+            let gamma = if self.trial_start {
+                N::ZERO
+            } else {
+                self.p.gamma
+            };
             self.critic.td_error(reward, gamma, value_now)
         };
         self.critic.delta = delta;
@@ -499,11 +522,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if outcome {
             let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
             let surprise_in = -(delta * conf);
-            self.contexts.surprise = (self.p.surprise_leak * self.contexts.surprise + surprise_in - self.p.surprise_drift)
+            self.contexts.surprise = (self.p.surprise_leak * self.contexts.surprise + surprise_in
+                - self.p.surprise_drift)
                 .clamp(N::ZERO, self.p.surprise_max);
         }
         let hold = if ctx_sel {
-            N::ONE - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv).clamp(N::ZERO, N::ONE)
+            N::ONE
+                - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv)
+                    .clamp(N::ZERO, N::ONE)
         } else {
             N::ONE
         };
@@ -525,7 +551,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 || dither.next(),
                 &elig,
             );
-            self.critic.learn_at(self.p.eta_v * d, &self.striatum.elig, || dither.next(), &elig);
+            self.critic.learn_at(
+                self.p.eta_v * d,
+                &self.striatum.elig,
+                || dither.next(),
+                &elig,
+            );
             if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
                 for &unit in elig.units.iter().take(elig.n) {
@@ -542,7 +573,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     // their rules could no longer be learned).
                     let g0 = self.thalamus.g[cur][i];
                     if ebar != N::ZERO && g0 > N::ZERO {
-                        let gv = (g0 + step.mul_sr(ebar, dither.next())).clamp(self.p.gain_min, self.p.gain_max);
+                        let gv = (g0 + step.mul_sr(ebar, dither.next()))
+                            .clamp(self.p.gain_min, self.p.gain_max);
                         gain_changed |= gv != g0;
                         self.thalamus.g[cur][i] = gv;
                     }
@@ -553,21 +585,28 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // Competence and the usual surprise, too, learn only from outcomes.
         if outcome && !self.lesions.no_dopamine {
             let q = self.contexts.competence[cur];
-            self.contexts.competence[cur] = (q + self.p.eta_q * hold * (reward - q)).clamp(N::ZERO, N::ONE);
+            self.contexts.competence[cur] =
+                (q + self.p.eta_q * hold * (reward - q)).clamp(N::ZERO, N::ONE);
         }
         if outcome {
             let c = &mut self.contexts;
             let dev = (c.surprise - c.surprise_mean[cur]).abs();
             let k = self.p.eta_sb * hold;
-            c.surprise_dev[cur] = (c.surprise_dev[cur] + k * (dev - c.surprise_dev[cur])).clamp(N::ZERO, self.p.surprise_max);
-            c.surprise_mean[cur] =
-                (c.surprise_mean[cur] + k * (c.surprise - c.surprise_mean[cur])).clamp(N::ZERO, self.p.surprise_max);
+            c.surprise_dev[cur] = (c.surprise_dev[cur] + k * (dev - c.surprise_dev[cur]))
+                .clamp(N::ZERO, self.p.surprise_max);
+            c.surprise_mean[cur] = (c.surprise_mean[cur] + k * (c.surprise - c.surprise_mean[cur]))
+                .clamp(N::ZERO, self.p.surprise_max);
         }
 
         // 5. Thalamus.
         let n = self.thalamus.steps_seen.saturating_add(1);
         self.thalamus.steps_seen = n;
-        self.thalamus.read(&s, self.p.k_fast, self.p.k_slow, N::from_q15(RECIP_Q15[n as usize]));
+        self.thalamus.read(
+            &s,
+            self.p.k_fast,
+            self.p.k_slow,
+            N::from_q15(RECIP_Q15[n as usize]),
+        );
         if ctx_sel {
             self.select_context(cur, reward);
         }
@@ -608,15 +647,22 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let nz = &nz[..n.min(C)];
         let stimulus = N::sum(&self.cortex.rate) >= self.p.stim;
         if stimulus {
-            self.critic.track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
+            self.critic
+                .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;
             self.cortex.learn(&s, self.p.eta_c, || dither.next());
         }
         // Without learning the striatum is as it was: so is its drive.
-        let drive = if same_x && d == N::ZERO { drive0 } else { self.striatum.drive_at(x, nz) };
-        let v = self.critic.state_value_at(x, nz, &drive, self.action_mask, self.p.value_bound);
+        let drive = if same_x && d == N::ZERO {
+            drive0
+        } else {
+            self.striatum.drive_at(x, nz)
+        };
+        let v = self
+            .critic
+            .state_value_at(x, nz, &drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
             self.critic.value_prev = v;
@@ -646,15 +692,21 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let sal = (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.sal_max);
-            self.actions.salience[a] = if self.action_mask & (1 << a) != 0 { sal } else { N::ZERO };
+            let sal =
+                (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.sal_max);
+            self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {
+                sal
+            } else {
+                N::ZERO
+            };
         }
         self.actions.gpi = self.p.gpr.gpi(&self.actions.salience);
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
         self.striatum.update_traces_at(keep, a, x, nz, &elig);
-        self.critic.gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
+        self.critic
+            .gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
         a
     }
 
@@ -678,7 +730,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // learn to expect failure, hold its plasticity, and never be left.
         let usual = (cc.surprise_mean[cur] + p.k_dev * cc.surprise_dev[cur]).min(p.usual_max);
         ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
-        let sal: [N; K] = core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
+        let sal: [N; K] =
+            core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
         let gpi = p.gpr.gpi(&sal);
         // The Hebbian read-out fades out as surprise climbs from `hold_full`
         // (plasticity fully held) to its cap: a context that keeps failing
@@ -780,15 +833,30 @@ pub struct RangeViolation {
 
 impl core::fmt::Display for RangeViolation {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}[{}] = {} outside {} to {}", self.field, self.index, self.value, self.min, self.max)
+        write!(
+            f,
+            "{}[{}] = {} outside {} to {}",
+            self.field, self.index, self.value, self.min, self.max
+        )
     }
 }
 
-fn check<N: Num>(field: &'static str, vals: &[N], min: f32, max: f32) -> Result<(), RangeViolation> {
+fn check<N: Num>(
+    field: &'static str,
+    vals: &[N],
+    min: f32,
+    max: f32,
+) -> Result<(), RangeViolation> {
     for (index, v) in vals.iter().enumerate() {
         let value = v.to_f32();
         if !(value >= min && value <= max) {
-            return Err(RangeViolation { field, index, value, min, max });
+            return Err(RangeViolation {
+                field,
+                index,
+                value,
+                min,
+                max,
+            });
         }
     }
     Ok(())
@@ -836,14 +904,29 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let cc = &self.contexts;
         check("contexts.competence", &cc.competence, 0.0, 1.0)?;
-        check("contexts.surprise_mean", &cc.surprise_mean, 0.0, q(c.surprise_max))?;
-        check("contexts.surprise_dev", &cc.surprise_dev, 0.0, q(c.surprise_max))?;
+        check(
+            "contexts.surprise_mean",
+            &cc.surprise_mean,
+            0.0,
+            q(c.surprise_max),
+        )?;
+        check(
+            "contexts.surprise_dev",
+            &cc.surprise_dev,
+            0.0,
+            q(c.surprise_max),
+        )?;
         check("contexts.surprise", &[cc.surprise], 0.0, q(c.surprise_max))?;
         let cr = &self.critic;
         for a in 0..A {
             check("critic.w_v", &cr.w_v[a], -W_V_BOUND, W_V_BOUND)?;
         }
-        check("critic.value_prev", &[cr.value_prev], -SIGNAL_MAX, SIGNAL_MAX)?;
+        check(
+            "critic.value_prev",
+            &[cr.value_prev],
+            -SIGNAL_MAX,
+            SIGNAL_MAX,
+        )?;
         check("critic.value", &[cr.value], -SIGNAL_MAX, SIGNAL_MAX)?;
         check("critic.delta", &[cr.delta], -SIGNAL_MAX, SIGNAL_MAX)?;
         check("critic.norm_mean", &[cr.norm_mean], 0.0, SIGNAL_MAX)?;
@@ -851,10 +934,25 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("critic.lr", &cr.lr, c.lr_min - 1.0 / 4096.0, 1.0)?;
         check("agent.striatal_input", &self.striatal_input, 0.0, 8.0)?;
         check("agent.gain_norm", &[self.gain_norm], 0.0, 8.0)?;
-        check("actions.salience", &self.actions.salience, 0.0, q(c.salience_max))?;
+        check(
+            "actions.salience",
+            &self.actions.salience,
+            0.0,
+            q(c.salience_max),
+        )?;
         check("actions.gpi", &self.actions.gpi, 0.0, GPI_MAX)?;
-        check("context_channels.salience", &self.context_channels.salience, 0.0, q(c.salience_max))?;
-        check("context_channels.gpi", &self.context_channels.gpi, 0.0, GPI_MAX)?;
+        check(
+            "context_channels.salience",
+            &self.context_channels.salience,
+            0.0,
+            q(c.salience_max),
+        )?;
+        check(
+            "context_channels.gpi",
+            &self.context_channels.gpi,
+            0.0,
+            GPI_MAX,
+        )?;
         Ok(())
     }
 }

@@ -103,7 +103,13 @@ impl<N: Num> Gpr<N> {
 
     /// The Euler iterations of [`Gpr::gpi`]: STN and GPe settle from `stn`
     /// and `gpe` (the generic form of [`Num::gpr_settle`]).
-    pub fn settle<const M: usize>(&self, sal: &[N; M], d2: &[N; M], stn: &mut [N; M], gpe: &mut [N; M]) {
+    pub fn settle<const M: usize>(
+        &self,
+        sal: &[N; M],
+        d2: &[N; M],
+        stn: &mut [N; M],
+        gpe: &mut [N; M],
+    ) {
         for _ in 0..self.iterations {
             let mut stn_sum = N::ZERO;
             for v in stn.iter() {
@@ -148,9 +154,25 @@ impl Gpr<Fx> {
     /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
     /// and every difference within `±max(T, D)`. (The loop runs every
     /// iteration: in the reference trace it never settles before the last.)
-    pub(crate) fn settle_fx<const M: usize>(&self, sal: &[Fx; M], d2: &[Fx; M], stn: &mut [Fx; M], gpe: &mut [Fx; M]) -> bool {
-        let (w_p, gp_bias, stn_bias, rate) = (self.w_p.0 as i32, self.gp_bias.0 as i32, self.stn_bias.0 as i32, self.rate.0 as i32);
-        if !(0..=4096).contains(&w_p) || !(0..=4096).contains(&rate) || gp_bias < 0 || stn_bias < 0 || M > 64 {
+    pub(crate) fn settle_fx<const M: usize>(
+        &self,
+        sal: &[Fx; M],
+        d2: &[Fx; M],
+        stn: &mut [Fx; M],
+        gpe: &mut [Fx; M],
+    ) -> bool {
+        let (w_p, gp_bias, stn_bias, rate) = (
+            self.w_p.0 as i32,
+            self.gp_bias.0 as i32,
+            self.stn_bias.0 as i32,
+            self.rate.0 as i32,
+        );
+        if !(0..=4096).contains(&w_p)
+            || !(0..=4096).contains(&rate)
+            || gp_bias < 0
+            || stn_bias < 0
+            || M > 64
+        {
             return false;
         }
         let mut smax = 0i32;
@@ -207,9 +229,29 @@ impl Gpr<Fx> {
             // The default rate 1/2: v + ((2048 (t − v) + 2048) >> 12) is
             // v + ((t − v + 1) >> 1), which is (t + v + 1) >> 1 exactly (an
             // integer added inside the floor): one operation fewer.
-            run(self.iterations, w_p, gp_bias, stn_bias, sal, d2, &mut s, &mut g, |v, t| (t + v + 1) >> 1);
+            run(
+                self.iterations,
+                w_p,
+                gp_bias,
+                stn_bias,
+                sal,
+                d2,
+                &mut s,
+                &mut g,
+                |v, t| (t + v + 1) >> 1,
+            );
         } else {
-            run(self.iterations, w_p, gp_bias, stn_bias, sal, d2, &mut s, &mut g, |v, t| v + ((rate * (t - v) + (1 << 11)) >> 12));
+            run(
+                self.iterations,
+                w_p,
+                gp_bias,
+                stn_bias,
+                sal,
+                d2,
+                &mut s,
+                &mut g,
+                |v, t| v + ((rate * (t - v) + (1 << 11)) >> 12),
+            );
         }
         for i in 0..M {
             stn[i] = Fx(s[i] as i16);
@@ -271,7 +313,11 @@ pub struct Striatum<N: Num, const C: usize, const A: usize> {
 impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Zero weights and traces.
     pub fn new() -> Self {
-        Striatum { w_go: [[N::ZERO; C]; A], w_nogo: [[N::ZERO; C]; A], elig: [[N::ZERO; C]; A] }
+        Striatum {
+            w_go: [[N::ZERO; C]; A],
+            w_nogo: [[N::ZERO; C]; A],
+            elig: [[N::ZERO; C]; A],
+        }
     }
 
     /// Every weight and trace back to 0, in place.
@@ -301,7 +347,11 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// The synapses whose eligibility trace is nonzero (one pass over the
     /// traces, shared by every learning rule of the step).
     pub fn elig_support(&self) -> EligSupport<C> {
-        let mut sup = EligSupport { units: [0; C], actions: [0; C], n: 0 };
+        let mut sup = EligSupport {
+            units: [0; C],
+            actions: [0; C],
+            n: 0,
+        };
         // Most rows are all zero: a branch-free OR of their bits says so
         // (a superset at worst: −0.0 counts as nonzero).
         let mut rows = 0u32;
@@ -361,7 +411,15 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// weight did a random walk above its floor 0 under dopamine of either
     /// sign and drifted to the rail `w_max` (in a long life across tasks up
     /// to 13.5% of NoGo weights sat there).
-    pub fn learn(&mut self, go: N, nogo: N, lr: &[N; C], w_max: N, settle: N, dither: impl FnMut() -> u32) {
+    pub fn learn(
+        &mut self,
+        go: N,
+        nogo: N,
+        lr: &[N; C],
+        w_max: N,
+        settle: N,
+        dither: impl FnMut() -> u32,
+    ) {
         let sup = self.elig_support();
         self.learn_at(go, nogo, lr, w_max, settle, dither, &sup);
     }
@@ -415,7 +473,14 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// [`Striatum::update_traces`] touching only the traces of `sup` (a
     /// superset of the nonzero ones: a zero trace stays zero) and the
     /// entries `nz` of `x` (all its nonzero ones: a trace plus 0 is itself).
-    pub fn update_traces_at(&mut self, keep: N, chosen: usize, x: &[N; C], nz: &[u16], sup: &EligSupport<C>) {
+    pub fn update_traces_at(
+        &mut self,
+        keep: N,
+        chosen: usize,
+        x: &[N; C],
+        nz: &[u16],
+        sup: &EligSupport<C>,
+    ) {
         for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
             let i = (unit as usize).min(C - 1);
             for a in 0..A {
@@ -507,19 +572,33 @@ mod tests {
         let (gpi_f, wf) = gf.select(&s);
         assert_eq!(wf, Some(1));
         for i in 0..4 {
-            assert!((gpi_f[i].to_f32() - gpi[i]).abs() < 0.01, "{i}: {:?} vs {:?}", gpi_f, gpi);
+            assert!(
+                (gpi_f[i].to_f32() - gpi[i]).abs() < 0.01,
+                "{i}: {:?} vs {:?}",
+                gpi_f,
+                gpi
+            );
         }
     }
 
     #[test]
     fn fx_fast_settle_is_bit_identical() {
         let mut rng = crate::rng::Rng::seed(11);
-        for (iters, rate) in [(15u8, 0.5f32), (30, 0.25), (7, 1.0), (15, 0.3), (30, 0.5), (4, 0.5)] {
+        for (iters, rate) in [
+            (15u8, 0.5f32),
+            (30, 0.25),
+            (7, 1.0),
+            (15, 0.3),
+            (30, 0.5),
+            (4, 0.5),
+        ] {
             let g = Gpr::<Fx>::nengo(iters, rate);
             for n in 0..20_000 {
                 let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];
-                let sal: [Fx; 4] = core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
-                let d2: [Fx; 4] = core::array::from_fn(|i| (g.d2_gain * sal[i] - g.str_thresh).relu());
+                let sal: [Fx; 4] =
+                    core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
+                let d2: [Fx; 4] =
+                    core::array::from_fn(|i| (g.d2_gain * sal[i] - g.str_thresh).relu());
                 let (mut s1, mut g1) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
                 let (mut s2, mut g2) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
                 g.settle(&sal, &d2, &mut s1, &mut g1);
@@ -539,13 +618,20 @@ mod tests {
             for a in 0..4 {
                 for e in st.elig[a].iter_mut() {
                     let bits = rng.next();
-                    *e = if rows & (1 << a) != 0 && bits % 3 == 0 { Fx((bits >> 20) as i16 + 1) } else { Fx::ZERO };
+                    *e = if rows & (1 << a) != 0 && bits % 3 == 0 {
+                        Fx((bits >> 20) as i16 + 1)
+                    } else {
+                        Fx::ZERO
+                    };
                 }
             }
             let sup = st.elig_support();
             let mut n = 0;
             for i in 0..16 {
-                let bits: u16 = (0..4).filter(|&a| st.elig[a][i] != Fx::ZERO).map(|a| 1 << a).sum();
+                let bits: u16 = (0..4)
+                    .filter(|&a| st.elig[a][i] != Fx::ZERO)
+                    .map(|a| 1 << a)
+                    .sum();
                 if bits != 0 {
                     assert_eq!((sup.units[n], sup.actions[n]), (i as u16, bits));
                     n += 1;

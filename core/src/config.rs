@@ -44,8 +44,13 @@ impl Lesions {
         no_meta: false,
     };
     /// The names used on command lines, in reports and in the demo.
-    pub const NAMES: [&'static str; 5] =
-        ["no_thalamus", "no_context_selection", "no_dopamine", "no_traces", "no_meta"];
+    pub const NAMES: [&'static str; 5] = [
+        "no_thalamus",
+        "no_context_selection",
+        "no_dopamine",
+        "no_traces",
+        "no_meta",
+    ];
 
     /// The lesion set with one named lesion on (`"none"` gives no lesion).
     pub fn named(name: &str) -> Option<Lesions> {
@@ -302,8 +307,16 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::OutOfRange { field, value, min, max } => {
-                write!(f, "config field `{field}` is {value}, must be within {min} to {max}")
+            ConfigError::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            } => {
+                write!(
+                    f,
+                    "config field `{field}` is {value}, must be within {min} to {max}"
+                )
             }
             ConfigError::Inconsistent { field, requires } => {
                 write!(f, "config field `{field}` is inconsistent: {requires}")
@@ -317,7 +330,12 @@ fn range(field: &'static str, value: f32, min: f32, max: f32) -> Result<(), Conf
     if value.is_finite() && value >= min && value <= max {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange { field, value, min, max })
+        Err(ConfigError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        })
     }
 }
 
@@ -396,10 +414,16 @@ impl Config {
 /// functions, `A` actions.
 pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), ConfigError> {
     if s == 0 || s > 64 {
-        return Err(ConfigError::Size { param: "S", requires: "1 <= S <= 64" });
+        return Err(ConfigError::Size {
+            param: "S",
+            requires: "1 <= S <= 64",
+        });
     }
     if k == 0 || k > 16 {
-        return Err(ConfigError::Size { param: "K", requires: "1 <= K <= 16" });
+        return Err(ConfigError::Size {
+            param: "K",
+            requires: "1 <= K <= 16",
+        });
     }
     if c < k || c > 1024 || c % k != 0 {
         return Err(ConfigError::Size {
@@ -408,7 +432,10 @@ pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), C
         });
     }
     if a < 2 || a > 16 {
-        return Err(ConfigError::Size { param: "A", requires: "2 <= A <= 16" });
+        return Err(ConfigError::Size {
+            param: "A",
+            requires: "2 <= A <= 16",
+        });
     }
     Ok(())
 }

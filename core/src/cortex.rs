@@ -38,7 +38,12 @@ pub const W_IN_BOUND: f32 = 2.0;
 impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// Cortex with every weight and rate 0 (see [`Cortex::init`]).
     pub fn blank() -> Self {
-        Cortex { w_in: [[N::ZERO; S]; C], drive: [N::ZERO; C], gain: [N::ZERO; C], rate: [N::ZERO; C] }
+        Cortex {
+            w_in: [[N::ZERO; S]; C],
+            drive: [N::ZERO; C],
+            gain: [N::ZERO; C],
+            rate: [N::ZERO; C],
+        }
     }
 
     /// Afferent weights uniform in `[-scale, scale]` from `uniform`; rates 0.
@@ -86,7 +91,14 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     }
 
     /// [`Cortex::rates`] written into `out` (no copy of the result).
-    pub fn rates_into(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16, out: &mut [N; C]) {
+    pub fn rates_into(
+        drive: &[N; C],
+        gain: &[N; C],
+        threshold: N,
+        inv_span: N,
+        k_q8: u16,
+        out: &mut [N; C],
+    ) {
         let mut theta = threshold;
         if k_q8 > 0 {
             let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
@@ -112,7 +124,11 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         // (the rate the expression gives it, bit for bit), whatever its drive.
         let silent = theta > N::ZERO && inv_span >= N::ZERO;
         for ((o, &g), &d) in out.iter_mut().zip(gain.iter()).zip(drive.iter()) {
-            *o = if silent && g == N::ZERO { N::ZERO } else { ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE) };
+            *o = if silent && g == N::ZERO {
+                N::ZERO
+            } else {
+                ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE)
+            };
         }
     }
 
@@ -126,7 +142,12 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// It takes no dopamine argument: cortical plasticity cannot read it.
     pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
-        for ((row, &r), &g) in self.w_in.iter_mut().zip(self.rate.iter()).zip(self.gain.iter()) {
+        for ((row, &r), &g) in self
+            .w_in
+            .iter_mut()
+            .zip(self.rate.iter())
+            .zip(self.gain.iter())
+        {
             // A silent unit neither learns nor decays (its k is 0 as well).
             if r == N::ZERO {
                 continue;
@@ -150,7 +171,14 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// One unit's row of [`Cortex::learn`] (the generic form of
     /// [`Num::oja_row`]): `w_j ← clamp(w_j + k (s_j − w_j r), ±bound)`, one
     /// dither per weight in order.
-    pub fn oja_row(row: &mut [N; S], s: &[N; S], k: N, r: N, bound: N, dither: &mut impl FnMut() -> u32) {
+    pub fn oja_row(
+        row: &mut [N; S],
+        s: &[N; S],
+        k: N,
+        r: N,
+        bound: N,
+        dither: &mut impl FnMut() -> u32,
+    ) {
         for j in 0..S {
             let w = row[j];
             let dw = k.mul_sr(s[j] - w * r, dither());
@@ -169,11 +197,25 @@ mod tests {
     fn fx_oja_row_is_bit_identical() {
         let mut rng = Rng::seed(23);
         for n in 0..100_000 {
-            let bound = if n % 2 == 0 { Fx(8192) } else { pick(&mut rng, 0, 16384) };
+            let bound = if n % 2 == 0 {
+                Fx(8192)
+            } else {
+                pick(&mut rng, 0, 16384)
+            };
             let b = bound.0.max(0) as i32;
             let row: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -b - 8, b + 8));
-            let s: [Fx; 8] = core::array::from_fn(|_| if rng.next() % 3 == 0 { pick(&mut rng, -16384, 16384) } else { Fx::ZERO });
-            let k = if n % 3 == 0 { pick(&mut rng, -32768, 32767) } else { pick(&mut rng, 0, 64) };
+            let s: [Fx; 8] = core::array::from_fn(|_| {
+                if rng.next() % 3 == 0 {
+                    pick(&mut rng, -16384, 16384)
+                } else {
+                    Fx::ZERO
+                }
+            });
+            let k = if n % 3 == 0 {
+                pick(&mut rng, -32768, 32767)
+            } else {
+                pick(&mut rng, 0, 64)
+            };
             let r = pick(&mut rng, 0, 4096);
             let seed = rng.next() as u64;
             let (mut d1, mut d2) = (Rng::seed(seed), Rng::seed(seed));

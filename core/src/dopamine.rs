@@ -133,13 +133,23 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// Critic update on the striatal eligibility traces, `Δw_v[a] = η_v δ e[a]`
     /// (`step` = `η_v δ`, normalised and gated).
     pub fn learn(&mut self, step: N, elig: &[[N; C]; A], dither: impl FnMut() -> u32) {
-        let sup = EligSupport { units: core::array::from_fn(|i| i as u16), actions: [u16::MAX; C], n: C };
+        let sup = EligSupport {
+            units: core::array::from_fn(|i| i as u16),
+            actions: [u16::MAX; C],
+            n: C,
+        };
         self.learn_at(step, elig, dither, &sup);
     }
 
     /// [`Critic::learn`] over the synapses of `sup` (a superset of those
     /// with a nonzero trace), in the same order.
-    pub fn learn_at(&mut self, step: N, elig: &[[N; C]; A], mut dither: impl FnMut() -> u32, sup: &EligSupport<C>) {
+    pub fn learn_at(
+        &mut self,
+        step: N,
+        elig: &[[N; C]; A],
+        mut dither: impl FnMut() -> u32,
+        sup: &EligSupport<C>,
+    ) {
         if step == N::ZERO {
             return;
         }
@@ -164,7 +174,11 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     pub fn track_norm(&mut self, xx4: N, kappa: N) {
         let xx4 = xx4.clamp(N::ZERO, N::from_f32(SIGNAL_MAX));
         let first = self.norm_mean == N::ZERO;
-        self.norm_mean = if first { xx4 } else { self.norm_mean + kappa * (xx4 - self.norm_mean) };
+        self.norm_mean = if first {
+            xx4
+        } else {
+            self.norm_mean + kappa * (xx4 - self.norm_mean)
+        };
         // Normalise by the larger of the usual |x|² and this pattern's: an
         // input much stronger than usual would otherwise take a step beyond
         // the LMS stability limit (the soak across tasks ran dopamine to its

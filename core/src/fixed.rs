@@ -75,21 +75,35 @@ pub trait Num:
     /// [`Num::dot_at`] of every row of `rows` with `b`; [`Fx`] reads each
     /// entry of `b` once for all rows (the same sums, bit for bit).
     #[inline(always)]
-    fn dots_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16]) -> [Self; R] {
+    fn dots_at<const L: usize, const R: usize>(
+        rows: &[[Self; L]; R],
+        b: &[Self; L],
+        idx: &[u16],
+    ) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_at(&rows[r], b, idx))
     }
     /// [`Num::dot_at`] of every row of `rows` with `b` over the one entry
     /// `j`, written to `out`: the drive of a one-line input. [`Fx`] copies
     /// the column when `b[j]` is 1 (then each product is its weight).
     #[inline(always)]
-    fn dots_one<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], j: u16, out: &mut [Self; R]) {
+    fn dots_one<const L: usize, const R: usize>(
+        rows: &[[Self; L]; R],
+        b: &[Self; L],
+        j: u16,
+        out: &mut [Self; R],
+    ) {
         for (o, row) in out.iter_mut().zip(rows.iter()) {
             *o = Self::dot_at(row, b, &[j]);
         }
     }
     /// [`Num::dot_shr_at`] of every row of `rows` with `b` (see [`Num::dots_at`]).
     #[inline(always)]
-    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Self; L]; R], b: &[Self; L], idx: &[u16], k: u32) -> [Self; R] {
+    fn dots_shr_at<const L: usize, const R: usize>(
+        rows: &[[Self; L]; R],
+        b: &[Self; L],
+        idx: &[u16],
+        k: u32,
+    ) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_shr_at(&rows[r], b, idx, k))
     }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
@@ -148,7 +162,9 @@ pub trait Num:
         rbar: &mut [Self; C],
         theta: &mut [Self; C],
     ) {
-        crate::thalamus::Thalamus::<Self, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta)
+        crate::thalamus::Thalamus::<Self, S, C, 1>::read_traces(
+            w_rec, s, nz, kr, kt, rho, rbar, theta,
+        )
     }
     /// The loop of [`crate::thalamus::Thalamus::learn_hebbian`]
     /// ([`crate::thalamus::Thalamus::hebbian`]); [`Fx`] runs it in plain
@@ -165,7 +181,9 @@ pub trait Num:
         keep: Self,
         bound: Self,
     ) {
-        crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound)
+        crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(
+            m_hebb, rbar, theta, active, eta_half, eps, keep, bound,
+        )
     }
     /// One unit's row of Oja's rule, [`crate::cortex::Cortex::oja_row`];
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
@@ -362,7 +380,9 @@ fn hebbian_unit<const C: usize, const K: usize>(
 ) {
     let (pos, neg) = (up.0 as i32, (-up).0 as i32);
     for k in 0..K {
-        let Some(w) = m_hebb[k].get_mut(i) else { return };
+        let Some(w) = m_hebb[k].get_mut(i) else {
+            return;
+        };
         let m = w.0 as i32;
         if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
             continue; // nothing to learn and nothing to leak
@@ -375,7 +395,11 @@ fn hebbian_unit<const C: usize, const K: usize>(
 /// [`acc_at`] of every row of `rows` with `b`, each entry of `b` read once:
 /// every row's sum takes its products in the same order.
 #[inline(always)]
-fn acc_rows<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [i32; R] {
+fn acc_rows<const L: usize, const R: usize>(
+    rows: &[[Fx; L]; R],
+    b: &[Fx; L],
+    idx: &[u16],
+) -> [i32; R] {
     let mut s = [0i32; R];
     for &i in idx {
         let i = i as usize;
@@ -521,7 +545,9 @@ impl Num for Fx {
         const ONE: i32 = 1 << FRAC;
         let (a, b) = (kr.0 as i32, kt.0 as i32);
         if !(0..=ONE).contains(&a) || !(0..=ONE).contains(&b) {
-            return crate::thalamus::Thalamus::<Fx, S, C, 1>::read_traces(w_rec, s, nz, kr, kt, rho, rbar, theta);
+            return crate::thalamus::Thalamus::<Fx, S, C, 1>::read_traces(
+                w_rec, s, nz, kr, kt, rho, rbar, theta,
+            );
         }
         // One input line (a cue): ρ is one product, rounded and clamped (the
         // rails of `sat` lie outside [0, 1]); none: ρ = 0.
@@ -562,7 +588,10 @@ impl Num for Fx {
             }
             None => {
                 for i in 0..C {
-                    update(i, Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32);
+                    update(
+                        i,
+                        Num::clamp(Fx::dot_at(&w_rec[i], s, nz), Fx::ZERO, Fx::ONE).0 as i32,
+                    );
                 }
             }
         }
@@ -580,7 +609,9 @@ impl Num for Fx {
     ) {
         let (kp, b) = (keep.0 as i32, bound.0 as i32);
         if !(0..=1 << FRAC).contains(&kp) || b < 0 {
-            return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(m_hebb, rbar, theta, active, eta_half, eps, keep, bound);
+            return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(
+                m_hebb, rbar, theta, active, eta_half, eps, keep, bound,
+            );
         }
         // keep m is within |m| (no rail); the saturating sum with the drive,
         // then the clamp to ±bound inside the rails, is the clamp of the sum.
@@ -591,7 +622,9 @@ impl Num for Fx {
             // 0; a column of weights within ±still has nothing to leak either.
             // (m + still) as u32 <= 2 still says |m| <= still; their OR is at
             // least each of them, so an OR within 2 still says it for all.
-            let up = if e >= 0 && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32 {
+            let up = if e >= 0
+                && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32
+            {
                 let mut any = 0;
                 for k in 0..K {
                     any |= (m_hebb[k][i].0 as i32 + still) as u32;
@@ -616,7 +649,10 @@ impl Num for Fx {
         dither: &mut impl FnMut() -> u32,
     ) {
         let (kk, rr, b) = (k.0 as i32, r.0 as i32, bound.0 as i32);
-        if !(0..1 << 14).contains(&b) || !(0..=1 << FRAC).contains(&rr) || s.iter().any(|v| v.0 < -(1 << 14) || v.0 > 1 << 14) {
+        if !(0..1 << 14).contains(&b)
+            || !(0..=1 << FRAC).contains(&rr)
+            || s.iter().any(|v| v.0 < -(1 << 14) || v.0 > 1 << 14)
+        {
             return crate::cortex::Cortex::<Fx, S, 1>::oja_row(row, s, k, r, bound, dither);
         }
         for j in 0..S {
@@ -691,12 +727,21 @@ impl Num for Fx {
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
     }
     #[inline(always)]
-    fn dots_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16]) -> [Fx; R] {
+    fn dots_at<const L: usize, const R: usize>(
+        rows: &[[Fx; L]; R],
+        b: &[Fx; L],
+        idx: &[u16],
+    ) -> [Fx; R] {
         // A one-entry dot_at is the one product, from_q24 of the same sum.
         acc_rows(rows, b, idx).map(Fx::from_q24)
     }
     #[inline(always)]
-    fn dots_one<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], j: u16, out: &mut [Fx; R]) {
+    fn dots_one<const L: usize, const R: usize>(
+        rows: &[[Fx; L]; R],
+        b: &[Fx; L],
+        j: u16,
+        out: &mut [Fx; R],
+    ) {
         let j = j as usize;
         if j >= L {
             *out = [Fx::ZERO; R]; // an index past the end is skipped: an empty sum
@@ -715,7 +760,12 @@ impl Num for Fx {
         }
     }
     #[inline(always)]
-    fn dots_shr_at<const L: usize, const R: usize>(rows: &[[Fx; L]; R], b: &[Fx; L], idx: &[u16], k: u32) -> [Fx; R] {
+    fn dots_shr_at<const L: usize, const R: usize>(
+        rows: &[[Fx; L]; R],
+        b: &[Fx; L],
+        idx: &[u16],
+        k: u32,
+    ) -> [Fx; R] {
         acc_rows(rows, b, idx).map(|s| Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k)))
     }
     #[inline(always)]
@@ -874,7 +924,17 @@ mod tests {
                 assert_eq!(Fx::from_f32(x).0, want, "{x}");
             }
         }
-        for x in [1e-30f32, -1e-30, 1e30, -1e30, f32::MIN_POSITIVE, 8.0, -8.0, 7.9999, 100.0] {
+        for x in [
+            1e-30f32,
+            -1e-30,
+            1e30,
+            -1e30,
+            f32::MIN_POSITIVE,
+            8.0,
+            -8.0,
+            7.9999,
+            100.0,
+        ] {
             let want = libm::roundf(x * 4096.0).clamp(i16::MIN as f32, i16::MAX as f32) as i16;
             assert_eq!(Fx::from_f32(x).0, want, "{x}");
         }
@@ -913,11 +973,20 @@ mod tests {
             }
         };
         for _ in 0..300_000 {
-            let (a, b, e, k) = (pick(rng.next()), pick(rng.next()), pick(rng.next()), pick(rng.next()));
+            let (a, b, e, k) = (
+                pick(rng.next()),
+                pick(rng.next()),
+                pick(rng.next()),
+                pick(rng.next()),
+            );
             let dv = a - b;
             let mag = (dv.abs() - e).relu();
             let dz = if dv < Fx::ZERO { -mag } else { mag };
-            assert_eq!(Fx::dead_zone_step(a, b, e, k), k * dz, "{a:?} {b:?} {e:?} {k:?}");
+            assert_eq!(
+                Fx::dead_zone_step(a, b, e, k),
+                k * dz,
+                "{a:?} {b:?} {e:?} {k:?}"
+            );
         }
     }
 
@@ -932,7 +1001,8 @@ mod tests {
             }
         };
         for n in 0..50_000 {
-            let rows: [[Fx; 12]; 4] = core::array::from_fn(|_| core::array::from_fn(|_| pick(rng.next())));
+            let rows: [[Fx; 12]; 4] =
+                core::array::from_fn(|_| core::array::from_fn(|_| pick(rng.next())));
             let b: [Fx; 12] = core::array::from_fn(|_| pick(rng.next()));
             let mut idx = [0u16; 12];
             let m = support(&b, &mut idx);
@@ -969,7 +1039,8 @@ mod tests {
     fn dots_one_are_the_one_entry_dots() {
         let mut rng = crate::rng::Rng::seed(13);
         for n in 0..50_000u32 {
-            let rows: [[Fx; 8]; 6] = core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+            let rows: [[Fx; 8]; 6] =
+                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
             let mut b: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -4096, 4096));
             let j = (n % 9) as u16; // 8 is past the end
             if n % 2 == 0 && j < 8 {

@@ -294,7 +294,11 @@ const CRC_TABLE: [u32; 16] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 4 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -331,7 +335,10 @@ impl fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SnapshotError::BufferTooSmall { needed, found } => {
-                write!(f, "snapshot buffer too small: {found} bytes, {needed} needed")
+                write!(
+                    f,
+                    "snapshot buffer too small: {found} bytes, {needed} needed"
+                )
             }
         }
     }
@@ -416,27 +423,45 @@ impl RestoreError {
                 write!(f, "snapshot truncated: {found} bytes, {expected} expected")
             }
             RestoreError::Excess { expected, found } => {
-                write!(f, "snapshot has excess bytes: {found} bytes, {expected} expected")
+                write!(
+                    f,
+                    "snapshot has excess bytes: {found} bytes, {expected} expected"
+                )
             }
             RestoreError::BadMagic => f.write_str("not a tcbg snapshot (bad magic)"),
             RestoreError::UnsupportedVersion { found } => {
-                write!(f, "snapshot format version {found}, this build reads {SNAPSHOT_VERSION}")
+                write!(
+                    f,
+                    "snapshot format version {found}, this build reads {SNAPSHOT_VERSION}"
+                )
             }
             RestoreError::NumberType { expected, found } => {
-                write!(f, "snapshot number type tag {found}, the agent's is {expected}")
+                write!(
+                    f,
+                    "snapshot number type tag {found}, the agent's is {expected}"
+                )
             }
             RestoreError::Sizes { expected, found } => {
-                write!(f, "snapshot sizes S,C,K,A = {found:?}, the agent's are {expected:?}")
+                write!(
+                    f,
+                    "snapshot sizes S,C,K,A = {found:?}, the agent's are {expected:?}"
+                )
             }
             RestoreError::Checksum { stored, computed } => {
-                write!(f, "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}")
+                write!(
+                    f,
+                    "snapshot checksum mismatch: stored {stored:08x}, computed {computed:08x}"
+                )
             }
             RestoreError::Config(e) if floats => write!(f, "snapshot config invalid: {e}"),
             RestoreError::Config(ConfigError::OutOfRange { field, value, .. }) => {
                 write!(f, "snapshot config invalid: config field `{field}` out of range (f32 bits {:08x})", value.to_bits())
             }
             RestoreError::Config(ConfigError::Inconsistent { field, requires }) => {
-                write!(f, "snapshot config invalid: config field `{field}` is inconsistent: {requires}")
+                write!(
+                    f,
+                    "snapshot config invalid: config field `{field}` is inconsistent: {requires}"
+                )
             }
             RestoreError::Config(ConfigError::Size { param, requires }) => {
                 write!(f, "snapshot config invalid: size {param}: {requires}")
@@ -444,7 +469,13 @@ impl RestoreError {
             RestoreError::Invalid { field } => write!(f, "snapshot value `{field}` cannot occur"),
             RestoreError::Range(v) if floats => write!(f, "snapshot value out of range: {v}"),
             RestoreError::Range(v) => {
-                write!(f, "snapshot value out of range: {}[{}] (f32 bits {:08x})", v.field, v.index, v.value.to_bits())
+                write!(
+                    f,
+                    "snapshot value out of range: {}[{}] (f32 bits {:08x})",
+                    v.field,
+                    v.index,
+                    v.value.to_bits()
+                )
             }
         }
     }
@@ -472,7 +503,11 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn bytes<const M: usize>(&mut self, b: [u8; M]) {
-        match self.buf.get_mut(self.pos..).and_then(|t| t.first_chunk_mut::<M>()) {
+        match self
+            .buf
+            .get_mut(self.pos..)
+            .and_then(|t| t.first_chunk_mut::<M>())
+        {
             Some(dst) => *dst = b,
             None => self.ok = false,
         }
@@ -637,14 +672,20 @@ config_wire! {
     lesions: lesions,
 }
 
-impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: usize>
+    Agent<N, S, C, K, A>
+{
     /// The exact size of this agent type's snapshot, in bytes.
     pub const SNAPSHOT_LEN: usize = snapshot_len(S, C, K, A, N::BYTES);
 
     /// The header this agent type writes (and expects).
     fn header() -> [u8; HEADER_LEN] {
         let mut h = [0u8; HEADER_LEN];
-        let mut w = Writer { buf: &mut h, pos: 0, ok: true };
+        let mut w = Writer {
+            buf: &mut h,
+            pos: 0,
+            ok: true,
+        };
         w.bytes(SNAPSHOT_MAGIC);
         w.u16(SNAPSHOT_VERSION);
         w.u8(N::TAG);
@@ -661,9 +702,16 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
     pub fn snapshot(&self, buf: &mut [u8]) -> Result<usize, SnapshotError> {
         let len = Self::SNAPSHOT_LEN;
         let Some(out) = buf.get_mut(..len) else {
-            return Err(SnapshotError::BufferTooSmall { needed: len, found: buf.len() });
+            return Err(SnapshotError::BufferTooSmall {
+                needed: len,
+                found: buf.len(),
+            });
         };
-        let mut w = Writer { buf: out, pos: 0, ok: true };
+        let mut w = Writer {
+            buf: out,
+            pos: 0,
+            ok: true,
+        };
         w.bytes(Self::header());
         write_config(&mut w, &self.config);
         let seed = self.seed;
@@ -722,11 +770,18 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         let body = w.pos;
         let ok = w.ok;
         let crc = crc32(out.get(..body).unwrap_or(&[]));
-        let mut w = Writer { buf: out, pos: body, ok };
+        let mut w = Writer {
+            buf: out,
+            pos: body,
+            ok,
+        };
         w.u32(crc);
         if !w.ok || w.pos != len {
             // Unreachable while `snapshot_len` matches the writer (a test checks it).
-            return Err(SnapshotError::BufferTooSmall { needed: w.pos, found: len });
+            return Err(SnapshotError::BufferTooSmall {
+                needed: w.pos,
+                found: len,
+            });
         }
         Ok(len)
     }
@@ -750,9 +805,16 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
     pub fn restore_in_place(&mut self, bytes: &[u8]) -> Result<(), RestoreError> {
         let len = Self::SNAPSHOT_LEN;
         let Some(head) = bytes.first_chunk::<HEADER_LEN>() else {
-            return Err(RestoreError::Truncated { expected: HEADER_LEN, found: bytes.len() });
+            return Err(RestoreError::Truncated {
+                expected: HEADER_LEN,
+                found: bytes.len(),
+            });
         };
-        let mut r = Reader { buf: head, pos: 0, ok: true };
+        let mut r = Reader {
+            buf: head,
+            pos: 0,
+            ok: true,
+        };
         if r.bytes::<4>() != SNAPSHOT_MAGIC {
             return Err(RestoreError::BadMagic);
         }
@@ -763,7 +825,10 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         let tag = r.u8();
         let width = r.u8();
         if tag != N::TAG || width as usize != N::BYTES {
-            return Err(RestoreError::NumberType { expected: N::TAG, found: tag });
+            return Err(RestoreError::NumberType {
+                expected: N::TAG,
+                found: tag,
+            });
         }
         let found = [r.u16(), r.u16(), r.u16(), r.u16()];
         let expected = [S as u16, C as u16, K as u16, A as u16];
@@ -771,20 +836,34 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
             return Err(RestoreError::Sizes { expected, found });
         }
         if bytes.len() < len {
-            return Err(RestoreError::Truncated { expected: len, found: bytes.len() });
+            return Err(RestoreError::Truncated {
+                expected: len,
+                found: bytes.len(),
+            });
         }
         if bytes.len() > len {
-            return Err(RestoreError::Excess { expected: len, found: bytes.len() });
+            return Err(RestoreError::Excess {
+                expected: len,
+                found: bytes.len(),
+            });
         }
         let body = len - CRC_LEN;
         let computed = crc32(bytes.get(..body).unwrap_or(&[]));
-        let mut r = Reader { buf: bytes, pos: body, ok: true };
+        let mut r = Reader {
+            buf: bytes,
+            pos: body,
+            ok: true,
+        };
         let stored = r.u32();
         if stored != computed {
             return Err(RestoreError::Checksum { stored, computed });
         }
 
-        let mut r = Reader { buf: bytes, pos: HEADER_LEN, ok: true };
+        let mut r = Reader {
+            buf: bytes,
+            pos: HEADER_LEN,
+            ok: true,
+        };
         let mut bad: Option<&'static str> = None;
         let config = read_config(&mut r, &mut bad);
         if let Some(field) = bad {
@@ -796,7 +875,10 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         self.reset(config, seed)?;
         self.decode(&mut r, &mut bad);
         let result = match bad {
-            _ if !r.ok || r.pos != body => Err(RestoreError::Truncated { expected: len, found: bytes.len() }),
+            _ if !r.ok || r.pos != body => Err(RestoreError::Truncated {
+                expected: len,
+                found: bytes.len(),
+            }),
             Some(field) => Err(RestoreError::Invalid { field }),
             None => self.check_invariants(),
         };

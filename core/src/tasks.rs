@@ -168,7 +168,10 @@ pub struct Schedule {
 
 impl Schedule {
     /// 5% of rewards flipped.
-    pub const FLIP5: Schedule = Schedule { scale: Scale::Normal, flip_q16: 3277 };
+    pub const FLIP5: Schedule = Schedule {
+        scale: Scale::Normal,
+        flip_q16: 3277,
+    };
 }
 
 /// Per-block counters, updated trial by trial.
@@ -414,7 +417,10 @@ impl Task {
             return None;
         }
         if self.phase > 0 {
-            return Some(StepInput { lines: 0, trial_start: false });
+            return Some(StepInput {
+                lines: 0,
+                trial_start: false,
+            });
         }
         let rule = self.rule();
         let (lines, correct) = match self.kind {
@@ -438,7 +444,10 @@ impl Task {
         };
         self.cue_lines = lines;
         self.correct_action = correct;
-        Some(StepInput { lines, trial_start: true })
+        Some(StepInput {
+            lines,
+            trial_start: true,
+        })
     }
 
     /// Scores the action taken on the step [`Task::next_input`] returned.
@@ -459,7 +468,12 @@ impl Task {
             if self.schedule.flip_q16 > 0 && self.rng.chance(self.schedule.flip_q16 as u32) {
                 reward = !reward;
             }
-            self.pending = Some(TrialOutcome { block: self.block, trial: self.trial, correct, reward });
+            self.pending = Some(TrialOutcome {
+                block: self.block,
+                trial: self.trial,
+                correct,
+                reward,
+            });
         }
         if self.phase < self.delay() {
             self.phase += 1;
@@ -505,7 +519,13 @@ impl Task {
 
 /// Turns a set of input lines into an observation.
 pub fn observation<N: Num, const S: usize>(lines: u16) -> [N; S] {
-    core::array::from_fn(|j| if j < 16 && lines & (1 << j) != 0 { N::ONE } else { N::ZERO })
+    core::array::from_fn(|j| {
+        if j < 16 && lines & (1 << j) != 0 {
+            N::ONE
+        } else {
+            N::ZERO
+        }
+    })
 }
 
 /// A finished run: the task and its per-block statistics.
@@ -530,7 +550,10 @@ impl Metrics {
     }
     /// The value of metric `name`.
     pub fn get(&self, name: &str) -> Option<f32> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -554,7 +577,14 @@ impl Report {
         let mut m = Metrics::default();
         let ttc = |i: usize| b.get(i).map_or(0.0, |s| s.to_criterion as f32);
         let end_acc = mean_of(b.iter().map(|s| s.end_accuracy()));
-        let errs = |r: core::ops::Range<usize>| mean_of(b.iter().skip(r.start).take(r.len()).map(|s| s.errors_first10 as f32));
+        let errs = |r: core::ops::Range<usize>| {
+            mean_of(
+                b.iter()
+                    .skip(r.start)
+                    .take(r.len())
+                    .map(|s| s.errors_first10 as f32),
+            )
+        };
         match self.kind {
             TaskKind::RuleSwitch | TaskKind::CuedRuleSwitch => {
                 m.put("first_learning", ttc(0));
@@ -563,7 +593,9 @@ impl Report {
                 m.put("block_end_accuracy", end_acc);
             }
             TaskKind::CueContext => {
-                let ret = b.get(2).map_or(0.0, |s| (10 - s.errors_first10.min(10)) as f32 / 10.0);
+                let ret = b
+                    .get(2)
+                    .map_or(0.0, |s| (10 - s.errors_first10.min(10)) as f32 / 10.0);
                 m.put("return_accuracy", ret);
                 m.put("first_learning", ttc(0));
                 m.put("block_end_accuracy", end_acc);
@@ -575,10 +607,15 @@ impl Report {
                     n += s.trials as u32;
                 }
                 m.put("reward_rate", if n > 0 { r as f32 / n as f32 } else { 0.0 });
-                m.put("trials_to_switch", mean_of(b.iter().skip(1).map(|s| s.first_correct as f32)));
+                m.put(
+                    "trials_to_switch",
+                    mean_of(b.iter().skip(1).map(|s| s.first_correct as f32)),
+                );
             }
             TaskKind::DelayedReward { .. } => {
-                let last = b.last().map_or(0.0, |s| s.correct as f32 / s.trials.max(1) as f32);
+                let last = b
+                    .last()
+                    .map_or(0.0, |s| s.correct as f32 / s.trials.max(1) as f32);
                 m.put("accuracy_last100", last);
             }
             TaskKind::SerialReversal => {
@@ -586,7 +623,14 @@ impl Report {
                 let late = errs(12..20);
                 m.put("early", early);
                 m.put("late", late);
-                m.put("late_over_early", if early > 0.0 { late / early } else { late + 1.0 });
+                m.put(
+                    "late_over_early",
+                    if early > 0.0 {
+                        late / early
+                    } else {
+                        late + 1.0
+                    },
+                );
             }
             TaskKind::NewRuleTransfer => {
                 m.put("first_block", ttc(0));
@@ -606,7 +650,10 @@ pub fn run<N: Num, const S: usize, const C: usize, const K: usize, const A: usiz
     mut on_block: impl FnMut(&BlockStats),
 ) -> Result<Report, TaskError> {
     if S < TaskKind::INPUTS {
-        return Err(TaskError::TooFewInputs { need: TaskKind::INPUTS, have: S });
+        return Err(TaskError::TooFewInputs {
+            need: TaskKind::INPUTS,
+            have: S,
+        });
     }
     // A >= 2 is guaranteed by the agent's size check.
     let _ = agent.set_action_count(TaskKind::ACTIONS);
@@ -630,5 +677,8 @@ pub fn run<N: Num, const S: usize, const C: usize, const K: usize, const A: usiz
             switches0 = sw;
         }
     }
-    Ok(Report { kind: task.kind, blocks: task.stats.clone() })
+    Ok(Report {
+        kind: task.kind,
+        blocks: task.stats.clone(),
+    })
 }

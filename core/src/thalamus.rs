@@ -107,7 +107,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         let mut nz = [0u16; S];
         let n = support(s, &mut nz);
         let nz = &nz[..n.min(S)];
-        N::read_traces(&self.w_rec, s, nz, kr, kt, &mut self.rho, &mut self.rbar, &mut self.theta);
+        N::read_traces(
+            &self.w_rec,
+            s,
+            nz,
+            kr,
+            kt,
+            &mut self.rho,
+            &mut self.rbar,
+            &mut self.theta,
+        );
     }
 
     /// The loop of [`Thalamus::read`] (the generic form of [`Num::read_traces`]):
@@ -135,7 +144,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
     /// `dz` a dead zone of half-width `eps`.
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
-        N::hebbian(&mut self.m_hebb, &self.rbar, &self.theta, self.active as usize, eta_half, eps, keep, bound);
+        N::hebbian(
+            &mut self.m_hebb,
+            &self.rbar,
+            &self.theta,
+            self.active as usize,
+            eta_half,
+            eps,
+            keep,
+            bound,
+        );
     }
 
     /// The loop of [`Thalamus::learn_hebbian`] (the generic form of
@@ -169,7 +187,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// Leaky-union write of `pattern` into context `k`: `U_k += η relu(p − U_k)`.
     pub fn remember(&mut self, k: usize, which: Pattern, eta: N) {
-        let Some(row) = self.u_rec.get_mut(k) else { return };
+        let Some(row) = self.u_rec.get_mut(k) else {
+            return;
+        };
         for i in 0..C {
             let p = match which {
                 Pattern::Current => self.rho[i],
@@ -203,7 +223,8 @@ mod tests {
     fn fx_read_traces_is_bit_identical() {
         let mut rng = Rng::seed(21);
         for n in 0..20_000 {
-            let w: [[Fx; 8]; 16] = core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+            let w: [[Fx; 8]; 16] =
+                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
             let mut s = [Fx::ZERO; 8];
             for _ in 0..n % 4 {
                 let j = (rng.next() % 8) as usize;
@@ -217,9 +238,22 @@ mod tests {
             let theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
             let (mut rho1, mut rbar1, mut theta1) = ([Fx::ZERO; 16], rbar, theta);
             let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
-            Thalamus::<Fx, 8, 16, 1>::read_traces(&w, &s, nz, kr, kt, &mut rho1, &mut rbar1, &mut theta1);
+            Thalamus::<Fx, 8, 16, 1>::read_traces(
+                &w,
+                &s,
+                nz,
+                kr,
+                kt,
+                &mut rho1,
+                &mut rbar1,
+                &mut theta1,
+            );
             Fx::read_traces(&w, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
-            assert_eq!((rho1, rbar1, theta1), (rho2, rbar2, theta2), "{s:?} {kr:?} {kt:?}");
+            assert_eq!(
+                (rho1, rbar1, theta1),
+                (rho2, rbar2, theta2),
+                "{s:?} {kr:?} {kt:?}"
+            );
         }
     }
 
@@ -243,11 +277,17 @@ mod tests {
                 }
             }
             let (eta, eps) = (pick(&mut rng, 0, 400), pick(&mut rng, 0, 800));
-            let keep = if n % 2 == 0 { Fx(4096 - (rng.next() % 8) as i16) } else { pick(&mut rng, 0, 4096) };
+            let keep = if n % 2 == 0 {
+                Fx(4096 - (rng.next() % 8) as i16)
+            } else {
+                pick(&mut rng, 0, 4096)
+            };
             let bound = pick(&mut rng, 0, 8192);
             let active = (rng.next() % 4) as usize;
             let (mut m1, mut m2) = (m, m);
-            Thalamus::<Fx, 1, 16, 4>::hebbian(&mut m1, &rbar, &theta, active, eta, eps, keep, bound);
+            Thalamus::<Fx, 1, 16, 4>::hebbian(
+                &mut m1, &rbar, &theta, active, eta, eps, keep, bound,
+            );
             Fx::hebbian(&mut m2, &rbar, &theta, active, eta, eps, keep, bound);
             assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
         }

@@ -20,7 +20,11 @@ use tcbg_fuzz::{base_snapshot, TARGETS};
 fn generate(target: &str, rng: &mut Rng) -> Vec<u8> {
     let mut v: Vec<u8>;
     if target == "restore" {
-        let base = if rng.below(2) == 0 { base_snapshot::<Fx>() } else { base_snapshot::<f32>() };
+        let base = if rng.below(2) == 0 {
+            base_snapshot::<Fx>()
+        } else {
+            base_snapshot::<f32>()
+        };
         match rng.below(5) {
             0 => {
                 v = base.to_vec();
@@ -44,17 +48,32 @@ fn generate(target: &str, rng: &mut Rng) -> Vec<u8> {
             }
         }
     } else {
-        let edge = [0x0000u16, 0x1000, 0xf000, 0x7fff, 0x8000, 0xffff, 0x0001, 0x7fc0];
+        let edge = [
+            0x0000u16, 0x1000, 0xf000, 0x7fff, 0x8000, 0xffff, 0x0001, 0x7fc0,
+        ];
         let records = 1 + rng.below(300) as usize;
         v = vec![rng.next() as u8];
         for _ in 0..records {
-            v.push(if rng.below(4) == 0 { rng.next() as u8 } else { 0 });
+            v.push(if rng.below(4) == 0 {
+                rng.next() as u8
+            } else {
+                0
+            });
             v.push(rng.next() as u8);
             // Enough value bytes for the f32 records too (the target reads what it needs).
             for _ in 0..9 {
                 let w = match rng.below(4) {
-                    0 => edge[rng.below(edge.len() as u32) as usize] as u32 | (edge[rng.below(edge.len() as u32) as usize] as u32) << 16,
-                    1 => if rng.below(2) == 0 { 0x3f80_0000 } else { 0 },
+                    0 => {
+                        edge[rng.below(edge.len() as u32) as usize] as u32
+                            | (edge[rng.below(edge.len() as u32) as usize] as u32) << 16
+                    }
+                    1 => {
+                        if rng.below(2) == 0 {
+                            0x3f80_0000
+                        } else {
+                            0
+                        }
+                    }
                     _ => rng.next(),
                 };
                 v.extend_from_slice(&w.to_le_bytes()[..2]);
@@ -89,13 +108,19 @@ fn main() {
             std::fs::create_dir_all(&dir).expect("artifact dir");
             let path = dir.join(format!("crash-{:08x}", crc32(&input)));
             std::fs::write(&path, &input).expect("write crash input");
-            eprintln!("driver: {name}: crash after {runs} runs, input kept in {}", path.display());
+            eprintln!(
+                "driver: {name}: crash after {runs} runs, input kept in {}",
+                path.display()
+            );
             std::process::exit(1);
         }
         runs += 1;
         if last.elapsed() >= Duration::from_secs(5) {
             last = Instant::now();
-            eprintln!("driver: {name}: {runs} runs, {:.0}/s", runs as f64 / start.elapsed().as_secs_f64());
+            eprintln!(
+                "driver: {name}: {runs} runs, {:.0}/s",
+                runs as f64 / start.elapsed().as_secs_f64()
+            );
         }
     }
     eprintln!("driver: {name}: {runs} runs in {secs} s, no crash");

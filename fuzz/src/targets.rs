@@ -33,7 +33,10 @@ fn trained<N: SnapshotNum>() -> Vec<u8> {
             agent.mark_trial_start();
         }
         if t == 700 {
-            agent.set_lesions(Lesions { no_meta: true, ..Lesions::NONE });
+            agent.set_lesions(Lesions {
+                no_meta: true,
+                ..Lesions::NONE
+            });
         }
         let a = agent.step(&observation::<N, 8>(inp.lines), reward);
         reward = if task.act(a).0 { N::ONE } else { N::ZERO };
@@ -65,7 +68,10 @@ pub fn check_restore<N: SnapshotNum>(bytes: &[u8]) -> bool {
     }
     let mut again = vec![0u8; Default::<N>::SNAPSHOT_LEN];
     agent.snapshot(&mut again).expect("buffer of SNAPSHOT_LEN");
-    assert!(again == bytes, "an accepted snapshot does not snapshot back to the same bytes");
+    assert!(
+        again == bytes,
+        "an accepted snapshot does not snapshot back to the same bytes"
+    );
     let mut rng = Rng::seed(bytes.len() as u64 ^ 0x5eed);
     let mut reward = N::ZERO;
     for _ in 0..40 {
@@ -120,7 +126,12 @@ pub fn run_steps<N: SnapshotNum>(data: &[u8], from: fn(&[u8]) -> N) {
     let w = N::BYTES;
     let rec = 2 + 9 * w;
     let mut buf = vec![0u8; Default::<N>::SNAPSHOT_LEN];
-    for r in data.get(1..).unwrap_or(&[]).chunks_exact(rec).take(MAX_RECORDS) {
+    for r in data
+        .get(1..)
+        .unwrap_or(&[])
+        .chunks_exact(rec)
+        .take(MAX_RECORDS)
+    {
         let (op, aux) = (r[0], r[1]);
         if op & 1 != 0 {
             let l = agent.lesions();

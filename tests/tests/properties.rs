@@ -32,7 +32,10 @@ fn p1_gain_not_drive() {
         a.thalamus.active = k;
         a.step(&obs(0), Fx::ZERO);
         rates_zero.push(*a.cortical_rates());
-        assert!(a.cortical_gains().iter().any(|g| *g > Fx::ZERO), "context {k} lends no gain");
+        assert!(
+            a.cortical_gains().iter().any(|g| *g > Fx::ZERO),
+            "context {k} lends no gain"
+        );
         let mut b = base.clone();
         b.set_lesions(cfg.lesions);
         b.thalamus.active = k;
@@ -40,9 +43,15 @@ fn p1_gain_not_drive() {
         rates_cue.push(*b.cortical_rates());
     }
     for r in &rates_zero {
-        assert!(r.iter().all(|v| *v == Fx::ZERO), "zero input gave a rate: {r:?}");
+        assert!(
+            r.iter().all(|v| *v == Fx::ZERO),
+            "zero input gave a rate: {r:?}"
+        );
     }
-    assert!(rates_cue.iter().any(|r| r != &rates_cue[0]), "the thalamic state changed nothing with input");
+    assert!(
+        rates_cue.iter().any(|r| r != &rates_cue[0]),
+        "the thalamic state changed nothing with input"
+    );
 }
 
 /// The GPR rate equations in f64, written independently of the core: the oracle.
@@ -62,7 +71,9 @@ fn gpr_reference(s: &[f64], iters: usize, rate: f64) -> Vec<f64> {
         }
     }
     let tot: f64 = stn.iter().sum();
-    (0..n).map(|i| relu(-d1[i] + 0.9 * tot - 0.3 * gpe[i] + 0.2)).collect()
+    (0..n)
+        .map(|i| relu(-d1[i] + 0.9 * tot - 0.3 * gpe[i] + 0.2))
+        .collect()
 }
 
 /// Property 2: the BG circuit selects the channel of highest salience when
@@ -76,7 +87,8 @@ fn p2_gpr_selects_and_matches_reference() {
     let mut max_err_f32 = 0.0f64;
     let mut clear = 0;
     for _ in 0..2000 {
-        let s: [f64; 4] = core::array::from_fn(|_| (rng.next() >> 8) as f64 / (1u32 << 24) as f64 * 1.5);
+        let s: [f64; 4] =
+            core::array::from_fn(|_| (rng.next() >> 8) as f64 / (1u32 << 24) as f64 * 1.5);
         let reference = gpr_reference(&s, 30, 0.25);
         let (gpi_fx, win_fx) = gf.select(&s.map(|v| Fx::from_f32(v as f32)));
         let (gpi_32, win_32) = g32.select(&s.map(|v| v as f32));
@@ -95,8 +107,14 @@ fn p2_gpr_selects_and_matches_reference() {
         }
     }
     assert!(clear > 200, "too few clear cases drawn: {clear}");
-    assert!(max_err_f32 < 1e-4, "f32 GPR departs from the reference by {max_err_f32}");
-    assert!(max_err_fx < 0.02, "fixed GPR departs from the reference by {max_err_fx}");
+    assert!(
+        max_err_f32 < 1e-4,
+        "f32 GPR departs from the reference by {max_err_f32}"
+    );
+    assert!(
+        max_err_fx < 0.02,
+        "fixed GPR departs from the reference by {max_err_fx}"
+    );
 }
 
 /// Property 3: dopamine is the TD error of the critic. A surprising reward
@@ -118,29 +136,49 @@ fn p3_dopamine_is_td_error() {
         }
     }
     let settled = a.dopamine();
-    assert!(settled.to_f32().abs() < 0.05, "predicted reward still gives dopamine {settled:?}");
+    assert!(
+        settled.to_f32().abs() < 0.05,
+        "predicted reward still gives dopamine {settled:?}"
+    );
     let _ = first;
     // Omit the reward once: dopamine dips.
     a.mark_trial_start();
     a.step(&cue, Fx::ZERO);
-    assert!(a.dopamine().to_f32() < -0.3, "omitted reward gave {:?}", a.dopamine());
+    assert!(
+        a.dopamine().to_f32() < -0.3,
+        "omitted reward gave {:?}",
+        a.dopamine()
+    );
     // The identity within a trial: δ = r + γ V(s_t) − V(s_{t−1}) with the
     // critic's values. Same context, same input and no learning since: V(s_t)
     // is the value the last step reported.
     let mut b = a.clone();
     let v_prev = b.critic.value_prev;
     let v_now = a.value();
-    assert!(v_now.to_f32() > 0.3, "the cue should have value, got {v_now:?}");
+    assert!(
+        v_now.to_f32() > 0.3,
+        "the cue should have value, got {v_now:?}"
+    );
     b.step(&cue, Fx::ONE);
     let expected = Fx::ONE + Fx::from_f32(0.5) * v_now - v_prev;
-    assert!((b.dopamine().to_f32() - expected.to_f32()).abs() < 0.02, "{:?} vs {:?}", b.dopamine(), expected);
+    assert!(
+        (b.dopamine().to_f32() - expected.to_f32()).abs() < 0.02,
+        "{:?} vs {:?}",
+        b.dopamine(),
+        expected
+    );
     // At a marked trial start the episode ends: δ = r − V(s_{t−1}), no
     // bootstrap from the next trial's cue.
     let mut c = a.clone();
     c.mark_trial_start();
     c.step(&cue, Fx::ONE);
     let expected = Fx::ONE - v_prev;
-    assert!((c.dopamine().to_f32() - expected.to_f32()).abs() < 0.02, "{:?} vs {:?}", c.dopamine(), expected);
+    assert!(
+        (c.dopamine().to_f32() - expected.to_f32()).abs() < 0.02,
+        "{:?} vs {:?}",
+        c.dopamine(),
+        expected
+    );
 }
 
 /// Runs one cue-then-blank-steps trial and returns the Go weight change of
@@ -161,7 +199,10 @@ fn delayed_credit(lesions: Lesions, delay: usize) -> f32 {
     a.mark_trial_start();
     a.step(&obs(0b10), Fx::ONE); // the reward arrives with the next trial's cue
     let after = a.striatum.w_go[act];
-    (0..48).filter(|&i| x[i] > Fx::ZERO).map(|i| (after[i] - before[i]).to_f32()).sum()
+    (0..48)
+        .filter(|&i| x[i] > Fx::ZERO)
+        .map(|i| (after[i] - before[i]).to_f32())
+        .sum()
 }
 
 /// Property 4: with traces a reward delayed by D steps strengthens the action
@@ -190,21 +231,24 @@ fn p5_context_switch_and_protection() {
         a.set_action_count(2).unwrap();
         let mut rng = Rng::seed(seed + 100);
         let mut reward = Fx::ZERO;
-        let mut play = |a: &mut DefaultAgent, rule: usize, trials: usize, reward: &mut Fx| -> usize {
-            let mut correct = 0;
-            for _ in 0..trials {
-                let cue = rng.below(2) as usize;
-                a.mark_trial_start();
-                let act = a.step(&obs(1 << cue), *reward);
-                let c = act == cue ^ rule;
-                correct += c as usize;
-                *reward = if c { Fx::ONE } else { Fx::ZERO };
-            }
-            correct
-        };
+        let mut play =
+            |a: &mut DefaultAgent, rule: usize, trials: usize, reward: &mut Fx| -> usize {
+                let mut correct = 0;
+                for _ in 0..trials {
+                    let cue = rng.below(2) as usize;
+                    a.mark_trial_start();
+                    let act = a.step(&obs(1 << cue), *reward);
+                    let c = act == cue ^ rule;
+                    correct += c as usize;
+                    *reward = if c { Fx::ONE } else { Fx::ZERO };
+                }
+                correct
+            };
         play(&mut a, 0, 60, &mut reward);
         let ctx_a = a.active_context();
-        let mask_a: Vec<usize> = (0..48).filter(|&i| a.thalamus.g[ctx_a][i] > Fx::ZERO).collect();
+        let mask_a: Vec<usize> = (0..48)
+            .filter(|&i| a.thalamus.g[ctx_a][i] > Fx::ZERO)
+            .collect();
         // Rule B, trial by trial. A step that began in context A may still
         // credit A's synapses (their traces are from A's last action); every
         // later step, in another context, must leave them alone.
@@ -219,20 +263,35 @@ fn p5_context_switch_and_protection() {
             }
             for act in 0..2 {
                 for &i in &mask_a {
-                    assert_eq!(a.striatum.w_go[act][i], snap.0[act][i], "seed {seed}: Go weight of context A changed in another context");
-                    assert_eq!(a.striatum.w_nogo[act][i], snap.1[act][i], "seed {seed}: NoGo weight of context A changed in another context");
+                    assert_eq!(
+                        a.striatum.w_go[act][i], snap.0[act][i],
+                        "seed {seed}: Go weight of context A changed in another context"
+                    );
+                    assert_eq!(
+                        a.striatum.w_nogo[act][i], snap.1[act][i],
+                        "seed {seed}: NoGo weight of context A changed in another context"
+                    );
                 }
             }
         }
         let ctx_b = a.active_context();
-        assert_ne!(ctx_a, ctx_b, "seed {seed}: rule B did not switch the context");
-        assert!(steps_in_a <= 20, "seed {seed}: {steps_in_a} of 60 rule-B trials stayed in context A");
+        assert_ne!(
+            ctx_a, ctx_b,
+            "seed {seed}: rule B did not switch the context"
+        );
+        assert!(
+            steps_in_a <= 20,
+            "seed {seed}: {steps_in_a} of 60 rule-B trials stayed in context A"
+        );
         let back = play(&mut a, 0, 20, &mut reward);
         if a.active_context() == ctx_a && back >= 15 {
             ok += 1;
         }
     }
-    assert!(ok >= 6, "context A re-selected with its rule in only {ok} of 8 seeds");
+    assert!(
+        ok >= 6,
+        "context A re-selected with its rule in only {ok} of 8 seeds"
+    );
 }
 
 /// Property 6: cortical plasticity never reads dopamine, and units with zero
@@ -249,7 +308,9 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
     let mut b = a.clone();
     // Different critic weights: the same step gives different dopamine.
     b.critic.w_v = [[Fx::from_f32(-0.5); 48]; 4];
-    let silent: Vec<usize> = (0..48).filter(|&i| a.thalamus.g[0][i] == Fx::ZERO).collect();
+    let silent: Vec<usize> = (0..48)
+        .filter(|&i| a.thalamus.g[0][i] == Fx::ZERO)
+        .collect();
     let w0 = a.cortex.w_in;
     let mut dopamine_differed = false;
     for t in 0..200u16 {
@@ -257,7 +318,10 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
         a.step(&o, Fx::ONE);
         b.step(&o, Fx::ONE);
         dopamine_differed |= a.dopamine() != b.dopamine();
-        assert!(a.cortex.w_in == b.cortex.w_in, "cortical weights depend on dopamine (step {t})");
+        assert!(
+            a.cortex.w_in == b.cortex.w_in,
+            "cortical weights depend on dopamine (step {t})"
+        );
     }
     assert!(dopamine_differed, "the test did not vary dopamine");
     assert!(a.cortex.w_in != w0, "cortex did not learn at all");
@@ -279,19 +343,48 @@ fn median(mut v: Vec<f32>) -> f32 {
 fn metric<N: Num>(kind: TaskKind, seed: u64, name: &str) -> f32 {
     let mut a = Agent::<N, 8, 48, 4, 4>::new(Config::default(), seed).unwrap();
     let mut t = Task::new(kind, Schedule::default(), seed);
-    run(&mut a, &mut t, |_| {}).unwrap().metrics().get(name).unwrap()
+    run(&mut a, &mut t, |_| {})
+        .unwrap()
+        .metrics()
+        .get(name)
+        .unwrap()
 }
 
 /// Property 7: the fixed-point and f32 builds reach the same task metrics.
 #[test]
 fn p7_fixed_matches_f32() {
     let seeds = 1..=12u64;
-    let bf = median(seeds.clone().map(|s| metric::<Fx>(TaskKind::ReversalBandit, s, "reward_rate")).collect());
-    let b32 = median(seeds.clone().map(|s| metric::<f32>(TaskKind::ReversalBandit, s, "reward_rate")).collect());
-    assert!((bf - b32).abs() <= 0.03, "bandit reward rate: fixed {bf} vs f32 {b32}");
-    let rf = median(seeds.clone().map(|s| metric::<Fx>(TaskKind::RuleSwitch, s, "switch_cost")).collect());
-    let r32 = median(seeds.map(|s| metric::<f32>(TaskKind::RuleSwitch, s, "switch_cost")).collect());
-    assert!((rf - r32).abs() <= 0.5, "rule-switch switch cost: fixed {rf} vs f32 {r32}");
+    let bf = median(
+        seeds
+            .clone()
+            .map(|s| metric::<Fx>(TaskKind::ReversalBandit, s, "reward_rate"))
+            .collect(),
+    );
+    let b32 = median(
+        seeds
+            .clone()
+            .map(|s| metric::<f32>(TaskKind::ReversalBandit, s, "reward_rate"))
+            .collect(),
+    );
+    assert!(
+        (bf - b32).abs() <= 0.03,
+        "bandit reward rate: fixed {bf} vs f32 {b32}"
+    );
+    let rf = median(
+        seeds
+            .clone()
+            .map(|s| metric::<Fx>(TaskKind::RuleSwitch, s, "switch_cost"))
+            .collect(),
+    );
+    let r32 = median(
+        seeds
+            .map(|s| metric::<f32>(TaskKind::RuleSwitch, s, "switch_cost"))
+            .collect(),
+    );
+    assert!(
+        (rf - r32).abs() <= 0.5,
+        "rule-switch switch cost: fixed {rf} vs f32 {r32}"
+    );
 }
 
 fn hostile_value(rng: &mut Rng) -> f32 {
@@ -382,8 +475,14 @@ fn determinism() {
     };
     assert_eq!(trace(7), trace(7));
     assert_ne!(trace(7), trace(8));
-    assert_eq!(tcbg::snapshot::trace::<Fx>(3000), tcbg::snapshot::trace::<Fx>(3000));
-    assert_ne!(tcbg::snapshot::trace::<Fx>(3000), tcbg::snapshot::trace::<f32>(3000));
+    assert_eq!(
+        tcbg::snapshot::trace::<Fx>(3000),
+        tcbg::snapshot::trace::<Fx>(3000)
+    );
+    assert_ne!(
+        tcbg::snapshot::trace::<Fx>(3000),
+        tcbg::snapshot::trace::<f32>(3000)
+    );
 }
 
 /// The default fixed-point agent fits a 16 KB Cortex-M0 beside its firmware.
@@ -405,8 +504,17 @@ fn invalid_configs_are_refused() {
     }
     let mut c = Config::default();
     c.hold_full = c.hold_start;
-    assert!(matches!(c.validate(), Err(tcbg::ConfigError::Inconsistent { field: "hold_full", .. })));
-    assert!(Agent::<Fx, 8, 50, 4, 4>::new(Config::default(), 1).is_err(), "C not a multiple of K accepted");
+    assert!(matches!(
+        c.validate(),
+        Err(tcbg::ConfigError::Inconsistent {
+            field: "hold_full",
+            ..
+        })
+    ));
+    assert!(
+        Agent::<Fx, 8, 50, 4, 4>::new(Config::default(), 1).is_err(),
+        "C not a multiple of K accepted"
+    );
     let mut a: DefaultAgent = Agent::new(Config::default(), 1).unwrap();
     assert!(a.set_action_count(0).is_err());
     assert!(a.set_action_count(5).is_err());

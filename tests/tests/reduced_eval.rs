@@ -21,13 +21,38 @@ fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: 
 
 #[test]
 fn the_suite_learns_and_each_mechanism_matters() {
-    let tasks: Vec<TaskKind> = ["rule-switch", "cued-rule-switch", "cue-context", "reversal-bandit", "delayed-reward", "serial-reversal", "new-rule-transfer"]
-        .iter()
-        .map(|n| tcbg_tests::task_kind(n).unwrap())
-        .collect();
-    let mut rows = evaluate(&tasks, &[Number::Fixed], &["none", "no_thalamus", "no_traces"], Variant::Default, SEEDS, |_| {});
-    let oracle = [tcbg_tests::task_kind("rule-switch").unwrap(), tcbg_tests::task_kind("reversal-bandit").unwrap()];
-    rows.extend(evaluate(&oracle, &[Number::F32], &["none"], Variant::Default, SEEDS, |_| {}));
+    let tasks: Vec<TaskKind> = [
+        "rule-switch",
+        "cued-rule-switch",
+        "cue-context",
+        "reversal-bandit",
+        "delayed-reward",
+        "serial-reversal",
+        "new-rule-transfer",
+    ]
+    .iter()
+    .map(|n| tcbg_tests::task_kind(n).unwrap())
+    .collect();
+    let mut rows = evaluate(
+        &tasks,
+        &[Number::Fixed],
+        &["none", "no_thalamus", "no_traces"],
+        Variant::Default,
+        SEEDS,
+        |_| {},
+    );
+    let oracle = [
+        tcbg_tests::task_kind("rule-switch").unwrap(),
+        tcbg_tests::task_kind("reversal-bandit").unwrap(),
+    ];
+    rows.extend(evaluate(
+        &oracle,
+        &[Number::F32],
+        &["none"],
+        Variant::Default,
+        SEEDS,
+        |_| {},
+    ));
 
     let fx = Number::Fixed;
     let mut misses = Vec::new();
@@ -38,10 +63,18 @@ fn the_suite_learns_and_each_mechanism_matters() {
         }
     };
     let rs = median(&rows, "rule-switch", fx, "none", "switch_cost");
-    check("rule-switch first_learning <= 35", median(&rows, "rule-switch", fx, "none", "first_learning"), median(&rows, "rule-switch", fx, "none", "first_learning") <= 35.0);
+    check(
+        "rule-switch first_learning <= 35",
+        median(&rows, "rule-switch", fx, "none", "first_learning"),
+        median(&rows, "rule-switch", fx, "none", "first_learning") <= 35.0,
+    );
     check("rule-switch switch_cost <= 2.5", rs, rs <= 2.5);
     let rs_nt = median(&rows, "rule-switch", fx, "no_thalamus", "switch_cost");
-    check("rule-switch no_thalamus switch_cost >= 2.5x full", rs_nt, rs_nt >= 2.5 * rs);
+    check(
+        "rule-switch no_thalamus switch_cost >= 2.5x full",
+        rs_nt,
+        rs_nt >= 2.5 * rs,
+    );
     let crs = median(&rows, "cued-rule-switch", fx, "none", "switch_cost");
     check("cued-rule-switch switch_cost <= 0.75", crs, crs <= 0.75);
     let cc = median(&rows, "cue-context", fx, "none", "return_accuracy");
@@ -50,16 +83,38 @@ fn the_suite_learns_and_each_mechanism_matters() {
     check("reversal-bandit reward_rate >= 0.64", bd, bd >= 0.64);
     let d10 = median(&rows, "delayed-reward", fx, "none", "accuracy_last100_d10");
     check("delayed-reward D=10 accuracy >= 0.9", d10, d10 >= 0.9);
-    let d10_nt = median(&rows, "delayed-reward", fx, "no_traces", "accuracy_last100_d10");
-    check("delayed-reward no_traces D=10 accuracy <= 0.75", d10_nt, d10_nt <= 0.75);
+    let d10_nt = median(
+        &rows,
+        "delayed-reward",
+        fx,
+        "no_traces",
+        "accuracy_last100_d10",
+    );
+    check(
+        "delayed-reward no_traces D=10 accuracy <= 0.75",
+        d10_nt,
+        d10_nt <= 0.75,
+    );
     let gap_bd = (median(&rows, "reversal-bandit", Number::F32, "none", "reward_rate") - bd).abs();
-    check("|f32 - fixed| bandit reward_rate <= 0.04", gap_bd, gap_bd <= 0.04);
+    check(
+        "|f32 - fixed| bandit reward_rate <= 0.04",
+        gap_bd,
+        gap_bd <= 0.04,
+    );
     let gap_rs = (median(&rows, "rule-switch", Number::F32, "none", "switch_cost") - rs).abs();
-    check("|f32 - fixed| rule-switch switch_cost <= 0.75", gap_rs, gap_rs <= 0.75);
+    check(
+        "|f32 - fixed| rule-switch switch_cost <= 0.75",
+        gap_rs,
+        gap_rs <= 0.75,
+    );
     let se = median(&rows, "serial-reversal", fx, "none", "early");
     check("serial-reversal early <= 3.5", se, se <= 3.5);
     let se_nt = median(&rows, "serial-reversal", fx, "no_thalamus", "early");
-    check("serial-reversal no_thalamus early >= 4.5", se_nt, se_nt >= 4.5);
+    check(
+        "serial-reversal no_thalamus early >= 4.5",
+        se_nt,
+        se_nt >= 4.5,
+    );
     let sl = median(&rows, "serial-reversal", fx, "none", "late_over_early");
     check("serial-reversal late_over_early <= 1.4", sl, sl <= 1.4);
     let nf = median(&rows, "new-rule-transfer", fx, "none", "first_block");

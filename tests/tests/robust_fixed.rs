@@ -18,7 +18,27 @@ fn round_sat(x: i64, k: u32) -> i16 {
 /// Every edge value and a stride through the rest of `i16`.
 fn grid(stride: usize) -> Vec<i16> {
     let mut v: Vec<i16> = (i16::MIN..=i16::MAX).step_by(stride).collect();
-    v.extend([i16::MIN, i16::MIN + 1, -4097, -4096, -4095, -2049, -2048, -2047, -1, 0, 1, 2047, 2048, 2049, 4095, 4096, 4097, i16::MAX - 1, i16::MAX]);
+    v.extend([
+        i16::MIN,
+        i16::MIN + 1,
+        -4097,
+        -4096,
+        -4095,
+        -2049,
+        -2048,
+        -2047,
+        -1,
+        0,
+        1,
+        2047,
+        2048,
+        2049,
+        4095,
+        4096,
+        4097,
+        i16::MAX - 1,
+        i16::MAX,
+    ]);
     v
 }
 
@@ -44,7 +64,10 @@ fn mul_error_is_at_most_half_an_lsb_inside_the_rails() {
             let got = (Fx(a) * Fx(b)).to_f32() as f64;
             // Within half an LSB of the exact product limited to the rails.
             let limited = exact.clamp(Fx::MIN.to_f32() as f64, Fx::MAX.to_f32() as f64);
-            assert!((got - limited).abs() <= 0.5 * LSB, "{a} * {b}: {got} vs {exact}");
+            assert!(
+                (got - limited).abs() <= 0.5 * LSB,
+                "{a} * {b}: {got} vs {exact}"
+            );
         }
     }
 }
@@ -77,7 +100,10 @@ fn add_sub_neg_saturate_exactly() {
             assert_eq!((Fx(a) + Fx(b)).0, sat(a as i32 + b as i32));
             assert_eq!((Fx(a) - Fx(b)).0, sat(a as i32 - b as i32));
         }
-        assert_eq!((-Fx(a)).0, (-(a as i32)).clamp(i16::MIN as i32, i16::MAX as i32) as i16);
+        assert_eq!(
+            (-Fx(a)).0,
+            (-(a as i32)).clamp(i16::MIN as i32, i16::MAX as i32) as i16
+        );
     }
 }
 
@@ -98,7 +124,12 @@ fn check_dot(a: &[i16], b: &[i16], k: u32) -> Result<(), TestCaseError> {
         left_i32 |= partial > i32::MAX as i64 || partial < i32::MIN as i64;
         acc = (acc + *x as i64 * *y as i64).clamp(i32::MIN as i64, i32::MAX as i64);
     }
-    let got = if k == 0 { Fx::dot(&fa, &fb) } else { Fx::dot_shr(&fa, &fb, k) }.0;
+    let got = if k == 0 {
+        Fx::dot(&fa, &fb)
+    } else {
+        Fx::dot_shr(&fa, &fb, k)
+    }
+    .0;
     if !left_i32 {
         prop_assert_eq!(got, round_sat(partial, 12 + k), "k = {}", k);
         let err = (got as f64 - partial as f64 / (1u64 << (12 + k)) as f64).abs();
@@ -106,7 +137,8 @@ fn check_dot(a: &[i16], b: &[i16], k: u32) -> Result<(), TestCaseError> {
         prop_assert!(!inside || err <= 0.5, "error {} LSB", err);
     } else {
         // The documented saturating accumulation, bit for bit.
-        let want = ((acc + (1i64 << (11 + k))).min(i32::MAX as i64) >> (12 + k)).clamp(i16::MIN as i64, i16::MAX as i64) as i16;
+        let want = ((acc + (1i64 << (11 + k))).min(i32::MAX as i64) >> (12 + k))
+            .clamp(i16::MIN as i64, i16::MAX as i64) as i16;
         prop_assert_eq!(got, want, "saturating sum, k = {}", k);
     }
     Ok(())
@@ -157,7 +189,15 @@ proptest! {
 fn mul_sr_is_unbiased_over_all_dithers() {
     // For each product, the mean over all 4096 dither values of the low 12
     // bits is the exact product (stochastic rounding is unbiased).
-    for &(a, b) in &[(1i16, 410i16), (4096, 1), (-3, 1365), (12345, -777), (7, 7), (-1, -1), (2047, 2049)] {
+    for &(a, b) in &[
+        (1i16, 410i16),
+        (4096, 1),
+        (-3, 1365),
+        (12345, -777),
+        (7, 7),
+        (-1, -1),
+        (2047, 2049),
+    ] {
         let p = a as i64 * b as i64;
         let mut sum = 0i64;
         for d in 0..4096u32 {
@@ -175,10 +215,18 @@ fn from_f32_is_exact_on_every_representable_value_and_its_midpoints() {
         assert_eq!(Fx::from_f32(x).to_f32(), x);
         // Half an LSB away from zero rounds away from zero; just below stays.
         let up = (r as f64 + if r < 0 { -0.5 } else { 0.5 }) / 4096.0;
-        let want = if r < 0 { r.saturating_sub(1) } else { r.saturating_add(1) };
+        let want = if r < 0 {
+            r.saturating_sub(1)
+        } else {
+            r.saturating_add(1)
+        };
         assert_eq!(Fx::from_f32(up as f32).0, want, "midpoint beyond {r}");
         let inside = (r as f64 + if r < 0 { -0.49 } else { 0.49 }) / 4096.0;
-        assert_eq!(Fx::from_f32(inside as f32).0, r, "just inside the midpoint beyond {r}");
+        assert_eq!(
+            Fx::from_f32(inside as f32).0,
+            r,
+            "just inside the midpoint beyond {r}"
+        );
     }
 }
 
@@ -188,8 +236,16 @@ fn from_f32_saturates_far_beyond_the_rails() {
         let x = 2f32.powi(e);
         let want_pos = (x as f64 * 4096.0).round().min(32767.0) as i16;
         assert_eq!(Fx::from_f32(x).0, want_pos, "2^{e}");
-        assert_eq!(Fx::from_f32(-x).0, (-(x as f64) * 4096.0).round().max(-32768.0) as i16, "-2^{e}");
-        assert_eq!(Fx::from_f32(x * 1.5).0, (x as f64 * 1.5 * 4096.0).round().min(32767.0) as i16, "1.5 * 2^{e}");
+        assert_eq!(
+            Fx::from_f32(-x).0,
+            (-(x as f64) * 4096.0).round().max(-32768.0) as i16,
+            "-2^{e}"
+        );
+        assert_eq!(
+            Fx::from_f32(x * 1.5).0,
+            (x as f64 * 1.5 * 4096.0).round().min(32767.0) as i16,
+            "1.5 * 2^{e}"
+        );
     }
     assert_eq!(Fx::from_f32(f32::INFINITY), Fx::MAX);
     assert_eq!(Fx::from_f32(f32::NEG_INFINITY), Fx::MIN);

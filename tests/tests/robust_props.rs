@@ -26,7 +26,11 @@ fn lesions(bits: u8) -> Lesions {
 /// trial mark, action count to set (0 = leave).
 type Op<T> = ([T; 8], T, u8, bool, u8);
 
-fn run_ops<N: Num, T: Copy>(agent: &mut Agent<N, 8, 48, 4, 4>, ops: &[Op<T>], conv: impl Fn(T) -> N) -> Result<(), TestCaseError> {
+fn run_ops<N: Num, T: Copy>(
+    agent: &mut Agent<N, 8, 48, 4, 4>,
+    ops: &[Op<T>],
+    conv: impl Fn(T) -> N,
+) -> Result<(), TestCaseError> {
     let mut count = 4;
     let mut bits = 0u8;
     for (t, (obs, reward, toggle, trial, n)) in ops.iter().enumerate() {
@@ -50,7 +54,9 @@ fn run_ops<N: Num, T: Copy>(agent: &mut Agent<N, 8, 48, 4, 4>, ops: &[Op<T>], co
     Ok(())
 }
 
-fn op<T: std::fmt::Debug + Clone + 'static>(v: impl Strategy<Value = T> + Clone) -> impl Strategy<Value = Op<T>> {
+fn op<T: std::fmt::Debug + Clone + 'static>(
+    v: impl Strategy<Value = T> + Clone,
+) -> impl Strategy<Value = Op<T>> {
     (
         proptest::array::uniform8(v.clone()),
         v,
@@ -96,7 +102,8 @@ fn fx_every_raw_value() {
     let mut agent = DefaultAgent::new(Config::default(), 1).unwrap();
     for v in i16::MIN..=i16::MAX {
         let i = v as u16 as usize;
-        let obs: [Fx; 8] = core::array::from_fn(|j| Fx((v as i32).wrapping_mul(j as i32 * 2 + 1) as i16));
+        let obs: [Fx; 8] =
+            core::array::from_fn(|j| Fx((v as i32).wrapping_mul(j as i32 * 2 + 1) as i16));
         if i % 7 == 0 {
             agent.mark_trial_start();
         }
@@ -114,10 +121,26 @@ fn fx_every_raw_value() {
 /// The special `f32` values on every line and as the reward.
 #[test]
 fn f32_special_values() {
-    let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN, 1e-45, -0.0, 1e30, -1e30];
+    let specials = [
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MAX,
+        f32::MIN,
+        1e-45,
+        -0.0,
+        1e30,
+        -1e30,
+    ];
     let mut agent = OracleAgent::new(Config::default(), 2).unwrap();
     for (t, &x) in specials.iter().cycle().take(2000).enumerate() {
-        let obs: [f32; 8] = core::array::from_fn(|j| if (t + j) % 3 == 0 { x } else { specials[(t * 7 + j) % specials.len()] });
+        let obs: [f32; 8] = core::array::from_fn(|j| {
+            if (t + j) % 3 == 0 {
+                x
+            } else {
+                specials[(t * 7 + j) % specials.len()]
+            }
+        });
         let a = agent.step(&obs, specials[(t * 5) % specials.len()]);
         assert!(a < 4);
         if let Err(e) = agent.check_ranges() {
@@ -148,7 +171,12 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("kappa_fast", |c, v| c.kappa_fast = v, 0.004, 1.0),
     ("kappa_slow", |c, v| c.kappa_slow = v, 0.004, 1.0),
     ("recognise", |c, v| c.recognise = v, 0.1, 1.0),
-    ("recognise_min_norm", |c, v| c.recognise_min_norm = v, 0.0, 2.0),
+    (
+        "recognise_min_norm",
+        |c, v| c.recognise_min_norm = v,
+        0.0,
+        2.0,
+    ),
     ("recognise_margin", |c, v| c.recognise_margin = v, 0.0, 1.0),
     ("novelty", |c, v| c.novelty = v, 0.1, 1.0),
     ("eta_u", |c, v| c.eta_u = v, 0.0, 1.0),
@@ -158,13 +186,23 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("eta_g", |c, v| c.eta_g = v, 0.0, 0.1),
     ("action_bias", |c, v| c.action_bias = v, 0.0, 1.5),
     ("explore", |c, v| c.explore = v, 0.0, 1.0),
-    ("explore_uncertain", |c, v| c.explore_uncertain = v, 0.0, 1.0),
+    (
+        "explore_uncertain",
+        |c, v| c.explore_uncertain = v,
+        0.0,
+        1.0,
+    ),
     ("salience_max", |c, v| c.salience_max = v, 0.5, 4.0),
     ("eta_go", |c, v| c.eta_go = v, 0.0, 2.0),
     ("eta_nogo", |c, v| c.eta_nogo = v, 0.0, 2.0),
     ("w_max", |c, v| c.w_max = v, 0.1, 4.0),
     ("opponent_settle", |c, v| c.opponent_settle = v, 0.0, 1.0),
-    ("gpr_iterations", |c, v| c.gpr_iterations = v as u8, 1.0, 100.0),
+    (
+        "gpr_iterations",
+        |c, v| c.gpr_iterations = v as u8,
+        1.0,
+        100.0,
+    ),
     ("gpr_rate", |c, v| c.gpr_rate = v, 0.01, 1.0),
     ("gamma", |c, v| c.gamma = v, 0.0, 1.0),
     ("lambda", |c, v| c.lambda = v, 0.0, 1.0),
@@ -173,7 +211,12 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("kappa_norm", |c, v| c.kappa_norm = v, 0.001, 1.0),
     ("experience_rate", |c, v| c.experience_rate = v, 0.0, 1.0),
     ("lr_min", |c, v| c.lr_min = v, 0.05, 1.0),
-    ("stimulus_threshold", |c, v| c.stimulus_threshold = v, 0.01, 4.0),
+    (
+        "stimulus_threshold",
+        |c, v| c.stimulus_threshold = v,
+        0.01,
+        4.0,
+    ),
     ("context_bias", |c, v| c.context_bias = v, 0.0, 1.0),
     ("context_scale", |c, v| c.context_scale = v, 0.01, 1.0),
     ("w_competence", |c, v| c.w_competence = v, 0.0, 2.0),
@@ -184,25 +227,84 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("eta_q", |c, v| c.eta_q = v, 0.0, 1.0),
     ("hold_start", |c, v| c.hold_start = v, 0.0, 4.0),
     ("hold_full", |c, v| c.hold_full = v, 0.0, 4.0),
-    ("eta_surprise_baseline", |c, v| c.eta_surprise_baseline = v, 0.0, 1.0),
+    (
+        "eta_surprise_baseline",
+        |c, v| c.eta_surprise_baseline = v,
+        0.0,
+        1.0,
+    ),
     ("k_dev", |c, v| c.k_dev = v, 0.0, 8.0),
     ("surprise_floor", |c, v| c.surprise_floor = v, 0.0, 1.0),
     ("surprise_drift", |c, v| c.surprise_drift = v, 0.0, 1.0),
-    ("usual_surprise_max", |c, v| c.usual_surprise_max = v, 0.0, 4.0),
+    (
+        "usual_surprise_max",
+        |c, v| c.usual_surprise_max = v,
+        0.0,
+        4.0,
+    ),
 ];
 
 /// Fails to compile when `Config` gains a field (list it in `FIELDS`).
 #[allow(dead_code)]
 fn every_field_listed(c: Config) {
     let Config {
-        w_in_init: _, eta_cortex: _, rate_threshold: _, winners: _, gain_on: _, gain_max: _, gain_min: _, w_bg: _, eta_m: _,
-        m_max: _, m_eps: _, m_decay: _, kappa_fast: _, kappa_slow: _, recognise: _, recognise_min_norm: _,
-        recognise_margin: _, novelty: _, eta_u: _, eta_bind: _, competent: _, refractory: _, eta_g: _,
-        action_bias: _, explore: _, explore_uncertain: _, salience_max: _, eta_go: _, eta_nogo: _, w_max: _, opponent_settle: _,
-        gpr_iterations: _, gpr_rate: _, gamma: _, lambda: _, eta_v: _, v0: _, kappa_norm: _, experience_rate: _,
-        lr_min: _, stimulus_threshold: _, context_bias: _, context_scale: _, w_competence: _, persistence: _,
-        surprise_leak: _, surprise_max: _, context_noise: _, eta_q: _, hold_start: _, hold_full: _,
-        eta_surprise_baseline: _, k_dev: _, surprise_floor: _, surprise_drift: _, usual_surprise_max: _, lesions: _,
+        w_in_init: _,
+        eta_cortex: _,
+        rate_threshold: _,
+        winners: _,
+        gain_on: _,
+        gain_max: _,
+        gain_min: _,
+        w_bg: _,
+        eta_m: _,
+        m_max: _,
+        m_eps: _,
+        m_decay: _,
+        kappa_fast: _,
+        kappa_slow: _,
+        recognise: _,
+        recognise_min_norm: _,
+        recognise_margin: _,
+        novelty: _,
+        eta_u: _,
+        eta_bind: _,
+        competent: _,
+        refractory: _,
+        eta_g: _,
+        action_bias: _,
+        explore: _,
+        explore_uncertain: _,
+        salience_max: _,
+        eta_go: _,
+        eta_nogo: _,
+        w_max: _,
+        opponent_settle: _,
+        gpr_iterations: _,
+        gpr_rate: _,
+        gamma: _,
+        lambda: _,
+        eta_v: _,
+        v0: _,
+        kappa_norm: _,
+        experience_rate: _,
+        lr_min: _,
+        stimulus_threshold: _,
+        context_bias: _,
+        context_scale: _,
+        w_competence: _,
+        persistence: _,
+        surprise_leak: _,
+        surprise_max: _,
+        context_noise: _,
+        eta_q: _,
+        hold_start: _,
+        hold_full: _,
+        eta_surprise_baseline: _,
+        k_dev: _,
+        surprise_floor: _,
+        surprise_drift: _,
+        usual_surprise_max: _,
+        lesions: _,
     } = c;
 }
 
@@ -216,8 +318,12 @@ fn named(e: &ConfigError) -> &'static str {
 
 /// Fields whose in-range values may contradict another field's default:
 /// (field, the field the error then names).
-const COUPLED: [(&str, &str); 4] =
-    [("hold_start", "hold_full"), ("hold_full", "hold_full"), ("winners", "winners"), ("gain_on", "gain_min")];
+const COUPLED: [(&str, &str); 4] = [
+    ("hold_start", "hold_full"),
+    ("hold_full", "hold_full"),
+    ("winners", "winners"),
+    ("gain_on", "gain_min"),
+];
 
 fn check_field(i: usize, v: f32) -> Result<(), TestCaseError> {
     let (name, set, min, max) = FIELDS[i];
@@ -247,7 +353,18 @@ fn every_config_field_refuses_out_of_range_values() {
     for i in 0..FIELDS.len() {
         let (name, _, min, max) = FIELDS[i];
         let below = if min > 0.0 { min * 0.5 } else { -0.001 };
-        for v in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, below, max + 0.5, max * 2.0 + 1.0, -1e30, 1e30, min, max] {
+        for v in [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            below,
+            max + 0.5,
+            max * 2.0 + 1.0,
+            -1e30,
+            1e30,
+            min,
+            max,
+        ] {
             check_field(i, v).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }

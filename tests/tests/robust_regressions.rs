@@ -37,7 +37,9 @@ fn fuzz_regressions_replay() {
 fn fuzz_targets_accept_their_own_seeds() {
     use tcbg::Fx;
     assert!(targets::check_restore::<Fx>(targets::base_snapshot::<Fx>()));
-    assert!(targets::check_restore::<f32>(targets::base_snapshot::<f32>()));
+    assert!(targets::check_restore::<f32>(
+        targets::base_snapshot::<f32>()
+    ));
     assert!(!targets::check_restore::<Fx>(&[]));
     // A forged zero patch leaves the snapshot as it is: accepted.
     assert!(targets::check_forged::<Fx>(&[0, 0, 0]));

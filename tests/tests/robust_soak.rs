@@ -94,7 +94,9 @@ struct Report {
 
 fn rail_fractions(st: &Striatum<Fx, 48, 4>, w_v: &[[Fx; 48]; 4], w_max: Fx) -> [f64; 3] {
     let n = (48 * 4) as f64;
-    let count = |m: &[[Fx; 48]; 4], f: &dyn Fn(Fx) -> bool| m.iter().flatten().filter(|w| f(**w)).count() as f64 / n;
+    let count = |m: &[[Fx; 48]; 4], f: &dyn Fn(Fx) -> bool| {
+        m.iter().flatten().filter(|w| f(**w)).count() as f64 / n
+    };
     let v = Fx::from_f32(W_V_BOUND);
     [
         count(&st.w_go, &|w| w == w_max),
@@ -110,7 +112,10 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
     let mut rng = Rng::seed_stream(seed, 0x50a4);
     let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
     let kinds = TaskKind::ALL;
-    let mut per_task: Vec<(String, Tally)> = kinds.iter().map(|k| (k.to_string(), Tally::default())).collect();
+    let mut per_task: Vec<(String, Tally)> = kinds
+        .iter()
+        .map(|k| (k.to_string(), Tally::default()))
+        .collect();
     let (mut done, mut episodes, mut recovered) = (0u64, 0u32, 0u32);
     let mut max_dopamine = 0.0f32;
     let mut max_rail = [0.0f64; 3];
@@ -122,9 +127,15 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
         let ki = rng.below(kinds.len() as u32) as usize;
         let kind = kinds[ki];
         let scale = [Scale::Half, Scale::Normal, Scale::Double][rng.below(3) as usize];
-        let flip_q16 = if rng.below(4) == 0 { Schedule::FLIP5.flip_q16 } else { 0 };
+        let flip_q16 = if rng.below(4) == 0 {
+            Schedule::FLIP5.flip_q16
+        } else {
+            0
+        };
         let mut task = Task::new(kind, Schedule { scale, flip_q16 }, rng.next() as u64);
-        agent.set_action_count(TaskKind::ACTIONS).expect("2 actions");
+        agent
+            .set_action_count(TaskKind::ACTIONS)
+            .expect("2 actions");
         let mut reward = Fx::ZERO;
         while done < steps {
             let Some(inp) = task.next_input() else { break };
@@ -133,12 +144,18 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
             }
             let a = agent.step(&observation::<Fx, 8>(inp.lines), reward);
             done += 1;
-            assert!(a < TaskKind::ACTIONS, "step {done}: action {a} outside 0..2");
+            assert!(
+                a < TaskKind::ACTIONS,
+                "step {done}: action {a} outside 0..2"
+            );
             if let Err(v) = agent.check_ranges() {
                 panic!("step {done} ({kind}, episode {episodes}): {v}");
             }
             let d = agent.dopamine().to_f32().abs();
-            assert!(d <= DOPAMINE_RAIL, "step {done} ({kind}): dopamine {d} beyond its range");
+            assert!(
+                d <= DOPAMINE_RAIL,
+                "step {done} ({kind}): dopamine {d} beyond its range"
+            );
             if d > max_dopamine {
                 max_dopamine = d;
                 if d > DOPAMINE_BOUND && first_runaway.is_none() {
@@ -177,7 +194,10 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
         }
         assert_eq!(agent.snapshot(&mut buf), Ok(DefaultAgent::SNAPSHOT_LEN));
         let back = DefaultAgent::restore(&buf).expect("a snapshot of a running agent restores");
-        assert!(back == agent, "snapshot round trip changed the agent after episode {episodes}");
+        assert!(
+            back == agent,
+            "snapshot round trip changed the agent after episode {episodes}"
+        );
         agent = back;
     }
     Report {
@@ -210,12 +230,19 @@ fn health(r: &Report) -> Vec<String> {
     );
     for (name, t) in &r.per_task {
         if t.episodes > 0 {
-            eprintln!("  {name:24} {:5} episodes, {:5.1}% recovered", t.episodes, 100.0 * t.recovered as f64 / t.episodes as f64);
+            eprintln!(
+                "  {name:24} {:5} episodes, {:5.1}% recovered",
+                t.episodes,
+                100.0 * t.recovered as f64 / t.episodes as f64
+            );
         }
     }
     let mut bad = Vec::new();
     if let Some(s) = r.first_runaway {
-        bad.push(format!("dopamine beyond {DOPAMINE_BOUND} (first at step {s}, max {:.3})", r.max_dopamine));
+        bad.push(format!(
+            "dopamine beyond {DOPAMINE_BOUND} (first at step {s}, max {:.3})",
+            r.max_dopamine
+        ));
     }
     if let Some(s) = r.first_rail {
         bad.push(format!(
@@ -245,7 +272,10 @@ fn health(r: &Report) -> Vec<String> {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
 }
 
 /// A short soak in every `cargo test`: invariants enforced, health printed.
@@ -265,5 +295,9 @@ fn soak_long() {
     let seed = env_u64("TCBG_SOAK_SEED", 1);
     let bad = health(&soak(steps, seed, true));
     let enforce = std::env::var("TCBG_SOAK_HEALTH").map_or(true, |v| v != "report");
-    assert!(!enforce || bad.is_empty(), "soak health: {}", bad.join("; "));
+    assert!(
+        !enforce || bad.is_empty(),
+        "soak health: {}",
+        bad.join("; ")
+    );
 }

@@ -2,7 +2,9 @@
 //! truncation is refused; every refusal names its reason. Both number types.
 
 use tcbg::rng::Rng;
-use tcbg::snapshot::{crc32, snapshot_len, RestoreError, SnapshotError, SnapshotNum, CRC_LEN, HEADER_LEN};
+use tcbg::snapshot::{
+    crc32, snapshot_len, RestoreError, SnapshotError, SnapshotNum, CRC_LEN, HEADER_LEN,
+};
 use tcbg::tasks::{observation, Schedule, Task, TaskKind};
 use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Lesions, Num, OracleAgent};
 
@@ -10,7 +12,13 @@ type Default<N> = Agent<N, 8, 48, 4, 4>;
 
 /// Runs `steps` steps of a task on `agent`, toggling lesions now and then;
 /// returns the action and dopamine bits of every step.
-fn drive<N: SnapshotNum>(agent: &mut Default<N>, task: &mut Task, reward: &mut N, rng: &mut Rng, steps: usize) -> Vec<(usize, u32)> {
+fn drive<N: SnapshotNum>(
+    agent: &mut Default<N>,
+    task: &mut Task,
+    reward: &mut N,
+    rng: &mut Rng,
+    steps: usize,
+) -> Vec<(usize, u32)> {
     let mut out = Vec::with_capacity(steps);
     for _ in 0..steps {
         let inp = match task.next_input() {
@@ -57,14 +65,24 @@ fn continues_bit_identically<N: SnapshotNum>() {
     assert_eq!(a, b, "action and dopamine sequences diverge after restore");
     assert!(restored == agent);
     // In place, over an agent with other state, is the same.
-    let mut other = Default::<N>::new(Config { gamma: 0.9, ..Config::default() }, 5).unwrap();
+    let mut other = Default::<N>::new(
+        Config {
+            gamma: 0.9,
+            ..Config::default()
+        },
+        5,
+    )
+    .unwrap();
     other.restore_in_place(&buf).unwrap();
     let mut again = Default::<N>::restore(&buf).unwrap();
     assert!(other == again);
     let mut t3 = Task::new(TaskKind::RuleSwitch, Schedule::default(), 3);
     let (mut r3, mut g3) = (N::ZERO, Rng::seed(3));
     let (mut t4, mut r4, mut g4) = (t3.clone(), N::ZERO, Rng::seed(3));
-    assert_eq!(drive(&mut other, &mut t3, &mut r3, &mut g3, 2000), drive(&mut again, &mut t4, &mut r4, &mut g4, 2000));
+    assert_eq!(
+        drive(&mut other, &mut t3, &mut r3, &mut g3, 2000),
+        drive(&mut again, &mut t4, &mut r4, &mut g4, 2000)
+    );
 }
 
 #[test]
@@ -85,13 +103,22 @@ fn snapshot_sizes() {
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
     let mut buf = vec![0u8; 2000];
-    assert_eq!(a.snapshot(&mut buf), Ok(Agent::<Fx, 3, 12, 3, 2>::SNAPSHOT_LEN));
-    assert_eq!(Agent::<Fx, 3, 12, 3, 2>::restore(&buf[..Agent::<Fx, 3, 12, 3, 2>::SNAPSHOT_LEN]).unwrap(), a);
+    assert_eq!(
+        a.snapshot(&mut buf),
+        Ok(Agent::<Fx, 3, 12, 3, 2>::SNAPSHOT_LEN)
+    );
+    assert_eq!(
+        Agent::<Fx, 3, 12, 3, 2>::restore(&buf[..Agent::<Fx, 3, 12, 3, 2>::SNAPSHOT_LEN]).unwrap(),
+        a
+    );
     let mut small = vec![0u8; DefaultAgent::SNAPSHOT_LEN - 1];
     let d = DefaultAgent::new(Config::default(), 1).unwrap();
     assert_eq!(
         d.snapshot(&mut small),
-        Err(SnapshotError::BufferTooSmall { needed: DefaultAgent::SNAPSHOT_LEN, found: DefaultAgent::SNAPSHOT_LEN - 1 })
+        Err(SnapshotError::BufferTooSmall {
+            needed: DefaultAgent::SNAPSHOT_LEN,
+            found: DefaultAgent::SNAPSHOT_LEN - 1
+        })
     );
     assert_eq!(crc32(b"123456789"), 0xCBF4_3926); // the IEEE check value
 }
@@ -101,7 +128,13 @@ fn learned<N: SnapshotNum>(seed: u64) -> (Default<N>, Vec<u8>) {
     agent.set_action_count(2).unwrap();
     let mut task = Task::new(TaskKind::CuedRuleSwitch, Schedule::default(), seed);
     let mut reward = N::ZERO;
-    drive(&mut agent, &mut task, &mut reward, &mut Rng::seed(seed), 900);
+    drive(
+        &mut agent,
+        &mut task,
+        &mut reward,
+        &mut Rng::seed(seed),
+        900,
+    );
     let mut buf = vec![0u8; Default::<N>::SNAPSHOT_LEN];
     agent.snapshot(&mut buf).unwrap();
     (agent, buf)
@@ -111,7 +144,11 @@ fn learned<N: SnapshotNum>(seed: u64) -> (Default<N>, Vec<u8>) {
 /// values for `Fx`; every position with 8 values for `f32`) is refused.
 fn corruption_refused<N: SnapshotNum>(all_values: bool) {
     let (_, good) = learned::<N>(4);
-    let xs: Vec<u8> = if all_values { (1..=255).collect() } else { vec![1, 2, 4, 8, 16, 32, 64, 128] };
+    let xs: Vec<u8> = if all_values {
+        (1..=255).collect()
+    } else {
+        vec![1, 2, 4, 8, 16, 32, 64, 128]
+    };
     // Two threads, each every other position (the check is CPU-bound CRC work).
     let refused: u64 = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
@@ -123,7 +160,10 @@ fn corruption_refused<N: SnapshotNum>(all_values: bool) {
                     for i in (part..good.len()).step_by(2) {
                         for &x in xs {
                             bad[i] = good[i] ^ x;
-                            assert!(Default::<N>::restore(&bad).is_err(), "byte {i} ^ {x:#04x} accepted");
+                            assert!(
+                                Default::<N>::restore(&bad).is_err(),
+                                "byte {i} ^ {x:#04x} accepted"
+                            );
                             refused += 1;
                         }
                         bad[i] = good[i];
@@ -154,7 +194,14 @@ fn truncation_refused<N: SnapshotNum>() {
         match Default::<N>::restore(&good[..n]) {
             Err(RestoreError::Truncated { expected, found }) => {
                 assert_eq!(found, n);
-                assert_eq!(expected, if n < HEADER_LEN { HEADER_LEN } else { good.len() });
+                assert_eq!(
+                    expected,
+                    if n < HEADER_LEN {
+                        HEADER_LEN
+                    } else {
+                        good.len()
+                    }
+                );
             }
             other => panic!("prefix of {n} bytes: {other:?}"),
         }
@@ -164,7 +211,10 @@ fn truncation_refused<N: SnapshotNum>() {
         long.resize(good.len() + extra, 0);
         assert_eq!(
             Default::<N>::restore(&long),
-            Err(RestoreError::Excess { expected: good.len(), found: good.len() + extra })
+            Err(RestoreError::Excess {
+                expected: good.len(),
+                found: good.len() + extra
+            })
         );
     }
 }
@@ -195,15 +245,30 @@ fn refusals_name_their_reason() {
     assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::BadMagic));
     let mut b = good.clone();
     b[4] = 1; // the format before the config gained two fields
-    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::UnsupportedVersion { found: 1 }));
-    assert_eq!(OracleAgent::restore(&good), Err(RestoreError::NumberType { expected: 2, found: 1 }));
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::UnsupportedVersion { found: 1 })
+    );
+    assert_eq!(
+        OracleAgent::restore(&good),
+        Err(RestoreError::NumberType {
+            expected: 2,
+            found: 1
+        })
+    );
     assert_eq!(
         Agent::<Fx, 8, 48, 4, 2>::restore(&good),
-        Err(RestoreError::Sizes { expected: [8, 48, 4, 2], found: [8, 48, 4, 4] })
+        Err(RestoreError::Sizes {
+            expected: [8, 48, 4, 2],
+            found: [8, 48, 4, 4]
+        })
     );
     let mut b = good.clone();
     b[3000] ^= 1;
-    assert!(matches!(DefaultAgent::restore(&b), Err(RestoreError::Checksum { .. })));
+    assert!(matches!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::Checksum { .. })
+    ));
 
     // Behind a valid checksum: an invalid config is the ConfigError of Agent::new.
     let gamma = config_f32_offset(31); // gamma follows gpr_rate
@@ -212,27 +277,51 @@ fn refusals_name_their_reason() {
     reseal(&mut b);
     assert!(matches!(
         DefaultAgent::restore(&b),
-        Err(RestoreError::Config(ConfigError::OutOfRange { field: "gamma", .. }))
+        Err(RestoreError::Config(ConfigError::OutOfRange {
+            field: "gamma",
+            ..
+        }))
     ));
     // An all-zero generator.
     let rng_at = DefaultAgent::SNAPSHOT_LEN - CRC_LEN - 16 - 48;
     let mut b = good.clone();
     b[rng_at..rng_at + 16].fill(0);
     reseal(&mut b);
-    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::Invalid { field: "explore_rng" }));
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::Invalid {
+            field: "explore_rng"
+        })
+    );
     // A trial flag that is not 0 or 1, and an action mask that is not 0..n.
     let flag_at = rng_at - 1;
     let mut b = good.clone();
     b[flag_at] = 2;
     reseal(&mut b);
-    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::Invalid { field: "trial_start" }));
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::Invalid {
+            field: "trial_start"
+        })
+    );
     let mut b = good.clone();
     b[flag_at - 4..flag_at].copy_from_slice(&0b101u32.to_le_bytes());
     reseal(&mut b);
-    assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::Invalid { field: "action_mask" }));
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::Invalid {
+            field: "action_mask"
+        })
+    );
     // A weight beyond its rail: the first Go weight (after config, seed,
     // lesions, cortex and thalamus) set to 7.5 > w_max.
-    let go_at = HEADER_LEN + tcbg::snapshot::CONFIG_LEN + 8 + 1 + 2 * (8 * 48 + 3 * 48) + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4) + 6;
+    let go_at = HEADER_LEN
+        + tcbg::snapshot::CONFIG_LEN
+        + 8
+        + 1
+        + 2 * (8 * 48 + 3 * 48)
+        + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4)
+        + 6;
     let mut b = good.clone();
     b[go_at..go_at + 2].copy_from_slice(&Fx::from_f32(7.5).0.to_le_bytes());
     reseal(&mut b);
@@ -294,7 +383,10 @@ fn forged_corruptions<N: SnapshotNum>() {
             }
         }
     }
-    eprintln!("{}: forged single-byte changes: {refused} refused, {accepted} accepted in range", N::NAME);
+    eprintln!(
+        "{}: forged single-byte changes: {refused} refused, {accepted} accepted in range",
+        N::NAME
+    );
     assert!(refused > 0 && accepted > 0);
 }
 
@@ -312,14 +404,23 @@ fn forged_corruptions_are_refused_or_in_range_f32() {
 /// multiple of 1/4096 (`Fx` rounds it, possibly up; found by fuzzing).
 #[test]
 fn unrepresentable_config_bounds_restore() {
-    let config = Config { surprise_max: 2.012372, w_max: 0.30001, salience_max: 1.00007, m_max: 0.1, ..Config::default() };
+    let config = Config {
+        surprise_max: 2.012372,
+        w_max: 0.30001,
+        salience_max: 1.00007,
+        m_max: 0.1,
+        ..Config::default()
+    };
     let mut agent = DefaultAgent::new(config, 3).unwrap();
     agent.set_action_count(2).unwrap();
     let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
     let mut rng = Rng::seed(3);
     for t in 0..20_000u32 {
         // Punishing, shifting outcomes drive surprise to its bound.
-        let a = agent.step(&observation::<Fx, 8>(1 << (t % 3)), if rng.below(4) == 0 { Fx::ONE } else { Fx::ZERO });
+        let a = agent.step(
+            &observation::<Fx, 8>(1 << (t % 3)),
+            if rng.below(4) == 0 { Fx::ONE } else { Fx::ZERO },
+        );
         assert!(a < 2);
         assert_eq!(agent.check_ranges(), Ok(()), "step {t}");
         if t % 1000 == 999 {
@@ -340,14 +441,36 @@ fn float_free_messages_match_the_host_but_for_the_values() {
             self.0.fmt_float_free(f)
         }
     }
-    let range = RestoreError::Range(tcbg::RangeViolation { field: "cortex.gain", index: 46, value: 7.5, min: 0.0, max: 2.0 });
+    let range = RestoreError::Range(tcbg::RangeViolation {
+        field: "cortex.gain",
+        index: 46,
+        value: 7.5,
+        min: 0.0,
+        max: 2.0,
+    });
     let board = FloatFree(&range).to_string();
-    assert_eq!(board, format!("snapshot value out of range: cortex.gain[46] (f32 bits {:08x})", 7.5f32.to_bits()));
+    assert_eq!(
+        board,
+        format!(
+            "snapshot value out of range: cortex.gain[46] (f32 bits {:08x})",
+            7.5f32.to_bits()
+        )
+    );
     assert!(range.to_string().contains("7.5"), "{range}");
-    let config = RestoreError::Config(ConfigError::OutOfRange { field: "gamma", value: 1.5, min: 0.0, max: 0.99 });
-    assert!(FloatFree(&config).to_string().contains(&format!("{:08x}", 1.5f32.to_bits())));
+    let config = RestoreError::Config(ConfigError::OutOfRange {
+        field: "gamma",
+        value: 1.5,
+        min: 0.0,
+        max: 0.99,
+    });
+    assert!(FloatFree(&config)
+        .to_string()
+        .contains(&format!("{:08x}", 1.5f32.to_bits())));
     assert!(!FloatFree(&config).to_string().contains("1.5"));
     // Messages without a float are the same text on both.
-    let crc = RestoreError::Checksum { stored: 1, computed: 2 };
+    let crc = RestoreError::Checksum {
+        stored: 1,
+        computed: 2,
+    };
     assert_eq!(FloatFree(&crc).to_string(), crc.to_string());
 }

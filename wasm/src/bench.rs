@@ -15,7 +15,11 @@ pub fn bench_steps(steps: f64, number: &str) -> Result<String, JsError> {
     let hash = match number {
         "fixed" => tcbg::snapshot::trace::<tcbg::Fx>(steps),
         "f32" => tcbg::snapshot::trace::<f32>(steps),
-        other => return Err(JsError::new(&format!("number: `{other}` is neither \"fixed\" nor \"f32\""))),
+        other => {
+            return Err(JsError::new(&format!(
+                "number: `{other}` is neither \"fixed\" nor \"f32\""
+            )))
+        }
     };
     Ok(format!("{hash:08x}"))
 }

@@ -75,10 +75,18 @@ struct Opts {
 
 impl Opts {
     fn parse(args: &[String]) -> Result<Opts, String> {
-        let mut o = Opts { json: None, steps: 1000, seconds: 3.0, skip: Vec::new() };
+        let mut o = Opts {
+            json: None,
+            steps: 1000,
+            seconds: 3.0,
+            skip: Vec::new(),
+        };
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let mut value = || it.next().ok_or_else(|| format!("{a} needs a value\n\n{HELP}"));
+            let mut value = || {
+                it.next()
+                    .ok_or_else(|| format!("{a} needs a value\n\n{HELP}"))
+            };
             match a.as_str() {
                 "--json" => o.json = Some(PathBuf::from(value()?)),
                 "--steps" => {
@@ -98,7 +106,10 @@ impl Opts {
                 "--skip" => {
                     for p in value()?.split(',').filter(|s| !s.is_empty()) {
                         if !PARTS.contains(&p) {
-                            return Err(format!("--skip: no part `{p}`; parts: {}", PARTS.join(", ")));
+                            return Err(format!(
+                                "--skip: no part `{p}`; parts: {}",
+                                PARTS.join(", ")
+                            ));
                         }
                         o.skip.push(p.to_string());
                     }
@@ -207,7 +218,10 @@ struct Target {
 
 impl Results {
     fn count(&self, key: &str, number: &str) -> Option<&Count> {
-        self.counts.iter().find(|(k, c)| *k == key && c.number == number).map(|(_, c)| c)
+        self.counts
+            .iter()
+            .find(|(k, c)| *k == key && c.number == number)
+            .map(|(_, c)| c)
     }
 
     fn wasm_over_native(&self) -> Option<(f64, &'static str)> {
@@ -227,16 +241,23 @@ impl Results {
     fn targets(&self) -> Vec<Target> {
         let m0f = self.count("m0", "fixed").map(|c| c.per_step);
         let m0s = self.count("m0", "f32").map(|c| c.per_step);
-        let m4f = self.count("m4", "fixed").map(|c| c.per_step / self.macs.total());
+        let m4f = self
+            .count("m4", "fixed")
+            .map(|c| c.per_step / self.macs.total());
         let bytes = self.agent_bytes.first().map(|a| a.fixed as f64);
         let wasm = self.wasm_over_native();
-        let t = |what, limit: &str, value: Option<f64>, shown: String, ok: fn(f64) -> bool| Target {
-            what,
-            limit: limit.into(),
-            value,
-            shown: if value.is_some() { shown } else { "not measured".into() },
-            pass: value.map(ok),
-        };
+        let t =
+            |what, limit: &str, value: Option<f64>, shown: String, ok: fn(f64) -> bool| Target {
+                what,
+                limit: limit.into(),
+                value,
+                shown: if value.is_some() {
+                    shown
+                } else {
+                    "not measured".into()
+                },
+                pass: value.map(ok),
+            };
         vec![
             t(
                 "Cortex-M0 instructions per step, fixed, learning on",
@@ -249,7 +270,8 @@ impl Results {
                 "M0 f32 (soft-float) / fixed instructions per step",
                 ">= 5x",
                 m0f.zip(m0s).map(|(f, s)| s / f),
-                m0f.zip(m0s).map_or(String::new(), |(f, s)| format!("{:.1}x", s / f)),
+                m0f.zip(m0s)
+                    .map_or(String::new(), |(f, s)| format!("{:.1}x", s / f)),
                 |v| v >= 5.0,
             ),
             t(
@@ -270,7 +292,9 @@ impl Results {
                 "WebAssembly / native steps per second",
                 ">= 0.5",
                 wasm.map(|w| w.0),
-                wasm.map_or(String::new(), |(w, n)| format!("{w:.2} (slower of node and Chromium: {n})")),
+                wasm.map_or(String::new(), |(w, n)| {
+                    format!("{w:.2} (slower of node and Chromium: {n})")
+                }),
                 |v| v >= 0.5,
             ),
         ]
@@ -316,7 +340,14 @@ impl Results {
             let _ = writeln!(
                 s,
                 "  {:<22} {:<6} {:>12} {:>12} {:>9} {:>7} {:>10} {:>9}",
-                "board", "number", "instr/step", "instr/loop", "instr/MAC", "instr/", "same", "trace"
+                "board",
+                "number",
+                "instr/step",
+                "instr/loop",
+                "instr/MAC",
+                "instr/",
+                "same",
+                "trace"
             );
             let _ = writeln!(
                 s,
@@ -324,7 +355,11 @@ impl Results {
                 "", "", "(step only)", "(with task)", "", "tick", "twice", "= host"
             );
             for (key, c) in &self.counts {
-                let core = if *key == "m0" { "Cortex-M0" } else { "Cortex-M4F" };
+                let core = if *key == "m0" {
+                    "Cortex-M0"
+                } else {
+                    "Cortex-M4F"
+                };
                 let _ = writeln!(
                     s,
                     "  {:<22} {:<6} {:>12} {:>12} {:>9.2} {:>7} {:>10} {:>9}",
@@ -359,7 +394,12 @@ impl Results {
             );
             for f in &self.firmware {
                 let stack = f.stack.map_or("-".into(), |v| v.to_string());
-                let ram = f.stack.map_or("-".into(), |st| format!("{:.1}%", 100.0 * (f.data + f.bss + st) as f64 / f.ram_total as f64));
+                let ram = f.stack.map_or("-".into(), |st| {
+                    format!(
+                        "{:.1}%",
+                        100.0 * (f.data + f.bss + st) as f64 / f.ram_total as f64
+                    )
+                });
                 let _ = writeln!(
                     s,
                     "  {:<11} {:>8} {:>6} {:>6} {:>12} {:>10} {:>10} {:>8}",
@@ -368,7 +408,10 @@ impl Results {
                     f.data,
                     f.bss,
                     stack,
-                    format!("{:.1}%", 100.0 * (f.text + f.data) as f64 / f.flash_total as f64),
+                    format!(
+                        "{:.1}%",
+                        100.0 * (f.text + f.data) as f64 / f.flash_total as f64
+                    ),
                     ram,
                     f.verdict
                 );
@@ -381,7 +424,11 @@ impl Results {
                 "\nSteps per second (reference trace loop, one thread, best {WINDOW_S} s window of {:.0} s each)",
                 opts.seconds
             );
-            let _ = writeln!(s, "  {:<26} {:>12} {:>12} {:>13}", "", "fixed", "f32", "fixed / f32");
+            let _ = writeln!(
+                s,
+                "  {:<26} {:>12} {:>12} {:>13}",
+                "", "fixed", "f32", "fixed / f32"
+            );
             let row = |name: &str, sp: &Speed| {
                 format!(
                     "  {:<26} {:>12} {:>12} {:>13.2}\n",
@@ -392,7 +439,10 @@ impl Results {
                 )
             };
             s.push_str(&row(&format!("host ({})", short_cpu(&self.cpu)), h));
-            for (name, sp) in [("wasm, node", &self.node), ("wasm, headless Chromium", &self.chromium)] {
+            for (name, sp) in [
+                ("wasm, node", &self.node),
+                ("wasm, headless Chromium", &self.chromium),
+            ] {
                 if let Some(sp) = sp {
                     s.push_str(&row(name, sp));
                     let _ = writeln!(
@@ -413,9 +463,18 @@ impl Results {
                 Some(false) => "MISS",
                 None => "-",
             };
-            let _ = writeln!(s, "  {verdict:<5} {:<54} {:<10} {}", t.what, t.limit, t.shown);
+            let _ = writeln!(
+                s,
+                "  {verdict:<5} {:<54} {:<10} {}",
+                t.what, t.limit, t.shown
+            );
         }
-        let _ = writeln!(s, "\nmachine: {}; bench took {:.0} s", self.cpu_or_unknown(), self.elapsed.as_secs_f64());
+        let _ = writeln!(
+            s,
+            "\nmachine: {}; bench took {:.0} s",
+            self.cpu_or_unknown(),
+            self.elapsed.as_secs_f64()
+        );
         s
     }
 
@@ -442,7 +501,12 @@ impl Results {
         v["agent_configs"] = self
             .agent_bytes
             .iter()
-            .map(|a| (a.name.to_string(), json!({ "S": a.s, "C": a.c, "K": a.k, "A": a.a })))
+            .map(|a| {
+                (
+                    a.name.to_string(),
+                    json!({ "S": a.s, "C": a.c, "K": a.k, "A": a.a }),
+                )
+            })
             .collect::<serde_json::Map<_, _>>()
             .into();
         for (key, c) in &self.counts {
@@ -543,8 +607,11 @@ fn group(v: f64) -> String {
 // ------------------------------------------------------------- agent state
 
 /// The configs whose agent size is reported: (name, S, C, K, A).
-const CONFIGS: &[(&str, usize, usize, usize, usize)] =
-    &[("default", DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A), ("tiny", 4, 16, 2, 2), ("large", 16, 128, 8, 8)];
+const CONFIGS: &[(&str, usize, usize, usize, usize)] = &[
+    ("default", DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A),
+    ("tiny", 4, 16, 2, 2),
+    ("large", 16, 128, 8, 8),
+];
 
 struct AgentBytes {
     name: &'static str,
@@ -558,13 +625,19 @@ struct AgentBytes {
 
 impl AgentBytes {
     fn label(&self) -> String {
-        format!("{} (S={} C={} K={} A={})", self.name, self.s, self.c, self.k, self.a)
+        format!(
+            "{} (S={} C={} K={} A={})",
+            self.name, self.s, self.c, self.k, self.a
+        )
     }
 }
 
 fn agent_bytes() -> Vec<AgentBytes> {
     fn sizes<const S: usize, const C: usize, const K: usize, const A: usize>() -> (usize, usize) {
-        (std::mem::size_of::<Agent<Fx, S, C, K, A>>(), std::mem::size_of::<Agent<f32, S, C, K, A>>())
+        (
+            std::mem::size_of::<Agent<Fx, S, C, K, A>>(),
+            std::mem::size_of::<Agent<f32, S, C, K, A>>(),
+        )
     }
     let measured = [
         sizes::<DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A>(),
@@ -575,7 +648,15 @@ fn agent_bytes() -> Vec<AgentBytes> {
         .iter()
         .zip(measured)
         .map(|(&(name, s, c, k, a), (fixed, f32))| {
-            let b = AgentBytes { name, s, c, k, a, fixed, f32 };
+            let b = AgentBytes {
+                name,
+                s,
+                c,
+                k,
+                a,
+                fixed,
+                f32,
+            };
             eprintln!("{}: {} B fixed, {} B f32", b.label(), b.fixed, b.f32);
             b
         })
@@ -641,15 +722,30 @@ fn macs(steps: u32) -> Macs {
     let sp = sparse(steps);
     let n = steps.max(1) as f64;
     let mut phases = Vec::new();
-    let mut dense = |name, formula: String, macs: usize| phases.push(Phase { name, formula, macs: macs as f64, dense: true });
+    let mut dense = |name, formula: String, macs: usize| {
+        phases.push(Phase {
+            name,
+            formula,
+            macs: macs as f64,
+            dense: true,
+        })
+    };
     dense("1 cortical drive W_in s", "C*S".into(), c * s);
     dense(
         "2 value before learning",
         format!("rates {}C, x C, striatum 2AC, Q C", 2 + kwta),
         (2 + kwta) * c + c + 2 * a * c + c,
     );
-    dense("3 dopamine, surprise, hold, competence", "scalars".into(), 10);
-    dense("5 thalamic read W_rec s, traces", "C*S + 2C".into(), c * s + 2 * c);
+    dense(
+        "3 dopamine, surprise, hold, competence",
+        "scalars".into(),
+        10,
+    );
+    dense(
+        "5 thalamic read W_rec s, traces",
+        "C*S + 2C".into(),
+        c * s + 2 * c,
+    );
     dense(
         "5 context evidence, GPR over K, h = M rho",
         "4K+1 + GPR(K) + KC + K".into(),
@@ -663,10 +759,19 @@ fn macs(steps: u32) -> Macs {
         (2 + kwta) * c + c + 2 * c,
     );
     dense("6 striatum drive, Q(a*)", "2AC + C".into(), 2 * a * c + c);
-    dense("7 exploration noise, GPR over A", "2 + A + GPR(A)".into(), 2 + a + gpr_macs(a, i));
+    dense(
+        "7 exploration noise, GPR over A",
+        "2 + A + GPR(A)".into(),
+        2 + a + gpr_macs(a, i),
+    );
     dense("7 eligibility decay", "AC".into(), a * c);
     let mut sparse_phase = |name, formula: String, total: f64| {
-        phases.push(Phase { name, formula, macs: total / n, dense: false })
+        phases.push(Phase {
+            name,
+            formula,
+            macs: total / n,
+            dense: false,
+        })
     };
     sparse_phase(
         "4 Go/NoGo + critic learning (delta != 0)",
@@ -678,10 +783,26 @@ fn macs(steps: u32) -> Macs {
         "1 + nnz(e_bar) + C + 5".into(),
         sp.learning_steps as f64 * (1.0 + c as f64 + 5.0) + sp.ebar_sum as f64,
     );
-    sparse_phase("6 norm |x|^2 on stimulus steps", "C + 6".into(), sp.stimulus_steps as f64 * (c as f64 + 6.0));
-    sparse_phase("6 Oja on active units", "2S per active unit".into(), 2.0 * s as f64 * sp.active_sum as f64);
-    sparse_phase("7 experience lr per active input", "3 nnz(x)".into(), 3.0 * sp.x_sum as f64);
-    sparse_phase("5 recognition memory writes", "C per write".into(), c as f64 * sp.remember_writes as f64);
+    sparse_phase(
+        "6 norm |x|^2 on stimulus steps",
+        "C + 6".into(),
+        sp.stimulus_steps as f64 * (c as f64 + 6.0),
+    );
+    sparse_phase(
+        "6 Oja on active units",
+        "2S per active unit".into(),
+        2.0 * s as f64 * sp.active_sum as f64,
+    );
+    sparse_phase(
+        "7 experience lr per active input",
+        "3 nnz(x)".into(),
+        3.0 * sp.x_sum as f64,
+    );
+    sparse_phase(
+        "5 recognition memory writes",
+        "C per write".into(),
+        c as f64 * sp.remember_writes as f64,
+    );
     let m = Macs {
         phases,
         steps,
@@ -709,7 +830,9 @@ struct Sparse {
 fn sparse(steps: u32) -> Sparse {
     let mut agent = Agent::<Fx, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A>::blank();
     let config = Config::default();
-    agent.reset(config, TRACE_SEED).expect("the default config is valid");
+    agent
+        .reset(config, TRACE_SEED)
+        .expect("the default config is valid");
     let _ = agent.set_action_count(TaskKind::ACTIONS);
     let mut task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED);
     let mut reward = Fx::ZERO;
@@ -733,7 +856,9 @@ fn sparse(steps: u32) -> Sparse {
         if agent.dopamine() != Fx::ZERO {
             sp.learning_steps += 1;
             sp.elig_sum += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
-            sp.ebar_sum += (0..DEFAULT_C).filter(|&i| elig.iter().any(|row| row[i] != Fx::ZERO)).count() as u64;
+            sp.ebar_sum += (0..DEFAULT_C)
+                .filter(|&i| elig.iter().any(|row| row[i] != Fx::ZERO))
+                .count() as u64;
         }
         let rates = agent.cortical_rates();
         let mut total = Fx::ZERO;
@@ -744,7 +869,11 @@ fn sparse(steps: u32) -> Sparse {
             sp.stimulus_steps += 1;
         }
         sp.active_sum += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
-        sp.x_sum += agent.striatal_input.iter().filter(|x| **x != Fx::ZERO).count() as u64;
+        sp.x_sum += agent
+            .striatal_input
+            .iter()
+            .filter(|x| **x != Fx::ZERO)
+            .count() as u64;
         if reward > Fx::ZERO {
             sp.remember_writes += 1;
         }
@@ -803,11 +932,15 @@ fn parse_bench(lines: &[String]) -> Result<BenchLines, String> {
     let find = |key: &str| {
         lines
             .iter()
-            .find_map(|l| l.strip_prefix(key).map(|r| r.split_whitespace().collect::<Vec<_>>()))
+            .find_map(|l| {
+                l.strip_prefix(key)
+                    .map(|r| r.split_whitespace().collect::<Vec<_>>())
+            })
             .ok_or_else(|| format!("the firmware printed no `{}` line", key.trim()))
     };
     let num = |s: Option<&&str>, what: &str| -> Result<u64, String> {
-        s.and_then(|v| v.parse().ok()).ok_or_else(|| format!("bad number in `{what}`"))
+        s.and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("bad number in `{what}`"))
     };
     let begin = find("bench_begin ")?;
     let cal = find("bench_calibrate ")?;
@@ -820,9 +953,19 @@ fn parse_bench(lines: &[String]) -> Result<BenchLines, String> {
     Ok(BenchLines {
         steps: num(begin.first(), "bench_begin")? as u32,
         number: find("bench_number ")?.first().unwrap_or(&"").to_string(),
-        calibrate: (num(cal.first(), "bench_calibrate")?, num(cal.get(1), "bench_calibrate")?, num(cal.get(2), "bench_calibrate")?),
-        empty: (num(empty.first(), "bench_empty")?, num(empty.get(1), "bench_empty")?),
-        ticks: (num(ticks.get(1), "bench_ticks")?, num(ticks.get(3), "bench_ticks")?),
+        calibrate: (
+            num(cal.first(), "bench_calibrate")?,
+            num(cal.get(1), "bench_calibrate")?,
+            num(cal.get(2), "bench_calibrate")?,
+        ),
+        empty: (
+            num(empty.first(), "bench_empty")?,
+            num(empty.get(1), "bench_empty")?,
+        ),
+        ticks: (
+            num(ticks.get(1), "bench_ticks")?,
+            num(ticks.get(3), "bench_ticks")?,
+        ),
         hash: end
             .first()
             .and_then(|h| u32::from_str_radix(h, 16).ok())
@@ -836,36 +979,64 @@ fn parse_bench(lines: &[String]) -> Result<BenchLines, String> {
 /// core clock.
 fn instructions_per_tick(n: u64, t1: u64, t2: u64) -> Result<f64, String> {
     if t2 <= t1 {
-        return Err(format!("calibration failed: {t1} then {t2} ticks (is -icount on?)"));
+        return Err(format!(
+            "calibration failed: {t1} then {t2} ticks (is -icount on?)"
+        ));
     }
     let ipt = 2.0 * n as f64 / (t2 - t1) as f64;
     let snapped = (ipt * 2.0).round() / 2.0;
-    Ok(if (ipt - snapped).abs() <= 1e-3 * ipt { snapped } else { ipt })
+    Ok(if (ipt - snapped).abs() <= 1e-3 * ipt {
+        snapped
+    } else {
+        ipt
+    })
 }
 
 /// Builds `board`'s firmware with `TCBG_BENCH_STEPS=steps` (and the
 /// `oracle` feature for `f32`), runs it twice under `-icount shift=0` and
 /// turns its ticks into instructions.
 fn count_instructions(board_name: &str, number: &'static str, steps: u32) -> Result<Count, String> {
-    let board = BOARDS.iter().find(|b| b.name == board_name).ok_or(format!("no board {board_name}"))?;
-    let (qemu, machine) = board.qemu.ok_or(format!("{board_name} has no QEMU machine"))?;
+    let board = BOARDS
+        .iter()
+        .find(|b| b.name == board_name)
+        .ok_or(format!("no board {board_name}"))?;
+    let (qemu, machine) = board
+        .qemu
+        .ok_or(format!("{board_name} has no QEMU machine"))?;
     setup::ensure_targets(&[board.target])?;
     setup::ensure_apt_backports(&["qemu-system-arm"])?;
     let steps_s = steps.to_string();
-    let features: &[&str] = if number == "f32" { &["tcbg-firmware/oracle"] } else { &[] };
-    let elf = board::build_with(board, &bench_target_dir(), &[("TCBG_BENCH_STEPS", &steps_s)], features)?;
-    let host_hash = if number == "f32" { trace::<f32>(steps) } else { trace::<Fx>(steps) };
+    let features: &[&str] = if number == "f32" {
+        &["tcbg-firmware/oracle"]
+    } else {
+        &[]
+    };
+    let elf = board::build_with(
+        board,
+        &bench_target_dir(),
+        &[("TCBG_BENCH_STEPS", &steps_s)],
+        features,
+    )?;
+    let host_hash = if number == "f32" {
+        trace::<f32>(steps)
+    } else {
+        trace::<Fx>(steps)
+    };
     let host_full = board::host_trace();
     let mut runs = Vec::new();
     for _ in 0..2 {
         let run = board::emulate(qemu, machine, &elf, &["-icount", "shift=0"], &|_| {})?;
-        run.verdict(host_full).map_err(|e| format!("{board_name} bench firmware: {e}"))?;
+        run.verdict(host_full)
+            .map_err(|e| format!("{board_name} bench firmware: {e}"))?;
         let lines = parse_bench(&run.lines)?;
         runs.push((lines, run.stack_high_water));
     }
     let (b, stack) = &runs[0];
     if b.number != number || b.steps != steps {
-        return Err(format!("the firmware benched {} steps of {}, not {steps} of {number}", b.steps, b.number));
+        return Err(format!(
+            "the firmware benched {} steps of {}, not {steps} of {number}",
+            b.steps, b.number
+        ));
     }
     let ipt = instructions_per_tick(b.calibrate.0, b.calibrate.1, b.calibrate.2)?;
     let empty = b.empty.1 as f64 * ipt / b.empty.0.max(1) as f64;
@@ -912,7 +1083,11 @@ fn firmware_size(b: &Board, snapshot: &board::Snapshot) -> Result<FirmwareSize, 
         (Some(_), Err(e)) => format!("FAIL: {e}"),
     };
     let sz = &outcome.size;
-    eprintln!("{}: {} ({verdict})", b.name, sz.describe(outcome.stack_high_water()));
+    eprintln!(
+        "{}: {} ({verdict})",
+        b.name,
+        sz.describe(outcome.stack_high_water())
+    );
     Ok(FirmwareSize {
         board: b.name,
         text: sz.text,
@@ -939,8 +1114,11 @@ fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .and_then(|r| r.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
@@ -976,7 +1154,12 @@ fn host_speed(seconds: f64) -> Speed {
     eprintln!("host fixed: {fixed:.0} steps/s");
     let (f32, hash_f32) = time_trace::<f32>(seconds);
     eprintln!("host f32: {f32:.0} steps/s");
-    Speed { fixed, f32, hash_fixed, hash_f32 }
+    Speed {
+        fixed,
+        f32,
+        hash_fixed,
+        hash_f32,
+    }
 }
 
 // --------------------------------------------------------------------- wasm
@@ -1014,18 +1197,34 @@ const timing = (m) => {{
 }
 
 fn parse_speed(text: &str, runtime: &str) -> Result<Speed, String> {
-    let v: Value = serde_json::from_str(text.trim()).map_err(|e| format!("{runtime}: {e}: {text}"))?;
-    let get = |n: &str| v[n]["steps_per_s"].as_f64().ok_or_else(|| format!("{runtime}: no {n} rate in {text}"));
+    let v: Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("{runtime}: {e}: {text}"))?;
+    let get = |n: &str| {
+        v[n]["steps_per_s"]
+            .as_f64()
+            .ok_or_else(|| format!("{runtime}: no {n} rate in {text}"))
+    };
     let hash = |n: &str| v[n]["hash"].as_str().unwrap_or_default().to_string();
-    let s = Speed { fixed: get("fixed")?, f32: get("f32")?, hash_fixed: hash("fixed"), hash_f32: hash("f32") };
-    let (hf, h32) = (format!("{:08x}", trace::<Fx>(CHUNK)), format!("{:08x}", trace::<f32>(CHUNK)));
+    let s = Speed {
+        fixed: get("fixed")?,
+        f32: get("f32")?,
+        hash_fixed: hash("fixed"),
+        hash_f32: hash("f32"),
+    };
+    let (hf, h32) = (
+        format!("{:08x}", trace::<Fx>(CHUNK)),
+        format!("{:08x}", trace::<f32>(CHUNK)),
+    );
     if s.hash_fixed != hf || s.hash_f32 != h32 {
         return Err(format!(
             "{runtime}: trace hashes {} / {} differ from the host's {hf} / {h32}",
             s.hash_fixed, s.hash_f32
         ));
     }
-    eprintln!("{runtime}: fixed {:.0} steps/s, f32 {:.0} steps/s", s.fixed, s.f32);
+    eprintln!(
+        "{runtime}: fixed {:.0} steps/s, f32 {:.0} steps/s",
+        s.fixed, s.f32
+    );
     Ok(s)
 }
 

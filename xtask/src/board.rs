@@ -45,11 +45,31 @@ pub(crate) struct Board {
 }
 
 pub(crate) const BOARDS: &[Board] = &[
-    Board { name: "microbit", target: "thumbv6m-none-eabi", qemu: Some(("qemu-system-arm", "microbit")) },
-    Board { name: "lm3s6965", target: "thumbv7m-none-eabi", qemu: Some(("qemu-system-arm", "lm3s6965evb")) },
-    Board { name: "an386", target: "thumbv7em-none-eabihf", qemu: Some(("qemu-system-arm", "mps2-an386")) },
-    Board { name: "sifive_e", target: "riscv32imac-unknown-none-elf", qemu: Some(("qemu-system-riscv32", "sifive_e")) },
-    Board { name: "nrf52840dk", target: "thumbv7em-none-eabihf", qemu: None },
+    Board {
+        name: "microbit",
+        target: "thumbv6m-none-eabi",
+        qemu: Some(("qemu-system-arm", "microbit")),
+    },
+    Board {
+        name: "lm3s6965",
+        target: "thumbv7m-none-eabi",
+        qemu: Some(("qemu-system-arm", "lm3s6965evb")),
+    },
+    Board {
+        name: "an386",
+        target: "thumbv7em-none-eabihf",
+        qemu: Some(("qemu-system-arm", "mps2-an386")),
+    },
+    Board {
+        name: "sifive_e",
+        target: "riscv32imac-unknown-none-elf",
+        qemu: Some(("qemu-system-riscv32", "sifive_e")),
+    },
+    Board {
+        name: "nrf52840dk",
+        target: "thumbv7em-none-eabihf",
+        qemu: None,
+    },
 ];
 
 /// Where the firmware's lines go (stdout for `board`, stderr for `test`).
@@ -168,17 +188,26 @@ impl Snapshot {
         if data.first() != Some(&b'{') {
             let path = std::path::absolute(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let origin = format!("{} ({} bytes)", file.display(), data.len());
-            return Ok(Snapshot { path, bytes: data, origin });
+            return Ok(Snapshot {
+                path,
+                bytes: data,
+                origin,
+            });
         }
-        let json: serde_json::Value =
-            serde_json::from_slice(&data).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-        let b64 = json["snapshot"]
-            .as_str()
-            .ok_or_else(|| format!("{}: no `snapshot` string (not a file the page exported?)", file.display()))?;
+        let json: serde_json::Value = serde_json::from_slice(&data)
+            .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+        let b64 = json["snapshot"].as_str().ok_or_else(|| {
+            format!(
+                "{}: no `snapshot` string (not a file the page exported?)",
+                file.display()
+            )
+        })?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| format!("{}: the snapshot is not base64: {e}", file.display()))?;
-        let stem = file.file_stem().map_or("export".into(), |s| s.to_string_lossy().into_owned());
+        let stem = file
+            .file_stem()
+            .map_or("export".into(), |s| s.to_string_lossy().into_owned());
         let origin = format!(
             "{} (exported after {} steps of {}, {} bytes)",
             file.display(),
@@ -198,7 +227,11 @@ impl Snapshot {
         if std::fs::read(&path).ok().as_ref() != Some(&bytes) {
             std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         }
-        Ok(Snapshot { path, bytes, origin })
+        Ok(Snapshot {
+            path,
+            bytes,
+            origin,
+        })
     }
 }
 
@@ -208,10 +241,14 @@ impl Snapshot {
 pub(crate) fn host_continuation(at: u32, steps: u32, bytes: Option<&[u8]>) -> Result<u32, String> {
     let swap_in = match bytes {
         None => None,
-        Some(b) => Some(DefaultAgent::restore(b).map_err(|e| format!("refused on the host too: {e}"))?),
+        Some(b) => {
+            Some(DefaultAgent::restore(b).map_err(|e| format!("refused on the host too: {e}"))?)
+        }
     };
     let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
-    Ok(tcbg::snapshot::trace_continuation(at, steps, &mut own, swap_in))
+    Ok(tcbg::snapshot::trace_continuation(
+        at, steps, &mut own, swap_in,
+    ))
 }
 
 /// A `snapshot_roundtrip` or `snapshot_flash` line: `at A steps N bytes B`,
@@ -227,8 +264,12 @@ pub(crate) struct SnapshotLine {
 impl SnapshotLine {
     /// The line starting with `key` (`snapshot_flash`), if the firmware printed one.
     fn find(lines: &[String], key: &str) -> Option<Result<SnapshotLine, String>> {
-        let rest = lines.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))?;
-        Some(SnapshotLine::parse(rest).ok_or_else(|| format!("cannot read the line `{key} {rest}`")))
+        let rest = lines
+            .iter()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))?;
+        Some(
+            SnapshotLine::parse(rest).ok_or_else(|| format!("cannot read the line `{key} {rest}`")),
+        )
     }
 
     fn parse(rest: &str) -> Option<SnapshotLine> {
@@ -242,7 +283,12 @@ impl SnapshotLine {
             "refused:" | "failed:" => Err(w.collect::<Vec<_>>().join(" ")),
             _ => return None,
         };
-        Some(SnapshotLine { at, steps, bytes, continuation })
+        Some(SnapshotLine {
+            at,
+            steps,
+            bytes,
+            continuation,
+        })
     }
 }
 
@@ -264,9 +310,16 @@ impl Outcome {
     /// verdict, wall time) and the verdict.
     pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
         let Some(run) = &self.run else {
-            let mut line = format!("built {} (a real board: flash it as boards/README.md says)", self.elf.display());
+            let mut line = format!(
+                "built {} (a real board: flash it as boards/README.md says)",
+                self.elf.display()
+            );
             if let Some(snap) = &self.snapshot {
-                match host_continuation(FIRMWARE_SNAPSHOT_AT, FIRMWARE_CONTINUATION, Some(&snap.bytes)) {
+                match host_continuation(
+                    FIRMWARE_SNAPSHOT_AT,
+                    FIRMWARE_CONTINUATION,
+                    Some(&snap.bytes),
+                ) {
                     Ok(h) => {
                         let _ = write!(
                             line,
@@ -274,7 +327,12 @@ impl Outcome {
                             FIRMWARE_CONTINUATION, FIRMWARE_SNAPSHOT_AT
                         );
                     }
-                    Err(e) => return (format!("{line}; its snapshot is {e}"), Err(format!("the snapshot is {e}"))),
+                    Err(e) => {
+                        return (
+                            format!("{line}; its snapshot is {e}"),
+                            Err(format!("the snapshot is {e}")),
+                        )
+                    }
                 }
             }
             return (line, Ok(()));
@@ -292,7 +350,11 @@ impl Outcome {
         if let Err(e) = run.verdict(host) {
             problems.push(e);
         }
-        let verdict = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
+        let verdict = if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        };
         let _ = write!(
             line,
             ", {}, {:.1} s in QEMU",
@@ -330,7 +392,9 @@ impl Outcome {
                 round_trip.at
             ));
         }
-        let Some(snap) = &self.snapshot else { return Ok(()) };
+        let Some(snap) = &self.snapshot else {
+            return Ok(());
+        };
         let flash = SnapshotLine::find(&run.lines, "snapshot_flash")
             .ok_or("the firmware printed no `snapshot_flash` line")??;
         if flash.bytes != snap.bytes.len() {
@@ -346,10 +410,17 @@ impl Outcome {
                 Ok(_) => "the host restores it".to_string(),
                 Err(e) => format!("the host refuses it too: {e}"),
             };
-            format!("the board refused the snapshot from {}: {why} ({host})", snap.origin)
+            format!(
+                "the board refused the snapshot from {}: {why} ({host})",
+                snap.origin
+            )
         })?;
-        let want = host_continuation(flash.at, flash.steps, Some(&snap.bytes))
-            .map_err(|e| format!("the snapshot from {} restored on the board but was {e}", snap.origin))?;
+        let want = host_continuation(flash.at, flash.steps, Some(&snap.bytes)).map_err(|e| {
+            format!(
+                "the snapshot from {} restored on the board but was {e}",
+                snap.origin
+            )
+        })?;
         let _ = write!(line, ", snapshot from flash {board:08x} (host {want:08x})");
         if board != want {
             return Err(format!(
@@ -368,11 +439,19 @@ const FIRMWARE_CONTINUATION: u32 = 500;
 
 /// Installs what `board` needs, builds its firmware, sizes it and runs it
 /// in QEMU, echoing each line the firmware prints with `echo`.
-pub(crate) fn check(board: &Board, snapshot: Option<&Snapshot>, echo: &Echo) -> Result<Outcome, String> {
+pub(crate) fn check(
+    board: &Board,
+    snapshot: Option<&Snapshot>,
+    echo: &Echo,
+) -> Result<Outcome, String> {
     setup::ensure_targets(&[board.target])?;
     if let Some((qemu, _)) = board.qemu {
         // qemu-system-riscv32 is in Debian's qemu-system-misc.
-        let package = if qemu == "qemu-system-arm" { "qemu-system-arm" } else { "qemu-system-misc" };
+        let package = if qemu == "qemu-system-arm" {
+            "qemu-system-arm"
+        } else {
+            "qemu-system-misc"
+        };
         setup::ensure_apt_backports(&[package])?;
     }
     let elf = build(board, snapshot)?;
@@ -381,7 +460,12 @@ pub(crate) fn check(board: &Board, snapshot: Option<&Snapshot>, echo: &Echo) -> 
         Some((qemu, machine)) => Some(emulate(qemu, machine, &elf, &[], echo)?),
         None => None,
     };
-    Ok(Outcome { elf, size, run, snapshot: snapshot.cloned() })
+    Ok(Outcome {
+        elf,
+        size,
+        run,
+        snapshot: snapshot.cloned(),
+    })
 }
 
 fn boards_dir() -> PathBuf {
@@ -406,7 +490,14 @@ pub(crate) fn build_with(
 ) -> Result<PathBuf, String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(boards_dir())
-        .args(["build", "--release", "--package", board.name, "--target", board.target])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            board.name,
+            "--target",
+            board.target,
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .envs(env.iter().copied());
@@ -414,7 +505,10 @@ pub(crate) fn build_with(
         cmd.arg("--features").arg(features.join(","));
     }
     setup::run(&mut cmd)?;
-    Ok(target_dir.join(board.target).join("release").join(board.name))
+    Ok(target_dir
+        .join(board.target)
+        .join("release")
+        .join(board.name))
 }
 
 /// What the firmware printed and how it ended.
@@ -432,12 +526,16 @@ impl Run {
         match self.end {
             End::Exited(0) => {}
             End::Exited(code) => return Err(format!("the firmware failed (exit status {code})")),
-            End::Crashed => return Err("QEMU died (a lockup: stack overflow or hard fault?)".into()),
+            End::Crashed => {
+                return Err("QEMU died (a lockup: stack overflow or hard fault?)".into())
+            }
             End::Hung => return Err(format!("hung: killed after {} s", TIMEOUT.as_secs())),
         }
         match self.trace {
             None => Err("the firmware printed no `trace` line".into()),
-            Some(t) if t != host => Err(format!("trace {t:08x} differs from the host's {host:08x}")),
+            Some(t) if t != host => {
+                Err(format!("trace {t:08x} differs from the host's {host:08x}"))
+            }
             Some(_) => Ok(()),
         }
     }
@@ -446,17 +544,33 @@ impl Run {
 /// Runs `elf` on a QEMU machine with semihosting for console and exit
 /// code, and the further QEMU options `extra`, streaming its lines to `echo`;
 /// kills it after [`TIMEOUT`].
-pub(crate) fn emulate(qemu: &str, machine: &str, elf: &Path, extra: &[&str], echo: &Echo) -> Result<Run, String> {
+pub(crate) fn emulate(
+    qemu: &str,
+    machine: &str,
+    elf: &Path,
+    extra: &[&str],
+    echo: &Echo,
+) -> Result<Run, String> {
     let mut cmd = Command::new(qemu);
-    cmd.args(["-machine", machine, "-nographic", "-monitor", "none", "-serial", "none"])
-        .args(extra)
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+    cmd.args([
+        "-machine",
+        machine,
+        "-nographic",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+    ])
+    .args(extra)
+    .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+    .arg(elf)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped());
     eprintln!("$ {}", describe(&cmd));
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
     let lines = thread::scope(|s| {
         let reader = s.spawn(|| {
@@ -472,7 +586,11 @@ pub(crate) fn emulate(qemu: &str, machine: &str, elf: &Path, extra: &[&str], ech
     });
     let (end, lines) = lines;
     let end = end?;
-    let field = |key: &str| lines.iter().find_map(|l| l.strip_prefix(key).map(str::trim));
+    let field = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(key).map(str::trim))
+    };
     Ok(Run {
         end,
         wall: start.elapsed(),
@@ -526,7 +644,9 @@ impl Size {
         let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
         let (mut text, mut data, mut bss) = (0, 0, 0);
         for section in file.sections() {
-            let SectionFlags::Elf { sh_flags, sh_type } = section.flags() else { continue };
+            let SectionFlags::Elf { sh_flags, sh_type } = section.flags() else {
+                continue;
+            };
             let name = section.name().unwrap_or("");
             // riscv-rt's `.heap` and `.stack` only mark the free RAM.
             if !sh_flags.contains(elf::SHF_ALLOC) || name == ".heap" || name == ".stack" {
@@ -541,11 +661,19 @@ impl Size {
             }
         }
         let memory_x = boards_dir().join(board.name).join("memory.x");
-        let layout = std::fs::read_to_string(&memory_x).map_err(|e| format!("{}: {e}", memory_x.display()))?;
+        let layout = std::fs::read_to_string(&memory_x)
+            .map_err(|e| format!("{}: {e}", memory_x.display()))?;
         let length = |region: &str| {
-            region_length(&layout, region).ok_or_else(|| format!("{}: no LENGTH for {region}", memory_x.display()))
+            region_length(&layout, region)
+                .ok_or_else(|| format!("{}: no LENGTH for {region}", memory_x.display()))
         };
-        Ok(Size { text, data, bss, flash_total: length("FLASH")?, ram_total: length("RAM")? })
+        Ok(Size {
+            text,
+            data,
+            bss,
+            flash_total: length("FLASH")?,
+            ram_total: length("RAM")?,
+        })
     }
 
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
@@ -572,7 +700,11 @@ impl Size {
                 );
             }
             None => {
-                let _ = write!(s, "ram {statics} static of {} B (stack not measured)", self.ram_total);
+                let _ = write!(
+                    s,
+                    "ram {statics} static of {} B (stack not measured)",
+                    self.ram_total
+                );
             }
         }
         s
@@ -581,8 +713,15 @@ impl Size {
 
 /// `LENGTH` of memory region `region` in a `memory.x` (`256K`, `4M`, `0x4000`, `16384`).
 fn region_length(memory_x: &str, region: &str) -> Option<u64> {
-    let line = memory_x.lines().find(|l| l.split(':').next().is_some_and(|n| n.trim() == region))?;
-    let value = line.split("LENGTH").nth(1)?.trim_start().strip_prefix('=')?.trim();
+    let line = memory_x
+        .lines()
+        .find(|l| l.split(':').next().is_some_and(|n| n.trim() == region))?;
+    let value = line
+        .split("LENGTH")
+        .nth(1)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
     let value = value.split([',', ' ', '/']).next()?;
     let (digits, scale) = match value.as_bytes().last()? {
         b'K' => (&value[..value.len() - 1], 1 << 10),
@@ -614,21 +753,41 @@ mod tests {
     fn snapshot_lines() {
         assert_eq!(
             SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation 1175fa19 (from x.bin)"),
-            Some(SnapshotLine { at: 1000, steps: 500, bytes: 5483, continuation: Ok(0x1175_fa19) })
+            Some(SnapshotLine {
+                at: 1000,
+                steps: 500,
+                bytes: 5483,
+                continuation: Ok(0x1175_fa19)
+            })
         );
         assert_eq!(
             SnapshotLine::parse("at 1000 steps 500 bytes 12 refused: snapshot truncated: 12 bytes"),
-            Some(SnapshotLine { at: 1000, steps: 500, bytes: 12, continuation: Err("snapshot truncated: 12 bytes".into()) })
+            Some(SnapshotLine {
+                at: 1000,
+                steps: 500,
+                bytes: 12,
+                continuation: Err("snapshot truncated: 12 bytes".into())
+            })
         );
-        assert_eq!(SnapshotLine::parse("none: built without TCBG_SNAPSHOT"), None);
-        assert_eq!(SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation zz"), None);
+        assert_eq!(
+            SnapshotLine::parse("none: built without TCBG_SNAPSHOT"),
+            None
+        );
+        assert_eq!(
+            SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation zz"),
+            None
+        );
     }
 
     #[test]
     fn firmware_snapshot_constants_match() {
         let lib = std::fs::read_to_string(boards_dir().join("firmware/src/lib.rs")).unwrap();
-        assert!(lib.contains(&format!("pub const SNAPSHOT_AT: u32 = {FIRMWARE_SNAPSHOT_AT};")));
-        assert!(lib.contains(&format!("pub const CONTINUATION: u32 = {FIRMWARE_CONTINUATION};")));
+        assert!(lib.contains(&format!(
+            "pub const SNAPSHOT_AT: u32 = {FIRMWARE_SNAPSHOT_AT};"
+        )));
+        assert!(lib.contains(&format!(
+            "pub const CONTINUATION: u32 = {FIRMWARE_CONTINUATION};"
+        )));
     }
 
     #[test]
@@ -637,7 +796,11 @@ mod tests {
             let dir = boards_dir().join(b.name);
             assert!(dir.join("Cargo.toml").is_file(), "{}", b.name);
             let x = std::fs::read_to_string(dir.join("memory.x")).unwrap();
-            assert!(region_length(&x, "FLASH").is_some() && region_length(&x, "RAM").is_some(), "{}", b.name);
+            assert!(
+                region_length(&x, "FLASH").is_some() && region_length(&x, "RAM").is_some(),
+                "{}",
+                b.name
+            );
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Each subcommand lives in its own module; `cargo xtask help` lists them.
 
-mod board;
 mod bench;
+mod board;
 mod eval;
 mod robust;
 mod setup;

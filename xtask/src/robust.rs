@@ -59,11 +59,20 @@ pub fn fuzz_cmd(args: &[String]) -> Result<(), String> {
                 let t = FUZZ_TARGETS
                     .iter()
                     .find(|n| **n == t.as_str())
-                    .ok_or_else(|| format!("no fuzz target `{t}` (targets: {})", FUZZ_TARGETS.join(", ")))?;
+                    .ok_or_else(|| {
+                        format!(
+                            "no fuzz target `{t}` (targets: {})",
+                            FUZZ_TARGETS.join(", ")
+                        )
+                    })?;
                 targets = vec![t];
             }
             "--driver" => driver = true,
-            other => return Err(format!("fuzz: unknown option `{other}` (use --seconds S, --target T, --driver)")),
+            other => {
+                return Err(format!(
+                    "fuzz: unknown option `{other}` (use --seconds S, --target T, --driver)"
+                ))
+            }
         }
     }
     fuzz(seconds, &targets, driver)
@@ -80,7 +89,11 @@ pub fn soak_cmd(args: &[String]) -> Result<(), String> {
             "--steps" => steps = number(it.next(), "--steps")?,
             "--seed" => seed = number(it.next(), "--seed")?,
             "--report-health" => health = false,
-            other => return Err(format!("soak: unknown option `{other}` (use --steps N, --seed N, --report-health)")),
+            other => {
+                return Err(format!(
+                    "soak: unknown option `{other}` (use --steps N, --seed N, --report-health)"
+                ))
+            }
         }
     }
     soak(steps, seed, health)
@@ -105,7 +118,10 @@ pub fn test_phase() -> Result<(), String> {
         match part() {
             Ok(()) => eprintln!("robust: {name} ok ({:.0} s)", t.elapsed().as_secs_f64()),
             Err(e) => {
-                eprintln!("robust: {name} FAILED ({:.0} s): {e}", t.elapsed().as_secs_f64());
+                eprintln!(
+                    "robust: {name} FAILED ({:.0} s): {e}",
+                    t.elapsed().as_secs_f64()
+                );
                 failed.push(format!("{name}: {e}"));
             }
         }
@@ -120,7 +136,9 @@ pub fn test_phase() -> Result<(), String> {
 
 fn number(v: Option<&String>, flag: &str) -> Result<u64, String> {
     let v = v.ok_or_else(|| format!("{flag} needs a number"))?;
-    v.replace('_', "").parse().map_err(|e| format!("{flag} {v}: {e}"))
+    v.replace('_', "")
+        .parse()
+        .map_err(|e| format!("{flag} {v}: {e}"))
 }
 
 // ------------------------------------------------------------- panic-free
@@ -130,8 +148,13 @@ fn panic_free() -> Result<(), String> {
     let dir = workspace_root().join("checks/panic-free");
     let build = |diagnose: bool| {
         let mut c = Command::new(cargo());
-        c.current_dir(&dir)
-            .args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"]);
+        c.current_dir(&dir).args([
+            "build",
+            "--release",
+            "--target",
+            TARGET,
+            "--message-format=json-render-diagnostics",
+        ]);
         if diagnose {
             c.args(["--features", "diagnose"]);
         }
@@ -162,7 +185,11 @@ fn panic_free() -> Result<(), String> {
             Err(format!(
                 "{} reachable panic location(s): {}",
                 locations.len(),
-                if locations.is_empty() { "none found in the image (see the linker error)".into() } else { locations.join(", ") }
+                if locations.is_empty() {
+                    "none found in the image (see the linker error)".into()
+                } else {
+                    locations.join(", ")
+                }
             ))
         }
         Err(e) => Err(e),
@@ -171,20 +198,22 @@ fn panic_free() -> Result<(), String> {
 
 /// The last `executable` path in cargo's JSON messages.
 fn executable(messages: &str) -> Option<PathBuf> {
-    messages.lines().filter_map(|line| {
-        let rest = line.split_once(r#""executable":""#)?.1;
-        let mut path = String::new();
-        let mut chars = rest.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => return Some(PathBuf::from(path)),
-                '\\' => path.push(chars.next()?),
-                c => path.push(c),
+    messages
+        .lines()
+        .filter_map(|line| {
+            let rest = line.split_once(r#""executable":""#)?.1;
+            let mut path = String::new();
+            let mut chars = rest.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => return Some(PathBuf::from(path)),
+                    '\\' => path.push(chars.next()?),
+                    c => path.push(c),
+                }
             }
-        }
-        None
-    })
-    .last()
+            None
+        })
+        .last()
 }
 
 fn section_size(data: &[u8], name: &str) -> Option<u64> {
@@ -227,7 +256,12 @@ fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
     for (_, bytes) in &sections {
         let mut i = 0;
         while i + 16 <= bytes.len() {
-            let (ptr, len, line, col) = (word(bytes, i), word(bytes, i + 4), word(bytes, i + 8), word(bytes, i + 12));
+            let (ptr, len, line, col) = (
+                word(bytes, i),
+                word(bytes, i + 4),
+                word(bytes, i + 8),
+                word(bytes, i + 12),
+            );
             if (4..400).contains(&len) && (1..1_000_000).contains(&line) && col < 10_000 {
                 if let Some(s) = read(ptr as u64, len as u64) {
                     if s.ends_with(b".rs") {
@@ -247,7 +281,8 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
     let dir = workspace_root().join("fuzz");
     let mut use_driver = force_driver;
     if !use_driver {
-        if let Err(e) = setup::ensure_cargo_install("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION) {
+        if let Err(e) = setup::ensure_cargo_install("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)
+        {
             eprintln!("fuzz: cargo-fuzz unavailable ({e}); using the coverage-free driver");
             use_driver = true;
         }
@@ -260,7 +295,9 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
         } else {
             match run_libfuzzer(&dir, t, seconds) {
                 Err(e) if !has_new_artifacts(&dir, t, started) && e.starts_with("build:") => {
-                    eprintln!("fuzz: libFuzzer could not be built ({e}); using the coverage-free driver");
+                    eprintln!(
+                        "fuzz: libFuzzer could not be built ({e}); using the coverage-free driver"
+                    );
                     use_driver = true;
                     run_driver(&dir, t, seconds)
                 }
@@ -271,7 +308,11 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
             let kept = keep_artifacts(&dir, t, started)?;
             failed.push(format!(
                 "{t}: {e}{}",
-                if kept.is_empty() { String::new() } else { format!("; kept {}", kept.join(", ")) }
+                if kept.is_empty() {
+                    String::new()
+                } else {
+                    format!("; kept {}", kept.join(", "))
+                }
             ));
         }
     }
@@ -303,17 +344,25 @@ fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
     let corpus = seed_corpus(dir, target)?;
     // Build first, so a build failure is told apart from a finding.
     let mut build = Command::new(cargo());
-    build
-        .current_dir(dir)
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args(["fuzz", "build", "--sanitizer", "none", target]);
+    build.current_dir(dir).env("RUSTC_BOOTSTRAP", "1").args([
+        "fuzz",
+        "build",
+        "--sanitizer",
+        "none",
+        target,
+    ]);
     setup::run(&mut build).map_err(|e| format!("build: {e}"))?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(dir)
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", "--sanitizer", "none", target])
         .arg(&corpus)
-        .args(["--", &format!("-max_total_time={seconds}"), "-max_len=16384", "-print_final_stats=1"]);
+        .args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-max_len=16384",
+            "-print_final_stats=1",
+        ]);
     setup::run(&mut cmd)
 }
 
@@ -324,7 +373,14 @@ fn run_driver(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
     let artifacts = dir.join("artifacts").join(target);
     let mut cmd = Command::new(cargo());
     cmd.current_dir(dir)
-        .args(["run", "--release", "--no-default-features", "--bin", "driver", "--"])
+        .args([
+            "run",
+            "--release",
+            "--no-default-features",
+            "--bin",
+            "driver",
+            "--",
+        ])
         .arg(target)
         .arg(seconds.to_string())
         .arg(seed.to_string())
@@ -374,7 +430,21 @@ fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
     cmd.current_dir(workspace_root())
         .env("TCBG_SOAK_STEPS", steps.to_string())
         .env("TCBG_SOAK_SEED", seed.to_string())
-        .env("TCBG_SOAK_HEALTH", if enforce_health { "enforce" } else { "report" })
-        .args(["test", "-p", "tcbg-tests", "--test", "robust_soak", "--", "--ignored", "--exact", "soak_long", "--nocapture"]);
+        .env(
+            "TCBG_SOAK_HEALTH",
+            if enforce_health { "enforce" } else { "report" },
+        )
+        .args([
+            "test",
+            "-p",
+            "tcbg-tests",
+            "--test",
+            "robust_soak",
+            "--",
+            "--ignored",
+            "--exact",
+            "soak_long",
+            "--nocapture",
+        ]);
     setup::run(&mut cmd)
 }

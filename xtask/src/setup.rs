@@ -20,7 +20,8 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The arguments of `cargo` that run this xtask from the release build.
-pub(crate) const RELEASE_XTASK: [&str; 6] = ["run", "--release", "--quiet", "--package", "xtask", "--"];
+pub(crate) const RELEASE_XTASK: [&str; 6] =
+    ["run", "--release", "--quiet", "--package", "xtask", "--"];
 
 /// Re-runs `cargo xtask cmd args` from the release build, unless this is
 /// one already (or `--dev` was given): the model runs some 30 times faster
@@ -34,7 +35,11 @@ pub(crate) fn reexec_release(cmd: &str, args: &[String], why: &str) -> Option<Re
     }
     eprintln!("(running `{cmd}` from the release build, {why}; `--dev` to skip)");
     let mut c = Command::new(cargo());
-    c.current_dir(workspace_root()).args(RELEASE_XTASK).arg(cmd).args(args).env("TCBG_XTASK_RELEASE", "1");
+    c.current_dir(workspace_root())
+        .args(RELEASE_XTASK)
+        .arg(cmd)
+        .args(args)
+        .env("TCBG_XTASK_RELEASE", "1");
     Some(run(&mut c).map_err(|e| format!("the release build of `xtask {cmd}`: {e}")))
 }
 

@@ -188,7 +188,9 @@ fn tail(text: &str, lines: usize) -> String {
     let cut = all.len().saturating_sub(lines);
     let mut out = String::new();
     if cut > 0 {
-        out.push_str(&format!("  ({cut} earlier lines above, in the phase's output)\n"));
+        out.push_str(&format!(
+            "  ({cut} earlier lines above, in the phase's output)\n"
+        ));
     }
     for l in &all[cut..] {
         out.push_str("  ");
@@ -550,9 +552,16 @@ fn executable_of(line: &str) -> Option<PathBuf> {
 /// `cargo xtask trace` twice in the dev profile and once in release: the same
 /// `trace <8 hex digits>` line every time.
 fn trace_determinism() -> Result<(), String> {
-    let release: Vec<&str> = setup::RELEASE_XTASK.iter().copied().chain(["trace"]).collect();
-    let runs: [(&str, &[&str]); 3] =
-        [("dev", &["xtask", "trace"]), ("dev again", &["xtask", "trace"]), ("release", &release)];
+    let release: Vec<&str> = setup::RELEASE_XTASK
+        .iter()
+        .copied()
+        .chain(["trace"])
+        .collect();
+    let runs: [(&str, &[&str]); 3] = [
+        ("dev", &["xtask", "trace"]),
+        ("dev again", &["xtask", "trace"]),
+        ("release", &release),
+    ];
     let mut lines = Vec::new();
     for (label, args) in runs {
         let mut cmd = cargo_at_root();

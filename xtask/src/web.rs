@@ -301,11 +301,15 @@ pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
         out.lines()
             .find_map(|l| l.strip_prefix(name))
             .map(str::trim)
-            .ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
+            .ok_or(format!(
+                "the page's wasm in node printed no `{name}` line:\n{out}"
+            ))
     };
     let steps = field("steps ")?;
     if steps != format!("{BROWSER_STEPS} {BROWSER_STEPS}") {
-        return Err(format!("the page's wasm ran `{steps}` steps (session, agent), not {BROWSER_STEPS}"));
+        return Err(format!(
+            "the page's wasm ran `{steps}` steps (session, agent), not {BROWSER_STEPS}"
+        ));
     }
     base64::engine::general_purpose::STANDARD
         .decode(field("snapshot ")?)
@@ -738,7 +742,11 @@ impl Session {
     /// load: an import that never happened).
     fn wait_ready(&self) -> Result<(), String> {
         let start = Instant::now();
-        while self.script("return window.__tcbgReady === true;")?.as_bool() != Some(true) {
+        while self
+            .script("return window.__tcbgReady === true;")?
+            .as_bool()
+            != Some(true)
+        {
             if start.elapsed() > Duration::from_secs(30) {
                 return Err("the page did not finish starting within 30 s".into());
             }
@@ -831,7 +839,10 @@ impl Session {
         let status = self
             .element_by("#status")
             .and_then(|e| self.get(&format!("element/{e}/text")));
-        out.push_str(&format!("\n  status: {}", status.unwrap_or_else(|e| e.into())));
+        out.push_str(&format!(
+            "\n  status: {}",
+            status.unwrap_or_else(|e| e.into())
+        ));
         match self.post("se/log", json!({ "type": "browser" })) {
             Ok(log) => {
                 for e in log.as_array().into_iter().flatten() {

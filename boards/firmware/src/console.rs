@@ -24,7 +24,10 @@ pub struct Console {
 impl Console {
     /// Opens the host's stdout.
     pub fn open() -> Console {
-        Console { host: sh::hio::hstdout().ok(), line: heapless::String::new() }
+        Console {
+            host: sh::hio::hstdout().ok(),
+            line: heapless::String::new(),
+        }
     }
 
     fn flush(&mut self) {
@@ -52,7 +55,11 @@ impl fmt::Write for Console {
 
 /// Ends the run: semihosting exit with status 0 (`ok`) or 1.
 pub fn exit(ok: bool) -> ! {
-    sh::debug::exit(if ok { sh::debug::EXIT_SUCCESS } else { sh::debug::EXIT_FAILURE });
+    sh::debug::exit(if ok {
+        sh::debug::EXIT_SUCCESS
+    } else {
+        sh::debug::EXIT_FAILURE
+    });
     // Only reached if the host lets the program continue.
     loop {
         core::hint::spin_loop();

@@ -46,8 +46,8 @@ mod console;
 pub mod stack;
 
 use console::Console;
-use core::fmt::Write;
 use core::fmt;
+use core::fmt::Write;
 use tcbg::snapshot::{trace_with, RestoreError, SnapshotError, TraceHash, TRACE_STEPS};
 use tcbg::tasks::{run, BlockStats, Schedule, Task, TaskKind};
 use tcbg::{Config, DefaultAgent, Fx, Num};
@@ -81,7 +81,8 @@ const BENCH_STEPS: Option<u32> = match option_env!("TCBG_BENCH_STEPS") {
 
 /// `TCBG_BENCH_EXIT=1` at build time: exit (status 0) right after the
 /// benchmark, so a profile of the run holds nothing else.
-const BENCH_EXIT: bool = matches!(option_env!("TCBG_BENCH_EXIT"), Some(s) if !s.is_empty() && parse_u32(s) != 0);
+const BENCH_EXIT: bool =
+    matches!(option_env!("TCBG_BENCH_EXIT"), Some(s) if !s.is_empty() && parse_u32(s) != 0);
 
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
@@ -89,7 +90,10 @@ const fn parse_u32(s: &str) -> u32 {
     let mut n = 0u32;
     let mut i = 0;
     while i < b.len() {
-        assert!(b[i].is_ascii_digit(), "TCBG_BENCH_STEPS must be a decimal number");
+        assert!(
+            b[i].is_ascii_digit(),
+            "TCBG_BENCH_STEPS must be a decimal number"
+        );
         n = n * 10 + (b[i] - b'0') as u32;
         i += 1;
     }
@@ -109,12 +113,19 @@ pub fn main(board: &str) -> ! {
             console::exit(true);
         }
     }
-    let _ = writeln!(out, "tcbg on {board}: {TASK}, seed {SEED}, {} blocks", TASK.blocks());
+    let _ = writeln!(
+        out,
+        "tcbg on {board}: {TASK}, seed {SEED}, {} blocks",
+        TASK.blocks()
+    );
     let mut verdict = learn(&mut out);
     let (trace, plain) = reference_trace();
     let _ = writeln!(out, "trace {trace:08x}");
     let len = DefaultAgent::SNAPSHOT_LEN;
-    let _ = write!(out, "snapshot_roundtrip at {SNAPSHOT_AT} steps {CONTINUATION} bytes {len} ");
+    let _ = write!(
+        out,
+        "snapshot_roundtrip at {SNAPSHOT_AT} steps {CONTINUATION} bytes {len} "
+    );
     let round_trip = match round_trip() {
         Ok(h) => {
             let _ = writeln!(out, "continuation {h:08x} (without it {plain:08x})");
@@ -135,7 +146,11 @@ pub fn main(board: &str) -> ! {
     let region = painted.region();
     let _ = writeln!(out, "stack_high_water {used}");
     let _ = writeln!(out, "stack_region {region}");
-    let verdict = verdict.and(if used < region { Ok(()) } else { Err("the stack reached the end of its region") });
+    let verdict = verdict.and(if used < region {
+        Ok(())
+    } else {
+        Err("the stack reached the end of its region")
+    });
     match verdict {
         Ok(()) => {
             let _ = writeln!(out, "pass");
@@ -154,7 +169,9 @@ fn learn(out: &mut Console) -> Result<(), &'static str> {
     // Built in place (blank, then reset): `Agent::new` returns it through a
     // `Result`, which can cost a second agent's worth of stack.
     let mut agent = DefaultAgent::blank();
-    agent.reset(Config::default(), SEED).map_err(|_| "invalid default config")?;
+    agent
+        .reset(Config::default(), SEED)
+        .map_err(|_| "invalid default config")?;
     let agent = &mut agent;
     let mut task = Task::new(TASK, Schedule::default(), SEED);
     let mut block = 0;
@@ -257,7 +274,9 @@ fn round_trip() -> Result<u32, SnapshotFailure> {
     let mut buf = [0u8; DefaultAgent::SNAPSHOT_LEN];
     continuation(|agent| {
         agent.snapshot(&mut buf).map_err(SnapshotFailure::Write)?;
-        agent.restore_in_place(&buf).map_err(SnapshotFailure::Restore)
+        agent
+            .restore_in_place(&buf)
+            .map_err(SnapshotFailure::Restore)
     })
 }
 
@@ -267,11 +286,22 @@ fn round_trip() -> Result<u32, SnapshotFailure> {
 #[inline(never)]
 fn flash_snapshot(out: &mut Console) -> Result<(), &'static str> {
     if SNAPSHOT.is_empty() {
-        let _ = writeln!(out, "snapshot_flash none: built without TCBG_SNAPSHOT, no snapshot to restore");
+        let _ = writeln!(
+            out,
+            "snapshot_flash none: built without TCBG_SNAPSHOT, no snapshot to restore"
+        );
         return Ok(());
     }
-    let _ = write!(out, "snapshot_flash at {SNAPSHOT_AT} steps {CONTINUATION} bytes {} ", SNAPSHOT.len());
-    match continuation(|agent| agent.restore_in_place(SNAPSHOT).map_err(SnapshotFailure::Restore)) {
+    let _ = write!(
+        out,
+        "snapshot_flash at {SNAPSHOT_AT} steps {CONTINUATION} bytes {} ",
+        SNAPSHOT.len()
+    );
+    match continuation(|agent| {
+        agent
+            .restore_in_place(SNAPSHOT)
+            .map_err(SnapshotFailure::Restore)
+    }) {
         Ok(h) => {
             let _ = writeln!(out, "continuation {h:08x} (from {SNAPSHOT_SOURCE})");
             Ok(())

@@ -31,7 +31,8 @@ fn main() -> ! {
         Ok(a) => a,
         Err(_) => loop {},
     };
-    let bytes: &mut [u8; DefaultAgent::SNAPSHOT_LEN] = black_box(unsafe { &mut *core::ptr::addr_of_mut!(SNAPSHOT) });
+    let bytes: &mut [u8; DefaultAgent::SNAPSHOT_LEN] =
+        black_box(unsafe { &mut *core::ptr::addr_of_mut!(SNAPSHOT) });
     loop {
         let obs: [Fx; DEFAULT_S] = black_box([Fx(0); DEFAULT_S]);
         let reward: Fx = black_box(Fx(0));
