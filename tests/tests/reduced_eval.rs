@@ -21,18 +21,10 @@ fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: 
 
 #[test]
 fn the_suite_learns_and_each_mechanism_matters() {
-    let tasks: Vec<TaskKind> = [
-        "rule-switch",
-        "cued-rule-switch",
-        "cue-context",
-        "reversal-bandit",
-        "delayed-reward",
-        "serial-reversal",
-        "new-rule-transfer",
-    ]
-    .iter()
-    .map(|n| tcbg_tests::task_kind(n).unwrap())
-    .collect();
+    let tasks: Vec<TaskKind> = tcbg_tests::TASK_NAMES
+        .iter()
+        .map(|n| tcbg_tests::task_kind(n).unwrap())
+        .collect();
     let mut rows = evaluate(
         &tasks,
         &[Number::Fixed],
