@@ -353,34 +353,18 @@ fn metric<N: Num>(kind: TaskKind, seed: u64, name: &str) -> f32 {
 /// Property 7: the fixed-point and f32 builds reach the same task metrics.
 #[test]
 fn p7_fixed_matches_f32() {
-    let seeds = 1..=12u64;
-    let bf = median(
-        seeds
-            .clone()
-            .map(|s| metric::<Fx>(TaskKind::ReversalBandit, s, "reward_rate"))
-            .collect(),
-    );
-    let b32 = median(
-        seeds
-            .clone()
-            .map(|s| metric::<f32>(TaskKind::ReversalBandit, s, "reward_rate"))
-            .collect(),
-    );
+    // Medians over seeds 1 to 12 of one metric of one task.
+    fn median_of<N: Num>(kind: TaskKind, name: &str) -> f32 {
+        median((1..=12u64).map(|s| metric::<N>(kind, s, name)).collect())
+    }
+    let bf = median_of::<Fx>(TaskKind::ReversalBandit, "reward_rate");
+    let b32 = median_of::<f32>(TaskKind::ReversalBandit, "reward_rate");
     assert!(
         (bf - b32).abs() <= 0.03,
         "bandit reward rate: fixed {bf} vs f32 {b32}"
     );
-    let rf = median(
-        seeds
-            .clone()
-            .map(|s| metric::<Fx>(TaskKind::RuleSwitch, s, "switch_cost"))
-            .collect(),
-    );
-    let r32 = median(
-        seeds
-            .map(|s| metric::<f32>(TaskKind::RuleSwitch, s, "switch_cost"))
-            .collect(),
-    );
+    let rf = median_of::<Fx>(TaskKind::RuleSwitch, "switch_cost");
+    let r32 = median_of::<f32>(TaskKind::RuleSwitch, "switch_cost");
     assert!(
         (rf - r32).abs() <= 0.5,
         "rule-switch switch cost: fixed {rf} vs f32 {r32}"

@@ -79,16 +79,28 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
     if status.success() {
         return Ok(out);
     }
-    let lines: Vec<&str> = out.lines().collect();
-    let last = &lines[lines.len().saturating_sub(FAILED_TAIL)..];
-    if last.is_empty() {
+    if out.trim().is_empty() {
         Err(format!("`{line}` failed ({status})"))
     } else {
         Err(format!(
             "`{line}` failed ({status}); the last lines of its output:\n{}",
-            last.join("\n")
+            last_lines(&out, FAILED_TAIL)
         ))
     }
+}
+
+/// The last `n` lines of `text`, after a line saying how many were left out
+/// (if any).
+pub fn last_lines(text: &str, n: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let cut = all.len().saturating_sub(n);
+    let mut out = if cut > 0 {
+        format!("({cut} earlier lines left out)\n")
+    } else {
+        String::new()
+    };
+    out.push_str(&all[cut..].join("\n"));
+    out
 }
 
 /// Runs `cmd` and returns its stdout; on failure the error carries the
@@ -474,6 +486,16 @@ mod tests {
                 signed_by: None
             })
         );
+    }
+
+    #[test]
+    fn last_lines_keep_the_end_and_say_what_they_left_out() {
+        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(
+            last_lines(&text, 3),
+            "(47 earlier lines left out)\nline 48\nline 49\nline 50"
+        );
+        assert_eq!(last_lines("only", 3), "only");
     }
 
     #[test]

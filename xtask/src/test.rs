@@ -171,7 +171,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     for (name, outcome, _) in &results {
         if let Outcome::Failed(e) = outcome {
-            println!("\n{name} failed:\n{}", tail(e, 40));
+            let shown = setup::last_lines(e, 40).replace('\n', "\n  ");
+            println!("\n{name} failed:\n  {shown}");
         }
     }
     println!("{passed} passed, {failed} failed");
@@ -180,25 +181,6 @@ pub fn main(args: &[String]) -> Result<(), String> {
         std::process::exit(1);
     }
     Ok(())
-}
-
-/// The last `lines` lines of `text`, marked when some were left out.
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    let cut = all.len().saturating_sub(lines);
-    let mut out = String::new();
-    if cut > 0 {
-        out.push_str(&format!(
-            "  ({cut} earlier lines above, in the phase's output)\n"
-        ));
-    }
-    for l in &all[cut..] {
-        out.push_str("  ");
-        out.push_str(l);
-        out.push('\n');
-    }
-    out.pop();
-    out
 }
 
 /// A cargo command run at the workspace root.
@@ -616,17 +598,6 @@ mod tests {
             executable_of(r#"{"reason":"compiler-artifact","executable":null}"#),
             None
         );
-    }
-
-    #[test]
-    fn a_failure_summary_keeps_the_last_lines_and_says_what_it_left_out() {
-        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
-        let t = tail(&text, 3);
-        assert_eq!(
-            t,
-            "  (47 earlier lines above, in the phase's output)\n  line 48\n  line 49\n  line 50"
-        );
-        assert_eq!(tail("only", 3), "  only");
     }
 
     #[test]

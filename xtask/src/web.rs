@@ -46,6 +46,10 @@ const CHROME_ARGS: &[&str] = &[
 const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
 /// How long the page may take to learn rule-switch, in real time.
 const E2E_TIMEOUT: Duration = Duration::from_secs(60);
+/// The page's readouts, by `data-testid`: what an import must restore.
+const READOUTS: [&str; 8] = [
+    "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value",
+];
 /// How long the page may take to show what a control or a load should
 /// change: seconds normally, but a loaded machine can stall a frame.
 const WAIT: Duration = Duration::from_secs(30);
@@ -576,12 +580,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     let want = "the replayed brain differs from its snapshot";
     let start = Instant::now();
     let shown = loop {
-        let e = s.element_by("#status")?;
-        let shown = s
-            .get(&format!("element/{e}/text"))?
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let shown = s.text_of("#status")?;
         if shown.contains(want) {
             break shown;
         }
@@ -719,7 +718,12 @@ impl Session {
 
     /// The text of the element with `data-testid` `id`.
     fn text(&self, id: &str) -> Result<String, String> {
-        let e = self.element_by(&format!("[data-testid=\"{id}\"]"))?;
+        self.text_of(&format!("[data-testid=\"{id}\"]"))
+    }
+
+    /// The text of the element matching the CSS selector `css`.
+    fn text_of(&self, css: &str) -> Result<String, String> {
+        let e = self.element_by(css)?;
         Ok(self
             .get(&format!("element/{e}/text"))?
             .as_str()
@@ -729,12 +733,10 @@ impl Session {
 
     /// Every readout of the page, by `data-testid`.
     fn readouts(&self) -> Result<Vec<(&'static str, String)>, String> {
-        [
-            "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value",
-        ]
-        .into_iter()
-        .map(|id| Ok((id, self.text(id)?)))
-        .collect()
+        READOUTS
+            .into_iter()
+            .map(|id| Ok((id, self.text(id)?)))
+            .collect()
     }
 
     /// Waits until the page has wired its controls: before that the HTML's
@@ -830,19 +832,12 @@ impl Session {
             Ok(url) => out.push_str(&format!("\n  url {url}")),
             Err(e) => out.push_str(&format!("\n  url unknown: {e}")),
         }
-        for id in [
-            "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value", "trace",
-        ] {
+        for id in READOUTS.into_iter().chain(["trace"]) {
             let shown = self.text(id).unwrap_or_else(|e| format!("({e})"));
             out.push_str(&format!("\n  {id}: {shown}"));
         }
-        let status = self
-            .element_by("#status")
-            .and_then(|e| self.get(&format!("element/{e}/text")));
-        out.push_str(&format!(
-            "\n  status: {}",
-            status.unwrap_or_else(|e| e.into())
-        ));
+        let status = self.text_of("#status").unwrap_or_else(|e| format!("({e})"));
+        out.push_str(&format!("\n  status: {status}"));
         match self.post("se/log", json!({ "type": "browser" })) {
             Ok(log) => {
                 for e in log.as_array().into_iter().flatten() {
