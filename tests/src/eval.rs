@@ -123,6 +123,23 @@ impl ResultRow {
     pub fn values(&self, name: &str) -> Vec<f64> {
         self.runs.iter().filter_map(|r| r.metric(name)).collect()
     }
+
+    /// Per block of the (first) run, the summary over seeds of `field` of
+    /// its block statistics: the picture of learning to learn.
+    pub fn per_block(&self, field: impl Fn(&tcbg::tasks::BlockStats) -> f64) -> Vec<Summary> {
+        let blocks = self.runs.first().map_or(0, |x| x.runs[0].blocks.len());
+        (0..blocks)
+            .map(|b| {
+                let vals: Vec<f64> = self
+                    .runs
+                    .iter()
+                    .filter_map(|x| x.runs[0].blocks.get(b))
+                    .map(&field)
+                    .collect();
+                Summary::of(&vals)
+            })
+            .collect()
+    }
 }
 
 /// Progress of [`evaluate`], reported after every finished run.

@@ -4,7 +4,8 @@
 //! `eval [--task T[,T…]] [--seeds N] [--json PATH] [--plots DIR] [--robust]
 //! [--lesions a,b] [--number fixed|f32|both] [--dev]` runs every task for the
 //! full model and each lesion, fixed point and `f32`, over seeds `0..N`
-//! (default 20), prints a table of median [p10, p90] per metric and the
+//! (default 20), prints a table of median [p10, p90] per metric, the median
+//! trials to criterion by block of the two learning-to-learn tasks, and the
 //! threshold check of [`tcbg_tests::thresholds::THRESHOLDS`] (PASS / MISS per
 //! line), and optionally writes JSON and SVG learning curves. `--robust` also
 //! runs the variations `half`, `double`, `flip5` and `seeds1000`, each on its
@@ -322,6 +323,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut out = String::new();
     for &v in &opts.variants {
         print_table(&mut out, &rows, &opts, v);
+        print_blocks(&mut out, &rows, v);
     }
     let mut checks = Vec::new();
     for &v in &opts.variants {
@@ -359,6 +361,35 @@ fn cell(s: &Summary) -> String {
 }
 
 /// Per task: one line per (number, lesion), one column per metric.
+/// The learning-to-learn tasks by block: median trials to criterion over
+/// seeds, one line per number type and lesion.
+fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant) {
+    for task in [TaskKind::SerialReversal, TaskKind::NewRuleTransfer] {
+        let rs: Vec<&ResultRow> = rows
+            .iter()
+            .filter(|r| r.task == task.name() && r.variant == v)
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n{} trials to criterion by block, median over seeds (variation `{}`)",
+            task.name(),
+            v.name()
+        );
+        for r in rs {
+            let blocks: Vec<String> = r
+                .per_block(|s| s.to_criterion as f64)
+                .iter()
+                .map(|s| format!("{:>5}", s.median))
+                .collect();
+            let label = format!("{} {}", r.number.name(), r.lesion);
+            let _ = writeln!(out, "{label:<26}{}", blocks.join(""));
+        }
+    }
+}
+
 fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Variant) {
     let _ = writeln!(
         out,
@@ -943,24 +974,13 @@ mod plots {
         let stats: Vec<(&ResultRow, Vec<Summary>)> = chosen
             .iter()
             .map(|r| {
-                let blocks = r.runs.first().map_or(0, |x| x.runs[0].blocks.len());
-                let s = (0..blocks)
-                    .map(|b| {
-                        let vals: Vec<f64> = r
-                            .runs
-                            .iter()
-                            .filter_map(|x| x.runs[0].blocks.get(b))
-                            .map(|s| {
-                                if field == "to_criterion" {
-                                    s.to_criterion as f64
-                                } else {
-                                    s.errors_first10 as f64
-                                }
-                            })
-                            .collect();
-                        Summary::of(&vals)
-                    })
-                    .collect();
+                let s = r.per_block(|s| {
+                    if field == "to_criterion" {
+                        s.to_criterion as f64
+                    } else {
+                        s.errors_first10 as f64
+                    }
+                });
                 (*r, s)
             })
             .collect();
