@@ -360,15 +360,18 @@ fn cell(s: &Summary) -> String {
     format!("{} [{}, {}]", fmt(s.median), fmt(s.p10), fmt(s.p90))
 }
 
-/// Per task: one line per (number, lesion), one column per metric.
+/// The rows of `task` under variation `v`.
+fn rows_of(rows: &[ResultRow], task: TaskKind, v: Variant) -> Vec<&ResultRow> {
+    rows.iter()
+        .filter(|r| r.task == task.name() && r.variant == v)
+        .collect()
+}
+
 /// The learning-to-learn tasks by block: median trials to criterion over
 /// seeds, one line per number type and lesion.
 fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant) {
     for task in [TaskKind::SerialReversal, TaskKind::NewRuleTransfer] {
-        let rs: Vec<&ResultRow> = rows
-            .iter()
-            .filter(|r| r.task == task.name() && r.variant == v)
-            .collect();
+        let rs = rows_of(rows, task, v);
         if rs.is_empty() {
             continue;
         }
@@ -390,6 +393,7 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant) {
     }
 }
 
+/// Per task: one line per (number, lesion), one column per metric.
 fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Variant) {
     let _ = writeln!(
         out,
@@ -400,10 +404,7 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
         v.seeds(0..opts.seeds).end
     );
     for &task in &opts.tasks {
-        let rs: Vec<&ResultRow> = rows
-            .iter()
-            .filter(|r| r.task == task.name() && r.variant == v)
-            .collect();
+        let rs = rows_of(rows, task, v);
         let Some(first) = rs.first() else { continue };
         let names: Vec<&str> = first
             .metrics
@@ -745,10 +746,7 @@ mod plots {
     ) -> Result<usize, String> {
         let mut n = 0;
         for &task in tasks {
-            let rs: Vec<&ResultRow> = rows
-                .iter()
-                .filter(|r| r.task == task.name() && r.variant == v)
-                .collect();
+            let rs = rows_of(rows, task, v);
             if rs.is_empty() {
                 continue;
             }
