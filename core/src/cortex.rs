@@ -142,16 +142,22 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// It takes no dopamine argument: cortical plasticity cannot read it.
     pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
-        for ((row, &r), &g) in self
-            .w_in
-            .iter_mut()
-            .zip(self.rate.iter())
-            .zip(self.gain.iter())
+        // A silent unit neither learns nor decays (its k is 0 as well). The
+        // search for the next firing unit is its own small loop, so the scan
+        // over the silent ones (most of them) keeps its values in registers.
+        let mut i = 0;
+        while let Some(skip) = self
+            .rate
+            .get(i..)
+            .and_then(|t| t.iter().position(|r| *r != N::ZERO))
         {
-            // A silent unit neither learns nor decays (its k is 0 as well).
-            if r == N::ZERO {
-                continue;
-            }
+            i += skip;
+            let (Some(row), Some(&r), Some(&g)) =
+                (self.w_in.get_mut(i), self.rate.get(i), self.gain.get(i))
+            else {
+                break;
+            };
+            i += 1;
             let k = eta * g * r;
             if k == N::ZERO {
                 // A step of 0 (rounded away): each weight stays, but draws its
