@@ -607,36 +607,41 @@ impl Num for Fx {
         keep: Fx,
         bound: Fx,
     ) {
-        let (kp, b) = (keep.0 as i32, bound.0 as i32);
-        if !(0..=1 << FRAC).contains(&kp) || b < 0 {
+        let (kp, b, e) = (keep.0 as i32, bound.0 as i32, eps.0 as i32);
+        if !(0..=1 << FRAC).contains(&kp) || b < 0 || e < 0 {
             return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(
                 m_hebb, rbar, theta, active, eta_half, eps, keep, bound,
             );
         }
         // keep m is within |m| (no rail); the saturating sum with the drive,
         // then the clamp to ±bound inside the rails, is the clamp of the sum.
-        let still = Num::min(Fx::leak_still(keep), bound).0 as i32; // 0 <= still <= bound
-        let e = eps.0 as i32;
-        for i in 0..C {
-            // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is
-            // 0; a column of weights within ±still has nothing to leak either.
-            // (m + still) as u32 <= 2 still says |m| <= still; their OR is at
-            // least each of them, so an OR within 2 still says it for all.
-            let up = if e >= 0
-                && ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32
-            {
-                let mut any = 0;
-                for k in 0..K {
-                    any |= (m_hebb[k][i].0 as i32 + still) as u32;
-                }
-                if any <= (2 * still) as u32 {
-                    continue;
-                }
+        // 0 <= still <= bound. Inside the dead zone (|r̄ − θ| <= eps, exact
+        // in i32) the drive is 0.
+        let still = Num::min(Fx::leak_still(keep), bound).0 as i32;
+        let calm = |i: usize| ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32;
+        // A calm column of weights within ±still has nothing to learn or
+        // leak: skipped. (m + still) as u32 <= 2 still says |m| <= still;
+        // their OR is at least each of them, so an OR within 2 still says it
+        // for all. The search is its own small loop (most columns are skipped).
+        let mut i = 0;
+        while let Some(skip) = (i..C).position(|i| {
+            let mut any = 0;
+            for row in m_hebb.iter() {
+                any |= (row[i].0 as i32 + still) as u32;
+            }
+            !(calm(i) && any <= (2 * still) as u32)
+        }) {
+            i += skip;
+            let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) else {
+                break;
+            };
+            let up = if calm(i) {
                 Fx::ZERO
             } else {
-                Fx::dead_zone_step(rbar[i], theta[i], eps, eta_half)
+                Fx::dead_zone_step(r, t, eps, eta_half)
             };
             hebbian_unit(m_hebb, i, up, active, kp, b, still);
+            i += 1;
         }
     }
     #[inline(always)]
@@ -694,7 +699,8 @@ impl Num for Fx {
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
         // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
-        // signs; round half up). The largest such |m|, without dividing.
+        // signs; round half up). The largest such |m|: one u32 division (a
+        // call on a Cortex-M0, still cheaper than an 11-step search).
         let q = (1 << FRAC) - keep.0 as i32;
         if keep.0 < 0 || q < 0 {
             return Fx::ZERO;
@@ -702,14 +708,7 @@ impl Num for Fx {
         if q == 0 {
             return Fx::MAX;
         }
-        let mut l = 0i32;
-        let mut bit = 1 << 10;
-        while bit > 0 {
-            if q * (l + bit) < HALF {
-                l += bit;
-            }
-            bit >>= 1;
-        }
+        let l = (HALF - 1) as u32 / q as u32;
         Fx(l as i16)
     }
     #[inline(always)]
