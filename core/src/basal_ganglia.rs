@@ -198,15 +198,16 @@ impl Gpr<Fx> {
         }
         let mut s: [i32; M] = [0; M];
         let mut g: [i32; M] = [0; M];
+        // The biases folded into the per-channel constants: STN's target is
+        // relu(sb − GPe), GPe's relu(((w_p ΣSTN + 2048) >> 12) − dn).
+        let sb: [i32; M] = core::array::from_fn(|i| sal[i].0 as i32 + stn_bias);
+        let dn: [i32; M] = core::array::from_fn(|i| d2[i].0 as i32 - gp_bias);
         #[inline(always)]
-        #[allow(clippy::too_many_arguments)]
         fn run<const M: usize>(
-            iterations: u8,
+            iterations: u32,
             w_p: i32,
-            gp_bias: i32,
-            stn_bias: i32,
-            sal: &[Fx; M],
-            d2: &[Fx; M],
+            sb: &[i32; M],
+            dn: &[i32; M],
             s: &mut [i32; M],
             g: &mut [i32; M],
             toward: impl Fn(i32, i32) -> i32,
@@ -216,42 +217,27 @@ impl Gpr<Fx> {
                 for v in s.iter() {
                     sum += *v;
                 }
-                let diffuse = ((w_p * sum + (1 << 11)) >> 12) + gp_bias;
+                let diffuse = (w_p * sum + (1 << 11)) >> 12;
                 for i in 0..M {
-                    let stn_t = (sal[i].0 as i32 - g[i] + stn_bias).max(0);
-                    let gpe_t = (diffuse - d2[i].0 as i32).max(0);
+                    let stn_t = (sb[i] - g[i]).max(0);
+                    let gpe_t = (diffuse - dn[i]).max(0);
                     s[i] = toward(s[i], stn_t);
                     g[i] = toward(g[i], gpe_t);
                 }
             }
         }
+        let iterations = self.iterations as u32;
         if rate == 1 << 11 {
             // The default rate 1/2: v + ((2048 (t − v) + 2048) >> 12) is
             // v + ((t − v + 1) >> 1), which is (t + v + 1) >> 1 exactly (an
             // integer added inside the floor): one operation fewer.
-            run(
-                self.iterations,
-                w_p,
-                gp_bias,
-                stn_bias,
-                sal,
-                d2,
-                &mut s,
-                &mut g,
-                |v, t| (t + v + 1) >> 1,
-            );
+            run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
+                (t + v + 1) >> 1
+            });
         } else {
-            run(
-                self.iterations,
-                w_p,
-                gp_bias,
-                stn_bias,
-                sal,
-                d2,
-                &mut s,
-                &mut g,
-                |v, t| v + ((rate * (t - v) + (1 << 11)) >> 12),
-            );
+            run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
+                v + ((rate * (t - v) + (1 << 11)) >> 12)
+            });
         }
         for i in 0..M {
             stn[i] = Fx(s[i] as i16);
