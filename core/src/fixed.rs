@@ -682,12 +682,20 @@ impl Num for Fx {
         // Partial sums of terms >= 0 only grow: once at the rail the
         // saturating sum stays there, so it is the plain sum capped. The i32
         // sum cannot wrap for fewer than 65536 terms.
-        let (mut s, mut neg) = (0i32, 0i16);
-        for x in v.iter() {
-            s += x.0 as i32;
-            neg |= x.0;
+        // Two terms per step as one u32 (one load on Arm v7): the sign bits
+        // of both halves are ORed, the halves summed sign-extended.
+        let (mut s, mut neg) = (0i32, 0u32);
+        let pairs = v.chunks_exact(2);
+        if let Some(x) = pairs.remainder().first() {
+            s = x.0 as i32;
+            neg = x.0 as u16 as u32;
         }
-        if neg < 0 || v.len() >= 1 << 16 {
+        for e in pairs {
+            let w = (e[0].0 as u16 as u32) | ((e[1].0 as u16 as u32) << 16);
+            s += (w as u16 as i16) as i32 + ((w as i32) >> 16);
+            neg |= w;
+        }
+        if neg & 0x8000_8000 != 0 || v.len() >= 1 << 16 {
             let mut s = Fx::ZERO;
             for x in v.iter() {
                 s = s + *x;
@@ -1026,11 +1034,13 @@ mod tests {
                 1 => pick(&mut rng, 0, 32767),
                 _ => pick(&mut rng, -4096, 4096),
             });
+            // Every length, odd ones too (the pairs' remainder).
+            let v = &v[..48 - n % 7];
             let mut want = Fx::ZERO;
             for x in v.iter() {
                 want = want + *x;
             }
-            assert_eq!(Fx::sum(&v), want, "{v:?}");
+            assert_eq!(Fx::sum(v), want, "{v:?}");
         }
     }
 
