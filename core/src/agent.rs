@@ -476,10 +476,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 Cortex::<N, S, C>::rates_into(drive, g, p.threshold, p.inv_span, p.kwta, rate)
             });
             let x0 = &mut self.striatal_input;
-            for i in 0..C {
-                let r = self.cortex.rate[i];
-                x0[i] = if r == N::ZERO { r } else { gain_norm0 * r };
-            }
+            scale_rates(&self.cortex.rate, gain_norm0, x0);
             let n = support(x0, &mut nz).min(C);
             let nz = &nz[..n];
             let drive = self.striatum.drive_at(x0, nz);
@@ -637,10 +634,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let mut n = n0;
         if !same_x {
-            for i in 0..C {
-                let r = self.cortex.rate[i];
-                self.striatal_input[i] = if r == N::ZERO { r } else { self.gain_norm * r };
-            }
+            scale_rates(&self.cortex.rate, self.gain_norm, &mut self.striatal_input);
             n = support(&self.striatal_input, &mut nz);
         }
         let x = &self.striatal_input;
@@ -816,6 +810,28 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     }
 }
 
+/// The striatal input `x = g r` (a silent unit's 0 kept as it is). Two
+/// rates per step: a pair of zero rates (most of them), tested as one word
+/// with the second's bits rotated by half a word, is copied as it is.
+#[inline(always)]
+fn scale_rates<N: Num, const C: usize>(rate: &[N; C], g: N, x: &mut [N; C]) {
+    let scale = |r: N| if r == N::ZERO { r } else { g * r };
+    let mut out = x.chunks_exact_mut(2);
+    let mut rates = rate.chunks_exact(2);
+    for (o, r) in (&mut out).zip(&mut rates) {
+        if r[0].hash_bits() | r[1].hash_bits().rotate_left(16) == 0 {
+            o[0] = r[0];
+            o[1] = r[1];
+        } else {
+            o[0] = scale(r[0]);
+            o[1] = scale(r[1]);
+        }
+    }
+    for (o, r) in out.into_remainder().iter_mut().zip(rates.remainder()) {
+        *o = scale(*r);
+    }
+}
+
 /// A state variable found outside its declared range.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RangeViolation {
@@ -964,5 +980,44 @@ fn sanitize<N: Num>(v: N, lim: N) -> N {
         N::ZERO
     } else {
         v.clamp(-lim, lim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::{pick, Fx};
+
+    #[test]
+    fn scale_rates_is_the_plain_loop() {
+        let mut rng = Rng::seed(41);
+        for n in 0..20_000 {
+            let rate: [Fx; 13] = core::array::from_fn(|_| {
+                if n % 2 == 0 || rng.next() % 4 == 0 {
+                    pick(&mut rng, 0, 4096)
+                } else {
+                    Fx::ZERO
+                }
+            });
+            let g = pick(&mut rng, 0, 16384);
+            let mut x = [Fx::MAX; 13];
+            scale_rates(&rate, g, &mut x);
+            let want: [Fx; 13] = core::array::from_fn(|i| {
+                if rate[i] == Fx::ZERO {
+                    rate[i]
+                } else {
+                    g * rate[i]
+                }
+            });
+            assert_eq!(x, want, "{rate:?} {g:?}");
+            // f32: a pair of zeros is copied (−0.0 stays −0.0).
+            let rf: [f32; 5] = core::array::from_fn(|i| [0.0, -0.0, 0.5, 0.0, 0.25][(i + n) % 5]);
+            let mut xf = [1.0f32; 5];
+            scale_rates(&rf, 2.0, &mut xf);
+            for (x, r) in xf.iter().zip(rf.iter()) {
+                let w = if *r == 0.0 { *r } else { 2.0 * r };
+                assert_eq!(x.to_bits(), w.to_bits());
+            }
+        }
     }
 }
