@@ -707,8 +707,8 @@ impl Num for Fx {
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
         // stays under half an LSB: q |m| <= 2047 with q = 4096 - keep (both
-        // signs; round half up). The largest such |m|: one u32 division (a
-        // call on a Cortex-M0, still cheaper than an 11-step search).
+        // signs; round half up). The largest such |m|, without dividing (a
+        // division is a library call on a Cortex-M0, and the step has none).
         let q = (1 << FRAC) - keep.0 as i32;
         if keep.0 < 0 || q < 0 {
             return Fx::ZERO;
@@ -716,7 +716,14 @@ impl Num for Fx {
         if q == 0 {
             return Fx::MAX;
         }
-        let l = (HALF - 1) as u32 / q as u32;
+        let mut l = 0i32;
+        let mut bit = 1 << 10;
+        while bit > 0 {
+            if q * (l + bit) < HALF {
+                l += bit;
+            }
+            bit >>= 1;
+        }
         Fx(l as i16)
     }
     #[inline(always)]
