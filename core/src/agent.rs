@@ -21,15 +21,22 @@
 //! 1. cortex: drive `u = W_in s` of the new observation;
 //! 2. dopamine: `δ = r + γ V(s_t) − V(s_{t−1})` under the current thalamic state;
 //! 3. basal ganglia, context channels: surprise accumulates negative dopamine;
-//!    while it is high, corticostriatal plasticity is held (contextual credit first);
-//! 4. basal ganglia and critic: three-factor learning on the eligibility traces;
-//!    the slow training of the control functions `G`;
+//!    while it is high, corticostriatal plasticity is held (contextual credit
+//!    first), unless in-place learning has learned to release it;
+//! 4. basal ganglia and critic: three-factor learning on the eligibility traces
+//!    (Go and NoGo at a trial's end from the reward against the aspiration);
+//!    the slow training of the control functions `G`; the recall test of a
+//!    re-entered control function, which sets in-place learning and the gain
+//!    all control functions share;
 //! 5. thalamus: read the input, then the context channels and winner-take-all
-//!    select the control function (with recognition override and novelty);
+//!    select the control function (with recognition override and novelty); a
+//!    switch steps in-place learning up if the inputs changed, down if not;
 //! 6. cortex: rates under the new gain; Oja learning (no dopamine);
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
-use crate::basal_ganglia::{select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, TRACE_MAX};
+use crate::basal_ganglia::{
+    select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX,
+};
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::Cortex;
 use crate::cortex::W_IN_BOUND;
@@ -103,6 +110,12 @@ pub(crate) struct Params<N: Num> {
     conf_floor: N,
     surprise_drift: N,
     usual_max: N,
+    aspiration: N,
+    eta_asp: N,
+    in_place_up: N,
+    in_place_down: N,
+    input_change: N,
+    eta_recall: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
     k_over_c: N,
@@ -167,6 +180,12 @@ impl<N: Num> Params<N> {
             conf_floor: f(c.surprise_floor),
             surprise_drift: f(c.surprise_drift),
             usual_max: f(c.usual_surprise_max),
+            aspiration: f(c.aspiration),
+            eta_asp: f(c.eta_aspiration),
+            in_place_up: f(c.eta_in_place),
+            in_place_down: f(c.in_place_decay),
+            input_change: f(c.input_change),
+            eta_recall: f(c.eta_recall),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
         }
@@ -320,6 +339,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // Optimistic prior: a typical cue drives about a quarter of a mask share.
         self.critic
             .reset(N::from_f32(config.v0 / (0.25 * (C / K) as f32)));
+        // A trial is expected to bring what a fresh pattern predicts.
+        self.critic.aspiration = N::from_f32(config.v0.min(REWARD_RANGE));
         self.striatal_input = [N::ZERO; C];
         self.actions = Selection::new();
         self.context_channels = Selection::new();
@@ -523,25 +544,38 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 - self.p.surprise_drift)
                 .clamp(N::ZERO, self.p.surprise_max);
         }
+        // In-place learning releases the hold: surprise that the basal
+        // ganglia have learned to answer by learning, not by a switch.
         let hold = if ctx_sel {
-            N::ONE
+            let held = N::ONE
                 - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv)
-                    .clamp(N::ZERO, N::ONE)
+                    .clamp(N::ZERO, N::ONE);
+            held + self.contexts.in_place * (N::ONE - held)
         } else {
             N::ONE
         };
 
         // 4. Three-factor learning.
-        let d = delta * hold * self.critic.norm();
+        let norm = self.critic.norm();
+        let d = delta * hold * norm;
+        // Go and NoGo learn from the actor's dopamine: at a trial's end the
+        // reward against the aspiration, at rates raised by in-place learning.
+        let actor = if self.trial_start && outcome && !self.lesions.no_dopamine {
+            self.critic
+                .actor_error(delta, reward, self.p.aspiration, self.p.eta_asp)
+        } else {
+            delta
+        };
+        let d_actor = actor * hold * norm * (N::ONE + self.contexts.in_place);
         // The traces change only at the end of the step: one pass finds the
         // nonzero ones for every rule that reads them.
         let elig = self.striatum.elig_support();
         let mut gain_changed = false;
-        if d != N::ZERO {
+        if d != N::ZERO || d_actor != N::ZERO {
             let dither = &mut self.dither_rng;
             self.striatum.learn_at(
-                self.p.eta_go * d,
-                self.p.eta_nogo * d,
+                self.p.eta_go * d_actor,
+                self.p.eta_nogo * d_actor,
                 &self.critic.lr,
                 self.p.w_max,
                 self.p.settle,
@@ -554,7 +588,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 || dither.next(),
                 &elig,
             );
-            if !self.lesions.no_meta && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
+            if d != N::ZERO && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
                 for &unit in elig.units.iter().take(elig.n) {
                     let i = (unit as usize).min(C - 1);
@@ -569,13 +603,24 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     // two masks fell from 12 to 2 by 7 million steps, and
                     // their rules could no longer be learned).
                     let g0 = self.thalamus.g[cur][i];
-                    if ebar != N::ZERO && g0 > N::ZERO {
+                    if ebar != N::ZERO && self.thalamus.mask[i] as usize == cur {
                         let gv = (g0 + step.mul_sr(ebar, dither.next()))
                             .clamp(self.p.gain_min, self.p.gain_max);
                         gain_changed |= gv != g0;
                         self.thalamus.g[cur][i] = gv;
                     }
                 }
+                self.gain_norm = self.mean_gain_recip(self.gain_norm);
+            }
+        }
+        // The recall test of a re-entered control function, one trial at a
+        // time; at its end every control function lends the rest of cortex
+        // the in-place level (at most `gain_max`).
+        if self.trial_start && ctx_sel && !self.lesions.no_meta {
+            let cc = &mut self.contexts;
+            if cc.recall_outcome(cur, reward, self.p.eta_recall) {
+                self.thalamus.share_cortex(cc.in_place.min(self.p.gain_max));
+                gain_changed = true;
                 self.gain_norm = self.mean_gain_recip(self.gain_norm);
             }
         }
@@ -791,6 +836,22 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let new = new.min(K - 1); // a channel index already; proves the bound
         let switched = new != cur;
+        if switched && !self.lesions.no_meta {
+            // The slow setting of the fast learner: a switch over new inputs
+            // teaches in-place learning, one over the same inputs holding.
+            let step = if th.inputs_changed(p.input_change) {
+                p.in_place_up
+            } else {
+                -p.in_place_down
+            };
+            cc.in_place = (cc.in_place + step).clamp(N::ZERO, N::ONE);
+            // A stored control function, re-entered, is tested for recall.
+            if th.used & (1 << new) != 0 {
+                cc.start_recall(new);
+            } else {
+                cc.recall_context = K as u8;
+            }
+        }
         if switched {
             cc.surprise = N::ZERO;
             th.since_switch = 0;
@@ -912,6 +973,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
         check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
         check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
+        for (index, &m) in th.mask.iter().enumerate() {
+            check("thalamus.mask", &[m as f32], 0.0, (K - 1) as f32)
+                .map_err(|e| RangeViolation { index, ..e })?;
+        }
         let st = &self.striatum;
         for a in 0..A {
             check("striatum.w_go", &st.w_go[a], 0.0, q(c.w_max))?;
@@ -933,6 +998,22 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             q(c.surprise_max),
         )?;
         check("contexts.surprise", &[cc.surprise], 0.0, q(c.surprise_max))?;
+        check("contexts.in_place", &[cc.in_place], 0.0, 1.0)?;
+        check(
+            "contexts.recall_context",
+            &[cc.recall_context as f32],
+            0.0,
+            K as f32,
+        )?;
+        check(
+            "contexts.recall_outcomes",
+            &[cc.recall_outcomes as f32],
+            0.0,
+            RECALL_OUTCOMES as f32,
+        )?;
+        let half = (RECALL_OUTCOMES / 2) as f32;
+        check("contexts.recall_reward", &[cc.recall_reward], -half, half)?;
+        check("contexts.recall_expected", &[cc.recall_expected], 0.0, 1.0)?;
         let cr = &self.critic;
         for a in 0..A {
             check("critic.w_v", &cr.w_v[a], -W_V_BOUND, W_V_BOUND)?;
@@ -948,6 +1029,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("critic.norm_mean", &[cr.norm_mean], 0.0, SIGNAL_MAX)?;
         check("critic.norm_inv", &[cr.norm_inv], 0.0, 4.0)?;
         check("critic.lr", &cr.lr, c.lr_min - 1.0 / 4096.0, 1.0)?;
+        check("critic.aspiration", &[cr.aspiration], -1.0, 1.0)?;
         check("agent.striatal_input", &self.striatal_input, 0.0, 8.0)?;
         check("agent.gain_norm", &[self.gain_norm], 0.0, 8.0)?;
         check(

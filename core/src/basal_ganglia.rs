@@ -547,19 +547,106 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// Current surprise: leaky accumulator of negative dopamine, weighted by
     /// the current context's competence, reset at a switch. Q3.12, 0 to `surprise_max`.
     pub surprise: N,
+    /// In-place learning: how far the basal ganglia have learned that
+    /// surprise calls for learning within the current control function
+    /// rather than for a switch to another. It releases the hold on
+    /// plasticity that surprise brings (`hold + in_place (1 − hold)`) and
+    /// raises the corticostriatal rates up to twofold (`1 + in_place`). The
+    /// slow, BG-trained setting of the fast learner: at each context switch,
+    /// which dopamine's surprise brings about, it steps up if the inputs
+    /// changed (a new situation: no stored function has seen it, and one
+    /// will have to learn) and down if they did not (the same inputs under
+    /// another rule: a stored function may hold it, and plasticity is held
+    /// so the switch can find it). It starts at 0 and transfers to every
+    /// context, seen or not. Q3.12, 0 to 1, saturates.
+    pub in_place: N,
+    /// The recall test of a re-entered control function: its index, or `K`
+    /// when none runs. 0 to K.
+    pub recall_context: u8,
+    /// Outcomes the tested control function has brought since re-entry. 0 to
+    /// [`RECALL_OUTCOMES`].
+    pub recall_outcomes: u8,
+    /// Reward summed over the test's first half. Q3.12, −`RECALL_OUTCOMES`/2
+    /// to `RECALL_OUTCOMES`/2.
+    pub recall_reward: N,
+    /// The tested control function's competence at re-entry: what it used to
+    /// bring. Q3.12, 0 to 1.
+    pub recall_expected: N,
 }
 
+/// Outcomes a re-entered control function must bring, without a switch, for
+/// its recall to be judged; the first half are scored (the second half only
+/// shows it was kept: a function left at once was not the basal ganglia's
+/// settled choice).
+pub const RECALL_OUTCOMES: u8 = 8;
+
 impl<N: Num, const K: usize> ContextChannels<N, K> {
-    /// No competence, no surprise.
+    /// No competence, no surprise, no in-place learning.
     pub fn new() -> Self {
         ContextChannels {
             competence: [N::ZERO; K],
             surprise_mean: [N::ZERO; K],
             surprise_dev: [N::ZERO; K],
             surprise: N::ZERO,
+            in_place: N::ZERO,
+            recall_context: K as u8,
+            recall_outcomes: 0,
+            recall_reward: N::ZERO,
+            recall_expected: N::ZERO,
         }
     }
+
+    /// Starts the recall test of control function `k`, just re-entered.
+    pub fn start_recall(&mut self, k: usize) {
+        self.recall_context = k.min(K) as u8;
+        self.recall_outcomes = 0;
+        self.recall_reward = N::ZERO;
+        self.recall_expected = self.competence.get(k).copied().unwrap_or(N::ZERO);
+    }
+
+    /// One outcome (`reward`, brought by control function `cur`) of the
+    /// recall test. When the test ends, in-place learning moves by `eta`
+    /// times the recall error, what the function used to bring minus what it
+    /// brought in the first half: a stored function that no longer delivers
+    /// is evidence that new situations call for learning. Returns whether
+    /// in-place learning changed. Every recall test ends when `cur` is not the
+    /// tested function (it was left).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::{ContextChannels, RECALL_OUTCOMES};
+    /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
+    /// cc.competence[1] = 0.9;
+    /// cc.start_recall(1);
+    /// let mut changed = false;
+    /// for t in 0..RECALL_OUTCOMES {
+    ///     changed = cc.recall_outcome(1, (t % 2) as f32, 0.5); // half the rewards
+    /// }
+    /// assert!(changed);
+    /// assert!((cc.in_place - 0.5 * (0.9 - 0.5)).abs() < 1e-6);
+    /// ```
+    pub fn recall_outcome(&mut self, cur: usize, reward: N, eta: N) -> bool {
+        if self.recall_context as usize != cur || cur >= K {
+            self.recall_context = K as u8;
+            return false;
+        }
+        let n = self.recall_outcomes.saturating_add(1);
+        self.recall_outcomes = n;
+        if n <= RECALL_OUTCOMES / 2 {
+            self.recall_reward = self.recall_reward + reward;
+        }
+        if n < RECALL_OUTCOMES {
+            return false;
+        }
+        self.recall_context = K as u8;
+        let brought = self.recall_reward * N::from_q15(RECALL_SCORE_Q15);
+        let before = self.in_place;
+        self.in_place = (before + eta * (self.recall_expected - brought)).clamp(N::ZERO, N::ONE);
+        self.in_place != before
+    }
 }
+
+/// `2 / RECALL_OUTCOMES` in Q15: the mean of the scored half.
+const RECALL_SCORE_Q15: u16 = (65536 / RECALL_OUTCOMES as u32) as u16;
 
 impl<N: Num, const K: usize> Default for ContextChannels<N, K> {
     fn default() -> Self {

@@ -30,7 +30,10 @@ pub struct Lesions {
     pub no_dopamine: bool,
     /// Eligibility traces last one step (λ = 0): no bridge across delays.
     pub no_traces: bool,
-    /// The slow, dopamine-driven training of the control functions is off.
+    /// The slow, basal-ganglia-trained setting of the fast learner is off:
+    /// in-place learning ([`crate::basal_ganglia::ContextChannels::in_place`])
+    /// stays 0, so surprise always holds plasticity for a context switch and
+    /// the corticostriatal rates stay at `eta_go` and `eta_nogo`.
     pub no_meta: bool,
 }
 
@@ -140,9 +143,11 @@ pub struct Config {
     pub explore_uncertain: f32,
     /// Saliences are limited to `[0, salience_max]`. 0.5 to 4.
     pub salience_max: f32,
-    /// Rate of Go (D1) corticostriatal learning from positive dopamine. 0 to 2.
+    /// Rate of Go (D1) corticostriatal learning from positive dopamine (up
+    /// to twice this under in-place learning). 0 to 2.
     pub eta_go: f32,
-    /// Rate of NoGo (D2) corticostriatal learning from negative dopamine. 0 to 2.
+    /// Rate of NoGo (D2) corticostriatal learning from negative dopamine (up
+    /// to twice this under in-place learning). 0 to 2.
     pub eta_nogo: f32,
     /// Bound of Go and NoGo weights. 0.1 to 4.
     pub w_max: f32,
@@ -169,6 +174,13 @@ pub struct Config {
     pub experience_rate: f32,
     /// Floor of the per-unit learning-rate factor. 0.05 to 1.
     pub lr_min: f32,
+    /// Weight of the aspiration in the baseline of the actor's dopamine at a
+    /// trial's end: 0 teaches Go and NoGo by the critic's error alone, 1 by
+    /// the reward against the aspiration `ρ` (the reward a trial has come to
+    /// bring). 0 to 1.
+    pub aspiration: f32,
+    /// Rate of the aspiration `ρ`, per trial. 0 to 0.1.
+    pub eta_aspiration: f32,
 
     /// Total cortical rate above which a step counts as a stimulus (clears traces). 0.01 to 4.
     pub stimulus_threshold: f32,
@@ -205,6 +217,21 @@ pub struct Config {
     /// Cap on a context's usual surprise (its mean plus `k_dev` spreads) in the
     /// switch test, so a context that failed for long can still be left. 0 to 4.
     pub usual_surprise_max: f32,
+    // --- basal ganglia, the slow setting of the fast learner
+    /// Step of in-place learning up at a context switch that came with new
+    /// inputs. 0 to 1.
+    pub eta_in_place: f32,
+    /// Step of in-place learning down at a context switch over the same
+    /// inputs. 0 to 1.
+    pub in_place_decay: f32,
+    /// The inputs count as new when the fast trace of the thalamic read has
+    /// moved from the slow one by more than this fraction of the slow one's
+    /// total, `Σ|r̄ − θ| > input_change Σθ`. 0 to 2.
+    pub input_change: f32,
+    /// Rate at which in-place learning follows the recall error of a
+    /// re-entered control function (what it used to bring minus what it
+    /// brought). 0 to 1.
+    pub eta_recall: f32,
     /// Lesions in force at start.
     pub lesions: Lesions,
 }
@@ -216,7 +243,7 @@ impl Default for Config {
             w_in_init: 1.0,
             eta_cortex: 0.001,
             rate_threshold: 0.3,
-            winners: 0.0,
+            winners: 0.2,
             gain_on: 1.0,
             gain_max: 2.0,
             gain_min: 0.5,
@@ -240,8 +267,8 @@ impl Default for Config {
             explore: 0.02,
             explore_uncertain: 0.05,
             salience_max: 1.5,
-            eta_go: 0.3,
-            eta_nogo: 0.6,
+            eta_go: 0.5,
+            eta_nogo: 1.0,
             w_max: 1.0,
             opponent_settle: 0.125,
             gpr_iterations: 15,
@@ -253,6 +280,8 @@ impl Default for Config {
             kappa_norm: 0.05,
             experience_rate: 0.1,
             lr_min: 0.25,
+            aspiration: 1.0,
+            eta_aspiration: 0.005,
             stimulus_threshold: 0.25,
             context_bias: 0.4,
             context_scale: 0.3,
@@ -269,6 +298,10 @@ impl Default for Config {
             surprise_floor: 0.5,
             surprise_drift: 0.07,
             usual_surprise_max: 1.0,
+            eta_in_place: 0.25,
+            in_place_decay: 0.3,
+            input_change: 0.2,
+            eta_recall: 0.25,
             lesions: Lesions::NONE,
         }
     }
@@ -383,6 +416,8 @@ impl Config {
         range("kappa_norm", c.kappa_norm, 0.001, 1.0)?;
         range("experience_rate", c.experience_rate, 0.0, 1.0)?;
         range("lr_min", c.lr_min, 0.05, 1.0)?;
+        range("aspiration", c.aspiration, 0.0, 1.0)?;
+        range("eta_aspiration", c.eta_aspiration, 0.0, 0.1)?;
 
         range("stimulus_threshold", c.stimulus_threshold, 0.01, 4.0)?;
         range("context_bias", c.context_bias, 0.0, 1.0)?;
@@ -406,6 +441,10 @@ impl Config {
         range("surprise_floor", c.surprise_floor, 0.0, 1.0)?;
         range("surprise_drift", c.surprise_drift, 0.0, 1.0)?;
         range("usual_surprise_max", c.usual_surprise_max, 0.0, 4.0)?;
+        range("eta_in_place", c.eta_in_place, 0.0, 1.0)?;
+        range("in_place_decay", c.in_place_decay, 0.0, 1.0)?;
+        range("input_change", c.input_change, 0.0, 2.0)?;
+        range("eta_recall", c.eta_recall, 0.0, 1.0)?;
         Ok(())
     }
 }

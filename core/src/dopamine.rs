@@ -52,6 +52,11 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
     pub norm_inv: N,
     /// Per-unit learning-rate factor `max(1/(1 + k n_i), lr_min)`. Q3.12, `lr_min` to 1.
     pub lr: [N; C],
+    /// Aspiration `ρ`: the running mean of the reward per trial, what a
+    /// trial has come to bring (tonic dopamine as the average reward, Niv,
+    /// Daw, Joel & Dayan 2007). The baseline of the actor's dopamine at a
+    /// trial's end ([`Critic::actor_error`]). Q3.12, −1 to 1.
+    pub aspiration: N,
 }
 
 /// Values, dopamine and the norm mean are limited to `±SIGNAL_MAX` (the rail of [`crate::Fx`]).
@@ -71,6 +76,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
             norm_mean: N::ZERO,
             norm_inv: N::ONE,
             lr: [N::ONE; C],
+            aspiration: N::ZERO,
         }
     }
 
@@ -85,6 +91,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         self.norm_mean = N::ZERO;
         self.norm_inv = N::ONE;
         self.lr = [N::ONE; C];
+        self.aspiration = N::ZERO;
     }
 
     /// `Q(s, a) = w_v[a]·x`, limited to `±bound`: no value can exceed the
@@ -122,6 +129,32 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
             Some(w) => N::dot_at(w, x, nz).clamp(-bound, bound),
             None => N::ZERO,
         })
+    }
+
+    /// The actor's dopamine at a trial's end, `δ + β (Q(s_{t−1}, a_{t−1}) − ρ)`:
+    /// the critic's error `δ` with its baseline moved by `β` from the value
+    /// of the action taken to the aspiration `ρ` (at `β = 1` and `γ = 0`, the
+    /// reward against the aspiration, `r − ρ`). Then `ρ` follows the reward
+    /// at rate `eta`. Why: once the critic predicts that a cue's preferred
+    /// action fails, `δ` of each further failure is near 0, so Go and NoGo
+    /// stop learning while the wrong action is still preferred; against the
+    /// aspiration a failure stays a failure.
+    ///
+    /// ```
+    /// use tcbg::dopamine::Critic;
+    /// let mut c: Critic<f32, 4, 2> = Critic::new(0.0);
+    /// c.aspiration = 0.8;
+    /// c.value_prev = 0.1; // the critic already expects this failure
+    /// let delta = 0.0 - c.value_prev;
+    /// let actor = c.actor_error(delta, 0.0, 1.0, 0.5);
+    /// assert!((actor + 0.8).abs() < 1e-6); // r − ρ = 0 − 0.8
+    /// assert!((c.aspiration - 0.4).abs() < 1e-6); // ρ moved halfway to 0
+    /// ```
+    pub fn actor_error(&mut self, delta: N, reward: N, beta: N, eta: N) -> N {
+        let cap = N::from_f32(SIGNAL_MAX);
+        let rho = self.aspiration;
+        self.aspiration = (rho + eta * (reward - rho)).clamp(-N::ONE, N::ONE);
+        (delta + beta * (self.value_prev - rho)).clamp(-cap, cap)
     }
 
     /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.

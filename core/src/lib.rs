@@ -32,15 +32,22 @@
 //!   recognise a context from its cues. **Contextual** credit.
 //! - [`basal_ganglia`]: the Gurney-Prescott-Redgrave selection circuit (used
 //!   for actions and for contexts), Go/NoGo corticostriatal learning, and
-//!   the context channels' competence and surprise.
+//!   the context channels' competence and surprise. Their slow timescale,
+//!   **learning to learn**: *in-place learning*, trained at every context
+//!   switch and every recall of a stored control function, sets whether
+//!   surprise holds plasticity for a switch or releases it (and doubles the
+//!   learning rates) to learn in place, and how much of cortex every control
+//!   function shares; it transfers to contexts never seen.
 //! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V`, eligibility
-//!   traces. **Temporal** credit.
+//!   traces (**temporal** credit), and the aspiration, the running reward
+//!   per trial against which the actor learns at a trial's end.
 //! - [`agent`]: the loop that wires them together, one call per step.
 //! - [`config`]: every constant, validated; lesions as switches.
 //! - [`tasks`]: the task suite (rule switching, context cues, a reversal
 //!   bandit, delayed reward, learning to learn), deterministic and `no_std`,
 //!   with streaming metrics so a board can run them.
-//! - [`snapshot`]: the trace hash used to compare targets bit for bit.
+//! - [`snapshot`]: the trace hash used to compare targets bit for bit, and
+//!   snapshots of the whole learned state.
 //!
 //! ## Quick start
 //!

@@ -38,7 +38,7 @@
 //! assert!(DefaultAgent::restore(&buf).is_err());
 //! ```
 //!
-//! ### Format, version 1
+//! ### Format, version 3
 //!
 //! All integers little-endian; only 8-, 16- and 32-bit loads, stores and
 //! arithmetic (the `u64` seed is two 32-bit words).
@@ -64,7 +64,7 @@
 //!
 //! 1. the [`Config`]: each field in declaration order, `f32` fields as their
 //!    IEEE bits (4 bytes), `refractory` and `gpr_iterations` as one byte
-//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 219 bytes in all);
+//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 243 bytes in all);
 //! 2. the seed (`u64`), the lesions in force (one byte: bit 0 `no_thalamus`,
 //!    1 `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
 //!    the other bits 0);
@@ -74,9 +74,10 @@
 //!    `used` (`u16`), `since_switch` (`u16`), `steps_seen` (`u8`);
 //! 5. striatum: `w_go`, `w_nogo`, `elig` (`A×C` each);
 //! 6. contexts: `competence`, `surprise_mean`, `surprise_dev` (`K` each),
-//!    `surprise`;
+//!    `surprise`, `in_place`, `recall_context` and `recall_outcomes` (`u8`
+//!    each), `recall_reward`, `recall_expected`;
 //! 7. critic: `w_v` (`A×C`), `value_prev`, `value`, `delta`, `norm_mean`,
-//!    `norm_inv`, `lr` (`C`);
+//!    `norm_inv`, `lr` (`C`), `aspiration`;
 //! 8. `striatal_input` (`C`), `gain_norm`;
 //! 9. action channels: `salience`, `gpi` (`A` each), `selected` (`u8`);
 //!    context channels: `salience`, `gpi` (`K` each), `selected` (`u8`);
@@ -86,7 +87,7 @@
 //!
 //! The model constants ([`Agent`]'s parameters) are not stored: they are a
 //! function of the config and are rebuilt from it. [`snapshot_len`] gives
-//! the size; the default agent's snapshot is 5479 bytes (`Fx`) or 10645
+//! the size; the default agent's snapshot is 5525 bytes (`Fx`) or 10699
 //! bytes (`f32`).
 //!
 //! ### What restore refuses
@@ -220,25 +221,29 @@ pub fn trace_with<N: Num>(
 /// The first 4 bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// The format version this build writes and reads. 2: the config gained
-/// `opponent_settle` and `gain_min` (a version-1 snapshot is refused as such).
-pub const SNAPSHOT_VERSION: u16 = 2;
+/// `opponent_settle` and `gain_min`; 3: the config gained the aspiration and
+/// in-place learning fields, the state `critic.aspiration`,
+/// `contexts.in_place` and the recall test (an older snapshot is refused as
+/// such). The thalamic masks are dealt from the seed, as at reset.
+pub const SNAPSHOT_VERSION: u16 = 3;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.
 pub const CRC_LEN: usize = 4;
-/// Bytes of the config in the payload: 52 `f32` fields, 2 one-byte fields
+/// Bytes of the config in the payload: 60 `f32` fields, 2 one-byte fields
 /// and the lesion byte.
-pub const CONFIG_LEN: usize = 54 * 4 + 3;
+pub const CONFIG_LEN: usize = 60 * 4 + 3;
 
 /// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
 /// [`crate::Fx`], 4 for `f32`).
 pub const fn snapshot_len(s: usize, c: usize, k: usize, a: usize, number_bytes: usize) -> usize {
     // cortex S·C + 3C; thalamus 3K·C + S·C + 4C + K; striatum 3A·C;
-    // contexts 3K + 1; critic A·C + 5 + C; striatal input C + 1; channels 2A + 2K.
-    let numbers = 2 * s * c + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 7;
-    // seed 8, lesions 1, thalamus 6, selections 2, mask 4, trial 1, generators 48, counters 16.
-    let fixed = 8 + 1 + 6 + 2 + 4 + 1 + 48 + 16;
+    // contexts 3K + 4; critic A·C + 6 + C; striatal input C + 1; channels 2A + 2K.
+    let numbers = 2 * s * c + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 11;
+    // seed 8, lesions 1, thalamus 6, recall test 2, selections 2, mask 4, trial 1,
+    // generators 48, counters 16.
+    let fixed = 8 + 1 + 6 + 2 + 2 + 4 + 1 + 48 + 16;
     HEADER_LEN + CONFIG_LEN + fixed + numbers * number_bytes + CRC_LEN
 }
 
@@ -665,10 +670,11 @@ config_wire! {
     action_bias: f32, explore: f32, explore_uncertain: f32, salience_max: f32, eta_go: f32,
     eta_nogo: f32, w_max: f32, opponent_settle: f32, gpr_iterations: u8, gpr_rate: f32,
     gamma: f32, lambda: f32, eta_v: f32, v0: f32, kappa_norm: f32, experience_rate: f32, lr_min: f32,
-    stimulus_threshold: f32,
+    aspiration: f32, eta_aspiration: f32, stimulus_threshold: f32,
     context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,
     surprise_max: f32, context_noise: f32, eta_q: f32, hold_start: f32, hold_full: f32,
     eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32, usual_surprise_max: f32,
+    eta_in_place: f32, in_place_decay: f32, input_change: f32, eta_recall: f32,
     lesions: lesions,
 }
 
@@ -746,10 +752,15 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         w.nums(&cc.surprise_mean);
         w.nums(&cc.surprise_dev);
         w.num(cc.surprise);
+        w.num(cc.in_place);
+        w.u8(cc.recall_context);
+        w.u8(cc.recall_outcomes);
+        w.nums(&[cc.recall_reward, cc.recall_expected]);
         let cr = &self.critic;
         w.rows(&cr.w_v);
         w.nums(&[cr.value_prev, cr.value, cr.delta, cr.norm_mean, cr.norm_inv]);
         w.nums(&cr.lr);
+        w.num(cr.aspiration);
         w.nums(&self.striatal_input);
         w.num(self.gain_norm);
         w.nums(&self.actions.salience);
@@ -920,6 +931,11 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         r.nums(&mut cc.surprise_mean);
         r.nums(&mut cc.surprise_dev);
         cc.surprise = r.num();
+        cc.in_place = r.num();
+        cc.recall_context = r.u8();
+        cc.recall_outcomes = r.u8();
+        cc.recall_reward = r.num();
+        cc.recall_expected = r.num();
         let cr = &mut self.critic;
         r.rows(&mut cr.w_v);
         cr.value_prev = r.num();
@@ -928,6 +944,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         cr.norm_mean = r.num();
         cr.norm_inv = r.num();
         r.nums(&mut cr.lr);
+        cr.aspiration = r.num();
         r.nums(&mut self.striatal_input);
         self.gain_norm = r.num();
         r.nums(&mut self.actions.salience);

@@ -33,8 +33,13 @@ use crate::fixed::{support, Num};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// Control functions `G`: the gain each thalamic unit lends each cortical
-    /// unit. Q3.12, 0 to `gain_max`, saturate.
+    /// unit: within its mask its own, trained slowly; outside it the shared
+    /// gain `σ` every control function lends the rest of cortex
+    /// ([`Thalamus::share_cortex`]). Q3.12, 0 to `gain_max`, saturate.
     pub g: [[N; C]; K],
+    /// The control function each cortical unit was dealt (its mask). 0 to
+    /// K−1, `C/K` units each; never changes.
+    pub mask: [u8; C],
     /// Hebbian cortex-to-thalamus weights `M`. Q3.12, −`m_max` to `m_max`, saturate.
     pub m_hebb: [[N; C]; K],
     /// Recognition memory `U`: per context, the leaky union of rewarded
@@ -68,6 +73,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     pub fn blank() -> Self {
         Thalamus {
             g: [[N::ZERO; C]; K],
+            mask: [0; C],
             m_hebb: [[N::ZERO; C]; K],
             u_rec: [[N::ZERO; C]; K],
             w_rec: [[N::ZERO; S]; C],
@@ -96,7 +102,52 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             if let Some(g) = self.g[pos % K].get_mut(unit as usize) {
                 *g = gain_on;
             }
+            if let Some(m) = self.mask.get_mut(unit as usize) {
+                *m = (pos % K) as u8;
+            }
         }
+    }
+
+    /// Every control function lends the units outside its mask the gain
+    /// `sigma` (0: disjoint masks, as dealt).
+    ///
+    /// ```
+    /// use tcbg::thalamus::Thalamus;
+    /// let mut th: Thalamus<f32, 1, 4, 2> = Thalamus::blank();
+    /// th.init(&[[0.5]; 4], 1.0, &[0, 1, 2, 3]); // units 0, 2 to 0; 1, 3 to 1
+    /// th.share_cortex(0.25);
+    /// assert_eq!(th.g, [[1.0, 0.25, 1.0, 0.25], [0.25, 1.0, 0.25, 1.0]]);
+    /// ```
+    pub fn share_cortex(&mut self, sigma: N) {
+        for (k, row) in self.g.iter_mut().enumerate() {
+            for (g, &m) in row.iter_mut().zip(self.mask.iter()) {
+                if m as usize != k {
+                    *g = sigma;
+                }
+            }
+        }
+    }
+
+    /// Whether the inputs have changed: the fast trace `r̄` of the thalamic
+    /// read has moved from the slow one `θ` by more than `threshold` times
+    /// `θ`'s total, `Σ|r̄ − θ| > threshold Σθ`. One sum in the wide
+    /// accumulator of [`Num::dot`]: only its sign is read, which saturation
+    /// cannot flip.
+    ///
+    /// ```
+    /// use tcbg::thalamus::Thalamus;
+    /// let mut th: Thalamus<f32, 2, 4, 2> = Thalamus::blank();
+    /// th.theta = [0.5, 0.5, 0.0, 0.0];
+    /// th.rbar = [0.5, 0.4, 0.0, 0.0]; // moved by 0.1 of a total of 1.0
+    /// assert!(!th.inputs_changed(0.2));
+    /// th.rbar = [0.5, 0.0, 0.3, 0.0]; // by 0.8
+    /// assert!(th.inputs_changed(0.2));
+    /// ```
+    pub fn inputs_changed(&self, threshold: N) -> bool {
+        let excess: [N; C] = core::array::from_fn(|i| {
+            (self.rbar[i] - self.theta[i]).abs() - threshold * self.theta[i]
+        });
+        N::dot(&excess, &[N::ONE; C]) > N::ZERO
     }
 
     /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates

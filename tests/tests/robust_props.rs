@@ -155,7 +155,7 @@ type Setter = fn(&mut Config, f32);
 /// Every field of `Config`: its name, a setter from `f32`, and its
 /// documented range. `every_field_listed` makes a new field a compile error
 /// until it is listed here.
-const FIELDS: [(&str, Setter, f32, f32); 56] = [
+const FIELDS: [(&str, Setter, f32, f32); 62] = [
     ("w_in_init", |c, v| c.w_in_init = v, 0.05, 2.0),
     ("eta_cortex", |c, v| c.eta_cortex = v, 0.0, 0.1),
     ("rate_threshold", |c, v| c.rate_threshold = v, 0.0, 0.9),
@@ -211,6 +211,8 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
     ("kappa_norm", |c, v| c.kappa_norm = v, 0.001, 1.0),
     ("experience_rate", |c, v| c.experience_rate = v, 0.0, 1.0),
     ("lr_min", |c, v| c.lr_min = v, 0.05, 1.0),
+    ("aspiration", |c, v| c.aspiration = v, 0.0, 1.0),
+    ("eta_aspiration", |c, v| c.eta_aspiration = v, 0.0, 0.1),
     (
         "stimulus_threshold",
         |c, v| c.stimulus_threshold = v,
@@ -242,6 +244,10 @@ const FIELDS: [(&str, Setter, f32, f32); 56] = [
         0.0,
         4.0,
     ),
+    ("eta_in_place", |c, v| c.eta_in_place = v, 0.0, 1.0),
+    ("in_place_decay", |c, v| c.in_place_decay = v, 0.0, 1.0),
+    ("input_change", |c, v| c.input_change = v, 0.0, 2.0),
+    ("eta_recall", |c, v| c.eta_recall = v, 0.0, 1.0),
 ];
 
 /// Fails to compile when `Config` gains a field (list it in `FIELDS`).
@@ -288,6 +294,8 @@ fn every_field_listed(c: Config) {
         kappa_norm: _,
         experience_rate: _,
         lr_min: _,
+        aspiration: _,
+        eta_aspiration: _,
         stimulus_threshold: _,
         context_bias: _,
         context_scale: _,
@@ -304,6 +312,10 @@ fn every_field_listed(c: Config) {
         surprise_floor: _,
         surprise_drift: _,
         usual_surprise_max: _,
+        eta_in_place: _,
+        in_place_decay: _,
+        input_change: _,
+        eta_recall: _,
         lesions: _,
     } = c;
 }

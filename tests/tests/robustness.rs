@@ -97,8 +97,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5491);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10657);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5525);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10699);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -244,10 +244,10 @@ fn refusals_name_their_reason() {
     b[0] = b'X';
     assert_eq!(DefaultAgent::restore(&b), Err(RestoreError::BadMagic));
     let mut b = good.clone();
-    b[4] = 1; // the format before the config gained two fields
+    b[4] = 2; // the format before the config gained six fields
     assert_eq!(
         DefaultAgent::restore(&b),
-        Err(RestoreError::UnsupportedVersion { found: 1 })
+        Err(RestoreError::UnsupportedVersion { found: 2 })
     );
     assert_eq!(
         OracleAgent::restore(&good),
