@@ -53,5 +53,5 @@ export const LESIONS = {
   no_context_selection: "The basal ganglia never switch the thalamic control function.",
   no_dopamine: "Dopamine is held at 0: no reinforcement learning at all.",
   no_traces: "Eligibility traces last one step: no bridge across delays.",
-  no_meta: "The slow, dopamine-driven training of the control functions is off.",
+  no_meta: "In-place learning is off: surprise always holds plasticity for a context switch, and the control functions keep disjoint masks.",
 };

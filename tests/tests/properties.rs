@@ -301,8 +301,8 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
     let mut cfg = Config::default();
     cfg.lesions.no_context_selection = true;
     // The slow training of the thalamic gains is dopamine-driven and gains
-    // scale cortical plasticity; hold it so only cortex's own rule is compared.
-    cfg.lesions.no_meta = true;
+    // scale cortical plasticity; stop it so only cortex's own rule is compared.
+    cfg.eta_g = 0.0;
     let mut a: DefaultAgent = Agent::new(cfg, 6).unwrap();
     a.set_action_count(2).unwrap();
     let mut b = a.clone();
