@@ -43,7 +43,7 @@ use crate::cortex::W_IN_BOUND;
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
-use crate::thalamus::{Pattern, Thalamus};
+use crate::thalamus::{Pattern, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -114,7 +114,7 @@ pub(crate) struct Params<N: Num> {
     eta_asp: N,
     in_place_up: N,
     in_place_down: N,
-    input_change: N,
+    pattern_tolerance: N,
     eta_recall: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
@@ -184,7 +184,7 @@ impl<N: Num> Params<N> {
             eta_asp: f(c.eta_aspiration),
             in_place_up: f(c.eta_in_place),
             in_place_down: f(c.in_place_decay),
-            input_change: f(c.input_change),
+            pattern_tolerance: f(c.pattern_tolerance),
             eta_recall: f(c.eta_recall),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
@@ -257,6 +257,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
+    /// The shared gain changed within the context selection (rates and
+    /// the gain norm must follow).
+    pub(crate) gain_dirty: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -301,6 +304,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             context_channels: Selection::new(),
             action_mask: 0,
             trial_start: false,
+            gain_dirty: false,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
             cortex_rng: Rng::seed_stream(0, 4),
@@ -346,6 +350,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.context_channels = Selection::new();
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
+        self.gain_dirty = false;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
         self.cortex_rng = Rng::seed_stream(seed, 4);
@@ -559,10 +564,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let norm = self.critic.norm();
         let d = delta * hold * norm;
         // Go and NoGo learn from the actor's dopamine: at a trial's end the
-        // reward against the aspiration, at rates raised by in-place learning.
+        // reward against the aspiration, as far as the current control
+        // function is not yet competent (once it is, the critic's error
+        // teaches: a success under an aspiration below a learned rule's
+        // reward pushed Go on toward its rail), at rates raised by in-place
+        // learning.
         let actor = if self.trial_start && outcome && !self.lesions.no_dopamine {
-            self.critic
-                .actor_error(delta, reward, self.p.aspiration, self.p.eta_asp)
+            self.critic.actor_error(
+                delta,
+                reward,
+                self.p.aspiration * (N::ONE - self.contexts.competence[cur]),
+                self.p.eta_asp,
+            )
         } else {
             delta
         };
@@ -582,6 +595,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 || dither.next(),
                 &elig,
             );
+            self.striatum
+                .settle_actions(self.action_mask, self.p.settle, &elig);
             self.critic.learn_at(
                 self.p.eta_v * d,
                 &self.striatum.elig,
@@ -649,8 +664,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.p.k_slow,
             N::from_q15(RECIP_Q15[n as usize]),
         );
+        if s.iter().any(|v| *v != N::ZERO) {
+            self.thalamus.remember_input(&s, self.p.pattern_tolerance);
+        }
         if ctx_sel {
             self.select_context(cur, reward);
+            if self.gain_dirty {
+                self.gain_dirty = false;
+                gain_changed = true;
+                self.gain_norm = self.mean_gain_recip(self.gain_norm);
+            }
         }
         if outcome {
             // The pattern a reward will be credited to: the last one that
@@ -839,12 +862,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if switched && !self.lesions.no_meta {
             // The slow setting of the fast learner: a switch over new inputs
             // teaches in-place learning, one over the same inputs holding.
-            let step = if th.inputs_changed(p.input_change) {
+            let step = if th.inputs_new() {
                 p.in_place_up
             } else {
                 -p.in_place_down
             };
             cc.in_place = (cc.in_place + step).clamp(N::ZERO, N::ONE);
+            // Cortex is never shared beyond the in-place level.
+            if th.shared > cc.in_place {
+                th.share_cortex(cc.in_place);
+                self.gain_dirty = true;
+            }
             // A stored control function, re-entered, is tested for recall.
             if th.used & (1 << new) != 0 {
                 cc.start_recall(new);
@@ -971,6 +999,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         check("thalamus.theta", &th.theta, 0.0, 1.0)?;
         let h_max = q(c.m_max) * C as f32;
         check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
+        check("thalamus.shared", &[th.shared], 0.0, 1.0)?;
+        for row in th.patterns.iter() {
+            check("thalamus.patterns", row, -OBS_RANGE, OBS_RANGE)?;
+        }
+        check(
+            "thalamus.patterns_held",
+            &[th.patterns_held as f32],
+            0.0,
+            PATTERNS as f32,
+        )?;
         check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
         check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
         for (index, &m) in th.mask.iter().enumerate() {

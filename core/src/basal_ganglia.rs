@@ -411,6 +411,49 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         sup
     }
 
+    /// On each unit of `sup`, the part the allowed actions (`mask`) hold in
+    /// common, the smallest of their Go weights and the smallest of their
+    /// NoGo weights, shrinks by the share `settle` from each: selection
+    /// reads the drives relative to their mean, so that part selects
+    /// nothing. Without it, learning in place (no hold while a rule changes)
+    /// left NoGo on every action a rule had made wrong, and in a long life
+    /// across tasks up to 23% of NoGo weights sat at the rail.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::Striatum;
+    /// let mut st: Striatum<f32, 2, 2> = Striatum::new();
+    /// st.w_nogo = [[0.8, 0.0], [0.6, 0.0]];
+    /// st.elig = [[1.0, 0.0], [0.0, 0.0]];
+    /// let sup = st.elig_support();
+    /// st.settle_actions(0b11, 0.5, &sup);
+    /// assert_eq!(st.w_nogo, [[0.5, 0.0], [0.3, 0.0]]); // common 0.6, half settles
+    /// ```
+    pub fn settle_actions(&mut self, mask: u32, settle: N, sup: &EligSupport<C>) {
+        if settle == N::ZERO {
+            return;
+        }
+        for &unit in sup.units.iter().take(sup.n) {
+            let i = (unit as usize).min(C - 1);
+            for w in [&mut self.w_go, &mut self.w_nogo] {
+                let mut common: Option<N> = None;
+                for (a, row) in w.iter().enumerate() {
+                    if mask & (1 << a) != 0 {
+                        common = Some(common.map_or(row[i], |c| c.min(row[i])));
+                    }
+                }
+                let cut = match common {
+                    Some(c) if c > N::ZERO => c * settle,
+                    _ => continue,
+                };
+                for (a, row) in w.iter_mut().enumerate() {
+                    if mask & (1 << a) != 0 {
+                        row[i] = row[i] - cut;
+                    }
+                }
+            }
+        }
+    }
+
     /// Three-factor update: `ΔW_go = η_go δ e lr`, `ΔW_nogo = −η_nogo δ e lr`.
     /// `go` and `nogo` are `η δ` (already normalised and gated); `lr` the
     /// per-unit rate factor; `dither` supplies stochastic rounding bits.

@@ -151,9 +151,10 @@ pub struct Config {
     pub eta_nogo: f32,
     /// Bound of Go and NoGo weights. 0.1 to 4.
     pub w_max: f32,
-    /// Share of what a synapse's Go and NoGo weights hold in common that
-    /// settles away at each update (their difference, which selects, is
-    /// kept). 0 to 1.
+    /// Share of what a synapse's Go and NoGo weights hold in common, and of
+    /// what the allowed actions' Go (or NoGo) weights on a unit hold in
+    /// common, that settles away at each update (the differences, which
+    /// select, are kept). 0 to 1.
     pub opponent_settle: f32,
     /// Iterations of the GPR circuit per selection. 1 to 100.
     pub gpr_iterations: u8,
@@ -177,7 +178,8 @@ pub struct Config {
     /// Weight of the aspiration in the baseline of the actor's dopamine at a
     /// trial's end: 0 teaches Go and NoGo by the critic's error alone, 1 by
     /// the reward against the aspiration `ρ` (the reward a trial has come to
-    /// bring). 0 to 1.
+    /// bring) while the current control function is not competent, scaled
+    /// down by its competence. 0 to 1.
     pub aspiration: f32,
     /// Rate of the aspiration `ρ`, per trial. 0 to 0.1.
     pub eta_aspiration: f32,
@@ -218,16 +220,15 @@ pub struct Config {
     /// switch test, so a context that failed for long can still be left. 0 to 4.
     pub usual_surprise_max: f32,
     // --- basal ganglia, the slow setting of the fast learner
-    /// Step of in-place learning up at a context switch that came with new
-    /// inputs. 0 to 1.
+    /// Step of in-place learning up at a context switch after a new input
+    /// pattern. 0 to 1.
     pub eta_in_place: f32,
-    /// Step of in-place learning down at a context switch over the same
-    /// inputs. 0 to 1.
+    /// Step of in-place learning down at a context switch over familiar
+    /// inputs only. 0 to 1.
     pub in_place_decay: f32,
-    /// The inputs count as new when the fast trace of the thalamic read has
-    /// moved from the slow one by more than this fraction of the slow one's
-    /// total, `Σ|r̄ − θ| > input_change Σθ`. 0 to 2.
-    pub input_change: f32,
+    /// Two inputs count as the same pattern (familiar) when their summed
+    /// absolute difference is at most this. 0 to 8.
+    pub pattern_tolerance: f32,
     /// Rate at which in-place learning follows the recall error of a
     /// re-entered control function (what it used to bring minus what it
     /// brought). 0 to 1.
@@ -298,9 +299,9 @@ impl Default for Config {
             surprise_floor: 0.5,
             surprise_drift: 0.07,
             usual_surprise_max: 1.0,
-            eta_in_place: 0.25,
+            eta_in_place: 0.15,
             in_place_decay: 0.3,
-            input_change: 0.2,
+            pattern_tolerance: 0.5,
             eta_recall: 0.25,
             lesions: Lesions::NONE,
         }
@@ -443,7 +444,7 @@ impl Config {
         range("usual_surprise_max", c.usual_surprise_max, 0.0, 4.0)?;
         range("eta_in_place", c.eta_in_place, 0.0, 1.0)?;
         range("in_place_decay", c.in_place_decay, 0.0, 1.0)?;
-        range("input_change", c.input_change, 0.0, 2.0)?;
+        range("pattern_tolerance", c.pattern_tolerance, 0.0, 8.0)?;
         range("eta_recall", c.eta_recall, 0.0, 1.0)?;
         Ok(())
     }

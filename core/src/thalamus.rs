@@ -29,6 +29,12 @@
 
 use crate::fixed::{support, Num};
 
+/// Input patterns the thalamus's recency memory holds ([`Thalamus::patterns`]).
+pub const PATTERNS: usize = 8;
+/// Steps with input within which a new pattern makes the inputs new
+/// ([`Thalamus::inputs_new`]).
+pub const NOVEL_WINDOW: usize = 16;
+
 /// Thalamic state and its cortex-to-thalamus memories.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
@@ -40,6 +46,9 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// The control function each cortical unit was dealt (its mask). 0 to
     /// K−1, `C/K` units each; never changes.
     pub mask: [u8; C],
+    /// The shared gain `σ` every control function lends the units outside
+    /// its mask. Q3.12, 0 to 1.
+    pub shared: N,
     /// Hebbian cortex-to-thalamus weights `M`. Q3.12, −`m_max` to `m_max`, saturate.
     pub m_hebb: [[N; C]; K],
     /// Recognition memory `U`: per context, the leaky union of rewarded
@@ -66,6 +75,16 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub since_switch: u16,
     /// Steps seen, for the 1/n warm-up of `r̄` and `θ` (saturates at 255).
     pub steps_seen: u8,
+    /// Recency memory of input patterns (familiarity): the last [`PATTERNS`]
+    /// distinct inputs seen, most recent first (the first `patterns_held`).
+    /// Q3.12, −1 to 1 (inputs are limited to it).
+    pub patterns: [[N; S]; PATTERNS],
+    /// How many entries of `patterns` hold a pattern. 0 to [`PATTERNS`].
+    pub patterns_held: u8,
+    /// Steps with input since the last input the memory did not hold
+    /// (saturates at 255; 255 at start: nothing is new before anything is
+    /// known). 0 to 255.
+    pub since_novel: u8,
 }
 
 impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
@@ -74,6 +93,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         Thalamus {
             g: [[N::ZERO; C]; K],
             mask: [0; C],
+            shared: N::ZERO,
             m_hebb: [[N::ZERO; C]; K],
             u_rec: [[N::ZERO; C]; K],
             w_rec: [[N::ZERO; S]; C],
@@ -86,6 +106,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             used: 1,
             since_switch: u16::MAX,
             steps_seen: 0,
+            patterns: [[N::ZERO; S]; PATTERNS],
+            patterns_held: 0,
+            since_novel: u8::MAX,
         }
     }
 
@@ -119,6 +142,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// assert_eq!(th.g, [[1.0, 0.25, 1.0, 0.25], [0.25, 1.0, 0.25, 1.0]]);
     /// ```
     pub fn share_cortex(&mut self, sigma: N) {
+        self.shared = sigma;
         for (k, row) in self.g.iter_mut().enumerate() {
             for (g, &m) in row.iter_mut().zip(self.mask.iter()) {
                 if m as usize != k {
@@ -128,26 +152,51 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         }
     }
 
-    /// Whether the inputs have changed: the fast trace `r̄` of the thalamic
-    /// read has moved from the slow one `θ` by more than `threshold` times
-    /// `θ`'s total, `Σ|r̄ − θ| > threshold Σθ`. One sum in the wide
-    /// accumulator of [`Num::dot`]: only its sign is read, which saturation
-    /// cannot flip.
+    /// Familiarity of an input `s` (not all 0): a pattern within `tolerance`
+    /// (summed absolute difference) of one the memory holds moves to the
+    /// front; any other is new: it takes the front, the oldest is forgotten,
+    /// and [`Thalamus::since_novel`] restarts at 0 (on any input, it counts up).
     ///
     /// ```
     /// use tcbg::thalamus::Thalamus;
-    /// let mut th: Thalamus<f32, 2, 4, 2> = Thalamus::blank();
-    /// th.theta = [0.5, 0.5, 0.0, 0.0];
-    /// th.rbar = [0.5, 0.4, 0.0, 0.0]; // moved by 0.1 of a total of 1.0
-    /// assert!(!th.inputs_changed(0.2));
-    /// th.rbar = [0.5, 0.0, 0.3, 0.0]; // by 0.8
-    /// assert!(th.inputs_changed(0.2));
+    /// let mut th: Thalamus<f32, 3, 3, 1> = Thalamus::blank();
+    /// th.remember_input(&[1.0, 0.0, 0.0], 0.5);
+    /// assert_eq!(th.since_novel, 0);
+    /// th.remember_input(&[0.0, 1.0, 0.0], 0.5);
+    /// th.remember_input(&[1.0, 0.0, 0.0], 0.5); // held: familiar
+    /// th.remember_input(&[1.0, 0.0, 0.1], 0.5); // within tolerance
+    /// assert_eq!(th.since_novel, 2);
+    /// assert!(th.inputs_new()); // a new pattern came 2 steps ago
+    /// assert_eq!(th.patterns_held, 2);
+    /// assert_eq!(th.patterns[0], [1.0, 0.0, 0.1]);
     /// ```
-    pub fn inputs_changed(&self, threshold: N) -> bool {
-        let excess: [N; C] = core::array::from_fn(|i| {
-            (self.rbar[i] - self.theta[i]).abs() - threshold * self.theta[i]
+    pub fn remember_input(&mut self, s: &[N; S], tolerance: N) {
+        let held = (self.patterns_held as usize).min(PATTERNS);
+        let found = self.patterns[..held].iter().position(|p| {
+            let mut d = N::ZERO;
+            for (a, b) in p.iter().zip(s.iter()) {
+                d = d + (*a - *b).abs();
+            }
+            d <= tolerance
         });
-        N::dot(&excess, &[N::ONE; C]) > N::ZERO
+        self.since_novel = self.since_novel.saturating_add(1);
+        let last = match found {
+            Some(i) => i,
+            None => {
+                self.since_novel = 0;
+                self.patterns_held = (held + 1).min(PATTERNS) as u8;
+                held.min(PATTERNS - 1)
+            }
+        };
+        // Shift the newer ones back by one; `s` (or its near twin) to the front.
+        self.patterns[..=last].rotate_right(1);
+        self.patterns[0] = *s;
+    }
+
+    /// Whether the inputs are new: a pattern the memory did not hold came
+    /// within the last [`NOVEL_WINDOW`] steps with input.
+    pub fn inputs_new(&self) -> bool {
+        (self.since_novel as usize) < NOVEL_WINDOW
     }
 
     /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates

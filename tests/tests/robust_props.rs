@@ -246,7 +246,12 @@ const FIELDS: [(&str, Setter, f32, f32); 62] = [
     ),
     ("eta_in_place", |c, v| c.eta_in_place = v, 0.0, 1.0),
     ("in_place_decay", |c, v| c.in_place_decay = v, 0.0, 1.0),
-    ("input_change", |c, v| c.input_change = v, 0.0, 2.0),
+    (
+        "pattern_tolerance",
+        |c, v| c.pattern_tolerance = v,
+        0.0,
+        8.0,
+    ),
     ("eta_recall", |c, v| c.eta_recall = v, 0.0, 1.0),
 ];
 
@@ -314,7 +319,7 @@ fn every_field_listed(c: Config) {
         usual_surprise_max: _,
         eta_in_place: _,
         in_place_decay: _,
-        input_change: _,
+        pattern_tolerance: _,
         eta_recall: _,
         lesions: _,
     } = c;
