@@ -114,7 +114,7 @@ pub(crate) struct Params<N: Num> {
     eta_asp: N,
     in_place_up: N,
     in_place_down: N,
-    pattern_tolerance: N,
+    line_on: N,
     eta_recall: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
@@ -184,7 +184,7 @@ impl<N: Num> Params<N> {
             eta_asp: f(c.eta_aspiration),
             in_place_up: f(c.eta_in_place),
             in_place_down: f(c.in_place_decay),
-            pattern_tolerance: f(c.pattern_tolerance),
+            line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
@@ -596,7 +596,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 &elig,
             );
             self.striatum
-                .settle_actions(self.action_mask, self.p.settle, &elig);
+                .settle_actions(self.action_mask, d_actor > N::ZERO, self.p.settle, &elig);
             self.critic.learn_at(
                 self.p.eta_v * d,
                 &self.striatum.elig,
@@ -664,9 +664,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.p.k_slow,
             N::from_q15(RECIP_Q15[n as usize]),
         );
-        if s.iter().any(|v| *v != N::ZERO) {
-            self.thalamus.remember_input(&s, self.p.pattern_tolerance);
-        }
+        self.thalamus.remember_input(&s, self.p.line_on);
         if ctx_sel {
             self.select_context(cur, reward);
             if self.gain_dirty {
@@ -1000,14 +998,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let h_max = q(c.m_max) * C as f32;
         check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
         check("thalamus.shared", &[th.shared], 0.0, 1.0)?;
-        for row in th.patterns.iter() {
-            check("thalamus.patterns", row, -OBS_RANGE, OBS_RANGE)?;
-        }
         check(
             "thalamus.patterns_held",
             &[th.patterns_held as f32],
             0.0,
             PATTERNS as f32,
+        )?;
+        check(
+            "thalamus.pattern_next",
+            &[th.pattern_next as f32],
+            0.0,
+            (PATTERNS - 1) as f32,
         )?;
         check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
         check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed

@@ -412,10 +412,10 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     }
 
     /// On each unit of `sup`, the part the allowed actions (`mask`) hold in
-    /// common, the smallest of their Go weights and the smallest of their
-    /// NoGo weights, shrinks by the share `settle` from each: selection
-    /// reads the drives relative to their mean, so that part selects
-    /// nothing. Without it, learning in place (no hold while a rule changes)
+    /// common, the smallest of their Go weights (after positive dopamine,
+    /// `grew_go`) or of their NoGo weights (after negative), shrinks by the
+    /// share `settle` from each: selection reads the drives relative to
+    /// their mean, so that part selects nothing. Without it, learning in place (no hold while a rule changes)
     /// left NoGo on every action a rule had made wrong, and in a long life
     /// across tasks up to 23% of NoGo weights sat at the rail.
     ///
@@ -425,30 +425,41 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// st.w_nogo = [[0.8, 0.0], [0.6, 0.0]];
     /// st.elig = [[1.0, 0.0], [0.0, 0.0]];
     /// let sup = st.elig_support();
-    /// st.settle_actions(0b11, 0.5, &sup);
+    /// st.settle_actions(0b11, false, 0.5, &sup); // after negative dopamine
     /// assert_eq!(st.w_nogo, [[0.5, 0.0], [0.3, 0.0]]); // common 0.6, half settles
     /// ```
-    pub fn settle_actions(&mut self, mask: u32, settle: N, sup: &EligSupport<C>) {
+    pub fn settle_actions(&mut self, mask: u32, grew_go: bool, settle: N, sup: &EligSupport<C>) {
         if settle == N::ZERO {
             return;
         }
+        let mut allowed = [0usize; A];
+        let mut n = 0;
+        for a in 0..A {
+            if mask & (1 << a) != 0 {
+                allowed[n] = a;
+                n += 1;
+            }
+        }
+        let allowed = &allowed[..n];
+        let Some((&first, rest)) = allowed.split_first() else {
+            return;
+        };
+        // Only the matrix this update raised gained a common part.
+        let w = if grew_go {
+            &mut self.w_go
+        } else {
+            &mut self.w_nogo
+        };
         for &unit in sup.units.iter().take(sup.n) {
             let i = (unit as usize).min(C - 1);
-            for w in [&mut self.w_go, &mut self.w_nogo] {
-                let mut common: Option<N> = None;
-                for (a, row) in w.iter().enumerate() {
-                    if mask & (1 << a) != 0 {
-                        common = Some(common.map_or(row[i], |c| c.min(row[i])));
-                    }
-                }
-                let cut = match common {
-                    Some(c) if c > N::ZERO => c * settle,
-                    _ => continue,
-                };
-                for (a, row) in w.iter_mut().enumerate() {
-                    if mask & (1 << a) != 0 {
-                        row[i] = row[i] - cut;
-                    }
+            let mut common = w[first][i];
+            for &a in rest {
+                common = common.min(w[a][i]);
+            }
+            if common > N::ZERO {
+                let cut = common * settle;
+                for &a in allowed {
+                    w[a][i] = w[a][i] - cut;
                 }
             }
         }

@@ -226,9 +226,9 @@ pub struct Config {
     /// Step of in-place learning down at a context switch over familiar
     /// inputs only. 0 to 1.
     pub in_place_decay: f32,
-    /// Two inputs count as the same pattern (familiar) when their summed
-    /// absolute difference is at most this. 0 to 8.
-    pub pattern_tolerance: f32,
+    /// An input line counts as on, for the familiarity of input patterns,
+    /// when its magnitude is at least this. 0.01 to 1.
+    pub line_on: f32,
     /// Rate at which in-place learning follows the recall error of a
     /// re-entered control function (what it used to bring minus what it
     /// brought). 0 to 1.
@@ -301,7 +301,7 @@ impl Default for Config {
             usual_surprise_max: 1.0,
             eta_in_place: 0.15,
             in_place_decay: 0.3,
-            pattern_tolerance: 0.5,
+            line_on: 0.5,
             eta_recall: 0.25,
             lesions: Lesions::NONE,
         }
@@ -444,7 +444,7 @@ impl Config {
         range("usual_surprise_max", c.usual_surprise_max, 0.0, 4.0)?;
         range("eta_in_place", c.eta_in_place, 0.0, 1.0)?;
         range("in_place_decay", c.in_place_decay, 0.0, 1.0)?;
-        range("pattern_tolerance", c.pattern_tolerance, 0.0, 8.0)?;
+        range("line_on", c.line_on, 0.01, 1.0)?;
         range("eta_recall", c.eta_recall, 0.0, 1.0)?;
         Ok(())
     }

@@ -107,6 +107,12 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 // The k+1 largest gained drives, in descending order.
                 let mut top = [N::MIN; KWTA_MAX + 1];
                 for i in 0..C {
+                    // A unit without gain offers 0; leaving it out changes
+                    // `top[k]` only where it is at most 0, below any
+                    // threshold (which is at least 0).
+                    if gain[i] == N::ZERO {
+                        continue;
+                    }
                     let v = gain[i] * drive[i];
                     if v > top[k] {
                         let mut j = k;

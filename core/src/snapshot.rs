@@ -72,7 +72,8 @@
 //! 4. thalamus: `g`, `m_hebb`, `u_rec` (`K×C` each), `w_rec` (`C×S`), `rho`,
 //!    `rho_prev`, `rbar`, `theta` (`C` each), `h` (`K`), `shared`, `active` (`u8`),
 //!    `used` (`u16`), `since_switch` (`u16`), `steps_seen` (`u8`),
-//!    `patterns` (`PATTERNS×S`), `patterns_held`, `since_novel` (`u8` each);
+//!    `patterns` (`PATTERNS` bit sets, each two `u32`, low word first),
+//!    `patterns_held`, `pattern_next`, `since_novel` (`u8` each);
 //! 5. striatum: `w_go`, `w_nogo`, `elig` (`A×C` each);
 //! 6. contexts: `competence`, `surprise_mean`, `surprise_dev` (`K` each),
 //!    `surprise`, `in_place`, `recall_context` and `recall_outcomes` (`u8`
@@ -88,7 +89,7 @@
 //!
 //! The model constants ([`Agent`]'s parameters) are not stored: they are a
 //! function of the config and are rebuilt from it. [`snapshot_len`] gives
-//! the size; the default agent's snapshot is 5657 bytes (`Fx`) or 10961
+//! the size; the default agent's snapshot is 5594 bytes (`Fx`) or 10770
 //! bytes (`f32`).
 //!
 //! ### What restore refuses
@@ -240,12 +241,12 @@ pub const CONFIG_LEN: usize = 60 * 4 + 3;
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
 /// [`crate::Fx`], 4 for `f32`).
 pub const fn snapshot_len(s: usize, c: usize, k: usize, a: usize, number_bytes: usize) -> usize {
-    // cortex S·C + 3C; thalamus 3K·C + S·C + 4C + K + 1 + PATTERNS·S; striatum 3A·C;
+    // cortex S·C + 3C; thalamus 3K·C + S·C + 4C + K + 1; striatum 3A·C;
     // contexts 3K + 4; critic A·C + 6 + C; striatal input C + 1; channels 2A + 2K.
-    let numbers = 2 * s * c + PATTERNS * s + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 12;
-    // seed 8, lesions 1, thalamus 8, recall test 2, selections 2, mask 4, trial 1,
+    let numbers = 2 * s * c + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 12;
+    // seed 8, lesions 1, thalamus 6 + 8 PATTERNS + 3, recall test 2, selections 2, mask 4, trial 1,
     // generators 48, counters 16.
-    let fixed = 8 + 1 + 8 + 2 + 2 + 4 + 1 + 48 + 16;
+    let fixed = 8 + 1 + 6 + 8 * PATTERNS + 3 + 2 + 2 + 4 + 1 + 48 + 16;
     HEADER_LEN + CONFIG_LEN + fixed + numbers * number_bytes + CRC_LEN
 }
 
@@ -676,7 +677,7 @@ config_wire! {
     context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,
     surprise_max: f32, context_noise: f32, eta_q: f32, hold_start: f32, hold_full: f32,
     eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32, usual_surprise_max: f32,
-    eta_in_place: f32, in_place_decay: f32, pattern_tolerance: f32, eta_recall: f32,
+    eta_in_place: f32, in_place_decay: f32, line_on: f32, eta_recall: f32,
     lesions: lesions,
 }
 
@@ -746,8 +747,12 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         w.u16(th.used);
         w.u16(th.since_switch);
         w.u8(th.steps_seen);
-        w.rows(&th.patterns);
+        for &p in th.patterns.iter() {
+            w.u32(p as u32);
+            w.u32((p >> 32) as u32);
+        }
         w.u8(th.patterns_held);
+        w.u8(th.pattern_next);
         w.u8(th.since_novel);
         let st = &self.striatum;
         w.rows(&st.w_go);
@@ -929,8 +934,12 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         th.used = r.u16();
         th.since_switch = r.u16();
         th.steps_seen = r.u8();
-        r.rows(&mut th.patterns);
+        for p in th.patterns.iter_mut() {
+            let lo = r.u32() as u64;
+            *p = lo | (r.u32() as u64) << 32;
+        }
         th.patterns_held = r.u8();
+        th.pattern_next = r.u8();
         th.since_novel = r.u8();
         let st = &mut self.striatum;
         r.rows(&mut st.w_go);

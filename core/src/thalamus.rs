@@ -76,11 +76,14 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// Steps seen, for the 1/n warm-up of `r̄` and `θ` (saturates at 255).
     pub steps_seen: u8,
     /// Recency memory of input patterns (familiarity): the last [`PATTERNS`]
-    /// distinct inputs seen, most recent first (the first `patterns_held`).
-    /// Q3.12, −1 to 1 (inputs are limited to it).
-    pub patterns: [[N; S]; PATTERNS],
+    /// distinct inputs seen, each as the bit set of its lines that are on
+    /// (bit `j` for line `j`), written in turn (the first `patterns_held`).
+    pub patterns: [u64; PATTERNS],
     /// How many entries of `patterns` hold a pattern. 0 to [`PATTERNS`].
     pub patterns_held: u8,
+    /// The entry the next new pattern takes (the oldest once all are held).
+    /// 0 to [`PATTERNS`]−1.
+    pub pattern_next: u8,
     /// Steps with input since the last input the memory did not hold
     /// (saturates at 255; 255 at start: nothing is new before anything is
     /// known). 0 to 255.
@@ -106,8 +109,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             used: 1,
             since_switch: u16::MAX,
             steps_seen: 0,
-            patterns: [[N::ZERO; S]; PATTERNS],
+            patterns: [0; PATTERNS],
             patterns_held: 0,
+            pattern_next: 0,
             since_novel: u8::MAX,
         }
     }
@@ -152,10 +156,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         }
     }
 
-    /// Familiarity of an input `s` (not all 0): a pattern within `tolerance`
-    /// (summed absolute difference) of one the memory holds moves to the
-    /// front; any other is new: it takes the front, the oldest is forgotten,
-    /// and [`Thalamus::since_novel`] restarts at 0 (on any input, it counts up).
+    /// Familiarity of an input `s`: its pattern is the set of lines with
+    /// `|s_j| >= on`. None on (a blank step) counts for nothing. A held
+    /// pattern is familiar; any other is new: it takes the oldest entry and
+    /// [`Thalamus::since_novel`] restarts at 0 (on any other step with a
+    /// pattern it counts up).
     ///
     /// ```
     /// use tcbg::thalamus::Thalamus;
@@ -164,33 +169,33 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// assert_eq!(th.since_novel, 0);
     /// th.remember_input(&[0.0, 1.0, 0.0], 0.5);
     /// th.remember_input(&[1.0, 0.0, 0.0], 0.5); // held: familiar
-    /// th.remember_input(&[1.0, 0.0, 0.1], 0.5); // within tolerance
+    /// th.remember_input(&[0.9, 0.0, 0.1], 0.5); // the same lines on
+    /// th.remember_input(&[0.0, 0.0, 0.0], 0.5); // blank: nothing
     /// assert_eq!(th.since_novel, 2);
     /// assert!(th.inputs_new()); // a new pattern came 2 steps ago
     /// assert_eq!(th.patterns_held, 2);
-    /// assert_eq!(th.patterns[0], [1.0, 0.0, 0.1]);
+    /// assert_eq!(&th.patterns[..2], &[0b001, 0b010]);
     /// ```
-    pub fn remember_input(&mut self, s: &[N; S], tolerance: N) {
-        let held = (self.patterns_held as usize).min(PATTERNS);
-        let found = self.patterns[..held].iter().position(|p| {
-            let mut d = N::ZERO;
-            for (a, b) in p.iter().zip(s.iter()) {
-                d = d + (*a - *b).abs();
+    pub fn remember_input(&mut self, s: &[N; S], on: N) {
+        let mut key = 0u64;
+        for (j, v) in s.iter().enumerate().take(64) {
+            if v.abs() >= on {
+                key |= 1 << j;
             }
-            d <= tolerance
-        });
+        }
+        if key == 0 {
+            return;
+        }
         self.since_novel = self.since_novel.saturating_add(1);
-        let last = match found {
-            Some(i) => i,
-            None => {
-                self.since_novel = 0;
-                self.patterns_held = (held + 1).min(PATTERNS) as u8;
-                held.min(PATTERNS - 1)
-            }
-        };
-        // Shift the newer ones back by one; `s` (or its near twin) to the front.
-        self.patterns[..=last].rotate_right(1);
-        self.patterns[0] = *s;
+        let held = (self.patterns_held as usize).min(PATTERNS);
+        if self.patterns[..held].contains(&key) {
+            return;
+        }
+        self.since_novel = 0;
+        let at = (self.pattern_next as usize).min(PATTERNS - 1);
+        self.patterns[at] = key;
+        self.pattern_next = ((at + 1) % PATTERNS) as u8;
+        self.patterns_held = (held + 1).min(PATTERNS) as u8;
     }
 
     /// Whether the inputs are new: a pattern the memory did not hold came

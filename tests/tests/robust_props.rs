@@ -319,7 +319,7 @@ fn every_field_listed(c: Config) {
         usual_surprise_max: _,
         eta_in_place: _,
         in_place_decay: _,
-        pattern_tolerance: _,
+        line_on: _,
         eta_recall: _,
         lesions: _,
     } = c;

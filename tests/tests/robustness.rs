@@ -97,8 +97,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5657);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10961);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5594);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10770);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -322,8 +322,8 @@ fn refusals_name_their_reason() {
         + 2 * (8 * 48 + 3 * 48)
         + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4 + 1)
         + 6
-        + 2 * tcbg::thalamus::PATTERNS * 8
-        + 2;
+        + 8 * tcbg::thalamus::PATTERNS
+        + 3;
     let mut b = good.clone();
     b[go_at..go_at + 2].copy_from_slice(&Fx::from_f32(7.5).0.to_le_bytes());
     reseal(&mut b);
