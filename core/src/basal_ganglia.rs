@@ -432,18 +432,6 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         if settle == N::ZERO {
             return;
         }
-        let mut allowed = [0usize; A];
-        let mut n = 0;
-        for a in 0..A {
-            if mask & (1 << a) != 0 {
-                allowed[n] = a;
-                n += 1;
-            }
-        }
-        let allowed = &allowed[..n];
-        let Some((&first, rest)) = allowed.split_first() else {
-            return;
-        };
         // Only the matrix this update raised gained a common part.
         let w = if grew_go {
             &mut self.w_go
@@ -452,14 +440,20 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         };
         for &unit in sup.units.iter().take(sup.n) {
             let i = (unit as usize).min(C - 1);
-            let mut common = w[first][i];
-            for &a in rest {
-                common = common.min(w[a][i]);
+            let mut common: Option<N> = None;
+            for (a, row) in w.iter().enumerate() {
+                if mask & (1 << a) != 0 {
+                    let v = row[i];
+                    common = Some(common.map_or(v, |c| c.min(v)));
+                }
             }
-            if common > N::ZERO {
-                let cut = common * settle;
-                for &a in allowed {
-                    w[a][i] = w[a][i] - cut;
+            let cut = match common {
+                Some(c) if c > N::ZERO => c * settle,
+                _ => continue,
+            };
+            for (a, row) in w.iter_mut().enumerate() {
+                if mask & (1 << a) != 0 {
+                    row[i] = row[i] - cut;
                 }
             }
         }

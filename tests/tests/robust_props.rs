@@ -246,12 +246,7 @@ const FIELDS: [(&str, Setter, f32, f32); 62] = [
     ),
     ("eta_in_place", |c, v| c.eta_in_place = v, 0.0, 1.0),
     ("in_place_decay", |c, v| c.in_place_decay = v, 0.0, 1.0),
-    (
-        "pattern_tolerance",
-        |c, v| c.pattern_tolerance = v,
-        0.0,
-        8.0,
-    ),
+    ("line_on", |c, v| c.line_on = v, 0.01, 1.0),
     ("eta_recall", |c, v| c.eta_recall = v, 0.0, 1.0),
 ];
 
