@@ -555,7 +555,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let held = N::ONE
                 - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv)
                     .clamp(N::ZERO, N::ONE);
-            held + self.contexts.in_place * (N::ONE - held)
+            let in_place = self.contexts.in_place;
+            if in_place == N::ZERO {
+                held // the same value, without the products
+            } else {
+                held + in_place * (N::ONE - held)
+            }
         } else {
             N::ONE
         };
@@ -579,7 +584,19 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         } else {
             delta
         };
-        let d_actor = actor * hold * norm * (N::ONE + self.contexts.in_place);
+        // Between trial ends the actor's dopamine is the critic's: the same
+        // product, and at in-place learning 0 the same rate.
+        let d_actor = if actor == delta {
+            d
+        } else {
+            actor * hold * norm
+        };
+        let in_place = self.contexts.in_place;
+        let d_actor = if in_place == N::ZERO {
+            d_actor
+        } else {
+            d_actor * (N::ONE + in_place)
+        };
         // The traces change only at the end of the step: one pass finds the
         // nonzero ones for every rule that reads them.
         let elig = self.striatum.elig_support();
@@ -596,7 +613,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 &elig,
             );
             self.striatum
-                .settle_actions(self.action_mask, d_actor > N::ZERO, self.p.settle, &elig);
+                .settle_actions(self.action_mask, self.p.settle, &elig);
             self.critic.learn_at(
                 self.p.eta_v * d,
                 &self.striatum.elig,

@@ -412,11 +412,11 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     }
 
     /// On each unit of `sup`, the part the allowed actions (`mask`) hold in
-    /// common, the smallest of their Go weights (after positive dopamine,
-    /// `grew_go`) or of their NoGo weights (after negative), shrinks by the
-    /// share `settle` from each: selection reads the drives relative to
-    /// their mean, so that part selects nothing. Without it, learning in place (no hold while a rule changes)
-    /// left NoGo on every action a rule had made wrong, and in a long life
+    /// common, the smallest of their Go weights and the smallest of their
+    /// NoGo weights, shrinks by the share `settle` from each: selection
+    /// reads the drives relative to their mean, so that part selects
+    /// nothing. Without it, learning in place (no hold while a rule changes)
+    /// left NoGo on every action some rule had made wrong, and in a long life
     /// across tasks up to 23% of NoGo weights sat at the rail.
     ///
     /// ```
@@ -425,35 +425,34 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// st.w_nogo = [[0.8, 0.0], [0.6, 0.0]];
     /// st.elig = [[1.0, 0.0], [0.0, 0.0]];
     /// let sup = st.elig_support();
-    /// st.settle_actions(0b11, false, 0.5, &sup); // after negative dopamine
+    /// st.settle_actions(0b11, 0.5, &sup);
     /// assert_eq!(st.w_nogo, [[0.5, 0.0], [0.3, 0.0]]); // common 0.6, half settles
     /// ```
-    pub fn settle_actions(&mut self, mask: u32, grew_go: bool, settle: N, sup: &EligSupport<C>) {
+    pub fn settle_actions(&mut self, mask: u32, settle: N, sup: &EligSupport<C>) {
         if settle == N::ZERO {
             return;
         }
-        // Only the matrix this update raised gained a common part.
-        let w = if grew_go {
-            &mut self.w_go
-        } else {
-            &mut self.w_nogo
-        };
         for &unit in sup.units.iter().take(sup.n) {
             let i = (unit as usize).min(C - 1);
-            let mut common: Option<N> = None;
-            for (a, row) in w.iter().enumerate() {
+            let (mut go, mut nogo): (Option<N>, Option<N>) = (None, None);
+            for (a, (g, n)) in self.w_go.iter().zip(self.w_nogo.iter()).enumerate() {
                 if mask & (1 << a) != 0 {
-                    let v = row[i];
-                    common = Some(common.map_or(v, |c| c.min(v)));
+                    go = Some(go.map_or(g[i], |c| c.min(g[i])));
+                    nogo = Some(nogo.map_or(n[i], |c| c.min(n[i])));
                 }
             }
-            let cut = match common {
+            let cut = |c: Option<N>| match c {
                 Some(c) if c > N::ZERO => c * settle,
-                _ => continue,
+                _ => N::ZERO,
             };
-            for (a, row) in w.iter_mut().enumerate() {
+            let (cut_go, cut_nogo) = (cut(go), cut(nogo));
+            if cut_go == N::ZERO && cut_nogo == N::ZERO {
+                continue;
+            }
+            for (a, (g, n)) in self.w_go.iter_mut().zip(self.w_nogo.iter_mut()).enumerate() {
                 if mask & (1 << a) != 0 {
-                    row[i] = row[i] - cut;
+                    g[i] = g[i] - cut_go;
+                    n[i] = n[i] - cut_nogo;
                 }
             }
         }
