@@ -961,6 +961,11 @@ impl core::fmt::Display for RangeViolation {
     }
 }
 
+/// [`check`] of a count or index: 0 to `max`.
+fn check_count(field: &'static str, value: u8, max: usize) -> Result<(), RangeViolation> {
+    check(field, &[value as f32], 0.0, max as f32)
+}
+
 fn check<N: Num>(
     field: &'static str,
     vals: &[N],
@@ -1015,23 +1020,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let h_max = q(c.m_max) * C as f32;
         check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
         check("thalamus.shared", &[th.shared], 0.0, 1.0)?;
-        check(
-            "thalamus.patterns_held",
-            &[th.patterns_held as f32],
-            0.0,
-            PATTERNS as f32,
-        )?;
-        check(
-            "thalamus.pattern_next",
-            &[th.pattern_next as f32],
-            0.0,
-            (PATTERNS - 1) as f32,
-        )?;
-        check("thalamus.active", &[th.active as f32], 0.0, (K - 1) as f32)?;
+        check_count("thalamus.patterns_held", th.patterns_held, PATTERNS)?;
+        check_count("thalamus.pattern_next", th.pattern_next, PATTERNS - 1)?;
+        check_count("thalamus.active", th.active, K - 1)?;
         check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
         for (index, &m) in th.mask.iter().enumerate() {
-            check("thalamus.mask", &[m as f32], 0.0, (K - 1) as f32)
-                .map_err(|e| RangeViolation { index, ..e })?;
+            check_count("thalamus.mask", m, K - 1).map_err(|e| RangeViolation { index, ..e })?;
         }
         let st = &self.striatum;
         for a in 0..A {
@@ -1055,17 +1049,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         )?;
         check("contexts.surprise", &[cc.surprise], 0.0, q(c.surprise_max))?;
         check("contexts.in_place", &[cc.in_place], 0.0, 1.0)?;
-        check(
-            "contexts.recall_context",
-            &[cc.recall_context as f32],
-            0.0,
-            K as f32,
-        )?;
-        check(
+        check_count("contexts.recall_context", cc.recall_context, K)?;
+        check_count(
             "contexts.recall_outcomes",
-            &[cc.recall_outcomes as f32],
-            0.0,
-            RECALL_OUTCOMES as f32,
+            cc.recall_outcomes,
+            RECALL_OUTCOMES as usize,
         )?;
         let half = (RECALL_OUTCOMES / 2) as f32;
         check("contexts.recall_reward", &[cc.recall_reward], -half, half)?;
