@@ -257,9 +257,6 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
-    /// The shared gain changed within the context selection (rates and
-    /// the gain norm must follow).
-    pub(crate) gain_dirty: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -304,7 +301,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             context_channels: Selection::new(),
             action_mask: 0,
             trial_start: false,
-            gain_dirty: false,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
             cortex_rng: Rng::seed_stream(0, 4),
@@ -350,7 +346,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.context_channels = Selection::new();
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
-        self.gain_dirty = false;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
         self.cortex_rng = Rng::seed_stream(seed, 4);
@@ -651,9 +646,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if self.trial_start && ctx_sel && !self.lesions.no_meta {
             let cc = &mut self.contexts;
             if cc.recall_outcome(cur, reward, self.p.eta_recall) {
-                self.thalamus.share_cortex(cc.in_place.min(self.p.gain_max));
+                let sigma = cc.in_place.min(self.p.gain_max);
+                self.lend_cortex(sigma);
                 gain_changed = true;
-                self.gain_norm = self.mean_gain_recip(self.gain_norm);
             }
         }
         // Competence and the usual surprise, too, learn only from outcomes.
@@ -684,10 +679,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         self.thalamus.remember_input(&s, self.p.line_on);
         if ctx_sel {
             self.select_context(cur, reward);
-            if self.gain_dirty {
-                self.gain_dirty = false;
+            // Cortex is never shared beyond the in-place level (a switch
+            // may have stepped it down).
+            if self.thalamus.shared > self.contexts.in_place {
+                self.lend_cortex(self.contexts.in_place);
                 gain_changed = true;
-                self.gain_norm = self.mean_gain_recip(self.gain_norm);
             }
         }
         if outcome {
@@ -787,6 +783,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         a
     }
 
+    /// Every control function lends the rest of cortex the gain `sigma`; the
+    /// gain norm follows.
+    fn lend_cortex(&mut self, sigma: N) {
+        self.thalamus.share_cortex(sigma);
+        self.gain_norm = self.mean_gain_recip(self.gain_norm);
+    }
+
     /// Context selection by the basal ganglia's context channels, thalamic
     /// winner-take-all, recognition override and novelty.
     fn select_context(&mut self, cur: usize, reward: N) {
@@ -883,11 +886,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 -p.in_place_down
             };
             cc.in_place = (cc.in_place + step).clamp(N::ZERO, N::ONE);
-            // Cortex is never shared beyond the in-place level.
-            if th.shared > cc.in_place {
-                th.share_cortex(cc.in_place);
-                self.gain_dirty = true;
-            }
             // A stored control function, re-entered, is tested for recall.
             if th.used & (1 << new) != 0 {
                 cc.start_recall(new);

@@ -530,6 +530,11 @@ impl Writer<'_> {
     fn u32(&mut self, v: u32) {
         self.bytes(v.to_le_bytes());
     }
+    /// Two `u32`, low word first (32-bit operations only).
+    fn u64(&mut self, v: u64) {
+        self.u32(v as u32);
+        self.u32((v >> 32) as u32);
+    }
     fn f32(&mut self, v: f32) {
         self.u32(v.to_bits());
     }
@@ -593,6 +598,11 @@ impl Reader<'_> {
     }
     fn u32(&mut self) -> u32 {
         u32::from_le_bytes(self.bytes())
+    }
+    /// Two `u32`, low word first.
+    fn u64(&mut self) -> u64 {
+        let lo = self.u32() as u64;
+        lo | (self.u32() as u64) << 32
     }
     fn f32(&mut self) -> f32 {
         f32::from_bits(self.u32())
@@ -723,9 +733,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         };
         w.bytes(Self::header());
         write_config(&mut w, &self.config);
-        let seed = self.seed;
-        w.u32(seed as u32);
-        w.u32((seed >> 32) as u32);
+        w.u64(self.seed);
         w.lesions(self.lesions);
         let cx = &self.cortex;
         w.rows(&cx.w_in);
@@ -748,8 +756,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         w.u16(th.since_switch);
         w.u8(th.steps_seen);
         for &p in th.patterns.iter() {
-            w.u32(p as u32);
-            w.u32((p >> 32) as u32);
+            w.u64(p);
         }
         w.u8(th.patterns_held);
         w.u8(th.pattern_next);
@@ -891,7 +898,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         if let Some(field) = bad {
             return Err(RestoreError::Invalid { field });
         }
-        let seed = r.u32() as u64 | (r.u32() as u64) << 32;
+        let seed = r.u64();
         // Validates sizes and config exactly as `Agent::new`, and rebuilds
         // the constants; `self` is unchanged on an error.
         self.reset(config, seed)?;
@@ -935,8 +942,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         th.since_switch = r.u16();
         th.steps_seen = r.u8();
         for p in th.patterns.iter_mut() {
-            let lo = r.u32() as u64;
-            *p = lo | (r.u32() as u64) << 32;
+            *p = r.u64();
         }
         th.patterns_held = r.u8();
         th.pattern_next = r.u8();
