@@ -38,8 +38,7 @@ use crate::basal_ganglia::{
     select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX,
 };
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
-use crate::cortex::Cortex;
-use crate::cortex::W_IN_BOUND;
+use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
@@ -489,22 +488,24 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // and step 6), which spares zeroing and copying two rows.
         let gain_norm0 = self.gain_norm;
         let mut nz = [0u16; C];
+        // The units that may fire (those with gain): every pass over the
+        // rates reads only these.
+        let mut units = [0u16; C];
         let value_now;
-        let (n0, drive0) = {
+        let (n0, nu0, drive0) = {
             let p = &self.p;
             let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
-            Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
-                Cortex::<N, S, C>::rates_into(drive, g, p.threshold, p.inv_span, p.kwta, rate)
+            let nu = Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
+                Cortex::<N, S, C>::rates_into(drive, g, p.threshold, p.inv_span, p.kwta, rate, &mut units)
             });
             let x0 = &mut self.striatal_input;
-            scale_rates(&self.cortex.rate, gain_norm0, x0);
-            let n = support(x0, &mut nz).min(C);
+            let n = scale_rates(&self.cortex.rate, gain_norm0, &units[..nu.min(C)], x0, &mut nz);
             let nz = &nz[..n];
             let drive = self.striatum.drive_at(x0, nz);
             value_now =
                 self.critic
                     .state_value_at(x0, nz, &drive, self.action_mask, self.p.value_bound);
-            (n, drive)
+            (n, nu, drive)
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -701,24 +702,38 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // The same drive under the same gain row: the rates of step 2.
         let same_rates = active == cur && !gain_changed;
         let same_x = same_rates && self.gain_norm == gain_norm0;
+        let mut nu = nu0;
         if !same_rates {
-            Cortex::<N, S, C>::rates_into(
+            nu = Cortex::<N, S, C>::rates_into(
                 &self.cortex.drive,
                 &self.cortex.gain,
                 self.p.threshold,
                 self.p.inv_span,
                 self.p.kwta,
                 &mut self.cortex.rate,
+                &mut units,
             );
         }
+        let units = &units[..nu.min(C)];
         let mut n = n0;
         if !same_x {
-            scale_rates(&self.cortex.rate, self.gain_norm, &mut self.striatal_input);
-            n = support(&self.striatal_input, &mut nz);
+            n = scale_rates(
+                &self.cortex.rate,
+                self.gain_norm,
+                units,
+                &mut self.striatal_input,
+                &mut nz,
+            );
         }
         let x = &self.striatal_input;
         let nz = &nz[..n.min(C)];
-        let stimulus = N::sum(&self.cortex.rate) >= self.p.stim;
+        // Every other rate is 0 (rates lie in [0, 1]: the saturating sum in
+        // ascending order is the plain sum capped, as `N::sum` gives it).
+        let mut rate_sum = N::ZERO;
+        for &i in units {
+            rate_sum = rate_sum + self.cortex.rate[bounded::<C>(i)];
+        }
+        let stimulus = rate_sum >= self.p.stim;
         if stimulus {
             self.critic
                 .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
@@ -912,26 +927,34 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     }
 }
 
-/// The striatal input `x = g r` (a silent unit's 0 kept as it is). Two
-/// rates per step: a pair of zero rates (most of them), tested as one word
-/// with the second's bits rotated by half a word, is copied as it is.
+/// The striatal input `x = g r` of the rates of `units` (every other rate is
+/// 0, and so is its input; a unit's 0 rate is kept as it is). The units of
+/// nonzero input go to the front of `nz`, ascending; their count is returned.
 #[inline(always)]
-fn scale_rates<N: Num, const C: usize>(rate: &[N; C], g: N, x: &mut [N; C]) {
-    let scale = |r: N| if r == N::ZERO { r } else { g * r };
-    let mut out = x.chunks_exact_mut(2);
-    let mut rates = rate.chunks_exact(2);
-    for (o, r) in (&mut out).zip(&mut rates) {
-        if r[0].hash_bits() | r[1].hash_bits().rotate_left(16) == 0 {
-            o[0] = r[0];
-            o[1] = r[1];
-        } else {
-            o[0] = scale(r[0]);
-            o[1] = scale(r[1]);
+fn scale_rates<N: Num, const C: usize>(
+    rate: &[N; C],
+    g: N,
+    units: &[u16],
+    x: &mut [N; C],
+    nz: &mut [u16; C],
+) -> usize {
+    *x = [N::ZERO; C];
+    let mut n = 0;
+    for &i in units {
+        let i = bounded::<C>(i);
+        let r = rate[i];
+        if r == N::ZERO {
+            x[i] = r;
+            continue;
+        }
+        let v = g * r;
+        x[i] = v;
+        if v != N::ZERO {
+            nz[n.min(C - 1)] = i as u16;
+            n += 1;
         }
     }
-    for (o, r) in out.into_remainder().iter_mut().zip(rates.remainder()) {
-        *o = scale(*r);
-    }
+    n.min(C)
 }
 
 /// A state variable found outside its declared range.
@@ -1123,9 +1146,18 @@ mod tests {
                     Fx::ZERO
                 }
             });
+            // The units listed: every unit of nonzero rate, and some others.
+            let mut units = [0u16; 13];
+            let mut nu = 0;
+            for i in 0..13 {
+                if rate[i] != Fx::ZERO || rng.next() % 2 == 0 {
+                    units[nu] = i as u16;
+                    nu += 1;
+                }
+            }
             let g = pick(&mut rng, 0, 16384);
-            let mut x = [Fx::MAX; 13];
-            scale_rates(&rate, g, &mut x);
+            let (mut x, mut nz) = ([Fx::MAX; 13], [99u16; 13]);
+            let m = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
@@ -1134,10 +1166,13 @@ mod tests {
                 }
             });
             assert_eq!(x, want, "{rate:?} {g:?}");
-            // f32: a pair of zeros is copied (−0.0 stays −0.0).
+            let mut want_nz = [0u16; 13];
+            let wm = support(&want, &mut want_nz);
+            assert_eq!(&nz[..m], &want_nz[..wm]);
+            // f32: a zero rate is kept as it is (−0.0 stays −0.0).
             let rf: [f32; 5] = core::array::from_fn(|i| [0.0, -0.0, 0.5, 0.0, 0.25][(i + n) % 5]);
-            let mut xf = [1.0f32; 5];
-            scale_rates(&rf, 2.0, &mut xf);
+            let (mut xf, mut nzf) = ([1.0f32; 5], [0u16; 5]);
+            scale_rates(&rf, 2.0, &[0, 1, 2, 3, 4], &mut xf, &mut nzf);
             for (x, r) in xf.iter().zip(rf.iter()) {
                 let w = if *r == 0.0 { *r } else { 2.0 * r };
                 assert_eq!(x.to_bits(), w.to_bits());

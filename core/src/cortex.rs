@@ -29,6 +29,13 @@ pub struct Cortex<N: Num, const S: usize, const C: usize> {
     pub rate: [N; C],
 }
 
+/// An index from a support list as an index below `C` (it is one already;
+/// the bound spares the step a panic path).
+#[inline(always)]
+pub(crate) fn bounded<const C: usize>(i: u16) -> usize {
+    (i as usize).min(C - 1)
+}
+
 /// Largest number of winners of the k-winners-take-all inhibition.
 pub const KWTA_MAX: usize = 31;
 
@@ -86,11 +93,26 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// zero rates for any gain.
     pub fn rates(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) -> [N; C] {
         let mut out = [N::ZERO; C];
-        Self::rates_into(drive, gain, threshold, inv_span, k_q8, &mut out);
+        let mut units = [0u16; C];
+        Self::rates_into(drive, gain, threshold, inv_span, k_q8, &mut out, &mut units);
         out
     }
 
-    /// [`Cortex::rates`] written into `out` (no copy of the result).
+    /// [`Cortex::rates`] written into `out` (no copy of the result). The
+    /// units whose rate may differ from 0 go to the front of `units`,
+    /// ascending, and their count is returned: the units with gain, or all
+    /// of them when a threshold at or below 0 lets a unit without gain fire.
+    /// Every other rate is exactly 0.
+    ///
+    /// ```
+    /// use tcbg::cortex::Cortex;
+    /// let (drive, gain) = ([0.9f32, 0.8, 0.7, 0.0], [1.0, 0.0, 1.0, 1.0]);
+    /// let (mut out, mut units) = ([0.0; 4], [0u16; 4]);
+    /// let n = Cortex::<f32, 1, 4>::rates_into(&drive, &gain, 0.3, 1.0 / 0.7, 0, &mut out, &mut units);
+    /// assert_eq!(&units[..n], &[0, 2, 3]); // unit 1 has no gain: silent
+    /// assert_eq!(out[1], 0.0);
+    /// assert!(out[0] > out[2] && out[3] == 0.0);
+    /// ```
     pub fn rates_into(
         drive: &[N; C],
         gain: &[N; C],
@@ -98,21 +120,23 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         inv_span: N,
         k_q8: u16,
         out: &mut [N; C],
-    ) {
+        units: &mut [u16; C],
+    ) -> usize {
+        // Most units of a control function have no gain (outside its mask):
+        // every pass below reads only the units with gain.
+        let n = support(gain, units);
+        let gained = &units[..n];
         let mut theta = threshold;
         if k_q8 > 0 {
-            let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
+            let active = gained.iter().filter(|&&i| gain[bounded::<C>(i)] > N::ZERO).count() as u32;
             let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
             if (active as usize) > k {
-                // The k+1 largest gained drives, in descending order.
+                // The k+1 largest gained drives, in descending order. A unit
+                // without gain offers 0; leaving it out changes `top[k]` only
+                // where it is at most 0, below any threshold (at least 0).
                 let mut top = [N::MIN; KWTA_MAX + 1];
-                for i in 0..C {
-                    // A unit without gain offers 0; leaving it out changes
-                    // `top[k]` only where it is at most 0, below any
-                    // threshold (which is at least 0).
-                    if gain[i] == N::ZERO {
-                        continue;
-                    }
+                for &i in gained {
+                    let i = bounded::<C>(i);
                     let v = gain[i] * drive[i];
                     if v > top[k] {
                         let mut j = k;
@@ -126,22 +150,30 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 theta = theta.max(top[k]);
             }
         }
-        // A unit without gain is below a positive threshold: it stays silent
-        // (the rate the expression gives it, bit for bit), whatever its drive.
-        let silent = theta > N::ZERO && inv_span >= N::ZERO;
-        for ((o, &g), &d) in out.iter_mut().zip(gain.iter()).zip(drive.iter()) {
-            *o = if silent && g == N::ZERO {
-                N::ZERO
-            } else {
-                ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE)
-            };
+        let rate = |g: N, d: N| ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE);
+        if theta > N::ZERO && inv_span >= N::ZERO {
+            // A unit without gain is below a positive threshold: it stays
+            // silent (the rate the expression gives it, bit for bit).
+            *out = [N::ZERO; C];
+            for &i in gained {
+                let i = bounded::<C>(i);
+                out[i] = rate(gain[i], drive[i]);
+            }
+            n
+        } else {
+            for i in 0..C {
+                out[i] = rate(gain[i], drive[i]);
+                units[i] = i as u16;
+            }
+            C
         }
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
     pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
         self.gain = *gain;
-        Self::rates_into(&self.drive, gain, threshold, inv_span, k_q8, &mut self.rate);
+        let mut units = [0u16; C];
+        Self::rates_into(&self.drive, gain, threshold, inv_span, k_q8, &mut self.rate, &mut units);
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.
