@@ -42,7 +42,7 @@ use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{support, Num, RECIP_Q15};
 use crate::rng::Rng;
-use crate::thalamus::{Pattern, Thalamus, PATTERNS};
+use crate::thalamus::{leaking_columns, Pattern, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -64,6 +64,8 @@ pub(crate) struct Params<N: Num> {
     m_max: N,
     m_eps: N,
     m_keep: N,
+    /// The bound within which the leak of `M` moves no weight.
+    pub(crate) m_still: N,
     k_fast: N,
     k_slow: N,
     recognise: N,
@@ -136,6 +138,7 @@ impl<N: Num> Params<N> {
             m_max: f(c.m_max),
             m_eps: f(c.m_eps),
             m_keep: f(1.0 - c.m_decay),
+            m_still: N::leak_still(f(1.0 - c.m_decay)).min(f(c.m_max)),
             k_fast: f(c.kappa_fast),
             k_slow: f(c.kappa_slow),
             recognise: f(c.recognise),
@@ -920,7 +923,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             th.remember(new, Pattern::Current, p.eta_bind);
         }
         th.used |= 1 << new;
-        th.learn_hebbian(p.eta_m_half, p.m_eps, p.m_keep, p.m_max);
+        th.learn_hebbian(p.eta_m_half, p.m_eps, p.m_keep, p.m_max, p.m_still);
         self.context_channels.salience = sal;
         self.context_channels.gpi = gpi;
         self.context_channels.selected = new as u8;
@@ -1030,6 +1033,19 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             check("thalamus.g", &th.g[k], 0.0, q(c.gain_max))?;
             check("thalamus.m_hebb", &th.m_hebb[k], -q(c.m_max), q(c.m_max))?;
             check("thalamus.u_rec", &th.u_rec[k], 0.0, 1.0)?;
+        }
+        // The leak flags are derived from `M`: each is exactly its column's.
+        let want = leaking_columns(&th.m_hebb, self.p.m_still);
+        for (index, (&f, &w)) in th.leaking.iter().zip(want.iter()).enumerate() {
+            if f != w {
+                return Err(RangeViolation {
+                    field: "thalamus.leaking",
+                    index,
+                    value: f as f32,
+                    min: w as f32,
+                    max: w as f32,
+                });
+            }
         }
         for row in th.w_rec.iter() {
             check("thalamus.w_rec", row, -W_IN_BOUND, W_IN_BOUND)?;

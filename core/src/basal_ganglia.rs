@@ -243,9 +243,11 @@ impl Gpr<Fx> {
         if rate == 1 << 11 {
             // The default rate 1/2: v + ((2048 (t − v) + 2048) >> 12) is
             // v + ((t − v + 1) >> 1), which is (t + v + 1) >> 1 exactly (an
-            // integer added inside the floor): one operation fewer.
+            // integer added inside the floor), the mean rounded up: that is
+            // v − ((v − t) >> 1), two operations (the floor of half an odd
+            // difference is half of it less ½).
             run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
-                (t + v + 1) >> 1
+                v - ((v - t) >> 1)
             });
         } else {
             run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {

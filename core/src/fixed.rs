@@ -168,11 +168,12 @@ pub trait Num:
     }
     /// The loop of [`crate::thalamus::Thalamus::learn_hebbian`]
     /// ([`crate::thalamus::Thalamus::hebbian`]); [`Fx`] runs it in plain
-    /// `i32` when `0 <= keep <= 1` and `bound >= 0`, bit for bit.
+    /// `i32` when `0 <= keep <= 1` and `0 <= still <= bound`, bit for bit.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn hebbian<const C: usize, const K: usize>(
         m_hebb: &mut [[Self; C]; K],
+        leaking: &mut [u8; C],
         rbar: &[Self; C],
         theta: &[Self; C],
         active: usize,
@@ -180,9 +181,10 @@ pub trait Num:
         eps: Self,
         keep: Self,
         bound: Self,
+        still: Self,
     ) {
         crate::thalamus::Thalamus::<Self, 1, C, K>::hebbian(
-            m_hebb, rbar, theta, active, eta_half, eps, keep, bound,
+            m_hebb, leaking, rbar, theta, active, eta_half, eps, keep, bound, still,
         )
     }
     /// One unit's row of Oja's rule, [`crate::cortex::Cortex::oja_row`];
@@ -366,8 +368,9 @@ fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
 }
 
 /// One column `i` of the Fx Hebbian update ([`Num::hebbian`]) with drive
-/// `up`, leak `kp` (0 to 4096), bound `b >= 0` and still bound `still`: kept
-/// out of line so that the loop over the columns it skips stays small.
+/// `up`, leak `kp` (0 to 4096), bound `b >= 0` and still bound `0 <= still
+/// <= b`: kept out of line so that the loop over the columns it skips stays
+/// small. Returns 1 if the column then holds a weight beyond `±still`.
 #[inline(never)]
 fn hebbian_unit<const C: usize, const K: usize>(
     m_hebb: &mut [[Fx; C]; K],
@@ -377,19 +380,25 @@ fn hebbian_unit<const C: usize, const K: usize>(
     kp: i32,
     b: i32,
     still: i32,
-) {
+) -> u8 {
     let (pos, neg) = (up.0 as i32, (-up).0 as i32);
+    // (m + still) as u32 <= 2 still says |m| <= still.
+    let span = (2 * still) as u32;
+    let mut loud = false;
     for k in 0..K {
         let Some(w) = m_hebb[k].get_mut(i) else {
-            return;
+            break;
         };
         let m = w.0 as i32;
-        if pos == 0 && (m + still) as u32 <= (2 * still) as u32 {
+        if pos == 0 && (m + still) as u32 <= span {
             continue; // nothing to learn and nothing to leak
         }
         let h = if k == active { pos } else { neg };
-        *w = Fx(((((kp * m + HALF) >> FRAC) + h).clamp(-b, b)) as i16);
+        let v = (((kp * m + HALF) >> FRAC) + h).clamp(-b, b);
+        *w = Fx(v as i16);
+        loud |= (v + still) as u32 > span;
     }
+    loud as u8
 }
 
 /// [`acc_at`] of every row of `rows` with `b`, each entry of `b` read once:
@@ -599,6 +608,7 @@ impl Num for Fx {
     #[inline(always)]
     fn hebbian<const C: usize, const K: usize>(
         m_hebb: &mut [[Fx; C]; K],
+        leaking: &mut [u8; C],
         rbar: &[Fx; C],
         theta: &[Fx; C],
         active: usize,
@@ -606,42 +616,29 @@ impl Num for Fx {
         eps: Fx,
         keep: Fx,
         bound: Fx,
+        still: Fx,
     ) {
-        let (kp, b, e) = (keep.0 as i32, bound.0 as i32, eps.0 as i32);
-        if !(0..=1 << FRAC).contains(&kp) || b < 0 || e < 0 {
+        let (kp, b, e, st) = (keep.0 as i32, bound.0 as i32, eps.0 as i32, still.0 as i32);
+        if !(0..=1 << FRAC).contains(&kp) || !(0..=b).contains(&st) || e < 0 {
             return crate::thalamus::Thalamus::<Fx, 1, C, K>::hebbian(
-                m_hebb, rbar, theta, active, eta_half, eps, keep, bound,
+                m_hebb, leaking, rbar, theta, active, eta_half, eps, keep, bound, still,
             );
         }
         // keep m is within |m| (no rail); the saturating sum with the drive,
         // then the clamp to ±bound inside the rails, is the clamp of the sum.
-        // 0 <= still <= bound. Inside the dead zone (|r̄ − θ| <= eps, exact
-        // in i32) the drive is 0.
-        let still = Num::min(Fx::leak_still(keep), bound).0 as i32;
-        let calm = |i: usize| ((rbar[i].0 as i32 - theta[i].0 as i32 + e) as u32) <= (2 * e) as u32;
-        // A calm column of weights within ±still has nothing to learn or
-        // leak: skipped. (m + still) as u32 <= 2 still says |m| <= still;
-        // their OR is at least each of them, so an OR within 2 still says it
-        // for all. The search is its own small loop (most columns are skipped).
-        let mut i = 0;
-        while let Some(skip) = (i..C).position(|i| {
-            let mut any = 0;
-            for row in m_hebb.iter() {
-                any |= (row[i].0 as i32 + still) as u32;
+        // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is 0.
+        for i in 0..C {
+            let (r, t) = (rbar[i], theta[i]);
+            let calm = ((r.0 as i32 - t.0 as i32 + e) as u32) <= (2 * e) as u32;
+            if calm && leaking[i] == 0 {
+                continue; // nothing to learn and nothing to leak
             }
-            !(calm(i) && any <= (2 * still) as u32)
-        }) {
-            i += skip;
-            let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) else {
-                break;
-            };
-            let up = if calm(i) {
+            let up = if calm {
                 Fx::ZERO
             } else {
                 Fx::dead_zone_step(r, t, eps, eta_half)
             };
-            hebbian_unit(m_hebb, i, up, active, kp, b, still);
-            i += 1;
+            leaking[i] = hebbian_unit(m_hebb, i, up, active, kp, b, st);
         }
     }
     #[inline(always)]

@@ -929,6 +929,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         let th = &mut self.thalamus;
         r.rows(&mut th.g);
         r.rows(&mut th.m_hebb);
+        th.recount_leaking(self.p.m_still);
         r.rows(&mut th.u_rec);
         r.rows(&mut th.w_rec);
         r.nums(&mut th.rho);

@@ -49,8 +49,15 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// The shared gain `σ` every control function lends the units outside
     /// its mask. Q3.12, 0 to 1.
     pub shared: N,
-    /// Hebbian cortex-to-thalamus weights `M`. Q3.12, −`m_max` to `m_max`, saturate.
-    pub m_hebb: [[N; C]; K],
+    /// Hebbian cortex-to-thalamus weights `M`. Q3.12, −`m_max` to `m_max`,
+    /// saturate. Written only by [`Thalamus::learn_hebbian`] and restore, so
+    /// that `leaking` stays true to it (read with [`Thalamus::m_hebb`]).
+    pub(crate) m_hebb: [[N; C]; K],
+    /// Per cortical unit, 1 if its column of `M` holds a weight the leak
+    /// moves (beyond the still bound, see [`crate::Num::leak_still`]), else
+    /// 0: the Hebbian update skips the other columns where nothing is to be
+    /// learned. Derived from `M`; never written to a snapshot.
+    pub(crate) leaking: [u8; C],
     /// Recognition memory `U`: per context, the leaky union of rewarded
     /// patterns. Q3.12, 0 to 1.
     pub u_rec: [[N; C]; K],
@@ -98,6 +105,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             mask: [0; C],
             shared: N::ZERO,
             m_hebb: [[N::ZERO; C]; K],
+            leaking: [0; C],
             u_rec: [[N::ZERO; C]; K],
             w_rec: [[N::ZERO; S]; C],
             rho: [N::ZERO; C],
@@ -246,11 +254,25 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         }
     }
 
+    /// Hebbian cortex-to-thalamus weights `M` (per control function, per
+    /// cortical unit).
+    pub fn m_hebb(&self) -> &[[N; C]; K] {
+        &self.m_hebb
+    }
+
+    /// Marks the columns of `M` that hold a weight beyond `±still` (restore
+    /// calls it after reading `M`).
+    pub(crate) fn recount_leaking(&mut self, still: N) {
+        self.leaking = leaking_columns(&self.m_hebb, still);
+    }
+
     /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
-    /// `dz` a dead zone of half-width `eps`.
-    pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N) {
+    /// `dz` a dead zone of half-width `eps`; `still` is the bound within
+    /// which the leak moves no weight (`min(leak_still(keep), bound)`).
+    pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N, still: N) {
         N::hebbian(
             &mut self.m_hebb,
+            &mut self.leaking,
             &self.rbar,
             &self.theta,
             self.active as usize,
@@ -258,14 +280,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             eps,
             keep,
             bound,
+            still,
         );
     }
 
     /// The loop of [`Thalamus::learn_hebbian`] (the generic form of
-    /// [`Num::hebbian`]), with `active` the active control function.
+    /// [`Num::hebbian`]), with `active` the active control function. A
+    /// column with no drive and no weight beyond `±still` (`leaking` 0) has
+    /// nothing to learn or leak; `leaking` follows every column written.
     #[allow(clippy::too_many_arguments)]
     pub fn hebbian(
         m_hebb: &mut [[N; C]; K],
+        leaking: &mut [u8; C],
         rbar: &[N; C],
         theta: &[N; C],
         active: usize,
@@ -273,20 +299,24 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         eps: N,
         keep: N,
         bound: N,
+        still: N,
     ) {
-        // Weights the leak cannot move (and within the bound): with nothing to
-        // learn, the update leaves them as they are.
-        let still = N::leak_still(keep).min(bound);
+        let within = |m: N| m >= -still && m <= still;
         for i in 0..C {
             let up = N::dead_zone_step(rbar[i], theta[i], eps, eta_half);
+            if up == N::ZERO && leaking[i] == 0 {
+                continue; // nothing to learn and nothing to leak: most columns, most steps
+            }
+            let mut loud = false;
             for k in 0..K {
                 let m = m_hebb[k][i];
-                if up == N::ZERO && m >= -still && m <= still {
-                    continue; // nothing to learn and nothing to leak: most weights, most steps
+                if !(up == N::ZERO && within(m)) {
+                    let hebb = if k == active { up } else { -up };
+                    m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
                 }
-                let hebb = if k == active { up } else { -up };
-                m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
+                loud |= !within(m_hebb[k][i]);
             }
+            leaking[i] = loud as u8;
         }
     }
 
@@ -307,6 +337,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             row[i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
+}
+
+/// Per column of `m`, 1 if it holds a weight beyond `±still` (or NaN), else 0.
+pub(crate) fn leaking_columns<N: Num, const C: usize, const K: usize>(
+    m: &[[N; C]; K],
+    still: N,
+) -> [u8; C] {
+    core::array::from_fn(|i| m.iter().any(|row| !(row[i] >= -still && row[i] <= still)) as u8)
 }
 
 /// Which thalamic input pattern to store.
@@ -389,12 +427,32 @@ mod tests {
             };
             let bound = pick(&mut rng, 0, 8192);
             let active = (rng.next() % 4) as usize;
+            let still = Num::min(Fx::leak_still(keep), bound);
+            // The update by its definition, every weight visited.
+            let mut want = m;
+            for i in 0..16 {
+                let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta);
+                for k in 0..4 {
+                    let w = want[k][i];
+                    if up == Fx::ZERO && w >= -still && w <= still {
+                        continue;
+                    }
+                    let hebb = if k == active { up } else { -up };
+                    want[k][i] = Num::clamp(keep * w + hebb, -bound, bound);
+                }
+            }
+            let leaking = leaking_columns(&m, still);
             let (mut m1, mut m2) = (m, m);
+            let (mut l1, mut l2) = (leaking, leaking);
             Thalamus::<Fx, 1, 16, 4>::hebbian(
-                &mut m1, &rbar, &theta, active, eta, eps, keep, bound,
+                &mut m1, &mut l1, &rbar, &theta, active, eta, eps, keep, bound, still,
             );
-            Fx::hebbian(&mut m2, &rbar, &theta, active, eta, eps, keep, bound);
+            Fx::hebbian(&mut m2, &mut l2, &rbar, &theta, active, eta, eps, keep, bound, still);
+            assert_eq!(m1, want, "{eta:?} {eps:?} {keep:?} {bound:?}");
             assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
+            // The flags follow the weights.
+            assert_eq!(l1, leaking_columns(&m1, still));
+            assert_eq!(l2, l1);
         }
     }
 }
