@@ -841,7 +841,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let mut nz = [0u16; C];
         let n = support(&th.rho, &mut nz);
         let nz = &nz[..n.min(C)];
-        let hebb = N::dots_at(&th.m_hebb, &th.rho, nz);
+        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho, nz);
         for k in 0..K {
             th.h[k] = m_gate * hebb[k] - p.w_bg * gpi[k];
         }
@@ -854,8 +854,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         // Recognition memory: a known pattern pulls back its context; a novel
         // one opens an unused context.
-        let rr = N::dot_shr_at(&th.rho, &th.rho, nz, 4);
-        let f: [N; K] = N::dots_shr_at(&th.u_rec, &th.rho, nz, 4);
         let recog = |k: usize| f[k] >= p.recognise * rr;
         let established = cc.competence[cur] >= p.competent;
         let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;

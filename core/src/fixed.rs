@@ -106,6 +106,26 @@ pub trait Num:
     ) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_shr_at(&rows[r], b, idx, k))
     }
+    /// The thalamic read-outs of context selection over the support `nz` of
+    /// `rho`: `(M ρ, U ρ / 16, ρ·ρ / 16)`, that is [`Num::dots_at`],
+    /// [`Num::dots_shr_at`] and [`Num::dot_shr_at`] with `k` = 4. [`Fx`]
+    /// takes all three in one pass, in plain `i32`, under the bounds the
+    /// thalamus keeps: `|M| <= m_bound`, `ρ` and `U` in `[0, 1]`.
+    #[inline(always)]
+    fn context_reads<const C: usize, const K: usize>(
+        m: &[[Self; C]; K],
+        m_bound: Self,
+        u: &[[Self; C]; K],
+        rho: &[Self; C],
+        nz: &[u16],
+    ) -> ([Self; K], [Self; K], Self) {
+        let _ = m_bound;
+        (
+            Self::dots_at(m, rho, nz),
+            Self::dots_shr_at(u, rho, nz, 4),
+            Self::dot_shr_at(rho, rho, nz, 4),
+        )
+    }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
@@ -385,18 +405,27 @@ fn hebbian_unit<const C: usize, const K: usize>(
     // (m + still) as u32 <= 2 still says |m| <= still.
     let span = (2 * still) as u32;
     let mut loud = false;
-    for k in 0..K {
-        let Some(w) = m_hebb[k].get_mut(i) else {
-            break;
-        };
-        let m = w.0 as i32;
-        if pos == 0 && (m + still) as u32 <= span {
-            continue; // nothing to learn and nothing to leak
+    if i >= C {
+        return 0;
+    }
+    if pos == 0 {
+        // The leak alone: it moves only the weights beyond ±still.
+        for row in m_hebb.iter_mut() {
+            let m = row[i].0 as i32;
+            if (m + still) as u32 > span {
+                let v = ((kp * m + HALF) >> FRAC).clamp(-b, b);
+                row[i] = Fx(v as i16);
+                loud |= (v + still) as u32 > span;
+            }
         }
-        let h = if k == active { pos } else { neg };
-        let v = (((kp * m + HALF) >> FRAC) + h).clamp(-b, b);
-        *w = Fx(v as i16);
-        loud |= (v + still) as u32 > span;
+    } else {
+        for (k, row) in m_hebb.iter_mut().enumerate() {
+            let m = row[i].0 as i32;
+            let h = if k == active { pos } else { neg };
+            let v = (((kp * m + HALF) >> FRAC) + h).clamp(-b, b);
+            row[i] = Fx(v as i16);
+            loud |= (v + still) as u32 > span;
+        }
     }
     loud as u8
 }
@@ -523,6 +552,43 @@ impl Num for Fx {
         if !gpr.settle_fx(sal, d2, stn, gpe) {
             gpr.settle(sal, d2, stn, gpe)
         }
+    }
+    #[inline(always)]
+    fn context_reads<const C: usize, const K: usize>(
+        m: &[[Fx; C]; K],
+        m_bound: Fx,
+        u: &[[Fx; C]; K],
+        rho: &[Fx; C],
+        nz: &[u16],
+    ) -> ([Fx; K], [Fx; K], Fx) {
+        // Every product of M and ρ lies within b·4096, every other within
+        // 4096²: with n·max(b, 4096) <= 524287 no partial sum of n of them
+        // reaches a rail of i32, and each saturating sum is the plain one.
+        let b = m_bound.0 as i32;
+        if b < 0 || nz.len() as u32 * b.max(1 << FRAC) as u32 > 524_287 {
+            let _ = m_bound;
+            return (
+                Fx::dots_at(m, rho, nz),
+                Fx::dots_shr_at(u, rho, nz, 4),
+                Fx::dot_shr_at(rho, rho, nz, 4),
+            );
+        }
+        let (mut h, mut f, mut rr) = ([0i32; K], [0i32; K], 0i32);
+        for &i in nz {
+            let i = i as usize;
+            if i >= C {
+                continue; // an index past the end is skipped, as `dot_at` skips it
+            }
+            let v = rho[i].0 as i32;
+            rr = rr.wrapping_add(v * v);
+            for k in 0..K {
+                h[k] = h[k].wrapping_add(m[k][i].0 as i32 * v);
+                f[k] = f[k].wrapping_add(u[k][i].0 as i32 * v);
+            }
+        }
+        let shr4 = |s: i32| Fx::sat(s.saturating_add(1 << (FRAC + 3)) >> (FRAC + 4));
+        // A one-entry dot_at is the one product, from_q24 of the same sum.
+        (h.map(Fx::from_q24), f.map(shr4), shr4(rr))
     }
     #[inline(always)]
     fn dead_zone_step(a: Fx, b: Fx, eps: Fx, eta: Fx) -> Fx {
@@ -1027,6 +1093,49 @@ mod tests {
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
         }
+    }
+
+    #[test]
+    fn context_reads_are_the_three_dots() {
+        let mut rng = crate::rng::Rng::seed(12);
+        for n in 0..50_000 {
+            // Within the thalamus's bounds: |M| <= b, ρ and U in [0, 1];
+            // some bounds and supports too large for the plain sums.
+            let b = match n % 3 {
+                0 => pick_in(&mut rng, 0, 8192),
+                1 => Fx(16384),
+                _ => Fx(32767),
+            };
+            let bb = b.0 as i32;
+            let m: [[Fx; 40]; 4] =
+                core::array::from_fn(|_| core::array::from_fn(|_| pick_in(&mut rng, -bb, bb)));
+            let u: [[Fx; 40]; 4] =
+                core::array::from_fn(|_| core::array::from_fn(|_| pick_in(&mut rng, 0, 4096)));
+            let rho: [Fx; 40] = core::array::from_fn(|_| {
+                if rng.next() % 3 == 0 {
+                    Fx::ZERO
+                } else {
+                    pick_in(&mut rng, 0, 4096)
+                }
+            });
+            let mut idx = [0u16; 40];
+            let k = support(&rho, &mut idx);
+            if n % 7 == 0 && k > 0 {
+                idx[0] = 50; // an index past the end is skipped by both
+            }
+            let idx = &idx[..k];
+            let want = (
+                Fx::dots_at(&m, &rho, idx),
+                Fx::dots_shr_at(&u, &rho, idx, 4),
+                Fx::dot_shr_at(&rho, &rho, idx, 4),
+            );
+            assert_eq!(Fx::context_reads(&m, b, &u, &rho, idx), want, "{b:?} {k}");
+        }
+    }
+
+    /// A raw value uniform in `[lo, hi]`.
+    fn pick_in(rng: &mut crate::rng::Rng, lo: i32, hi: i32) -> Fx {
+        Fx((lo + (rng.next() % (hi - lo + 1) as u32) as i32) as i16)
     }
 
     #[test]

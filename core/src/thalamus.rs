@@ -59,8 +59,9 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// learned. Derived from `M`; never written to a snapshot.
     pub(crate) leaking: [u8; C],
     /// Recognition memory `U`: per context, the leaky union of rewarded
-    /// patterns. Q3.12, 0 to 1.
-    pub u_rec: [[N; C]; K],
+    /// patterns. Q3.12, 0 to 1. Written only by [`Thalamus::remember`] and
+    /// restore, which keep it in range (read with [`Thalamus::u_rec`]).
+    pub(crate) u_rec: [[N; C]; K],
     /// The thalamus's fixed afferent copy (initial `W_in`). Q3.12, −2 to 2, never changes.
     pub w_rec: [[N; S]; C],
     /// `ρ = clamp(W_rec s, 0, 1)` of this step. Q3.12, 0 to 1.
@@ -258,6 +259,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// cortical unit).
     pub fn m_hebb(&self) -> &[[N; C]; K] {
         &self.m_hebb
+    }
+
+    /// Recognition memory `U` (per control function, per cortical unit).
+    pub fn u_rec(&self) -> &[[N; C]; K] {
+        &self.u_rec
     }
 
     /// Marks the columns of `M` that hold a weight beyond `±still` (restore
