@@ -630,19 +630,17 @@ impl Num for Fx {
             [j] if (j as usize) < S => Some((j as usize, s[j as usize].0 as i32)),
             _ => None,
         };
+        // r̄ and θ lie in [0, 1] (the thalamus writes them only here, each a
+        // mix of itself and ρ, and restore checks them), as do x and k:
+        // every difference lies within ±1, every product within ±1, every
+        // sum within [−1, 2]: no rail, and each saturating operation is the
+        // plain one.
         let mut update = |i: usize, x: i32| {
             rho[i] = Fx(x as i16);
             let (rb, th) = (rbar[i].0 as i32, theta[i].0 as i32);
-            if (rb as u32) <= ONE as u32 && (th as u32) <= ONE as u32 {
-                // x, r̄, θ in [0, 1] and k in [0, 1]: every difference within ±1,
-                // every product within ±1, every sum within [−1, 2]: no rail.
-                rbar[i] = Fx((rb + ((a * (x - rb) + HALF) >> FRAC)) as i16);
-                theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
-            } else {
-                let r = Fx(x as i16);
-                rbar[i] = rbar[i] + kr * (r - rbar[i]);
-                theta[i] = theta[i] + kt * (r - theta[i]);
-            }
+            debug_assert!((0..=ONE).contains(&rb) && (0..=ONE).contains(&th));
+            rbar[i] = Fx((rb + ((a * (x - rb) + HALF) >> FRAC)) as i16);
+            theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
         };
         match one {
             // A cue of 1: w × 1 rounds to w.

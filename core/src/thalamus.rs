@@ -68,10 +68,12 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub rho: [N; C],
     /// `ρ` of the previous step. Q3.12, 0 to 1.
     pub rho_prev: [N; C],
-    /// Fast presynaptic trace `r̄` of `ρ`. Q3.12, 0 to 1.
-    pub rbar: [N; C],
-    /// Slow threshold `θ` (long-run mean of `ρ`). Q3.12, 0 to 1.
-    pub theta: [N; C],
+    /// Fast presynaptic trace `r̄` of `ρ`. Q3.12, 0 to 1. Written only by
+    /// [`Thalamus::read`] (each step a mix of itself and `ρ`) and restore.
+    pub(crate) rbar: [N; C],
+    /// Slow threshold `θ` (long-run mean of `ρ`). Q3.12, 0 to 1. Written
+    /// as `r̄` is.
+    pub(crate) theta: [N; C],
     /// Thalamic activity `h = M·ρ − w_bg GPi`. Q3.12, −(m_max C + 8 w_bg) to
     /// m_max C; Fx saturates at ±8.
     pub h: [N; K],
@@ -261,6 +263,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         &self.m_hebb
     }
 
+    /// The fast presynaptic trace `r̄` of `ρ`.
+    pub fn rbar(&self) -> &[N; C] {
+        &self.rbar
+    }
+
+    /// The slow threshold `θ` of `ρ`.
+    pub fn theta(&self) -> &[N; C] {
+        &self.theta
+    }
+
     /// Recognition memory `U` (per control function, per cortical unit).
     pub fn u_rec(&self) -> &[[N; C]; K] {
         &self.u_rec
@@ -383,8 +395,9 @@ mod tests {
             let m = support(&s, &mut nz);
             let nz = &nz[..m];
             let (kr, kt) = (pick(&mut rng, 0, 4096), pick(&mut rng, 0, 4096));
-            let rbar: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            let theta: [Fx; 16] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
+            // r̄ and θ within [0, 1], where the thalamus keeps them.
+            let rbar: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
+            let theta: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
             let (mut rho1, mut rbar1, mut theta1) = ([Fx::ZERO; 16], rbar, theta);
             let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
             Thalamus::<Fx, 8, 16, 1>::read_traces(
