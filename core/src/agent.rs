@@ -448,6 +448,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
     /// Reciprocal of the mean gain per mask share of the active control function.
     fn mean_gain_recip(&self, hint: N) -> N {
+        self.mean_gain_recip_at(hint, None)
+    }
+
+    /// [`Agent::mean_gain_recip`], reading only the units `at` when given:
+    /// they must include every unit of nonzero gain (ascending), so that
+    /// the sum takes the same terms in the same order.
+    fn mean_gain_recip_at(&self, hint: N, at: Option<&[u16]>) -> N {
         let k_over_c = self.p.k_over_c;
         let sum = Self::with_gain_row(
             &self.lesions,
@@ -455,10 +462,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.thalamus.active as usize,
             |g| {
                 let mut sum = N::ZERO;
-                for v in g.iter() {
-                    if *v != N::ZERO {
-                        sum = sum + *v * k_over_c; // a zero gain adds 0
+                let mut add = |v: N| {
+                    if v != N::ZERO {
+                        sum = sum + v * k_over_c; // a zero gain adds 0
                     }
+                };
+                match at {
+                    Some(units) => units.iter().for_each(|&i| add(g[bounded::<C>(i)])),
+                    None => g.iter().for_each(|&v| add(v)),
                 }
                 sum
             },
@@ -621,6 +632,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             );
             if d != N::ZERO && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
                 let step = self.p.eta_g * d;
+                // Whether a unit without gain gained some (only when
+                // `gain_min` is 0): then the units of step 2 no longer
+                // hold every unit with gain.
+                let mut grew = false;
                 for &unit in elig.units.iter().take(elig.n) {
                     let i = (unit as usize).min(C - 1);
                     let mut ebar = N::ZERO;
@@ -638,10 +653,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                         let gv = (g0 + step.mul_sr(ebar, dither.next()))
                             .clamp(self.p.gain_min, self.p.gain_max);
                         gain_changed |= gv != g0;
+                        grew |= g0 == N::ZERO && gv != N::ZERO;
                         self.thalamus.g[cur][i] = gv;
                     }
                 }
-                self.gain_norm = self.mean_gain_recip(self.gain_norm);
+                // The gained units of step 2's rates hold every unit with gain.
+                let at = (!grew).then_some(&units[..nu0.min(C)]);
+                self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
             }
         }
         // The recall test of a re-entered control function, one trial at a

@@ -343,16 +343,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         let Some(row) = self.u_rec.get_mut(k) else {
             return;
         };
-        for i in 0..C {
-            let p = match which {
-                Pattern::Current => self.rho[i],
-                Pattern::Previous => self.rho_prev[i],
-            };
-            let u = row[i];
-            if p <= u && u >= N::ZERO && u <= N::ONE {
-                continue; // already held: the write adds 0 and the clamp keeps u
+        let pattern = match which {
+            Pattern::Current => &self.rho,
+            Pattern::Previous => &self.rho_prev,
+        };
+        for (u, &p) in row.iter_mut().zip(pattern.iter()) {
+            // U lies in [0, 1] (written only here, clamped, and by restore,
+            // checked): a pattern it already holds adds 0 and the clamp
+            // keeps it.
+            if p <= *u {
+                continue;
             }
-            row[i] = (u + eta * (p - u).relu()).clamp(N::ZERO, N::ONE);
+            *u = (*u + eta * (p - *u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
 }
