@@ -573,17 +573,32 @@ impl Num for Fx {
                 Fx::dot_shr_at(rho, rho, nz, 4),
             );
         }
+        // Two passes (M with ρ·ρ, then U): fewer sums at a time, kept in registers.
         let (mut h, mut f, mut rr) = ([0i32; K], [0i32; K], 0i32);
         for &i in nz {
-            let i = i as usize;
-            if i >= C {
+            let Some(v) = rho.get(i as usize) else {
                 continue; // an index past the end is skipped, as `dot_at` skips it
-            }
-            let v = rho[i].0 as i32;
+            };
+            let v = v.0 as i32;
+            debug_assert!((0..=1 << FRAC).contains(&v));
             rr = rr.wrapping_add(v * v);
-            for k in 0..K {
-                h[k] = h[k].wrapping_add(m[k][i].0 as i32 * v);
-                f[k] = f[k].wrapping_add(u[k][i].0 as i32 * v);
+            for (acc, row) in h.iter_mut().zip(m.iter()) {
+                if let Some(w) = row.get(i as usize) {
+                    debug_assert!(w.0 as i32 >= -b && w.0 as i32 <= b);
+                    *acc = acc.wrapping_add(w.0 as i32 * v);
+                }
+            }
+        }
+        for &i in nz {
+            let Some(v) = rho.get(i as usize) else {
+                continue;
+            };
+            let v = v.0 as i32;
+            for (acc, row) in f.iter_mut().zip(u.iter()) {
+                if let Some(w) = row.get(i as usize) {
+                    debug_assert!((0..=1 << FRAC).contains(&(w.0 as i32)));
+                    *acc = acc.wrapping_add(w.0 as i32 * v);
+                }
             }
         }
         let shr4 = |s: i32| Fx::sat(s.saturating_add(1 << (FRAC + 3)) >> (FRAC + 4));
