@@ -458,7 +458,10 @@ pub fn support<N: Num, const L: usize>(v: &[N; L], idx: &mut [u16; L]) -> usize 
     let mut n = 0;
     for i in 0..L {
         if v[i] != N::ZERO {
-            idx[n.min(L - 1)] = i as u16;
+            // n <= i < L: always a slot (the test spares a panic path).
+            if let Some(slot) = idx.get_mut(n) {
+                *slot = i as u16;
+            }
             n += 1;
         }
     }
