@@ -510,10 +510,24 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             let p = &self.p;
             let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
             let nu = Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
-                Cortex::<N, S, C>::rates_into(drive, g, p.threshold, p.inv_span, p.kwta, rate, &mut units)
+                Cortex::<N, S, C>::rates_into(
+                    drive,
+                    g,
+                    p.threshold,
+                    p.inv_span,
+                    p.kwta,
+                    rate,
+                    &mut units,
+                )
             });
             let x0 = &mut self.striatal_input;
-            let n = scale_rates(&self.cortex.rate, gain_norm0, &units[..nu.min(C)], x0, &mut nz);
+            let n = scale_rates(
+                &self.cortex.rate,
+                gain_norm0,
+                &units[..nu.min(C)],
+                x0,
+                &mut nz,
+            );
             let nz = &nz[..n];
             let drive = self.striatum.drive_at(x0, nz);
             value_now =

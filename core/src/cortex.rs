@@ -128,7 +128,10 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         let gained = &units[..n];
         let mut theta = threshold;
         if k_q8 > 0 {
-            let active = gained.iter().filter(|&&i| gain[bounded::<C>(i)] > N::ZERO).count() as u32;
+            let active = gained
+                .iter()
+                .filter(|&&i| gain[bounded::<C>(i)] > N::ZERO)
+                .count() as u32;
             let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
             if (active as usize) > k {
                 // The k+1 largest gained drives, in descending order. A unit
@@ -173,7 +176,15 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
         self.gain = *gain;
         let mut units = [0u16; C];
-        Self::rates_into(&self.drive, gain, threshold, inv_span, k_q8, &mut self.rate, &mut units);
+        Self::rates_into(
+            &self.drive,
+            gain,
+            threshold,
+            inv_span,
+            k_q8,
+            &mut self.rate,
+            &mut units,
+        );
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.

@@ -468,7 +468,9 @@ mod tests {
             Thalamus::<Fx, 1, 16, 4>::hebbian(
                 &mut m1, &mut l1, &rbar, &theta, active, eta, eps, keep, bound, still,
             );
-            Fx::hebbian(&mut m2, &mut l2, &rbar, &theta, active, eta, eps, keep, bound, still);
+            Fx::hebbian(
+                &mut m2, &mut l2, &rbar, &theta, active, eta, eps, keep, bound, still,
+            );
             assert_eq!(m1, want, "{eta:?} {eps:?} {keep:?} {bound:?}");
             assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
             // The flags follow the weights.
