@@ -248,6 +248,98 @@ mod tests {
     use crate::fixed::{pick, Fx};
     use crate::rng::Rng;
 
+    /// The rates by their definition: k-winners-take-all over every unit,
+    /// then every unit's expression.
+    fn rates_by_definition<N: Num, const C: usize>(
+        drive: &[N; C],
+        gain: &[N; C],
+        threshold: N,
+        inv_span: N,
+        k_q8: u16,
+    ) -> [N; C] {
+        let mut theta = threshold;
+        if k_q8 > 0 {
+            let active = gain.iter().filter(|g| **g > N::ZERO).count() as u32;
+            let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
+            if (active as usize) > k {
+                let mut v: [N; C] = core::array::from_fn(|i| gain[i] * drive[i]);
+                // gainless units offer 0 (left out: below any threshold)
+                for i in 0..C {
+                    if gain[i] == N::ZERO {
+                        v[i] = N::MIN;
+                    }
+                }
+                // the (k+1)-th largest, by selection
+                let mut top = N::MIN;
+                for _ in 0..=k {
+                    let mut best = 0;
+                    for i in 0..C {
+                        if v[i] > v[best] {
+                            best = i;
+                        }
+                    }
+                    top = v[best];
+                    v[best] = N::MIN;
+                }
+                theta = theta.max(top);
+            }
+        }
+        core::array::from_fn(|i| {
+            if theta > N::ZERO && inv_span >= N::ZERO && gain[i] == N::ZERO {
+                N::ZERO
+            } else {
+                ((gain[i] * drive[i] - theta) * inv_span).clamp(N::ZERO, N::ONE)
+            }
+        })
+    }
+
+    #[test]
+    fn rates_read_only_the_gained_units_and_keep_the_definition() {
+        let mut rng = Rng::seed(24);
+        for n in 0..20_000 {
+            let drive: [Fx; 20] = core::array::from_fn(|_| pick(&mut rng, -16384, 16384));
+            let gain: [Fx; 20] = core::array::from_fn(|_| {
+                if rng.next() % 3 == 0 {
+                    pick(&mut rng, 0, 8192)
+                } else {
+                    Fx::ZERO
+                }
+            });
+            let threshold = if n % 5 == 0 {
+                pick(&mut rng, -800, 800)
+            } else {
+                Fx(1229)
+            };
+            let inv_span = if n % 7 == 0 {
+                pick(&mut rng, -100, 8192)
+            } else {
+                Fx(5851)
+            };
+            let k_q8 = [0u16, 51, 128, 256][(n % 4) as usize];
+            let (mut out, mut units) = ([Fx::MAX; 20], [99u16; 20]);
+            let m = Cortex::<Fx, 1, 20>::rates_into(
+                &drive, &gain, threshold, inv_span, k_q8, &mut out, &mut units,
+            );
+            let want = rates_by_definition(&drive, &gain, threshold, inv_span, k_q8);
+            assert_eq!(out, want, "{threshold:?} {inv_span:?} {k_q8}");
+            // Every unit of nonzero rate is listed, ascending.
+            let listed = &units[..m];
+            assert!(listed.windows(2).all(|w| w[0] < w[1]));
+            for i in 0..20 {
+                if out[i] != Fx::ZERO {
+                    assert!(listed.contains(&(i as u16)), "unit {i} fires unlisted");
+                }
+            }
+            // f32: the same, bit for bit.
+            let (df, gf) = (drive.map(|v| v.to_f32()), gain.map(|v| v.to_f32()));
+            let (tf, sf) = (threshold.to_f32(), inv_span.to_f32());
+            let (mut of, mut uf) = ([9.0f32; 20], [0u16; 20]);
+            Cortex::<f32, 1, 20>::rates_into(&df, &gf, tf, sf, k_q8, &mut of, &mut uf);
+            let wf = rates_by_definition(&df, &gf, tf, sf, k_q8);
+            assert_eq!(of.map(f32::to_bits), wf.map(f32::to_bits));
+        }
+    }
+
     #[test]
     fn fx_oja_row_is_bit_identical() {
         let mut rng = Rng::seed(23);
