@@ -775,7 +775,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;
-            self.cortex.learn(&s, self.p.eta_c, || dither.next());
+            self.cortex
+                .learn_at(&s, self.p.eta_c, units, || dither.next());
         }
         // Without learning the striatum is as it was: so is its drive.
         let drive = if same_x && d == N::ZERO {

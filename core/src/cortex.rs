@@ -189,24 +189,28 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.
     /// It takes no dopamine argument: cortical plasticity cannot read it.
-    pub fn learn(&mut self, s: &[N; S], eta: N, mut dither: impl FnMut() -> u32) {
+    pub fn learn(&mut self, s: &[N; S], eta: N, dither: impl FnMut() -> u32) {
+        let mut units = [0u16; C];
+        let n = support(&self.rate, &mut units);
+        self.learn_at(s, eta, &units[..n], dither);
+    }
+
+    /// [`Cortex::learn`] over the units `at`, which must hold every unit of
+    /// nonzero rate, ascending (such as [`Cortex::rates_into`] lists): a
+    /// silent unit neither learns nor decays (its step is 0 as well), so the
+    /// same units learn in the same order, with the same dither.
+    pub fn learn_at(&mut self, s: &[N; S], eta: N, at: &[u16], mut dither: impl FnMut() -> u32) {
         let bound = N::from_f32(W_IN_BOUND);
-        // A silent unit neither learns nor decays (its k is 0 as well). The
-        // search for the next firing unit is its own small loop, so the scan
-        // over the silent ones (most of them) keeps its values in registers.
-        let mut i = 0;
-        while let Some(skip) = self
-            .rate
-            .get(i..)
-            .and_then(|t| t.iter().position(|r| *r != N::ZERO))
-        {
-            i += skip;
+        for &i in at {
+            let i = i as usize;
             let (Some(row), Some(&r), Some(&g)) =
                 (self.w_in.get_mut(i), self.rate.get(i), self.gain.get(i))
             else {
-                break;
+                continue; // (a list of units holds indices below C)
             };
-            i += 1;
+            if r == N::ZERO {
+                continue;
+            }
             let k = eta * g * r;
             if k == N::ZERO {
                 // A step of 0 (rounded away): each weight stays, but draws its

@@ -217,6 +217,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates
     /// `max(1/n, κ)` (`recip_n` = 1/n from the table).
+    // Out of line: its loop keeps its values in registers (fewer spills).
+    #[inline(never)]
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
         let kr = k_fast.max(recip_n);
         let kt = k_slow.max(recip_n);
