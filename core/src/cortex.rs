@@ -18,8 +18,10 @@ use crate::fixed::{support, Num};
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cortex<N: Num, const S: usize, const C: usize> {
-    /// Afferent weights `W_in`. Q3.12, −2 to 2, saturate.
-    pub w_in: [[N; S]; C],
+    /// Afferent weights `W_in`. Q3.12, −2 to 2, saturate. Written only by
+    /// [`Cortex::init`], Oja's rule (both within the bound) and restore
+    /// (checked); read with [`Cortex::w_in`].
+    pub(crate) w_in: [[N; S]; C],
     /// Synaptic drive `u = W_in s` of the current step. Q3.12, −2S to 2S
     /// (|W_in| ≤ 2, |s| ≤ 1); Fx saturates at ±8.
     pub drive: [N; C],
@@ -66,6 +68,11 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         self.drive = [N::ZERO; C];
         self.gain = [N::ZERO; C];
         self.rate = [N::ZERO; C];
+    }
+
+    /// Afferent weights `W_in` (per cortical unit, per input line).
+    pub fn w_in(&self) -> &[[N; S]; C] {
+        &self.w_in
     }
 
     /// `u = W_in s`.
@@ -354,7 +361,9 @@ mod tests {
                 pick(&mut rng, 0, 16384)
             };
             let b = bound.0.max(0) as i32;
-            let row: [Fx; 8] = core::array::from_fn(|_| pick(&mut rng, -b - 8, b + 8));
+            // Weights within the bound, where cortex keeps them.
+            let row: [Fx; 8] =
+                core::array::from_fn(|_| Fx(((rng.next() % (2 * b as u32 + 1)) as i32 - b) as i16));
             let s: [Fx; 8] = core::array::from_fn(|_| {
                 if rng.next() % 3 == 0 {
                     pick(&mut rng, -16384, 16384)

@@ -739,21 +739,18 @@ impl Num for Fx {
         {
             return crate::cortex::Cortex::<Fx, S, 1>::oja_row(row, s, k, r, bound, dither);
         }
+        // The weights lie within ±bound (cortex writes them only here and at
+        // init, both within it, and restore checks them): |w r| < 2^14 and
+        // |s| <= 2^14, so s − w r stays within the rails and k (s − w r)
+        // within 2^30. A step beyond a rail takes w past the bound (< 2^14)
+        // all the same: the clamp gives the bound.
         for j in 0..S {
             let d = dither();
             let w = row[j].0 as i32;
-            if w >= -b && w <= b {
-                // |w r| < 2^14 and |s| <= 2^14: s − w r within the rails;
-                // k (s − w r) within 2^30. A step beyond a rail takes w past
-                // the bound (< 2^14) all the same: the clamp gives the bound.
-                let x = s[j].0 as i32 - ((w * rr + HALF) >> FRAC);
-                let dw = (kk * x + (d & ((1 << FRAC) - 1)) as i32) >> FRAC;
-                row[j] = Fx((w + dw).clamp(-b, b) as i16);
-            } else {
-                let wv = row[j];
-                let dw = k.mul_sr(s[j] - wv * r, d);
-                row[j] = Num::clamp(wv + dw, -bound, bound);
-            }
+            debug_assert!(w >= -b && w <= b);
+            let x = s[j].0 as i32 - ((w * rr + HALF) >> FRAC);
+            let dw = (kk * x + (d & ((1 << FRAC) - 1)) as i32) >> FRAC;
+            row[j] = Fx((w + dw).clamp(-b, b) as i16);
         }
     }
     #[inline(always)]

@@ -311,7 +311,7 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
     let silent: Vec<usize> = (0..48)
         .filter(|&i| a.thalamus.g[0][i] == Fx::ZERO)
         .collect();
-    let w0 = a.cortex.w_in;
+    let w0 = *a.cortex.w_in();
     let mut dopamine_differed = false;
     for t in 0..200u16 {
         let o = obs::<Fx>(1 << (t % 3));
@@ -319,14 +319,14 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
         b.step(&o, Fx::ONE);
         dopamine_differed |= a.dopamine() != b.dopamine();
         assert!(
-            a.cortex.w_in == b.cortex.w_in,
+            a.cortex.w_in() == b.cortex.w_in(),
             "cortical weights depend on dopamine (step {t})"
         );
     }
     assert!(dopamine_differed, "the test did not vary dopamine");
-    assert!(a.cortex.w_in != w0, "cortex did not learn at all");
+    assert!(*a.cortex.w_in() != w0, "cortex did not learn at all");
     for &i in &silent {
-        assert!(a.cortex.w_in[i] == w0[i], "unit {i} learned with zero gain");
+        assert!(a.cortex.w_in()[i] == w0[i], "unit {i} learned with zero gain");
     }
 }
 
