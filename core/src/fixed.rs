@@ -413,7 +413,9 @@ fn hebbian_unit<const C: usize, const K: usize>(
         for row in m_hebb.iter_mut() {
             let m = row[i].0 as i32;
             if (m + still) as u32 > span {
-                let v = ((kp * m + HALF) >> FRAC).clamp(-b, b);
+                // max/min, not clamp: b >= 0 (the caller's test), and no
+                // panic path for the other order.
+                let v = ((kp * m + HALF) >> FRAC).max(-b).min(b);
                 row[i] = Fx(v as i16);
                 loud |= (v + still) as u32 > span;
             }
@@ -422,7 +424,7 @@ fn hebbian_unit<const C: usize, const K: usize>(
         for (k, row) in m_hebb.iter_mut().enumerate() {
             let m = row[i].0 as i32;
             let h = if k == active { pos } else { neg };
-            let v = (((kp * m + HALF) >> FRAC) + h).clamp(-b, b);
+            let v = (((kp * m + HALF) >> FRAC) + h).max(-b).min(b);
             row[i] = Fx(v as i16);
             loud |= (v + still) as u32 > span;
         }
