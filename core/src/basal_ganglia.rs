@@ -434,19 +434,21 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         if settle == N::ZERO {
             return;
         }
+        // Allowed actions within A (none: nothing to settle).
+        let allowed = mask & ((1u64 << A) - 1) as u32;
+        if allowed == 0 {
+            return;
+        }
         for &unit in sup.units.iter().take(sup.n) {
             let i = (unit as usize).min(C - 1);
-            let (mut go, mut nogo): (Option<N>, Option<N>) = (None, None);
+            let (mut go, mut nogo) = (N::MAX, N::MAX);
             for (a, (g, n)) in self.w_go.iter().zip(self.w_nogo.iter()).enumerate() {
-                if mask & (1 << a) != 0 {
-                    go = Some(go.map_or(g[i], |c| c.min(g[i])));
-                    nogo = Some(nogo.map_or(n[i], |c| c.min(n[i])));
+                if allowed & (1 << a) != 0 {
+                    go = go.min(g[i]);
+                    nogo = nogo.min(n[i]);
                 }
             }
-            let cut = |c: Option<N>| match c {
-                Some(c) if c > N::ZERO => c * settle,
-                _ => N::ZERO,
-            };
+            let cut = |c: N| if c > N::ZERO { c * settle } else { N::ZERO };
             let (cut_go, cut_nogo) = (cut(go), cut(nogo));
             if cut_go == N::ZERO && cut_nogo == N::ZERO {
                 continue;
@@ -499,8 +501,14 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         if go == N::ZERO && nogo == N::ZERO {
             return;
         }
+        let n = sup.n.min(C);
+        // The actions with any eligible synapse (most steps: the one chosen).
+        let rows = sup.actions[..n].iter().fold(0u16, |acc, &b| acc | b);
         for a in 0..A {
-            for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+            if rows & (1 << a) == 0 {
+                continue;
+            }
+            for (&unit, &bits) in sup.units[..n].iter().zip(sup.actions[..n].iter()) {
                 if bits & (1 << a) == 0 {
                     continue;
                 }
