@@ -501,14 +501,13 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         if go == N::ZERO && nogo == N::ZERO {
             return;
         }
-        let n = sup.n.min(C);
-        // The actions with any eligible synapse (most steps: the one chosen).
-        let rows = sup.actions[..n].iter().fold(0u16, |acc, &b| acc | b);
+        // Only the actions with an eligible synapse (most steps: the one chosen).
+        let rows = sup.rows();
         for a in 0..A {
             if rows & (1 << a) == 0 {
                 continue;
             }
-            for (&unit, &bits) in sup.units[..n].iter().zip(sup.actions[..n].iter()) {
+            for (unit, bits) in sup.listed() {
                 if bits & (1 << a) == 0 {
                     continue;
                 }
@@ -582,6 +581,19 @@ pub struct EligSupport<const C: usize> {
     pub actions: [u16; C],
     /// How many units are listed.
     pub n: usize,
+}
+
+impl<const C: usize> EligSupport<C> {
+    /// The listed units and their action bits, as pairs.
+    pub fn listed(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        let n = self.n.min(C);
+        self.units[..n].iter().copied().zip(self.actions[..n].iter().copied())
+    }
+
+    /// The actions with some nonzero trace (bit `a` for action `a`).
+    pub fn rows(&self) -> u16 {
+        self.actions[..self.n.min(C)].iter().fold(0, |acc, &b| acc | b)
+    }
 }
 
 impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {

@@ -187,8 +187,13 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
             return;
         }
         let b = N::from_f32(W_V_BOUND);
+        // Only the actions with an eligible synapse (most steps: the one chosen).
+        let rows = sup.rows();
         for a in 0..A {
-            for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+            if rows & (1 << a) == 0 {
+                continue;
+            }
+            for (unit, bits) in sup.listed() {
                 if bits & (1 << a) == 0 {
                     continue;
                 }
