@@ -587,12 +587,17 @@ impl<const C: usize> EligSupport<C> {
     /// The listed units and their action bits, as pairs.
     pub fn listed(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
         let n = self.n.min(C);
-        self.units[..n].iter().copied().zip(self.actions[..n].iter().copied())
+        self.units[..n]
+            .iter()
+            .copied()
+            .zip(self.actions[..n].iter().copied())
     }
 
     /// The actions with some nonzero trace (bit `a` for action `a`).
     pub fn rows(&self) -> u16 {
-        self.actions[..self.n.min(C)].iter().fold(0, |acc, &b| acc | b)
+        self.actions[..self.n.min(C)]
+            .iter()
+            .fold(0, |acc, &b| acc | b)
     }
 }
 
