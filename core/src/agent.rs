@@ -762,8 +762,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         let x = &self.striatal_input;
         let nz = &nz[..n.min(C)];
-        // Every other rate is 0 (rates lie in [0, 1]: the saturating sum in
-        // ascending order is the plain sum capped, as `N::sum` gives it).
+        // The total rate: every other rate is 0, and a zero adds nothing.
         let mut rate_sum = N::ZERO;
         for &i in units {
             rate_sum = rate_sum + self.cortex.rate[bounded::<C>(i)];

@@ -109,8 +109,8 @@ pub trait Num:
     /// The thalamic read-outs of context selection over the support `nz` of
     /// `rho`: `(M ρ, U ρ / 16, ρ·ρ / 16)`, that is [`Num::dots_at`],
     /// [`Num::dots_shr_at`] and [`Num::dot_shr_at`] with `k` = 4. [`Fx`]
-    /// takes all three in one pass, in plain `i32`, under the bounds the
-    /// thalamus keeps: `|M| <= m_bound`, `ρ` and `U` in `[0, 1]`.
+    /// takes them as plain `i32` sums (two passes over `nz`) under the bounds
+    /// the thalamus keeps: `|M| <= m_bound`, `ρ` and `U` in `[0, 1]`.
     #[inline(always)]
     fn context_reads<const C: usize, const K: usize>(
         m: &[[Self; C]; K],
@@ -147,18 +147,6 @@ pub trait Num:
         let mag = (dv.abs() - eps).relu();
         let dz = if dv < Self::ZERO { -mag } else { mag };
         eta * dz
-    }
-    /// `v_0 + v_1 + …` left to right with the type's addition (saturating
-    /// for [`Fx`], which adds in plain `i32` when no term is negative: then
-    /// the saturating sum is the plain one capped at the rail). The agent's
-    /// total rate, whose terms lie in `[0, 1]`.
-    #[inline(always)]
-    fn sum(v: &[Self]) -> Self {
-        let mut s = Self::ZERO;
-        for x in v.iter() {
-            s = s + *x;
-        }
-        s
     }
     /// A bound `L >= 0` such that `keep × m == m` for every `|m| <= L`: a
     /// leak by `keep` leaves those values as they are (0 when unsure).
@@ -209,7 +197,8 @@ pub trait Num:
     }
     /// One unit's row of Oja's rule, [`crate::cortex::Cortex::oja_row`];
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
-    /// intermediate off the rails, bit for bit.
+    /// intermediate off the rails, bit for bit (the weights lie within the
+    /// bound, where cortex keeps them).
     #[inline(always)]
     fn oja_row<const S: usize>(
         row: &mut [Self; S],
@@ -571,7 +560,6 @@ impl Num for Fx {
         // reaches a rail of i32, and each saturating sum is the plain one.
         let b = m_bound.0 as i32;
         if b < 0 || nz.len() as u32 * b.max(1 << FRAC) as u32 > 524_287 {
-            let _ = m_bound;
             return (
                 Fx::dots_at(m, rho, nz),
                 Fx::dots_shr_at(u, rho, nz, 4),
@@ -754,33 +742,6 @@ impl Num for Fx {
             let dw = (kk * x + (d & ((1 << FRAC) - 1)) as i32) >> FRAC;
             row[j] = Fx((w + dw).clamp(-b, b) as i16);
         }
-    }
-    #[inline(always)]
-    fn sum(v: &[Fx]) -> Fx {
-        // Partial sums of terms >= 0 only grow: once at the rail the
-        // saturating sum stays there, so it is the plain sum capped. The i32
-        // sum cannot wrap for fewer than 65536 terms.
-        // Two terms per step as one u32 (one load on Arm v7): the sign bits
-        // of both halves are ORed, the halves summed sign-extended.
-        let (mut s, mut neg) = (0i32, 0u32);
-        let pairs = v.chunks_exact(2);
-        if let Some(x) = pairs.remainder().first() {
-            s = x.0 as i32;
-            neg = x.0 as u16 as u32;
-        }
-        for e in pairs {
-            let w = (e[0].0 as u16 as u32) | ((e[1].0 as u16 as u32) << 16);
-            s += (w as u16 as i16) as i32 + ((w as i32) >> 16);
-            neg |= w;
-        }
-        if neg & 0x8000_8000 != 0 || v.len() >= 1 << 16 {
-            let mut s = Fx::ZERO;
-            for x in v.iter() {
-                s = s + *x;
-            }
-            return s;
-        }
-        Fx::sat(s)
     }
     fn leak_still(keep: Fx) -> Fx {
         // keep m rounds back to m, for 0 <= keep <= 1, when (1 - keep) |m|
@@ -1151,25 +1112,6 @@ mod tests {
     /// A raw value uniform in `[lo, hi]`.
     fn pick_in(rng: &mut crate::rng::Rng, lo: i32, hi: i32) -> Fx {
         Fx((lo + (rng.next() % (hi - lo + 1) as u32) as i32) as i16)
-    }
-
-    #[test]
-    fn sum_is_the_saturating_sum() {
-        let mut rng = crate::rng::Rng::seed(12);
-        for n in 0..50_000 {
-            let v: [Fx; 48] = core::array::from_fn(|_| match n % 3 {
-                0 => pick(&mut rng, 0, 4096),
-                1 => pick(&mut rng, 0, 32767),
-                _ => pick(&mut rng, -4096, 4096),
-            });
-            // Every length, odd ones too (the pairs' remainder).
-            let v = &v[..48 - n % 7];
-            let mut want = Fx::ZERO;
-            for x in v.iter() {
-                want = want + *x;
-            }
-            assert_eq!(Fx::sum(v), want, "{v:?}");
-        }
     }
 
     #[test]

@@ -321,7 +321,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         bound: N,
         still: N,
     ) {
-        let within = |m: N| m >= -still && m <= still;
         for i in 0..C {
             let up = N::dead_zone_step(rbar[i], theta[i], eps, eta_half);
             if up == N::ZERO && leaking[i] == 0 {
@@ -330,11 +329,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             let mut loud = false;
             for k in 0..K {
                 let m = m_hebb[k][i];
-                if !(up == N::ZERO && within(m)) {
+                if up != N::ZERO || beyond_still(m, still) {
                     let hebb = if k == active { up } else { -up };
                     m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
                 }
-                loud |= !within(m_hebb[k][i]);
+                loud |= beyond_still(m_hebb[k][i], still);
             }
             leaking[i] = loud as u8;
         }
@@ -361,12 +360,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     }
 }
 
+/// Whether the leak moves `m`: it lies beyond `±still` (or is NaN).
+fn beyond_still<N: Num>(m: N, still: N) -> bool {
+    !(m >= -still && m <= still)
+}
+
 /// Per column of `m`, 1 if it holds a weight beyond `±still` (or NaN), else 0.
 pub(crate) fn leaking_columns<N: Num, const C: usize, const K: usize>(
     m: &[[N; C]; K],
     still: N,
 ) -> [u8; C] {
-    core::array::from_fn(|i| m.iter().any(|row| !(row[i] >= -still && row[i] <= still)) as u8)
+    core::array::from_fn(|i| m.iter().any(|row| beyond_still(row[i], still)) as u8)
 }
 
 /// Which thalamic input pattern to store.
