@@ -35,12 +35,13 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    select_channel, ContextChannels, Gpr, Striatum, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX,
+    select_channel, ContextChannels, EligSupport, Gpr, Striatum, GPI_MAX, RECALL_OUTCOMES,
+    TRACE_MAX,
 };
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
-use crate::fixed::{support, Num, RECIP_Q15};
+use crate::fixed::{empty_list, support_into, Indices, Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{leaking_columns, Pattern, Thalamus, PATTERNS};
 
@@ -501,39 +502,24 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // are written in place (nothing reads the last step's between here
         // and step 6), which spares zeroing and copying two rows.
         let gain_norm0 = self.gain_norm;
-        let mut nz = [0u16; C];
-        // The units that may fire (those with gain): every pass over the
-        // rates reads only these.
-        let mut units = [0u16; C];
         let value_now;
-        let (n0, nu0, drive0) = {
+        // The units that may fire (those with gain): every pass over the
+        // rates reads only these. `nz`: the units of nonzero striatal input.
+        let (mut units, mut nz) = (empty_list(), empty_list());
+        let drive0 = {
             let p = &self.p;
             let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
-            let nu = Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
-                Cortex::<N, S, C>::rates_into(
-                    drive,
-                    g,
-                    p.threshold,
-                    p.inv_span,
-                    p.kwta,
-                    rate,
-                    &mut units,
-                )
+            Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
+                let (t, s, k) = (p.threshold, p.inv_span, p.kwta);
+                Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, &mut units)
             });
             let x0 = &mut self.striatal_input;
-            let n = scale_rates(
-                &self.cortex.rate,
-                gain_norm0,
-                &units[..nu.min(C)],
-                x0,
-                &mut nz,
-            );
-            let nz = &nz[..n];
-            let drive = self.striatum.drive_at(x0, nz);
+            scale_rates(&self.cortex.rate, gain_norm0, &units, x0, &mut nz);
+            let drive = self.striatum.drive_at(x0, &nz);
             value_now =
                 self.critic
-                    .state_value_at(x0, nz, &drive, self.action_mask, self.p.value_bound);
-            (n, nu, drive)
+                    .state_value_at(x0, &nz, &drive, self.action_mask, self.p.value_bound);
+            drive
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -623,7 +609,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         };
         // The traces change only at the end of the step: one pass finds the
         // nonzero ones for every rule that reads them.
-        let elig = self.striatum.elig_support();
+        let mut elig = EligSupport::new();
+        self.striatum.elig_support_into(&mut elig);
         let mut gain_changed = false;
         if d != N::ZERO || d_actor != N::ZERO {
             let dither = &mut self.dither_rng;
@@ -650,7 +637,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 // `gain_min` is 0): then the units of step 2 no longer
                 // hold every unit with gain.
                 let mut grew = false;
-                for &unit in elig.units.iter().take(elig.n) {
+                for unit in elig.units() {
                     let i = (unit as usize).min(C - 1);
                     let mut ebar = N::ZERO;
                     for a in 0..A {
@@ -672,7 +659,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     }
                 }
                 // The gained units of step 2's rates hold every unit with gain.
-                let at = (!grew).then_some(&units[..nu0.min(C)]);
+                let at = (!grew).then_some(units.as_slice());
                 self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
             }
         }
@@ -737,9 +724,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // The same drive under the same gain row: the rates of step 2.
         let same_rates = active == cur && !gain_changed;
         let same_x = same_rates && self.gain_norm == gain_norm0;
-        let mut nu = nu0;
         if !same_rates {
-            nu = Cortex::<N, S, C>::rates_into(
+            Cortex::<N, S, C>::rates_into(
                 &self.cortex.drive,
                 &self.cortex.gain,
                 self.p.threshold,
@@ -749,19 +735,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 &mut units,
             );
         }
-        let units = &units[..nu.min(C)];
-        let mut n = n0;
+        let units = units.as_slice();
         if !same_x {
-            n = scale_rates(
-                &self.cortex.rate,
-                self.gain_norm,
-                units,
-                &mut self.striatal_input,
-                &mut nz,
-            );
+            let x = &mut self.striatal_input;
+            scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut nz);
         }
         let x = &self.striatal_input;
-        let nz = &nz[..n.min(C)];
+        let nz = nz.as_slice();
         // The total rate: every other rate is 0, and a zero adds nothing.
         let mut rate_sum = N::ZERO;
         for &i in units {
@@ -870,10 +850,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // ganglia after a rule switch on the same cues (a long life across
         // tasks: rule switch stuck in its old context, surprise at the cap).
         let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
-        let mut nz = [0u16; C];
-        let n = support(&th.rho, &mut nz);
-        let nz = &nz[..n.min(C)];
-        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho, nz);
+        let mut nz = empty_list();
+        support_into(&th.rho, &mut nz);
+        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho, &nz);
         for k in 0..K {
             th.h[k] = m_gate * hebb[k] - p.w_bg * gpi[k];
         }
@@ -961,18 +940,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 }
 
 /// The striatal input `x = g r` of the rates of `units` (every other rate is
-/// 0, and so is its input; a unit's 0 rate is kept as it is). The units of
-/// nonzero input go to the front of `nz`, ascending; their count is returned.
+/// 0, and so is its input; a unit's 0 rate is kept as it is). The units
+/// of nonzero input are written to `nz`, ascending.
 #[inline(always)]
 fn scale_rates<N: Num, const C: usize>(
     rate: &[N; C],
     g: N,
     units: &[u16],
     x: &mut [N; C],
-    nz: &mut [u16; C],
-) -> usize {
+    nz: &mut Indices<C>,
+) {
     *x = [N::ZERO; C];
-    let mut n = 0;
+    nz.clear();
     for &i in units {
         let i = bounded::<C>(i);
         let r = rate[i];
@@ -983,11 +962,9 @@ fn scale_rates<N: Num, const C: usize>(
         let v = g * r;
         x[i] = v;
         if v != N::ZERO {
-            nz[n.min(C - 1)] = i as u16;
-            n += 1;
+            let _ = nz.push(i as u16); // a unit at most once: never full
         }
     }
-    n.min(C)
 }
 
 /// A state variable found outside its declared range.
@@ -1179,7 +1156,7 @@ fn sanitize<N: Num>(v: N, lim: N) -> N {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixed::{pick, Fx};
+    use crate::fixed::{pick, support, Fx};
 
     #[test]
     fn scale_rates_is_the_plain_loop() {
@@ -1202,8 +1179,9 @@ mod tests {
                 }
             }
             let g = pick(&mut rng, 0, 16384);
-            let (mut x, mut nz) = ([Fx::MAX; 13], [99u16; 13]);
-            let m = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
+            let (mut x, mut nz) = ([Fx::MAX; 13], Indices::new());
+            let _ = nz.push(3); // whatever it held is replaced
+            scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
@@ -1212,13 +1190,11 @@ mod tests {
                 }
             });
             assert_eq!(x, want, "{rate:?} {g:?}");
-            let mut want_nz = [0u16; 13];
-            let wm = support(&want, &mut want_nz);
-            assert_eq!(&nz[..m], &want_nz[..wm]);
+            assert_eq!(nz, support(&want));
             // f32: a zero rate is kept as it is (−0.0 stays −0.0).
             let rf: [f32; 5] = core::array::from_fn(|i| [0.0, -0.0, 0.5, 0.0, 0.25][(i + n) % 5]);
-            let (mut xf, mut nzf) = ([1.0f32; 5], [0u16; 5]);
-            scale_rates(&rf, 2.0, &[0, 1, 2, 3, 4], &mut xf, &mut nzf);
+            let mut xf = [1.0f32; 5];
+            scale_rates(&rf, 2.0, &[0, 1, 2, 3, 4], &mut xf, &mut Indices::new());
             for (x, r) in xf.iter().zip(rf.iter()) {
                 let w = if *r == 0.0 { *r } else { 2.0 * r };
                 assert_eq!(x.to_bits(), w.to_bits());

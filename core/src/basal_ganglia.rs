@@ -34,7 +34,7 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::{support, Fx, Num};
+use crate::fixed::{empty_list, support, Fx, Num};
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
@@ -332,9 +332,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
     pub fn drive(&self, x: &[N; C]) -> [N; A] {
-        let mut nz = [0u16; C];
-        let n = support(x, &mut nz);
-        self.drive_at(x, &nz[..n.min(C)])
+        self.drive_at(x, &support(x))
     }
 
     /// [`Striatum::drive`] reading only the entries `nz` of `x` (all its
@@ -348,11 +346,14 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// The synapses whose eligibility trace is nonzero (one pass over the
     /// traces, shared by every learning rule of the step).
     pub fn elig_support(&self) -> EligSupport<C> {
-        let mut sup = EligSupport {
-            units: [0; C],
-            actions: [0; C],
-            n: 0,
-        };
+        let mut sup = EligSupport::new();
+        self.elig_support_into(&mut sup);
+        sup
+    }
+
+    /// [`Striatum::elig_support`] written into `sup` (in place, no copy).
+    pub fn elig_support_into(&self, sup: &mut EligSupport<C>) {
+        sup.listed.truncate(0);
         // Most rows are all zero: a branch-free OR of their bits says so
         // (a superset at worst: −0.0 counts as nonzero).
         // Two entries per step, the second's bits rotated by half a word
@@ -373,7 +374,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
             }
         }
         if rows == 0 {
-            return sup;
+            return;
         }
         if rows.count_ones() == 1 {
             // One row (the usual case: a stimulus clears every trace, then
@@ -382,14 +383,12 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
             if let Some(row) = self.elig.get(a) {
                 for (i, e) in row.iter().enumerate() {
                     if *e != N::ZERO {
-                        let n = sup.n.min(C - 1);
-                        sup.units[n] = i as u16;
-                        sup.actions[n] = 1 << a;
-                        sup.n += 1;
+                        // A unit at most once: never full.
+                        sup.push(i, 1 << a);
                     }
                 }
             }
-            return sup;
+            return;
         }
         let mut by_unit = [0u16; C];
         for a in 0..A {
@@ -404,13 +403,9 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         }
         for (i, &bits) in by_unit.iter().enumerate() {
             if bits != 0 {
-                let n = sup.n.min(C - 1);
-                sup.units[n] = i as u16;
-                sup.actions[n] = bits;
-                sup.n += 1;
+                sup.push(i, bits);
             }
         }
-        sup
     }
 
     /// On each unit of `sup`, the part the allowed actions (`mask`) hold in
@@ -439,7 +434,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         if allowed == 0 {
             return;
         }
-        for &unit in sup.units.iter().take(sup.n) {
+        for (unit, _) in sup.listed() {
             let i = (unit as usize).min(C - 1);
             let (mut go, mut nogo) = (N::MAX, N::MAX);
             for (a, (g, n)) in self.w_go.iter().zip(self.w_nogo.iter()).enumerate() {
@@ -531,9 +526,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// action's trace takes the current striatal input.
     pub fn update_traces(&mut self, keep: N, chosen: usize, x: &[N; C]) {
         let sup = self.elig_support();
-        let mut nz = [0u16; C];
-        let n = support(x, &mut nz);
-        self.update_traces_at(keep, chosen, x, &nz[..n.min(C)], &sup);
+        self.update_traces_at(keep, chosen, x, &support(x), &sup);
     }
 
     /// [`Striatum::update_traces`] touching only the traces of `sup` (a
@@ -547,7 +540,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         nz: &[u16],
         sup: &EligSupport<C>,
     ) {
-        for (&unit, &bits) in sup.units.iter().zip(sup.actions.iter()).take(sup.n) {
+        for (unit, bits) in sup.listed() {
             let i = (unit as usize).min(C - 1);
             for a in 0..A {
                 if bits & (1 << a) != 0 {
@@ -573,31 +566,66 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
 
 /// The cortical units with a nonzero eligibility trace on some action
 /// ([`Striatum::elig_support`]), ascending, and on which actions.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct EligSupport<const C: usize> {
-    /// The units, ascending (the first `n`).
-    pub units: [u16; C],
-    /// For each listed unit, bit `a` set when its trace on action `a` is nonzero.
-    pub actions: [u16; C],
-    /// How many units are listed.
-    pub n: usize,
+    /// Each listed unit (low half) with its action bits (high half: bit
+    /// `16 + a` set when its trace on action `a` is nonzero), ascending.
+    listed: heapless::Vec<u32, C>,
 }
 
 impl<const C: usize> EligSupport<C> {
-    /// The listed units and their action bits, as pairs.
+    /// No unit listed.
+    pub fn new() -> Self {
+        EligSupport {
+            listed: empty_list(),
+        }
+    }
+
+    /// Every unit, each on every action (a superset of any support).
+    pub fn all() -> Self {
+        let mut sup = Self::new();
+        for i in 0..C {
+            sup.push(i, u16::MAX);
+        }
+        sup
+    }
+
+    /// Lists unit `i` with its action bits (a unit at most once, so the
+    /// lists are never full).
+    #[inline(always)]
+    fn push(&mut self, i: usize, bits: u16) {
+        let _ = self.listed.push(i as u16 as u32 | (bits as u32) << 16);
+    }
+
+    /// The listed units and their action bits, as pairs, units ascending.
     pub fn listed(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
-        let n = self.n.min(C);
-        self.units[..n]
-            .iter()
-            .copied()
-            .zip(self.actions[..n].iter().copied())
+        self.listed.iter().map(|&p| (p as u16, (p >> 16) as u16))
+    }
+
+    /// The listed units, ascending.
+    pub fn units(&self) -> impl Iterator<Item = u16> + '_ {
+        self.listed.iter().map(|&p| p as u16)
+    }
+
+    /// How many units are listed.
+    pub fn len(&self) -> usize {
+        self.listed.len()
+    }
+
+    /// Whether no unit is listed (every trace is zero).
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty()
     }
 
     /// The actions with some nonzero trace (bit `a` for action `a`).
     pub fn rows(&self) -> u16 {
-        self.actions[..self.n.min(C)]
-            .iter()
-            .fold(0, |acc, &b| acc | b)
+        (self.listed.iter().fold(0, |acc, &p| acc | p) >> 16) as u16
+    }
+}
+
+impl<const C: usize> Default for EligSupport<C> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -804,11 +832,11 @@ mod tests {
                     .map(|a| 1 << a)
                     .sum();
                 if bits != 0 {
-                    assert_eq!((sup.units[n], sup.actions[n]), (i as u16, bits));
+                    assert_eq!(sup.listed().nth(n), Some((i as u16, bits)));
                     n += 1;
                 }
             }
-            assert_eq!(sup.n, n);
+            assert_eq!(sup.len(), n);
         }
     }
 

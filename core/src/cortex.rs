@@ -13,7 +13,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::{support, Num};
+use crate::fixed::{support, support_into, Indices, Num};
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,9 +78,8 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// `u = W_in s`.
     pub fn compute_drive(&mut self, s: &[N; S]) {
         // Observations are mostly zero (cues): only their nonzero lines are read.
-        let mut nz = [0u16; S];
-        let n = support(s, &mut nz);
-        let nz = &nz[..n.min(S)];
+        let nz = support(s);
+        let nz = nz.as_slice();
         if nz.is_empty() {
             self.drive = [N::ZERO; C]; // no input, no drive
             return;
@@ -100,23 +99,29 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
     /// zero rates for any gain.
     pub fn rates(drive: &[N; C], gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) -> [N; C] {
         let mut out = [N::ZERO; C];
-        let mut units = [0u16; C];
-        Self::rates_into(drive, gain, threshold, inv_span, k_q8, &mut out, &mut units);
+        Self::rates_into(
+            drive,
+            gain,
+            threshold,
+            inv_span,
+            k_q8,
+            &mut out,
+            &mut Indices::new(),
+        );
         out
     }
 
     /// [`Cortex::rates`] written into `out` (no copy of the result). The
-    /// units whose rate may differ from 0 go to the front of `units`,
-    /// ascending, and their count is returned: the units with gain, or all
-    /// of them when a threshold at or below 0 lets a unit without gain fire.
-    /// Every other rate is exactly 0.
+    /// units whose rate may differ from 0 are written to `units`, ascending:
+    /// the units with gain, or all of them when a threshold at or below 0
+    /// lets a unit without gain fire. Every other rate is exactly 0.
     ///
     /// ```
-    /// use tcbg::cortex::Cortex;
+    /// use tcbg::{cortex::Cortex, fixed::Indices};
     /// let (drive, gain) = ([0.9f32, 0.8, 0.7, 0.0], [1.0, 0.0, 1.0, 1.0]);
-    /// let (mut out, mut units) = ([0.0; 4], [0u16; 4]);
-    /// let n = Cortex::<f32, 1, 4>::rates_into(&drive, &gain, 0.3, 1.0 / 0.7, 0, &mut out, &mut units);
-    /// assert_eq!(&units[..n], &[0, 2, 3]); // unit 1 has no gain: silent
+    /// let (mut out, mut units) = ([0.0; 4], Indices::new());
+    /// Cortex::<f32, 1, 4>::rates_into(&drive, &gain, 0.3, 1.0 / 0.7, 0, &mut out, &mut units);
+    /// assert_eq!(units.as_slice(), &[0, 2, 3]); // unit 1 has no gain: silent
     /// assert_eq!(out[1], 0.0);
     /// assert!(out[0] > out[2] && out[3] == 0.0);
     /// ```
@@ -127,12 +132,12 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         inv_span: N,
         k_q8: u16,
         out: &mut [N; C],
-        units: &mut [u16; C],
-    ) -> usize {
+        units: &mut Indices<C>,
+    ) {
         // Most units of a control function have no gain (outside its mask):
         // every pass below reads only the units with gain.
-        let n = support(gain, units);
-        let gained = &units[..n];
+        support_into(gain, units);
+        let gained = units.as_slice();
         let mut theta = threshold;
         if k_q8 > 0 {
             let active = gained
@@ -169,37 +174,28 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 let i = bounded::<C>(i);
                 out[i] = rate(gain[i], drive[i]);
             }
-            n
         } else {
+            units.clear();
             for i in 0..C {
                 out[i] = rate(gain[i], drive[i]);
-                units[i] = i as u16;
+                let _ = units.push(i as u16); // C pushes: never full
             }
-            C
         }
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
     pub fn fire(&mut self, gain: &[N; C], threshold: N, inv_span: N, k_q8: u16) {
         self.gain = *gain;
-        let mut units = [0u16; C];
-        Self::rates_into(
-            &self.drive,
-            gain,
-            threshold,
-            inv_span,
-            k_q8,
-            &mut self.rate,
-            &mut units,
-        );
+        let mut units = Indices::new();
+        let (drive, rate) = (&self.drive, &mut self.rate);
+        Self::rates_into(drive, gain, threshold, inv_span, k_q8, rate, &mut units);
     }
 
     /// Oja's rule gated by gain: `ΔW_in[i,j] = η g_i r_i (s_j − W_in[i,j] r_i)`.
     /// It takes no dopamine argument: cortical plasticity cannot read it.
     pub fn learn(&mut self, s: &[N; S], eta: N, dither: impl FnMut() -> u32) {
-        let mut units = [0u16; C];
-        let n = support(&self.rate, &mut units);
-        self.learn_at(s, eta, &units[..n], dither);
+        let units = support(&self.rate);
+        self.learn_at(s, eta, &units, dither);
     }
 
     /// [`Cortex::learn`] over the units `at`, which must hold every unit of
@@ -327,14 +323,15 @@ mod tests {
                 Fx(5851)
             };
             let k_q8 = [0u16, 51, 128, 256][(n % 4) as usize];
-            let (mut out, mut units) = ([Fx::MAX; 20], [99u16; 20]);
-            let m = Cortex::<Fx, 1, 20>::rates_into(
+            let (mut out, mut units) = ([Fx::MAX; 20], Indices::new());
+            let _ = units.push(7); // whatever it held is replaced
+            Cortex::<Fx, 1, 20>::rates_into(
                 &drive, &gain, threshold, inv_span, k_q8, &mut out, &mut units,
             );
             let want = rates_by_definition(&drive, &gain, threshold, inv_span, k_q8);
             assert_eq!(out, want, "{threshold:?} {inv_span:?} {k_q8}");
             // Every unit of nonzero rate is listed, ascending.
-            let listed = &units[..m];
+            let listed = units.as_slice();
             assert!(listed.windows(2).all(|w| w[0] < w[1]));
             for i in 0..20 {
                 if out[i] != Fx::ZERO {
@@ -344,8 +341,8 @@ mod tests {
             // f32: the same, bit for bit.
             let (df, gf) = (drive.map(|v| v.to_f32()), gain.map(|v| v.to_f32()));
             let (tf, sf) = (threshold.to_f32(), inv_span.to_f32());
-            let (mut of, mut uf) = ([9.0f32; 20], [0u16; 20]);
-            Cortex::<f32, 1, 20>::rates_into(&df, &gf, tf, sf, k_q8, &mut of, &mut uf);
+            let mut of = [9.0f32; 20];
+            Cortex::<f32, 1, 20>::rates_into(&df, &gf, tf, sf, k_q8, &mut of, &mut Indices::new());
             let wf = rates_by_definition(&df, &gf, tf, sf, k_q8);
             assert_eq!(of.map(f32::to_bits), wf.map(f32::to_bits));
         }

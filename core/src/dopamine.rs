@@ -112,9 +112,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// stays at its optimistic start and would inflate `V`, making every
     /// success look predicted and every failure a large error.
     pub fn state_value(&self, x: &[N; C], drive: &[N; A], mask: u32, bound: N) -> N {
-        let mut nz = [0u16; C];
-        let n = support(x, &mut nz);
-        self.state_value_at(x, &nz[..n.min(C)], drive, mask, bound)
+        self.state_value_at(x, &support(x), drive, mask, bound)
     }
 
     /// [`Critic::state_value`] reading only the entries `nz` of `x` (all its nonzero ones).
@@ -166,11 +164,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// Critic update on the striatal eligibility traces, `Δw_v[a] = η_v δ e[a]`
     /// (`step` = `η_v δ`, normalised and gated).
     pub fn learn(&mut self, step: N, elig: &[[N; C]; A], dither: impl FnMut() -> u32) {
-        let sup = EligSupport {
-            units: core::array::from_fn(|i| i as u16),
-            actions: [u16::MAX; C],
-            n: C,
-        };
+        let sup = EligSupport::all();
         self.learn_at(step, elig, dither, &sup);
     }
 
@@ -250,9 +244,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
 
     /// Experience: `lr_i ← max(lr_i − k x_i lr_i², lr_min)` (first order of `1/(1/lr + k x)`).
     pub fn gain_experience(&mut self, x: &[N; C], k: N, lr_min: N) {
-        let mut nz = [0u16; C];
-        let n = support(x, &mut nz);
-        self.gain_experience_at(x, &nz[..n.min(C)], k, lr_min);
+        self.gain_experience_at(x, &support(x), k, lr_min);
     }
 
     /// [`Critic::gain_experience`] over the entries `nz` of `x` (all its

@@ -442,21 +442,43 @@ fn acc_rows<const L: usize, const R: usize>(
     s
 }
 
-/// Writes the indices of the nonzero entries of `v` to the front of `idx`
-/// and returns how many there are: the support the `*_at` dot products read.
+/// A list of indices below `L` (fixed capacity, like every buffer of the
+/// step): nothing is zeroed, since a list is written before it is read.
+pub type Indices<const L: usize> = heapless::Vec<u16, L>;
+
+/// An empty list (an [`Indices`], or any fixed-capacity `heapless::Vec`),
+/// made out of line: inlined, the compiler may zero the whole buffer along
+/// with the length (it merges the two into one `memset`), the very cost a
+/// list exists to spare.
+#[inline(never)]
+pub fn empty_list<T, const L: usize>() -> heapless::Vec<T, L> {
+    heapless::Vec::new()
+}
+
+/// The indices of the nonzero entries of `v`, ascending: the support the
+/// `*_at` dot products read.
+///
+/// ```
+/// use tcbg::fixed::support;
+/// assert_eq!(support(&[0.0f32, 0.5, 0.0, -1.0]).as_slice(), &[1, 3]);
+/// ```
+pub fn support<N: Num, const L: usize>(v: &[N; L]) -> Indices<L> {
+    let mut idx = Indices::new();
+    support_into(v, &mut idx);
+    idx
+}
+
+/// [`support`] written into `idx` (in place: a step passes its lists by
+/// reference, never by value, so none is copied).
 #[inline(always)]
-pub fn support<N: Num, const L: usize>(v: &[N; L], idx: &mut [u16; L]) -> usize {
-    let mut n = 0;
+pub fn support_into<N: Num, const L: usize>(v: &[N; L], idx: &mut Indices<L>) {
+    idx.truncate(0);
     for i in 0..L {
         if v[i] != N::ZERO {
-            // n <= i < L: always a slot (the test spares a panic path).
-            if let Some(slot) = idx.get_mut(n) {
-                *slot = i as u16;
-            }
-            n += 1;
+            // At most L pushes: never full (ignoring the Err spares a panic path).
+            let _ = idx.push(i as u16);
         }
     }
-    n.min(L)
 }
 
 impl Num for Fx {
@@ -1057,12 +1079,11 @@ mod tests {
             let rows: [[Fx; 12]; 4] =
                 core::array::from_fn(|_| core::array::from_fn(|_| pick(rng.next())));
             let b: [Fx; 12] = core::array::from_fn(|_| pick(rng.next()));
-            let mut idx = [0u16; 12];
-            let m = support(&b, &mut idx);
-            if n % 5 == 0 && m > 0 {
+            let mut idx = support(&b);
+            if n % 5 == 0 && !idx.is_empty() {
                 idx[0] = 20; // an index past the end is skipped by both
             }
-            let idx = &idx[..m];
+            let idx = idx.as_slice();
             let k = (n % 5) as u32;
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, idx));
             assert_eq!(Fx::dots_at(&rows, &b, idx), want);
@@ -1094,12 +1115,12 @@ mod tests {
                     pick_in(&mut rng, 0, 4096)
                 }
             });
-            let mut idx = [0u16; 40];
-            let k = support(&rho, &mut idx);
-            if n % 7 == 0 && k > 0 {
+            let mut idx = support(&rho);
+            if n % 7 == 0 && !idx.is_empty() {
                 idx[0] = 50; // an index past the end is skipped by both
             }
-            let idx = &idx[..k];
+            let k = idx.len();
+            let idx = idx.as_slice();
             let want = (
                 Fx::dots_at(&m, &rho, idx),
                 Fx::dots_shr_at(&u, &rho, idx, 4),

@@ -222,13 +222,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
         let kr = k_fast.max(recip_n);
         let kt = k_slow.max(recip_n);
-        let mut nz = [0u16; S];
-        let n = support(s, &mut nz);
-        let nz = &nz[..n.min(S)];
+        let nz = support(s);
         N::read_traces(
             &self.w_rec,
             s,
-            nz,
+            &nz,
             kr,
             kt,
             &mut self.rho,
@@ -399,9 +397,8 @@ mod tests {
                 let j = (rng.next() % 8) as usize;
                 s[j] = pick(&mut rng, -4096, 4096);
             }
-            let mut nz = [0u16; 8];
-            let m = support(&s, &mut nz);
-            let nz = &nz[..m];
+            let nz = support(&s);
+            let nz = nz.as_slice();
             let (kr, kt) = (pick(&mut rng, 0, 4096), pick(&mut rng, 0, 4096));
             // r̄ and θ within [0, 1], where the thalamus keeps them.
             let rbar: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
