@@ -43,7 +43,7 @@ use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{empty_list, support_into, Indices, Num, RECIP_Q15};
 use crate::rng::Rng;
-use crate::thalamus::{leaking_columns, Pattern, Thalamus, PATTERNS};
+use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -1056,6 +1056,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         }
         for row in th.w_rec.iter() {
             check("thalamus.w_rec", row, -W_IN_BOUND, W_IN_BOUND)?;
+        }
+        // The hint that every weight of W_rec is at most 1 is derived from it.
+        let unit = w_rec_unit(&th.w_rec);
+        if th.w_rec_unit != unit {
+            return Err(RangeViolation {
+                field: "thalamus.w_rec_unit",
+                index: 0,
+                value: th.w_rec_unit as u8 as f32,
+                min: unit as u8 as f32,
+                max: unit as u8 as f32,
+            });
         }
         check("thalamus.rho", &th.rho, 0.0, 1.0)?;
         check("thalamus.rho_prev", &th.rho_prev, 0.0, 1.0)?;

@@ -157,11 +157,13 @@ pub trait Num:
     }
     /// The loop of [`crate::thalamus::Thalamus::read`]
     /// ([`crate::thalamus::Thalamus::read_traces`]); [`Fx`] runs it in plain
-    /// `i32` when its rates and traces lie in `[0, 1]`, bit for bit.
+    /// `i32` when its rates and traces lie in `[0, 1]`, bit for bit. `unit`
+    /// must be true only when every weight of `w_rec` is at most 1.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn read_traces<const S: usize, const C: usize>(
         w_rec: &[[Self; S]; C],
+        unit: bool,
         s: &[Self; S],
         nz: &[u16],
         kr: Self,
@@ -171,7 +173,7 @@ pub trait Num:
         theta: &mut [Self; C],
     ) {
         crate::thalamus::Thalamus::<Self, S, C, 1>::read_traces(
-            w_rec, s, nz, kr, kt, rho, rbar, theta,
+            w_rec, unit, s, nz, kr, kt, rho, rbar, theta,
         )
     }
     /// The loop of [`crate::thalamus::Thalamus::learn_hebbian`]
@@ -639,6 +641,7 @@ impl Num for Fx {
     #[inline(always)]
     fn read_traces<const S: usize, const C: usize>(
         w_rec: &[[Fx; S]; C],
+        unit: bool,
         s: &[Fx; S],
         nz: &[u16],
         kr: Fx,
@@ -651,7 +654,7 @@ impl Num for Fx {
         let (a, b) = (kr.0 as i32, kt.0 as i32);
         if !(0..=ONE).contains(&a) || !(0..=ONE).contains(&b) {
             return crate::thalamus::Thalamus::<Fx, S, C, 1>::read_traces(
-                w_rec, s, nz, kr, kt, rho, rbar, theta,
+                w_rec, unit, s, nz, kr, kt, rho, rbar, theta,
             );
         }
         // One input line (a cue): ρ is one product, rounded and clamped (the
@@ -673,7 +676,13 @@ impl Num for Fx {
             theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
         };
         match one {
-            // A cue of 1: w × 1 rounds to w.
+            // A cue of 1: w × 1 rounds to w, and with every weight at most
+            // 1 (`unit`) only the clamp at 0 can act.
+            Some((j, ONE)) if unit => {
+                for i in 0..C {
+                    update(i, (w_rec[i][j].0 as i32).max(0));
+                }
+            }
             Some((j, ONE)) => {
                 for i in 0..C {
                     update(i, (w_rec[i][j].0 as i32).clamp(0, ONE));

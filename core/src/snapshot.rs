@@ -932,6 +932,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         th.recount_leaking(self.p.m_still);
         r.rows(&mut th.u_rec);
         r.rows(&mut th.w_rec);
+        th.recheck_w_rec();
         r.nums(&mut th.rho);
         r.nums(&mut th.rho_prev);
         r.nums(&mut th.rbar);

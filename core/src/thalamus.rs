@@ -62,8 +62,14 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// patterns. Q3.12, 0 to 1. Written only by [`Thalamus::remember`] and
     /// restore, which keep it in range (read with [`Thalamus::u_rec`]).
     pub(crate) u_rec: [[N; C]; K],
-    /// The thalamus's fixed afferent copy (initial `W_in`). Q3.12, −2 to 2, never changes.
-    pub w_rec: [[N; S]; C],
+    /// The thalamus's fixed afferent copy (initial `W_in`). Q3.12, −2 to 2,
+    /// never changes: written only by [`Thalamus::init`] and restore, which
+    /// keep `w_rec_unit` true to it (read with [`Thalamus::w_rec`]).
+    pub(crate) w_rec: [[N; S]; C],
+    /// Whether every weight of `W_rec` is at most 1 (so a cue of 1 reads
+    /// `ρ = max(w, 0)`, with no clamp at 1 to apply). Derived from `W_rec`;
+    /// never written to a snapshot.
+    pub(crate) w_rec_unit: bool,
     /// `ρ = clamp(W_rec s, 0, 1)` of this step. Q3.12, 0 to 1.
     pub rho: [N; C],
     /// `ρ` of the previous step. Q3.12, 0 to 1.
@@ -111,6 +117,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             leaking: [0; C],
             u_rec: [[N::ZERO; C]; K],
             w_rec: [[N::ZERO; S]; C],
+            w_rec_unit: true,
             rho: [N::ZERO; C],
             rho_prev: [N::ZERO; C],
             rbar: [N::ZERO; C],
@@ -135,6 +142,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         for (dst, src) in self.w_rec.iter_mut().zip(w_in.iter()) {
             *dst = *src;
         }
+        self.recheck_w_rec();
         for (pos, &unit) in perm.iter().enumerate() {
             // `perm` is a permutation of `0..C`; `get_mut` spares a panic path.
             if let Some(g) = self.g[pos % K].get_mut(unit as usize) {
@@ -225,6 +233,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         let nz = support(s);
         N::read_traces(
             &self.w_rec,
+            self.w_rec_unit,
             s,
             &nz,
             kr,
@@ -237,10 +246,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// The loop of [`Thalamus::read`] (the generic form of [`Num::read_traces`]):
     /// `ρ_i = clamp(W_rec[i]·s, 0, 1)` over the support `nz` of `s`, and
-    /// `r̄ += kr (ρ − r̄)`, `θ += kt (ρ − θ)`.
+    /// `r̄ += kr (ρ − r̄)`, `θ += kt (ρ − θ)`. `unit` says every weight of
+    /// `w_rec` is at most 1 (this form clamps all the same).
     #[allow(clippy::too_many_arguments)]
     pub fn read_traces(
         w_rec: &[[N; S]; C],
+        unit: bool,
         s: &[N; S],
         nz: &[u16],
         kr: N,
@@ -249,6 +260,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         rbar: &mut [N; C],
         theta: &mut [N; C],
     ) {
+        let _ = unit; // a hint for the fixed-point loop
         for i in 0..C {
             let r = N::dot_at(&w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
             rho[i] = r;
@@ -276,6 +288,16 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     /// Recognition memory `U` (per control function, per cortical unit).
     pub fn u_rec(&self) -> &[[N; C]; K] {
         &self.u_rec
+    }
+
+    /// The afferent copy `W_rec`.
+    pub fn w_rec(&self) -> &[[N; S]; C] {
+        &self.w_rec
+    }
+
+    /// Derives `w_rec_unit` from `W_rec` (init and restore call it).
+    pub(crate) fn recheck_w_rec(&mut self) {
+        self.w_rec_unit = w_rec_unit(&self.w_rec);
     }
 
     /// Marks the columns of `M` that hold a weight beyond `±still` (restore
@@ -363,6 +385,11 @@ fn beyond_still<N: Num>(m: N, still: N) -> bool {
     !(m >= -still && m <= still)
 }
 
+/// Whether every weight of `w_rec` is at most 1 ([`Thalamus::w_rec_unit`]).
+pub(crate) fn w_rec_unit<N: Num, const S: usize, const C: usize>(w_rec: &[[N; S]; C]) -> bool {
+    w_rec.iter().flatten().all(|&w| w <= N::ONE)
+}
+
 /// Per column of `m`, 1 if it holds a weight beyond `±still` (or NaN), else 0.
 pub(crate) fn leaking_columns<N: Num, const C: usize, const K: usize>(
     m: &[[N; C]; K],
@@ -390,12 +417,20 @@ mod tests {
     fn fx_read_traces_is_bit_identical() {
         let mut rng = Rng::seed(21);
         for n in 0..20_000 {
+            // Half the time every weight is at most 1 (the hint holds).
+            let top = if n % 2 == 0 { 4096 } else { 8192 };
             let w: [[Fx; 8]; 16] =
-                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, 8192)));
+                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, top)));
+            let unit = w_rec_unit(&w);
+            assert_eq!(unit, w.iter().flatten().all(|v| v.0 <= 4096));
             let mut s = [Fx::ZERO; 8];
             for _ in 0..n % 4 {
                 let j = (rng.next() % 8) as usize;
                 s[j] = pick(&mut rng, -4096, 4096);
+            }
+            if n % 5 == 0 {
+                s = [Fx::ZERO; 8];
+                s[(rng.next() % 8) as usize] = Fx::ONE; // a cue of 1
             }
             let nz = support(&s);
             let nz = nz.as_slice();
@@ -407,6 +442,7 @@ mod tests {
             let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
             Thalamus::<Fx, 8, 16, 1>::read_traces(
                 &w,
+                unit,
                 &s,
                 nz,
                 kr,
@@ -415,7 +451,7 @@ mod tests {
                 &mut rbar1,
                 &mut theta1,
             );
-            Fx::read_traces(&w, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
+            Fx::read_traces(&w, unit, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
             assert_eq!(
                 (rho1, rbar1, theta1),
                 (rho2, rbar2, theta2),
