@@ -423,6 +423,35 @@ fn hebbian_unit<const C: usize, const K: usize>(
     loud as u8
 }
 
+/// The leak of the calm columns among `flags` (the leak flags of columns
+/// `base..`) that leak: [`hebbian_unit`] with no drive.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn leak_calm<const C: usize, const K: usize>(
+    m_hebb: &mut [[Fx; C]; K],
+    flags: &mut [u8],
+    base: usize,
+    rbar: &[Fx; C],
+    theta: &[Fx; C],
+    calm: &impl Fn(Fx, Fx) -> bool,
+    active: usize,
+    kp: i32,
+    b: i32,
+    still: i32,
+) {
+    for (j, leak) in flags.iter_mut().enumerate() {
+        let i = base + j;
+        if *leak == 0 {
+            continue;
+        }
+        if let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) {
+            if calm(r, t) {
+                *leak = hebbian_unit(m_hebb, i, Fx::ZERO, active, kp, b, still);
+            }
+        }
+    }
+}
+
 /// [`acc_at`] of every row of `rows` with `b`, each entry of `b` read once:
 /// every row's sum takes its products in the same order.
 #[inline(always)]
@@ -730,19 +759,39 @@ impl Num for Fx {
         // keep m is within |m| (no rail); the saturating sum with the drive,
         // then the clamp to ±bound inside the rails, is the clamp of the sum.
         // Inside the dead zone (|r̄ − θ| <= eps, exact in i32) the drive is 0.
-        for i in 0..C {
-            let (r, t) = (rbar[i], theta[i]);
-            let calm = ((r.0 as i32 - t.0 as i32 + e) as u32) <= (2 * e) as u32;
-            if calm && leaking[i] == 0 {
-                continue; // nothing to learn and nothing to leak
+        let calm = |r: Fx, t: Fx| ((r.0 as i32 - t.0 as i32 + e) as u32) <= (2 * e) as u32;
+        // The columns are independent (each update reads and writes only its
+        // own column): any order gives the same weights. First the columns
+        // outside the dead zone, found in a loop with no other test (few)...
+        let mut stirred: Indices<C> = empty_list();
+        for (i, (&r, &t)) in rbar.iter().zip(theta.iter()).enumerate() {
+            if !calm(r, t) {
+                let _ = stirred.push(i as u16); // a column at most once: never full
             }
-            let up = if calm {
-                Fx::ZERO
-            } else {
-                Fx::dead_zone_step(r, t, eps, eta_half)
-            };
-            leaking[i] = hebbian_unit(m_hebb, i, up, active, kp, b, st);
         }
+        for &i in stirred.iter() {
+            let i = i as usize;
+            let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) else {
+                continue; // (indices below C)
+            };
+            let up = Fx::dead_zone_step(r, t, eps, eta_half);
+            if let Some(leak) = leaking.get_mut(i) {
+                *leak = hebbian_unit(m_hebb, i, up, active, kp, b, st);
+            }
+        }
+        // ...then the calm columns that leak, their flags read four to a
+        // word (most words are 0). A column just visited is not calm: none
+        // is visited twice.
+        let mut words = leaking.chunks_exact_mut(4);
+        let mut base = 0;
+        for w in &mut words {
+            if u32::from_le_bytes([w[0], w[1], w[2], w[3]]) != 0 {
+                leak_calm(m_hebb, w, base, rbar, theta, &calm, active, kp, b, st);
+            }
+            base += 4;
+        }
+        let rest = words.into_remainder();
+        leak_calm(m_hebb, rest, base, rbar, theta, &calm, active, kp, b, st);
     }
     #[inline(always)]
     fn oja_row<const S: usize>(
