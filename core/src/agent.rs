@@ -720,7 +720,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if active != cur {
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
-        self.cortex.gain = Self::with_gain_row(&self.lesions, &self.thalamus.g, active, |g| *g);
+        let gain = &mut self.cortex.gain;
+        Self::with_gain_row(&self.lesions, &self.thalamus.g, active, |g| *gain = *g);
         // The same drive under the same gain row: the rates of step 2.
         let same_rates = active == cur && !gain_changed;
         let same_x = same_rates && self.gain_norm == gain_norm0;
