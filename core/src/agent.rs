@@ -41,7 +41,7 @@ use crate::basal_ganglia::{
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
-use crate::fixed::{empty_list, support_into, Indices, Num, RECIP_Q15};
+use crate::fixed::{empty_list, Indices, Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus, PATTERNS};
 
@@ -851,9 +851,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // ganglia after a rule switch on the same cues (a long life across
         // tasks: rule switch stuck in its old context, surprise at the cap).
         let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
-        let mut nz = empty_list();
-        support_into(&th.rho, &mut nz);
-        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho, &nz);
+        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho);
         for k in 0..K {
             th.h[k] = m_gate * hebb[k] - p.w_bg * gpi[k];
         }

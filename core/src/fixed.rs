@@ -106,24 +106,25 @@ pub trait Num:
     ) -> [Self; R] {
         core::array::from_fn(|r| Self::dot_shr_at(&rows[r], b, idx, k))
     }
-    /// The thalamic read-outs of context selection over the support `nz` of
-    /// `rho`: `(M ρ, U ρ / 16, ρ·ρ / 16)`, that is [`Num::dots_at`],
-    /// [`Num::dots_shr_at`] and [`Num::dot_shr_at`] with `k` = 4. [`Fx`]
-    /// takes them as plain `i32` sums (two passes over `nz`) under the bounds
-    /// the thalamus keeps: `|M| <= m_bound`, `ρ` and `U` in `[0, 1]`.
+    /// The thalamic read-outs of context selection: `(M ρ, U ρ / 16, ρ·ρ /
+    /// 16)`, that is [`Num::dots_at`], [`Num::dots_shr_at`] and
+    /// [`Num::dot_shr_at`] with `k` = 4 over the support of `rho`. [`Fx`]
+    /// takes them as plain `i32` sums (two passes over `rho`, its zeros
+    /// skipped) under the bounds the thalamus keeps: `|M| <= m_bound`, `ρ`
+    /// and `U` in `[0, 1]`.
     #[inline(always)]
     fn context_reads<const C: usize, const K: usize>(
         m: &[[Self; C]; K],
         m_bound: Self,
         u: &[[Self; C]; K],
         rho: &[Self; C],
-        nz: &[u16],
     ) -> ([Self; K], [Self; K], Self) {
         let _ = m_bound;
+        let nz = support(rho);
         (
-            Self::dots_at(m, rho, nz),
-            Self::dots_shr_at(u, rho, nz, 4),
-            Self::dot_shr_at(rho, rho, nz, 4),
+            Self::dots_at(m, rho, &nz),
+            Self::dots_shr_at(u, rho, &nz, 4),
+            Self::dot_shr_at(rho, rho, &nz, 4),
         )
     }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
@@ -606,45 +607,43 @@ impl Num for Fx {
         m_bound: Fx,
         u: &[[Fx; C]; K],
         rho: &[Fx; C],
-        nz: &[u16],
     ) -> ([Fx; K], [Fx; K], Fx) {
         // Every product of M and ρ lies within b·4096, every other within
-        // 4096²: with n·max(b, 4096) <= 524287 no partial sum of n of them
+        // 4096²: with C·max(b, 4096) <= 524287 no partial sum of C of them
         // reaches a rail of i32, and each saturating sum is the plain one.
         let b = m_bound.0 as i32;
-        if b < 0 || nz.len() as u32 * b.max(1 << FRAC) as u32 > 524_287 {
+        if b < 0 || C as u32 * b.max(1 << FRAC) as u32 > 524_287 {
+            let nz = support(rho);
             return (
-                Fx::dots_at(m, rho, nz),
-                Fx::dots_shr_at(u, rho, nz, 4),
-                Fx::dot_shr_at(rho, rho, nz, 4),
+                Fx::dots_at(m, rho, &nz),
+                Fx::dots_shr_at(u, rho, &nz, 4),
+                Fx::dot_shr_at(rho, rho, &nz, 4),
             );
         }
-        // Two passes (M with ρ·ρ, then U): fewer sums at a time, kept in registers.
+        // Two passes (M with ρ·ρ, then U): fewer sums at a time, kept in
+        // registers. A zero of ρ adds nothing: its units are skipped where
+        // they are read, with no list of the others to build first.
         let (mut h, mut f, mut rr) = ([0i32; K], [0i32; K], 0i32);
-        for &i in nz {
-            let Some(v) = rho.get(i as usize) else {
-                continue; // an index past the end is skipped, as `dot_at` skips it
-            };
+        for (i, v) in rho.iter().enumerate() {
             let v = v.0 as i32;
+            if v == 0 {
+                continue;
+            }
             debug_assert!((0..=1 << FRAC).contains(&v));
             rr = rr.wrapping_add(v * v);
             for (acc, row) in h.iter_mut().zip(m.iter()) {
-                if let Some(w) = row.get(i as usize) {
-                    debug_assert!(w.0 as i32 >= -b && w.0 as i32 <= b);
-                    *acc = acc.wrapping_add(w.0 as i32 * v);
-                }
+                debug_assert!(row[i].0 as i32 >= -b && row[i].0 as i32 <= b);
+                *acc = acc.wrapping_add(row[i].0 as i32 * v);
             }
         }
-        for &i in nz {
-            let Some(v) = rho.get(i as usize) else {
-                continue;
-            };
+        for (i, v) in rho.iter().enumerate() {
             let v = v.0 as i32;
+            if v == 0 {
+                continue;
+            }
             for (acc, row) in f.iter_mut().zip(u.iter()) {
-                if let Some(w) = row.get(i as usize) {
-                    debug_assert!((0..=1 << FRAC).contains(&(w.0 as i32)));
-                    *acc = acc.wrapping_add(w.0 as i32 * v);
-                }
+                debug_assert!((0..=1 << FRAC).contains(&(row[i].0 as i32)));
+                *acc = acc.wrapping_add(row[i].0 as i32 * v);
             }
         }
         let shr4 = |s: i32| Fx::sat(s.saturating_add(1 << (FRAC + 3)) >> (FRAC + 4));
@@ -1173,18 +1172,22 @@ mod tests {
                     pick_in(&mut rng, 0, 4096)
                 }
             });
-            let mut idx = support(&rho);
-            if n % 7 == 0 && !idx.is_empty() {
-                idx[0] = 50; // an index past the end is skipped by both
-            }
+            // The definition: the dots over the support of ρ.
+            let idx = support(&rho);
             let k = idx.len();
-            let idx = idx.as_slice();
             let want = (
-                Fx::dots_at(&m, &rho, idx),
-                Fx::dots_shr_at(&u, &rho, idx, 4),
-                Fx::dot_shr_at(&rho, &rho, idx, 4),
+                Fx::dots_at(&m, &rho, &idx),
+                Fx::dots_shr_at(&u, &rho, &idx, 4),
+                Fx::dot_shr_at(&rho, &rho, &idx, 4),
             );
-            assert_eq!(Fx::context_reads(&m, b, &u, &rho, idx), want, "{b:?} {k}");
+            assert_eq!(Fx::context_reads(&m, b, &u, &rho), want, "{b:?} {k}");
+            // The generic form computes the same (it reads the support too).
+            let generic = (
+                Fx::dots_at(&m, &rho, &support(&rho)),
+                Fx::dots_shr_at(&u, &rho, &support(&rho), 4),
+                Fx::dot_shr_at(&rho, &rho, &support(&rho), 4),
+            );
+            assert_eq!(generic, want);
         }
     }
 
