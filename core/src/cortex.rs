@@ -13,7 +13,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::{support, support_into, Indices, Num};
+use crate::fixed::{support, Indices, Num};
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,15 +135,23 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         units: &mut Indices<C>,
     ) {
         // Most units of a control function have no gain (outside its mask):
-        // every pass below reads only the units with gain.
-        support_into(gain, units);
+        // every pass below reads only the units with gain (and counts the
+        // positive ones on the way, for the inhibition).
+        units.truncate(0);
+        let mut active = 0u32;
+        for (i, &g) in gain.iter().enumerate() {
+            if g != N::ZERO {
+                let _ = units.push(i as u16); // at most C pushes: never full
+                active += (g > N::ZERO) as u32;
+            }
+        }
         let gained = units.as_slice();
         let mut theta = threshold;
+        // While the threshold is found, `out` holds the gained products g·d
+        // (`have_products`), which the rates then read.
+        *out = [N::ZERO; C];
+        let mut have_products = false;
         if k_q8 > 0 {
-            let active = gained
-                .iter()
-                .filter(|&&i| gain[bounded::<C>(i)] > N::ZERO)
-                .count() as u32;
             let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
             if (active as usize) > k {
                 // The k+1 largest gained drives, in descending order. A unit
@@ -153,6 +161,7 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 for &i in gained {
                     let i = bounded::<C>(i);
                     let v = gain[i] * drive[i];
+                    out[i] = v;
                     if v > top[k] {
                         let mut j = k;
                         while j > 0 && top[j - 1] < v {
@@ -163,16 +172,23 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                     }
                 }
                 theta = theta.max(top[k]);
+                have_products = true;
             }
         }
         let rate = |g: N, d: N| ((g * d - theta) * inv_span).clamp(N::ZERO, N::ONE);
         if theta > N::ZERO && inv_span >= N::ZERO {
             // A unit without gain is below a positive threshold: it stays
             // silent (the rate the expression gives it, bit for bit).
-            *out = [N::ZERO; C];
-            for &i in gained {
-                let i = bounded::<C>(i);
-                out[i] = rate(gain[i], drive[i]);
+            if have_products {
+                for &i in gained {
+                    let i = bounded::<C>(i);
+                    out[i] = ((out[i] - theta) * inv_span).clamp(N::ZERO, N::ONE);
+                }
+            } else {
+                for &i in gained {
+                    let i = bounded::<C>(i);
+                    out[i] = rate(gain[i], drive[i]);
+                }
             }
         } else {
             units.clear();
