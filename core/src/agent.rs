@@ -35,8 +35,8 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    select_channel, ContextChannels, EligSupport, Gpr, Striatum, GPI_MAX, RECALL_OUTCOMES,
-    TRACE_MAX,
+    elig_rows, select_channel, ContextChannels, EligSupport, Gpr, Striatum, GPI_MAX,
+    RECALL_OUTCOMES, TRACE_MAX,
 };
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex, W_IN_BOUND};
@@ -1086,6 +1086,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             check("striatum.w_go", &st.w_go[a], 0.0, q(c.w_max))?;
             check("striatum.w_nogo", &st.w_nogo[a], 0.0, q(c.w_max))?;
             check("striatum.elig", &st.elig[a], 0.0, TRACE_MAX)?;
+        }
+        // The rows in use are derived from the traces: exactly theirs.
+        let rows = elig_rows(&st.elig);
+        if st.elig_rows != rows {
+            return Err(RangeViolation {
+                field: "striatum.elig_rows",
+                index: 0,
+                value: st.elig_rows as f32,
+                min: rows as f32,
+                max: rows as f32,
+            });
         }
         let cc = &self.contexts;
         check("contexts.competence", &cc.competence, 0.0, 1.0)?;

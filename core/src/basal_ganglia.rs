@@ -307,8 +307,13 @@ pub struct Striatum<N: Num, const C: usize, const A: usize> {
     pub w_nogo: [[N; C]; A],
     /// Eligibility trace of each synapse: decays by λ, cleared at a stimulus,
     /// grows by the striatal input on the chosen action. Q3.12, 0 to
-    /// [`TRACE_MAX`], saturates.
-    pub elig: [[N; C]; A],
+    /// [`TRACE_MAX`], saturates. Written only by the trace updates,
+    /// [`Striatum::set_elig`] and restore, which keep `elig_rows` true to it
+    /// (read with [`Striatum::elig`]).
+    pub(crate) elig: [[N; C]; A],
+    /// Bit `a` set when row `a` of `elig` holds a nonzero trace. Derived
+    /// from `elig`; never written to a snapshot.
+    pub(crate) elig_rows: u32,
 }
 
 impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
@@ -318,7 +323,31 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
             w_go: [[N::ZERO; C]; A],
             w_nogo: [[N::ZERO; C]; A],
             elig: [[N::ZERO; C]; A],
+            elig_rows: 0,
         }
+    }
+
+    /// The eligibility traces.
+    pub fn elig(&self) -> &[[N; C]; A] {
+        &self.elig
+    }
+
+    /// Sets every eligibility trace (and the rows they occupy).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::Striatum;
+    /// let mut st: Striatum<f32, 2, 2> = Striatum::new();
+    /// st.set_elig([[0.0, 0.5], [0.0, 0.0]]);
+    /// assert_eq!(st.elig_support().listed().collect::<Vec<_>>(), [(1, 0b01)]);
+    /// ```
+    pub fn set_elig(&mut self, elig: [[N; C]; A]) {
+        self.elig = elig;
+        self.recount_elig_rows();
+    }
+
+    /// Derives `elig_rows` from `elig` (restore calls it).
+    pub(crate) fn recount_elig_rows(&mut self) {
+        self.elig_rows = elig_rows(&self.elig);
     }
 
     /// Every weight and trace back to 0, in place.
@@ -328,6 +357,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
             self.w_nogo[a] = [N::ZERO; C];
             self.elig[a] = [N::ZERO; C];
         }
+        self.elig_rows = 0;
     }
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
@@ -354,25 +384,8 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// [`Striatum::elig_support`] written into `sup` (in place, no copy).
     pub fn elig_support_into(&self, sup: &mut EligSupport<C>) {
         sup.listed.truncate(0);
-        // Most rows are all zero: a branch-free OR of their bits says so
-        // (a superset at worst: −0.0 counts as nonzero).
-        // Two entries per step, the second's bits rotated by half a word
-        // (still nonzero if it is): for Fx one 32-bit load on Arm v7.
-        let mut rows = 0u32;
-        for a in 0..A {
-            let row = &self.elig[a];
-            let pairs = row.chunks_exact(2);
-            let tail = pairs
-                .remainder()
-                .iter()
-                .fold(0u32, |acc, e| acc | e.hash_bits());
-            let bits = pairs.fold(tail, |acc, e| {
-                acc | e[0].hash_bits() | e[1].hash_bits().rotate_left(16)
-            });
-            if bits != 0 {
-                rows |= 1 << a;
-            }
-        }
+        // Most rows are all zero, and `elig_rows` says which are not.
+        let rows = self.elig_rows & u32::MAX.checked_shr(32 - A as u32).unwrap_or(u32::MAX);
         if rows == 0 {
             return;
         }
@@ -420,7 +433,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     /// use tcbg::basal_ganglia::Striatum;
     /// let mut st: Striatum<f32, 2, 2> = Striatum::new();
     /// st.w_nogo = [[0.8, 0.0], [0.6, 0.0]];
-    /// st.elig = [[1.0, 0.0], [0.0, 0.0]];
+    /// st.set_elig([[1.0, 0.0], [0.0, 0.0]]);
     /// let sup = st.elig_support();
     /// st.settle_actions(0b11, 0.5, &sup);
     /// assert_eq!(st.w_nogo, [[0.5, 0.0], [0.3, 0.0]]); // common 0.6, half settles
@@ -540,11 +553,17 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
         nz: &[u16],
         sup: &EligSupport<C>,
     ) {
+        // The rows left nonzero: only the traces touched here can be.
+        let mut rows = 0u32;
         for (unit, bits) in sup.listed() {
             let i = (unit as usize).min(C - 1);
             for a in 0..A {
                 if bits & (1 << a) != 0 {
-                    self.elig[a][i] = self.elig[a][i] * keep;
+                    let e = self.elig[a][i] * keep;
+                    self.elig[a][i] = e;
+                    if e != N::ZERO {
+                        rows |= 1 << a;
+                    }
                 }
             }
         }
@@ -553,15 +572,32 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
             for &i in nz {
                 if let (Some(e), Some(v)) = (row.get_mut(i as usize), x.get(i as usize)) {
                     *e = (*e + *v).min(cap);
+                    if *e != N::ZERO {
+                        rows |= 1 << chosen;
+                    }
                 }
             }
         }
+        self.elig_rows = rows;
     }
 
     /// Clears every trace.
     pub fn clear_traces(&mut self) {
         self.elig = [[N::ZERO; C]; A];
+        self.elig_rows = 0;
     }
+}
+
+/// The rows of `elig` that hold a nonzero trace, bit `a` for row `a`
+/// ([`Striatum::elig_rows`]).
+pub(crate) fn elig_rows<N: Num, const C: usize, const A: usize>(elig: &[[N; C]; A]) -> u32 {
+    let mut rows = 0;
+    for (a, row) in elig.iter().enumerate() {
+        if row.iter().any(|e| *e != N::ZERO) {
+            rows |= 1 << a;
+        }
+    }
+    rows
 }
 
 /// The cortical units with a nonzero eligibility trace on some action
@@ -814,8 +850,9 @@ mod tests {
         let mut st = Striatum::<Fx, 16, 4>::new();
         for _ in 0..20_000 {
             let rows = rng.next() % 16; // which rows carry traces
+            let mut elig = [[Fx::ZERO; 16]; 4];
             for a in 0..4 {
-                for e in st.elig[a].iter_mut() {
+                for e in elig[a].iter_mut() {
                     let bits = rng.next();
                     *e = if rows & (1 << a) != 0 && bits % 3 == 0 {
                         Fx((bits >> 20) as i16 + 1)
@@ -824,6 +861,7 @@ mod tests {
                     };
                 }
             }
+            st.set_elig(elig);
             let sup = st.elig_support();
             let mut n = 0;
             for i in 0..16 {

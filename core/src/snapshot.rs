@@ -953,6 +953,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         r.rows(&mut st.w_go);
         r.rows(&mut st.w_nogo);
         r.rows(&mut st.elig);
+        st.recount_elig_rows();
         let cc = &mut self.contexts;
         r.nums(&mut cc.competence);
         r.nums(&mut cc.surprise_mean);

@@ -850,7 +850,7 @@ fn sparse(steps: u32) -> Sparse {
         if inp.trial_start {
             agent.mark_trial_start();
         }
-        let elig = agent.striatum.elig;
+        let elig = *agent.striatum.elig();
         let before = agent.counters();
         let a = agent.step(&observation::<Fx, DEFAULT_S>(inp.lines), reward);
         if agent.dopamine() != Fx::ZERO {
