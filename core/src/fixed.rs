@@ -381,9 +381,8 @@ fn acc_at<const L: usize>(a: &[Fx; L], b: &[Fx; L], idx: &[u16]) -> i32 {
 
 /// One column `i` of the Fx Hebbian update ([`Num::hebbian`]) with drive
 /// `up`, leak `kp` (0 to 4096), bound `b >= 0` and still bound `0 <= still
-/// <= b`: kept out of line so that the loop over the columns it skips stays
-/// small. Returns 1 if the column then holds a weight beyond `±still`.
-#[inline(never)]
+/// <= b`. Returns 1 if the column then holds a weight beyond `±still`.
+#[inline(always)]
 fn hebbian_unit<const C: usize, const K: usize>(
     m_hebb: &mut [[Fx; C]; K],
     i: usize,
@@ -424,6 +423,21 @@ fn hebbian_unit<const C: usize, const K: usize>(
     loud as u8
 }
 
+/// [`hebbian_unit`] out of line, for the leak of the calm columns (few, and
+/// rarely more than one to a word of flags).
+#[inline(never)]
+fn hebbian_unit_outlined<const C: usize, const K: usize>(
+    m_hebb: &mut [[Fx; C]; K],
+    i: usize,
+    up: Fx,
+    active: usize,
+    kp: i32,
+    b: i32,
+    still: i32,
+) -> u8 {
+    hebbian_unit(m_hebb, i, up, active, kp, b, still)
+}
+
 /// The leak of the calm columns among `flags` (the leak flags of columns
 /// `base..`) that leak: [`hebbian_unit`] with no drive.
 #[allow(clippy::too_many_arguments)]
@@ -447,7 +461,7 @@ fn leak_calm<const C: usize, const K: usize>(
         }
         if let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) {
             if calm(r, t) {
-                *leak = hebbian_unit(m_hebb, i, Fx::ZERO, active, kp, b, still);
+                *leak = hebbian_unit_outlined(m_hebb, i, Fx::ZERO, active, kp, b, still);
             }
         }
     }

@@ -326,7 +326,10 @@ fn p6_cortex_learns_without_dopamine_and_only_under_gain() {
     assert!(dopamine_differed, "the test did not vary dopamine");
     assert!(*a.cortex.w_in() != w0, "cortex did not learn at all");
     for &i in &silent {
-        assert!(a.cortex.w_in()[i] == w0[i], "unit {i} learned with zero gain");
+        assert!(
+            a.cortex.w_in()[i] == w0[i],
+            "unit {i} learned with zero gain"
+        );
     }
 }
 
