@@ -41,7 +41,7 @@ use crate::basal_ganglia::{
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
-use crate::fixed::{empty_list, Indices, Num, RECIP_Q15};
+use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::rng::Rng;
 use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus, PATTERNS};
 
@@ -712,7 +712,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if outcome {
             // The pattern a reward will be credited to: the last one that
             // brought an outcome (the cue, not the blank steps of a delay).
-            self.thalamus.rho_prev = self.thalamus.rho;
+            copy_row(&mut self.thalamus.rho_prev, &self.thalamus.rho);
         }
 
         // 6. Cortex under the (possibly new) gain.
@@ -721,7 +721,9 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
         }
         let gain = &mut self.cortex.gain;
-        Self::with_gain_row(&self.lesions, &self.thalamus.g, active, |g| *gain = *g);
+        Self::with_gain_row(&self.lesions, &self.thalamus.g, active, |g| {
+            copy_row(gain, g)
+        });
         // The same drive under the same gain row: the rates of step 2.
         let same_rates = active == cur && !gain_changed;
         let same_x = same_rates && self.gain_norm == gain_norm0;
@@ -949,7 +951,7 @@ fn scale_rates<N: Num, const C: usize>(
     x: &mut [N; C],
     nz: &mut Indices<C>,
 ) {
-    *x = [N::ZERO; C];
+    fill_row(x, N::ZERO);
     nz.clear();
     for &i in units {
         let i = bounded::<C>(i);

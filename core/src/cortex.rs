@@ -13,7 +13,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::{support, Indices, Num};
+use crate::fixed::{fill_row, support, Indices, Num};
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,7 +149,7 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
         let mut theta = threshold;
         // While the threshold is found, `out` holds the gained products g·d
         // (`have_products`), which the rates then read.
-        *out = [N::ZERO; C];
+        fill_row(out, N::ZERO);
         let mut have_products = false;
         if k_q8 > 0 {
             let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;

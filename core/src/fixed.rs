@@ -492,6 +492,40 @@ fn acc_rows<const L: usize, const R: usize>(
 /// step): nothing is zeroed, since a list is written before it is read.
 pub type Indices<const L: usize> = heapless::Vec<u16, L>;
 
+/// `*dst = *src` in eight-element pieces: the compiler copies each piece
+/// with word loads and stores in line, where a whole row of a few dozen
+/// entries becomes a library `memcpy` (on a Cortex-M, about four
+/// instructions per word moved).
+#[inline(always)]
+pub fn copy_row<N: Copy, const L: usize>(dst: &mut [N; L], src: &[N; L]) {
+    let mut pieces = dst.chunks_exact_mut(8);
+    let mut from = src.chunks_exact(8);
+    for (d, s) in (&mut pieces).zip(&mut from) {
+        let t: [N; 8] = core::array::from_fn(|j| s[j]);
+        for (d, t) in d.iter_mut().zip(t) {
+            *d = t;
+        }
+    }
+    for (d, s) in pieces.into_remainder().iter_mut().zip(from.remainder()) {
+        *d = *s;
+    }
+}
+
+/// Every entry of `dst` set to `v`, in line (see [`copy_row`]).
+#[inline(always)]
+pub fn fill_row<N: Copy, const L: usize>(dst: &mut [N; L], v: N) {
+    let mut pieces = dst.chunks_exact_mut(8);
+    for d in &mut pieces {
+        let t: [N; 8] = [v; 8];
+        for (d, t) in d.iter_mut().zip(t) {
+            *d = t;
+        }
+    }
+    for d in pieces.into_remainder() {
+        *d = v;
+    }
+}
+
 /// An empty list (an [`Indices`], or any fixed-capacity `heapless::Vec`),
 /// made out of line: inlined, the compiler may zero the whole buffer along
 /// with the length (it merges the two into one `memset`), the very cost a
