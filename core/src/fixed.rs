@@ -1198,6 +1198,27 @@ mod tests {
     }
 
     #[test]
+    fn row_copies_and_fills_are_assignments() {
+        fn check<const L: usize>(rng: &mut crate::rng::Rng) {
+            let src: [Fx; L] = core::array::from_fn(|_| Fx(rng.next() as i16));
+            let mut dst: [Fx; L] = core::array::from_fn(|_| Fx(rng.next() as i16));
+            copy_row(&mut dst, &src);
+            assert_eq!(dst, src);
+            let v = Fx(rng.next() as i16);
+            fill_row(&mut dst, v);
+            assert_eq!(dst, [v; L]);
+        }
+        let mut rng = crate::rng::Rng::seed(31);
+        for _ in 0..100 {
+            // Whole pieces of eight, a remainder, and fewer than eight.
+            check::<48>(&mut rng);
+            check::<13>(&mut rng);
+            check::<5>(&mut rng);
+            check::<0>(&mut rng);
+        }
+    }
+
+    #[test]
     fn context_reads_are_the_three_dots() {
         let mut rng = crate::rng::Rng::seed(12);
         for n in 0..50_000 {
