@@ -506,7 +506,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // The units that may fire (those with gain): every pass over the
         // rates reads only these. `nz`: the units of nonzero striatal input.
         let (mut units, mut nz) = (empty_list(), empty_list());
-        let drive0 = {
+        let (drive0, rate_sum0) = {
             let p = &self.p;
             let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
             Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
@@ -514,12 +514,12 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, &mut units)
             });
             let x0 = &mut self.striatal_input;
-            scale_rates(&self.cortex.rate, gain_norm0, &units, x0, &mut nz);
+            let rate_sum = scale_rates(&self.cortex.rate, gain_norm0, &units, x0, &mut nz);
             let drive = self.striatum.drive_at(x0, &nz);
             value_now =
                 self.critic
                     .state_value_at(x0, &nz, &drive, self.action_mask, self.p.value_bound);
-            drive
+            (drive, rate_sum)
         };
         // A step with no input, no reward and no trial mark brings no news:
         // the prediction is held across it (semi-Markov TD, Daw, Courville &
@@ -739,17 +739,14 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             );
         }
         let units = units.as_slice();
+        // The total rate (of the same rates as step 2's when `same_x`).
+        let mut rate_sum = rate_sum0;
         if !same_x {
             let x = &mut self.striatal_input;
-            scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut nz);
+            rate_sum = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut nz);
         }
         let x = &self.striatal_input;
         let nz = nz.as_slice();
-        // The total rate: every other rate is 0, and a zero adds nothing.
-        let mut rate_sum = N::ZERO;
-        for &i in units {
-            rate_sum = rate_sum + self.cortex.rate[bounded::<C>(i)];
-        }
         let stimulus = rate_sum >= self.p.stim;
         if stimulus {
             self.critic
@@ -942,7 +939,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
 
 /// The striatal input `x = g r` of the rates of `units` (every other rate is
 /// 0, and so is its input; a unit's 0 rate is kept as it is). The units
-/// of nonzero input are written to `nz`, ascending.
+/// of nonzero input are written to `nz`, ascending. Returns the total rate
+/// (in the order of `units`; every other rate is 0, and a 0 adds nothing).
 #[inline(always)]
 fn scale_rates<N: Num, const C: usize>(
     rate: &[N; C],
@@ -950,9 +948,10 @@ fn scale_rates<N: Num, const C: usize>(
     units: &[u16],
     x: &mut [N; C],
     nz: &mut Indices<C>,
-) {
+) -> N {
     fill_row(x, N::ZERO);
     nz.clear();
+    let mut sum = N::ZERO;
     for &i in units {
         let i = bounded::<C>(i);
         let r = rate[i];
@@ -960,12 +959,14 @@ fn scale_rates<N: Num, const C: usize>(
             x[i] = r;
             continue;
         }
+        sum = sum + r;
         let v = g * r;
         x[i] = v;
         if v != N::ZERO {
             let _ = nz.push(i as u16); // a unit at most once: never full
         }
     }
+    sum
 }
 
 /// A state variable found outside its declared range.
@@ -1204,7 +1205,12 @@ mod tests {
             let g = pick(&mut rng, 0, 16384);
             let (mut x, mut nz) = ([Fx::MAX; 13], Indices::new());
             let _ = nz.push(3); // whatever it held is replaced
-            scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
+            let sum = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
+            // The total rate, summed over the listed units in order.
+            let want_sum = units[..nu]
+                .iter()
+                .fold(Fx::ZERO, |acc, &i| acc + rate[i as usize]);
+            assert_eq!(sum, want_sum);
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
