@@ -744,12 +744,16 @@ impl Num for Fx {
         // every difference lies within ±1, every product within ±1, every
         // sum within [−1, 2]: no rail, and each saturating operation is the
         // plain one.
+        // The rounding constant held in a register (the hint keeps the
+        // compiler from folding it back into an immediate): each trace's
+        // product and rounding then fuse into one multiply-accumulate.
+        let half = core::hint::black_box(HALF);
         let mut update = |i: usize, x: i32| {
             rho[i] = Fx(x as i16);
             let (rb, th) = (rbar[i].0 as i32, theta[i].0 as i32);
             debug_assert!((0..=ONE).contains(&rb) && (0..=ONE).contains(&th));
-            rbar[i] = Fx((rb + ((a * (x - rb) + HALF) >> FRAC)) as i16);
-            theta[i] = Fx((th + ((b * (x - th) + HALF) >> FRAC)) as i16);
+            rbar[i] = Fx((rb + ((a * (x - rb) + half) >> FRAC)) as i16);
+            theta[i] = Fx((th + ((b * (x - th) + half) >> FRAC)) as i16);
         };
         match one {
             // A cue of 1: w × 1 rounds to w, and with every weight at most
