@@ -862,6 +862,34 @@ mod tests {
     }
 
     #[test]
+    fn trace_updates_keep_the_live_rows() {
+        // Decays to 0 and back, sparse inputs, every action chosen: the row
+        // flags stay exactly those of the traces (and so does the support).
+        let mut rng = crate::rng::Rng::seed(13);
+        let mut st = Striatum::<Fx, 16, 4>::new();
+        for n in 0..20_000 {
+            let keep = match n % 4 {
+                0 => Fx::ZERO,
+                1 => Fx((rng.next() % 64) as i16), // most traces round to 0
+                _ => Fx((rng.next() % 4097) as i16),
+            };
+            let x: [Fx; 16] = core::array::from_fn(|_| {
+                if rng.next() % 4 == 0 {
+                    Fx((rng.next() % 4097) as i16)
+                } else {
+                    Fx::ZERO
+                }
+            });
+            st.update_traces(keep, (rng.next() % 4) as usize, &x);
+            assert_eq!(st.elig_rows, elig_rows(&st.elig), "step {n}");
+            if n % 97 == 0 {
+                st.clear_traces();
+                assert_eq!(st.elig_rows, 0);
+            }
+        }
+    }
+
+    #[test]
     fn elig_support_lists_the_nonzero_traces() {
         let mut rng = crate::rng::Rng::seed(12);
         let mut st = Striatum::<Fx, 16, 4>::new();
