@@ -212,12 +212,15 @@ impl Gpr<Fx> {
             g: &mut [i32; M],
             toward: impl Fn(i32, i32) -> i32,
         ) {
+            // The rounding constant in a register (as in the thalamic read):
+            // the diffuse excitation is then one multiply-accumulate.
+            let half = core::hint::black_box(1 << 11);
             let step = |s: &mut [i32; M], g: &mut [i32; M]| {
                 let mut sum = 0i32;
                 for v in s.iter() {
                     sum += *v;
                 }
-                let diffuse = (w_p * sum + (1 << 11)) >> 12;
+                let diffuse = (w_p * sum + half) >> 12;
                 for i in 0..M {
                     let stn_t = (sb[i] - g[i]).max(0);
                     let gpe_t = (diffuse - dn[i]).max(0);
