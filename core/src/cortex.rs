@@ -157,21 +157,51 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                 // The k+1 largest gained drives, in descending order. A unit
                 // without gain offers 0; leaving it out changes `top[k]` only
                 // where it is at most 0, below any threshold (at least 0).
-                let mut top = [N::MIN; KWTA_MAX + 1];
-                for &i in gained {
-                    let i = bounded::<C>(i);
-                    let v = gain[i] * drive[i];
-                    out[i] = v;
-                    if v > top[k] {
-                        let mut j = k;
-                        while j > 0 && top[j - 1] < v {
-                            top[j] = top[j - 1];
-                            j -= 1;
+                let kth = if k < 4 {
+                    // Few winners (the usual case): the k+1 largest held in
+                    // four registers, the unused ones at MIN.
+                    let mut t = [N::MIN; 4];
+                    for &i in gained {
+                        let i = bounded::<C>(i);
+                        let v = gain[i] * drive[i];
+                        out[i] = v;
+                        if v > t[3] {
+                            if v > t[1] {
+                                t[3] = t[2];
+                                t[2] = t[1];
+                                if v > t[0] {
+                                    t[1] = t[0];
+                                    t[0] = v;
+                                } else {
+                                    t[1] = v;
+                                }
+                            } else if v > t[2] {
+                                t[3] = t[2];
+                                t[2] = v;
+                            } else {
+                                t[3] = v;
+                            }
                         }
-                        top[j] = v;
                     }
-                }
-                theta = theta.max(top[k]);
+                    t[k]
+                } else {
+                    let mut top = [N::MIN; KWTA_MAX + 1];
+                    for &i in gained {
+                        let i = bounded::<C>(i);
+                        let v = gain[i] * drive[i];
+                        out[i] = v;
+                        if v > top[k] {
+                            let mut j = k;
+                            while j > 0 && top[j - 1] < v {
+                                top[j] = top[j - 1];
+                                j -= 1;
+                            }
+                            top[j] = v;
+                        }
+                    }
+                    top[k]
+                };
+                theta = theta.max(kth);
                 have_products = true;
             }
         }
