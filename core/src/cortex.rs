@@ -162,9 +162,14 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
                     // four registers, the unused ones at MIN.
                     let mut t = [N::MIN; 4];
                     for &i in gained {
-                        let i = bounded::<C>(i);
-                        let v = gain[i] * drive[i];
-                        out[i] = v;
+                        let i = i as usize;
+                        let (Some(&g), Some(&d), Some(o)) =
+                            (gain.get(i), drive.get(i), out.get_mut(i))
+                        else {
+                            continue; // (indices below C)
+                        };
+                        let v = g * d;
+                        *o = v;
                         if v > t[3] {
                             if v > t[1] {
                                 t[3] = t[2];
@@ -211,8 +216,9 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
             // silent (the rate the expression gives it, bit for bit).
             if have_products {
                 for &i in gained {
-                    let i = bounded::<C>(i);
-                    out[i] = ((out[i] - theta) * inv_span).clamp(N::ZERO, N::ONE);
+                    if let Some(o) = out.get_mut(i as usize) {
+                        *o = ((*o - theta) * inv_span).clamp(N::ZERO, N::ONE);
+                    }
                 }
             } else {
                 for &i in gained {
