@@ -469,7 +469,10 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                     }
                 };
                 match at {
-                    Some(units) => units.iter().for_each(|&i| add(g[bounded::<C>(i)])),
+                    Some(units) => units
+                        .iter()
+                        .filter_map(|&i| g.get(i as usize))
+                        .for_each(|&v| add(v)),
                     None => g.iter().for_each(|&v| add(v)),
                 }
                 sum
