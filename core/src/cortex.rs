@@ -217,7 +217,7 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
             if have_products {
                 for &i in gained {
                     if let Some(o) = out.get_mut(i as usize) {
-                        *o = ((*o - theta) * inv_span).clamp(N::ZERO, N::ONE);
+                        *o = N::rate_above(*o, theta, inv_span);
                     }
                 }
             } else {

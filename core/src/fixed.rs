@@ -127,6 +127,15 @@ pub trait Num:
             Self::dot_shr_at(rho, rho, &nz, 4),
         )
     }
+    /// The firing rate of a unit whose gained drive is `v`:
+    /// `clamp((v − θ) × inv_span, 0, 1)` for `inv_span >= 0`. [`Fx`] gives 0
+    /// at or below the threshold without the product (a product of a value
+    /// at most 0 and one at least 0 rounds to at most 0); `f32` computes it,
+    /// keeping the sign of a zero.
+    #[inline(always)]
+    fn rate_above(v: Self, theta: Self, inv_span: Self) -> Self {
+        ((v - theta) * inv_span).clamp(Self::ZERO, Self::ONE)
+    }
     /// The Euler loop of the GPR circuit, [`crate::basal_ganglia::Gpr::settle`];
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
@@ -636,6 +645,13 @@ impl Num for Fx {
     fn dot_shr(a: &[Fx], b: &[Fx], k: u32) -> Fx {
         let s = acc(a, b);
         Fx::sat(s.saturating_add(1 << (FRAC + k - 1)) >> (FRAC + k))
+    }
+    #[inline(always)]
+    fn rate_above(v: Fx, theta: Fx, inv_span: Fx) -> Fx {
+        if v <= theta {
+            return Fx::ZERO;
+        }
+        Num::clamp((v - theta) * inv_span, Fx::ZERO, Fx::ONE)
     }
     #[inline(always)]
     fn gpr_settle<const M: usize>(
@@ -1201,6 +1217,26 @@ mod tests {
             assert_eq!(Fx::dots_at(&rows, &b, idx), want);
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
+        }
+    }
+
+    #[test]
+    fn rate_above_is_the_clamped_product() {
+        let mut rng = crate::rng::Rng::seed(32);
+        for n in 0..200_000 {
+            let (v, theta) = (Fx(rng.next() as i16), Fx(rng.next() as i16));
+            // inv_span >= 0, the only use; small ones round products to 0.
+            let inv = if n % 3 == 0 {
+                Fx((rng.next() % 64) as i16)
+            } else {
+                pick_in(&mut rng, 0, 32767)
+            };
+            let want = Num::clamp((v - theta) * inv, Fx::ZERO, Fx::ONE);
+            assert_eq!(
+                Fx::rate_above(v, theta, inv),
+                want,
+                "{v:?} {theta:?} {inv:?}"
+            );
         }
     }
 
