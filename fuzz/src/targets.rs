@@ -177,4 +177,7 @@ pub fn steps(data: &[u8]) {
 }
 
 /// The targets by name.
-pub const TARGETS: [(&str, fn(&[u8])); 2] = [("restore", restore), ("steps", steps)];
+/// A fuzz target: its name and the function that takes the fuzzer's bytes.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: [Target; 2] = [("restore", restore), ("steps", steps)];
