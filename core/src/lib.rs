@@ -21,6 +21,8 @@
 //!   round-to-nearest and saturation on every narrowing, stochastic rounding
 //!   for small learning updates; no 64-bit multiply and no division on the
 //!   step path. The trait [`fixed::Num`] is what the model is written over.
+//!   Sparse passes read lists of the nonzero entries ([`fixed::Indices`],
+//!   fixed-capacity, never zeroed to be filled).
 //! - [`rng`]: the seeded generator (xoshiro128++). Every random choice flows
 //!   from the agent's seed, so a run is a pure function of config, seed and
 //!   inputs.
