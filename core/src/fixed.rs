@@ -432,36 +432,30 @@ fn hebbian_unit<const C: usize, const K: usize>(
     loud as u8
 }
 
-/// [`hebbian_unit`] out of line, for the leak of the calm columns (few, and
-/// rarely more than one to a word of flags).
+/// The leak alone of column `i` ([`hebbian_unit`] with no drive), out of
+/// line: the calm columns that leak are few, rarely more than one to a word
+/// of flags.
 #[inline(never)]
-fn hebbian_unit_outlined<const C: usize, const K: usize>(
+fn hebbian_leak<const C: usize, const K: usize>(
     m_hebb: &mut [[Fx; C]; K],
     i: usize,
-    up: Fx,
-    active: usize,
     kp: i32,
     b: i32,
     still: i32,
 ) -> u8 {
-    hebbian_unit(m_hebb, i, up, active, kp, b, still)
+    hebbian_unit(m_hebb, i, Fx::ZERO, 0, kp, b, still)
 }
 
 /// The leak of the calm columns among `flags` (the leak flags of columns
-/// `base..`) that leak: [`hebbian_unit`] with no drive.
-#[allow(clippy::too_many_arguments)]
+/// `base..`) that leak: [`hebbian_leak`] with `(kp, b, still)`.
 #[inline(always)]
 fn leak_calm<const C: usize, const K: usize>(
     m_hebb: &mut [[Fx; C]; K],
     flags: &mut [u8],
     base: usize,
-    rbar: &[Fx; C],
-    theta: &[Fx; C],
+    (rbar, theta): (&[Fx; C], &[Fx; C]),
     calm: &impl Fn(Fx, Fx) -> bool,
-    active: usize,
-    kp: i32,
-    b: i32,
-    still: i32,
+    (kp, b, still): (i32, i32, i32),
 ) {
     for (j, leak) in flags.iter_mut().enumerate() {
         let i = base + j;
@@ -470,7 +464,7 @@ fn leak_calm<const C: usize, const K: usize>(
         }
         if let (Some(&r), Some(&t)) = (rbar.get(i), theta.get(i)) {
             if calm(r, t) {
-                *leak = hebbian_unit_outlined(m_hebb, i, Fx::ZERO, active, kp, b, still);
+                *leak = hebbian_leak(m_hebb, i, kp, b, still);
             }
         }
     }
@@ -856,12 +850,12 @@ impl Num for Fx {
         let mut base = 0;
         for w in &mut words {
             if u32::from_le_bytes([w[0], w[1], w[2], w[3]]) != 0 {
-                leak_calm(m_hebb, w, base, rbar, theta, &calm, active, kp, b, st);
+                leak_calm(m_hebb, w, base, (rbar, theta), &calm, (kp, b, st));
             }
             base += 4;
         }
         let rest = words.into_remainder();
-        leak_calm(m_hebb, rest, base, rbar, theta, &calm, active, kp, b, st);
+        leak_calm(m_hebb, rest, base, (rbar, theta), &calm, (kp, b, st));
     }
     #[inline(always)]
     fn oja_row<const S: usize>(
