@@ -388,7 +388,7 @@ impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
     pub fn elig_support_into(&self, sup: &mut EligSupport<C>) {
         sup.listed.truncate(0);
         // Most rows are all zero, and `elig_rows` says which are not.
-        let rows = self.elig_rows & u32::MAX.checked_shr(32 - A as u32).unwrap_or(u32::MAX);
+        let rows = self.elig_rows;
         if rows == 0 {
             return;
         }

@@ -120,12 +120,7 @@ pub trait Num:
         rho: &[Self; C],
     ) -> ([Self; K], [Self; K], Self) {
         let _ = m_bound;
-        let nz = support(rho);
-        (
-            Self::dots_at(m, rho, &nz),
-            Self::dots_shr_at(u, rho, &nz, 4),
-            Self::dot_shr_at(rho, rho, &nz, 4),
-        )
+        context_dots(m, u, rho)
     }
     /// The firing rate of a unit whose gained drive is `v`:
     /// `clamp((v − θ) × inv_span, 0, 1)` for `inv_span >= 0`. [`Fx`] gives 0
@@ -491,6 +486,21 @@ fn acc_rows<const L: usize, const R: usize>(
     s
 }
 
+/// The read-outs of [`Num::context_reads`] by their definition: the three
+/// dot products over the support of `rho`.
+fn context_dots<N: Num, const C: usize, const K: usize>(
+    m: &[[N; C]; K],
+    u: &[[N; C]; K],
+    rho: &[N; C],
+) -> ([N; K], [N; K], N) {
+    let nz = support(rho);
+    (
+        N::dots_at(m, rho, &nz),
+        N::dots_shr_at(u, rho, &nz, 4),
+        N::dot_shr_at(rho, rho, &nz, 4),
+    )
+}
+
 /// A list of indices below `L` (fixed capacity, like every buffer of the
 /// step): nothing is zeroed, since a list is written before it is read.
 pub type Indices<const L: usize> = heapless::Vec<u16, L>;
@@ -671,12 +681,7 @@ impl Num for Fx {
         // reaches a rail of i32, and each saturating sum is the plain one.
         let b = m_bound.0 as i32;
         if b < 0 || C as u32 * b.max(1 << FRAC) as u32 > 524_287 {
-            let nz = support(rho);
-            return (
-                Fx::dots_at(m, rho, &nz),
-                Fx::dots_shr_at(u, rho, &nz, 4),
-                Fx::dot_shr_at(rho, rho, &nz, 4),
-            );
+            return context_dots(m, u, rho);
         }
         // Two passes (M with ρ·ρ, then U): fewer sums at a time, kept in
         // registers. A zero of ρ adds nothing: its units are skipped where
