@@ -1,0 +1,123 @@
+//! The behaviour pinned: the reference trace's hashes as literals, and a
+//! plain number type that reproduces the fixed-point trace without any of
+//! the fast kernels.
+//!
+//! `cargo xtask trace` prints the same hashes; the boards and the browser
+//! print them too. A change meant to be bit-identical must leave these
+//! literals alone; a change of behaviour updates them in the same commit and
+//! says so.
+
+use core::ops::{Add, Mul, Neg, Sub};
+use tcbg::snapshot::{trace, TRACE_STEPS};
+use tcbg::{Fx, Num};
+
+/// `cargo xtask trace`: the default agent, fixed point.
+const FIXED_TRACE: u32 = 0x4272_2c33;
+/// `cargo xtask trace --f32`: the `f32` oracle.
+const F32_TRACE: u32 = 0x09b0_1884;
+
+#[test]
+fn fixed_point_trace_is_pinned() {
+    assert_eq!(trace::<Fx>(TRACE_STEPS), FIXED_TRACE);
+}
+
+#[test]
+fn f32_trace_is_pinned() {
+    assert_eq!(trace::<f32>(TRACE_STEPS), F32_TRACE);
+}
+
+/// [`Fx`] with every model kernel at its generic definition: only the
+/// arithmetic the trait requires of a number type is taken from [`Fx`], so
+/// each fast kernel's fixed-point form must agree with its definition over
+/// the whole reference trace for the hashes to match.
+#[derive(Clone, Copy, Default, PartialEq, PartialOrd, Debug)]
+struct Plain(Fx);
+
+impl Add for Plain {
+    type Output = Plain;
+    fn add(self, o: Plain) -> Plain {
+        Plain(self.0 + o.0)
+    }
+}
+impl Sub for Plain {
+    type Output = Plain;
+    fn sub(self, o: Plain) -> Plain {
+        Plain(self.0 - o.0)
+    }
+}
+impl Mul for Plain {
+    type Output = Plain;
+    fn mul(self, o: Plain) -> Plain {
+        Plain(self.0 * o.0)
+    }
+}
+impl Neg for Plain {
+    type Output = Plain;
+    fn neg(self) -> Plain {
+        Plain(-self.0)
+    }
+}
+
+fn raw<const L: usize>(v: &[Plain; L]) -> [Fx; L] {
+    core::array::from_fn(|i| v[i].0)
+}
+
+fn raws(v: &[Plain]) -> Vec<Fx> {
+    v.iter().map(|x| x.0).collect()
+}
+
+impl Num for Plain {
+    const ZERO: Plain = Plain(Fx::ZERO);
+    const ONE: Plain = Plain(Fx::ONE);
+    const MIN: Plain = Plain(Fx::MIN);
+    const MAX: Plain = Plain(Fx::MAX);
+    const NAME: &'static str = "plain";
+
+    fn from_f32(x: f32) -> Plain {
+        Plain(Fx::from_f32(x))
+    }
+    fn to_f32(self) -> f32 {
+        self.0.to_f32()
+    }
+    fn mul_sr(self, o: Plain, dither: u32) -> Plain {
+        Plain(self.0.mul_sr(o.0, dither))
+    }
+    fn dot(a: &[Plain], b: &[Plain]) -> Plain {
+        Plain(Fx::dot(&raws(a), &raws(b)))
+    }
+    fn dot_shr(a: &[Plain], b: &[Plain], k: u32) -> Plain {
+        Plain(Fx::dot_shr(&raws(a), &raws(b), k))
+    }
+    fn dot_at<const L: usize>(a: &[Plain; L], b: &[Plain; L], idx: &[u16]) -> Plain {
+        Plain(Fx::dot_at(&raw(a), &raw(b), idx))
+    }
+    fn dot_shr_at<const L: usize>(a: &[Plain; L], b: &[Plain; L], idx: &[u16], k: u32) -> Plain {
+        Plain(Fx::dot_shr_at(&raw(a), &raw(b), idx, k))
+    }
+    fn unit(bits: u32) -> Plain {
+        Plain(Fx::unit(bits))
+    }
+    fn gauss(bits: u32) -> Plain {
+        Plain(Fx::gauss(bits))
+    }
+    fn from_q15(x: u16) -> Plain {
+        Plain(Fx::from_q15(x))
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+    fn hash_bits(self) -> u32 {
+        self.0.hash_bits()
+    }
+}
+
+#[test]
+fn plain_numbers_reproduce_the_fixed_point_trace() {
+    assert_eq!(trace::<Plain>(TRACE_STEPS), FIXED_TRACE);
+}
+
+#[test]
+fn the_trace_sees_a_changed_step() {
+    // The hash reads every action and dopamine value: a shorter run differs.
+    assert_ne!(trace::<Fx>(TRACE_STEPS - 1), FIXED_TRACE);
+}
