@@ -35,15 +35,14 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, ContextChannels, EligSupport, Gpr, Striatum, GPI_MAX,
-    RECALL_OUTCOMES, TRACE_MAX,
+    elig_rows, select_channel, ContextChannels, EligSupport, Gpr, Striatum,
 };
-use crate::config::{check_sizes, Config, ConfigError, Lesions};
-use crate::cortex::{bounded, Cortex, W_IN_BOUND};
-use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
+use crate::config::{assert_sizes, Config, ConfigError, Lesions};
+use crate::cortex::{bounded, Cortex};
+use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::rng::Rng;
-use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus, PATTERNS};
+use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -288,6 +287,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// assert_eq!(agent, DefaultAgent::new(Config::default(), 7).unwrap());
     /// ```
     pub fn blank() -> Self {
+        // Sizes that cannot form an agent fail the build here.
+        const { assert_sizes(S, C, K, A) };
         Agent {
             config: Config::default(),
             seed: 0,
@@ -315,7 +316,7 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// [`Agent::new`] would build it. On an invalid config the agent is
     /// left unchanged.
     pub fn reset(&mut self, config: Config, seed: u64) -> Result<(), ConfigError> {
-        check_sizes(S, C, K, A)?;
+        const { assert_sizes(S, C, K, A) };
         config.validate()?;
         if config.winners * C as f32 > crate::cortex::KWTA_MAX as f32 {
             return Err(ConfigError::Inconsistent {
@@ -1025,27 +1026,13 @@ fn check<N: Num>(
 
 impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
     /// Checks every state variable against the range its documentation
-    /// declares (the first violation found, if any). The step keeps them;
-    /// tests, the soak and snapshot restore check it.
+    /// declares (the first violation found, if any): each persisted
+    /// variable with a range in [`crate::state::STATE`], then what is derived
+    /// from them and the masks. The step keeps them; tests, the soak and
+    /// snapshot restore check it.
     pub fn check_ranges(&self) -> Result<(), RangeViolation> {
-        let c = &self.config;
-        // A config bound as the number type holds it (`Fx` rounds to 1/4096,
-        // possibly up): the step clamps to that, not to the `f32`.
-        let q = |x: f32| N::from_f32(x).to_f32();
-        let cx = &self.cortex;
-        let drive_max = W_IN_BOUND * OBS_RANGE * S as f32;
-        for row in cx.w_in.iter() {
-            check("cortex.w_in", row, -W_IN_BOUND, W_IN_BOUND)?;
-        }
-        check("cortex.drive", &cx.drive, -drive_max, drive_max)?;
-        check("cortex.gain", &cx.gain, 0.0, q(c.gain_max).max(1.0))?;
-        check("cortex.rate", &cx.rate, 0.0, 1.0)?;
+        self.check_state_ranges()?;
         let th = &self.thalamus;
-        for k in 0..K {
-            check("thalamus.g", &th.g[k], 0.0, q(c.gain_max))?;
-            check("thalamus.m_hebb", &th.m_hebb[k], -q(c.m_max), q(c.m_max))?;
-            check("thalamus.u_rec", &th.u_rec[k], 0.0, 1.0)?;
-        }
         // The leak flags are derived from `M`: each is exactly its column's.
         let want = leaking_columns(&th.m_hebb, self.p.m_still);
         for (index, (&f, &w)) in th.leaking.iter().zip(want.iter()).enumerate() {
@@ -1059,9 +1046,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 });
             }
         }
-        for row in th.w_rec.iter() {
-            check("thalamus.w_rec", row, -W_IN_BOUND, W_IN_BOUND)?;
-        }
         // The hint that every weight of W_rec is at most 1 is derived from it.
         let unit = w_rec_unit(&th.w_rec);
         if th.w_rec_unit != unit {
@@ -1073,27 +1057,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 max: unit as u8 as f32,
             });
         }
-        check("thalamus.rho", &th.rho, 0.0, 1.0)?;
-        check("thalamus.rho_prev", &th.rho_prev, 0.0, 1.0)?;
-        check("thalamus.rbar", &th.rbar, 0.0, 1.0)?;
-        check("thalamus.theta", &th.theta, 0.0, 1.0)?;
-        let h_max = q(c.m_max) * C as f32;
-        check("thalamus.h", &th.h, -h_max - q(c.w_bg) * GPI_MAX, h_max)?;
-        check("thalamus.shared", &[th.shared], 0.0, 1.0)?;
-        check_count("thalamus.patterns_held", th.patterns_held, PATTERNS)?;
-        check_count("thalamus.pattern_next", th.pattern_next, PATTERNS - 1)?;
-        check_count("thalamus.active", th.active, K - 1)?;
-        check("thalamus.used", &[(th.used as u32 >> K) as f32], 0.0, 0.0)?; // u32: K = 16 allowed
         for (index, &m) in th.mask.iter().enumerate() {
             check_count("thalamus.mask", m, K - 1).map_err(|e| RangeViolation { index, ..e })?;
         }
-        let st = &self.striatum;
-        for a in 0..A {
-            check("striatum.w_go", &st.w_go[a], 0.0, q(c.w_max))?;
-            check("striatum.w_nogo", &st.w_nogo[a], 0.0, q(c.w_max))?;
-            check("striatum.elig", &st.elig[a], 0.0, TRACE_MAX)?;
-        }
         // The rows in use are derived from the traces: exactly theirs.
+        let st = &self.striatum;
         let rows = elig_rows(&st.elig);
         if st.elig_rows != rows {
             return Err(RangeViolation {
@@ -1104,68 +1072,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 max: rows as f32,
             });
         }
-        let cc = &self.contexts;
-        check("contexts.competence", &cc.competence, 0.0, 1.0)?;
-        check(
-            "contexts.surprise_mean",
-            &cc.surprise_mean,
-            0.0,
-            q(c.surprise_max),
-        )?;
-        check(
-            "contexts.surprise_dev",
-            &cc.surprise_dev,
-            0.0,
-            q(c.surprise_max),
-        )?;
-        check("contexts.surprise", &[cc.surprise], 0.0, q(c.surprise_max))?;
-        check("contexts.in_place", &[cc.in_place], 0.0, 1.0)?;
-        check_count("contexts.recall_context", cc.recall_context, K)?;
-        check_count(
-            "contexts.recall_outcomes",
-            cc.recall_outcomes,
-            RECALL_OUTCOMES as usize,
-        )?;
-        let half = (RECALL_OUTCOMES / 2) as f32;
-        check("contexts.recall_reward", &[cc.recall_reward], -half, half)?;
-        check("contexts.recall_expected", &[cc.recall_expected], 0.0, 1.0)?;
-        let cr = &self.critic;
-        for a in 0..A {
-            check("critic.w_v", &cr.w_v[a], -W_V_BOUND, W_V_BOUND)?;
-        }
-        check(
-            "critic.value_prev",
-            &[cr.value_prev],
-            -SIGNAL_MAX,
-            SIGNAL_MAX,
-        )?;
-        check("critic.value", &[cr.value], -SIGNAL_MAX, SIGNAL_MAX)?;
-        check("critic.delta", &[cr.delta], -SIGNAL_MAX, SIGNAL_MAX)?;
-        check("critic.norm_mean", &[cr.norm_mean], 0.0, SIGNAL_MAX)?;
-        check("critic.norm_inv", &[cr.norm_inv], 0.0, 4.0)?;
-        check("critic.lr", &cr.lr, c.lr_min - 1.0 / 4096.0, 1.0)?;
-        check("critic.aspiration", &[cr.aspiration], -1.0, 1.0)?;
-        check("agent.striatal_input", &self.striatal_input, 0.0, 8.0)?;
-        check("agent.gain_norm", &[self.gain_norm], 0.0, 8.0)?;
-        check(
-            "actions.salience",
-            &self.actions.salience,
-            0.0,
-            q(c.salience_max),
-        )?;
-        check("actions.gpi", &self.actions.gpi, 0.0, GPI_MAX)?;
-        check(
-            "context_channels.salience",
-            &self.context_channels.salience,
-            0.0,
-            q(c.salience_max),
-        )?;
-        check(
-            "context_channels.gpi",
-            &self.context_channels.gpi,
-            0.0,
-            GPI_MAX,
-        )?;
         Ok(())
     }
 }

@@ -16,6 +16,8 @@
 
 use core::fmt;
 
+use crate::snapshot::{Reader, Writer};
+
 /// Lesions: switches that remove one mechanism each, for experiments and the
 /// demo. They can be changed between steps ([`crate::Agent::set_lesions`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,235 +78,345 @@ impl Lesions {
     }
 }
 
-/// Every constant of the loop. Symbols refer to `MODEL.md` and the module docs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Config {
-    // --- cortex
-    /// Afferent weights `W_in` start uniform in `[-w_in_init, w_in_init]` (mixed
-    /// sign gives sparse, decorrelated codes). 0.05 to 2.
-    pub w_in_init: f32,
-    /// Oja rate of the afferent weights (slow, Hebbian, dopamine-free). 0 to 0.1.
-    pub eta_cortex: f32,
-    /// Cortical firing threshold after the gain: `r = clamp((g u − θ)/(1 − θ), 0, 1)`.
-    /// 0 to 0.9.
-    pub rate_threshold: f32,
-    /// k-winners-take-all: at most this fraction of the units with gain fire
-    /// (lateral inhibition separates overlapping patterns); 0 turns it off. 0 to 1.
-    pub winners: f32,
-    /// Gain of a unit inside a control function's mask at start. 0.1 to 2.
-    pub gain_on: f32,
-    /// Upper bound of any thalamic gain. `gain_on` to 4.
-    pub gain_max: f32,
-    /// Lowest gain the slow training of `G` leaves a unit of its control
-    /// function. 0 to `gain_on`.
-    pub gain_min: f32,
-    // --- thalamus
-    /// Weight of the basal ganglia's (GPi) inhibition of the thalamus. 0 to 6.
-    pub w_bg: f32,
-    /// Rate of the Hebbian cortex-to-thalamus weights `M` (Zheng et al. 2024). 0 to 0.5.
-    pub eta_m: f32,
-    /// Bound of `|M|`. 0.1 to 4.
-    pub m_max: f32,
-    /// Dead zone of the Hebbian update of `M`. 0 to 1.
-    pub m_eps: f32,
-    /// Leak of `M` per step (bounds its random walk). 0 to 0.5.
-    pub m_decay: f32,
-    /// Rate of the fast presynaptic trace `r̄` (floor of 1/n). 0.004 to 1.
-    pub kappa_fast: f32,
-    /// Rate of the slow threshold `θ` (floor of 1/n). 0.004 to 1.
-    pub kappa_slow: f32,
-    /// Recognition: context `k` recognises pattern ρ if `U_k·ρ ≥ rec·|ρ|²`. 0.1 to 1.
-    pub recognise: f32,
-    /// Minimum `|ρ|²/16` for the recognition test (blank steps excluded). 0 to 2.
-    pub recognise_min_norm: f32,
-    /// Another context overrides the current one only if it recognises the
-    /// pattern by this margin (times `|ρ|²`) better. 0 to 1.
-    pub recognise_margin: f32,
-    /// Novelty: a pattern the current context matches below this (times `|ρ|²`)
-    /// and no known context recognises opens an unused context. 0.1 to 1.
-    pub novelty: f32,
-    /// Rate of the ongoing write of rewarded patterns into the recognition memory `U`. 0 to 1.
-    pub eta_u: f32,
-    /// Rate of the one-shot binding of the current pattern into a young context on selection. 0 to 1.
-    pub eta_bind: f32,
-    /// A context is established (competent) when its reward rate is at least this. 0 to 1.
-    pub competent: f32,
-    /// Steps after a context switch during which no other switch happens. 0 to 100.
-    pub refractory: u8,
-    /// Slow rate of the BG-driven training of the control functions `G`. 0 to 0.1.
-    pub eta_g: f32,
-    // --- basal ganglia, action channels
-    /// Salience bias of the action channels (GPR operating range). 0 to 1.5.
-    pub action_bias: f32,
-    /// Base exploration noise (standard deviation of the salience noise). 0 to 1.
-    pub explore: f32,
-    /// Extra exploration per unit of expected failure, `relu(1 − V)`. 0 to 1.
-    pub explore_uncertain: f32,
-    /// Saliences are limited to `[0, salience_max]`. 0.5 to 4.
-    pub salience_max: f32,
-    /// Rate of Go (D1) corticostriatal learning from positive dopamine (up
-    /// to twice this under in-place learning). 0 to 2.
-    pub eta_go: f32,
-    /// Rate of NoGo (D2) corticostriatal learning from negative dopamine (up
-    /// to twice this under in-place learning). 0 to 2.
-    pub eta_nogo: f32,
-    /// Bound of Go and NoGo weights. 0.1 to 4.
-    pub w_max: f32,
-    /// Share of what a synapse's Go and NoGo weights hold in common, and of
-    /// what the allowed actions' Go (or NoGo) weights on a unit hold in
-    /// common, that settles away at each update (the differences, which
-    /// select, are kept). 0 to 1.
-    pub opponent_settle: f32,
-    /// Iterations of the GPR circuit per selection. 1 to 100.
-    pub gpr_iterations: u8,
-    /// Integration rate of the GPR circuit per iteration. 0.01 to 1.
-    pub gpr_rate: f32,
-    // --- critic and dopamine
-    /// Discount γ of the TD error. 0 to 1.
-    pub gamma: f32,
-    /// Trace decay λ per step. 0 to 1.
-    pub lambda: f32,
-    /// Critic learning rate. 0 to 2.
-    pub eta_v: f32,
-    /// Optimistic prior of the critic: a typical fresh pattern predicts about this. 0 to 2.
-    pub v0: f32,
-    /// Rate of the running mean of `|x|²` that normalises learning rates. 0.001 to 1.
-    pub kappa_norm: f32,
-    /// Per-unit experience slows learning: rate `max(1/(1 + k n), lr_min)`. 0 to 1.
-    pub experience_rate: f32,
-    /// Floor of the per-unit learning-rate factor. 0.05 to 1.
-    pub lr_min: f32,
-    /// Weight of the aspiration in the baseline of the actor's dopamine at a
-    /// trial's end: 0 teaches Go and NoGo by the critic's error alone, 1 by
-    /// the reward against the aspiration `ρ` (the reward a trial has come to
-    /// bring) while the current control function is not competent, scaled
-    /// down by its competence. 0 to 1.
-    pub aspiration: f32,
-    /// Rate of the aspiration `ρ`, per trial. 0 to 0.1.
-    pub eta_aspiration: f32,
+/// A bound of a config field: a number, or another field of the config.
+macro_rules! bound {
+    (@value $c:ident, $b:literal) => {{
+        let _ = $c;
+        $b
+    }};
+    (@value $c:ident, $b:ident) => {
+        $c.$b
+    };
+    (@doc $b:literal) => {
+        stringify!($b)
+    };
+    (@doc $b:ident) => {
+        concat!("`", stringify!($b), "`")
+    };
+}
 
-    /// Total cortical rate above which a step counts as a stimulus (clears traces). 0.01 to 4.
-    pub stimulus_threshold: f32,
+/// The one declaration of the config: each field with its docs, type,
+/// default and range (and what it must satisfy beyond it). It generates
+/// [`Config`] (docs included), its [`Default`], [`Config::validate`] (in
+/// declaration order), the table [`FIELDS`] the tests and tools read, and
+/// the config's part of a snapshot ([`crate::snapshot`]: each field in
+/// declaration order, then the lesions).
+macro_rules! config {
+    (
+        $c:ident;
+        $(
+            $(#[doc = $doc:literal])*
+            $field:ident : $ty:ident = $default:literal, $min:tt to $max:tt
+            $(, requires $cond:expr => $requires:literal)? ;
+        )*
+    ) => {
+        /// Every constant of the loop. Symbols refer to `MODEL.md` and the
+        /// module docs. Each field's range is checked by [`Config::validate`].
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct Config {
+            $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!(
+                    "Range: ", bound!(@doc $min), " to ", bound!(@doc $max),
+                    $("; must satisfy `", $requires, "`",)?
+                    ". Default: ", stringify!($default), "."
+                )]
+                pub $field: $ty,
+            )*
+            /// Lesions in force at start.
+            pub lesions: Lesions,
+        }
+
+        /// The default config, as a constant (the bounds of [`FIELDS`] are
+        /// taken at it).
+        const DEFAULT: Config = Config {
+            $($field: $default,)*
+            lesions: Lesions::NONE,
+        };
+
+        impl Config {
+            /// Checks every field against its documented range.
+            pub fn validate(&self) -> Result<(), ConfigError> {
+                let $c = self;
+                $(
+                    range(
+                        stringify!($field),
+                        Value::to_f32($c.$field),
+                        bound!(@value $c, $min),
+                        bound!(@value $c, $max),
+                    )?;
+                    $(
+                        if !($cond) {
+                            return Err(ConfigError::Inconsistent {
+                                field: stringify!($field),
+                                requires: $requires,
+                            });
+                        }
+                    )?
+                )*
+                Ok(())
+            }
+        }
+
+        /// Every numeric field of [`Config`] in declaration order (the
+        /// lesions are not listed): its name, docs, range, and access from
+        /// `f32`. A bound given by another field is that field's default.
+        pub const FIELDS: [Field; 0 $(+ { let _ = stringify!($field); 1 })*] = [
+            $(
+                Field {
+                    name: stringify!($field),
+                    doc: concat!(
+                        $($doc, "\n",)*
+                        "\nRange: ", bound!(@doc $min), " to ", bound!(@doc $max),
+                        $("; must satisfy `", $requires, "`",)?
+                        ". Default: ", stringify!($default), "."
+                    ),
+                    integer: <$ty as Value>::INTEGER,
+                    min: {
+                        let $c = &DEFAULT;
+                        bound!(@value $c, $min)
+                    },
+                    max: {
+                        let $c = &DEFAULT;
+                        bound!(@value $c, $max)
+                    },
+                    get: |c| Value::to_f32(c.$field),
+                    set: |c, v| c.$field = Value::from_f32(v),
+                },
+            )*
+        ];
+
+        /// Bytes of the config in a snapshot: each field's bytes in
+        /// declaration order (4 for an `f32`, 1 for a `u8`) and the lesion byte.
+        pub(crate) const WIRE_LEN: usize = 0 $(+ <$ty as Value>::BYTES)* + 1;
+
+        /// Writes the config into a snapshot, field by field.
+        pub(crate) fn write_wire(w: &mut Writer<'_>, c: &Config) {
+            $( w.$ty(c.$field); )*
+            w.lesions(c.lesions);
+        }
+
+        /// Reads the config from a snapshot; a lesion byte no config can
+        /// hold sets `bad`.
+        pub(crate) fn read_wire(r: &mut Reader<'_>, bad: &mut Option<&'static str>) -> Config {
+            Config {
+                $($field: r.$ty(),)*
+                lesions: r.lesions(bad, "config.lesions"),
+            }
+        }
+    };
+}
+
+config! {
+    c;
+    // --- cortex
+    /// Afferent weights `W_in` start uniform in `[-w_in_init, w_in_init]` (mixed sign
+    /// gives sparse, decorrelated codes).
+    w_in_init: f32 = 1.0, 0.05 to 2.0;
+    /// Oja rate of the afferent weights (slow, Hebbian, dopamine-free).
+    eta_cortex: f32 = 0.001, 0.0 to 0.1;
+    /// Cortical firing threshold after the gain: `r = clamp((g u − θ)/(1 − θ), 0, 1)`.
+    rate_threshold: f32 = 0.3, 0.0 to 0.9;
+    /// k-winners-take-all: at most this fraction of the units with gain fire (lateral
+    /// inhibition separates overlapping patterns); 0 turns it off.
+    winners: f32 = 0.2, 0.0 to 1.0;
+    /// Gain of a unit inside a control function's mask at start.
+    gain_on: f32 = 1.0, 0.1 to 2.0;
+    /// Upper bound of any thalamic gain.
+    gain_max: f32 = 2.0, gain_on to 4.0;
+    /// Lowest gain the slow training of `G` leaves a unit of its control function.
+    gain_min: f32 = 0.5, 0.0 to gain_on;
+    // --- thalamus
+    /// Weight of the basal ganglia's (GPi) inhibition of the thalamus.
+    w_bg: f32 = 3.0, 0.0 to 6.0;
+    /// Rate of the Hebbian cortex-to-thalamus weights `M` (Zheng et al. 2024).
+    eta_m: f32 = 0.05, 0.0 to 0.5;
+    /// Bound of `|M|`.
+    m_max: f32 = 2.0, 0.1 to 4.0;
+    /// Dead zone of the Hebbian update of `M`.
+    m_eps: f32 = 0.1, 0.0 to 1.0;
+    /// Leak of `M` per step (bounds its random walk).
+    m_decay: f32 = 0.02, 0.0 to 0.5;
+    /// Rate of the fast presynaptic trace `r̄` (floor of 1/n).
+    kappa_fast: f32 = 0.1, 0.004 to 1.0;
+    /// Rate of the slow threshold `θ` (floor of 1/n).
+    kappa_slow: f32 = 0.005, 0.004 to 1.0;
+    /// Recognition: context `k` recognises pattern ρ if `U_k·ρ ≥ rec·|ρ|²`.
+    recognise: f32 = 0.9, 0.1 to 1.0;
+    /// Minimum `|ρ|²/16` for the recognition test (blank steps excluded).
+    recognise_min_norm: f32 = 0.03125, 0.0 to 2.0;
+    /// Another context overrides the current one only if it recognises the pattern by
+    /// this margin (times `|ρ|²`) better.
+    recognise_margin: f32 = 0.2, 0.0 to 1.0;
+    /// Novelty: a pattern the current context matches below this (times `|ρ|²`) and no
+    /// known context recognises opens an unused context.
+    novelty: f32 = 0.9, 0.1 to 1.0;
+    /// Rate of the ongoing write of rewarded patterns into the recognition memory `U`.
+    eta_u: f32 = 0.5, 0.0 to 1.0;
+    /// Rate of the one-shot binding of the current pattern into a young context on
+    /// selection.
+    eta_bind: f32 = 1.0, 0.0 to 1.0;
+    /// A context is established (competent) when its reward rate is at least this.
+    competent: f32 = 0.85, 0.0 to 1.0;
+    /// Steps after a context switch during which no other switch happens.
+    refractory: u8 = 3, 0.0 to 100.0;
+    /// Slow rate of the BG-driven training of the control functions `G`.
+    eta_g: f32 = 0.002, 0.0 to 0.1;
+    // --- basal ganglia, action channels
+    /// Salience bias of the action channels (GPR operating range).
+    action_bias: f32 = 0.5, 0.0 to 1.5;
+    /// Base exploration noise (standard deviation of the salience noise).
+    explore: f32 = 0.02, 0.0 to 1.0;
+    /// Extra exploration per unit of expected failure, `relu(1 − V)`.
+    explore_uncertain: f32 = 0.05, 0.0 to 1.0;
+    /// Saliences are limited to `[0, salience_max]`.
+    salience_max: f32 = 1.5, 0.5 to 4.0;
+    /// Rate of Go (D1) corticostriatal learning from positive dopamine (up to twice
+    /// this under in-place learning).
+    eta_go: f32 = 0.5, 0.0 to 2.0;
+    /// Rate of NoGo (D2) corticostriatal learning from negative dopamine (up to twice
+    /// this under in-place learning).
+    eta_nogo: f32 = 1.0, 0.0 to 2.0;
+    /// Bound of Go and NoGo weights.
+    w_max: f32 = 1.0, 0.1 to 4.0;
+    /// Share of what a synapse's Go and NoGo weights hold in common, and of what the
+    /// allowed actions' Go (or NoGo) weights on a unit hold in common, that settles
+    /// away at each update (the differences, which select, are kept).
+    opponent_settle: f32 = 0.125, 0.0 to 1.0;
+    /// Iterations of the GPR circuit per selection.
+    gpr_iterations: u8 = 15, 1.0 to 100.0;
+    /// Integration rate of the GPR circuit per iteration.
+    gpr_rate: f32 = 0.5, 0.01 to 1.0;
+    // --- critic and dopamine
+    /// Discount γ of the TD error.
+    gamma: f32 = 0.5, 0.0 to 1.0;
+    /// Trace decay λ per step.
+    lambda: f32 = 0.95, 0.0 to 1.0;
+    /// Critic learning rate.
+    eta_v: f32 = 0.3, 0.0 to 2.0;
+    /// Optimistic prior of the critic: a typical fresh pattern predicts about this.
+    v0: f32 = 0.5, 0.0 to 2.0;
+    /// Rate of the running mean of `|x|²` that normalises learning rates.
+    kappa_norm: f32 = 0.05, 0.001 to 1.0;
+    /// Per-unit experience slows learning: rate `max(1/(1 + k n), lr_min)`.
+    experience_rate: f32 = 0.1, 0.0 to 1.0;
+    /// Floor of the per-unit learning-rate factor.
+    lr_min: f32 = 0.25, 0.05 to 1.0;
+    /// Weight of the aspiration in the baseline of the actor's dopamine at a trial's
+    /// end: 0 teaches Go and NoGo by the critic's error alone, 1 by the reward against
+    /// the aspiration `ρ` (the reward a trial has come to bring) while the current
+    /// control function is not competent, scaled down by its competence.
+    aspiration: f32 = 1.0, 0.0 to 1.0;
+    /// Rate of the aspiration `ρ`, per trial.
+    eta_aspiration: f32 = 0.005, 0.0 to 0.1;
+    /// Total cortical rate above which a step counts as a stimulus (clears traces).
+    stimulus_threshold: f32 = 0.25, 0.01 to 4.0;
     // --- basal ganglia, context channels
-    /// Salience bias of the context channels. 0 to 1.
-    pub context_bias: f32,
-    /// Scale of context evidence into context salience. 0.01 to 1.
-    pub context_scale: f32,
-    /// Weight of a context's competence in its evidence. 0 to 2.
-    pub w_competence: f32,
-    /// Persistence: evidence bonus of the current context. 0 to 3.
-    pub persistence: f32,
-    /// Fraction of the surprise accumulator kept per step (1 = no leak: a
-    /// CUSUM with `surprise_drift` as its reference). 0 to 1.
-    pub surprise_leak: f32,
-    /// Bound of the surprise accumulator. 0.1 to 4.
-    pub surprise_max: f32,
-    /// Noise on context evidence (standard deviation). 0 to 1.
-    pub context_noise: f32,
-    /// Rate of each context's competence (running reward rate). 0 to 1.
-    pub eta_q: f32,
-    /// Surprise at which corticostriatal plasticity starts to be held. 0 to 4.
-    pub hold_start: f32,
-    /// Surprise at which it is fully held (`> hold_start`). 0 to 4.
-    pub hold_full: f32,
-    /// Rate of each context's usual surprise and its spread. 0 to 1.
-    pub eta_surprise_baseline: f32,
-    /// Change-point margin in units of the usual spread of surprise. 0 to 8.
-    pub k_dev: f32,
-    /// Surprise is weighted by the current context's competence, at least this. 0 to 1.
-    pub surprise_floor: f32,
-    /// Constant decrement of the surprise accumulator per step (CUSUM reference). 0 to 1.
-    pub surprise_drift: f32,
-    /// Cap on a context's usual surprise (its mean plus `k_dev` spreads) in the
-    /// switch test, so a context that failed for long can still be left. 0 to 4.
-    pub usual_surprise_max: f32,
+    /// Salience bias of the context channels.
+    context_bias: f32 = 0.4, 0.0 to 1.0;
+    /// Scale of context evidence into context salience.
+    context_scale: f32 = 0.3, 0.01 to 1.0;
+    /// Weight of a context's competence in its evidence.
+    w_competence: f32 = 0.5, 0.0 to 2.0;
+    /// Persistence: evidence bonus of the current context.
+    persistence: f32 = 0.8, 0.0 to 3.0;
+    /// Fraction of the surprise accumulator kept per step (1 = no leak: a CUSUM with
+    /// `surprise_drift` as its reference).
+    surprise_leak: f32 = 1.0, 0.0 to 1.0;
+    /// Bound of the surprise accumulator.
+    surprise_max: f32 = 2.0, 0.1 to 4.0;
+    /// Noise on context evidence (standard deviation).
+    context_noise: f32 = 0.05, 0.0 to 1.0;
+    /// Rate of each context's competence (running reward rate).
+    eta_q: f32 = 0.2, 0.0 to 1.0;
+    /// Surprise at which corticostriatal plasticity starts to be held.
+    hold_start: f32 = 0.5, 0.0 to 4.0;
+    /// Surprise at which it is fully held.
+    hold_full: f32 = 1.5, 0.0 to 4.0,
+        requires c.hold_full > c.hold_start => "hold_full > hold_start";
+    /// Rate of each context's usual surprise and its spread.
+    eta_surprise_baseline: f32 = 0.02, 0.0 to 1.0;
+    /// Change-point margin in units of the usual spread of surprise.
+    k_dev: f32 = 2.0, 0.0 to 8.0;
+    /// Surprise is weighted by the current context's competence, at least this.
+    surprise_floor: f32 = 0.5, 0.0 to 1.0;
+    /// Constant decrement of the surprise accumulator per step (CUSUM reference).
+    surprise_drift: f32 = 0.07, 0.0 to 1.0;
+    /// Cap on a context's usual surprise (its mean plus `k_dev` spreads) in the switch
+    /// test, so a context that failed for long can still be left.
+    usual_surprise_max: f32 = 1.0, 0.0 to 4.0;
     // --- basal ganglia, the slow setting of the fast learner
-    /// Step of in-place learning up at a context switch after a new input
-    /// pattern. 0 to 1.
-    pub eta_in_place: f32,
-    /// Step of in-place learning down at a context switch over familiar
-    /// inputs only. 0 to 1.
-    pub in_place_decay: f32,
-    /// An input line counts as on, for the familiarity of input patterns,
-    /// when its magnitude is at least this. 0.01 to 1.
-    pub line_on: f32,
-    /// Rate at which in-place learning follows the recall error of a
-    /// re-entered control function (what it used to bring minus what it
-    /// brought). 0 to 1.
-    pub eta_recall: f32,
-    /// Lesions in force at start.
-    pub lesions: Lesions,
+    /// Step of in-place learning up at a context switch after a new input pattern.
+    eta_in_place: f32 = 0.15, 0.0 to 1.0;
+    /// Step of in-place learning down at a context switch over familiar inputs only.
+    in_place_decay: f32 = 0.3, 0.0 to 1.0;
+    /// An input line counts as on, for the familiarity of input patterns, when its
+    /// magnitude is at least this.
+    line_on: f32 = 0.5, 0.01 to 1.0;
+    /// Rate at which in-place learning follows the recall error of a re-entered control
+    /// function (what it used to bring minus what it brought).
+    eta_recall: f32 = 0.25, 0.0 to 1.0;
+}
+
+/// One field of [`Config`] in the table [`FIELDS`].
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// The field's name (as in [`ConfigError`] and serialized configs).
+    pub name: &'static str,
+    /// The field's documentation, with its range and default.
+    pub doc: &'static str,
+    /// Whether the field is a count (a `u8`; set from an `f32` by `as`,
+    /// which saturates and takes NaN as 0).
+    pub integer: bool,
+    /// The smallest value allowed (a bound given by another field is at
+    /// that field's default).
+    pub min: f32,
+    /// The largest value allowed (as `min`).
+    pub max: f32,
+    /// The field's value as an `f32`.
+    pub get: fn(&Config) -> f32,
+    /// Sets the field from an `f32` (`as` for a count).
+    pub set: fn(&mut Config, f32),
+}
+
+/// How a config field's value is held: an `f32`, or a count in a `u8`.
+trait Value: Copy {
+    /// Whether the value is a count.
+    const INTEGER: bool;
+    /// Bytes in a snapshot.
+    const BYTES: usize;
+    fn to_f32(self) -> f32;
+    fn from_f32(v: f32) -> Self;
+}
+
+impl Value for f32 {
+    const INTEGER: bool = false;
+    const BYTES: usize = 4;
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+}
+
+impl Value for u8 {
+    const INTEGER: bool = true;
+    const BYTES: usize = 1;
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    fn from_f32(v: f32) -> Self {
+        v as u8
+    }
 }
 
 impl Default for Config {
     /// The one configuration every task of the suite uses.
     fn default() -> Config {
-        Config {
-            w_in_init: 1.0,
-            eta_cortex: 0.001,
-            rate_threshold: 0.3,
-            winners: 0.2,
-            gain_on: 1.0,
-            gain_max: 2.0,
-            gain_min: 0.5,
-            w_bg: 3.0,
-            eta_m: 0.05,
-            m_max: 2.0,
-            m_eps: 0.1,
-            m_decay: 0.02,
-            kappa_fast: 0.1,
-            kappa_slow: 0.005,
-            recognise: 0.9,
-            recognise_min_norm: 0.5 / 16.0,
-            recognise_margin: 0.2,
-            novelty: 0.9,
-            eta_u: 0.5,
-            eta_bind: 1.0,
-            competent: 0.85,
-            refractory: 3,
-            eta_g: 0.002,
-            action_bias: 0.5,
-            explore: 0.02,
-            explore_uncertain: 0.05,
-            salience_max: 1.5,
-            eta_go: 0.5,
-            eta_nogo: 1.0,
-            w_max: 1.0,
-            opponent_settle: 0.125,
-            gpr_iterations: 15,
-            gpr_rate: 0.5,
-            gamma: 0.5,
-            lambda: 0.95,
-            eta_v: 0.3,
-            v0: 0.5,
-            kappa_norm: 0.05,
-            experience_rate: 0.1,
-            lr_min: 0.25,
-            aspiration: 1.0,
-            eta_aspiration: 0.005,
-            stimulus_threshold: 0.25,
-            context_bias: 0.4,
-            context_scale: 0.3,
-            w_competence: 0.5,
-            persistence: 0.8,
-            surprise_leak: 1.0,
-            surprise_max: 2.0,
-            context_noise: 0.05,
-            eta_q: 0.2,
-            hold_start: 0.5,
-            hold_full: 1.5,
-            eta_surprise_baseline: 0.02,
-            k_dev: 2.0,
-            surprise_floor: 0.5,
-            surprise_drift: 0.07,
-            usual_surprise_max: 1.0,
-            eta_in_place: 0.15,
-            in_place_decay: 0.3,
-            line_on: 0.5,
-            eta_recall: 0.25,
-            lesions: Lesions::NONE,
-        }
+        DEFAULT
     }
 }
 
@@ -373,85 +485,9 @@ fn range(field: &'static str, value: f32, min: f32, max: f32) -> Result<(), Conf
     }
 }
 
-impl Config {
-    /// Checks every field against its documented range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let c = self;
-        range("w_in_init", c.w_in_init, 0.05, 2.0)?;
-        range("eta_cortex", c.eta_cortex, 0.0, 0.1)?;
-        range("rate_threshold", c.rate_threshold, 0.0, 0.9)?;
-        range("winners", c.winners, 0.0, 1.0)?;
-        range("gain_on", c.gain_on, 0.1, 2.0)?;
-        range("gain_max", c.gain_max, c.gain_on, 4.0)?;
-        range("gain_min", c.gain_min, 0.0, c.gain_on)?;
-        range("w_bg", c.w_bg, 0.0, 6.0)?;
-        range("eta_m", c.eta_m, 0.0, 0.5)?;
-        range("m_max", c.m_max, 0.1, 4.0)?;
-        range("m_eps", c.m_eps, 0.0, 1.0)?;
-        range("m_decay", c.m_decay, 0.0, 0.5)?;
-        range("kappa_fast", c.kappa_fast, 0.004, 1.0)?;
-        range("kappa_slow", c.kappa_slow, 0.004, 1.0)?;
-        range("recognise", c.recognise, 0.1, 1.0)?;
-        range("recognise_min_norm", c.recognise_min_norm, 0.0, 2.0)?;
-        range("recognise_margin", c.recognise_margin, 0.0, 1.0)?;
-        range("novelty", c.novelty, 0.1, 1.0)?;
-        range("eta_u", c.eta_u, 0.0, 1.0)?;
-        range("eta_bind", c.eta_bind, 0.0, 1.0)?;
-        range("competent", c.competent, 0.0, 1.0)?;
-        range("refractory", c.refractory as f32, 0.0, 100.0)?;
-        range("eta_g", c.eta_g, 0.0, 0.1)?;
-        range("action_bias", c.action_bias, 0.0, 1.5)?;
-        range("explore", c.explore, 0.0, 1.0)?;
-        range("explore_uncertain", c.explore_uncertain, 0.0, 1.0)?;
-        range("salience_max", c.salience_max, 0.5, 4.0)?;
-        range("eta_go", c.eta_go, 0.0, 2.0)?;
-        range("eta_nogo", c.eta_nogo, 0.0, 2.0)?;
-        range("w_max", c.w_max, 0.1, 4.0)?;
-        range("opponent_settle", c.opponent_settle, 0.0, 1.0)?;
-        range("gpr_iterations", c.gpr_iterations as f32, 1.0, 100.0)?;
-        range("gpr_rate", c.gpr_rate, 0.01, 1.0)?;
-        range("gamma", c.gamma, 0.0, 1.0)?;
-        range("lambda", c.lambda, 0.0, 1.0)?;
-        range("eta_v", c.eta_v, 0.0, 2.0)?;
-        range("v0", c.v0, 0.0, 2.0)?;
-        range("kappa_norm", c.kappa_norm, 0.001, 1.0)?;
-        range("experience_rate", c.experience_rate, 0.0, 1.0)?;
-        range("lr_min", c.lr_min, 0.05, 1.0)?;
-        range("aspiration", c.aspiration, 0.0, 1.0)?;
-        range("eta_aspiration", c.eta_aspiration, 0.0, 0.1)?;
-
-        range("stimulus_threshold", c.stimulus_threshold, 0.01, 4.0)?;
-        range("context_bias", c.context_bias, 0.0, 1.0)?;
-        range("context_scale", c.context_scale, 0.01, 1.0)?;
-        range("w_competence", c.w_competence, 0.0, 2.0)?;
-        range("persistence", c.persistence, 0.0, 3.0)?;
-        range("surprise_leak", c.surprise_leak, 0.0, 1.0)?;
-        range("surprise_max", c.surprise_max, 0.1, 4.0)?;
-        range("context_noise", c.context_noise, 0.0, 1.0)?;
-        range("eta_q", c.eta_q, 0.0, 1.0)?;
-        range("hold_start", c.hold_start, 0.0, 4.0)?;
-        range("hold_full", c.hold_full, 0.0, 4.0)?;
-        if c.hold_full <= c.hold_start {
-            return Err(ConfigError::Inconsistent {
-                field: "hold_full",
-                requires: "hold_full > hold_start",
-            });
-        }
-        range("eta_surprise_baseline", c.eta_surprise_baseline, 0.0, 1.0)?;
-        range("k_dev", c.k_dev, 0.0, 8.0)?;
-        range("surprise_floor", c.surprise_floor, 0.0, 1.0)?;
-        range("surprise_drift", c.surprise_drift, 0.0, 1.0)?;
-        range("usual_surprise_max", c.usual_surprise_max, 0.0, 4.0)?;
-        range("eta_in_place", c.eta_in_place, 0.0, 1.0)?;
-        range("in_place_decay", c.in_place_decay, 0.0, 1.0)?;
-        range("line_on", c.line_on, 0.01, 1.0)?;
-        range("eta_recall", c.eta_recall, 0.0, 1.0)?;
-        Ok(())
-    }
-}
-
 /// Checks the const-generic sizes `S` inputs, `C` cortical units, `K` control
-/// functions, `A` actions.
+/// functions, `A` actions. An agent type checks its sizes with it at compile
+/// time ([`assert_sizes`]), so an agent of invalid sizes does not build.
 pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), ConfigError> {
     if s == 0 || s > 64 {
         return Err(ConfigError::Size {
@@ -478,4 +514,18 @@ pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), C
         });
     }
     Ok(())
+}
+
+/// [`check_sizes`] at compile time: evaluated in a `const` block of the
+/// agent's constructors, it fails the build of an agent type whose sizes
+/// cannot form an agent, with what must hold as the message:
+///
+/// ```compile_fail
+/// // error: evaluation panicked: K <= C <= 1024 and C a multiple of K (disjoint masks)
+/// let agent = tcbg::Agent::<tcbg::Fx, 8, 50, 4, 4>::blank();
+/// ```
+pub const fn assert_sizes(s: usize, c: usize, k: usize, a: usize) {
+    if let Err(ConfigError::Size { requires, .. }) = check_sizes(s, c, k, a) {
+        panic!("{}", requires);
+    }
 }

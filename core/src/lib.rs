@@ -50,6 +50,8 @@
 //!   with streaming metrics so a board can run them.
 //! - [`snapshot`]: the trace hash used to compare targets bit for bit, and
 //!   snapshots of the whole learned state.
+//! - [`state`]: every persisted state variable, declared once with its
+//!   shape, format and range (read by the snapshot and the range checks).
 //!
 //! ## Quick start
 //!
@@ -84,6 +86,7 @@ pub mod dopamine;
 pub mod fixed;
 pub mod rng;
 pub mod snapshot;
+pub mod state;
 pub mod tasks;
 pub mod thalamus;
 

@@ -62,35 +62,23 @@
 //! The payload, in order (a *number* is 2 or 4 bytes as the header says: the
 //! raw `i16` of an `Fx`, the IEEE bits of an `f32`; arrays row by row):
 //!
-//! 1. the [`Config`]: each field in declaration order, `f32` fields as their
-//!    IEEE bits (4 bytes), `refractory` and `gpr_iterations` as one byte
-//!    each, the start lesions as one byte ([`CONFIG_LEN`] = 243 bytes in all);
-//! 2. the seed (`u64`), the lesions in force (one byte: bit 0 `no_thalamus`,
-//!    1 `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
-//!    the other bits 0);
-//! 3. cortex: `w_in` (`C×S`), `drive`, `gain`, `rate` (`C` each);
-//! 4. thalamus: `g`, `m_hebb`, `u_rec` (`K×C` each), `w_rec` (`C×S`), `rho`,
-//!    `rho_prev`, `rbar`, `theta` (`C` each), `h` (`K`), `shared`, `active` (`u8`),
-//!    `used` (`u16`), `since_switch` (`u16`), `steps_seen` (`u8`),
-//!    `patterns` (`PATTERNS` bit sets, each two `u32`, low word first),
-//!    `patterns_held`, `pattern_next`, `since_novel` (`u8` each);
-//! 5. striatum: `w_go`, `w_nogo`, `elig` (`A×C` each);
-//! 6. contexts: `competence`, `surprise_mean`, `surprise_dev` (`K` each),
-//!    `surprise`, `in_place`, `recall_context` and `recall_outcomes` (`u8`
-//!    each), `recall_reward`, `recall_expected`;
-//! 7. critic: `w_v` (`A×C`), `value_prev`, `value`, `delta`, `norm_mean`,
-//!    `norm_inv`, `lr` (`C`), `aspiration`;
-//! 8. `striatal_input` (`C`), `gain_norm`;
-//! 9. action channels: `salience`, `gpi` (`A` each), `selected` (`u8`);
-//!    context channels: `salience`, `gpi` (`K` each), `selected` (`u8`);
-//! 10. the action mask (`u32`), the trial-start flag (one byte, 0 or 1);
-//! 11. the exploration, dither and cortex generators (4 `u32` each);
-//! 12. the counters: steps, switches, recognitions, novelties (`u32` each).
+//! 1. the [`Config`]: each field in declaration order ([`crate::config::FIELDS`]),
+//!    `f32` fields as their IEEE bits (4 bytes), counts (`u8` fields) as
+//!    one byte each, the start lesions as one byte
+//!    ([`CONFIG_LEN`] = 243 bytes in all);
+//! 2. the seed (`u64`);
+//! 3. every state variable of [`STATE`], in its order (each the unit, shape
+//!    and range that table declares): the lesions in force, cortex,
+//!    thalamus, striatum, contexts, critic, the striatal input and mean
+//!    gain, the action and context channels, the action mask, the
+//!    trial-start flag, the exploration, dither and cortex generators, and
+//!    the counters.
 //!
 //! The model constants ([`Agent`]'s parameters) are not stored: they are a
-//! function of the config and are rebuilt from it. [`snapshot_len`] gives
-//! the size; the default agent's snapshot is 5594 bytes (`Fx`) or 10770
-//! bytes (`f32`).
+//! function of the config and are rebuilt from it; nor is what is derived
+//! from stored variables (the leak flags of `M`, the rows of the traces in
+//! use). [`snapshot_len`] gives the size; the default agent's snapshot is
+//! 5594 bytes (`Fx`) or 10770 bytes (`f32`).
 //!
 //! ### What restore refuses
 //!
@@ -110,8 +98,10 @@ use crate::agent::{Agent, RangeViolation};
 use crate::config::{Config, ConfigError, Lesions};
 use crate::fixed::Num;
 use crate::rng::Rng;
+use crate::state::state_len;
+#[cfg(doc)]
+use crate::state::STATE;
 use crate::tasks::{observation, Schedule, Task, TaskKind};
-use crate::thalamus::PATTERNS;
 
 /// Steps of the reference trace (`cargo xtask trace`, the boards, the browser).
 pub const TRACE_STEPS: u32 = 4000;
@@ -233,21 +223,18 @@ pub const SNAPSHOT_VERSION: u16 = 3;
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.
 pub const CRC_LEN: usize = 4;
-/// Bytes of the config in the payload: 60 `f32` fields, 2 one-byte fields
-/// and the lesion byte.
-pub const CONFIG_LEN: usize = 60 * 4 + 3;
+/// Bytes of the config in the payload: each field in declaration order (4
+/// for an `f32`, 1 for a count) and the lesion byte (243 in version 3).
+pub const CONFIG_LEN: usize = crate::config::WIRE_LEN;
+/// Bytes of the seed in the payload.
+pub const SEED_LEN: usize = 8;
 
 /// The exact size in bytes of the snapshot of an agent with sizes `S`, `C`,
 /// `K`, `A` whose numbers take `number_bytes` bytes (2 for
-/// [`crate::Fx`], 4 for `f32`).
+/// [`crate::Fx`], 4 for `f32`): the header, the config, the seed, the
+/// state variables of [`STATE`] and the checksum.
 pub const fn snapshot_len(s: usize, c: usize, k: usize, a: usize, number_bytes: usize) -> usize {
-    // cortex S·C + 3C; thalamus 3K·C + S·C + 4C + K + 1; striatum 3A·C;
-    // contexts 3K + 4; critic A·C + 6 + C; striatal input C + 1; channels 2A + 2K.
-    let numbers = 2 * s * c + 3 * k * c + 4 * a * c + 9 * c + 6 * k + 2 * a + 12;
-    // seed 8, lesions 1, thalamus 6 + 8 PATTERNS + 3, recall test 2, selections 2, mask 4, trial 1,
-    // generators 48, counters 16.
-    let fixed = 8 + 1 + 6 + 8 * PATTERNS + 3 + 2 + 2 + 4 + 1 + 48 + 16;
-    HEADER_LEN + CONFIG_LEN + fixed + numbers * number_bytes + CRC_LEN
+    HEADER_LEN + CONFIG_LEN + SEED_LEN + state_len(s, c, k, a, number_bytes) + CRC_LEN
 }
 
 mod sealed {
@@ -503,14 +490,14 @@ impl From<RangeViolation> for RestoreError {
 
 /// Little-endian writer into a byte slice; never panics (a write past the
 /// end is dropped and remembered).
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
     ok: bool,
 }
 
 impl Writer<'_> {
-    fn bytes<const M: usize>(&mut self, b: [u8; M]) {
+    pub(crate) fn bytes<const M: usize>(&mut self, b: [u8; M]) {
         match self
             .buf
             .get_mut(self.pos..)
@@ -521,30 +508,30 @@ impl Writer<'_> {
         }
         self.pos = self.pos.saturating_add(M);
     }
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.bytes([v]);
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.bytes(v.to_le_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.bytes(v.to_le_bytes());
     }
     /// Two `u32`, low word first (32-bit operations only).
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.u32(v as u32);
         self.u32((v >> 32) as u32);
     }
-    fn f32(&mut self, v: f32) {
+    pub(crate) fn f32(&mut self, v: f32) {
         self.u32(v.to_bits());
     }
-    fn bool(&mut self, v: bool) {
+    pub(crate) fn bool(&mut self, v: bool) {
         self.u8(v as u8);
     }
-    fn lesions(&mut self, l: Lesions) {
+    pub(crate) fn lesions(&mut self, l: Lesions) {
         self.u8(lesion_bits(l));
     }
-    fn num<N: SnapshotNum>(&mut self, v: N) {
+    pub(crate) fn num<N: SnapshotNum>(&mut self, v: N) {
         let w = v.to_wire();
         if N::BYTES == 2 {
             self.u16(w as u16);
@@ -552,17 +539,7 @@ impl Writer<'_> {
             self.u32(w);
         }
     }
-    fn nums<N: SnapshotNum>(&mut self, v: &[N]) {
-        for x in v {
-            self.num(*x);
-        }
-    }
-    fn rows<N: SnapshotNum, const M: usize>(&mut self, v: &[[N; M]]) {
-        for row in v {
-            self.nums(row);
-        }
-    }
-    fn rng(&mut self, r: &Rng) {
+    pub(crate) fn rng(&mut self, r: &Rng) {
         for w in r.state() {
             self.u32(w);
         }
@@ -571,14 +548,14 @@ impl Writer<'_> {
 
 /// Little-endian reader from a byte slice; never panics (a read past the
 /// end gives 0 and is remembered).
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     ok: bool,
 }
 
 impl Reader<'_> {
-    fn bytes<const M: usize>(&mut self) -> [u8; M] {
+    pub(crate) fn bytes<const M: usize>(&mut self) -> [u8; M] {
         let b = match self.buf.get(self.pos..).and_then(|t| t.first_chunk::<M>()) {
             Some(src) => *src,
             None => {
@@ -589,33 +566,37 @@ impl Reader<'_> {
         self.pos = self.pos.saturating_add(M);
         b
     }
-    fn u8(&mut self) -> u8 {
+    pub(crate) fn u8(&mut self) -> u8 {
         let [b] = self.bytes::<1>();
         b
     }
-    fn u16(&mut self) -> u16 {
+    pub(crate) fn u16(&mut self) -> u16 {
         u16::from_le_bytes(self.bytes())
     }
-    fn u32(&mut self) -> u32 {
+    pub(crate) fn u32(&mut self) -> u32 {
         u32::from_le_bytes(self.bytes())
     }
     /// Two `u32`, low word first.
-    fn u64(&mut self) -> u64 {
+    pub(crate) fn u64(&mut self) -> u64 {
         let lo = self.u32() as u64;
         lo | (self.u32() as u64) << 32
     }
-    fn f32(&mut self) -> f32 {
+    pub(crate) fn f32(&mut self) -> f32 {
         f32::from_bits(self.u32())
     }
     /// A byte that must be 0 or 1; `bad` is set otherwise.
-    fn bool(&mut self, bad: &mut Option<&'static str>, field: &'static str) -> bool {
+    pub(crate) fn bool(&mut self, bad: &mut Option<&'static str>, field: &'static str) -> bool {
         let b = self.u8();
         if b > 1 && bad.is_none() {
             *bad = Some(field);
         }
         b == 1
     }
-    fn lesions(&mut self, bad: &mut Option<&'static str>, field: &'static str) -> Lesions {
+    pub(crate) fn lesions(
+        &mut self,
+        bad: &mut Option<&'static str>,
+        field: &'static str,
+    ) -> Lesions {
         let b = self.u8();
         if b >> 5 != 0 && bad.is_none() {
             *bad = Some(field);
@@ -628,24 +609,14 @@ impl Reader<'_> {
             no_meta: b & 16 != 0,
         }
     }
-    fn num<N: SnapshotNum>(&mut self) -> N {
+    pub(crate) fn num<N: SnapshotNum>(&mut self) -> N {
         if N::BYTES == 2 {
             N::from_wire(self.u16() as u32)
         } else {
             N::from_wire(self.u32())
         }
     }
-    fn nums<N: SnapshotNum>(&mut self, v: &mut [N]) {
-        for x in v.iter_mut() {
-            *x = self.num();
-        }
-    }
-    fn rows<N: SnapshotNum, const M: usize>(&mut self, v: &mut [[N; M]]) {
-        for row in v.iter_mut() {
-            self.nums(row);
-        }
-    }
-    fn state(&mut self) -> [u32; 4] {
+    pub(crate) fn state(&mut self) -> [u32; 4] {
         [self.u32(), self.u32(), self.u32(), self.u32()]
     }
 }
@@ -656,39 +627,6 @@ fn lesion_bits(l: Lesions) -> u8 {
         | (l.no_dopamine as u8) << 2
         | (l.no_traces as u8) << 3
         | (l.no_meta as u8) << 4
-}
-
-/// Writes and reads the config field by field. The exhaustive destructuring
-/// and struct literal make a new [`Config`] field a compile error here, so
-/// the format cannot silently drop one.
-macro_rules! config_wire {
-    ($($field:ident : $kind:ident),* $(,)?) => {
-        fn write_config(w: &mut Writer<'_>, c: &Config) {
-            let Config { $($field),* } = *c;
-            $( w.$kind($field); )*
-        }
-        fn read_config(r: &mut Reader<'_>, bad: &mut Option<&'static str>) -> Config {
-            Config { $($field: config_wire!(@read r, bad, $field, $kind)),* }
-        }
-    };
-    (@read $r:ident, $bad:ident, $field:ident, lesions) => { $r.lesions($bad, "config.lesions") };
-    (@read $r:ident, $bad:ident, $field:ident, $kind:ident) => { $r.$kind() };
-}
-
-config_wire! {
-    w_in_init: f32, eta_cortex: f32, rate_threshold: f32, winners: f32, gain_on: f32, gain_max: f32, gain_min: f32,
-    w_bg: f32, eta_m: f32, m_max: f32, m_eps: f32, m_decay: f32, kappa_fast: f32, kappa_slow: f32,
-    recognise: f32, recognise_min_norm: f32, recognise_margin: f32, novelty: f32, eta_u: f32,
-    eta_bind: f32, competent: f32, refractory: u8, eta_g: f32,
-    action_bias: f32, explore: f32, explore_uncertain: f32, salience_max: f32, eta_go: f32,
-    eta_nogo: f32, w_max: f32, opponent_settle: f32, gpr_iterations: u8, gpr_rate: f32,
-    gamma: f32, lambda: f32, eta_v: f32, v0: f32, kappa_norm: f32, experience_rate: f32, lr_min: f32,
-    aspiration: f32, eta_aspiration: f32, stimulus_threshold: f32,
-    context_bias: f32, context_scale: f32, w_competence: f32, persistence: f32, surprise_leak: f32,
-    surprise_max: f32, context_noise: f32, eta_q: f32, hold_start: f32, hold_full: f32,
-    eta_surprise_baseline: f32, k_dev: f32, surprise_floor: f32, surprise_drift: f32, usual_surprise_max: f32,
-    eta_in_place: f32, in_place_decay: f32, line_on: f32, eta_recall: f32,
-    lesions: lesions,
 }
 
 impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: usize>
@@ -732,70 +670,9 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
             ok: true,
         };
         w.bytes(Self::header());
-        write_config(&mut w, &self.config);
+        crate::config::write_wire(&mut w, &self.config);
         w.u64(self.seed);
-        w.lesions(self.lesions);
-        let cx = &self.cortex;
-        w.rows(&cx.w_in);
-        w.nums(&cx.drive);
-        w.nums(&cx.gain);
-        w.nums(&cx.rate);
-        let th = &self.thalamus;
-        w.rows(&th.g);
-        w.rows(&th.m_hebb);
-        w.rows(&th.u_rec);
-        w.rows(&th.w_rec);
-        w.nums(&th.rho);
-        w.nums(&th.rho_prev);
-        w.nums(&th.rbar);
-        w.nums(&th.theta);
-        w.nums(&th.h);
-        w.num(th.shared);
-        w.u8(th.active);
-        w.u16(th.used);
-        w.u16(th.since_switch);
-        w.u8(th.steps_seen);
-        for &p in th.patterns.iter() {
-            w.u64(p);
-        }
-        w.u8(th.patterns_held);
-        w.u8(th.pattern_next);
-        w.u8(th.since_novel);
-        let st = &self.striatum;
-        w.rows(&st.w_go);
-        w.rows(&st.w_nogo);
-        w.rows(&st.elig);
-        let cc = &self.contexts;
-        w.nums(&cc.competence);
-        w.nums(&cc.surprise_mean);
-        w.nums(&cc.surprise_dev);
-        w.num(cc.surprise);
-        w.num(cc.in_place);
-        w.u8(cc.recall_context);
-        w.u8(cc.recall_outcomes);
-        w.nums(&[cc.recall_reward, cc.recall_expected]);
-        let cr = &self.critic;
-        w.rows(&cr.w_v);
-        w.nums(&[cr.value_prev, cr.value, cr.delta, cr.norm_mean, cr.norm_inv]);
-        w.nums(&cr.lr);
-        w.num(cr.aspiration);
-        w.nums(&self.striatal_input);
-        w.num(self.gain_norm);
-        w.nums(&self.actions.salience);
-        w.nums(&self.actions.gpi);
-        w.u8(self.actions.selected);
-        w.nums(&self.context_channels.salience);
-        w.nums(&self.context_channels.gpi);
-        w.u8(self.context_channels.selected);
-        w.u32(self.action_mask);
-        w.bool(self.trial_start);
-        w.rng(&self.explore_rng);
-        w.rng(&self.dither_rng);
-        w.rng(&self.cortex_rng);
-        let n = self.counters;
-        for v in [n.steps, n.switches, n.recognitions, n.novelties] {
-            w.u32(v);
-        }
+        self.write_state(&mut w);
         let body = w.pos;
         let ok = w.ok;
         let crc = crc32(out.get(..body).unwrap_or(&[]));
@@ -894,7 +771,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
             ok: true,
         };
         let mut bad: Option<&'static str> = None;
-        let config = read_config(&mut r, &mut bad);
+        let config = crate::config::read_wire(&mut r, &mut bad);
         if let Some(field) = bad {
             return Err(RestoreError::Invalid { field });
         }
@@ -918,89 +795,13 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         result
     }
 
-    /// Reads the state after the config and seed (the reader checks bounds).
+    /// Reads the state after the config and seed (the reader checks
+    /// bounds), and derives what the snapshot does not hold.
     fn decode(&mut self, r: &mut Reader<'_>, bad: &mut Option<&'static str>) {
-        self.lesions = r.lesions(bad, "lesions");
-        let cx = &mut self.cortex;
-        r.rows(&mut cx.w_in);
-        r.nums(&mut cx.drive);
-        r.nums(&mut cx.gain);
-        r.nums(&mut cx.rate);
-        let th = &mut self.thalamus;
-        r.rows(&mut th.g);
-        r.rows(&mut th.m_hebb);
-        th.recount_leaking(self.p.m_still);
-        r.rows(&mut th.u_rec);
-        r.rows(&mut th.w_rec);
-        th.recheck_w_rec();
-        r.nums(&mut th.rho);
-        r.nums(&mut th.rho_prev);
-        r.nums(&mut th.rbar);
-        r.nums(&mut th.theta);
-        r.nums(&mut th.h);
-        th.shared = r.num();
-        th.active = r.u8();
-        th.used = r.u16();
-        th.since_switch = r.u16();
-        th.steps_seen = r.u8();
-        for p in th.patterns.iter_mut() {
-            *p = r.u64();
-        }
-        th.patterns_held = r.u8();
-        th.pattern_next = r.u8();
-        th.since_novel = r.u8();
-        let st = &mut self.striatum;
-        r.rows(&mut st.w_go);
-        r.rows(&mut st.w_nogo);
-        r.rows(&mut st.elig);
-        st.recount_elig_rows();
-        let cc = &mut self.contexts;
-        r.nums(&mut cc.competence);
-        r.nums(&mut cc.surprise_mean);
-        r.nums(&mut cc.surprise_dev);
-        cc.surprise = r.num();
-        cc.in_place = r.num();
-        cc.recall_context = r.u8();
-        cc.recall_outcomes = r.u8();
-        cc.recall_reward = r.num();
-        cc.recall_expected = r.num();
-        let cr = &mut self.critic;
-        r.rows(&mut cr.w_v);
-        cr.value_prev = r.num();
-        cr.value = r.num();
-        cr.delta = r.num();
-        cr.norm_mean = r.num();
-        cr.norm_inv = r.num();
-        r.nums(&mut cr.lr);
-        cr.aspiration = r.num();
-        r.nums(&mut self.striatal_input);
-        self.gain_norm = r.num();
-        r.nums(&mut self.actions.salience);
-        r.nums(&mut self.actions.gpi);
-        self.actions.selected = r.u8();
-        r.nums(&mut self.context_channels.salience);
-        r.nums(&mut self.context_channels.gpi);
-        self.context_channels.selected = r.u8();
-        self.action_mask = r.u32();
-        self.trial_start = r.bool(bad, "trial_start");
-        for (rng, name) in [
-            (&mut self.explore_rng, "explore_rng"),
-            (&mut self.dither_rng, "dither_rng"),
-            (&mut self.cortex_rng, "cortex_rng"),
-        ] {
-            match Rng::from_state(r.state()) {
-                Some(g) => *rng = g,
-                None => {
-                    if bad.is_none() {
-                        *bad = Some(name);
-                    }
-                }
-            }
-        }
-        self.counters.steps = r.u32();
-        self.counters.switches = r.u32();
-        self.counters.recognitions = r.u32();
-        self.counters.novelties = r.u32();
+        self.read_state(r, bad);
+        self.thalamus.recount_leaking(self.p.m_still);
+        self.thalamus.recheck_w_rec();
+        self.striatum.recount_elig_rows();
     }
 
     /// The invariants of a restored agent beyond its config: enumerated

@@ -15,6 +15,11 @@ use tcbg::{Fx, Num};
 const FIXED_TRACE: u32 = 0x4272_2c33;
 /// `cargo xtask trace --f32`: the `f32` oracle.
 const F32_TRACE: u32 = 0x09b0_1884;
+/// CRC-32 of the reference trace's snapshot at step 2000 (before the
+/// trailer), fixed point.
+const FIXED_SNAPSHOT: u32 = 0x69ab_0ccf;
+/// The same, `f32`.
+const F32_SNAPSHOT: u32 = 0x5b9e_a078;
 
 #[test]
 fn fixed_point_trace_is_pinned() {
@@ -120,4 +125,20 @@ fn plain_numbers_reproduce_the_fixed_point_trace() {
 fn the_trace_sees_a_changed_step() {
     // The hash reads every action and dopamine value: a shorter run differs.
     assert_ne!(trace::<Fx>(TRACE_STEPS - 1), FIXED_TRACE);
+}
+
+/// The snapshot of the reference trace's agent at step 2000 (both number
+/// types), as the CRC-32 of its bytes before the trailer: the snapshot
+/// format's bytes are pinned as the trace is (the browser and the boards
+/// compare them).
+#[test]
+fn snapshot_bytes_are_pinned() {
+    use tcbg::snapshot::{crc32, trace_continuation, CRC_LEN};
+    let body = |b: &[u8]| crc32(&b[..b.len() - CRC_LEN]);
+    let mut fx = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
+    trace_continuation::<Fx>(2000, 1, &mut fx, None);
+    let mut f = vec![0u8; tcbg::OracleAgent::SNAPSHOT_LEN];
+    trace_continuation::<f32>(2000, 1, &mut f, None);
+    assert_eq!(body(&fx), FIXED_SNAPSHOT);
+    assert_eq!(body(&f), F32_SNAPSHOT);
 }

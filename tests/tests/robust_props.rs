@@ -10,6 +10,7 @@
 //!   refused naming the field it contradicts).
 
 use proptest::prelude::*;
+use tcbg::config::Field;
 use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Lesions, Num, OracleAgent};
 
 fn lesions(bits: u8) -> Lesions {
@@ -150,175 +151,10 @@ fn f32_special_values() {
     }
 }
 
-type Setter = fn(&mut Config, f32);
-
-/// Every field of `Config`: its name, a setter from `f32`, and its
-/// documented range. `every_field_listed` makes a new field a compile error
-/// until it is listed here.
-const FIELDS: [(&str, Setter, f32, f32); 62] = [
-    ("w_in_init", |c, v| c.w_in_init = v, 0.05, 2.0),
-    ("eta_cortex", |c, v| c.eta_cortex = v, 0.0, 0.1),
-    ("rate_threshold", |c, v| c.rate_threshold = v, 0.0, 0.9),
-    ("winners", |c, v| c.winners = v, 0.0, 1.0),
-    ("gain_on", |c, v| c.gain_on = v, 0.1, 2.0),
-    ("gain_max", |c, v| c.gain_max = v, 1.0, 4.0), // min is gain_on (default 1)
-    ("gain_min", |c, v| c.gain_min = v, 0.0, 1.0), // max is gain_on (default 1)
-    ("w_bg", |c, v| c.w_bg = v, 0.0, 6.0),
-    ("eta_m", |c, v| c.eta_m = v, 0.0, 0.5),
-    ("m_max", |c, v| c.m_max = v, 0.1, 4.0),
-    ("m_eps", |c, v| c.m_eps = v, 0.0, 1.0),
-    ("m_decay", |c, v| c.m_decay = v, 0.0, 0.5),
-    ("kappa_fast", |c, v| c.kappa_fast = v, 0.004, 1.0),
-    ("kappa_slow", |c, v| c.kappa_slow = v, 0.004, 1.0),
-    ("recognise", |c, v| c.recognise = v, 0.1, 1.0),
-    (
-        "recognise_min_norm",
-        |c, v| c.recognise_min_norm = v,
-        0.0,
-        2.0,
-    ),
-    ("recognise_margin", |c, v| c.recognise_margin = v, 0.0, 1.0),
-    ("novelty", |c, v| c.novelty = v, 0.1, 1.0),
-    ("eta_u", |c, v| c.eta_u = v, 0.0, 1.0),
-    ("eta_bind", |c, v| c.eta_bind = v, 0.0, 1.0),
-    ("competent", |c, v| c.competent = v, 0.0, 1.0),
-    ("refractory", |c, v| c.refractory = v as u8, 0.0, 100.0),
-    ("eta_g", |c, v| c.eta_g = v, 0.0, 0.1),
-    ("action_bias", |c, v| c.action_bias = v, 0.0, 1.5),
-    ("explore", |c, v| c.explore = v, 0.0, 1.0),
-    (
-        "explore_uncertain",
-        |c, v| c.explore_uncertain = v,
-        0.0,
-        1.0,
-    ),
-    ("salience_max", |c, v| c.salience_max = v, 0.5, 4.0),
-    ("eta_go", |c, v| c.eta_go = v, 0.0, 2.0),
-    ("eta_nogo", |c, v| c.eta_nogo = v, 0.0, 2.0),
-    ("w_max", |c, v| c.w_max = v, 0.1, 4.0),
-    ("opponent_settle", |c, v| c.opponent_settle = v, 0.0, 1.0),
-    (
-        "gpr_iterations",
-        |c, v| c.gpr_iterations = v as u8,
-        1.0,
-        100.0,
-    ),
-    ("gpr_rate", |c, v| c.gpr_rate = v, 0.01, 1.0),
-    ("gamma", |c, v| c.gamma = v, 0.0, 1.0),
-    ("lambda", |c, v| c.lambda = v, 0.0, 1.0),
-    ("eta_v", |c, v| c.eta_v = v, 0.0, 2.0),
-    ("v0", |c, v| c.v0 = v, 0.0, 2.0),
-    ("kappa_norm", |c, v| c.kappa_norm = v, 0.001, 1.0),
-    ("experience_rate", |c, v| c.experience_rate = v, 0.0, 1.0),
-    ("lr_min", |c, v| c.lr_min = v, 0.05, 1.0),
-    ("aspiration", |c, v| c.aspiration = v, 0.0, 1.0),
-    ("eta_aspiration", |c, v| c.eta_aspiration = v, 0.0, 0.1),
-    (
-        "stimulus_threshold",
-        |c, v| c.stimulus_threshold = v,
-        0.01,
-        4.0,
-    ),
-    ("context_bias", |c, v| c.context_bias = v, 0.0, 1.0),
-    ("context_scale", |c, v| c.context_scale = v, 0.01, 1.0),
-    ("w_competence", |c, v| c.w_competence = v, 0.0, 2.0),
-    ("persistence", |c, v| c.persistence = v, 0.0, 3.0),
-    ("surprise_leak", |c, v| c.surprise_leak = v, 0.0, 1.0),
-    ("surprise_max", |c, v| c.surprise_max = v, 0.1, 4.0),
-    ("context_noise", |c, v| c.context_noise = v, 0.0, 1.0),
-    ("eta_q", |c, v| c.eta_q = v, 0.0, 1.0),
-    ("hold_start", |c, v| c.hold_start = v, 0.0, 4.0),
-    ("hold_full", |c, v| c.hold_full = v, 0.0, 4.0),
-    (
-        "eta_surprise_baseline",
-        |c, v| c.eta_surprise_baseline = v,
-        0.0,
-        1.0,
-    ),
-    ("k_dev", |c, v| c.k_dev = v, 0.0, 8.0),
-    ("surprise_floor", |c, v| c.surprise_floor = v, 0.0, 1.0),
-    ("surprise_drift", |c, v| c.surprise_drift = v, 0.0, 1.0),
-    (
-        "usual_surprise_max",
-        |c, v| c.usual_surprise_max = v,
-        0.0,
-        4.0,
-    ),
-    ("eta_in_place", |c, v| c.eta_in_place = v, 0.0, 1.0),
-    ("in_place_decay", |c, v| c.in_place_decay = v, 0.0, 1.0),
-    ("line_on", |c, v| c.line_on = v, 0.01, 1.0),
-    ("eta_recall", |c, v| c.eta_recall = v, 0.0, 1.0),
-];
-
-/// Fails to compile when `Config` gains a field (list it in `FIELDS`).
-#[allow(dead_code)]
-fn every_field_listed(c: Config) {
-    let Config {
-        w_in_init: _,
-        eta_cortex: _,
-        rate_threshold: _,
-        winners: _,
-        gain_on: _,
-        gain_max: _,
-        gain_min: _,
-        w_bg: _,
-        eta_m: _,
-        m_max: _,
-        m_eps: _,
-        m_decay: _,
-        kappa_fast: _,
-        kappa_slow: _,
-        recognise: _,
-        recognise_min_norm: _,
-        recognise_margin: _,
-        novelty: _,
-        eta_u: _,
-        eta_bind: _,
-        competent: _,
-        refractory: _,
-        eta_g: _,
-        action_bias: _,
-        explore: _,
-        explore_uncertain: _,
-        salience_max: _,
-        eta_go: _,
-        eta_nogo: _,
-        w_max: _,
-        opponent_settle: _,
-        gpr_iterations: _,
-        gpr_rate: _,
-        gamma: _,
-        lambda: _,
-        eta_v: _,
-        v0: _,
-        kappa_norm: _,
-        experience_rate: _,
-        lr_min: _,
-        aspiration: _,
-        eta_aspiration: _,
-        stimulus_threshold: _,
-        context_bias: _,
-        context_scale: _,
-        w_competence: _,
-        persistence: _,
-        surprise_leak: _,
-        surprise_max: _,
-        context_noise: _,
-        eta_q: _,
-        hold_start: _,
-        hold_full: _,
-        eta_surprise_baseline: _,
-        k_dev: _,
-        surprise_floor: _,
-        surprise_drift: _,
-        usual_surprise_max: _,
-        eta_in_place: _,
-        in_place_decay: _,
-        line_on: _,
-        eta_recall: _,
-        lesions: _,
-    } = c;
-}
+/// Every numeric field of `Config` with its documented range, from the
+/// config's one declaration (`tcbg::config::FIELDS`): a new field is listed
+/// there as it is declared.
+const FIELDS: &[Field] = &tcbg::config::FIELDS;
 
 /// The field an error names.
 fn named(e: &ConfigError) -> &'static str {
@@ -338,10 +174,16 @@ const COUPLED: [(&str, &str); 4] = [
 ];
 
 fn check_field(i: usize, v: f32) -> Result<(), TestCaseError> {
-    let (name, set, min, max) = FIELDS[i];
+    let Field {
+        name,
+        set,
+        min,
+        max,
+        integer,
+        ..
+    } = FIELDS[i];
     let mut c = Config::default();
     set(&mut c, v);
-    let integer = matches!(name, "refractory" | "gpr_iterations");
     // An integer field sees `v as u8` (saturating, NaN as 0).
     let stored = if integer { (v as u8) as f32 } else { v };
     let inside = stored >= min && stored <= max;
@@ -363,7 +205,7 @@ fn check_field(i: usize, v: f32) -> Result<(), TestCaseError> {
 #[test]
 fn every_config_field_refuses_out_of_range_values() {
     for i in 0..FIELDS.len() {
-        let (name, _, min, max) = FIELDS[i];
+        let Field { name, min, max, .. } = FIELDS[i];
         let below = if min > 0.0 { min * 0.5 } else { -0.001 };
         for v in [
             f32::NAN,
