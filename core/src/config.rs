@@ -96,7 +96,8 @@ macro_rules! bound {
 }
 
 /// The one declaration of the config: each field with its docs, type,
-/// default and range (and what it must satisfy beyond it). It generates
+/// default and range (and, with `refused if`, when it contradicts another
+/// field: the condition, and what must hold instead). It generates
 /// [`Config`] (docs included), its [`Default`], [`Config::validate`] (in
 /// declaration order), the table [`FIELDS`] the tests and tools read, and
 /// the config's part of a snapshot ([`crate::snapshot`]: each field in
@@ -107,7 +108,7 @@ macro_rules! config {
         $(
             $(#[doc = $doc:literal])*
             $field:ident : $ty:ident = $default:literal, $min:tt to $max:tt
-            $(, requires $cond:expr => $requires:literal)? ;
+            $(, refused if $cond:expr => $requires:literal)? ;
         )*
     ) => {
         /// Every constant of the loop. Symbols refer to `MODEL.md` and the
@@ -148,7 +149,7 @@ macro_rules! config {
                         bound!(@value $c, $max),
                     )?;
                     $(
-                        if !($cond) {
+                        if $cond {
                             return Err(ConfigError::Inconsistent {
                                 field: stringify!($field),
                                 requires: $requires,
@@ -335,7 +336,7 @@ config! {
     hold_start: f32 = 0.5, 0.0 to 4.0;
     /// Surprise at which it is fully held.
     hold_full: f32 = 1.5, 0.0 to 4.0,
-        requires c.hold_full > c.hold_start => "hold_full > hold_start";
+        refused if c.hold_full <= c.hold_start => "hold_full > hold_start";
     /// Rate of each context's usual surprise and its spread.
     eta_surprise_baseline: f32 = 0.02, 0.0 to 1.0;
     /// Change-point margin in units of the usual spread of surprise.

@@ -3,8 +3,9 @@
 
 use tcbg::rng::Rng;
 use tcbg::snapshot::{
-    crc32, snapshot_len, RestoreError, SnapshotError, SnapshotNum, CRC_LEN, HEADER_LEN,
+    crc32, snapshot_len, RestoreError, SnapshotError, SnapshotNum, CRC_LEN, HEADER_LEN, SEED_LEN,
 };
+use tcbg::state::{Unit, STATE};
 use tcbg::tasks::{observation, Schedule, Task, TaskKind};
 use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Lesions, Num, OracleAgent};
 
@@ -232,9 +233,30 @@ fn reseal(bytes: &mut [u8]) {
     bytes[body..].copy_from_slice(&c.to_le_bytes());
 }
 
-/// Offset of config field number `i` (all `f32` before `refractory`, index 20).
-fn config_f32_offset(i: usize) -> usize {
-    HEADER_LEN + 4 * i + if i > 21 { 1 } else { 0 } + if i > 30 { 1 } else { 0 }
+/// Offset of the config field `name`, from the config's declaration
+/// (`f32` fields take 4 bytes, counts 1).
+fn config_offset(name: &str) -> usize {
+    let mut at = HEADER_LEN;
+    for f in tcbg::config::FIELDS.iter() {
+        if f.name == name {
+            return at;
+        }
+        at += if f.integer { 1 } else { 4 };
+    }
+    panic!("no config field {name}")
+}
+
+/// Offset of the state variable `path` in a snapshot of the default sizes
+/// whose numbers take `number_bytes`, from the state's declaration.
+fn state_offset(path: &str, number_bytes: usize) -> usize {
+    let mut at = HEADER_LEN + tcbg::snapshot::CONFIG_LEN + SEED_LEN;
+    for v in STATE.iter() {
+        if v.path == path {
+            return at;
+        }
+        at += v.count(8, 48, 4, 4) * v.unit.bytes(number_bytes);
+    }
+    panic!("no state variable {path}")
 }
 
 #[test]
@@ -271,7 +293,8 @@ fn refusals_name_their_reason() {
     ));
 
     // Behind a valid checksum: an invalid config is the ConfigError of Agent::new.
-    let gamma = config_f32_offset(31); // gamma follows gpr_rate
+    let gamma = config_offset("gamma");
+    assert_eq!(gamma, HEADER_LEN + 4 * 31 + 2); // after 31 `f32` and 2 counts
     let mut b = good.clone();
     b[gamma..gamma + 4].copy_from_slice(&1.5f32.to_le_bytes());
     reseal(&mut b);
@@ -324,6 +347,7 @@ fn refusals_name_their_reason() {
         + 6
         + 8 * tcbg::thalamus::PATTERNS
         + 3;
+    assert_eq!(go_at, state_offset("striatum.w_go", 2));
     let mut b = good.clone();
     b[go_at..go_at + 2].copy_from_slice(&Fx::from_f32(7.5).0.to_le_bytes());
     reseal(&mut b);
@@ -333,6 +357,57 @@ fn refusals_name_their_reason() {
     }
     // Every refusal has a message.
     assert!(RestoreError::BadMagic.to_string().contains("magic"));
+}
+
+/// Every range the state's declaration gives is checked on restore: the
+/// first value of each checked variable set beyond its range (NaN for
+/// `f32`; for `Fx` the extreme raw values, where one lies outside; the
+/// largest count) is refused, naming that variable and index.
+fn declared_ranges_are_checked<N: SnapshotNum>() {
+    let (_, good) = learned::<N>(9);
+    let mut refused = 0;
+    for v in STATE.iter().filter(|v| v.checked) {
+        let at = state_offset(v.path, N::BYTES);
+        let beyond: Vec<Vec<u8>> = match v.unit {
+            Unit::Num if N::BYTES == 4 => vec![f32::NAN.to_le_bytes().to_vec()],
+            Unit::Num => vec![
+                i16::MIN.to_le_bytes().to_vec(),
+                i16::MAX.to_le_bytes().to_vec(),
+            ],
+            Unit::U8 => vec![vec![u8::MAX]],
+            Unit::U16 => vec![u16::MAX.to_le_bytes().to_vec()],
+            other => panic!("{}: a range on {other:?}", v.path),
+        };
+        let mut any = false;
+        for bytes in beyond {
+            let mut b = good.clone();
+            b[at..at + bytes.len()].copy_from_slice(&bytes);
+            reseal(&mut b);
+            match Default::<N>::restore(&b) {
+                Err(RestoreError::Range(r)) => {
+                    assert_eq!((r.field, r.index), (v.path, 0));
+                    any = true;
+                }
+                // A value `Fx` cannot hold beyond this range.
+                Ok(a) => assert_eq!(a.check_ranges(), Ok(()), "{}", v.path),
+                Err(e) => panic!("{}: {e:?}", v.path),
+            }
+        }
+        assert!(any || (N::BYTES == 2 && v.unit == Unit::Num), "{}", v.path);
+        refused += any as usize;
+    }
+    eprintln!("{}: {refused} declared ranges refused", N::NAME);
+    assert!(refused > 0);
+}
+
+#[test]
+fn declared_ranges_are_checked_fx() {
+    declared_ranges_are_checked::<Fx>();
+}
+
+#[test]
+fn declared_ranges_are_checked_f32() {
+    declared_ranges_are_checked::<f32>();
 }
 
 #[test]
