@@ -6,6 +6,11 @@
 //! config into the agent's number type once, so the step reads only
 //! precomputed constants.
 //!
+//! Each field is written once, in one declaration with its docs, type,
+//! default and range; it generates [`Config`], its `Default`,
+//! [`Config::validate`], the table [`FIELDS`] (for tests and tools) and the
+//! config's part of a snapshot.
+//!
 //! ```
 //! use tcbg::{Config, ConfigError};
 //! let mut c = Config::default();
@@ -442,7 +447,9 @@ pub enum ConfigError {
         /// What must hold.
         requires: &'static str,
     },
-    /// The const-generic sizes cannot form an agent.
+    /// A size is out of range: const-generic sizes that cannot form an
+    /// agent ([`check_sizes`]; an agent type of such sizes does not build),
+    /// or an action count ([`crate::Agent::set_action_count`]).
     Size {
         /// `"S"`, `"C"`, `"K"` or `"A"`.
         param: &'static str,
@@ -521,7 +528,7 @@ pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), C
 /// agent's constructors, it fails the build of an agent type whose sizes
 /// cannot form an agent, with what must hold as the message:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// // error: evaluation panicked: K <= C <= 1024 and C a multiple of K (disjoint masks)
 /// let agent = tcbg::Agent::<tcbg::Fx, 8, 50, 4, 4>::blank();
 /// ```

@@ -498,8 +498,11 @@ fn invalid_configs_are_refused() {
             ..
         })
     ));
+    // An agent of such sizes does not build: `Agent::<Fx, 8, 50, 4, 4>` is a
+    // compile error (the `compile_fail` example of `tcbg::config::assert_sizes`
+    // checks it), from the check its constructors evaluate at compile time.
     assert!(
-        Agent::<Fx, 8, 50, 4, 4>::new(Config::default(), 1).is_err(),
+        tcbg::config::check_sizes(8, 50, 4, 4).is_err(),
         "C not a multiple of K accepted"
     );
     let mut a: DefaultAgent = Agent::new(Config::default(), 1).unwrap();
