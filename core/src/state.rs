@@ -178,6 +178,19 @@ macro_rules! dim {
     };
 }
 
+/// A declared shape in the table's docs.
+macro_rules! shape_doc {
+    () => {
+        "1"
+    };
+    ($d:ident) => {
+        concat!("`", stringify!($d), "`")
+    };
+    ($d:ident $e:ident) => {
+        concat!("`", stringify!($d), "×", stringify!($e), "`")
+    };
+}
+
 /// A declared size in the table.
 macro_rules! dim_entry {
     (PATTERNS) => {
@@ -262,15 +275,17 @@ macro_rules! state {
         )*
     ) => {
         /// Every persisted state variable, in snapshot order (see the
-        /// [module](self)):
+        /// [module](self)). A checked range is the one [`Agent::check_ranges`]
+        /// applies: `c` is the config, `q(x)` a config bound `x` as the
+        /// number type holds it (`Fx` rounds it to 1/4096).
         ///
-        /// | path | shape | unit | format and range (checked) |
+        /// | path | shape (rows × columns) | unit | format and range (checked) |
         /// |---|---|---|---|
         $(
             #[doc = concat!(
                 "| `", concat!(stringify!($p) $(, ".", stringify!($q_))*), "` | ",
-                $("`[", stringify!($d), "]`",)* " | ",
-                stringify!($unit), " | ", $doc, $(" (checked: ", stringify!($min), " to ", stringify!($max), ")",)? " |"
+                shape_doc!($($d)*), " | ",
+                stringify!($unit), " | ", $doc, $(" (checked: `", stringify!($min), "` to `", stringify!($max), "`)",)? " |"
             )]
         )*
         pub const STATE: [StateVar; 0 $(+ { let _ = concat!(stringify!($p) $(, ".", stringify!($q_))*); 1 })*] = [
