@@ -23,60 +23,95 @@ use core::fmt;
 
 use crate::snapshot::{Reader, Writer};
 
-/// Lesions: switches that remove one mechanism each, for experiments and the
-/// demo. They can be changed between steps ([`crate::Agent::set_lesions`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Lesions {
+/// The one declaration of the lesions, in bit order: it generates
+/// [`Lesions`] (docs included), [`Lesions::NONE`], [`Lesions::NAMES`],
+/// [`Lesions::named`] and the lesion byte of a snapshot (bit `i` for the
+/// `i`-th lesion).
+macro_rules! lesions {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident;
+    )*) => {
+        /// Lesions: switches that remove one mechanism each, for experiments and the
+        /// demo. They can be changed between steps ([`crate::Agent::set_lesions`]).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct Lesions {
+            $(
+                $(#[doc = $doc])*
+                pub $name: bool,
+            )*
+        }
+
+        impl Lesions {
+            /// No lesion.
+            pub const NONE: Lesions = Lesions {
+                $($name: false,)*
+            };
+            /// The names used on command lines, in reports and in the demo.
+            pub const NAMES: [&'static str; 0 $(+ { let _ = stringify!($name); 1 })*] = [
+                $(stringify!($name),)*
+            ];
+
+            /// The lesion set with one named lesion on (`"none"` gives no lesion).
+            pub fn named(name: &str) -> Option<Lesions> {
+                let mut l = Lesions::NONE;
+                match name {
+                    "none" | "full" => {}
+                    $(stringify!($name) => l.$name = true,)*
+                    _ => return None,
+                }
+                Some(l)
+            }
+
+            /// The lesion byte of a snapshot: bit `i` for the `i`-th lesion.
+            pub(crate) fn bits(&self) -> u8 {
+                let mut b = 0;
+                let mut bit = 1;
+                $(
+                    if self.$name {
+                        b |= bit;
+                    }
+                    bit <<= 1;
+                )*
+                let _ = bit;
+                b
+            }
+
+            /// The lesions of a snapshot's lesion byte, or `None` if a bit
+            /// beyond the last lesion is set (the lesions of the known bits
+            /// are still given).
+            pub(crate) fn from_bits(b: u8) -> (Lesions, bool) {
+                let mut bit = 1u8;
+                $(
+                    let $name = b & bit != 0;
+                    bit = bit.wrapping_shl(1);
+                )*
+                let known = (bit as u32).wrapping_sub(1) as u8;
+                (Lesions { $($name,)* }, b & !known == 0)
+            }
+        }
+    };
+}
+
+lesions! {
     /// All thalamic gains fixed at 1 and one shared context: cortex has one
     /// function for every context.
-    pub no_thalamus: bool,
+    no_thalamus;
     /// The basal ganglia never switch the thalamic control function.
-    pub no_context_selection: bool,
+    no_context_selection;
     /// Dopamine is held at 0: no reinforcement learning at all.
-    pub no_dopamine: bool,
+    no_dopamine;
     /// Eligibility traces last one step (λ = 0): no bridge across delays.
-    pub no_traces: bool,
+    no_traces;
     /// The slow, basal-ganglia-trained setting of the fast learner is off:
     /// in-place learning ([`crate::basal_ganglia::ContextChannels::in_place`])
     /// stays 0, so surprise always holds plasticity for a context switch and
     /// the corticostriatal rates stay at `eta_go` and `eta_nogo`.
-    pub no_meta: bool,
+    no_meta;
 }
 
 impl Lesions {
-    /// No lesion.
-    pub const NONE: Lesions = Lesions {
-        no_thalamus: false,
-        no_context_selection: false,
-        no_dopamine: false,
-        no_traces: false,
-        no_meta: false,
-    };
-    /// The names used on command lines, in reports and in the demo.
-    pub const NAMES: [&'static str; 5] = [
-        "no_thalamus",
-        "no_context_selection",
-        "no_dopamine",
-        "no_traces",
-        "no_meta",
-    ];
-
-    /// The lesion set with one named lesion on (`"none"` gives no lesion).
-    pub fn named(name: &str) -> Option<Lesions> {
-        let mut l = Lesions::NONE;
-        match name {
-            "none" | "full" => {}
-            "no_thalamus" => l.no_thalamus = true,
-            "no_context_selection" => l.no_context_selection = true,
-            "no_dopamine" => l.no_dopamine = true,
-            "no_traces" => l.no_traces = true,
-            "no_meta" => l.no_meta = true,
-            _ => return None,
-        }
-        Some(l)
-    }
-
     /// Whether the basal ganglia may switch the control function.
     pub fn context_selection(&self) -> bool {
         !(self.no_thalamus || self.no_context_selection)
@@ -535,5 +570,35 @@ pub const fn check_sizes(s: usize, c: usize, k: usize, a: usize) -> Result<(), C
 pub const fn assert_sizes(s: usize, c: usize, k: usize, a: usize) {
     if let Err(ConfigError::Size { requires, .. }) = check_sizes(s, c, k, a) {
         panic!("{}", requires);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lesion byte of a snapshot: bit 0 `no_thalamus`, 1
+    /// `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`.
+    #[test]
+    fn lesion_bits_are_the_snapshot_format() {
+        let want = [
+            "no_thalamus",
+            "no_context_selection",
+            "no_dopamine",
+            "no_traces",
+            "no_meta",
+        ];
+        assert_eq!(Lesions::NAMES, want);
+        for (i, name) in want.iter().enumerate() {
+            let l = Lesions::named(name).unwrap();
+            assert_eq!(l.bits(), 1 << i);
+        }
+        assert_eq!(Lesions::named("none"), Some(Lesions::NONE));
+        assert_eq!(Lesions::named("no_such"), None);
+        for b in 0..=255u8 {
+            let (l, known) = Lesions::from_bits(b);
+            assert_eq!(known, b < 32);
+            assert_eq!(l.bits(), b & 31);
+        }
     }
 }

@@ -529,7 +529,7 @@ impl Writer<'_> {
         self.u8(v as u8);
     }
     pub(crate) fn lesions(&mut self, l: Lesions) {
-        self.u8(lesion_bits(l));
+        self.u8(l.bits());
     }
     pub(crate) fn num<N: SnapshotNum>(&mut self, v: N) {
         let w = v.to_wire();
@@ -597,17 +597,11 @@ impl Reader<'_> {
         bad: &mut Option<&'static str>,
         field: &'static str,
     ) -> Lesions {
-        let b = self.u8();
-        if b >> 5 != 0 && bad.is_none() {
+        let (lesions, known) = Lesions::from_bits(self.u8());
+        if !known && bad.is_none() {
             *bad = Some(field);
         }
-        Lesions {
-            no_thalamus: b & 1 != 0,
-            no_context_selection: b & 2 != 0,
-            no_dopamine: b & 4 != 0,
-            no_traces: b & 8 != 0,
-            no_meta: b & 16 != 0,
-        }
+        lesions
     }
     pub(crate) fn num<N: SnapshotNum>(&mut self) -> N {
         if N::BYTES == 2 {
@@ -619,14 +613,6 @@ impl Reader<'_> {
     pub(crate) fn state(&mut self) -> [u32; 4] {
         [self.u32(), self.u32(), self.u32(), self.u32()]
     }
-}
-
-fn lesion_bits(l: Lesions) -> u8 {
-    l.no_thalamus as u8
-        | (l.no_context_selection as u8) << 1
-        | (l.no_dopamine as u8) << 2
-        | (l.no_traces as u8) << 3
-        | (l.no_meta as u8) << 4
 }
 
 impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: usize>
