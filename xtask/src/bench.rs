@@ -34,31 +34,20 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tcbg::snapshot::{trace, TRACE_SEED};
-use tcbg::tasks::{observation, Schedule, Task, TaskKind};
+use tcbg::cost::{self, Activity, Phase};
+use tcbg::snapshot::trace;
 use tcbg::{Agent, Config, Fx, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
 use crate::board::{self, Board, BOARDS};
 use crate::setup::{self, output, step, workspace_root};
 use crate::web;
 
-const HELP: &str = "\
-cargo xtask bench [options]
-  --json PATH        also write the results as JSON
-  --steps N          agent steps counted on each board (default 1000)
-  --seconds S        seconds of timing per host and wasm measurement (default 3)
-  --skip P,..        skip parts: boards (instruction counts), sizes (firmware
-                     flash/RAM), host, wasm
-  --dev              do not re-run from the release build
-";
-
 /// Parts that `--skip` can leave out.
-const PARTS: &[&str] = &["boards", "sizes", "host", "wasm"];
+const PARTS: [&str; 4] = ["boards", "sizes", "host", "wasm"];
 
 /// Steps per call of the trace loop when timing (host and wasm alike).
 const CHUNK: u32 = 5_000;
@@ -66,70 +55,42 @@ const CHUNK: u32 = 5_000;
 /// other work on a shared machine does not count against the code.
 const WINDOW_S: f64 = 0.25;
 
-struct Opts {
+/// `cargo xtask bench`'s options.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Also write the results as JSON
+    #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Agent steps counted on each board
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
     steps: u32,
+    /// Seconds of timing per host and wasm measurement
+    #[arg(long, default_value_t = 3.0, value_name = "S", value_parser = positive)]
     seconds: f64,
+    /// Skip parts: boards (instruction counts), sizes (firmware flash/RAM), host, wasm
+    #[arg(long, value_delimiter = ',', value_name = "P,..", value_parser = PARTS)]
     skip: Vec<String>,
+    /// Do not re-run from the release build
+    #[arg(long)]
+    dev: bool,
 }
 
-impl Opts {
-    fn parse(args: &[String]) -> Result<Opts, String> {
-        let mut o = Opts {
-            json: None,
-            steps: 1000,
-            seconds: 3.0,
-            skip: Vec::new(),
-        };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            let mut value = || {
-                it.next()
-                    .ok_or_else(|| format!("{a} needs a value\n\n{HELP}"))
-            };
-            match a.as_str() {
-                "--json" => o.json = Some(PathBuf::from(value()?)),
-                "--steps" => {
-                    let v = value()?;
-                    o.steps = v.parse().map_err(|e| format!("--steps {v}: {e}"))?;
-                    if o.steps == 0 {
-                        return Err("--steps must be at least 1".into());
-                    }
-                }
-                "--seconds" => {
-                    let v = value()?;
-                    o.seconds = v.parse().map_err(|e| format!("--seconds {v}: {e}"))?;
-                    if o.seconds.is_nan() || o.seconds <= 0.0 {
-                        return Err("--seconds must be positive".into());
-                    }
-                }
-                "--skip" => {
-                    for p in value()?.split(',').filter(|s| !s.is_empty()) {
-                        if !PARTS.contains(&p) {
-                            return Err(format!(
-                                "--skip: no part `{p}`; parts: {}",
-                                PARTS.join(", ")
-                            ));
-                        }
-                        o.skip.push(p.to_string());
-                    }
-                }
-                "--dev" => {}
-                "--help" | "-h" => return Err(HELP.into()),
-                other => return Err(format!("bench: unknown option `{other}`\n\n{HELP}")),
-            }
-        }
-        Ok(o)
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
     }
+}
 
+impl BenchArgs {
     fn runs(&self, part: &str) -> bool {
         !self.skip.iter().any(|s| s == part)
     }
 }
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let opts = Opts::parse(args)?;
-    if let Some(r) = setup::reexec_release("bench", args, "so host timings are optimised") {
+pub fn main(opts: BenchArgs) -> Result<(), String> {
+    if let Some(r) = setup::reexec_release(opts.dev, "so host timings are optimised") {
         return r;
     }
     let start = Instant::now();
@@ -139,7 +100,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     r.agent_bytes = agent_bytes();
 
     step("bench: multiply-accumulates per step");
-    r.macs = macs(opts.steps);
+    r.macs = Macs::new(opts.steps);
 
     if opts.runs("boards") {
         for (key, name) in [("m0", "microbit"), ("m4", "an386")] {
@@ -182,10 +143,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     if let Some(path) = &opts.json {
         let v = r.json(&opts, &targets);
         let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        setup::write(path, text + "\n")?;
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -300,7 +258,7 @@ impl Results {
         ]
     }
 
-    fn table(&self, opts: &Opts, targets: &[Target]) -> String {
+    fn table(&self, opts: &BenchArgs, targets: &[Target]) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "\n==== tcbg bench ====");
         let _ = writeln!(s, "\nAgent state (size_of, bytes)");
@@ -314,10 +272,16 @@ impl Results {
             s,
             "\nMultiply-accumulates per step (default config, S={} C={} K={} A={}, GPR {} iterations;\n\
              sparse terms averaged over the first {} steps of the reference trace on the host)",
-            DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A, m.gpr_iterations, m.steps
+            DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A, m.gpr_iterations, m.act.steps
         );
         for p in &m.phases {
-            let _ = writeln!(s, "  {:<42} {:<34} {:>8.1}", p.name, p.formula, p.macs);
+            let _ = writeln!(
+                s,
+                "  {:<42} {:<34} {:>8.1}",
+                p.name,
+                p.formula,
+                m.per_step(p.macs)
+            );
         }
         let _ = writeln!(s, "  {:<42} {:<34} {:>8.1}", "total", "", m.total());
         let _ = writeln!(
@@ -326,9 +290,9 @@ impl Results {
              {:.1} cortical units active)",
             m.dense(),
             m.total() - m.dense(),
-            100.0 * m.learning_share,
-            m.elig_nonzero,
-            m.active_units
+            100.0 * m.per_step(m.act.learning_steps),
+            m.per_step(m.act.elig_nonzero),
+            m.per_step(m.act.active_units)
         );
 
         if !self.counts.is_empty() {
@@ -486,7 +450,7 @@ impl Results {
         }
     }
 
-    fn json(&self, opts: &Opts, targets: &[Target]) -> Value {
+    fn json(&self, opts: &BenchArgs, targets: &[Target]) -> Value {
         let mut v = json!({
             "steps": opts.steps,
             "agent_bytes": {},
@@ -665,226 +629,53 @@ fn agent_bytes() -> Vec<AgentBytes> {
 
 // ---------------------------------------------------------------- MACs
 
-/// One phase of the step and its multiply-accumulates (every `Num`
-/// multiplication counts: dot-product terms, products, `mul_sr`).
-struct Phase {
-    name: &'static str,
-    formula: String,
-    macs: f64,
-    dense: bool,
-}
-
+/// Multiply-accumulates per step of the default agent, as the core counts
+/// them ([`tcbg::cost`]): the dense phases from the sizes, the sparse ones
+/// averaged over the first `steps` steps of the reference trace.
 #[derive(Default)]
 struct Macs {
+    act: Activity,
     phases: Vec<Phase>,
-    steps: u32,
-    gpr_iterations: u32,
-    learning_share: f64,
-    elig_nonzero: f64,
-    active_units: f64,
+    gpr_iterations: usize,
 }
 
 impl Macs {
+    fn new(steps: u32) -> Macs {
+        let config = Config::default();
+        let gpr_iterations = config.gpr_iterations as usize;
+        let (s, c, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
+        let act = cost::reference_activity(steps);
+        let phases = cost::phases(s, c, k, a, gpr_iterations, config.winners > 0.0, &act).to_vec();
+        let m = Macs {
+            act,
+            phases,
+            gpr_iterations,
+        };
+        eprintln!("MACs per step: {:.1} ({:.0} dense)", m.total(), m.dense());
+        m
+    }
+    /// Per step: `n` summed over the steps.
+    fn per_step(&self, n: u64) -> f64 {
+        n as f64 / self.act.steps.max(1) as f64
+    }
     fn total(&self) -> f64 {
-        self.phases.iter().map(|p| p.macs).sum()
+        self.per_step(self.phases.iter().map(|p| p.macs).sum())
     }
     fn dense(&self) -> f64 {
-        self.phases.iter().filter(|p| p.dense).map(|p| p.macs).sum()
+        self.per_step(self.phases.iter().filter(|p| p.dense).map(|p| p.macs).sum())
     }
     fn json(&self) -> Value {
+        let phases: Vec<Value> = self.phases.iter().map(|p| json!({
+            "phase": p.name, "formula": p.formula, "macs": (self.per_step(p.macs) * 10.0).round() / 10.0,
+            "measured_average": !p.dense,
+        })).collect();
         json!({
             "total": (self.total() * 10.0).round() / 10.0,
             "dense": self.dense(),
-            "averaged_over_steps": self.steps,
-            "phases": self.phases.iter().map(|p| json!({
-                "phase": p.name, "formula": p.formula, "macs": (p.macs * 10.0).round() / 10.0,
-                "measured_average": !p.dense,
-            })).collect::<Vec<_>>(),
+            "averaged_over_steps": self.act.steps,
+            "phases": phases,
         })
     }
-}
-
-/// The GPR selection over `m` channels, `i` iterations: D1 and D2 (2m),
-/// per iteration the diffuse STN sum (1) and two rate updates per channel
-/// (2m), the output (1 + m).
-fn gpr_macs(m: usize, i: usize) -> usize {
-    3 * m + 1 + i * (2 * m + 1)
-}
-
-/// Multiply-accumulates per step of the default agent: the dense terms by
-/// formula, the sparse ones averaged over `steps` steps of the reference
-/// trace (fixed point).
-fn macs(steps: u32) -> Macs {
-    let (s, c, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
-    let config = Config::default();
-    let i = config.gpr_iterations as usize;
-    let kwta = usize::from(config.winners > 0.0);
-    let sp = sparse(steps);
-    let n = steps.max(1) as f64;
-    let mut phases = Vec::new();
-    let mut dense = |name, formula: String, macs: usize| {
-        phases.push(Phase {
-            name,
-            formula,
-            macs: macs as f64,
-            dense: true,
-        })
-    };
-    dense("1 cortical drive W_in s", "C*S".into(), c * s);
-    dense(
-        "2 value before learning",
-        format!("rates {}C, x C, striatum 2AC, Q C", 2 + kwta),
-        (2 + kwta) * c + c + 2 * a * c + c,
-    );
-    dense(
-        "3 dopamine, surprise, hold, competence",
-        "scalars".into(),
-        10,
-    );
-    dense(
-        "5 thalamic read W_rec s, traces",
-        "C*S + 2C".into(),
-        c * s + 2 * c,
-    );
-    dense(
-        "5 context evidence, GPR over K, h = M rho",
-        "4K+1 + GPR(K) + KC + K".into(),
-        4 * k + 1 + gpr_macs(k, i) + k * c + k,
-    );
-    dense("5 recognition rho.rho, U rho", "C + KC".into(), c + k * c);
-    dense("5 Hebbian M update", "C + KC".into(), c + k * c);
-    dense(
-        "6 rates, striatal input, Oja gains",
-        format!("rates {}C, x C, eta g r 2C", 2 + kwta),
-        (2 + kwta) * c + c + 2 * c,
-    );
-    dense("6 striatum drive, Q(a*)", "2AC + C".into(), 2 * a * c + c);
-    dense(
-        "7 exploration noise, GPR over A",
-        "2 + A + GPR(A)".into(),
-        2 + a + gpr_macs(a, i),
-    );
-    dense("7 eligibility decay", "AC".into(), a * c);
-    let mut sparse_phase = |name, formula: String, total: f64| {
-        phases.push(Phase {
-            name,
-            formula,
-            macs: total / n,
-            dense: false,
-        })
-    };
-    sparse_phase(
-        "4 Go/NoGo + critic learning (delta != 0)",
-        "4 + 5 nnz(elig)".into(),
-        sp.learning_steps as f64 * 4.0 + 5.0 * sp.elig_sum as f64,
-    );
-    sparse_phase(
-        "4 control-function training, 1/mean gain",
-        "1 + nnz(e_bar) + C + 5".into(),
-        sp.learning_steps as f64 * (1.0 + c as f64 + 5.0) + sp.ebar_sum as f64,
-    );
-    sparse_phase(
-        "6 norm |x|^2 on stimulus steps",
-        "C + 6".into(),
-        sp.stimulus_steps as f64 * (c as f64 + 6.0),
-    );
-    sparse_phase(
-        "6 Oja on active units",
-        "2S per active unit".into(),
-        2.0 * s as f64 * sp.active_sum as f64,
-    );
-    sparse_phase(
-        "7 experience lr per active input",
-        "3 nnz(x)".into(),
-        3.0 * sp.x_sum as f64,
-    );
-    sparse_phase(
-        "5 recognition memory writes",
-        "C per write".into(),
-        c as f64 * sp.remember_writes as f64,
-    );
-    let m = Macs {
-        phases,
-        steps,
-        gpr_iterations: i as u32,
-        learning_share: sp.learning_steps as f64 / n,
-        elig_nonzero: sp.elig_sum as f64 / n,
-        active_units: sp.active_sum as f64 / n,
-    };
-    eprintln!("MACs per step: {:.1} ({:.0} dense)", m.total(), m.dense());
-    m
-}
-
-#[derive(Default)]
-struct Sparse {
-    learning_steps: u64,
-    elig_sum: u64,
-    ebar_sum: u64,
-    stimulus_steps: u64,
-    active_sum: u64,
-    x_sum: u64,
-    remember_writes: u64,
-}
-
-/// The reference trace loop on the host, counting what the sparse terms depend on.
-fn sparse(steps: u32) -> Sparse {
-    let mut agent = Agent::<Fx, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A>::blank();
-    let config = Config::default();
-    agent
-        .reset(config, TRACE_SEED)
-        .expect("the default config is valid");
-    let _ = agent.set_action_count(TaskKind::ACTIONS);
-    let mut task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED);
-    let mut reward = Fx::ZERO;
-    let mut sp = Sparse::default();
-    let stim = Fx::from_f32(config.stimulus_threshold);
-    let competent = Fx::from_f32(config.competent);
-    for _ in 0..steps {
-        let inp = match task.next_input() {
-            Some(i) => i,
-            None => {
-                task = Task::new(TaskKind::RuleSwitch, Schedule::default(), TRACE_SEED + 1);
-                task.next_input().expect("a fresh task has input")
-            }
-        };
-        if inp.trial_start {
-            agent.mark_trial_start();
-        }
-        let elig = *agent.striatum.elig();
-        let before = agent.counters();
-        let a = agent.step(&observation::<Fx, DEFAULT_S>(inp.lines), reward);
-        if agent.dopamine() != Fx::ZERO {
-            sp.learning_steps += 1;
-            sp.elig_sum += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
-            sp.ebar_sum += (0..DEFAULT_C)
-                .filter(|&i| elig.iter().any(|row| row[i] != Fx::ZERO))
-                .count() as u64;
-        }
-        let rates = agent.cortical_rates();
-        let mut total = Fx::ZERO;
-        for r in rates {
-            total = total + *r;
-        }
-        if total >= stim {
-            sp.stimulus_steps += 1;
-        }
-        sp.active_sum += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
-        sp.x_sum += agent
-            .striatal_input
-            .iter()
-            .filter(|x| **x != Fx::ZERO)
-            .count() as u64;
-        if reward > Fx::ZERO {
-            sp.remember_writes += 1;
-        }
-        let after = agent.counters();
-        let active = agent.active_context();
-        if after.switches != before.switches && agent.contexts.competence[active] < competent {
-            sp.remember_writes += 1;
-        }
-        reward = if task.act(a).0 { Fx::ONE } else { Fx::ZERO };
-    }
-    sp
 }
 
 // ------------------------------------------------------ instructions in QEMU
@@ -1248,33 +1039,18 @@ fn wasm_node(seconds: f64) -> Result<Speed, String> {
 
 fn wasm_chromium(seconds: f64) -> Result<Speed, String> {
     setup::ensure_apt(&["chromium", "chromium-driver"])?;
-    let server = Arc::new(web::Server::bind(0)?);
-    let base = server.url();
-    let serving = {
-        let server = Arc::clone(&server);
-        thread::spawn(move || server.serve())
-    };
-    let result = web::ChromeDriver::start().and_then(|driver| {
-        let session = driver.new_session()?;
-        let result = (|| {
-            let ms = (seconds * 2.0 * 1000.0 + 60_000.0) as u64;
-            session.post("timeouts", json!({ "script": ms }))?;
-            // Any page of the server's origin will do; the module is imported by the script.
-            session.post("url", json!({ "url": format!("{base}bench") }))?;
-            let script = format!(
-                "const done = arguments[arguments.length - 1];\n{}\n\
-                 import('/pkg/tcbg_wasm.js').then(async (m) => {{ await m.default(); done(timing(m)); }})\
-                 .catch((e) => done('error: ' + e));",
-                js_timing(seconds)
-            );
-            session.post("execute/async", json!({ "script": script, "args": [] }))
-        })();
-        session.close();
-        result
-    });
-    server.http.unblock();
-    let _ = serving.join();
-    let v = result?;
+    let v = web::with_page(|session, base| {
+        let ms = (seconds * 2.0 * 1000.0 + 60_000.0) as u64;
+        session.post("timeouts", json!({ "script": ms }))?;
+        // Any page of the server's origin will do; the module is imported by the script.
+        session.post("url", json!({ "url": format!("{base}bench") }))?;
+        session.script_async(&format!(
+            "const done = arguments[arguments.length - 1];\n{}\n\
+             import('/pkg/tcbg_wasm.js').then(async (m) => {{ await m.default(); done(timing(m)); }})\
+             .catch((e) => done('error: ' + e));",
+            js_timing(seconds)
+        ))
+    })?;
     let text = v.as_str().unwrap_or_default();
     if let Some(e) = text.strip_prefix("error: ") {
         return Err(format!("chromium: {e}"));
@@ -1315,11 +1091,5 @@ mod tests {
         assert_eq!(group(73183.4), "73,183");
         assert_eq!(group(999.0), "999");
         assert_eq!(group(1_000_000.0), "1,000,000");
-    }
-
-    #[test]
-    fn gpr_count() {
-        // 4 channels, 30 iterations: 13 + 30 * 9.
-        assert_eq!(gpr_macs(4, 30), 283);
     }
 }

@@ -78,31 +78,14 @@ pub(crate) type Echo = dyn Fn(&str) + Sync;
 /// A firmware still running after this long is hung: it is killed and fails.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut name = None;
-    let mut size = false;
-    let mut file = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--size" => size = true,
-            "--snapshot" => file = Some(it.next().ok_or("--snapshot needs a file")?),
-            s if !s.starts_with('-') && name.is_none() => name = Some(s),
-            other => {
-                return Err(format!(
-                    "board: unexpected argument `{other}` (usage: board NAME [--size] [--snapshot FILE])"
-                ))
-            }
-        }
-    }
-    let name = name.ok_or_else(|| format!("board: which board? one of {}", board_names()))?;
+pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
     let board = BOARDS
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| format!("no board `{name}`; boards: {}", board_names()))?;
     let host = host_trace();
     let snapshot = match file {
-        Some(f) => Snapshot::from_file(Path::new(f))?,
+        Some(f) => Snapshot::from_file(f)?,
         None => Snapshot::from_browser()?,
     };
     let outcome = check(board, Some(&snapshot), &|line| println!("{line}"))?;

@@ -29,75 +29,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
+use object::{Object, ObjectSection};
+
 use crate::setup::{self, cargo, describe, workspace_root};
 
 const TARGET: &str = "thumbv6m-none-eabi";
 const PANIC_SYMBOL: &str = "tcbg_panic_is_reachable";
-const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
+pub const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
 /// cargo-fuzz version installed when missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
-
-/// `cargo xtask panic-free`.
-pub fn panic_free_cmd(args: &[String]) -> Result<(), String> {
-    if let Some(a) = args.first() {
-        return Err(format!("panic-free: unknown option `{a}`"));
-    }
-    panic_free()
-}
-
-/// `cargo xtask fuzz [--seconds S] [--target T] [--driver]`.
-pub fn fuzz_cmd(args: &[String]) -> Result<(), String> {
-    let mut seconds = 60u64;
-    let mut targets: Vec<&str> = FUZZ_TARGETS.to_vec();
-    let mut driver = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seconds" => seconds = number(it.next(), "--seconds")?,
-            "--target" => {
-                let t = it.next().ok_or("--target needs a name")?;
-                let t = FUZZ_TARGETS
-                    .iter()
-                    .find(|n| **n == t.as_str())
-                    .ok_or_else(|| {
-                        format!(
-                            "no fuzz target `{t}` (targets: {})",
-                            FUZZ_TARGETS.join(", ")
-                        )
-                    })?;
-                targets = vec![t];
-            }
-            "--driver" => driver = true,
-            other => {
-                return Err(format!(
-                    "fuzz: unknown option `{other}` (use --seconds S, --target T, --driver)"
-                ))
-            }
-        }
-    }
-    fuzz(seconds, &targets, driver)
-}
-
-/// `cargo xtask soak [--steps N] [--seed N] [--report-health]`.
-pub fn soak_cmd(args: &[String]) -> Result<(), String> {
-    let mut steps = 10_000_000u64;
-    let mut seed = 1u64;
-    let mut health = true;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--steps" => steps = number(it.next(), "--steps")?,
-            "--seed" => seed = number(it.next(), "--seed")?,
-            "--report-health" => health = false,
-            other => {
-                return Err(format!(
-                    "soak: unknown option `{other}` (use --steps N, --seed N, --report-health)"
-                ))
-            }
-        }
-    }
-    soak(steps, seed, health)
-}
 
 /// The bounded robustness checks for `cargo xtask test`: the panic-freedom
 /// link, 30 seconds of fuzzing per target, and a 1 000 000-step soak (about
@@ -134,16 +74,10 @@ pub fn test_phase() -> Result<(), String> {
     }
 }
 
-fn number(v: Option<&String>, flag: &str) -> Result<u64, String> {
-    let v = v.ok_or_else(|| format!("{flag} needs a number"))?;
-    v.replace('_', "")
-        .parse()
-        .map_err(|e| format!("{flag} {v}: {e}"))
-}
-
 // ------------------------------------------------------------- panic-free
 
-fn panic_free() -> Result<(), String> {
+/// `cargo xtask panic-free`.
+pub fn panic_free() -> Result<(), String> {
     setup::ensure_targets(&[TARGET])?;
     let dir = workspace_root().join("checks/panic-free");
     let build = |diagnose: bool| {
@@ -163,9 +97,13 @@ fn panic_free() -> Result<(), String> {
     };
     match setup::output(&mut build(false)) {
         Ok(messages) => {
-            let elf = executable(&messages).ok_or("the panic-free build produced no executable")?;
+            let elf = setup::executable(&messages)
+                .ok_or("the panic-free build produced no executable")?;
             let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
-            let text = section_size(&data, ".text").unwrap_or(0);
+            let text = object::File::parse(&*data)
+                .ok()
+                .and_then(|f| Some(f.section_by_name(".text")?.size()))
+                .unwrap_or(0);
             eprintln!(
                 "panic-free: {} links with an unlinkable panic handler ({} bytes of code): no reachable panic in Agent::new, step (Fx, f32), snapshot, restore",
                 elf.display(),
@@ -176,7 +114,8 @@ fn panic_free() -> Result<(), String> {
         Err(e) if e.contains(PANIC_SYMBOL) => {
             eprintln!("panic-free: the link failed on `{PANIC_SYMBOL}`: a panic is reachable; locating it");
             let messages = setup::output(&mut build(true))?;
-            let elf = executable(&messages).ok_or("the diagnose build produced no executable")?;
+            let elf =
+                setup::executable(&messages).ok_or("the diagnose build produced no executable")?;
             let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
             let locations = panic_locations(&data)?;
             for l in &locations {
@@ -196,38 +135,11 @@ fn panic_free() -> Result<(), String> {
     }
 }
 
-/// The last `executable` path in cargo's JSON messages.
-fn executable(messages: &str) -> Option<PathBuf> {
-    messages
-        .lines()
-        .filter_map(|line| {
-            let rest = line.split_once(r#""executable":""#)?.1;
-            let mut path = String::new();
-            let mut chars = rest.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => return Some(PathBuf::from(path)),
-                    '\\' => path.push(chars.next()?),
-                    c => path.push(c),
-                }
-            }
-            None
-        })
-        .last()
-}
-
-fn section_size(data: &[u8], name: &str) -> Option<u64> {
-    use object::{Object, ObjectSection};
-    let file = object::File::parse(data).ok()?;
-    let s = file.section_by_name(name)?;
-    Some(s.size())
-}
-
 /// The `file:line:column` of every `core::panic::Location` in a 32-bit
 /// little-endian image: four words (file pointer, file length, line,
 /// column) whose pointer leads to a path ending in `.rs`.
 fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
-    use object::{Object, ObjectSection, SectionKind};
+    use object::SectionKind;
     let file = object::File::parse(data).map_err(|e| format!("not an object file: {e}"))?;
     let mut sections = Vec::new();
     for s in file.sections() {
@@ -277,7 +189,8 @@ fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
 
 // ------------------------------------------------------------------- fuzz
 
-fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String> {
+/// `cargo xtask fuzz`: `seconds` per target, libFuzzer unless `force_driver`.
+pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String> {
     let dir = workspace_root().join("fuzz");
     let mut use_driver = force_driver;
     if !use_driver {
@@ -294,7 +207,7 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
             run_driver(&dir, t, seconds)
         } else {
             match run_libfuzzer(&dir, t, seconds) {
-                Err(e) if !has_new_artifacts(&dir, t, started) && e.starts_with("build:") => {
+                Err(e) if new_artifacts(&dir, t, started).is_empty() && e.starts_with("build:") => {
                     eprintln!(
                         "fuzz: libFuzzer could not be built ({e}); using the coverage-free driver"
                     );
@@ -404,10 +317,6 @@ fn new_artifacts(dir: &Path, target: &str, since: SystemTime) -> Vec<PathBuf> {
         .collect()
 }
 
-fn has_new_artifacts(dir: &Path, target: &str, since: SystemTime) -> bool {
-    !new_artifacts(dir, target, since).is_empty()
-}
-
 /// Copies the crashes of this run into `fuzz/regressions/<target>/`.
 fn keep_artifacts(dir: &Path, target: &str, since: SystemTime) -> Result<Vec<String>, String> {
     let keep = dir.join("regressions").join(target);
@@ -425,7 +334,8 @@ fn keep_artifacts(dir: &Path, target: &str, since: SystemTime) -> Result<Vec<Str
 
 // ------------------------------------------------------------------- soak
 
-fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
+/// `cargo xtask soak`.
+pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .env("TCBG_SOAK_STEPS", steps.to_string())

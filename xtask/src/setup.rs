@@ -23,24 +23,41 @@ pub fn workspace_root() -> PathBuf {
 pub(crate) const RELEASE_XTASK: [&str; 6] =
     ["run", "--release", "--quiet", "--package", "xtask", "--"];
 
-/// Re-runs `cargo xtask cmd args` from the release build, unless this is
-/// one already (or `--dev` was given): the model runs some 30 times faster
-/// there. `why` says so to the user. `None`: go on in this process.
-pub(crate) fn reexec_release(cmd: &str, args: &[String], why: &str) -> Option<Result<(), String>> {
-    if !cfg!(debug_assertions)
-        || std::env::var_os("TCBG_XTASK_RELEASE").is_some()
-        || args.iter().any(|a| a == "--dev")
-    {
+/// Re-runs this `cargo xtask` command line from the release build, unless
+/// this is one already (or `dev`, the command's `--dev`): the model runs some
+/// 30 times faster there. `why` says so to the user. `None`: go on here.
+pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>> {
+    if !cfg!(debug_assertions) || dev || std::env::var_os("TCBG_XTASK_RELEASE").is_some() {
         return None;
     }
-    eprintln!("(running `{cmd}` from the release build, {why}; `--dev` to skip)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    eprintln!(
+        "(running `{}` from the release build, {why}; `--dev` to skip)",
+        args[0]
+    );
     let mut c = Command::new(cargo());
     c.current_dir(workspace_root())
         .args(RELEASE_XTASK)
-        .arg(cmd)
-        .args(args)
+        .args(&args)
         .env("TCBG_XTASK_RELEASE", "1");
-    Some(run(&mut c).map_err(|e| format!("the release build of `xtask {cmd}`: {e}")))
+    Some(run(&mut c).map_err(|e| format!("the release build of `xtask {}`: {e}", args[0])))
+}
+
+/// The last `executable` path in cargo's `--message-format=json` messages.
+pub(crate) fn executable(messages: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .last()
+}
+
+/// Writes `text` to `path`, creating its directory.
+pub(crate) fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Prints a visible phase banner `==> name` to stderr.

@@ -17,31 +17,18 @@
 //! [`browser_snapshot`] has the page's build export a snapshot in node, for
 //! the boards to restore from flash (`cargo xtask board`).
 
-use std::net::TcpListener;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::setup::{self, cargo, describe, run, run_tee, step, workspace_root};
+use crate::setup::{self, cargo, run, run_tee, step, workspace_root};
+use crate::webdriver::{ChromeDriver, Session};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Headless Chromium as root, quiet: no sandbox, no GPU, no background traffic.
-const CHROME_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1700",
-];
 /// The view the end-to-end test opens.
 const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
 /// How long the page may take to learn rule-switch, in real time.
@@ -54,18 +41,7 @@ const READOUTS: [&str; 8] = [
 /// change: seconds normally, but a loaded machine can stall a frame.
 const WAIT: Duration = Duration::from_secs(30);
 
-pub fn demo(args: &[String]) -> Result<(), String> {
-    let mut port: u16 = 8080;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--port" => {
-                let v = it.next().ok_or("--port needs a number")?;
-                port = v.parse().map_err(|e| format!("--port {v}: {e}"))?;
-            }
-            other => return Err(format!("demo: unknown option `{other}` (use --port P)")),
-        }
-    }
+pub fn demo(port: u16) -> Result<(), String> {
     build()?;
     let server = Server::bind(port)?;
     step("demo");
@@ -92,7 +68,7 @@ pub fn test_all() -> Result<(), String> {
         &host,
         &[
             ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
-            ("CHROMEDRIVER", CHROMEDRIVER.as_ref()),
+            ("CHROMEDRIVER", crate::webdriver::chromedriver().as_ref()),
             (
                 "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
                 webdriver_json.as_os_str(),
@@ -226,7 +202,6 @@ const CONTINUATION: u32 = 500;
 /// host, and the restored agent, swapped into the host's reference run, must
 /// continue with the same hash.
 fn snapshot_on_the_host(out: &str) -> Result<(), String> {
-    use base64::Engine as _;
     let field = |name: &str| {
         out.lines()
             .find_map(|l| l.trim().strip_prefix(name))
@@ -277,7 +252,6 @@ pub(crate) const BROWSER_STEPS: u32 = 300;
 /// steps and returns `agent.snapshot()` (base64 through `btoa`, as
 /// `web/main.js` writes it into an exported file), decoded.
 pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
-    use base64::Engine as _;
     build()?;
     step(&format!(
         "web: the page's wasm in node exports a snapshot ({BROWSER_TASK}, seed {BROWSER_SEED}, {BROWSER_STEPS} steps)"
@@ -402,22 +376,27 @@ struct E2e {
 
 /// Serves `web/`, starts chromedriver and drives headless Chromium through the page.
 fn end_to_end(host_trace: &str) -> Result<E2e, String> {
-    let server = Arc::new(Server::bind(0)?);
+    with_page(|s, base| drive(s, base, host_trace).map_err(|e| format!("{e}\n{}", s.diagnostics())))
+}
+
+/// Serves `web/` on a free port, starts chromedriver and a session, and runs
+/// `f` with the session and the server's URL; ends them all after.
+pub(crate) fn with_page<T>(
+    f: impl FnOnce(&Session, &str) -> Result<T, String>,
+) -> Result<T, String> {
+    let server = Server::bind(0)?;
     let base = server.url();
-    let serving = {
-        let server = Arc::clone(&server);
-        thread::spawn(move || server.serve())
-    };
-    let result = ChromeDriver::start().and_then(|driver| {
-        let session = driver.new_session()?;
-        let result = drive(&session, &base, host_trace)
-            .map_err(|e| format!("{e}\n{}", session.diagnostics()));
-        session.close();
+    thread::scope(|scope| {
+        scope.spawn(|| server.serve());
+        let result = ChromeDriver::start().and_then(|driver| {
+            let session = driver.new_session()?;
+            let result = f(&session, &base);
+            session.close();
+            result
+        });
+        server.http.unblock();
         result
-    });
-    server.http.unblock();
-    let _ = serving.join();
-    result
+    })
 }
 
 /// The checks on the page; `session` is closed by the caller.
@@ -524,13 +503,10 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
          HTMLAnchorElement.prototype.click = function () { window.__exported = this.href; };",
     )?;
     s.click("#export")?;
-    let file = s.post(
-        "execute/async",
-        json!({ "script": "fetch(window.__exported).then((r) => r.text()).then(arguments[0]);", "args": [] }),
-    )?;
+    let file =
+        s.script_async("fetch(window.__exported).then((r) => r.text()).then(arguments[0]);")?;
     let path = target_dir().join("e2e/export.json");
-    std::fs::write(&path, file.as_str().unwrap_or_default())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    setup::write(&path, file.as_str().unwrap_or_default())?;
     let before = s.readouts()?;
 
     s.post(
@@ -539,11 +515,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     )?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
-    let input = s.element_by("#import-file")?;
-    s.post(
-        &format!("element/{input}/value"),
-        json!({ "text": path.to_string_lossy() }),
-    )?;
+    s.send_keys("#import-file", &path.to_string_lossy())?;
     s.wait_for_text("steps", "8")?;
     let after = s.readouts()?;
     if after != before {
@@ -571,12 +543,8 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
     file["snapshot"] = json!(tampered.into_iter().collect::<String>());
     let bad = target_dir().join("e2e/export-tampered.json");
-    std::fs::write(&bad, file.to_string()).map_err(|e| format!("{}: {e}", bad.display()))?;
-    let input = s.element_by("#import-file")?;
-    s.post(
-        &format!("element/{input}/value"),
-        json!({ "text": bad.to_string_lossy() }),
-    )?;
+    setup::write(&bad, file.to_string())?;
+    s.send_keys("#import-file", &bad.to_string_lossy())?;
     let want = "the replayed brain differs from its snapshot";
     let start = Instant::now();
     let shown = loop {
@@ -630,105 +598,12 @@ if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: sta
 return out;
 "#;
 
-/// A chromedriver process on a free local port, ended when dropped.
-pub(crate) struct ChromeDriver {
-    child: Child,
-    url: String,
-}
-
-impl ChromeDriver {
-    pub(crate) fn start() -> Result<ChromeDriver, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let log = target_dir().join("e2e/chromedriver.log");
-        if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let mut cmd = Command::new(CHROMEDRIVER);
-        cmd.arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        eprintln!("$ {}", describe(&cmd));
-        let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
-        let driver = ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            let ready = call("GET", &format!("{}/status", driver.url), None)
-                .is_ok_and(|v| v["ready"] == json!(true));
-            if ready {
-                return Ok(driver);
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        Err("chromedriver did not become ready in 20 s".into())
-    }
-
-    pub(crate) fn new_session(&self) -> Result<Session, String> {
-        let caps = json!({ "capabilities": { "alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": CHROME_ARGS },
-            "goog:loggingPrefs": { "browser": "ALL" },
-        }}});
-        let v = call("POST", &format!("{}/session", self.url), Some(caps))?;
-        let id = v["sessionId"]
-            .as_str()
-            .ok_or_else(|| format!("no session id in {v}"))?;
-        Ok(Session {
-            url: format!("{}/session/{id}", self.url),
-        })
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A W3C WebDriver session.
-pub(crate) struct Session {
-    url: String,
-}
-
+/// What is particular to the demo page: its readouts by `data-testid`, its
+/// ready flag, its error hook.
 impl Session {
-    pub(crate) fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        call("POST", &format!("{}/{path}", self.url), Some(body))
-    }
-
-    fn get(&self, path: &str) -> Result<Value, String> {
-        call("GET", &format!("{}/{path}", self.url), None)
-    }
-
-    /// The element matching the CSS selector `css`.
-    fn element_by(&self, css: &str) -> Result<String, String> {
-        let v = self.post("element", json!({ "using": "css selector", "value": css }))?;
-        v.as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| format!("no element {css}"))
-    }
-
     /// The text of the element with `data-testid` `id`.
     fn text(&self, id: &str) -> Result<String, String> {
         self.text_of(&format!("[data-testid=\"{id}\"]"))
-    }
-
-    /// The text of the element matching the CSS selector `css`.
-    fn text_of(&self, css: &str) -> Result<String, String> {
-        let e = self.element_by(css)?;
-        Ok(self
-            .get(&format!("element/{e}/text"))?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
     }
 
     /// Every readout of the page, by `data-testid`.
@@ -771,113 +646,35 @@ impl Session {
         }
     }
 
-    /// Clicks the element matching `css`.
-    fn click(&self, css: &str) -> Result<(), String> {
-        let e = self.element_by(css)?;
-        self.post(&format!("element/{e}/click"), json!({}))
-            .map(drop)
-    }
-
-    /// Presses and releases `key` on the page.
-    fn key(&self, key: &str) -> Result<(), String> {
-        let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
-        self.post(
-            "actions",
-            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] }),
-        )
-        .map(drop)
-    }
-
-    fn script(&self, body: &str) -> Result<Value, String> {
-        self.post("execute/sync", json!({ "script": body, "args": [] }))
-    }
-
-    fn screenshot(&self, path: &Path) -> Result<(), String> {
-        use base64::Engine as _;
-        let png = self.get("screenshot")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .map_err(|e| format!("screenshot: {e}"))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
-    }
-
     /// Errors the page met: its `window.__errors` hook and the browser log's SEVERE entries.
     fn errors(&self) -> Result<Vec<String>, String> {
-        let mut errors: Vec<String> = self
-            .script("return window.__errors;")?
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| e.to_string())
-            .collect();
-        let log = self.post("se/log", json!({ "type": "browser" }))?;
-        errors.extend(
-            log.as_array()
-                .into_iter()
-                .flatten()
-                .filter(|e| e["level"] == json!("SEVERE"))
-                .map(|e| e["message"].to_string()),
-        );
-        Ok(errors)
+        let hook = self.script("return window.__errors;")?;
+        let hook = hook.as_array().into_iter().flatten().map(|e| e.to_string());
+        let log = self.log()?;
+        let severe = log.iter().filter(|e| e["level"] == json!("SEVERE"));
+        Ok(hook
+            .chain(severe.map(|e| e["message"].to_string()))
+            .collect())
     }
 
     /// What the page showed when a check failed: its address, every readout,
     /// the status line and the browser's log, for the error message.
     fn diagnostics(&self) -> String {
         let mut out = String::from("the page at the failure:");
-        match self.get("url") {
-            Ok(url) => out.push_str(&format!("\n  url {url}")),
-            Err(e) => out.push_str(&format!("\n  url unknown: {e}")),
-        }
+        let shown = |r: Result<String, String>| r.unwrap_or_else(|e| format!("({e})"));
+        out += &format!("\n  url {}", shown(self.get("url").map(|u| u.to_string())));
         for id in READOUTS.into_iter().chain(["trace"]) {
-            let shown = self.text(id).unwrap_or_else(|e| format!("({e})"));
-            out.push_str(&format!("\n  {id}: {shown}"));
+            out += &format!("\n  {id}: {}", shown(self.text(id)));
         }
-        let status = self.text_of("#status").unwrap_or_else(|e| format!("({e})"));
-        out.push_str(&format!("\n  status: {status}"));
-        match self.post("se/log", json!({ "type": "browser" })) {
+        out += &format!("\n  status: {}", shown(self.text_of("#status")));
+        match self.log() {
             Ok(log) => {
-                for e in log.as_array().into_iter().flatten() {
-                    out.push_str(&format!("\n  console {}: {}", e["level"], e["message"]));
+                for e in log {
+                    out += &format!("\n  console {}: {}", e["level"], e["message"]);
                 }
             }
-            Err(e) => out.push_str(&format!("\n  console log unavailable: {e}")),
+            Err(e) => out += &format!("\n  console log unavailable: {e}"),
         }
         out
-    }
-
-    pub(crate) fn close(&self) {
-        let _ = call("DELETE", &self.url, None);
-    }
-}
-
-/// One WebDriver command: the response's `value`, or its error.
-fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let response = match (method, body) {
-        ("POST", Some(b)) => agent.post(url).send_json(b),
-        ("DELETE", _) => agent.delete(url).call(),
-        _ => agent.get(url).call(),
-    };
-    let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
-    let status = response.status();
-    let v: Value = response
-        .body_mut()
-        .read_json()
-        .map_err(|e| format!("{method} {url}: {e}"))?;
-    if status.is_success() {
-        Ok(v["value"].clone())
-    } else {
-        Err(format!(
-            "{method} {url}: {status}: {}",
-            v["value"]["message"]
-        ))
     }
 }
