@@ -65,11 +65,7 @@ pub(crate) const BOARDS: &[Board] = &[
         target: "riscv32imac-unknown-none-elf",
         qemu: Some(("qemu-system-riscv32", "sifive_e")),
     },
-    Board {
-        name: "nrf52840dk",
-        target: "thumbv7em-none-eabihf",
-        qemu: None,
-    },
+    Board { name: "nrf52840dk", target: "thumbv7em-none-eabihf", qemu: None },
 ];
 
 /// Where the firmware's lines go (stdout for `board`, stderr for `test`).
@@ -171,26 +167,17 @@ impl Snapshot {
         if data.first() != Some(&b'{') {
             let path = std::path::absolute(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let origin = format!("{} ({} bytes)", file.display(), data.len());
-            return Ok(Snapshot {
-                path,
-                bytes: data,
-                origin,
-            });
+            return Ok(Snapshot { path, bytes: data, origin });
         }
         let json: serde_json::Value = serde_json::from_slice(&data)
             .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
         let b64 = json["snapshot"].as_str().ok_or_else(|| {
-            format!(
-                "{}: no `snapshot` string (not a file the page exported?)",
-                file.display()
-            )
+            format!("{}: no `snapshot` string (not a file the page exported?)", file.display())
         })?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| format!("{}: the snapshot is not base64: {e}", file.display()))?;
-        let stem = file
-            .file_stem()
-            .map_or("export".into(), |s| s.to_string_lossy().into_owned());
+        let stem = file.file_stem().map_or("export".into(), |s| s.to_string_lossy().into_owned());
         let origin = format!(
             "{} (exported after {} steps of {}, {} bytes)",
             file.display(),
@@ -210,11 +197,7 @@ impl Snapshot {
         if std::fs::read(&path).ok().as_ref() != Some(&bytes) {
             std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         }
-        Ok(Snapshot {
-            path,
-            bytes,
-            origin,
-        })
+        Ok(Snapshot { path, bytes, origin })
     }
 }
 
@@ -229,9 +212,7 @@ pub(crate) fn host_continuation(at: u32, steps: u32, bytes: Option<&[u8]>) -> Re
         }
     };
     let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
-    Ok(tcbg::snapshot::trace_continuation(
-        at, steps, &mut own, swap_in,
-    ))
+    Ok(tcbg::snapshot::trace_continuation(at, steps, &mut own, swap_in))
 }
 
 /// A `snapshot_roundtrip` or `snapshot_flash` line: `at A steps N bytes B`,
@@ -247,9 +228,7 @@ pub(crate) struct SnapshotLine {
 impl SnapshotLine {
     /// The line starting with `key` (`snapshot_flash`), if the firmware printed one.
     fn find(lines: &[String], key: &str) -> Option<Result<SnapshotLine, String>> {
-        let rest = lines
-            .iter()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))?;
+        let rest = lines.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))?;
         Some(
             SnapshotLine::parse(rest).ok_or_else(|| format!("cannot read the line `{key} {rest}`")),
         )
@@ -266,12 +245,7 @@ impl SnapshotLine {
             "refused:" | "failed:" => Err(w.collect::<Vec<_>>().join(" ")),
             _ => return None,
         };
-        Some(SnapshotLine {
-            at,
-            steps,
-            bytes,
-            continuation,
-        })
+        Some(SnapshotLine { at, steps, bytes, continuation })
     }
 }
 
@@ -333,11 +307,7 @@ impl Outcome {
         if let Err(e) = run.verdict(host) {
             problems.push(e);
         }
-        let verdict = if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("; "))
-        };
+        let verdict = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
         let _ = write!(
             line,
             ", {}, {:.1} s in QEMU",
@@ -393,16 +363,10 @@ impl Outcome {
                 Ok(_) => "the host restores it".to_string(),
                 Err(e) => format!("the host refuses it too: {e}"),
             };
-            format!(
-                "the board refused the snapshot from {}: {why} ({host})",
-                snap.origin
-            )
+            format!("the board refused the snapshot from {}: {why} ({host})", snap.origin)
         })?;
         let want = host_continuation(flash.at, flash.steps, Some(&snap.bytes)).map_err(|e| {
-            format!(
-                "the snapshot from {} restored on the board but was {e}",
-                snap.origin
-            )
+            format!("the snapshot from {} restored on the board but was {e}", snap.origin)
         })?;
         let _ = write!(line, ", snapshot from flash {board:08x} (host {want:08x})");
         if board != want {
@@ -430,11 +394,8 @@ pub(crate) fn check(
     setup::ensure_targets(&[board.target])?;
     if let Some((qemu, _)) = board.qemu {
         // qemu-system-riscv32 is in Debian's qemu-system-misc.
-        let package = if qemu == "qemu-system-arm" {
-            "qemu-system-arm"
-        } else {
-            "qemu-system-misc"
-        };
+        let package =
+            if qemu == "qemu-system-arm" { "qemu-system-arm" } else { "qemu-system-misc" };
         setup::ensure_apt_backports(&[package])?;
     }
     let elf = build(board, snapshot)?;
@@ -443,12 +404,7 @@ pub(crate) fn check(
         Some((qemu, machine)) => Some(emulate(qemu, machine, &elf, &[], echo)?),
         None => None,
     };
-    Ok(Outcome {
-        elf,
-        size,
-        run,
-        snapshot: snapshot.cloned(),
-    })
+    Ok(Outcome { elf, size, run, snapshot: snapshot.cloned() })
 }
 
 fn boards_dir() -> PathBuf {
@@ -473,14 +429,7 @@ pub(crate) fn build_with(
 ) -> Result<PathBuf, String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(boards_dir())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            board.name,
-            "--target",
-            board.target,
-        ])
+        .args(["build", "--release", "--package", board.name, "--target", board.target])
         .arg("--target-dir")
         .arg(target_dir)
         .envs(env.iter().copied());
@@ -488,10 +437,7 @@ pub(crate) fn build_with(
         cmd.arg("--features").arg(features.join(","));
     }
     setup::run(&mut cmd)?;
-    Ok(target_dir
-        .join(board.target)
-        .join("release")
-        .join(board.name))
+    Ok(target_dir.join(board.target).join("release").join(board.name))
 }
 
 /// What the firmware printed and how it ended.
@@ -535,25 +481,15 @@ pub(crate) fn emulate(
     echo: &Echo,
 ) -> Result<Run, String> {
     let mut cmd = Command::new(qemu);
-    cmd.args([
-        "-machine",
-        machine,
-        "-nographic",
-        "-monitor",
-        "none",
-        "-serial",
-        "none",
-    ])
-    .args(extra)
-    .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-    .arg(elf)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped());
+    cmd.args(["-machine", machine, "-nographic", "-monitor", "none", "-serial", "none"])
+        .args(extra)
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
     eprintln!("$ {}", describe(&cmd));
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
     let lines = thread::scope(|s| {
         let reader = s.spawn(|| {
@@ -569,11 +505,7 @@ pub(crate) fn emulate(
     });
     let (end, lines) = lines;
     let end = end?;
-    let field = |key: &str| {
-        lines
-            .iter()
-            .find_map(|l| l.strip_prefix(key).map(str::trim))
-    };
+    let field = |key: &str| lines.iter().find_map(|l| l.strip_prefix(key).map(str::trim));
     Ok(Run {
         end,
         wall: start.elapsed(),
@@ -650,13 +582,7 @@ impl Size {
             region_length(&layout, region)
                 .ok_or_else(|| format!("{}: no LENGTH for {region}", memory_x.display()))
         };
-        Ok(Size {
-            text,
-            data,
-            bss,
-            flash_total: length("FLASH")?,
-            ram_total: length("RAM")?,
-        })
+        Ok(Size { text, data, bss, flash_total: length("FLASH")?, ram_total: length("RAM")? })
     }
 
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
@@ -683,11 +609,8 @@ impl Size {
                 );
             }
             None => {
-                let _ = write!(
-                    s,
-                    "ram {statics} static of {} B (stack not measured)",
-                    self.ram_total
-                );
+                let _ =
+                    write!(s, "ram {statics} static of {} B (stack not measured)", self.ram_total);
             }
         }
         s
@@ -696,15 +619,9 @@ impl Size {
 
 /// `LENGTH` of memory region `region` in a `memory.x` (`256K`, `4M`, `0x4000`, `16384`).
 fn region_length(memory_x: &str, region: &str) -> Option<u64> {
-    let line = memory_x
-        .lines()
-        .find(|l| l.split(':').next().is_some_and(|n| n.trim() == region))?;
-    let value = line
-        .split("LENGTH")
-        .nth(1)?
-        .trim_start()
-        .strip_prefix('=')?
-        .trim();
+    let line =
+        memory_x.lines().find(|l| l.split(':').next().is_some_and(|n| n.trim() == region))?;
+    let value = line.split("LENGTH").nth(1)?.trim_start().strip_prefix('=')?.trim();
     let value = value.split([',', ' ', '/']).next()?;
     let (digits, scale) = match value.as_bytes().last()? {
         b'K' => (&value[..value.len() - 1], 1 << 10),
@@ -736,12 +653,7 @@ mod tests {
     fn snapshot_lines() {
         assert_eq!(
             SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation 1175fa19 (from x.bin)"),
-            Some(SnapshotLine {
-                at: 1000,
-                steps: 500,
-                bytes: 5483,
-                continuation: Ok(0x1175_fa19)
-            })
+            Some(SnapshotLine { at: 1000, steps: 500, bytes: 5483, continuation: Ok(0x1175_fa19) })
         );
         assert_eq!(
             SnapshotLine::parse("at 1000 steps 500 bytes 12 refused: snapshot truncated: 12 bytes"),
@@ -752,25 +664,15 @@ mod tests {
                 continuation: Err("snapshot truncated: 12 bytes".into())
             })
         );
-        assert_eq!(
-            SnapshotLine::parse("none: built without TCBG_SNAPSHOT"),
-            None
-        );
-        assert_eq!(
-            SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation zz"),
-            None
-        );
+        assert_eq!(SnapshotLine::parse("none: built without TCBG_SNAPSHOT"), None);
+        assert_eq!(SnapshotLine::parse("at 1000 steps 500 bytes 5483 continuation zz"), None);
     }
 
     #[test]
     fn firmware_snapshot_constants_match() {
         let lib = std::fs::read_to_string(boards_dir().join("firmware/src/lib.rs")).unwrap();
-        assert!(lib.contains(&format!(
-            "pub const SNAPSHOT_AT: u32 = {FIRMWARE_SNAPSHOT_AT};"
-        )));
-        assert!(lib.contains(&format!(
-            "pub const CONTINUATION: u32 = {FIRMWARE_CONTINUATION};"
-        )));
+        assert!(lib.contains(&format!("pub const SNAPSHOT_AT: u32 = {FIRMWARE_SNAPSHOT_AT};")));
+        assert!(lib.contains(&format!("pub const CONTINUATION: u32 = {FIRMWARE_CONTINUATION};")));
     }
 
     #[test]

@@ -123,11 +123,7 @@ impl Bar {
 
     fn update(&self, p: Progress) {
         let mut last = self.last.lock().unwrap();
-        let frac = if p.total_steps > 0 {
-            p.done_steps as f64 / p.total_steps as f64
-        } else {
-            1.0
-        };
+        let frac = if p.total_steps > 0 { p.done_steps as f64 / p.total_steps as f64 } else { 1.0 };
         let done = p.done_runs == p.total_runs;
         let decile = (frac * 10.0) as usize;
         if self.tty {
@@ -187,37 +183,21 @@ fn task_kind(n: &str) -> Result<TaskKind, String> {
 }
 
 fn lesion(l: &str) -> Result<Lesions, String> {
-    Lesions::named(l).ok_or_else(|| {
-        format!(
-            "unknown lesion `{l}` (lesions: none, {})",
-            LESION_NAMES.join(", ")
-        )
-    })
+    Lesions::named(l)
+        .ok_or_else(|| format!("unknown lesion `{l}` (lesions: none, {})", LESION_NAMES.join(", ")))
 }
 
 fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     let all = a.task.is_empty() || a.task.iter().any(|t| t == "all");
     let names: Vec<&str> = match all {
         true => TASK_NAMES.to_vec(),
-        false => a
-            .task
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        false => a.task.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect(),
     };
-    let tasks = names
-        .into_iter()
-        .map(task_kind)
-        .collect::<Result<Vec<_>, _>>()?;
+    let tasks = names.into_iter().map(task_kind).collect::<Result<Vec<_>, _>>()?;
     let mut lesions = vec!["none".to_string()];
     let wanted: Vec<String> = match &a.lesions {
         None => LESION_NAMES.iter().map(|s| s.to_string()).collect(),
-        Some(v) => v
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        Some(v) => v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
     };
     for l in wanted {
         lesion(&l)?;
@@ -234,13 +214,7 @@ fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     if a.robust {
         variants.extend(Variant::ROBUST);
     }
-    Ok(EvalOptions {
-        tasks,
-        seeds: a.seeds,
-        lesions,
-        numbers,
-        variants,
-    })
+    Ok(EvalOptions { tasks, seeds: a.seeds, lesions, numbers, variants })
 }
 
 pub fn main(a: EvalArgs) -> Result<(), String> {
@@ -263,14 +237,7 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     for &v in &opts.variants {
         let bar = Bar::new(&format!("{:>9}", v.name()));
         let seeds = 0..opts.seeds;
-        rows.extend(evaluate(
-            &opts.tasks,
-            &opts.numbers,
-            &lesions,
-            v,
-            seeds,
-            |p| bar.update(p),
-        ));
+        rows.extend(evaluate(&opts.tasks, &opts.numbers, &lesions, v, seeds, |p| bar.update(p)));
         bar.finish();
     }
     let elapsed = start.elapsed();
@@ -331,11 +298,8 @@ impl Table {
             .map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0))
             .collect();
         for r in all() {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
+            let cells: Vec<String> =
+                r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
             out += cells.join("  ").trim_end();
             out.push('\n');
         }
@@ -368,9 +332,7 @@ fn cell(s: &Summary) -> String {
 
 /// The rows of `task` under variation `v`.
 fn rows_of(rows: &[ResultRow], task: TaskKind, v: Variant) -> Vec<&ResultRow> {
-    rows.iter()
-        .filter(|r| r.task == task.name() && r.variant == v)
-        .collect()
+    rows.iter().filter(|r| r.task == task.name() && r.variant == v).collect()
 }
 
 /// The learning-to-learn tasks by block: median trials to criterion over
@@ -389,28 +351,17 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
         let lines: Vec<(String, Vec<f64>)> = rs
             .iter()
             .map(|r| {
-                let blocks = r
-                    .per_block(|s| s.to_criterion as f64)
-                    .into_iter()
-                    .map(|s| s.median);
-                (
-                    format!("{} {}", r.number.name(), r.lesion),
-                    blocks.collect(),
-                )
+                let blocks = r.per_block(|s| s.to_criterion as f64).into_iter().map(|s| s.median);
+                (format!("{} {}", r.number.name(), r.lesion), blocks.collect())
             })
             .collect();
         if md {
             let n = lines.iter().map(|(_, b)| b.len()).max().unwrap_or(0);
             let head = std::iter::once("block".to_string()).chain((1..=n).map(|b| b.to_string()));
             let rows = lines.iter().map(|(l, b)| {
-                std::iter::once(l.clone())
-                    .chain(b.iter().map(|x| x.to_string()))
-                    .collect()
+                std::iter::once(l.clone()).chain(b.iter().map(|x| x.to_string())).collect()
             });
-            let t = Table {
-                head: head.collect(),
-                rows: rows.collect(),
-            };
+            let t = Table { head: head.collect(), rows: rows.collect() };
             let _ = write!(out, "\n### {title}\n\n{}", t.render(true));
         } else {
             let _ = writeln!(out, "\n{title}");
@@ -445,15 +396,10 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
         let head = std::iter::once(task.name()).chain(names.iter().copied());
         let rows = rs.iter().map(|r| {
             let label = format!("{:<5} {}", r.number.name(), r.lesion);
-            let cells = names
-                .iter()
-                .map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
+            let cells = names.iter().map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
             std::iter::once(label).chain(cells).collect()
         });
-        let t = Table {
-            head: head.map(str::to_string).collect(),
-            rows: rows.collect(),
-        };
+        let t = Table { head: head.map(str::to_string).collect(), rows: rows.collect() };
         let _ = write!(out, "\n{}", t.render(md));
         if task == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(v.schedule());
@@ -501,11 +447,7 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
             "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged"
         }
     );
-    let w = THRESHOLDS
-        .iter()
-        .map(|t| t.describe().len())
-        .max()
-        .unwrap_or(0);
+    let w = THRESHOLDS.iter().map(|t| t.describe().len()).max().unwrap_or(0);
     if md {
         out.push_str("\n| result | threshold | measured | limit here |\n|---|---|---|---|\n");
     }
@@ -513,29 +455,16 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
         let t = &c.threshold;
         let ideal = bayes::ideal_reward_rate(v.schedule());
         let loosened = v != Variant::Default && t.tolerance != Tolerance::Ratio;
-        let limit = if loosened {
-            t.limit_text(v, ideal)
-        } else {
-            String::new()
-        };
+        let limit = if loosened { t.limit_text(v, ideal) } else { String::new() };
         let detail = match &c.status {
             Status::NotRun(why) => why.clone(),
             _ => c.measured.clone(),
         };
         let status = status_text(&c.status);
         let _ = match md {
-            true => writeln!(
-                out,
-                "| {} | {} | {detail} | {limit} |",
-                status.trim(),
-                t.describe()
-            ),
+            true => writeln!(out, "| {} | {} | {detail} | {limit} |", status.trim(), t.describe()),
             false if loosened => {
-                writeln!(
-                    out,
-                    "{status}  {:<w$}  {detail}  (limit {limit})",
-                    t.describe()
-                )
+                writeln!(out, "{status}  {:<w$}  {detail}  (limit {limit})", t.describe())
             }
             false => writeln!(out, "{status}  {:<w$}  {detail}", t.describe()),
         };
@@ -543,35 +472,18 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
     let pass = checks.iter().filter(|c| c.status == Status::Pass).count();
     let miss = checks.iter().filter(|c| c.status == Status::Miss).count();
     let na = checks.len() - pass - miss;
-    let na = if na > 0 {
-        format!(", {na} not run")
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        out,
-        "{}{pass} pass, {miss} miss{na}",
-        if md { "\n" } else { "" }
-    );
+    let na = if na > 0 { format!(", {na} not run") } else { String::new() };
+    let _ = writeln!(out, "{}{pass} pass, {miss} miss{na}", if md { "\n" } else { "" });
 }
 
 fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant], md: bool) {
-    let _ = writeln!(
-        out,
-        "\n{} thresholds by variation",
-        if md { "##" } else { "==" }
-    );
+    let _ = writeln!(out, "\n{} thresholds by variation", if md { "##" } else { "==" });
     let head = std::iter::once(if md { "threshold" } else { "" });
-    let head = head
-        .chain(variants.iter().map(|v| v.name()))
-        .map(str::to_string)
-        .collect();
+    let head = head.chain(variants.iter().map(|v| v.name())).map(str::to_string).collect();
     let rows = THRESHOLDS.iter().map(|t| {
         let status = variants.iter().map(|v| {
             let c = checks.iter().find(|c| c.threshold == *t && c.variant == *v);
-            c.map_or("", |c| status_text(&c.status))
-                .trim_end()
-                .to_string()
+            c.map_or("", |c| status_text(&c.status)).trim_end().to_string()
         });
         std::iter::once(t.describe()).chain(status).collect()
     });
@@ -579,11 +491,7 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
         out,
         "{}{}",
         if md { "\n" } else { "" },
-        Table {
-            head,
-            rows: rows.collect()
-        }
-        .render(md)
+        Table { head, rows: rows.collect() }.render(md)
     );
 }
 
@@ -744,21 +652,12 @@ mod plots {
     /// for delayed reward; block boundaries as grey verticals.
     fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant) -> Result<(), String> {
         let subs = kinds_of(task);
-        let height = if subs.len() > 1 {
-            36 + 260 * subs.len() as u32
-        } else {
-            440
-        };
+        let height = if subs.len() > 1 { 36 + 260 * subs.len() as u32 } else { 440 };
         let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
         root.fill(&WHITE).map_err(e(path))?;
         let seeds = rs[0].runs.len();
-        let what = if task == TaskKind::ReversalBandit {
-            "reward rate"
-        } else {
-            "accuracy"
-        };
-        let title =
-            format!(
+        let what = if task == TaskKind::ReversalBandit { "reward rate" } else { "accuracy" };
+        let title = format!(
             "{}{}: {what} by trial ({WINDOW}-trial window within blocks, median of {seeds} seeds)",
             task.name(),
             if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) },
@@ -780,11 +679,7 @@ mod plots {
             let n = lines.iter().map(|(_, c)| c.len()).max().unwrap_or(0).max(1);
             let mut chart = ChartBuilder::on(panel)
                 .caption(
-                    if subs.len() > 1 {
-                        format!("{kind}")
-                    } else {
-                        String::new()
-                    },
+                    if subs.len() > 1 { format!("{kind}") } else { String::new() },
                     ("sans-serif", 14),
                 )
                 .margin(8)
@@ -835,16 +730,9 @@ mod plots {
             let mut order: Vec<&(&ResultRow, Vec<f64>)> = lines.iter().collect();
             order.sort_by_key(|(r, _)| (r.lesion == "none", r.number == Number::Fixed));
             for (r, c) in order {
-                let pts: Vec<(f64, f64)> = c
-                    .iter()
-                    .enumerate()
-                    .map(|(i, y)| (i as f64 + 0.5, *y))
-                    .collect();
-                let name = if r.lesion == "none" {
-                    "full".to_string()
-                } else {
-                    r.lesion.clone()
-                };
+                let pts: Vec<(f64, f64)> =
+                    c.iter().enumerate().map(|(i, y)| (i as f64 + 0.5, *y)).collect();
+                let name = if r.lesion == "none" { "full".to_string() } else { r.lesion.clone() };
                 if r.number == Number::F32 {
                     let grey = RGBColor(110, 110, 110);
                     chart
@@ -866,11 +754,7 @@ mod plots {
             }
         }
         entries.sort_by_key(|(n, _, _, _)| {
-            (
-                !n.starts_with("full"),
-                n.contains("f32"),
-                n.starts_with("Bayes"),
-            )
+            (!n.starts_with("full"), n.contains("f32"), n.starts_with("Bayes"))
         });
         legend(&legend_area, &entries)?;
         root.present().map_err(e(path))?;
@@ -899,9 +783,7 @@ mod plots {
         let chosen: Vec<&ResultRow> = want
             .iter()
             .filter_map(|l| {
-                rs.iter()
-                    .find(|r| r.number == Number::Fixed && r.lesion == *l)
-                    .copied()
+                rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l).copied()
             })
             .collect();
         let stats: Vec<(&ResultRow, Vec<Summary>)> = chosen
@@ -918,20 +800,13 @@ mod plots {
             })
             .collect();
         let blocks = stats.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
-        let ymax = stats
-            .iter()
-            .flat_map(|(_, s)| s.iter().map(|x| x.p90))
-            .fold(1.0f64, f64::max)
-            * 1.1;
+        let ymax =
+            stats.iter().flat_map(|(_, s)| s.iter().map(|x| x.p90)).fold(1.0f64, f64::max) * 1.1;
         let seeds = chosen.first().map_or(0, |r| r.runs.len());
         let title = format!(
             "{}{}: {label} by block (median, band p10-p90, {seeds} seeds)",
             task.name(),
-            if v == Variant::Default {
-                String::new()
-            } else {
-                format!(" [{}]", v.name())
-            }
+            if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) }
         );
         let mut chart = ChartBuilder::on(&chart_area)
             .caption(title, ("sans-serif", 18))
@@ -955,37 +830,17 @@ mod plots {
         // The full model last, on top; the legend in the order of `want`.
         for (r, s) in stats.iter().rev() {
             let color = color_of(&r.lesion);
-            let mut band: Vec<(f64, f64)> = s
-                .iter()
-                .enumerate()
-                .map(|(b, x)| (b as f64 + 1.0, x.p90))
-                .collect();
-            band.extend(
-                s.iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(b, x)| (b as f64 + 1.0, x.p10)),
-            );
+            let mut band: Vec<(f64, f64)> =
+                s.iter().enumerate().map(|(b, x)| (b as f64 + 1.0, x.p90)).collect();
+            band.extend(s.iter().enumerate().rev().map(|(b, x)| (b as f64 + 1.0, x.p10)));
             chart
-                .draw_series(std::iter::once(Polygon::new(
-                    band,
-                    color.mix(0.12).filled(),
-                )))
+                .draw_series(std::iter::once(Polygon::new(band, color.mix(0.12).filled())))
                 .map_err(e(path))?;
-            let pts: Vec<(f64, f64)> = s
-                .iter()
-                .enumerate()
-                .map(|(b, x)| (b as f64 + 1.0, x.median))
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                s.iter().enumerate().map(|(b, x)| (b as f64 + 1.0, x.median)).collect();
             let style = color.stroke_width(2);
-            let name = if r.lesion == "none" {
-                "full".to_string()
-            } else {
-                r.lesion.clone()
-            };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(e(path))?;
+            let name = if r.lesion == "none" { "full".to_string() } else { r.lesion.clone() };
+            chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(e(path))?;
             chart
                 .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
                 .map_err(e(path))?;
@@ -1039,11 +894,7 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
     for kind in kinds {
         println!(
             "{kind} · {} · lesion {lesion} · seed {seed}{}",
-            if number == Number::Fixed {
-                "fixed point"
-            } else {
-                "f32 oracle"
-            },
+            if number == Number::Fixed { "fixed point" } else { "f32 oracle" },
             if variant == Variant::Default {
                 String::new()
             } else {
@@ -1087,12 +938,8 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
         let took = start.elapsed();
         println!("block  trials  to crit  errors/10  end acc  switches  accuracy");
         for (b, s) in log.blocks.iter().enumerate() {
-            let scores: Vec<bool> = log
-                .trials
-                .iter()
-                .filter(|t| t.block as usize == b)
-                .map(|t| t.correct)
-                .collect();
+            let scores: Vec<bool> =
+                log.trials.iter().filter(|t| t.block as usize == b).map(|t| t.correct).collect();
             println!(
                 "{:>5}  {:>6}  {:>7}  {:>9}  {:>7.2}  {:>8}  {}",
                 b + 1,
@@ -1108,11 +955,8 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
             TaskKind::DelayedReward { delay } => format!("_d{delay}"),
             _ => String::new(),
         };
-        let mut m: Vec<String> = log
-            .metrics
-            .iter()
-            .map(|(n, v)| format!("{n}{suffix} {}", fmt(*v)))
-            .collect();
+        let mut m: Vec<String> =
+            log.metrics.iter().map(|(n, v)| format!("{n}{suffix} {}", fmt(*v))).collect();
         if kind == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(schedule);
             m.push(format!(
@@ -1199,18 +1043,9 @@ mod tests {
     fn plots_render() {
         let dir = std::env::temp_dir().join(format!("tcbg-plots-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let tasks = [
-            TaskKind::NewRuleTransfer,
-            TaskKind::DelayedReward { delay: 0 },
-        ];
-        let rows = evaluate(
-            &tasks,
-            &Number::BOTH,
-            &["none", "no_meta"],
-            Variant::Default,
-            0..2,
-            |_| {},
-        );
+        let tasks = [TaskKind::NewRuleTransfer, TaskKind::DelayedReward { delay: 0 }];
+        let rows =
+            evaluate(&tasks, &Number::BOTH, &["none", "no_meta"], Variant::Default, 0..2, |_| {});
         let n = plots::write_all(&dir, &rows, &tasks, Variant::Default).unwrap();
         assert_eq!(n, 3);
         let svg = std::fs::read_to_string(dir.join("new-rule-transfer-by-block.svg")).unwrap();

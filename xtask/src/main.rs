@@ -18,11 +18,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "cargo xtask",
-    about = "The commands of tcbg",
-    disable_version_flag = true
-)]
+#[command(name = "cargo xtask", about = "The commands of tcbg", disable_version_flag = true)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -112,29 +108,17 @@ fn main() -> ExitCode {
         }
         Cmd::Run(a) => eval::run_cmd(a),
         Cmd::Eval(a) => eval::main(a),
-        Cmd::Board {
-            name,
-            size,
-            snapshot,
-        } => board::main(&name, size, snapshot.as_deref()),
+        Cmd::Board { name, size, snapshot } => board::main(&name, size, snapshot.as_deref()),
         Cmd::Bench(a) => bench::main(a),
         Cmd::PanicFree => robust::panic_free(),
-        Cmd::Fuzz {
-            seconds,
-            target,
-            driver,
-        } => {
+        Cmd::Fuzz { seconds, target, driver } => {
             let targets: Vec<&str> = match &target {
                 Some(t) => vec![t],
                 None => robust::FUZZ_TARGETS.to_vec(),
             };
             robust::fuzz(seconds, &targets, driver)
         }
-        Cmd::Soak {
-            steps,
-            seed,
-            report_health,
-        } => robust::soak(steps, seed, !report_health),
+        Cmd::Soak { steps, seed, report_health } => robust::soak(steps, seed, !report_health),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

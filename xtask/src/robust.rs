@@ -58,10 +58,7 @@ pub fn test_phase() -> Result<(), String> {
         match part() {
             Ok(()) => eprintln!("robust: {name} ok ({:.0} s)", t.elapsed().as_secs_f64()),
             Err(e) => {
-                eprintln!(
-                    "robust: {name} FAILED ({:.0} s): {e}",
-                    t.elapsed().as_secs_f64()
-                );
+                eprintln!("robust: {name} FAILED ({:.0} s): {e}", t.elapsed().as_secs_f64());
                 failed.push(format!("{name}: {e}"));
             }
         }
@@ -168,12 +165,8 @@ fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
     for (_, bytes) in &sections {
         let mut i = 0;
         while i + 16 <= bytes.len() {
-            let (ptr, len, line, col) = (
-                word(bytes, i),
-                word(bytes, i + 4),
-                word(bytes, i + 8),
-                word(bytes, i + 12),
-            );
+            let (ptr, len, line, col) =
+                (word(bytes, i), word(bytes, i + 4), word(bytes, i + 8), word(bytes, i + 12));
             if (4..400).contains(&len) && (1..1_000_000).contains(&line) && col < 10_000 {
                 if let Some(s) = read(ptr as u64, len as u64) {
                     if s.ends_with(b".rs") {
@@ -221,11 +214,7 @@ pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), St
             let kept = keep_artifacts(&dir, t, started)?;
             failed.push(format!(
                 "{t}: {e}{}",
-                if kept.is_empty() {
-                    String::new()
-                } else {
-                    format!("; kept {}", kept.join(", "))
-                }
+                if kept.is_empty() { String::new() } else { format!("; kept {}", kept.join(", ")) }
             ));
         }
     }
@@ -280,20 +269,11 @@ fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
 }
 
 fn run_driver(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(1, |d| d.as_secs());
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(1, |d| d.as_secs());
     let artifacts = dir.join("artifacts").join(target);
     let mut cmd = Command::new(cargo());
     cmd.current_dir(dir)
-        .args([
-            "run",
-            "--release",
-            "--no-default-features",
-            "--bin",
-            "driver",
-            "--",
-        ])
+        .args(["run", "--release", "--no-default-features", "--bin", "driver", "--"])
         .arg(target)
         .arg(seconds.to_string())
         .arg(seed.to_string())
@@ -309,10 +289,7 @@ fn new_artifacts(dir: &Path, target: &str, since: SystemTime) -> Vec<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.is_file()
-                && std::fs::metadata(p)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|m| m >= since)
+            p.is_file() && std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|m| m >= since)
         })
         .collect()
 }
@@ -340,10 +317,7 @@ pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
     cmd.current_dir(workspace_root())
         .env("TCBG_SOAK_STEPS", steps.to_string())
         .env("TCBG_SOAK_SEED", seed.to_string())
-        .env(
-            "TCBG_SOAK_HEALTH",
-            if enforce_health { "enforce" } else { "report" },
-        )
+        .env("TCBG_SOAK_HEALTH", if enforce_health { "enforce" } else { "report" })
         .args([
             "test",
             "-p",

@@ -31,15 +31,9 @@ pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>>
         return None;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    eprintln!(
-        "(running `{}` from the release build, {why}; `--dev` to skip)",
-        args[0]
-    );
+    eprintln!("(running `{}` from the release build, {why}; `--dev` to skip)", args[0]);
     let mut c = Command::new(cargo());
-    c.current_dir(workspace_root())
-        .args(RELEASE_XTASK)
-        .args(&args)
-        .env("TCBG_XTASK_RELEASE", "1");
+    c.current_dir(workspace_root()).args(RELEASE_XTASK).args(&args).env("TCBG_XTASK_RELEASE", "1");
     Some(run(&mut c).map_err(|e| format!("the release build of `xtask {}`: {e}", args[0])))
 }
 
@@ -80,10 +74,8 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
     use std::io::{BufRead, BufReader};
     let line = describe(cmd);
     eprintln!("$ {line}");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let mut child =
+        cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
     let mut out = String::new();
     if let Some(stdout) = child.stdout.take() {
         for l in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -111,11 +103,7 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
 pub fn last_lines(text: &str, n: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     let cut = all.len().saturating_sub(n);
-    let mut out = if cut > 0 {
-        format!("({cut} earlier lines left out)\n")
-    } else {
-        String::new()
-    };
+    let mut out = if cut > 0 { format!("({cut} earlier lines left out)\n") } else { String::new() };
     out.push_str(&all[cut..].join("\n"));
     out
 }
@@ -124,10 +112,8 @@ pub fn last_lines(text: &str, n: usize) -> String {
 /// command line, the exit status and the captured stderr.
 pub fn output(cmd: &mut Command) -> Result<String, String> {
     let line = describe(cmd);
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let out =
+        cmd.stdin(Stdio::null()).output().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -145,9 +131,7 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let added = run(Command::new("rustup")
-        .args(["target", "add"])
-        .args(&missing));
+    let added = run(Command::new("rustup").args(["target", "add"]).args(&missing));
     // Another job adding the same target at the same time makes rustup
     // report a file conflict; what counts is that the target is there now.
     match added {
@@ -158,11 +142,7 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
 
 fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    Ok(targets
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect())
+    Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
 }
 
 /// Installs the Debian packages that are not installed yet.
@@ -200,8 +180,7 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
         .ok()
         .and_then(|s| {
             s.lines().find_map(|l| {
-                l.strip_prefix("VERSION_CODENAME=")
-                    .map(|v| v.trim_matches('"').to_string())
+                l.strip_prefix("VERSION_CODENAME=").map(|v| v.trim_matches('"').to_string())
             })
         })
         .unwrap_or_default();
@@ -218,9 +197,7 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
 /// reports `version`.
 pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(), String> {
     if let Ok(v) = output(Command::new(bin).arg("--version")) {
-        if v.split_whitespace()
-            .any(|w| w.trim_start_matches('v') == version)
-        {
+        if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
             return Ok(());
         }
     }
@@ -238,12 +215,7 @@ pub(crate) fn describe(cmd: &Command) -> String {
     let mut s = String::new();
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
-            let _ = write!(
-                s,
-                "{}={} ",
-                k.to_string_lossy(),
-                quote(&v.to_string_lossy())
-            );
+            let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
         }
     }
     s.push_str(&quote(&cmd.get_program().to_string_lossy()));
@@ -255,9 +227,8 @@ pub(crate) fn describe(cmd: &Command) -> String {
 }
 
 fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    let plain =
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -303,9 +274,7 @@ fn apt_update() -> Result<(), String> {
     if APT_UPDATED.load(Ordering::Relaxed) {
         return Ok(());
     }
-    run(privileged("apt-get")
-        .args(["-o", APT_LOCK_WAIT, "update"])
-        .stdin(Stdio::null()))?;
+    run(privileged("apt-get").args(["-o", APT_LOCK_WAIT, "update"]).stdin(Stdio::null()))?;
     APT_UPDATED.store(true, Ordering::Relaxed);
     Ok(())
 }
@@ -331,20 +300,10 @@ fn apt_source_files() -> Vec<PathBuf> {
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
         let mut more: Vec<PathBuf> = dir
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("list" | "sources")
-                )
-            })
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources")))
             .collect();
         // debian.sources first: it is the distribution's own entry.
-        more.sort_by_key(|p| {
-            (
-                p.file_name().is_none_or(|n| n != "debian.sources"),
-                p.clone(),
-            )
-        });
+        more.sort_by_key(|p| (p.file_name().is_none_or(|n| n != "debian.sources"), p.clone()));
         files.extend(more);
     }
     files.into_iter().filter(|p| p.is_file()).collect()
@@ -368,8 +327,7 @@ fn ensure_backports_source() -> Result<(), String> {
         .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
         .collect();
     let mentions = |t: &str| {
-        t.lines()
-            .any(|l| !l.trim_start().starts_with('#') && l.contains("bookworm-backports"))
+        t.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("bookworm-backports"))
     };
     if texts.iter().any(|(_, t)| mentions(t)) {
         return Ok(());
@@ -397,10 +355,7 @@ fn ensure_backports_source() -> Result<(), String> {
     // Written to a temporary file and installed, so sudo works when not root.
     let tmp = std::env::temp_dir().join(format!("tcbg-backports-{}.sources", std::process::id()));
     std::fs::write(&tmp, entry).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let installed = run(privileged("install")
-        .args(["-m", "644"])
-        .arg(&tmp)
-        .arg(BACKPORTS_FILE));
+    let installed = run(privileged("install").args(["-m", "644"]).arg(&tmp).arg(BACKPORTS_FILE));
     let _ = std::fs::remove_file(&tmp);
     installed?;
     APT_UPDATED.store(false, Ordering::Relaxed);
@@ -428,10 +383,7 @@ fn deb822_bookworm(text: &str) -> Option<DebianSource> {
             |k: &str, word: &str| get(k).is_some_and(|v| v.split_whitespace().any(|w| w == word));
         if has("types", "deb") && has("suites", "bookworm") && get("enabled") != Some("no") {
             let uri = get("uris")?.split_whitespace().next()?.to_string();
-            return Some(DebianSource {
-                uri,
-                signed_by: get("signed-by").map(str::to_string),
-            });
+            return Some(DebianSource { uri, signed_by: get("signed-by").map(str::to_string) });
         }
     }
     None
@@ -479,10 +431,7 @@ mod tests {
                 signed_by: Some("/usr/share/keyrings/debian-archive-keyring.gpg".into()),
             })
         );
-        assert_eq!(
-            deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"),
-            None
-        );
+        assert_eq!(deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"), None);
     }
 
     #[test]
@@ -491,27 +440,18 @@ mod tests {
                     deb [arch=amd64 signed-by=/k.gpg] http://b/debian bookworm main contrib\n";
         assert_eq!(
             one_line_bookworm(text),
-            Some(DebianSource {
-                uri: "http://b/debian".into(),
-                signed_by: Some("/k.gpg".into())
-            })
+            Some(DebianSource { uri: "http://b/debian".into(), signed_by: Some("/k.gpg".into()) })
         );
         assert_eq!(
             one_line_bookworm("deb http://c/debian bookworm main\n"),
-            Some(DebianSource {
-                uri: "http://c/debian".into(),
-                signed_by: None
-            })
+            Some(DebianSource { uri: "http://c/debian".into(), signed_by: None })
         );
     }
 
     #[test]
     fn last_lines_keep_the_end_and_say_what_they_left_out() {
         let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
-        assert_eq!(
-            last_lines(&text, 3),
-            "(47 earlier lines left out)\nline 48\nline 49\nline 50"
-        );
+        assert_eq!(last_lines(&text, 3), "(47 earlier lines left out)\nline 48\nline 49\nline 50");
         assert_eq!(last_lines("only", 3), "only");
     }
 

@@ -65,10 +65,7 @@ type PhaseFn = Box<dyn Fn() -> Result<(), String>>;
 /// The phases in the order they run.
 fn phases() -> Vec<(String, PhaseFn)> {
     let mut p: Vec<(String, PhaseFn)> = vec![
-        (
-            "targets".into(),
-            Box::new(|| setup::ensure_targets(TARGETS)),
-        ),
+        ("targets".into(), Box::new(|| setup::ensure_targets(TARGETS))),
         ("host-tests".into(), Box::new(host_tests)),
         ("docs".into(), Box::new(docs)),
     ];
@@ -85,10 +82,7 @@ fn phases() -> Vec<(String, PhaseFn)> {
 
 /// Whether `selector` names the phase `name` or its group (`build` for `build/…`).
 fn selects(selector: &str, name: &str) -> bool {
-    name == selector
-        || name
-            .split_once('/')
-            .is_some_and(|(group, _)| group == selector)
+    name == selector || name.split_once('/').is_some_and(|(group, _)| group == selector)
 }
 
 enum Outcome {
@@ -179,9 +173,7 @@ fn host_tests() -> Result<(), String> {
 
 /// The API docs build without a single warning (broken links included).
 fn docs() -> Result<(), String> {
-    run(cargo_at_root()
-        .args(["doc", "-p", "tcbg", "--no-deps"])
-        .env("RUSTDOCFLAGS", "-D warnings"))
+    run(cargo_at_root().args(["doc", "-p", "tcbg", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 /// The core library builds `no_std` for `target`.
@@ -196,13 +188,7 @@ fn m0_step() -> Result<(), String> {
     let manifest = workspace_root().join(M0_CHECK);
     let mut build = Command::new(cargo());
     build
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "thumbv6m-none-eabi",
-            "--manifest-path",
-        ])
+        .args(["build", "--release", "--target", "thumbv6m-none-eabi", "--manifest-path"])
         .arg(&manifest)
         // Its own directory, so no cargo config of the caller's cwd applies.
         .current_dir(manifest.parent().unwrap_or(&manifest))
@@ -214,19 +200,14 @@ fn m0_step() -> Result<(), String> {
         .ok_or("the M0 check build produced no executable")?;
     let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
     let file = object::File::parse(&*data).map_err(|e| format!("not an object file: {e}"))?;
-    let text = file
-        .section_by_name(".text")
-        .ok_or("the image has no .text section")?
-        .size();
+    let text = file.section_by_name(".text").ok_or("the image has no .text section")?.size();
     let names: Vec<&str> = file.symbols().filter_map(|s| s.name().ok()).collect();
     eprintln!("M0 check image: {} ({text} bytes of .text)", elf.display());
     let mut problems = Vec::new();
     if names.contains(&M0_ENTRY) {
         eprintln!("  {M0_ENTRY}  present");
     } else {
-        problems.push(format!(
-            "{M0_ENTRY} is not in the image, so the step was not checked"
-        ));
+        problems.push(format!("{M0_ENTRY} is not in the image, so the step was not checked"));
     }
     for &sym in M0_FORBIDDEN {
         let present = names.contains(&sym);
@@ -245,16 +226,9 @@ fn m0_step() -> Result<(), String> {
 /// `cargo xtask trace` twice in the dev profile and once in release: the same
 /// `trace <8 hex digits>` line every time.
 fn trace_determinism() -> Result<(), String> {
-    let release: Vec<&str> = setup::RELEASE_XTASK
-        .iter()
-        .copied()
-        .chain(["trace"])
-        .collect();
-    let runs: [(&str, &[&str]); 3] = [
-        ("dev", &["xtask", "trace"]),
-        ("dev again", &["xtask", "trace"]),
-        ("release", &release),
-    ];
+    let release: Vec<&str> = setup::RELEASE_XTASK.iter().copied().chain(["trace"]).collect();
+    let runs: [(&str, &[&str]); 3] =
+        [("dev", &["xtask", "trace"]), ("dev again", &["xtask", "trace"]), ("release", &release)];
     let mut lines = Vec::new();
     for (label, args) in runs {
         let mut cmd = cargo_at_root();
@@ -263,9 +237,7 @@ fn trace_determinism() -> Result<(), String> {
         let out = setup::output(&mut cmd)?;
         let line = out.trim().to_string();
         if !is_trace_line(&line) {
-            return Err(format!(
-                "{label}: expected `trace <8 hex digits>`, got `{line}`"
-            ));
+            return Err(format!("{label}: expected `trace <8 hex digits>`, got `{line}`"));
         }
         eprintln!("{label}: {line}");
         lines.push(line);
@@ -279,9 +251,7 @@ fn trace_determinism() -> Result<(), String> {
 
 fn is_trace_line(line: &str) -> bool {
     line.strip_prefix("trace ").is_some_and(|h| {
-        h.len() == 8
-            && h.bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     })
 }
 
@@ -293,10 +263,7 @@ mod tests {
     fn selectors_match_names_and_groups() {
         assert!(selects("web", "web"));
         assert!(selects("build", "build/wasm32-unknown-unknown"));
-        assert!(selects(
-            "build/wasm32-unknown-unknown",
-            "build/wasm32-unknown-unknown"
-        ));
+        assert!(selects("build/wasm32-unknown-unknown", "build/wasm32-unknown-unknown"));
         assert!(!selects("build", "boards"));
         assert!(!selects("b", "build/x"));
     }

@@ -34,9 +34,8 @@ const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
 /// How long the page may take to learn rule-switch, in real time.
 const E2E_TIMEOUT: Duration = Duration::from_secs(60);
 /// The page's readouts, by `data-testid`: what an import must restore.
-const READOUTS: [&str; 8] = [
-    "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value",
-];
+const READOUTS: [&str; 8] =
+    ["steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value"];
 /// How long the page may take to show what a control or a load should
 /// change: seconds normally, but a loaded machine can stall a frame.
 const WAIT: Duration = Duration::from_secs(30);
@@ -54,10 +53,7 @@ pub fn demo(port: u16) -> Result<(), String> {
 pub fn test_all() -> Result<(), String> {
     build()?;
     setup::ensure_apt(&["chromium", "chromium-driver"])?;
-    let host = format!(
-        "{:08x}",
-        tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
-    );
+    let host = format!("{:08x}", tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS));
     step(&format!("web: host trace {host}"));
 
     step("web: wasm-bindgen tests in node");
@@ -69,10 +65,7 @@ pub fn test_all() -> Result<(), String> {
         &[
             ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
             ("CHROMEDRIVER", crate::webdriver::chromedriver().as_ref()),
-            (
-                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-                webdriver_json.as_os_str(),
-            ),
+            ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json.as_os_str()),
             // The runner's own limits (20 s per test, 5 s for chromedriver to
             // answer) are short for a shared, loaded machine; a hang still ends.
             ("WASM_BINDGEN_TEST_TIMEOUT", "120".as_ref()),
@@ -92,10 +85,7 @@ pub fn test_all() -> Result<(), String> {
             })?
         }
     };
-    eprintln!(
-        "trace: host {host}, node {node}, chromium {chromium}, page {}",
-        e2e.trace
-    );
+    eprintln!("trace: host {host}, node {node}, chromium {chromium}, page {}", e2e.trace);
     eprintln!(
         "e2e: steps {}, accuracy {}, context {}; screenshot {}",
         e2e.steps,
@@ -123,9 +113,7 @@ pub(crate) fn build() -> Result<(), String> {
         "--target",
         WASM_TARGET,
     ]))?;
-    let wasm = target_dir()
-        .join(WASM_TARGET)
-        .join("release/tcbg_wasm.wasm");
+    let wasm = target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm");
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -159,19 +147,8 @@ pub(crate) fn target_dir() -> PathBuf {
 fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
-        .args([
-            "test",
-            "-p",
-            "tcbg-wasm",
-            "--target",
-            WASM_TARGET,
-            "--",
-            "--nocapture",
-        ])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
+        .args(["test", "-p", "tcbg-wasm", "--target", WASM_TARGET, "--", "--nocapture"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("TCBG_HOST_TRACE", host);
     for (k, v) in env {
         cmd.env(k, v);
@@ -279,9 +256,7 @@ pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
         out.lines()
             .find_map(|l| l.strip_prefix(name))
             .map(str::trim)
-            .ok_or(format!(
-                "the page's wasm in node printed no `{name}` line:\n{out}"
-            ))
+            .ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
     };
     let steps = field("steps ")?;
     if steps != format!("{BROWSER_STEPS} {BROWSER_STEPS}") {
@@ -305,10 +280,7 @@ impl Server {
     pub(crate) fn bind(port: u16) -> Result<Server, String> {
         let http = tiny_http::Server::http(("127.0.0.1", port))
             .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
-        Ok(Server {
-            http,
-            root: workspace_root().join("web"),
-        })
+        Ok(Server { http, root: workspace_root().join("web") })
     }
 
     pub(crate) fn url(&self) -> String {
@@ -436,9 +408,7 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
         thread::sleep(Duration::from_millis(100));
     };
     if trace != host_trace {
-        return Err(format!(
-            "page trace {trace} differs from the host's {host_trace}"
-        ));
+        return Err(format!("page trace {trace} differs from the host's {host_trace}"));
     }
 
     // Bad arguments through the real bindings: each throws an Error, state unchanged.
@@ -460,28 +430,16 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
 
     let errors = s.errors()?;
     if !errors.is_empty() {
-        return Err(format!(
-            "the browser reported errors:\n{}",
-            errors.join("\n")
-        ));
+        return Err(format!("the browser reported errors:\n{}", errors.join("\n")));
     }
-    Ok(E2e {
-        steps,
-        accuracy,
-        context,
-        trace,
-        screenshot,
-    })
+    Ok(E2e { steps, accuracy, context, trace, screenshot })
 }
 
 /// The controls of a paused view: steps by button and by key, a manual
 /// switch, a live lesion, then export and import into another view must
 /// restore every readout, and a file whose snapshot was altered is refused.
 fn controls(s: &Session, base: &str) -> Result<(), String> {
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }),
-    )?;
+    s.post("url", json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }))?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
     for _ in 0..3 {
@@ -509,10 +467,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     setup::write(&path, file.as_str().unwrap_or_default())?;
     let before = s.readouts()?;
 
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }),
-    )?;
+    s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }))?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
     s.send_keys("#import-file", &path.to_string_lossy())?;
@@ -523,10 +478,8 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
             "import did not restore the readouts:\n before {before:?}\n after  {after:?}"
         ));
     }
-    let lesioned = s.get(&format!(
-        "element/{}/selected",
-        s.element_by("input[name=no_traces]")?
-    ))?;
+    let lesioned =
+        s.get(&format!("element/{}/selected", s.element_by("input[name=no_traces]")?))?;
     if lesioned != json!(true) {
         return Err("import did not restore the no_traces lesion".into());
     }
@@ -536,9 +489,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     let mut file: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
             .map_err(|e| format!("the exported file is not JSON: {e}"))?;
-    let snapshot = file["snapshot"]
-        .as_str()
-        .ok_or("the exported file has no `snapshot` string")?;
+    let snapshot = file["snapshot"].as_str().ok_or("the exported file has no `snapshot` string")?;
     let mut tampered: Vec<char> = snapshot.chars().collect();
     tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
     file["snapshot"] = json!(tampered.into_iter().collect::<String>());
@@ -553,9 +504,7 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
             break shown;
         }
         if start.elapsed() > WAIT {
-            return Err(format!(
-                "a tampered snapshot was not refused: the status shows `{shown}`"
-            ));
+            return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
         }
         thread::sleep(Duration::from_millis(100));
     };
@@ -608,10 +557,7 @@ impl Session {
 
     /// Every readout of the page, by `data-testid`.
     fn readouts(&self) -> Result<Vec<(&'static str, String)>, String> {
-        READOUTS
-            .into_iter()
-            .map(|id| Ok((id, self.text(id)?)))
-            .collect()
+        READOUTS.into_iter().map(|id| Ok((id, self.text(id)?))).collect()
     }
 
     /// Waits until the page has wired its controls: before that the HTML's
@@ -619,11 +565,7 @@ impl Session {
     /// load: an import that never happened).
     fn wait_ready(&self) -> Result<(), String> {
         let start = Instant::now();
-        while self
-            .script("return window.__tcbgReady === true;")?
-            .as_bool()
-            != Some(true)
-        {
+        while self.script("return window.__tcbgReady === true;")?.as_bool() != Some(true) {
             if start.elapsed() > Duration::from_secs(30) {
                 return Err("the page did not finish starting within 30 s".into());
             }
@@ -652,9 +594,7 @@ impl Session {
         let hook = hook.as_array().into_iter().flatten().map(|e| e.to_string());
         let log = self.log()?;
         let severe = log.iter().filter(|e| e["level"] == json!("SEVERE"));
-        Ok(hook
-            .chain(severe.map(|e| e["message"].to_string()))
-            .collect())
+        Ok(hook.chain(severe.map(|e| e["message"].to_string())).collect())
     }
 
     /// What the page showed when a check failed: its address, every readout,

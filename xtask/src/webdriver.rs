@@ -54,10 +54,7 @@ impl ChromeDriver {
             .stderr(Stdio::null());
         eprintln!("$ {}", describe(&cmd));
         let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
-        let driver = ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
+        let driver = ChromeDriver { child, url: format!("http://127.0.0.1:{port}") };
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(20) {
             if call("GET", &format!("{}/status", driver.url), None)
@@ -77,12 +74,8 @@ impl ChromeDriver {
             "goog:loggingPrefs": { "browser": "ALL" },
         }}});
         let v = call("POST", &format!("{}/session", self.url), Some(caps))?;
-        let id = v["sessionId"]
-            .as_str()
-            .ok_or_else(|| format!("no session id in {v}"))?;
-        Ok(Session {
-            url: format!("{}/session/{id}", self.url),
-        })
+        let id = v["sessionId"].as_str().ok_or_else(|| format!("no session id in {v}"))?;
+        Ok(Session { url: format!("{}/session/{id}", self.url) })
     }
 }
 
@@ -120,25 +113,19 @@ impl Session {
     /// The text of the element matching the CSS selector `css`.
     pub(crate) fn text_of(&self, css: &str) -> Result<String, String> {
         let e = self.element_by(css)?;
-        Ok(self
-            .get(&format!("element/{e}/text"))?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        Ok(self.get(&format!("element/{e}/text"))?.as_str().unwrap_or_default().to_string())
     }
 
     /// Clicks the element matching `css`.
     pub(crate) fn click(&self, css: &str) -> Result<(), String> {
         let e = self.element_by(css)?;
-        self.post(&format!("element/{e}/click"), json!({}))
-            .map(drop)
+        self.post(&format!("element/{e}/click"), json!({})).map(drop)
     }
 
     /// Types `text` into the element matching `css` (a file input takes a path).
     pub(crate) fn send_keys(&self, css: &str, text: &str) -> Result<(), String> {
         let e = self.element_by(css)?;
-        self.post(&format!("element/{e}/value"), json!({ "text": text }))
-            .map(drop)
+        self.post(&format!("element/{e}/value"), json!({ "text": text })).map(drop)
     }
 
     /// Presses and releases `key` on the page.
@@ -191,16 +178,10 @@ fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
     };
     let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
     let status = response.status();
-    let v: Value = response
-        .body_mut()
-        .read_json()
-        .map_err(|e| format!("{method} {url}: {e}"))?;
+    let v: Value = response.body_mut().read_json().map_err(|e| format!("{method} {url}: {e}"))?;
     if status.is_success() {
         Ok(v["value"].clone())
     } else {
-        Err(format!(
-            "{method} {url}: {status}: {}",
-            v["value"]["message"]
-        ))
+        Err(format!("{method} {url}: {status}: {}", v["value"]["message"]))
     }
 }
