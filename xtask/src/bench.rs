@@ -12,7 +12,6 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -20,7 +19,7 @@ use tcbg::snapshot::trace;
 use tcbg::{cost, Agent, Config, Fx, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
 use crate::board::{self, BOARDS};
-use crate::setup::{self, step, workspace_root};
+use crate::setup::{self, step};
 use crate::web;
 
 /// Parts that `--skip` can leave out.
@@ -573,17 +572,8 @@ fn parse_speed(text: &str, runtime: &str) -> Result<Speed, String> {
 }
 
 fn wasm_node(seconds: f64) -> Result<Speed, String> {
-    let pkg = workspace_root().join("web/pkg");
-    let script = format!(
-        "import {{ readFileSync }} from 'node:fs';\n\
-         import * as m from 'file://{}';\n\
-         m.initSync({{ module: readFileSync('{}') }});\n{}\nconsole.log(timing(m));\n",
-        pkg.join("tcbg_wasm.js").display(),
-        pkg.join("tcbg_wasm_bg.wasm").display(),
-        js_timing(seconds)
-    );
-    eprintln!("$ node --input-type=module -e <timing script>");
-    let out = setup::output(Command::new("node").args(["--input-type=module", "-e", &script]))?;
+    let out =
+        web::node("timing script", &format!("{}\nconsole.log(timing(m));", js_timing(seconds)))?;
     parse_speed(out.lines().last().unwrap_or_default(), "node")
 }
 

@@ -46,6 +46,17 @@ pub(crate) fn executable(messages: &str) -> Option<PathBuf> {
         .last()
 }
 
+/// The rest of the first line of `out` that starts with `name ` (trimmed).
+pub(crate) fn field<'a>(out: &'a str, name: &str) -> Option<&'a str> {
+    out.lines().find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(' ')).map(str::trim)
+}
+
+/// Decodes standard base64.
+pub(crate) fn base64(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("not base64: {e}"))
+}
+
 /// Writes `text` to `path`, creating its directory.
 pub(crate) fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -294,67 +305,48 @@ fn apt_install(packages: &[&str], suite: Option<&str>) -> Result<(), String> {
     run(cmd.args(packages).stdin(Stdio::null()))
 }
 
-/// The apt source files apt itself reads, `sources.list` first.
-fn apt_source_files() -> Vec<PathBuf> {
+const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";
+const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+/// The archive URI of the first `bookworm/…` line of `apt-cache policy`:
+/// the machine's own Debian mirror.
+fn bookworm_mirror(policy: &str) -> Option<&str> {
+    policy.lines().find_map(|l| {
+        let mut w = l.split_whitespace().skip(1);
+        let uri = w.next()?;
+        w.next()?.starts_with("bookworm/").then_some(uri)
+    })
+}
+
+/// Writes a bookworm-backports entry for the machine's own Debian mirror
+/// (never a hard-coded host) unless some apt source already names that suite.
+fn ensure_backports_source() -> Result<(), String> {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        let mut more: Vec<PathBuf> = dir
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("list" | "sources")))
-            .collect();
-        // debian.sources first: it is the distribution's own entry.
-        more.sort_by_key(|p| (p.file_name().is_none_or(|n| n != "debian.sources"), p.clone()));
-        files.extend(more);
+        files.extend(dir.flatten().map(|e| e.path()));
     }
-    files.into_iter().filter(|p| p.is_file()).collect()
-}
-
-/// Where a backports entry is copied from: the archive URI and its key.
-#[derive(Debug, PartialEq)]
-struct DebianSource {
-    uri: String,
-    signed_by: Option<String>,
-}
-
-const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";
-
-/// Writes a bookworm-backports entry next to the machine's own Debian
-/// source unless some source already names that suite. The mirror is the
-/// one the machine already uses, never a hard-coded host.
-fn ensure_backports_source() -> Result<(), String> {
-    let texts: Vec<(PathBuf, String)> = apt_source_files()
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-        .collect();
-    let mentions = |t: &str| {
+    let named = files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).any(|t| {
         t.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("bookworm-backports"))
-    };
-    if texts.iter().any(|(_, t)| mentions(t)) {
+    });
+    if named {
         return Ok(());
     }
-    let source = texts
-        .iter()
-        .find_map(|(p, t)| {
-            if p.extension().is_some_and(|e| e == "sources") {
-                deb822_bookworm(t)
-            } else {
-                one_line_bookworm(t)
-            }
-        })
+    // A fresh image has no package lists, and then no policy to read.
+    apt_update()?;
+    let policy = output(Command::new("apt-cache").arg("policy"))?;
+    let uri = bookworm_mirror(&policy)
         .ok_or("no apt source for Debian bookworm found to derive bookworm-backports from")?;
-    let mut entry = String::from(
+    let mut entry = format!(
         "# Written by `cargo xtask` (xtask/src/setup.rs): bookworm-backports from the\n\
          # machine's own Debian mirror, for packages Debian 12 ships too old or broken.\n\
-         Types: deb\n",
+         Types: deb\nURIs: {uri}\nSuites: bookworm-backports\nComponents: main\n"
     );
-    let _ = writeln!(entry, "URIs: {}", source.uri);
-    entry.push_str("Suites: bookworm-backports\nComponents: main\n");
-    if let Some(key) = &source.signed_by {
-        let _ = writeln!(entry, "Signed-By: {key}");
+    if Path::new(DEBIAN_KEYRING).exists() {
+        let _ = writeln!(entry, "Signed-By: {DEBIAN_KEYRING}");
     }
     // Written to a temporary file and installed, so sudo works when not root.
     let tmp = std::env::temp_dir().join(format!("tcbg-backports-{}.sources", std::process::id()));
-    std::fs::write(&tmp, entry).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    write(&tmp, entry)?;
     let installed = run(privileged("install").args(["-m", "644"]).arg(&tmp).arg(BACKPORTS_FILE));
     let _ = std::fs::remove_file(&tmp);
     installed?;
@@ -362,103 +354,29 @@ fn ensure_backports_source() -> Result<(), String> {
     Ok(())
 }
 
-/// The first `deb` stanza of a deb822 file whose Suites include `bookworm`.
-fn deb822_bookworm(text: &str) -> Option<DebianSource> {
-    for stanza in text.split("\n\n") {
-        // Field name -> value; continuation lines (leading blank) are kept
-        // verbatim so an inline Signed-By key survives the copy.
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for line in stanza.lines().filter(|l| !l.starts_with('#')) {
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, v)) = fields.last_mut() {
-                    v.push('\n');
-                    v.push_str(line);
-                }
-            } else if let Some((k, v)) = line.split_once(':') {
-                fields.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
-        let has =
-            |k: &str, word: &str| get(k).is_some_and(|v| v.split_whitespace().any(|w| w == word));
-        if has("types", "deb") && has("suites", "bookworm") && get("enabled") != Some("no") {
-            let uri = get("uris")?.split_whitespace().next()?.to_string();
-            return Some(DebianSource { uri, signed_by: get("signed-by").map(str::to_string) });
-        }
-    }
-    None
-}
-
-/// The first `deb [options] <uri> bookworm …` line of a one-line-style list.
-fn one_line_bookworm(text: &str) -> Option<DebianSource> {
-    text.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("deb")?;
-        if !rest.starts_with([' ', '\t']) {
-            return None; // `deb-src`
-        }
-        let rest = rest.trim_start();
-        let (options, rest) = match rest.strip_prefix('[') {
-            Some(r) => r.split_once(']')?,
-            None => ("", rest),
-        };
-        let mut words = rest.split_whitespace();
-        let uri = words.next()?;
-        (words.next()? == "bookworm").then(|| DebianSource {
-            uri: uri.to_string(),
-            signed_by: options
-                .split_whitespace()
-                .find_map(|o| o.strip_prefix("signed-by="))
-                .map(str::to_string),
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn deb822_picks_the_bookworm_stanza() {
-        let text = "Types: deb\n# a comment\nURIs: http://a/debian\n\
-                    Suites: bookworm bookworm-updates\nComponents: main\n\
-                    Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n\
-                    Types: deb\nURIs: http://a/debian-security\n\
-                    Suites: bookworm-security\nComponents: main\n";
-        assert_eq!(
-            deb822_bookworm(text),
-            Some(DebianSource {
-                uri: "http://a/debian".into(),
-                signed_by: Some("/usr/share/keyrings/debian-archive-keyring.gpg".into()),
-            })
-        );
-        assert_eq!(deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"), None);
+    fn the_mirror_is_read_from_apt_cache_policy() {
+        let policy = "Package files:\n 100 /var/lib/dpkg/status\n     release a=now\n \
+            500 http://a/debian-security bookworm-security/main amd64 Packages\n \
+            500 http://b/debian bookworm/main amd64 Packages\n     origin b\n";
+        assert_eq!(bookworm_mirror(policy), Some("http://b/debian"));
+        assert_eq!(bookworm_mirror("Package files:\n 100 /var/lib/dpkg/status\n"), None);
     }
 
     #[test]
-    fn one_line_parses_options_and_skips_deb_src() {
-        let text = "deb-src http://a/debian bookworm main\n\
-                    deb [arch=amd64 signed-by=/k.gpg] http://b/debian bookworm main contrib\n";
-        assert_eq!(
-            one_line_bookworm(text),
-            Some(DebianSource { uri: "http://b/debian".into(), signed_by: Some("/k.gpg".into()) })
-        );
-        assert_eq!(
-            one_line_bookworm("deb http://c/debian bookworm main\n"),
-            Some(DebianSource { uri: "http://c/debian".into(), signed_by: None })
-        );
-    }
-
-    #[test]
-    fn last_lines_keep_the_end_and_say_what_they_left_out() {
+    fn helpers() {
         let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
         assert_eq!(last_lines(&text, 3), "(47 earlier lines left out)\nline 48\nline 49\nline 50");
         assert_eq!(last_lines("only", 3), "only");
-    }
-
-    #[test]
-    fn describe_quotes_what_a_shell_would_split() {
         let mut c = Command::new("dpkg-query");
         c.env("A", "b c").args(["-W", "-f=${Status}"]);
         assert_eq!(describe(&c), "A='b c' dpkg-query -W '-f=${Status}'");
+        let messages = "{\"reason\":\"compiler-artifact\",\"executable\":\"/t/a\\\\b\"}\n{\"executable\":null}\n";
+        assert_eq!(executable(messages), Some(PathBuf::from("/t/a\\b")));
+        assert_eq!(field("x\n  trace 0123abcd \nsnapshot AAAA\n", "trace"), Some("0123abcd"));
     }
 }

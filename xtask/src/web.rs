@@ -1,31 +1,26 @@
 //! `cargo xtask demo [--port P]`: the WebAssembly build and the browser demo;
 //! [`test_all`]: its tests, in node, in headless Chromium and end to end.
 //!
-//! The build: the `wasm32-unknown-unknown` target and the `wasm-bindgen`
-//! CLI of the version in `Cargo.lock` are installed when missing, the
-//! `tcbg-wasm` crate is built in release, `wasm-bindgen --target web` writes
-//! the bindings to `web/pkg` (gitignored). The page itself is plain ES
-//! modules in `web/`, served as they are by a small static server on 127.0.0.1.
-//!
-//! The tests compare the trace hash of the reference run in node and in
-//! Chromium with the host's, restore the wasm build's snapshot of the
-//! reference agent on the host and compare its continuation, check that bad arguments throw without changing
-//! state, and drive the served page in headless Chromium over W3C WebDriver:
-//! it must learn rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console
-//! error. A screenshot lands in `target/e2e/rule-switch.png`.
-//!
-//! [`browser_snapshot`] has the page's build export a snapshot in node, for
-//! the boards to restore from flash (`cargo xtask board`).
+//! The build installs the `wasm32-unknown-unknown` target and the
+//! `wasm-bindgen` CLI of the version in `Cargo.lock` when missing, builds
+//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored);
+//! the page is plain ES modules in `web/`, served by a small static server
+//! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
+//! the host's, restore the wasm build's snapshot on the host, check that bad
+//! arguments throw without changing state, and drive the served page in
+//! headless Chromium ([`crate::webdriver`]): it must learn rule-switch (steps
+//! ≥ 200, accuracy ≥ 0.8) with no console error, its controls, export and
+//! import must work, and a screenshot lands in `target/e2e/rule-switch.png`.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::setup::{self, cargo, run, run_tee, step, workspace_root};
+use crate::board::{host_continuation, host_trace, CONTINUATION, SNAPSHOT_AT};
+use crate::setup::{self, base64, cargo, field, run, run_tee, step, workspace_root};
 use crate::webdriver::{ChromeDriver, Session};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -53,9 +48,8 @@ pub fn demo(port: u16) -> Result<(), String> {
 pub fn test_all() -> Result<(), String> {
     build()?;
     setup::ensure_apt(&["chromium", "chromium-driver"])?;
-    let host = format!("{:08x}", tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS));
+    let host = format!("{:08x}", host_trace());
     step(&format!("web: host trace {host}"));
-
     step("web: wasm-bindgen tests in node");
     let node = wasm_tests(&host, &[])?;
     step("web: wasm-bindgen tests in headless Chromium");
@@ -72,27 +66,18 @@ pub fn test_all() -> Result<(), String> {
             ("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30".as_ref()),
         ],
     )?;
-
     step("web: end to end in headless Chromium");
     // The page runs in real time in a browser on a shared machine: a
     // failure is reported in full and tried once more; two in a row fail.
-    let e2e = match end_to_end(&host) {
-        Ok(e2e) => e2e,
-        Err(first) => {
-            eprintln!("e2e: attempt 1 failed: {first}\ne2e: trying once more");
-            end_to_end(&host).map_err(|second| {
-                format!("end to end failed twice.\nfirst: {first}\nsecond: {second}")
-            })?
-        }
-    };
+    let e2e = end_to_end(&host).or_else(|first| {
+        eprintln!("e2e: attempt 1 failed: {first}\ne2e: trying once more");
+        end_to_end(&host)
+            .map_err(|second| format!("end to end failed twice.\nfirst: {first}\nsecond: {second}"))
+    })?;
     eprintln!("trace: host {host}, node {node}, chromium {chromium}, page {}", e2e.trace);
-    eprintln!(
-        "e2e: steps {}, accuracy {}, context {}; screenshot {}",
-        e2e.steps,
-        e2e.accuracy,
-        e2e.context,
-        e2e.screenshot.display()
-    );
+    let (steps, accuracy, context, shot) =
+        (e2e.steps, e2e.accuracy, &e2e.context, e2e.screenshot.display());
+    eprintln!("e2e: steps {steps}, accuracy {accuracy}, context {context}; screenshot {shot}");
     Ok(())
 }
 
@@ -100,9 +85,16 @@ pub fn test_all() -> Result<(), String> {
 pub(crate) fn build() -> Result<(), String> {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
-    setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen_version()?)?;
+    // The CLI must match the `wasm-bindgen` crate in Cargo.lock.
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let version = lock
+        .split("name = \"wasm-bindgen\"\nversion = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or("no wasm-bindgen package in Cargo.lock")?;
+    setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", version)?;
     setup::ensure_node()?;
-
     step("web: build");
     let root = workspace_root();
     run(Command::new(cargo()).current_dir(&root).args([
@@ -113,27 +105,11 @@ pub(crate) fn build() -> Result<(), String> {
         "--target",
         WASM_TARGET,
     ]))?;
-    let wasm = target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm");
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(root.join("web/pkg"))
-        .arg(&wasm))
-}
-
-/// The version of the `wasm-bindgen` crate in `Cargo.lock` (the CLI must match it).
-fn wasm_bindgen_version() -> Result<String, String> {
-    let path = workspace_root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
-        }
-    }
-    Err("no wasm-bindgen package in Cargo.lock".into())
+        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
@@ -142,61 +118,50 @@ pub(crate) fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
+/// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
+/// initialised); returns what it printed.
+pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
+    let pkg = workspace_root().join("web/pkg");
+    let script = format!(
+        "import {{ readFileSync }} from 'node:fs';\nimport * as m from 'file://{}';\n\
+         m.initSync({{ module: readFileSync('{}') }});\n{body}\n",
+        pkg.join("tcbg_wasm.js").display(),
+        pkg.join("tcbg_wasm_bg.wasm").display(),
+    );
+    eprintln!("$ node --input-type=module -e <{what}>");
+    setup::output(Command::new("node").args(["--input-type=module", "-e", &script]))
+}
+
 /// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
-/// the trace hash it printed (the suite itself asserts it equals `host`).
+/// the trace hash it printed (the suite itself asserts it equals `host`),
+/// after checking its snapshot on the host: the wasm suite printed
+/// `snapshot <base64>` (the reference agent before step [`SNAPSHOT_AT`]) and
+/// `continuation <hash>` (its next [`CONTINUATION`] steps); the bytes must
+/// equal the host's own snapshot there and, restored on the host, continue
+/// with the same hash.
 fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .args(["test", "-p", "tcbg-wasm", "--target", WASM_TARGET, "--", "--nocapture"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("TCBG_HOST_TRACE", host);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+        .env("TCBG_HOST_TRACE", host)
+        .envs(env.iter().copied());
     let out = run_tee(&mut cmd)?;
-    let hash = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("trace "))
-        .ok_or("the wasm tests printed no `trace <hash>` line")?
-        .to_string();
+    let printed =
+        |name| field(&out, name).ok_or(format!("the wasm tests printed no `{name}` line"));
+    let hash = printed("trace")?;
     if hash != host {
         return Err(format!("wasm trace {hash} differs from the host's {host}"));
     }
-    snapshot_on_the_host(&out)?;
-    Ok(hash)
-}
-
-/// Steps of the reference trace before the wasm suite's snapshot
-/// (`SNAPSHOT_AT` in `wasm/tests/web.rs`).
-const SNAPSHOT_AT: u32 = 1000;
-/// Steps of the continuation it hashes (`CONTINUATION` there).
-const CONTINUATION: u32 = 500;
-
-/// The cross-target check of the snapshot format: the wasm suite printed
-/// `snapshot <base64>` (the reference trace's agent before step
-/// [`SNAPSHOT_AT`]) and `continuation <hash>` (its next [`CONTINUATION`]
-/// steps). The bytes must equal the host's own snapshot there, restore on the
-/// host, and the restored agent, swapped into the host's reference run, must
-/// continue with the same hash.
-fn snapshot_on_the_host(out: &str) -> Result<(), String> {
-    let field = |name: &str| {
-        out.lines()
-            .find_map(|l| l.trim().strip_prefix(name))
-            .map(str::trim)
-            .ok_or(format!("the wasm tests printed no `{name}` line"))
-    };
-    let wasm_hash = field("continuation ")?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(field("snapshot ")?)
-        .map_err(|e| format!("the wasm snapshot is not base64: {e}"))?;
-    let restored = tcbg::DefaultAgent::restore(&bytes)
+    let wasm_hash = printed("continuation")?;
+    let bytes = base64(printed("snapshot")?).map_err(|e| format!("the wasm snapshot: {e}"))?;
+    let (_, restored) = host_continuation(SNAPSHOT_AT, CONTINUATION, Some(&bytes))
         .map_err(|e| format!("the wasm snapshot does not restore on the host: {e}"))?;
-    let (own, host_hash) = continuation(None);
-    let (_, restored_hash) = continuation(Some(restored));
-    let restored_hash = format!("{restored_hash:08x}");
-    if restored_hash != wasm_hash {
+    let (own, host_hash) = host_continuation(SNAPSHOT_AT, CONTINUATION, None)?;
+    let restored = format!("{restored:08x}");
+    if restored != wasm_hash {
         return Err(format!(
-            "the wasm snapshot restored on the host continues with {restored_hash}, in wasm with {wasm_hash}"
+            "the wasm snapshot restored on the host continues with {restored}, in wasm with {wasm_hash}"
         ));
     }
     if own != bytes {
@@ -204,18 +169,10 @@ fn snapshot_on_the_host(out: &str) -> Result<(), String> {
     }
     eprintln!(
         "snapshot: {} bytes from wasm after {SNAPSHOT_AT} steps restore on the host; \
-         next {CONTINUATION} steps {restored_hash} (wasm {wasm_hash}, host's own {host_hash:08x})",
+         next {CONTINUATION} steps {restored} (wasm {wasm_hash}, host's own {host_hash:08x})",
         bytes.len()
     );
-    Ok(())
-}
-
-/// [`tcbg::snapshot::trace_continuation`] at [`SNAPSHOT_AT`] for
-/// [`CONTINUATION`] steps: the snapshot there and the continuation's hash.
-fn continuation(swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
-    let mut bytes = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
-    let h = tcbg::snapshot::trace_continuation(SNAPSHOT_AT, CONTINUATION, &mut bytes, swap_in);
-    (bytes, h)
+    Ok(hash.to_string())
 }
 
 /// The page's task, seed and steps for [`browser_snapshot`].
@@ -224,49 +181,35 @@ pub(crate) const BROWSER_SEED: u32 = 1;
 pub(crate) const BROWSER_STEPS: u32 = 300;
 
 /// A snapshot made by the page's own WebAssembly build, as the page's Export
-/// makes it: builds `web/pkg` ([`build`]), loads it in node, runs
-/// `new Agent(seed)` on `new Session(task, 0, seed)` for [`BROWSER_STEPS`]
-/// steps and returns `agent.snapshot()` (base64 through `btoa`, as
-/// `web/main.js` writes it into an exported file), decoded.
+/// makes it: `new Agent(seed)` on `new Session(task, 0, seed)` for
+/// [`BROWSER_STEPS`] steps in node, `agent.snapshot()` through `btoa` as
+/// `web/main.js` writes it into an exported file, decoded.
 pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
     build()?;
+    let (task, seed, steps) = (BROWSER_TASK, BROWSER_SEED, BROWSER_STEPS);
     step(&format!(
-        "web: the page's wasm in node exports a snapshot ({BROWSER_TASK}, seed {BROWSER_SEED}, {BROWSER_STEPS} steps)"
+        "web: the page's wasm in node exports a snapshot ({task}, seed {seed}, {steps} steps)"
     ));
-    let pkg = workspace_root().join("web/pkg");
-    let script = format!(
-        "import {{ readFileSync }} from 'node:fs';\n\
-         import {{ initSync, Agent, Session }} from '{}';\n\
-         initSync({{ module: readFileSync('{}') }});\n\
-         const agent = new Agent({BROWSER_SEED});\n\
-         const session = new Session('{BROWSER_TASK}', 0, {BROWSER_SEED});\n\
-         console.log('steps ' + session.run(agent, {BROWSER_STEPS}) + ' ' + agent.steps());\n\
-         const bytes = agent.snapshot();\n\
-         let s = '';\n\
-         for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));\n\
-         console.log('snapshot ' + btoa(s));\n",
-        format!("file://{}", pkg.join("tcbg_wasm.js").display()),
-        pkg.join("tcbg_wasm_bg.wasm").display(),
-    );
-    let mut cmd = Command::new("node");
-    cmd.args(["--input-type=module", "-e", &script]);
-    eprintln!("$ node --input-type=module -e <snapshot export script>");
-    let out = setup::output(&mut cmd)?;
-    let field = |name: &str| {
-        out.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(str::trim)
-            .ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
+    let out = node(
+        "snapshot export script",
+        &format!(
+            "const agent = new m.Agent({seed});\n\
+             const session = new m.Session('{task}', 0, {seed});\n\
+             console.log('steps ' + session.run(agent, {steps}) + ' ' + agent.steps());\n\
+             const bytes = agent.snapshot();\n\
+             let s = '';\n\
+             for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));\n\
+             console.log('snapshot ' + btoa(s));"
+        ),
+    )?;
+    let printed = |name| {
+        field(&out, name).ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
     };
-    let steps = field("steps ")?;
-    if steps != format!("{BROWSER_STEPS} {BROWSER_STEPS}") {
-        return Err(format!(
-            "the page's wasm ran `{steps}` steps (session, agent), not {BROWSER_STEPS}"
-        ));
+    let ran = printed("steps")?;
+    if ran != format!("{steps} {steps}") {
+        return Err(format!("the page's wasm ran `{ran}` steps (session, agent), not {steps}"));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(field("snapshot ")?)
-        .map_err(|e| format!("the page's snapshot is not base64: {e}"))
+    base64(printed("snapshot")?).map_err(|e| format!("the page's snapshot: {e}"))
 }
 
 /// The static server of `web/`.
