@@ -37,13 +37,27 @@ pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>>
     Some(run(&mut c).map_err(|e| format!("the release build of `xtask {}`: {e}", args[0])))
 }
 
+/// Runs a `cargo build` with its artifacts as JSON on stdout (diagnostics
+/// stay readable on stderr) and returns the last executable it made.
+pub(crate) fn build_executable(cmd: &mut Command) -> Result<PathBuf, String> {
+    cmd.arg("--message-format=json-render-diagnostics").stderr(Stdio::inherit());
+    let dir = cmd.get_current_dir().map_or(String::new(), |d| format!(" (in {})", d.display()));
+    eprintln!("$ {}{dir}", describe(cmd));
+    executable(&output(cmd)?).ok_or_else(|| format!("`{}` produced no executable", describe(cmd)))
+}
+
 /// The last `executable` path in cargo's `--message-format=json` messages.
-pub(crate) fn executable(messages: &str) -> Option<PathBuf> {
+fn executable(messages: &str) -> Option<PathBuf> {
     messages
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
         .last()
+}
+
+/// The bytes of `path`.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The rest of the first line of `out` that starts with `name ` (trimmed).

@@ -186,19 +186,14 @@ fn cross_build(target: &str) -> Result<(), String> {
 fn m0_step() -> Result<(), String> {
     use object::{Object, ObjectSection, ObjectSymbol};
     let manifest = workspace_root().join(M0_CHECK);
-    let mut build = Command::new(cargo());
-    build
-        .args(["build", "--release", "--target", "thumbv6m-none-eabi", "--manifest-path"])
-        .arg(&manifest)
-        // Its own directory, so no cargo config of the caller's cwd applies.
-        .current_dir(manifest.parent().unwrap_or(&manifest))
-        // Artifact paths on stdout as JSON; diagnostics stay readable on stderr.
-        .arg("--message-format=json-render-diagnostics")
-        .stderr(Stdio::inherit());
-    eprintln!("$ {}", describe(&build));
-    let elf = setup::executable(&setup::output(&mut build)?)
-        .ok_or("the M0 check build produced no executable")?;
-    let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let elf = setup::build_executable(
+        Command::new(cargo())
+            .args(["build", "--release", "--target", "thumbv6m-none-eabi", "--manifest-path"])
+            .arg(&manifest)
+            // Its own directory, so no cargo config of the caller's cwd applies.
+            .current_dir(manifest.parent().unwrap_or(&manifest)),
+    )?;
+    let data = setup::read(&elf)?;
     let file = object::File::parse(&*data).map_err(|e| format!("not an object file: {e}"))?;
     let text = file.section_by_name(".text").ok_or("the image has no .text section")?.size();
     let names: Vec<&str> = file.symbols().filter_map(|s| s.name().ok()).collect();
