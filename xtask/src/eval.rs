@@ -543,106 +543,85 @@ fn to_json(rows: &[ResultRow], checks: &[Check], seeds: u64) -> Value {
 /// SVG learning curves with plotters (SVG backend only).
 mod plots {
     use super::*;
+    use plotters::coord::Shift;
     use plotters::prelude::*;
 
     /// Smoothing window of the learning curves, in trials (within a block).
     pub const WINDOW: usize = 10;
-
-    const PALETTE: [RGBColor; 6] = [
-        RGBColor(0, 0, 0),
-        RGBColor(214, 39, 40),
-        RGBColor(31, 119, 180),
-        RGBColor(44, 160, 44),
-        RGBColor(255, 127, 14),
-        RGBColor(148, 103, 189),
-    ];
+    const GREY: RGBColor = RGBColor(110, 110, 110);
 
     fn color_of(lesion: &str) -> RGBColor {
         match lesion {
-            "none" => PALETTE[0],
-            "no_thalamus" => PALETTE[1],
-            "no_context_selection" => PALETTE[2],
-            "no_traces" => PALETTE[3],
-            "no_dopamine" => PALETTE[4],
-            _ => PALETTE[5],
+            "none" => RGBColor(0, 0, 0),
+            "no_thalamus" => RGBColor(214, 39, 40),
+            "no_context_selection" => RGBColor(31, 119, 180),
+            "no_traces" => RGBColor(44, 160, 44),
+            "no_dopamine" => RGBColor(255, 127, 14),
+            _ => RGBColor(148, 103, 189),
         }
     }
 
-    fn e<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> String + '_ {
-        move |err| format!("{}: {err:?}", path.display())
-    }
-
-    fn file(dir: &Path, stem: &str, v: Variant) -> PathBuf {
-        if v == Variant::Default {
-            dir.join(format!("{stem}.svg"))
+    fn name_of(r: &ResultRow) -> String {
+        if r.lesion == "none" {
+            "full".into()
         } else {
-            dir.join(format!("{stem}-{}.svg", v.name()))
+            r.lesion.clone()
         }
     }
 
-    /// Writes the plots of `v`; returns how many.
+    /// Writes the plots of `v` (`TASK[-by-block][-VARIANT].svg`); returns how many.
     pub fn write_all(
         dir: &Path,
         rows: &[ResultRow],
         tasks: &[TaskKind],
         v: Variant,
     ) -> Result<usize, String> {
+        let suffix = if v == Variant::Default { String::new() } else { format!("-{}", v.name()) };
+        let tag = if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) };
         let mut n = 0;
         for &task in tasks {
             let rs = rows_of(rows, task, v);
             if rs.is_empty() {
                 continue;
             }
-            curves(&file(dir, task.name(), v), task, &rs, v)?;
+            let file = |stem: &str| dir.join(format!("{stem}{suffix}.svg"));
+            let path = file(task.name());
+            curves(&path, task, &rs, v, &tag).map_err(|e| format!("{}: {e}", path.display()))?;
             n += 1;
-            let by_block = match task {
-                TaskKind::NewRuleTransfer => Some(("to_criterion", "trials to criterion")),
-                TaskKind::SerialReversal => {
-                    Some(("errors_first10", "errors in the first 10 trials"))
-                }
-                _ => None,
+            let (field, label) = match task {
+                TaskKind::NewRuleTransfer => (false, "trials to criterion"),
+                TaskKind::SerialReversal => (true, "errors in the first 10 trials"),
+                _ => continue,
             };
-            if let Some((field, label)) = by_block {
-                per_block(
-                    &file(dir, &format!("{}-by-block", task.name()), v),
-                    task,
-                    &rs,
-                    v,
-                    field,
-                    label,
-                )?;
-                n += 1;
-            }
+            let path = file(&format!("{}-by-block", task.name()));
+            per_block(&path, task, &rs, field, label, &tag)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            n += 1;
         }
         Ok(n)
     }
 
+    type Res = Result<(), Box<dyn std::error::Error>>;
     /// A legend entry: label, colour, stroke width, dashed.
     type Entry = (String, RGBColor, u32, bool);
 
     /// Draws a legend in its own area, one entry per line.
-    fn legend<DB: DrawingBackend>(
-        area: &DrawingArea<DB, plotters::coord::Shift>,
-        entries: &[Entry],
-    ) -> Result<(), String>
+    fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Res
     where
         DB::ErrorType: 'static,
     {
-        let font = ("sans-serif", 13).into_font().color(&BLACK);
         for (i, (label, color, width, dashed)) in entries.iter().enumerate() {
             let y = 20 + 20 * i as i32;
-            let style = color.stroke_width(*width);
-            if *dashed {
-                for x0 in (8..36).step_by(8) {
-                    area.draw(&PathElement::new(vec![(x0, y), (x0 + 5, y)], style))
-                        .map_err(|e| format!("{e:?}"))?;
-                }
-            } else {
-                area.draw(&PathElement::new(vec![(8, y), (36, y)], style))
-                    .map_err(|e| format!("{e:?}"))?;
+            let dashes: Vec<(i32, i32)> =
+                if *dashed { vec![(8, 13), (16, 21), (24, 29), (32, 37)] } else { vec![(8, 36)] };
+            for (a, b) in dashes {
+                area.draw(&PathElement::new(vec![(a, y), (b, y)], color.stroke_width(*width)))?;
             }
-            area.draw(&Text::new(label.clone(), (44, y - 7), font.clone()))
-                .map_err(|e| format!("{e:?}"))?;
+            area.draw(&Text::new(
+                label.clone(),
+                (44, y - 7),
+                ("sans-serif", 13).into_font().color(&BLACK),
+            ))?;
         }
         Ok(())
     }
@@ -650,25 +629,26 @@ mod plots {
     /// Accuracy (reward rate for the bandit) by trial: the full model and each
     /// lesion in fixed point, the f32 full model dashed; one panel per delay
     /// for delayed reward; block boundaries as grey verticals.
-    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant) -> Result<(), String> {
+    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant, tag: &str) -> Res {
         let subs = kinds_of(task);
         let height = if subs.len() > 1 { 36 + 260 * subs.len() as u32 } else { 440 };
         let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(e(path))?;
-        let seeds = rs[0].runs.len();
+        root.fill(&WHITE)?;
         let what = if task == TaskKind::ReversalBandit { "reward rate" } else { "accuracy" };
+        let seeds = rs[0].runs.len();
         let title = format!(
-            "{}{}: {what} by trial ({WINDOW}-trial window within blocks, median of {seeds} seeds)",
-            task.name(),
-            if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) },
+            "{}{tag}: {what} by trial ({WINDOW}-trial window within blocks, median of {seeds} seeds)",
+            task.name()
         );
         let (top, body) = root.split_vertically(36);
-        top.titled(&title, ("sans-serif", 18)).map_err(e(path))?;
+        top.titled(&title, ("sans-serif", 18))?;
         let (plots_area, legend_area) = body.split_horizontally(1100 - 190);
-        let panels = plots_area.split_evenly((subs.len(), 1));
         let mut entries: Vec<Entry> = Vec::new();
-        for (si, (panel, kind)) in panels.iter().zip(&subs).enumerate() {
-            let lines: Vec<(&ResultRow, Vec<f64>)> = rs
+        for (si, (panel, kind)) in
+            plots_area.split_evenly((subs.len(), 1)).iter().zip(&subs).enumerate()
+        {
+            // Lesions first, the full model on top.
+            let mut lines: Vec<(&ResultRow, Vec<f64>)> = rs
                 .iter()
                 .filter(|r| r.number == Number::Fixed || r.lesion == "none")
                 .map(|r| {
@@ -676,17 +656,15 @@ mod plots {
                     (*r, learning_curve(&logs, WINDOW))
                 })
                 .collect();
-            let n = lines.iter().map(|(_, c)| c.len()).max().unwrap_or(0).max(1);
+            lines.sort_by_key(|(r, _)| (r.lesion == "none", r.number == Number::Fixed));
+            let n = lines.iter().map(|(_, c)| c.len()).max().unwrap_or(0).max(1) as f64;
+            let caption = if subs.len() > 1 { format!("{kind}") } else { String::new() };
             let mut chart = ChartBuilder::on(panel)
-                .caption(
-                    if subs.len() > 1 { format!("{kind}") } else { String::new() },
-                    ("sans-serif", 14),
-                )
+                .caption(caption, ("sans-serif", 14))
                 .margin(8)
                 .x_label_area_size(34)
                 .y_label_area_size(48)
-                .build_cartesian_2d(0f64..n as f64, 0f64..1.05f64)
-                .map_err(e(path))?;
+                .build_cartesian_2d(0f64..n, 0f64..1.05f64)?;
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -698,102 +676,82 @@ mod plots {
                 .y_label_formatter(&|y| format!("{y:.1}"))
                 .x_desc("trial")
                 .y_desc(what)
-                .draw()
-                .map_err(e(path))?;
+                .draw()?;
             if let Some(log) = rs[0].runs.first().and_then(|x| x.runs.get(si)) {
-                for b in block_starts(log) {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(b as f64, 0.0), (b as f64, 1.05)],
-                            RGBColor(170, 170, 170).stroke_width(1),
-                        )))
-                        .map_err(e(path))?;
-                }
+                let style = RGBColor(170, 170, 170).stroke_width(1);
+                let verticals = block_starts(log).into_iter().map(|b| b as f64);
+                chart.draw_series(
+                    verticals.map(|b| PathElement::new(vec![(b, 0.0), (b, 1.05)], style)),
+                )?;
             }
             let first = si == 0;
             if task == TaskKind::ReversalBandit {
                 let ideal = bayes::ideal_reward_rate(v.schedule());
                 let grey = RGBColor(120, 120, 120);
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        vec![(0.0, ideal), (n as f64, ideal)],
-                        6,
-                        4,
-                        grey.stroke_width(1),
-                    ))
-                    .map_err(e(path))?;
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(0.0, ideal), (n, ideal)],
+                    6,
+                    4,
+                    grey.stroke_width(1),
+                ))?;
                 if first {
                     entries.push((format!("Bayes ideal {}", fmt(ideal)), grey, 1, true));
                 }
             }
-            // Lesions first, the full model on top.
-            let mut order: Vec<&(&ResultRow, Vec<f64>)> = lines.iter().collect();
-            order.sort_by_key(|(r, _)| (r.lesion == "none", r.number == Number::Fixed));
-            for (r, c) in order {
-                let pts: Vec<(f64, f64)> =
-                    c.iter().enumerate().map(|(i, y)| (i as f64 + 0.5, *y)).collect();
-                let name = if r.lesion == "none" { "full".to_string() } else { r.lesion.clone() };
-                if r.number == Number::F32 {
-                    let grey = RGBColor(110, 110, 110);
-                    chart
-                        .draw_series(DashedLineSeries::new(pts, 5, 3, grey.stroke_width(2)))
-                        .map_err(e(path))?;
-                    if first {
-                        entries.push((format!("{name} (f32)"), grey, 2, true));
-                    }
-                } else {
-                    let color = color_of(&r.lesion);
-                    let width = if r.lesion == "none" { 2 } else { 1 };
-                    chart
-                        .draw_series(LineSeries::new(pts, color.stroke_width(width)))
-                        .map_err(e(path))?;
-                    if first {
-                        entries.push((name, color, width, false));
-                    }
+            for (r, c) in lines {
+                let pts = c.iter().enumerate().map(|(i, y)| (i as f64 + 0.5, *y));
+                let (color, width, dashed) = match (r.number, r.lesion.as_str()) {
+                    (Number::F32, _) => (GREY, 2, true),
+                    (_, "none") => (color_of("none"), 2, false),
+                    (_, l) => (color_of(l), 1, false),
+                };
+                let style = color.stroke_width(width);
+                match dashed {
+                    true => chart.draw_series(DashedLineSeries::new(pts, 5, 3, style))?,
+                    false => chart.draw_series(LineSeries::new(pts, style))?,
+                };
+                if first {
+                    let label = if dashed { format!("{} (f32)", name_of(r)) } else { name_of(r) };
+                    entries.push((label, color, width, dashed));
                 }
             }
         }
-        entries.sort_by_key(|(n, _, _, _)| {
+        entries.sort_by_key(|(n, ..)| {
             (!n.starts_with("full"), n.contains("f32"), n.starts_with("Bayes"))
         });
         legend(&legend_area, &entries)?;
-        root.present().map_err(e(path))?;
+        root.present()?;
         Ok(())
     }
 
-    /// "The picture of learning to learn": a per-block count, median with a
-    /// p10-p90 band, the full model against no_meta (and no_thalamus for
-    /// serial reversal), fixed point.
+    /// "The picture of learning to learn": a per-block count (`errors` in the
+    /// first 10 trials, or trials to criterion), median with a p10-p90 band,
+    /// the full model against no_meta (and no_thalamus for serial reversal),
+    /// fixed point.
     fn per_block(
         path: &Path,
         task: TaskKind,
         rs: &[&ResultRow],
-        v: Variant,
-        field: &str,
+        errors: bool,
         label: &str,
-    ) -> Result<(), String> {
+        tag: &str,
+    ) -> Res {
         let root = SVGBackend::new(path, (1000, 460)).into_drawing_area();
-        root.fill(&WHITE).map_err(e(path))?;
+        root.fill(&WHITE)?;
         let (chart_area, legend_area) = root.split_horizontally(1000 - 150);
-        let want: &[&str] = if task == TaskKind::SerialReversal {
-            &["none", "no_meta", "no_thalamus"]
-        } else {
-            &["none", "no_meta"]
+        let want: &[&str] = match task {
+            TaskKind::SerialReversal => &["none", "no_meta", "no_thalamus"],
+            _ => &["none", "no_meta"],
         };
-        let chosen: Vec<&ResultRow> = want
+        let stats: Vec<(&ResultRow, Vec<Summary>)> = want
             .iter()
-            .filter_map(|l| {
-                rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l).copied()
-            })
-            .collect();
-        let stats: Vec<(&ResultRow, Vec<Summary>)> = chosen
-            .iter()
+            .filter_map(|l| rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l))
             .map(|r| {
                 let s = r.per_block(|s| {
-                    if field == "to_criterion" {
-                        s.to_criterion as f64
-                    } else {
+                    if errors {
                         s.errors_first10 as f64
+                    } else {
+                        s.to_criterion as f64
                     }
                 });
                 (*r, s)
@@ -802,19 +760,15 @@ mod plots {
         let blocks = stats.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
         let ymax =
             stats.iter().flat_map(|(_, s)| s.iter().map(|x| x.p90)).fold(1.0f64, f64::max) * 1.1;
-        let seeds = chosen.first().map_or(0, |r| r.runs.len());
-        let title = format!(
-            "{}{}: {label} by block (median, band p10-p90, {seeds} seeds)",
-            task.name(),
-            if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) }
-        );
+        let seeds = stats.first().map_or(0, |(r, _)| r.runs.len());
+        let title =
+            format!("{}{tag}: {label} by block (median, band p10-p90, {seeds} seeds)", task.name());
         let mut chart = ChartBuilder::on(&chart_area)
             .caption(title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(32)
             .y_label_area_size(48)
-            .build_cartesian_2d(0.5f64..blocks as f64 + 0.5, 0f64..ymax)
-            .map_err(e(path))?;
+            .build_cartesian_2d(0.5f64..blocks as f64 + 0.5, 0f64..ymax)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -824,30 +778,26 @@ mod plots {
             .x_label_formatter(&|x| format!("{}", x.round() as i64))
             .x_desc("block")
             .y_desc(label)
-            .draw()
-            .map_err(e(path))?;
+            .draw()?;
         let mut entries: Vec<Entry> = Vec::new();
         // The full model last, on top; the legend in the order of `want`.
         for (r, s) in stats.iter().rev() {
             let color = color_of(&r.lesion);
-            let mut band: Vec<(f64, f64)> =
-                s.iter().enumerate().map(|(b, x)| (b as f64 + 1.0, x.p90)).collect();
-            band.extend(s.iter().enumerate().rev().map(|(b, x)| (b as f64 + 1.0, x.p10)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, color.mix(0.12).filled())))
-                .map_err(e(path))?;
+            let at = |b: usize| b as f64 + 1.0;
+            let band = s.iter().enumerate().map(|(b, x)| (at(b), x.p90));
+            let band = band.chain(s.iter().enumerate().rev().map(|(b, x)| (at(b), x.p10)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                band.collect::<Vec<_>>(),
+                color.mix(0.12).filled(),
+            )))?;
             let pts: Vec<(f64, f64)> =
-                s.iter().enumerate().map(|(b, x)| (b as f64 + 1.0, x.median)).collect();
-            let style = color.stroke_width(2);
-            let name = if r.lesion == "none" { "full".to_string() } else { r.lesion.clone() };
-            chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(e(path))?;
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
-                .map_err(e(path))?;
-            entries.insert(0, (name, color, 2, false));
+                s.iter().enumerate().map(|(b, x)| (at(b), x.median)).collect();
+            chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
+            chart.draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
+            entries.insert(0, (name_of(r), color, 2, false));
         }
         legend(&legend_area, &entries)?;
-        root.present().map_err(e(path))?;
+        root.present()?;
         Ok(())
     }
 }
