@@ -183,7 +183,7 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
                     group(step),
                     group(e["instructions_per_loop"].as_f64().unwrap_or(0.0)),
                     step / macs,
-                    e["instructions_per_tick"],
+                    e["instructions_per_tick"].as_f64().unwrap_or(0.0),
                     yes(&e["repeatable"]),
                     yes(&e["trace_matches_host"]),
                 );

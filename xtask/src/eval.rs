@@ -257,7 +257,8 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut md = format!(
             "# Results\n\nWritten by `cargo xtask {}`: do not edit by hand. Medians over seeds \
-             with [p10, p90]; fixed point unless `f32`; `none` is the full model.\n",
+             with [p10, p90]; fixed point unless `f32`; `none` is the full model. Learning \
+             curves: `cargo xtask eval --plots docs/figures` draws them into [figures/](figures/).\n",
             args.join(" ")
         );
         md += &report(&rows, &checks, &opts, true);
@@ -395,7 +396,7 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
             .collect();
         let head = std::iter::once(task.name()).chain(names.iter().copied());
         let rows = rs.iter().map(|r| {
-            let label = format!("{:<5} {}", r.number.name(), r.lesion);
+            let label = format!("{:<w$} {}", r.number.name(), r.lesion, w = if md { 0 } else { 5 });
             let cells = names.iter().map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
             std::iter::once(label).chain(cells).collect()
         });
