@@ -37,7 +37,8 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 pub fn test_phase() -> Result<(), String> {
     let start = Instant::now();
     let mut failed = Vec::new();
-    let parts: [(&str, &dyn Fn() -> Result<(), String>); 3] = [
+    type Part<'a> = (&'a str, &'a dyn Fn() -> Result<(), String>);
+    let parts: [Part; 3] = [
         ("panic-free", &panic_free),
         ("fuzz", &|| fuzz(30, &FUZZ_TARGETS, false)),
         ("soak", &|| soak(1_000_000, 1, true)),

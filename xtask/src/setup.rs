@@ -52,7 +52,7 @@ fn executable(messages: &str) -> Option<PathBuf> {
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .last()
+        .next_back()
 }
 
 /// The bytes of `path`.
