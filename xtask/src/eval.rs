@@ -96,13 +96,8 @@ pub struct RunArgs {
     variant: Option<String>,
 }
 
-fn minutes(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-/// A single updating progress line on stderr (sparse plain lines when
-/// stderr is not a terminal).
+/// A single updating progress line on stderr (sparse plain lines, one per
+/// tenth, when stderr is not a terminal).
 struct Bar {
     label: String,
     start: Instant,
@@ -112,41 +107,28 @@ struct Bar {
 
 impl Bar {
     fn new(label: &str) -> Bar {
-        let tty = std::io::stderr().is_terminal();
-        Bar {
-            label: label.into(),
-            start: Instant::now(),
-            tty,
-            last: Mutex::new((Instant::now(), 0)),
-        }
+        let (start, tty) = (Instant::now(), std::io::stderr().is_terminal());
+        Bar { label: label.into(), start, tty, last: Mutex::new((start, 0)) }
     }
 
     fn update(&self, p: Progress) {
         let mut last = self.last.lock().unwrap();
         let frac = if p.total_steps > 0 { p.done_steps as f64 / p.total_steps as f64 } else { 1.0 };
-        let done = p.done_runs == p.total_runs;
-        let decile = (frac * 10.0) as usize;
-        if self.tty {
-            if !done && last.0.elapsed() < Duration::from_millis(100) {
-                return;
-            }
-        } else if !done && decile <= last.1 {
+        let (done, decile) = (p.done_runs == p.total_runs, (frac * 10.0) as usize);
+        let early =
+            if self.tty { last.0.elapsed() < Duration::from_millis(100) } else { decile <= last.1 };
+        if early && !done {
             return;
         }
         *last = (Instant::now(), decile);
-        let el = self.start.elapsed();
-        let eta = if frac > 0.0 {
-            Duration::from_secs_f64(el.as_secs_f64() * (1.0 - frac) / frac)
-        } else {
-            Duration::ZERO
-        };
-        let width = 30;
-        let filled = ((frac * width as f64) as usize).min(width);
+        let el = self.start.elapsed().as_secs_f64();
+        let eta = if frac > 0.0 { el * (1.0 - frac) / frac } else { 0.0 };
+        let minutes = |s: f64| format!("{}:{:02}", s as u64 / 60, s as u64 % 60);
+        let filled = ((frac * 30.0) as usize).min(30);
+        let (bar, rest) = ("#".repeat(filled), "-".repeat(30 - filled));
         let line = format!(
-            "{} [{}{}] {:3.0}%  {}/{} runs  {} elapsed  ETA {}",
+            "{} [{bar}{rest}] {:3.0}%  {}/{} runs  {} elapsed  ETA {}",
             self.label,
-            "#".repeat(filled),
-            "-".repeat(width - filled),
             frac * 100.0,
             p.done_runs,
             p.total_runs,
@@ -154,11 +136,7 @@ impl Bar {
             minutes(eta)
         );
         let mut err = std::io::stderr().lock();
-        if self.tty {
-            let _ = write!(err, "\r\x1b[2K{line}");
-        } else {
-            let _ = writeln!(err, "{line}");
-        }
+        let _ = if self.tty { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
         let _ = err.flush();
     }
 
