@@ -280,6 +280,25 @@ fn mime_type(path: &Path) -> &'static str {
     }
 }
 
+/// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
+/// passed (then `None`); an error ends the wait.
+pub(crate) fn poll<T>(
+    timeout: Duration,
+    ms: u64,
+    mut f: impl FnMut() -> Result<Option<T>, String>,
+) -> Result<Option<T>, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f()? {
+            return Ok(Some(v));
+        }
+        if start.elapsed() > timeout {
+            return Ok(None);
+        }
+        thread::sleep(Duration::from_millis(ms));
+    }
+}
+
 /// What the end-to-end test read from the page.
 struct E2e {
     steps: u64,
@@ -319,19 +338,16 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
     s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
     // Learning, in real time: poll the readouts until the criterion holds.
     let start = Instant::now();
-    let (steps, accuracy) = loop {
-        let steps: u64 = s.text("steps")?.parse().unwrap_or(0);
-        let accuracy: f64 = s.text("accuracy")?.parse().unwrap_or(0.0);
-        if steps >= 200 && accuracy >= 0.8 {
-            break (steps, accuracy);
-        }
-        if start.elapsed() > E2E_TIMEOUT {
-            return Err(format!(
-                "after {E2E_TIMEOUT:?}: steps {steps}, accuracy {accuracy}; want ≥ 200 and ≥ 0.8"
-            ));
-        }
-        thread::sleep(Duration::from_millis(250));
-    };
+    let (mut steps, mut accuracy) = (0u64, 0f64);
+    let learned = poll(E2E_TIMEOUT, 250, || {
+        steps = s.text("steps")?.parse().unwrap_or(0);
+        accuracy = s.text("accuracy")?.parse().unwrap_or(0.0);
+        Ok((steps >= 200 && accuracy >= 0.8).then_some(()))
+    })?;
+    if learned.is_none() {
+        let want = "want ≥ 200 and ≥ 0.8";
+        return Err(format!("after {E2E_TIMEOUT:?}: steps {steps}, accuracy {accuracy}; {want}"));
+    }
     let context = s.text("context")?;
     eprintln!(
         "e2e: steps {steps}, accuracy {accuracy}, context {context} after {:.1?}",
@@ -339,17 +355,10 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
     );
 
     // The page's own bit-identity check (computed half a second after load).
-    let start = Instant::now();
-    let trace = loop {
-        let t = s.text("trace").unwrap_or_default();
-        if let Some(h) = t.strip_prefix("trace ") {
-            break h.to_string();
-        }
-        if start.elapsed() > WAIT {
-            return Err("the page shows no trace hash".into());
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
+    let trace = poll(WAIT, 100, || {
+        Ok(s.text("trace").unwrap_or_default().strip_prefix("trace ").map(str::to_string))
+    })?
+    .ok_or("the page shows no trace hash")?;
     if trace != host_trace {
         return Err(format!("page trace {trace} differs from the host's {host_trace}"));
     }
@@ -440,17 +449,15 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     setup::write(&bad, file.to_string())?;
     s.send_keys("#import-file", &bad.to_string_lossy())?;
     let want = "the replayed brain differs from its snapshot";
-    let start = Instant::now();
-    let shown = loop {
-        let shown = s.text_of("#status")?;
-        if shown.contains(want) {
-            break shown;
-        }
-        if start.elapsed() > WAIT {
-            return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
+    let mut shown = String::new();
+    if poll(WAIT, 100, || {
+        shown = s.text_of("#status")?;
+        Ok(shown.contains(want).then_some(()))
+    })?
+    .is_none()
+    {
+        return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
+    }
     if s.readouts()? != after {
         return Err("a refused import changed the readouts".into());
     }
@@ -507,28 +514,19 @@ impl Session {
     /// readouts already show 0, and a control used early is lost (seen under
     /// load: an import that never happened).
     fn wait_ready(&self) -> Result<(), String> {
-        let start = Instant::now();
-        while self.script("return window.__tcbgReady === true;")?.as_bool() != Some(true) {
-            if start.elapsed() > Duration::from_secs(30) {
-                return Err("the page did not finish starting within 30 s".into());
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        Ok(())
+        let ready =
+            || Ok((self.script("return window.__tcbgReady === true;")? == true).then_some(()));
+        poll(Duration::from_secs(30), 100, ready)?
+            .ok_or("the page did not finish starting within 30 s".into())
     }
 
     fn wait_for_text(&self, id: &str, want: &str) -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            let got = self.text(id).unwrap_or_default();
-            if got == want {
-                return Ok(());
-            }
-            if start.elapsed() > WAIT {
-                return Err(format!("[data-testid={id}] shows `{got}`, want `{want}`"));
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
+        let mut got = String::new();
+        let shown = poll(WAIT, 100, || {
+            got = self.text(id).unwrap_or_default();
+            Ok((got == want).then_some(()))
+        })?;
+        shown.ok_or_else(|| format!("[data-testid={id}] shows `{got}`, want `{want}`"))
     }
 
     /// Errors the page met: its `window.__errors` hook and the browser log's SEVERE entries.

@@ -6,8 +6,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -55,16 +54,12 @@ impl ChromeDriver {
         eprintln!("$ {}", describe(&cmd));
         let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
         let driver = ChromeDriver { child, url: format!("http://127.0.0.1:{port}") };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            if call("GET", &format!("{}/status", driver.url), None)
-                .is_ok_and(|v| v["ready"] == json!(true))
-            {
-                return Ok(driver);
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        Err("chromedriver did not become ready in 20 s".into())
+        let status = format!("{}/status", driver.url);
+        let ready =
+            || Ok(call("GET", &status, None).is_ok_and(|v| v["ready"] == true).then_some(()));
+        crate::web::poll(Duration::from_secs(20), 100, ready)?
+            .ok_or("chromedriver did not become ready in 20 s")?;
+        Ok(driver)
     }
 
     pub(crate) fn new_session(&self) -> Result<Session, String> {
