@@ -82,6 +82,7 @@ pub mod agent;
 pub mod basal_ganglia;
 pub mod config;
 pub mod cortex;
+pub mod cost;
 pub mod dopamine;
 pub mod fixed;
 pub mod rng;

@@ -1,6 +1,7 @@
 //! `cargo xtask …`: the project's commands, so no tool beyond cargo is needed.
 //!
-//! Each subcommand lives in its own module; `cargo xtask help` lists them.
+//! The arguments are parsed here (clap); each command lives in its own
+//! module. `cargo xtask help` lists them, `cargo xtask help CMD` their options.
 
 mod bench;
 mod board;
@@ -8,55 +9,116 @@ mod eval;
 mod robust;
 mod setup;
 mod test;
-mod trace;
 mod web;
+mod webdriver;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const HELP: &str = "\
-cargo xtask <command> [options]
+use clap::{Parser, Subcommand};
 
-  test [--skip P,..] [--only P,..]
-                       install what is missing, then run every test phase
-  demo [--port P]      build the WebAssembly demo and serve it (default port 8080)
-  trace [--steps N] [--f32]
-                       print `trace <hash>` of the reference run on the host
-  run --task T [--seed N] [--lesion L] [--f32]
-                       run one task with a live progress line
-  eval [--task T] [--seeds N] [--json PATH] [--plots DIR] [--robust]
-                       evaluate the task suite over seeds
-  board NAME [--size]  run the firmware on an emulated board (microbit, lm3s6965, an386, sifive_e)
-  bench [--json PATH]  measure speed and footprint
-  panic-free           link a Cortex-M0 firmware whose panic handler cannot link
-  fuzz [--seconds S] [--target T] [--driver]
-                       fuzz restore and step sequences (libFuzzer, or our own driver)
-  soak [--steps N] [--seed N] [--report-health]
-                       millions of steps of random task switching with invariants checked
-";
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "The commands of tcbg", disable_version_flag = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install what is missing, then run every test phase
+    Test {
+        /// Phases (or groups: `build`) to skip
+        #[arg(long, value_delimiter = ',', value_name = "P,..")]
+        skip: Vec<String>,
+        /// Run only these phases (or groups)
+        #[arg(long, value_delimiter = ',', value_name = "P,..")]
+        only: Vec<String>,
+    },
+    /// Build the WebAssembly demo and serve it
+    Demo {
+        #[arg(long, default_value_t = 8080, value_name = "P")]
+        port: u16,
+    },
+    /// Print `trace <hash>` of the reference run on the host
+    Trace {
+        #[arg(long, default_value_t = tcbg::snapshot::TRACE_STEPS, value_name = "N")]
+        steps: u32,
+        /// Hash the f32 oracle instead of fixed point
+        #[arg(long)]
+        f32: bool,
+    },
+    /// Run one task with a live progress line and a per-block summary
+    Run(eval::RunArgs),
+    /// Evaluate the task suite over seeds, lesions and number types
+    Eval(eval::EvalArgs),
+    /// Run the firmware on an emulated board (microbit, lm3s6965, an386, sifive_e; nrf52840dk is built only)
+    Board {
+        name: String,
+        /// Also print the flash and RAM it takes
+        #[arg(long)]
+        size: bool,
+        /// Restore this snapshot (raw bytes or a file the page exported) from flash
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+    },
+    /// Measure speed and footprint
+    Bench(bench::BenchArgs),
+    /// Link a Cortex-M0 firmware whose panic handler cannot link
+    PanicFree,
+    /// Fuzz restore and step sequences (libFuzzer, or our own driver)
+    Fuzz {
+        #[arg(long, default_value_t = 60, value_name = "S")]
+        seconds: u64,
+        /// One target only
+        #[arg(long, value_name = "T", value_parser = robust::FUZZ_TARGETS)]
+        target: Option<String>,
+        /// The coverage-free driver instead of libFuzzer
+        #[arg(long)]
+        driver: bool,
+    },
+    /// Millions of steps of random task switching with invariants checked
+    Soak {
+        #[arg(long, default_value_t = 10_000_000, value_parser = number, value_name = "N")]
+        steps: u64,
+        #[arg(long, default_value_t = 1, value_parser = number, value_name = "N")]
+        seed: u64,
+        /// Print the learning-health figures without failing on them
+        #[arg(long)]
+        report_health: bool,
+    },
+}
+
+/// A count, `_` allowed between digits (`10_000_000`).
+fn number(s: &str) -> Result<u64, String> {
+    s.replace('_', "").parse().map_err(|e| format!("{s}: {e}"))
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = args.first().cloned() else {
-        eprint!("{HELP}");
-        return ExitCode::from(2);
-    };
-    let rest = &args[1..];
-    let result = match cmd.as_str() {
-        "test" => test::main(rest),
-        "demo" => web::demo(rest),
-        "trace" => trace::main(rest),
-        "run" => eval::run_cmd(rest),
-        "eval" => eval::main(rest),
-        "board" => board::main(rest),
-        "bench" => bench::main(rest),
-        "panic-free" => robust::panic_free_cmd(rest),
-        "fuzz" => robust::fuzz_cmd(rest),
-        "soak" => robust::soak_cmd(rest),
-        "help" | "--help" | "-h" => {
-            print!("{HELP}");
+    let result = match Cli::parse().cmd {
+        Cmd::Test { skip, only } => test::main(&skip, &only),
+        Cmd::Demo { port } => web::demo(port),
+        Cmd::Trace { steps, f32 } => {
+            let hash = match f32 {
+                true => tcbg::snapshot::trace::<f32>(steps),
+                false => tcbg::snapshot::trace::<tcbg::Fx>(steps),
+            };
+            println!("trace {hash:08x}");
             Ok(())
         }
-        other => Err(format!("unknown command `{other}`\n\n{HELP}")),
+        Cmd::Run(a) => eval::run_cmd(a),
+        Cmd::Eval(a) => eval::main(a),
+        Cmd::Board { name, size, snapshot } => board::main(&name, size, snapshot.as_deref()),
+        Cmd::Bench(a) => bench::main(a),
+        Cmd::PanicFree => robust::panic_free(),
+        Cmd::Fuzz { seconds, target, driver } => {
+            let targets: Vec<&str> = match &target {
+                Some(t) => vec![t],
+                None => robust::FUZZ_TARGETS.to_vec(),
+            };
+            robust::fuzz(seconds, &targets, driver)
+        }
+        Cmd::Soak { steps, seed, report_health } => robust::soak(steps, seed, !report_health),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

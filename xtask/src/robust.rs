@@ -1,113 +1,44 @@
-//! Robustness commands: `cargo xtask panic-free`, `cargo xtask fuzz`,
-//! `cargo xtask soak`, and [`test_phase`], their bounded versions for
-//! `cargo xtask test`.
+//! `cargo xtask panic-free`, `fuzz` and `soak`, and [`test_phase`], their
+//! bounded versions for `cargo xtask test`.
 //!
 //! - **panic-free** builds `checks/panic-free` for `thumbv6m-none-eabi`: a
 //!   firmware calling `Agent::new`, `step` (fixed point and `f32`),
 //!   `snapshot` and `restore` on opaque inputs, whose panic handler calls a
-//!   symbol nothing defines. The link succeeds only if the optimiser found no
-//!   reachable panic on those paths. When it fails, the command rebuilds with
-//!   the `diagnose` feature (the symbol defined, the panic locations kept)
-//!   and lists the `file:line:column` of every panic left in the image.
-//! - **fuzz** runs the cargo-fuzz targets of `fuzz/` (`restore`, `steps`),
-//!   `--seconds S` each (default 60). libFuzzer needs no nightly here:
-//!   `cargo fuzz run --sanitizer none` with `RUSTC_BOOTSTRAP=1` on the stable
-//!   toolchain (the flags cargo-fuzz passes besides the sanitizer are stable
-//!   `-C` options; `RUSTC_BOOTSTRAP` only unlocks `--cfg fuzzing`'s `-Z`
-//!   companions). cargo-fuzz itself comes from crates.io. If it cannot be
-//!   installed or libFuzzer cannot be built (no C++ compiler), or with
-//!   `--driver`, the coverage-free driver `fuzz/src/driver.rs` runs the same
-//!   targets on generated inputs for the same time. Each run starts from the
-//!   kept cases; a crash is copied to `fuzz/regressions/<target>/`, which
-//!   `cargo test` replays.
-//! - **soak** runs the soak test (`tests/tests/robust_soak.rs`, where its
-//!   invariants and health limits are defined) for `--steps N` (default 10
-//!   million) from `--seed N`; `--report-health` prints the learning-health
-//!   figures without failing on them.
+//!   symbol nothing defines, so it links only if no panic is reachable. When
+//!   it fails, a rebuild with the `diagnose` feature lists the
+//!   `file:line:column` of every panic left in the image.
+//! - **fuzz** runs the cargo-fuzz targets of `fuzz/` with libFuzzer on the
+//!   stable toolchain (`--sanitizer none`, `RUSTC_BOOTSTRAP=1` only unlocks
+//!   `--cfg fuzzing`'s `-Z` companions), or, if cargo-fuzz or libFuzzer
+//!   cannot be built, or with `--driver`, the coverage-free driver
+//!   `fuzz/src/driver.rs`. Each run starts from the kept cases; a crash is
+//!   copied to `fuzz/regressions/<target>/`, which `cargo test` replays.
+//! - **soak** runs `tests/tests/robust_soak.rs` (where its invariants and
+//!   health limits are defined) for `--steps N` from `--seed N`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-use crate::setup::{self, cargo, describe, workspace_root};
+use object::{Object, ObjectSection, SectionKind};
 
-const TARGET: &str = "thumbv6m-none-eabi";
+use crate::setup::{self, cargo, workspace_root};
+
 const PANIC_SYMBOL: &str = "tcbg_panic_is_reachable";
-const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
+pub const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
 /// cargo-fuzz version installed when missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
-/// `cargo xtask panic-free`.
-pub fn panic_free_cmd(args: &[String]) -> Result<(), String> {
-    if let Some(a) = args.first() {
-        return Err(format!("panic-free: unknown option `{a}`"));
-    }
-    panic_free()
-}
-
-/// `cargo xtask fuzz [--seconds S] [--target T] [--driver]`.
-pub fn fuzz_cmd(args: &[String]) -> Result<(), String> {
-    let mut seconds = 60u64;
-    let mut targets: Vec<&str> = FUZZ_TARGETS.to_vec();
-    let mut driver = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seconds" => seconds = number(it.next(), "--seconds")?,
-            "--target" => {
-                let t = it.next().ok_or("--target needs a name")?;
-                let t = FUZZ_TARGETS
-                    .iter()
-                    .find(|n| **n == t.as_str())
-                    .ok_or_else(|| {
-                        format!(
-                            "no fuzz target `{t}` (targets: {})",
-                            FUZZ_TARGETS.join(", ")
-                        )
-                    })?;
-                targets = vec![t];
-            }
-            "--driver" => driver = true,
-            other => {
-                return Err(format!(
-                    "fuzz: unknown option `{other}` (use --seconds S, --target T, --driver)"
-                ))
-            }
-        }
-    }
-    fuzz(seconds, &targets, driver)
-}
-
-/// `cargo xtask soak [--steps N] [--seed N] [--report-health]`.
-pub fn soak_cmd(args: &[String]) -> Result<(), String> {
-    let mut steps = 10_000_000u64;
-    let mut seed = 1u64;
-    let mut health = true;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--steps" => steps = number(it.next(), "--steps")?,
-            "--seed" => seed = number(it.next(), "--seed")?,
-            "--report-health" => health = false,
-            other => {
-                return Err(format!(
-                    "soak: unknown option `{other}` (use --steps N, --seed N, --report-health)"
-                ))
-            }
-        }
-    }
-    soak(steps, seed, health)
-}
-
 /// The bounded robustness checks for `cargo xtask test`: the panic-freedom
-/// link, 30 seconds of fuzzing per target, and a 1 000 000-step soak (about
-/// 700 episodes, a few seconds) whose invariants and learning health are
-/// both enforced, as `cargo xtask soak` does for its 10 million steps.
-/// Every part runs even after another failed.
+/// link, 30 seconds of fuzzing per target, and a 1 000 000-step soak whose
+/// invariants and learning health are both enforced. Every part runs even
+/// after another failed.
 pub fn test_phase() -> Result<(), String> {
     let start = Instant::now();
     let mut failed = Vec::new();
-    let parts: [(&str, &dyn Fn() -> Result<(), String>); 3] = [
+    type Part<'a> = (&'a str, &'a dyn Fn() -> Result<(), String>);
+    let parts: [Part; 3] = [
         ("panic-free", &panic_free),
         ("fuzz", &|| fuzz(30, &FUZZ_TARGETS, false)),
         ("soak", &|| soak(1_000_000, 1, true)),
@@ -115,13 +46,12 @@ pub fn test_phase() -> Result<(), String> {
     for (name, part) in parts {
         setup::step(&format!("robust: {name}"));
         let t = Instant::now();
-        match part() {
-            Ok(()) => eprintln!("robust: {name} ok ({:.0} s)", t.elapsed().as_secs_f64()),
+        let result = part();
+        let secs = t.elapsed().as_secs_f64();
+        match result {
+            Ok(()) => eprintln!("robust: {name} ok ({secs:.0} s)"),
             Err(e) => {
-                eprintln!(
-                    "robust: {name} FAILED ({:.0} s): {e}",
-                    t.elapsed().as_secs_f64()
-                );
+                eprintln!("robust: {name} FAILED ({secs:.0} s): {e}");
                 failed.push(format!("{name}: {e}"));
             }
         }
@@ -134,150 +64,84 @@ pub fn test_phase() -> Result<(), String> {
     }
 }
 
-fn number(v: Option<&String>, flag: &str) -> Result<u64, String> {
-    let v = v.ok_or_else(|| format!("{flag} needs a number"))?;
-    v.replace('_', "")
-        .parse()
-        .map_err(|e| format!("{flag} {v}: {e}"))
-}
-
-// ------------------------------------------------------------- panic-free
-
-fn panic_free() -> Result<(), String> {
-    setup::ensure_targets(&[TARGET])?;
+/// `cargo xtask panic-free`.
+pub fn panic_free() -> Result<(), String> {
+    let target = "thumbv6m-none-eabi";
+    setup::ensure_targets(&[target])?;
     let dir = workspace_root().join("checks/panic-free");
     let build = |diagnose: bool| {
         let mut c = Command::new(cargo());
-        c.current_dir(&dir).args([
-            "build",
-            "--release",
-            "--target",
-            TARGET,
-            "--message-format=json-render-diagnostics",
-        ]);
+        c.current_dir(&dir).args(["build", "--release", "--target", target]);
         if diagnose {
             c.args(["--features", "diagnose"]);
         }
-        eprintln!("$ {} (in {})", describe(&c), dir.display());
-        c
+        setup::build_executable(&mut c)
     };
-    match setup::output(&mut build(false)) {
-        Ok(messages) => {
-            let elf = executable(&messages).ok_or("the panic-free build produced no executable")?;
-            let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
-            let text = section_size(&data, ".text").unwrap_or(0);
+    match build(false) {
+        Ok(elf) => {
+            let data = setup::read(&elf)?;
+            let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
+            let text = file.section_by_name(".text").map_or(0, |s| s.size());
             eprintln!(
-                "panic-free: {} links with an unlinkable panic handler ({} bytes of code): no reachable panic in Agent::new, step (Fx, f32), snapshot, restore",
-                elf.display(),
-                text
+                "panic-free: {} links with an unlinkable panic handler ({text} bytes of code): \
+                 no reachable panic in Agent::new, step (Fx, f32), snapshot, restore",
+                elf.display()
             );
             Ok(())
         }
         Err(e) if e.contains(PANIC_SYMBOL) => {
             eprintln!("panic-free: the link failed on `{PANIC_SYMBOL}`: a panic is reachable; locating it");
-            let messages = setup::output(&mut build(true))?;
-            let elf = executable(&messages).ok_or("the diagnose build produced no executable")?;
-            let data = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
-            let locations = panic_locations(&data)?;
+            let locations = panic_locations(&setup::read(&build(true)?)?)?;
             for l in &locations {
                 eprintln!("  reachable panic at {l}");
             }
-            Err(format!(
-                "{} reachable panic location(s): {}",
-                locations.len(),
-                if locations.is_empty() {
-                    "none found in the image (see the linker error)".into()
-                } else {
-                    locations.join(", ")
-                }
-            ))
+            let n = locations.len();
+            Err(match n {
+                0 => format!("{n} reachable panic location(s): none found in the image (see the linker error)"),
+                _ => format!("{n} reachable panic location(s): {}", locations.join(", ")),
+            })
         }
         Err(e) => Err(e),
     }
-}
-
-/// The last `executable` path in cargo's JSON messages.
-fn executable(messages: &str) -> Option<PathBuf> {
-    messages
-        .lines()
-        .filter_map(|line| {
-            let rest = line.split_once(r#""executable":""#)?.1;
-            let mut path = String::new();
-            let mut chars = rest.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => return Some(PathBuf::from(path)),
-                    '\\' => path.push(chars.next()?),
-                    c => path.push(c),
-                }
-            }
-            None
-        })
-        .last()
-}
-
-fn section_size(data: &[u8], name: &str) -> Option<u64> {
-    use object::{Object, ObjectSection};
-    let file = object::File::parse(data).ok()?;
-    let s = file.section_by_name(name)?;
-    Some(s.size())
 }
 
 /// The `file:line:column` of every `core::panic::Location` in a 32-bit
 /// little-endian image: four words (file pointer, file length, line,
 /// column) whose pointer leads to a path ending in `.rs`.
 fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
-    use object::{Object, ObjectSection, SectionKind};
+    use SectionKind::*;
     let file = object::File::parse(data).map_err(|e| format!("not an object file: {e}"))?;
-    let mut sections = Vec::new();
-    for s in file.sections() {
-        let alloc = matches!(
-            s.kind(),
-            SectionKind::Text
-                | SectionKind::Data
-                | SectionKind::ReadOnlyData
-                | SectionKind::ReadOnlyDataWithRel
-                | SectionKind::ReadOnlyString
-        );
-        if alloc {
-            if let Ok(bytes) = s.data() {
-                sections.push((s.address(), bytes));
-            }
-        }
-    }
-    let read = |addr: u64, len: u64| -> Option<&[u8]> {
+    let sections: Vec<(u64, &[u8])> = file
+        .sections()
+        .filter(|s| {
+            matches!(s.kind(), Text | Data | ReadOnlyData | ReadOnlyDataWithRel | ReadOnlyString)
+        })
+        .filter_map(|s| Some((s.address(), s.data().ok()?)))
+        .collect();
+    let read = |addr: u64, len: u64| {
         sections.iter().find_map(|(a, b)| {
             let off = addr.checked_sub(*a)? as usize;
             b.get(off..off.checked_add(len as usize)?)
         })
     };
-    let word = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let mut found = std::collections::BTreeSet::new();
+    let mut found = BTreeSet::new();
     for (_, bytes) in &sections {
-        let mut i = 0;
-        while i + 16 <= bytes.len() {
-            let (ptr, len, line, col) = (
-                word(bytes, i),
-                word(bytes, i + 4),
-                word(bytes, i + 8),
-                word(bytes, i + 12),
-            );
+        let words: Vec<u32> =
+            bytes.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+        for w in words.windows(4) {
+            let [ptr, len, line, col] = [w[0], w[1], w[2], w[3]];
             if (4..400).contains(&len) && (1..1_000_000).contains(&line) && col < 10_000 {
-                if let Some(s) = read(ptr as u64, len as u64) {
-                    if s.ends_with(b".rs") {
-                        found.insert(format!("{}:{line}:{col}", String::from_utf8_lossy(s)));
-                    }
+                if let Some(s) = read(ptr.into(), len.into()).filter(|s| s.ends_with(b".rs")) {
+                    found.insert(format!("{}:{line}:{col}", String::from_utf8_lossy(s)));
                 }
             }
-            i += 4;
         }
     }
     Ok(found.into_iter().collect())
 }
 
-// ------------------------------------------------------------------- fuzz
-
-fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String> {
+/// `cargo xtask fuzz`: `seconds` per target, libFuzzer unless `force_driver`.
+pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String> {
     let dir = workspace_root().join("fuzz");
     let mut use_driver = force_driver;
     if !use_driver {
@@ -288,13 +152,12 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
         }
     }
     let mut failed = Vec::new();
-    for t in targets {
+    for &t in targets {
         let started = SystemTime::now();
-        let result = if use_driver {
-            run_driver(&dir, t, seconds)
-        } else {
-            match run_libfuzzer(&dir, t, seconds) {
-                Err(e) if !has_new_artifacts(&dir, t, started) && e.starts_with("build:") => {
+        let result = match use_driver {
+            true => run_driver(&dir, t, seconds),
+            false => match run_libfuzzer(&dir, t, seconds) {
+                Err(e) if new_artifacts(&dir, t, started).is_empty() && e.starts_with("build:") => {
                     eprintln!(
                         "fuzz: libFuzzer could not be built ({e}); using the coverage-free driver"
                     );
@@ -302,18 +165,19 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
                     run_driver(&dir, t, seconds)
                 }
                 r => r,
-            }
+            },
         };
         if let Err(e) = result {
-            let kept = keep_artifacts(&dir, t, started)?;
-            failed.push(format!(
-                "{t}: {e}{}",
-                if kept.is_empty() {
-                    String::new()
-                } else {
-                    format!("; kept {}", kept.join(", "))
-                }
-            ));
+            // Copies this run's crashes into `fuzz/regressions/<target>/`.
+            let mut kept = Vec::new();
+            for p in new_artifacts(&dir, t, started) {
+                let to = dir.join("regressions").join(t).join(p.file_name().unwrap_or_default());
+                setup::write(&to, setup::read(&p)?)?;
+                kept.push(to.display().to_string());
+            }
+            let kept =
+                if kept.is_empty() { String::new() } else { format!("; kept {}", kept.join(", ")) };
+            failed.push(format!("{t}: {e}{kept}"));
         }
     }
     if failed.is_empty() {
@@ -323,128 +187,62 @@ fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String
     }
 }
 
-/// Copies the kept cases into the corpus, so each run starts from them.
-fn seed_corpus(dir: &Path, target: &str) -> Result<PathBuf, String> {
+fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
+    // The kept cases go into the corpus, so each run starts from them.
     let corpus = dir.join("corpus").join(target);
     std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-    if let Ok(entries) = std::fs::read_dir(dir.join("regressions").join(target)) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_file() {
-                if let Some(name) = p.file_name() {
-                    let _ = std::fs::copy(&p, corpus.join(name));
-                }
-            }
-        }
+    for p in files(&dir.join("regressions").join(target)) {
+        let _ = std::fs::copy(&p, corpus.join(p.file_name().unwrap_or_default()));
     }
-    Ok(corpus)
-}
-
-fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
-    let corpus = seed_corpus(dir, target)?;
-    // Build first, so a build failure is told apart from a finding.
-    let mut build = Command::new(cargo());
-    build.current_dir(dir).env("RUSTC_BOOTSTRAP", "1").args([
-        "fuzz",
-        "build",
-        "--sanitizer",
-        "none",
-        target,
-    ]);
-    setup::run(&mut build).map_err(|e| format!("build: {e}"))?;
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(dir)
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args(["fuzz", "run", "--sanitizer", "none", target])
-        .arg(&corpus)
-        .args([
-            "--",
-            &format!("-max_total_time={seconds}"),
-            "-max_len=16384",
-            "-print_final_stats=1",
+    let fuzz = |verb: &str| {
+        let mut c = Command::new(cargo());
+        c.current_dir(dir).env("RUSTC_BOOTSTRAP", "1").args([
+            "fuzz",
+            verb,
+            "--sanitizer",
+            "none",
+            target,
         ]);
-    setup::run(&mut cmd)
+        c
+    };
+    // Build first, so a build failure is told apart from a finding.
+    setup::run(&mut fuzz("build")).map_err(|e| format!("build: {e}"))?;
+    let limits = [&format!("-max_total_time={seconds}"), "-max_len=16384", "-print_final_stats=1"];
+    setup::run(fuzz("run").arg(&corpus).arg("--").args(limits))
 }
 
 fn run_driver(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(1, |d| d.as_secs());
-    let artifacts = dir.join("artifacts").join(target);
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(dir)
-        .args([
-            "run",
-            "--release",
-            "--no-default-features",
-            "--bin",
-            "driver",
-            "--",
-        ])
-        .arg(target)
-        .arg(seconds.to_string())
-        .arg(seed.to_string())
-        .arg(&artifacts);
-    setup::run(&mut cmd)
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(1, |d| d.as_secs());
+    setup::run(
+        Command::new(cargo())
+            .current_dir(dir)
+            .args(["run", "--release", "--no-default-features", "--bin", "driver", "--", target])
+            .args([seconds.to_string(), seed.to_string()])
+            .arg(dir.join("artifacts").join(target)),
+    )
+}
+
+/// The files in `dir` (none if it does not exist).
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries.map(|e| e.path()).filter(|p| p.is_file()).collect()
 }
 
 fn new_artifacts(dir: &Path, target: &str, since: SystemTime) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir.join("artifacts").join(target)) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && std::fs::metadata(p)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|m| m >= since)
-        })
-        .collect()
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified());
+    let all = files(&dir.join("artifacts").join(target));
+    all.into_iter().filter(|p| modified(p).is_ok_and(|m| m >= since)).collect()
 }
 
-fn has_new_artifacts(dir: &Path, target: &str, since: SystemTime) -> bool {
-    !new_artifacts(dir, target, since).is_empty()
-}
-
-/// Copies the crashes of this run into `fuzz/regressions/<target>/`.
-fn keep_artifacts(dir: &Path, target: &str, since: SystemTime) -> Result<Vec<String>, String> {
-    let keep = dir.join("regressions").join(target);
-    std::fs::create_dir_all(&keep).map_err(|e| format!("{}: {e}", keep.display()))?;
-    let mut kept = Vec::new();
-    for p in new_artifacts(dir, target, since) {
-        if let Some(name) = p.file_name() {
-            let to = keep.join(name);
-            std::fs::copy(&p, &to).map_err(|e| format!("{}: {e}", to.display()))?;
-            kept.push(to.display().to_string());
-        }
-    }
-    Ok(kept)
-}
-
-// ------------------------------------------------------------------- soak
-
-fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(workspace_root())
-        .env("TCBG_SOAK_STEPS", steps.to_string())
-        .env("TCBG_SOAK_SEED", seed.to_string())
-        .env(
-            "TCBG_SOAK_HEALTH",
-            if enforce_health { "enforce" } else { "report" },
-        )
-        .args([
-            "test",
-            "-p",
-            "tcbg-tests",
-            "--test",
-            "robust_soak",
-            "--",
-            "--ignored",
-            "--exact",
-            "soak_long",
-            "--nocapture",
-        ]);
-    setup::run(&mut cmd)
+/// `cargo xtask soak`: `--report-health` clears `enforce_health`.
+pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
+    setup::run(
+        Command::new(cargo())
+            .current_dir(workspace_root())
+            .env("TCBG_SOAK_STEPS", steps.to_string())
+            .env("TCBG_SOAK_SEED", seed.to_string())
+            .env("TCBG_SOAK_HEALTH", if enforce_health { "enforce" } else { "report" })
+            .args(["test", "-p", "tcbg-tests", "--test", "robust_soak", "--", "--ignored"])
+            .args(["--exact", "soak_long", "--nocapture"]),
+    )
 }

@@ -23,24 +23,60 @@ pub fn workspace_root() -> PathBuf {
 pub(crate) const RELEASE_XTASK: [&str; 6] =
     ["run", "--release", "--quiet", "--package", "xtask", "--"];
 
-/// Re-runs `cargo xtask cmd args` from the release build, unless this is
-/// one already (or `--dev` was given): the model runs some 30 times faster
-/// there. `why` says so to the user. `None`: go on in this process.
-pub(crate) fn reexec_release(cmd: &str, args: &[String], why: &str) -> Option<Result<(), String>> {
-    if !cfg!(debug_assertions)
-        || std::env::var_os("TCBG_XTASK_RELEASE").is_some()
-        || args.iter().any(|a| a == "--dev")
-    {
+/// Re-runs this `cargo xtask` command line from the release build, unless
+/// this is one already (or `dev`, the command's `--dev`): the model runs some
+/// 30 times faster there. `why` says so to the user. `None`: go on here.
+pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>> {
+    if !cfg!(debug_assertions) || dev || std::env::var_os("TCBG_XTASK_RELEASE").is_some() {
         return None;
     }
-    eprintln!("(running `{cmd}` from the release build, {why}; `--dev` to skip)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    eprintln!("(running `{}` from the release build, {why}; `--dev` to skip)", args[0]);
     let mut c = Command::new(cargo());
-    c.current_dir(workspace_root())
-        .args(RELEASE_XTASK)
-        .arg(cmd)
-        .args(args)
-        .env("TCBG_XTASK_RELEASE", "1");
-    Some(run(&mut c).map_err(|e| format!("the release build of `xtask {cmd}`: {e}")))
+    c.current_dir(workspace_root()).args(RELEASE_XTASK).args(&args).env("TCBG_XTASK_RELEASE", "1");
+    Some(run(&mut c).map_err(|e| format!("the release build of `xtask {}`: {e}", args[0])))
+}
+
+/// Runs a `cargo build` with its artifacts as JSON on stdout (diagnostics
+/// stay readable on stderr) and returns the last executable it made.
+pub(crate) fn build_executable(cmd: &mut Command) -> Result<PathBuf, String> {
+    cmd.arg("--message-format=json-render-diagnostics").stderr(Stdio::inherit());
+    let dir = cmd.get_current_dir().map_or(String::new(), |d| format!(" (in {})", d.display()));
+    eprintln!("$ {}{dir}", describe(cmd));
+    executable(&output(cmd)?).ok_or_else(|| format!("`{}` produced no executable", describe(cmd)))
+}
+
+/// The last `executable` path in cargo's `--message-format=json` messages.
+fn executable(messages: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .next_back()
+}
+
+/// The bytes of `path`.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The rest of the first line of `out` that starts with `name ` (trimmed).
+pub(crate) fn field<'a>(out: &'a str, name: &str) -> Option<&'a str> {
+    out.lines().find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(' ')).map(str::trim)
+}
+
+/// Decodes standard base64.
+pub(crate) fn base64(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("not base64: {e}"))
+}
+
+/// Writes `text` to `path`, creating its directory.
+pub(crate) fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Prints a visible phase banner `==> name` to stderr.
@@ -63,10 +99,8 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
     use std::io::{BufRead, BufReader};
     let line = describe(cmd);
     eprintln!("$ {line}");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let mut child =
+        cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
     let mut out = String::new();
     if let Some(stdout) = child.stdout.take() {
         for l in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -94,11 +128,7 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
 pub fn last_lines(text: &str, n: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     let cut = all.len().saturating_sub(n);
-    let mut out = if cut > 0 {
-        format!("({cut} earlier lines left out)\n")
-    } else {
-        String::new()
-    };
+    let mut out = if cut > 0 { format!("({cut} earlier lines left out)\n") } else { String::new() };
     out.push_str(&all[cut..].join("\n"));
     out
 }
@@ -107,10 +137,8 @@ pub fn last_lines(text: &str, n: usize) -> String {
 /// command line, the exit status and the captured stderr.
 pub fn output(cmd: &mut Command) -> Result<String, String> {
     let line = describe(cmd);
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("`{line}`: cannot start: {e}"))?;
+    let out =
+        cmd.stdin(Stdio::null()).output().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -128,9 +156,7 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let added = run(Command::new("rustup")
-        .args(["target", "add"])
-        .args(&missing));
+    let added = run(Command::new("rustup").args(["target", "add"]).args(&missing));
     // Another job adding the same target at the same time makes rustup
     // report a file conflict; what counts is that the target is there now.
     match added {
@@ -141,11 +167,7 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
 
 fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    Ok(targets
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect())
+    Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
 }
 
 /// Installs the Debian packages that are not installed yet.
@@ -183,8 +205,7 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
         .ok()
         .and_then(|s| {
             s.lines().find_map(|l| {
-                l.strip_prefix("VERSION_CODENAME=")
-                    .map(|v| v.trim_matches('"').to_string())
+                l.strip_prefix("VERSION_CODENAME=").map(|v| v.trim_matches('"').to_string())
             })
         })
         .unwrap_or_default();
@@ -201,9 +222,7 @@ pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
 /// reports `version`.
 pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(), String> {
     if let Ok(v) = output(Command::new(bin).arg("--version")) {
-        if v.split_whitespace()
-            .any(|w| w.trim_start_matches('v') == version)
-        {
+        if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
             return Ok(());
         }
     }
@@ -221,12 +240,7 @@ pub(crate) fn describe(cmd: &Command) -> String {
     let mut s = String::new();
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
-            let _ = write!(
-                s,
-                "{}={} ",
-                k.to_string_lossy(),
-                quote(&v.to_string_lossy())
-            );
+            let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
         }
     }
     s.push_str(&quote(&cmd.get_program().to_string_lossy()));
@@ -238,9 +252,8 @@ pub(crate) fn describe(cmd: &Command) -> String {
 }
 
 fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    let plain =
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -286,9 +299,7 @@ fn apt_update() -> Result<(), String> {
     if APT_UPDATED.load(Ordering::Relaxed) {
         return Ok(());
     }
-    run(privileged("apt-get")
-        .args(["-o", APT_LOCK_WAIT, "update"])
-        .stdin(Stdio::null()))?;
+    run(privileged("apt-get").args(["-o", APT_LOCK_WAIT, "update"]).stdin(Stdio::null()))?;
     APT_UPDATED.store(true, Ordering::Relaxed);
     Ok(())
 }
@@ -308,140 +319,53 @@ fn apt_install(packages: &[&str], suite: Option<&str>) -> Result<(), String> {
     run(cmd.args(packages).stdin(Stdio::null()))
 }
 
-/// The apt source files apt itself reads, `sources.list` first.
-fn apt_source_files() -> Vec<PathBuf> {
+const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";
+const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+/// The archive URI of the first `bookworm/…` line of `apt-cache policy`:
+/// the machine's own Debian mirror.
+fn bookworm_mirror(policy: &str) -> Option<&str> {
+    policy.lines().find_map(|l| {
+        let mut w = l.split_whitespace().skip(1);
+        let uri = w.next()?;
+        w.next()?.starts_with("bookworm/").then_some(uri)
+    })
+}
+
+/// Writes a bookworm-backports entry for the machine's own Debian mirror
+/// (never a hard-coded host) unless some apt source already names that suite.
+fn ensure_backports_source() -> Result<(), String> {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        let mut more: Vec<PathBuf> = dir
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("list" | "sources")
-                )
-            })
-            .collect();
-        // debian.sources first: it is the distribution's own entry.
-        more.sort_by_key(|p| {
-            (
-                p.file_name().is_none_or(|n| n != "debian.sources"),
-                p.clone(),
-            )
-        });
-        files.extend(more);
+        files.extend(dir.flatten().map(|e| e.path()));
     }
-    files.into_iter().filter(|p| p.is_file()).collect()
-}
-
-/// Where a backports entry is copied from: the archive URI and its key.
-#[derive(Debug, PartialEq)]
-struct DebianSource {
-    uri: String,
-    signed_by: Option<String>,
-}
-
-const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";
-
-/// Writes a bookworm-backports entry next to the machine's own Debian
-/// source unless some source already names that suite. The mirror is the
-/// one the machine already uses, never a hard-coded host.
-fn ensure_backports_source() -> Result<(), String> {
-    let texts: Vec<(PathBuf, String)> = apt_source_files()
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-        .collect();
-    let mentions = |t: &str| {
-        t.lines()
-            .any(|l| !l.trim_start().starts_with('#') && l.contains("bookworm-backports"))
-    };
-    if texts.iter().any(|(_, t)| mentions(t)) {
+    let named = files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).any(|t| {
+        t.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("bookworm-backports"))
+    });
+    if named {
         return Ok(());
     }
-    let source = texts
-        .iter()
-        .find_map(|(p, t)| {
-            if p.extension().is_some_and(|e| e == "sources") {
-                deb822_bookworm(t)
-            } else {
-                one_line_bookworm(t)
-            }
-        })
+    // A fresh image has no package lists, and then no policy to read.
+    apt_update()?;
+    let policy = output(Command::new("apt-cache").arg("policy"))?;
+    let uri = bookworm_mirror(&policy)
         .ok_or("no apt source for Debian bookworm found to derive bookworm-backports from")?;
-    let mut entry = String::from(
+    let mut entry = format!(
         "# Written by `cargo xtask` (xtask/src/setup.rs): bookworm-backports from the\n\
          # machine's own Debian mirror, for packages Debian 12 ships too old or broken.\n\
-         Types: deb\n",
+         Types: deb\nURIs: {uri}\nSuites: bookworm-backports\nComponents: main\n"
     );
-    let _ = writeln!(entry, "URIs: {}", source.uri);
-    entry.push_str("Suites: bookworm-backports\nComponents: main\n");
-    if let Some(key) = &source.signed_by {
-        let _ = writeln!(entry, "Signed-By: {key}");
+    if Path::new(DEBIAN_KEYRING).exists() {
+        let _ = writeln!(entry, "Signed-By: {DEBIAN_KEYRING}");
     }
     // Written to a temporary file and installed, so sudo works when not root.
     let tmp = std::env::temp_dir().join(format!("tcbg-backports-{}.sources", std::process::id()));
-    std::fs::write(&tmp, entry).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let installed = run(privileged("install")
-        .args(["-m", "644"])
-        .arg(&tmp)
-        .arg(BACKPORTS_FILE));
+    write(&tmp, entry)?;
+    let installed = run(privileged("install").args(["-m", "644"]).arg(&tmp).arg(BACKPORTS_FILE));
     let _ = std::fs::remove_file(&tmp);
     installed?;
     APT_UPDATED.store(false, Ordering::Relaxed);
     Ok(())
-}
-
-/// The first `deb` stanza of a deb822 file whose Suites include `bookworm`.
-fn deb822_bookworm(text: &str) -> Option<DebianSource> {
-    for stanza in text.split("\n\n") {
-        // Field name -> value; continuation lines (leading blank) are kept
-        // verbatim so an inline Signed-By key survives the copy.
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for line in stanza.lines().filter(|l| !l.starts_with('#')) {
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, v)) = fields.last_mut() {
-                    v.push('\n');
-                    v.push_str(line);
-                }
-            } else if let Some((k, v)) = line.split_once(':') {
-                fields.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
-        let has =
-            |k: &str, word: &str| get(k).is_some_and(|v| v.split_whitespace().any(|w| w == word));
-        if has("types", "deb") && has("suites", "bookworm") && get("enabled") != Some("no") {
-            let uri = get("uris")?.split_whitespace().next()?.to_string();
-            return Some(DebianSource {
-                uri,
-                signed_by: get("signed-by").map(str::to_string),
-            });
-        }
-    }
-    None
-}
-
-/// The first `deb [options] <uri> bookworm …` line of a one-line-style list.
-fn one_line_bookworm(text: &str) -> Option<DebianSource> {
-    text.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("deb")?;
-        if !rest.starts_with([' ', '\t']) {
-            return None; // `deb-src`
-        }
-        let rest = rest.trim_start();
-        let (options, rest) = match rest.strip_prefix('[') {
-            Some(r) => r.split_once(']')?,
-            None => ("", rest),
-        };
-        let mut words = rest.split_whitespace();
-        let uri = words.next()?;
-        (words.next()? == "bookworm").then(|| DebianSource {
-            uri: uri.to_string(),
-            signed_by: options
-                .split_whitespace()
-                .find_map(|o| o.strip_prefix("signed-by="))
-                .map(str::to_string),
-        })
-    })
 }
 
 #[cfg(test)]
@@ -449,59 +373,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deb822_picks_the_bookworm_stanza() {
-        let text = "Types: deb\n# a comment\nURIs: http://a/debian\n\
-                    Suites: bookworm bookworm-updates\nComponents: main\n\
-                    Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n\
-                    Types: deb\nURIs: http://a/debian-security\n\
-                    Suites: bookworm-security\nComponents: main\n";
-        assert_eq!(
-            deb822_bookworm(text),
-            Some(DebianSource {
-                uri: "http://a/debian".into(),
-                signed_by: Some("/usr/share/keyrings/debian-archive-keyring.gpg".into()),
-            })
-        );
-        assert_eq!(
-            deb822_bookworm("Types: deb\nURIs: x\nSuites: bookworm-security\n"),
-            None
-        );
+    fn the_mirror_is_read_from_apt_cache_policy() {
+        let policy = "Package files:\n 100 /var/lib/dpkg/status\n     release a=now\n \
+            500 http://a/debian-security bookworm-security/main amd64 Packages\n \
+            500 http://b/debian bookworm/main amd64 Packages\n     origin b\n";
+        assert_eq!(bookworm_mirror(policy), Some("http://b/debian"));
+        assert_eq!(bookworm_mirror("Package files:\n 100 /var/lib/dpkg/status\n"), None);
     }
 
     #[test]
-    fn one_line_parses_options_and_skips_deb_src() {
-        let text = "deb-src http://a/debian bookworm main\n\
-                    deb [arch=amd64 signed-by=/k.gpg] http://b/debian bookworm main contrib\n";
-        assert_eq!(
-            one_line_bookworm(text),
-            Some(DebianSource {
-                uri: "http://b/debian".into(),
-                signed_by: Some("/k.gpg".into())
-            })
-        );
-        assert_eq!(
-            one_line_bookworm("deb http://c/debian bookworm main\n"),
-            Some(DebianSource {
-                uri: "http://c/debian".into(),
-                signed_by: None
-            })
-        );
-    }
-
-    #[test]
-    fn last_lines_keep_the_end_and_say_what_they_left_out() {
+    fn helpers() {
         let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
-        assert_eq!(
-            last_lines(&text, 3),
-            "(47 earlier lines left out)\nline 48\nline 49\nline 50"
-        );
+        assert_eq!(last_lines(&text, 3), "(47 earlier lines left out)\nline 48\nline 49\nline 50");
         assert_eq!(last_lines("only", 3), "only");
-    }
-
-    #[test]
-    fn describe_quotes_what_a_shell_would_split() {
         let mut c = Command::new("dpkg-query");
         c.env("A", "b c").args(["-W", "-f=${Status}"]);
         assert_eq!(describe(&c), "A='b c' dpkg-query -W '-f=${Status}'");
+        let messages = "{\"reason\":\"compiler-artifact\",\"executable\":\"/t/a\\\\b\"}\n{\"executable\":null}\n";
+        assert_eq!(executable(messages), Some(PathBuf::from("/t/a\\b")));
+        assert_eq!(field("x\n  trace 0123abcd \nsnapshot AAAA\n", "trace"), Some("0123abcd"));
     }
 }

@@ -1,71 +1,41 @@
 //! `cargo xtask demo [--port P]`: the WebAssembly build and the browser demo;
 //! [`test_all`]: its tests, in node, in headless Chromium and end to end.
 //!
-//! The build: the `wasm32-unknown-unknown` target and the `wasm-bindgen`
-//! CLI of the version in `Cargo.lock` are installed when missing, the
-//! `tcbg-wasm` crate is built in release, `wasm-bindgen --target web` writes
-//! the bindings to `web/pkg` (gitignored). The page itself is plain ES
-//! modules in `web/`, served as they are by a small static server on 127.0.0.1.
-//!
-//! The tests compare the trace hash of the reference run in node and in
-//! Chromium with the host's, restore the wasm build's snapshot of the
-//! reference agent on the host and compare its continuation, check that bad arguments throw without changing
-//! state, and drive the served page in headless Chromium over W3C WebDriver:
-//! it must learn rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console
-//! error. A screenshot lands in `target/e2e/rule-switch.png`.
-//!
-//! [`browser_snapshot`] has the page's build export a snapshot in node, for
-//! the boards to restore from flash (`cargo xtask board`).
+//! The build installs the `wasm32-unknown-unknown` target and the
+//! `wasm-bindgen` CLI of the version in `Cargo.lock` when missing, builds
+//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored);
+//! the page is plain ES modules in `web/`, served by a small static server
+//! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
+//! the host's, restore the wasm build's snapshot on the host, check that bad
+//! arguments throw without changing state, and drive the served page in
+//! headless Chromium ([`crate::webdriver`]): it must learn rule-switch (steps
+//! ≥ 200, accuracy ≥ 0.8) with no console error, its controls, export and
+//! import must work, and a screenshot lands in `target/e2e/rule-switch.png`.
 
-use std::net::TcpListener;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::setup::{self, cargo, describe, run, run_tee, step, workspace_root};
+use crate::board::{host_continuation, host_trace, CONTINUATION, SNAPSHOT_AT};
+use crate::setup::{self, base64, cargo, field, run, run_tee, step, workspace_root};
+use crate::webdriver::{ChromeDriver, Session};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Headless Chromium as root, quiet: no sandbox, no GPU, no background traffic.
-const CHROME_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1700",
-];
 /// The view the end-to-end test opens.
 const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
 /// How long the page may take to learn rule-switch, in real time.
 const E2E_TIMEOUT: Duration = Duration::from_secs(60);
 /// The page's readouts, by `data-testid`: what an import must restore.
-const READOUTS: [&str; 8] = [
-    "steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value",
-];
+const READOUTS: [&str; 8] =
+    ["steps", "trials", "block", "rule", "accuracy", "context", "dopamine", "value"];
 /// How long the page may take to show what a control or a load should
 /// change: seconds normally, but a loaded machine can stall a frame.
 const WAIT: Duration = Duration::from_secs(30);
 
-pub fn demo(args: &[String]) -> Result<(), String> {
-    let mut port: u16 = 8080;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--port" => {
-                let v = it.next().ok_or("--port needs a number")?;
-                port = v.parse().map_err(|e| format!("--port {v}: {e}"))?;
-            }
-            other => return Err(format!("demo: unknown option `{other}` (use --port P)")),
-        }
-    }
+pub fn demo(port: u16) -> Result<(), String> {
     build()?;
     let server = Server::bind(port)?;
     step("demo");
@@ -78,12 +48,8 @@ pub fn demo(args: &[String]) -> Result<(), String> {
 pub fn test_all() -> Result<(), String> {
     build()?;
     setup::ensure_apt(&["chromium", "chromium-driver"])?;
-    let host = format!(
-        "{:08x}",
-        tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
-    );
+    let host = format!("{:08x}", host_trace());
     step(&format!("web: host trace {host}"));
-
     step("web: wasm-bindgen tests in node");
     let node = wasm_tests(&host, &[])?;
     step("web: wasm-bindgen tests in headless Chromium");
@@ -92,41 +58,26 @@ pub fn test_all() -> Result<(), String> {
         &host,
         &[
             ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
-            ("CHROMEDRIVER", CHROMEDRIVER.as_ref()),
-            (
-                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-                webdriver_json.as_os_str(),
-            ),
+            ("CHROMEDRIVER", crate::webdriver::chromedriver().as_ref()),
+            ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json.as_os_str()),
             // The runner's own limits (20 s per test, 5 s for chromedriver to
             // answer) are short for a shared, loaded machine; a hang still ends.
             ("WASM_BINDGEN_TEST_TIMEOUT", "120".as_ref()),
             ("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30".as_ref()),
         ],
     )?;
-
     step("web: end to end in headless Chromium");
     // The page runs in real time in a browser on a shared machine: a
     // failure is reported in full and tried once more; two in a row fail.
-    let e2e = match end_to_end(&host) {
-        Ok(e2e) => e2e,
-        Err(first) => {
-            eprintln!("e2e: attempt 1 failed: {first}\ne2e: trying once more");
-            end_to_end(&host).map_err(|second| {
-                format!("end to end failed twice.\nfirst: {first}\nsecond: {second}")
-            })?
-        }
-    };
-    eprintln!(
-        "trace: host {host}, node {node}, chromium {chromium}, page {}",
-        e2e.trace
-    );
-    eprintln!(
-        "e2e: steps {}, accuracy {}, context {}; screenshot {}",
-        e2e.steps,
-        e2e.accuracy,
-        e2e.context,
-        e2e.screenshot.display()
-    );
+    let e2e = end_to_end(&host).or_else(|first| {
+        eprintln!("e2e: attempt 1 failed: {first}\ne2e: trying once more");
+        end_to_end(&host)
+            .map_err(|second| format!("end to end failed twice.\nfirst: {first}\nsecond: {second}"))
+    })?;
+    eprintln!("trace: host {host}, node {node}, chromium {chromium}, page {}", e2e.trace);
+    let (steps, accuracy, context, shot) =
+        (e2e.steps, e2e.accuracy, &e2e.context, e2e.screenshot.display());
+    eprintln!("e2e: steps {steps}, accuracy {accuracy}, context {context}; screenshot {shot}");
     Ok(())
 }
 
@@ -134,9 +85,16 @@ pub fn test_all() -> Result<(), String> {
 pub(crate) fn build() -> Result<(), String> {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
-    setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen_version()?)?;
+    // The CLI must match the `wasm-bindgen` crate in Cargo.lock.
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let version = lock
+        .split("name = \"wasm-bindgen\"\nversion = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or("no wasm-bindgen package in Cargo.lock")?;
+    setup::ensure_cargo_install("wasm-bindgen", "wasm-bindgen-cli", version)?;
     setup::ensure_node()?;
-
     step("web: build");
     let root = workspace_root();
     run(Command::new(cargo()).current_dir(&root).args([
@@ -147,29 +105,11 @@ pub(crate) fn build() -> Result<(), String> {
         "--target",
         WASM_TARGET,
     ]))?;
-    let wasm = target_dir()
-        .join(WASM_TARGET)
-        .join("release/tcbg_wasm.wasm");
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(root.join("web/pkg"))
-        .arg(&wasm))
-}
-
-/// The version of the `wasm-bindgen` crate in `Cargo.lock` (the CLI must match it).
-fn wasm_bindgen_version() -> Result<String, String> {
-    let path = workspace_root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
-        }
-    }
-    Err("no wasm-bindgen package in Cargo.lock".into())
+        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
@@ -178,73 +118,50 @@ pub(crate) fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
+/// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
+/// initialised); returns what it printed.
+pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
+    let pkg = workspace_root().join("web/pkg");
+    let script = format!(
+        "import {{ readFileSync }} from 'node:fs';\nimport * as m from 'file://{}';\n\
+         m.initSync({{ module: readFileSync('{}') }});\n{body}\n",
+        pkg.join("tcbg_wasm.js").display(),
+        pkg.join("tcbg_wasm_bg.wasm").display(),
+    );
+    eprintln!("$ node --input-type=module -e <{what}>");
+    setup::output(Command::new("node").args(["--input-type=module", "-e", &script]))
+}
+
 /// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
-/// the trace hash it printed (the suite itself asserts it equals `host`).
+/// the trace hash it printed (the suite itself asserts it equals `host`),
+/// after checking its snapshot on the host: the wasm suite printed
+/// `snapshot <base64>` (the reference agent before step [`SNAPSHOT_AT`]) and
+/// `continuation <hash>` (its next [`CONTINUATION`] steps); the bytes must
+/// equal the host's own snapshot there and, restored on the host, continue
+/// with the same hash.
 fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
-        .args([
-            "test",
-            "-p",
-            "tcbg-wasm",
-            "--target",
-            WASM_TARGET,
-            "--",
-            "--nocapture",
-        ])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
-        .env("TCBG_HOST_TRACE", host);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+        .args(["test", "-p", "tcbg-wasm", "--target", WASM_TARGET, "--", "--nocapture"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("TCBG_HOST_TRACE", host)
+        .envs(env.iter().copied());
     let out = run_tee(&mut cmd)?;
-    let hash = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("trace "))
-        .ok_or("the wasm tests printed no `trace <hash>` line")?
-        .to_string();
+    let printed =
+        |name| field(&out, name).ok_or(format!("the wasm tests printed no `{name}` line"));
+    let hash = printed("trace")?;
     if hash != host {
         return Err(format!("wasm trace {hash} differs from the host's {host}"));
     }
-    snapshot_on_the_host(&out)?;
-    Ok(hash)
-}
-
-/// Steps of the reference trace before the wasm suite's snapshot
-/// (`SNAPSHOT_AT` in `wasm/tests/web.rs`).
-const SNAPSHOT_AT: u32 = 1000;
-/// Steps of the continuation it hashes (`CONTINUATION` there).
-const CONTINUATION: u32 = 500;
-
-/// The cross-target check of the snapshot format: the wasm suite printed
-/// `snapshot <base64>` (the reference trace's agent before step
-/// [`SNAPSHOT_AT`]) and `continuation <hash>` (its next [`CONTINUATION`]
-/// steps). The bytes must equal the host's own snapshot there, restore on the
-/// host, and the restored agent, swapped into the host's reference run, must
-/// continue with the same hash.
-fn snapshot_on_the_host(out: &str) -> Result<(), String> {
-    use base64::Engine as _;
-    let field = |name: &str| {
-        out.lines()
-            .find_map(|l| l.trim().strip_prefix(name))
-            .map(str::trim)
-            .ok_or(format!("the wasm tests printed no `{name}` line"))
-    };
-    let wasm_hash = field("continuation ")?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(field("snapshot ")?)
-        .map_err(|e| format!("the wasm snapshot is not base64: {e}"))?;
-    let restored = tcbg::DefaultAgent::restore(&bytes)
+    let wasm_hash = printed("continuation")?;
+    let bytes = base64(printed("snapshot")?).map_err(|e| format!("the wasm snapshot: {e}"))?;
+    let (_, restored) = host_continuation(SNAPSHOT_AT, CONTINUATION, Some(&bytes))
         .map_err(|e| format!("the wasm snapshot does not restore on the host: {e}"))?;
-    let (own, host_hash) = continuation(None);
-    let (_, restored_hash) = continuation(Some(restored));
-    let restored_hash = format!("{restored_hash:08x}");
-    if restored_hash != wasm_hash {
+    let (own, host_hash) = host_continuation(SNAPSHOT_AT, CONTINUATION, None)?;
+    let restored = format!("{restored:08x}");
+    if restored != wasm_hash {
         return Err(format!(
-            "the wasm snapshot restored on the host continues with {restored_hash}, in wasm with {wasm_hash}"
+            "the wasm snapshot restored on the host continues with {restored}, in wasm with {wasm_hash}"
         ));
     }
     if own != bytes {
@@ -252,18 +169,10 @@ fn snapshot_on_the_host(out: &str) -> Result<(), String> {
     }
     eprintln!(
         "snapshot: {} bytes from wasm after {SNAPSHOT_AT} steps restore on the host; \
-         next {CONTINUATION} steps {restored_hash} (wasm {wasm_hash}, host's own {host_hash:08x})",
+         next {CONTINUATION} steps {restored} (wasm {wasm_hash}, host's own {host_hash:08x})",
         bytes.len()
     );
-    Ok(())
-}
-
-/// [`tcbg::snapshot::trace_continuation`] at [`SNAPSHOT_AT`] for
-/// [`CONTINUATION`] steps: the snapshot there and the continuation's hash.
-fn continuation(swap_in: Option<tcbg::DefaultAgent>) -> (Vec<u8>, u32) {
-    let mut bytes = vec![0u8; tcbg::DefaultAgent::SNAPSHOT_LEN];
-    let h = tcbg::snapshot::trace_continuation(SNAPSHOT_AT, CONTINUATION, &mut bytes, swap_in);
-    (bytes, h)
+    Ok(hash.to_string())
 }
 
 /// The page's task, seed and steps for [`browser_snapshot`].
@@ -272,52 +181,35 @@ pub(crate) const BROWSER_SEED: u32 = 1;
 pub(crate) const BROWSER_STEPS: u32 = 300;
 
 /// A snapshot made by the page's own WebAssembly build, as the page's Export
-/// makes it: builds `web/pkg` ([`build`]), loads it in node, runs
-/// `new Agent(seed)` on `new Session(task, 0, seed)` for [`BROWSER_STEPS`]
-/// steps and returns `agent.snapshot()` (base64 through `btoa`, as
-/// `web/main.js` writes it into an exported file), decoded.
+/// makes it: `new Agent(seed)` on `new Session(task, 0, seed)` for
+/// [`BROWSER_STEPS`] steps in node, `agent.snapshot()` through `btoa` as
+/// `web/main.js` writes it into an exported file, decoded.
 pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
-    use base64::Engine as _;
     build()?;
+    let (task, seed, steps) = (BROWSER_TASK, BROWSER_SEED, BROWSER_STEPS);
     step(&format!(
-        "web: the page's wasm in node exports a snapshot ({BROWSER_TASK}, seed {BROWSER_SEED}, {BROWSER_STEPS} steps)"
+        "web: the page's wasm in node exports a snapshot ({task}, seed {seed}, {steps} steps)"
     ));
-    let pkg = workspace_root().join("web/pkg");
-    let script = format!(
-        "import {{ readFileSync }} from 'node:fs';\n\
-         import {{ initSync, Agent, Session }} from '{}';\n\
-         initSync({{ module: readFileSync('{}') }});\n\
-         const agent = new Agent({BROWSER_SEED});\n\
-         const session = new Session('{BROWSER_TASK}', 0, {BROWSER_SEED});\n\
-         console.log('steps ' + session.run(agent, {BROWSER_STEPS}) + ' ' + agent.steps());\n\
-         const bytes = agent.snapshot();\n\
-         let s = '';\n\
-         for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));\n\
-         console.log('snapshot ' + btoa(s));\n",
-        format!("file://{}", pkg.join("tcbg_wasm.js").display()),
-        pkg.join("tcbg_wasm_bg.wasm").display(),
-    );
-    let mut cmd = Command::new("node");
-    cmd.args(["--input-type=module", "-e", &script]);
-    eprintln!("$ node --input-type=module -e <snapshot export script>");
-    let out = setup::output(&mut cmd)?;
-    let field = |name: &str| {
-        out.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(str::trim)
-            .ok_or(format!(
-                "the page's wasm in node printed no `{name}` line:\n{out}"
-            ))
+    let out = node(
+        "snapshot export script",
+        &format!(
+            "const agent = new m.Agent({seed});\n\
+             const session = new m.Session('{task}', 0, {seed});\n\
+             console.log('steps ' + session.run(agent, {steps}) + ' ' + agent.steps());\n\
+             const bytes = agent.snapshot();\n\
+             let s = '';\n\
+             for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));\n\
+             console.log('snapshot ' + btoa(s));"
+        ),
+    )?;
+    let printed = |name| {
+        field(&out, name).ok_or(format!("the page's wasm in node printed no `{name}` line:\n{out}"))
     };
-    let steps = field("steps ")?;
-    if steps != format!("{BROWSER_STEPS} {BROWSER_STEPS}") {
-        return Err(format!(
-            "the page's wasm ran `{steps}` steps (session, agent), not {BROWSER_STEPS}"
-        ));
+    let ran = printed("steps")?;
+    if ran != format!("{steps} {steps}") {
+        return Err(format!("the page's wasm ran `{ran}` steps (session, agent), not {steps}"));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(field("snapshot ")?)
-        .map_err(|e| format!("the page's snapshot is not base64: {e}"))
+    base64(printed("snapshot")?).map_err(|e| format!("the page's snapshot: {e}"))
 }
 
 /// The static server of `web/`.
@@ -331,10 +223,7 @@ impl Server {
     pub(crate) fn bind(port: u16) -> Result<Server, String> {
         let http = tiny_http::Server::http(("127.0.0.1", port))
             .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
-        Ok(Server {
-            http,
-            root: workspace_root().join("web"),
-        })
+        Ok(Server { http, root: workspace_root().join("web") })
     }
 
     pub(crate) fn url(&self) -> String {
@@ -391,6 +280,25 @@ fn mime_type(path: &Path) -> &'static str {
     }
 }
 
+/// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
+/// passed (then `None`); an error ends the wait.
+pub(crate) fn poll<T>(
+    timeout: Duration,
+    ms: u64,
+    mut f: impl FnMut() -> Result<Option<T>, String>,
+) -> Result<Option<T>, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f()? {
+            return Ok(Some(v));
+        }
+        if start.elapsed() > timeout {
+            return Ok(None);
+        }
+        thread::sleep(Duration::from_millis(ms));
+    }
+}
+
 /// What the end-to-end test read from the page.
 struct E2e {
     steps: u64,
@@ -402,22 +310,27 @@ struct E2e {
 
 /// Serves `web/`, starts chromedriver and drives headless Chromium through the page.
 fn end_to_end(host_trace: &str) -> Result<E2e, String> {
-    let server = Arc::new(Server::bind(0)?);
+    with_page(|s, base| drive(s, base, host_trace).map_err(|e| format!("{e}\n{}", s.diagnostics())))
+}
+
+/// Serves `web/` on a free port, starts chromedriver and a session, and runs
+/// `f` with the session and the server's URL; ends them all after.
+pub(crate) fn with_page<T>(
+    f: impl FnOnce(&Session, &str) -> Result<T, String>,
+) -> Result<T, String> {
+    let server = Server::bind(0)?;
     let base = server.url();
-    let serving = {
-        let server = Arc::clone(&server);
-        thread::spawn(move || server.serve())
-    };
-    let result = ChromeDriver::start().and_then(|driver| {
-        let session = driver.new_session()?;
-        let result = drive(&session, &base, host_trace)
-            .map_err(|e| format!("{e}\n{}", session.diagnostics()));
-        session.close();
+    thread::scope(|scope| {
+        scope.spawn(|| server.serve());
+        let result = ChromeDriver::start().and_then(|driver| {
+            let session = driver.new_session()?;
+            let result = f(&session, &base);
+            session.close();
+            result
+        });
+        server.http.unblock();
         result
-    });
-    server.http.unblock();
-    let _ = serving.join();
-    result
+    })
 }
 
 /// The checks on the page; `session` is closed by the caller.
@@ -425,19 +338,16 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
     s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
     // Learning, in real time: poll the readouts until the criterion holds.
     let start = Instant::now();
-    let (steps, accuracy) = loop {
-        let steps: u64 = s.text("steps")?.parse().unwrap_or(0);
-        let accuracy: f64 = s.text("accuracy")?.parse().unwrap_or(0.0);
-        if steps >= 200 && accuracy >= 0.8 {
-            break (steps, accuracy);
-        }
-        if start.elapsed() > E2E_TIMEOUT {
-            return Err(format!(
-                "after {E2E_TIMEOUT:?}: steps {steps}, accuracy {accuracy}; want ≥ 200 and ≥ 0.8"
-            ));
-        }
-        thread::sleep(Duration::from_millis(250));
-    };
+    let (mut steps, mut accuracy) = (0u64, 0f64);
+    let learned = poll(E2E_TIMEOUT, 250, || {
+        steps = s.text("steps")?.parse().unwrap_or(0);
+        accuracy = s.text("accuracy")?.parse().unwrap_or(0.0);
+        Ok((steps >= 200 && accuracy >= 0.8).then_some(()))
+    })?;
+    if learned.is_none() {
+        let want = "want ≥ 200 and ≥ 0.8";
+        return Err(format!("after {E2E_TIMEOUT:?}: steps {steps}, accuracy {accuracy}; {want}"));
+    }
     let context = s.text("context")?;
     eprintln!(
         "e2e: steps {steps}, accuracy {accuracy}, context {context} after {:.1?}",
@@ -445,21 +355,12 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
     );
 
     // The page's own bit-identity check (computed half a second after load).
-    let start = Instant::now();
-    let trace = loop {
-        let t = s.text("trace").unwrap_or_default();
-        if let Some(h) = t.strip_prefix("trace ") {
-            break h.to_string();
-        }
-        if start.elapsed() > WAIT {
-            return Err("the page shows no trace hash".into());
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
+    let trace = poll(WAIT, 100, || {
+        Ok(s.text("trace").unwrap_or_default().strip_prefix("trace ").map(str::to_string))
+    })?
+    .ok_or("the page shows no trace hash")?;
     if trace != host_trace {
-        return Err(format!(
-            "page trace {trace} differs from the host's {host_trace}"
-        ));
+        return Err(format!("page trace {trace} differs from the host's {host_trace}"));
     }
 
     // Bad arguments through the real bindings: each throws an Error, state unchanged.
@@ -481,28 +382,16 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
 
     let errors = s.errors()?;
     if !errors.is_empty() {
-        return Err(format!(
-            "the browser reported errors:\n{}",
-            errors.join("\n")
-        ));
+        return Err(format!("the browser reported errors:\n{}", errors.join("\n")));
     }
-    Ok(E2e {
-        steps,
-        accuracy,
-        context,
-        trace,
-        screenshot,
-    })
+    Ok(E2e { steps, accuracy, context, trace, screenshot })
 }
 
 /// The controls of a paused view: steps by button and by key, a manual
 /// switch, a live lesion, then export and import into another view must
 /// restore every readout, and a file whose snapshot was altered is refused.
 fn controls(s: &Session, base: &str) -> Result<(), String> {
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }),
-    )?;
+    s.post("url", json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }))?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
     for _ in 0..3 {
@@ -524,26 +413,16 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
          HTMLAnchorElement.prototype.click = function () { window.__exported = this.href; };",
     )?;
     s.click("#export")?;
-    let file = s.post(
-        "execute/async",
-        json!({ "script": "fetch(window.__exported).then((r) => r.text()).then(arguments[0]);", "args": [] }),
-    )?;
+    let file =
+        s.script_async("fetch(window.__exported).then((r) => r.text()).then(arguments[0]);")?;
     let path = target_dir().join("e2e/export.json");
-    std::fs::write(&path, file.as_str().unwrap_or_default())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    setup::write(&path, file.as_str().unwrap_or_default())?;
     let before = s.readouts()?;
 
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }),
-    )?;
+    s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }))?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
-    let input = s.element_by("#import-file")?;
-    s.post(
-        &format!("element/{input}/value"),
-        json!({ "text": path.to_string_lossy() }),
-    )?;
+    s.send_keys("#import-file", &path.to_string_lossy())?;
     s.wait_for_text("steps", "8")?;
     let after = s.readouts()?;
     if after != before {
@@ -551,10 +430,8 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
             "import did not restore the readouts:\n before {before:?}\n after  {after:?}"
         ));
     }
-    let lesioned = s.get(&format!(
-        "element/{}/selected",
-        s.element_by("input[name=no_traces]")?
-    ))?;
+    let lesioned =
+        s.get(&format!("element/{}/selected", s.element_by("input[name=no_traces]")?))?;
     if lesioned != json!(true) {
         return Err("import did not restore the no_traces lesion".into());
     }
@@ -564,33 +441,23 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     let mut file: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
             .map_err(|e| format!("the exported file is not JSON: {e}"))?;
-    let snapshot = file["snapshot"]
-        .as_str()
-        .ok_or("the exported file has no `snapshot` string")?;
+    let snapshot = file["snapshot"].as_str().ok_or("the exported file has no `snapshot` string")?;
     let mut tampered: Vec<char> = snapshot.chars().collect();
     tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
     file["snapshot"] = json!(tampered.into_iter().collect::<String>());
     let bad = target_dir().join("e2e/export-tampered.json");
-    std::fs::write(&bad, file.to_string()).map_err(|e| format!("{}: {e}", bad.display()))?;
-    let input = s.element_by("#import-file")?;
-    s.post(
-        &format!("element/{input}/value"),
-        json!({ "text": bad.to_string_lossy() }),
-    )?;
+    setup::write(&bad, file.to_string())?;
+    s.send_keys("#import-file", &bad.to_string_lossy())?;
     let want = "the replayed brain differs from its snapshot";
-    let start = Instant::now();
-    let shown = loop {
-        let shown = s.text_of("#status")?;
-        if shown.contains(want) {
-            break shown;
-        }
-        if start.elapsed() > WAIT {
-            return Err(format!(
-                "a tampered snapshot was not refused: the status shows `{shown}`"
-            ));
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
+    let mut shown = String::new();
+    if poll(WAIT, 100, || {
+        shown = s.text_of("#status")?;
+        Ok(shown.contains(want).then_some(()))
+    })?
+    .is_none()
+    {
+        return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
+    }
     if s.readouts()? != after {
         return Err("a refused import changed the readouts".into());
     }
@@ -630,254 +497,65 @@ if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: sta
 return out;
 "#;
 
-/// A chromedriver process on a free local port, ended when dropped.
-pub(crate) struct ChromeDriver {
-    child: Child,
-    url: String,
-}
-
-impl ChromeDriver {
-    pub(crate) fn start() -> Result<ChromeDriver, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let log = target_dir().join("e2e/chromedriver.log");
-        if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let mut cmd = Command::new(CHROMEDRIVER);
-        cmd.arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        eprintln!("$ {}", describe(&cmd));
-        let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
-        let driver = ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            let ready = call("GET", &format!("{}/status", driver.url), None)
-                .is_ok_and(|v| v["ready"] == json!(true));
-            if ready {
-                return Ok(driver);
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        Err("chromedriver did not become ready in 20 s".into())
-    }
-
-    pub(crate) fn new_session(&self) -> Result<Session, String> {
-        let caps = json!({ "capabilities": { "alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": CHROME_ARGS },
-            "goog:loggingPrefs": { "browser": "ALL" },
-        }}});
-        let v = call("POST", &format!("{}/session", self.url), Some(caps))?;
-        let id = v["sessionId"]
-            .as_str()
-            .ok_or_else(|| format!("no session id in {v}"))?;
-        Ok(Session {
-            url: format!("{}/session/{id}", self.url),
-        })
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A W3C WebDriver session.
-pub(crate) struct Session {
-    url: String,
-}
-
+/// What is particular to the demo page: its readouts by `data-testid`, its
+/// ready flag, its error hook.
 impl Session {
-    pub(crate) fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        call("POST", &format!("{}/{path}", self.url), Some(body))
-    }
-
-    fn get(&self, path: &str) -> Result<Value, String> {
-        call("GET", &format!("{}/{path}", self.url), None)
-    }
-
-    /// The element matching the CSS selector `css`.
-    fn element_by(&self, css: &str) -> Result<String, String> {
-        let v = self.post("element", json!({ "using": "css selector", "value": css }))?;
-        v.as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| format!("no element {css}"))
-    }
-
     /// The text of the element with `data-testid` `id`.
     fn text(&self, id: &str) -> Result<String, String> {
         self.text_of(&format!("[data-testid=\"{id}\"]"))
     }
 
-    /// The text of the element matching the CSS selector `css`.
-    fn text_of(&self, css: &str) -> Result<String, String> {
-        let e = self.element_by(css)?;
-        Ok(self
-            .get(&format!("element/{e}/text"))?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
-    }
-
     /// Every readout of the page, by `data-testid`.
     fn readouts(&self) -> Result<Vec<(&'static str, String)>, String> {
-        READOUTS
-            .into_iter()
-            .map(|id| Ok((id, self.text(id)?)))
-            .collect()
+        READOUTS.into_iter().map(|id| Ok((id, self.text(id)?))).collect()
     }
 
     /// Waits until the page has wired its controls: before that the HTML's
     /// readouts already show 0, and a control used early is lost (seen under
     /// load: an import that never happened).
     fn wait_ready(&self) -> Result<(), String> {
-        let start = Instant::now();
-        while self
-            .script("return window.__tcbgReady === true;")?
-            .as_bool()
-            != Some(true)
-        {
-            if start.elapsed() > Duration::from_secs(30) {
-                return Err("the page did not finish starting within 30 s".into());
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        Ok(())
+        let ready =
+            || Ok((self.script("return window.__tcbgReady === true;")? == true).then_some(()));
+        poll(Duration::from_secs(30), 100, ready)?
+            .ok_or("the page did not finish starting within 30 s".into())
     }
 
     fn wait_for_text(&self, id: &str, want: &str) -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            let got = self.text(id).unwrap_or_default();
-            if got == want {
-                return Ok(());
-            }
-            if start.elapsed() > WAIT {
-                return Err(format!("[data-testid={id}] shows `{got}`, want `{want}`"));
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Clicks the element matching `css`.
-    fn click(&self, css: &str) -> Result<(), String> {
-        let e = self.element_by(css)?;
-        self.post(&format!("element/{e}/click"), json!({}))
-            .map(drop)
-    }
-
-    /// Presses and releases `key` on the page.
-    fn key(&self, key: &str) -> Result<(), String> {
-        let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
-        self.post(
-            "actions",
-            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] }),
-        )
-        .map(drop)
-    }
-
-    fn script(&self, body: &str) -> Result<Value, String> {
-        self.post("execute/sync", json!({ "script": body, "args": [] }))
-    }
-
-    fn screenshot(&self, path: &Path) -> Result<(), String> {
-        use base64::Engine as _;
-        let png = self.get("screenshot")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .map_err(|e| format!("screenshot: {e}"))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+        let mut got = String::new();
+        let shown = poll(WAIT, 100, || {
+            got = self.text(id).unwrap_or_default();
+            Ok((got == want).then_some(()))
+        })?;
+        shown.ok_or_else(|| format!("[data-testid={id}] shows `{got}`, want `{want}`"))
     }
 
     /// Errors the page met: its `window.__errors` hook and the browser log's SEVERE entries.
     fn errors(&self) -> Result<Vec<String>, String> {
-        let mut errors: Vec<String> = self
-            .script("return window.__errors;")?
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| e.to_string())
-            .collect();
-        let log = self.post("se/log", json!({ "type": "browser" }))?;
-        errors.extend(
-            log.as_array()
-                .into_iter()
-                .flatten()
-                .filter(|e| e["level"] == json!("SEVERE"))
-                .map(|e| e["message"].to_string()),
-        );
-        Ok(errors)
+        let hook = self.script("return window.__errors;")?;
+        let hook = hook.as_array().into_iter().flatten().map(|e| e.to_string());
+        let log = self.log()?;
+        let severe = log.iter().filter(|e| e["level"] == json!("SEVERE"));
+        Ok(hook.chain(severe.map(|e| e["message"].to_string())).collect())
     }
 
     /// What the page showed when a check failed: its address, every readout,
     /// the status line and the browser's log, for the error message.
     fn diagnostics(&self) -> String {
         let mut out = String::from("the page at the failure:");
-        match self.get("url") {
-            Ok(url) => out.push_str(&format!("\n  url {url}")),
-            Err(e) => out.push_str(&format!("\n  url unknown: {e}")),
-        }
+        let shown = |r: Result<String, String>| r.unwrap_or_else(|e| format!("({e})"));
+        out += &format!("\n  url {}", shown(self.get("url").map(|u| u.to_string())));
         for id in READOUTS.into_iter().chain(["trace"]) {
-            let shown = self.text(id).unwrap_or_else(|e| format!("({e})"));
-            out.push_str(&format!("\n  {id}: {shown}"));
+            out += &format!("\n  {id}: {}", shown(self.text(id)));
         }
-        let status = self.text_of("#status").unwrap_or_else(|e| format!("({e})"));
-        out.push_str(&format!("\n  status: {status}"));
-        match self.post("se/log", json!({ "type": "browser" })) {
+        out += &format!("\n  status: {}", shown(self.text_of("#status")));
+        match self.log() {
             Ok(log) => {
-                for e in log.as_array().into_iter().flatten() {
-                    out.push_str(&format!("\n  console {}: {}", e["level"], e["message"]));
+                for e in log {
+                    out += &format!("\n  console {}: {}", e["level"], e["message"]);
                 }
             }
-            Err(e) => out.push_str(&format!("\n  console log unavailable: {e}")),
+            Err(e) => out += &format!("\n  console log unavailable: {e}"),
         }
         out
-    }
-
-    pub(crate) fn close(&self) {
-        let _ = call("DELETE", &self.url, None);
-    }
-}
-
-/// One WebDriver command: the response's `value`, or its error.
-fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let response = match (method, body) {
-        ("POST", Some(b)) => agent.post(url).send_json(b),
-        ("DELETE", _) => agent.delete(url).call(),
-        _ => agent.get(url).call(),
-    };
-    let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
-    let status = response.status();
-    let v: Value = response
-        .body_mut()
-        .read_json()
-        .map_err(|e| format!("{method} {url}: {e}"))?;
-    if status.is_success() {
-        Ok(v["value"].clone())
-    } else {
-        Err(format!(
-            "{method} {url}: {status}: {}",
-            v["value"]["message"]
-        ))
     }
 }

@@ -1,0 +1,265 @@
+//! What one step costs in multiply-accumulates (MACs): the count that
+//! `cargo xtask bench` divides the boards' instruction counts by.
+//!
+//! **How the MACs are counted.** Every `Num` multiplication of the step is
+//! one MAC: a dot-product term, a product, a `mul_sr`. The step's phases
+//! (numbered as in [`Agent::step`](crate::Agent::step)) fall in two kinds:
+//!
+//! - *dense* phases cost the same every step and are counted from the sizes
+//!   `S`, `C`, `K`, `A` as if every input were nonzero (the cortical drive
+//!   `W_in s` is `C·S` although most inputs are 0); a GPR selection over `m`
+//!   channels with `i` iterations is [`gpr_macs`];
+//! - *sparse* phases run only on some steps or for some units (learning when
+//!   dopamine is nonzero, Oja's rule on active units, memory writes): their
+//!   cost is a count per event, and the events are counted over a run
+//!   ([`Activity`], measured on the reference trace by [`reference_activity`]).
+//!
+//! [`phases`] lists every phase with its formula and its MACs over the
+//! run; [`macs`] is their sum. For the default agent over the first 1,000
+//! steps of the reference trace it is 3,631.7 per step (3,405 dense).
+
+use crate::fixed::{Fx, Num};
+use crate::Config;
+
+/// How often the sparse parts of the step ran, summed over `steps` steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Steps counted.
+    pub steps: u64,
+    /// Steps with a nonzero dopamine value (the striatum and critic learn).
+    pub learning_steps: u64,
+    /// Nonzero eligibility traces before the step, over learning steps.
+    pub elig_nonzero: u64,
+    /// Cortical units with a nonzero trace for some action, over learning steps.
+    pub elig_units: u64,
+    /// Steps whose total cortical rate reached the stimulus threshold.
+    pub stimulus_steps: u64,
+    /// Active (nonzero-rate) cortical units, over all steps.
+    pub active_units: u64,
+    /// Nonzero striatal inputs, over all steps.
+    pub striatal_inputs: u64,
+    /// Writes of the recognition memory (rewarded steps, and switches into a
+    /// context that is not yet competent).
+    pub memory_writes: u64,
+}
+
+/// One phase of the step: its name, its formula and its MACs over the
+/// steps of an [`Activity`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phase {
+    /// The phase, numbered as in `Agent::step`.
+    pub name: &'static str,
+    /// How its MACs are counted.
+    pub formula: &'static str,
+    /// Its MACs, summed over [`Activity::steps`] steps.
+    pub macs: u64,
+    /// Whether it costs the same every step (else it is an average of events).
+    pub dense: bool,
+}
+
+/// Number of phases [`phases`] lists.
+pub const PHASES: usize = 17;
+
+/// The GPR selection over `m` channels, `i` iterations: D1 and D2 (`2m`),
+/// per iteration the diffuse STN sum (1) and two rate updates per channel
+/// (`2m`), the output (`1 + m`).
+pub const fn gpr_macs(m: usize, i: usize) -> usize {
+    3 * m + 1 + i * (2 * m + 1)
+}
+
+/// Every phase of the step of an agent of sizes `s`, `c`, `k`, `a`, with
+/// `gpr` GPR iterations and k-winners-take-all on or off (`kwta`), over the
+/// steps of `act`.
+pub const fn phases(
+    s: usize,
+    c: usize,
+    k: usize,
+    a: usize,
+    gpr: usize,
+    kwta: bool,
+    act: &Activity,
+) -> [Phase; PHASES] {
+    let n = act.steps;
+    let w = if kwta { 1 } else { 0 };
+    let (rates, rates_oja) = if kwta {
+        (
+            "rates 3C, x C, striatum 2AC, Q C",
+            "rates 3C, x C, eta g r 2C",
+        )
+    } else {
+        (
+            "rates 2C, x C, striatum 2AC, Q C",
+            "rates 2C, x C, eta g r 2C",
+        )
+    };
+    const fn d(name: &'static str, formula: &'static str, per_step: usize, n: u64) -> Phase {
+        Phase {
+            name,
+            formula,
+            macs: per_step as u64 * n,
+            dense: true,
+        }
+    }
+    const fn e(name: &'static str, formula: &'static str, macs: u64) -> Phase {
+        Phase {
+            name,
+            formula,
+            macs,
+            dense: false,
+        }
+    }
+    let (s64, c64) = (s as u64, c as u64);
+    [
+        d("1 cortical drive W_in s", "C*S", c * s, n),
+        d(
+            "2 value before learning",
+            rates,
+            (2 + w) * c + c + 2 * a * c + c,
+            n,
+        ),
+        d("3 dopamine, surprise, hold, competence", "scalars", 10, n),
+        d(
+            "5 thalamic read W_rec s, traces",
+            "C*S + 2C",
+            c * s + 2 * c,
+            n,
+        ),
+        d(
+            "5 context evidence, GPR over K, h = M rho",
+            "4K+1 + GPR(K) + KC + K",
+            4 * k + 1 + gpr_macs(k, gpr) + k * c + k,
+            n,
+        ),
+        d("5 recognition rho.rho, U rho", "C + KC", c + k * c, n),
+        d("5 Hebbian M update", "C + KC", c + k * c, n),
+        d(
+            "6 rates, striatal input, Oja gains",
+            rates_oja,
+            (2 + w) * c + c + 2 * c,
+            n,
+        ),
+        d("6 striatum drive, Q(a*)", "2AC + C", 2 * a * c + c, n),
+        d(
+            "7 exploration noise, GPR over A",
+            "2 + A + GPR(A)",
+            2 + a + gpr_macs(a, gpr),
+            n,
+        ),
+        d("7 eligibility decay", "AC", a * c, n),
+        e(
+            "4 Go/NoGo + critic learning (delta != 0)",
+            "4 + 5 nnz(elig)",
+            4 * act.learning_steps + 5 * act.elig_nonzero,
+        ),
+        e(
+            "4 control-function training, 1/mean gain",
+            "1 + nnz(e_bar) + C + 5",
+            act.learning_steps * (c64 + 6) + act.elig_units,
+        ),
+        e(
+            "6 norm |x|^2 on stimulus steps",
+            "C + 6",
+            act.stimulus_steps * (c64 + 6),
+        ),
+        e(
+            "6 Oja on active units",
+            "2S per active unit",
+            2 * s64 * act.active_units,
+        ),
+        e(
+            "7 experience lr per active input",
+            "3 nnz(x)",
+            3 * act.striatal_inputs,
+        ),
+        e(
+            "5 recognition memory writes",
+            "C per write",
+            c64 * act.memory_writes,
+        ),
+    ]
+}
+
+/// The MACs of every phase together, over the steps of `act` (divide by
+/// `act.steps` for MACs per step).
+pub const fn macs(
+    s: usize,
+    c: usize,
+    k: usize,
+    a: usize,
+    gpr: usize,
+    kwta: bool,
+    act: &Activity,
+) -> u64 {
+    let p = phases(s, c, k, a, gpr, kwta, act);
+    let mut total = 0;
+    let mut i = 0;
+    while i < PHASES {
+        total += p[i].macs;
+        i += 1;
+    }
+    total
+}
+
+/// The [`Activity`] of the first `steps` steps of the reference trace
+/// ([`crate::snapshot::trace`]: the default agent, fixed point).
+pub fn reference_activity(steps: u32) -> Activity {
+    let config = Config::default();
+    let stimulus = Fx::from_f32(config.stimulus_threshold);
+    let competent = Fx::from_f32(config.competent);
+    let mut act = Activity {
+        steps: u64::from(steps),
+        ..Activity::default()
+    };
+    crate::snapshot::trace_with::<Fx>(steps, |agent, obs, reward| {
+        let elig = *agent.striatum.elig();
+        let switches = agent.counters().switches;
+        let chosen = agent.step(obs, reward);
+        if agent.dopamine() != Fx::ZERO {
+            act.learning_steps += 1;
+            act.elig_nonzero += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
+            act.elig_units += (0..elig[0].len())
+                .filter(|&i| elig.iter().any(|row| row[i] != Fx::ZERO))
+                .count() as u64;
+        }
+        let rates = agent.cortical_rates();
+        let total = rates.iter().fold(Fx::ZERO, |t, r| t + *r);
+        act.stimulus_steps += u64::from(total >= stimulus);
+        act.active_units += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
+        act.striatal_inputs += agent
+            .striatal_input
+            .iter()
+            .filter(|x| **x != Fx::ZERO)
+            .count() as u64;
+        act.memory_writes += u64::from(reward > Fx::ZERO);
+        let active = agent.active_context();
+        if agent.counters().switches != switches && agent.contexts.competence[active] < competent {
+            act.memory_writes += 1;
+        }
+        chosen
+    });
+    act
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
+
+    #[test]
+    fn default_agent_costs_what_the_bench_reports() {
+        let act = reference_activity(1000);
+        let c = Config::default();
+        let (gpr, kwta) = (c.gpr_iterations as usize, c.winners > 0.0);
+        let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
+        let total = macs(s, cc, k, a, gpr, kwta, &act);
+        // 3,631.7 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 36_317);
+        let dense: u64 = phases(s, cc, k, a, gpr, kwta, &act)
+            .iter()
+            .filter(|p| p.dense)
+            .map(|p| p.macs)
+            .sum();
+        assert_eq!(dense, 3_405 * act.steps);
+        assert_eq!(gpr_macs(4, 30), 283);
+    }
+}
