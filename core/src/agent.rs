@@ -42,8 +42,9 @@ use crate::config::{check_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
+use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 use crate::rng::Rng;
-use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus, PATTERNS};
+use crate::thalamus::{Pattern, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -124,7 +125,7 @@ pub(crate) struct Params<N: Num> {
     gpr: Gpr<N>,
 }
 
-impl<N: Num> Params<N> {
+impl<N: Kernels> Params<N> {
     fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
         let f = N::from_f32;
         Params {
@@ -268,7 +269,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub(crate) counters: Counters,
 }
 
-impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
+    Agent<N, S, C, K, A>
+{
     /// A new agent; every random choice (initial weights, masks, exploration,
     /// stochastic rounding) flows from `seed`.
     pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {

@@ -108,7 +108,7 @@ use core::fmt;
 
 use crate::agent::{Agent, RangeViolation};
 use crate::config::{Config, ConfigError, Lesions};
-use crate::fixed::Num;
+use crate::kernels::Kernels as Num;
 use crate::rng::Rng;
 use crate::tasks::{observation, Schedule, Task, TaskKind};
 use crate::thalamus::PATTERNS;

@@ -28,6 +28,7 @@
 //! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
 
 use crate::fixed::{support, Num};
+use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 
 /// Input patterns the thalamus's recency memory holds ([`Thalamus::patterns`]).
 pub const PATTERNS: usize = 8;
@@ -54,7 +55,7 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// that `leaking` stays true to it (read with [`Thalamus::m_hebb`]).
     pub(crate) m_hebb: [[N; C]; K],
     /// Per cortical unit, 1 if its column of `M` holds a weight the leak
-    /// moves (beyond the still bound, see [`crate::Num::leak_still`]), else
+    /// moves (beyond the still bound, see [`Kernels::leak_still`]), else
     /// 0: the Hebbian update skips the other columns where nothing is to be
     /// learned. Derived from `M`; never written to a snapshot.
     pub(crate) leaking: [u8; C],
@@ -106,7 +107,7 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub since_novel: u8,
 }
 
-impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
+impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
     /// A thalamus with every variable 0 (see [`Thalamus::init`]).
     pub fn blank() -> Self {
         Thalamus {
@@ -224,7 +225,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     }
 
     /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates
-    /// `max(1/n, κ)` (`recip_n` = 1/n from the table).
+    /// `max(1/n, κ)` (`recip_n` = 1/n from the table): the kernel
+    /// [`Kernels::read_traces`].
     // Out of line: its loop keeps its values in registers (fewer spills).
     #[inline(never)]
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
@@ -242,31 +244,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             &mut self.rbar,
             &mut self.theta,
         );
-    }
-
-    /// The loop of [`Thalamus::read`] (the generic form of [`Num::read_traces`]):
-    /// `ρ_i = clamp(W_rec[i]·s, 0, 1)` over the support `nz` of `s`, and
-    /// `r̄ += kr (ρ − r̄)`, `θ += kt (ρ − θ)`. `unit` says every weight of
-    /// `w_rec` is at most 1 (this form clamps all the same).
-    #[allow(clippy::too_many_arguments)]
-    pub fn read_traces(
-        w_rec: &[[N; S]; C],
-        unit: bool,
-        s: &[N; S],
-        nz: &[u16],
-        kr: N,
-        kt: N,
-        rho: &mut [N; C],
-        rbar: &mut [N; C],
-        theta: &mut [N; C],
-    ) {
-        let _ = unit; // a hint for the fixed-point loop
-        for i in 0..C {
-            let r = N::dot_at(&w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
-            rho[i] = r;
-            rbar[i] = rbar[i] + kr * (r - rbar[i]);
-            theta[i] = theta[i] + kt * (r - theta[i]);
-        }
     }
 
     /// Hebbian cortex-to-thalamus weights `M` (per control function, per
@@ -308,7 +285,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
     /// `dz` a dead zone of half-width `eps`; `still` is the bound within
-    /// which the leak moves no weight (`min(leak_still(keep), bound)`).
+    /// which the leak moves no weight (`min(leak_still(keep), bound)`): the
+    /// kernel [`Kernels::hebbian`].
     // Out of line: its loops keep their values in registers.
     #[inline(never)]
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N, still: N) {
@@ -324,41 +302,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             bound,
             still,
         );
-    }
-
-    /// The loop of [`Thalamus::learn_hebbian`] (the generic form of
-    /// [`Num::hebbian`]), with `active` the active control function. A
-    /// column with no drive and no weight beyond `±still` (`leaking` 0) has
-    /// nothing to learn or leak; `leaking` follows every column written.
-    #[allow(clippy::too_many_arguments)]
-    pub fn hebbian(
-        m_hebb: &mut [[N; C]; K],
-        leaking: &mut [u8; C],
-        rbar: &[N; C],
-        theta: &[N; C],
-        active: usize,
-        eta_half: N,
-        eps: N,
-        keep: N,
-        bound: N,
-        still: N,
-    ) {
-        for i in 0..C {
-            let up = N::dead_zone_step(rbar[i], theta[i], eps, eta_half);
-            if up == N::ZERO && leaking[i] == 0 {
-                continue; // nothing to learn and nothing to leak: most columns, most steps
-            }
-            let mut loud = false;
-            for k in 0..K {
-                let m = m_hebb[k][i];
-                if up != N::ZERO || beyond_still(m, still) {
-                    let hebb = if k == active { up } else { -up };
-                    m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
-                }
-                loud |= beyond_still(m_hebb[k][i], still);
-            }
-            leaking[i] = loud as u8;
-        }
     }
 
     /// Leaky-union write of `pattern` into context `k`: `U_k += η relu(p − U_k)`.
@@ -382,24 +325,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     }
 }
 
-/// Whether the leak moves `m`: it lies beyond `±still` (or is NaN).
-fn beyond_still<N: Num>(m: N, still: N) -> bool {
-    !(m >= -still && m <= still)
-}
-
-/// Whether every weight of `w_rec` is at most 1 ([`Thalamus::w_rec_unit`]).
-pub(crate) fn w_rec_unit<N: Num, const S: usize, const C: usize>(w_rec: &[[N; S]; C]) -> bool {
-    w_rec.iter().flatten().all(|&w| w <= N::ONE)
-}
-
-/// Per column of `m`, 1 if it holds a weight beyond `±still` (or NaN), else 0.
-pub(crate) fn leaking_columns<N: Num, const C: usize, const K: usize>(
-    m: &[[N; C]; K],
-    still: N,
-) -> [u8; C] {
-    core::array::from_fn(|i| m.iter().any(|row| beyond_still(row[i], still)) as u8)
-}
-
 /// Which thalamic input pattern to store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pattern {
@@ -407,117 +332,4 @@ pub enum Pattern {
     Current,
     /// `ρ` of the previous step (the one the reward just arrived for).
     Previous,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fixed::{pick, Fx};
-    use crate::rng::Rng;
-
-    #[test]
-    fn fx_read_traces_is_bit_identical() {
-        let mut rng = Rng::seed(21);
-        for n in 0..20_000 {
-            // Half the time every weight is at most 1 (the hint holds).
-            let top = if n % 2 == 0 { 4096 } else { 8192 };
-            let w: [[Fx; 8]; 16] =
-                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, top)));
-            let unit = w_rec_unit(&w);
-            assert_eq!(unit, w.iter().flatten().all(|v| v.0 <= 4096));
-            let mut s = [Fx::ZERO; 8];
-            for _ in 0..n % 4 {
-                let j = (rng.next() % 8) as usize;
-                s[j] = pick(&mut rng, -4096, 4096);
-            }
-            if n % 5 == 0 {
-                s = [Fx::ZERO; 8];
-                s[(rng.next() % 8) as usize] = Fx::ONE; // a cue of 1
-            }
-            let nz = support(&s);
-            let nz = nz.as_slice();
-            let (kr, kt) = (pick(&mut rng, 0, 4096), pick(&mut rng, 0, 4096));
-            // r̄ and θ within [0, 1], where the thalamus keeps them.
-            let rbar: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
-            let theta: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
-            let (mut rho1, mut rbar1, mut theta1) = ([Fx::ZERO; 16], rbar, theta);
-            let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
-            Thalamus::<Fx, 8, 16, 1>::read_traces(
-                &w,
-                unit,
-                &s,
-                nz,
-                kr,
-                kt,
-                &mut rho1,
-                &mut rbar1,
-                &mut theta1,
-            );
-            Fx::read_traces(&w, unit, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
-            assert_eq!(
-                (rho1, rbar1, theta1),
-                (rho2, rbar2, theta2),
-                "{s:?} {kr:?} {kt:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn fx_hebbian_is_bit_identical() {
-        // 18 columns: four words of leak flags and two more.
-        let mut rng = Rng::seed(22);
-        for n in 0..20_000 {
-            let m: [[Fx; 18]; 4] = core::array::from_fn(|_| {
-                core::array::from_fn(|_| match n % 3 {
-                    0 => pick(&mut rng, -600, 600),
-                    1 if rng.next() % 4 != 0 => Fx::ZERO, // zero columns, mostly
-                    _ => pick(&mut rng, -8192, 8192),
-                })
-            });
-            let rbar: [Fx; 18] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            let mut theta: [Fx; 18] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            if n % 2 == 1 {
-                // traces within the dead zone, mostly
-                for (t, r) in theta.iter_mut().zip(rbar.iter()) {
-                    *t = *r + pick(&mut rng, -300, 300);
-                }
-            }
-            let (eta, eps) = (pick(&mut rng, 0, 400), pick(&mut rng, 0, 800));
-            let keep = if n % 2 == 0 {
-                Fx(4096 - (rng.next() % 8) as i16)
-            } else {
-                pick(&mut rng, 0, 4096)
-            };
-            let bound = pick(&mut rng, 0, 8192);
-            let active = (rng.next() % 4) as usize;
-            let still = Num::min(Fx::leak_still(keep), bound);
-            // The update by its definition, every weight visited.
-            let mut want = m;
-            for i in 0..18 {
-                let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta);
-                for k in 0..4 {
-                    let w = want[k][i];
-                    if up == Fx::ZERO && w >= -still && w <= still {
-                        continue;
-                    }
-                    let hebb = if k == active { up } else { -up };
-                    want[k][i] = Num::clamp(keep * w + hebb, -bound, bound);
-                }
-            }
-            let leaking = leaking_columns(&m, still);
-            let (mut m1, mut m2) = (m, m);
-            let (mut l1, mut l2) = (leaking, leaking);
-            Thalamus::<Fx, 1, 18, 4>::hebbian(
-                &mut m1, &mut l1, &rbar, &theta, active, eta, eps, keep, bound, still,
-            );
-            Fx::hebbian(
-                &mut m2, &mut l2, &rbar, &theta, active, eta, eps, keep, bound, still,
-            );
-            assert_eq!(m1, want, "{eta:?} {eps:?} {keep:?} {bound:?}");
-            assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
-            // The flags follow the weights.
-            assert_eq!(l1, leaking_columns(&m1, still));
-            assert_eq!(l2, l1);
-        }
-    }
 }

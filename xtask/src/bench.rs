@@ -1130,7 +1130,7 @@ fn short_cpu(cpu: &str) -> String {
 /// Calls of `trace::<N>(CHUNK)` for `seconds` (after one warm-up call), in
 /// windows of at least [`WINDOW_S`]: the best window's steps per second, and
 /// the chunk's hash.
-fn time_trace<N: Num>(seconds: f64) -> (f64, String) {
+fn time_trace<N: tcbg::Kernels>(seconds: f64) -> (f64, String) {
     let hash = std::hint::black_box(trace::<N>(std::hint::black_box(CHUNK)));
     let start = Instant::now();
     let mut best = 0.0f64;
