@@ -605,6 +605,79 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         }
     }
 
+    /// The current context `cur` meets the dopamine `delta` of an outcome:
+    /// surprise, a competence-weighted CUSUM of negative dopamine, `S ←
+    /// clamp(leak S − δ q − drift, 0, max)` with `q` the competence of `cur`
+    /// floored at `floor`. A context that has shown it works is suspected
+    /// at once when outcomes fall short; a fresh one counts less (it may
+    /// still be learning). Judged at outcome steps only: a blank step brings
+    /// no evidence, and the CUSUM's drift should not run down the evidence
+    /// during a delay.
+    #[inline(always)]
+    pub fn accumulate_surprise(
+        &mut self,
+        cur: usize,
+        delta: N,
+        floor: N,
+        leak: N,
+        drift: N,
+        max: N,
+    ) {
+        let conf = self.competence[cur].clamp(floor, N::ONE);
+        let surprise_in = -(delta * conf);
+        self.surprise = (leak * self.surprise + surprise_in - drift).clamp(N::ZERO, max);
+    }
+
+    /// The hold on corticostriatal and critic plasticity that surprise
+    /// brings (contextual credit first): 1 (none) until surprise reaches
+    /// `start`, 0 (all held) from `start + 1/inv`; in-place learning
+    /// releases it, `hold + in_place (1 − hold)`: surprise that the basal
+    /// ganglia have learned to answer by learning, not by a switch.
+    #[inline(always)]
+    pub fn hold(&self, start: N, inv: N) -> N {
+        let held = N::ONE - ((self.surprise - start) * inv).clamp(N::ZERO, N::ONE);
+        let in_place = self.in_place;
+        if in_place == N::ZERO {
+            held // the same value, without the products
+        } else {
+            held + in_place * (N::ONE - held)
+        }
+    }
+
+    /// The competence of context `cur` follows the `reward` of an outcome
+    /// at `rate`.
+    #[inline(always)]
+    pub fn learn_competence(&mut self, cur: usize, reward: N, rate: N) {
+        let q = self.competence[cur];
+        self.competence[cur] = (q + rate * (reward - q)).clamp(N::ZERO, N::ONE);
+    }
+
+    /// The usual surprise of context `cur` and its spread follow the present
+    /// surprise of an outcome at `rate` (limited to `[0, max]`).
+    #[inline(always)]
+    pub fn learn_usual_surprise(&mut self, cur: usize, rate: N, max: N) {
+        let dev = (self.surprise - self.surprise_mean[cur]).abs();
+        let (mean, spread) = (self.surprise_mean[cur], self.surprise_dev[cur]);
+        self.surprise_dev[cur] = (spread + rate * (dev - spread)).clamp(N::ZERO, max);
+        self.surprise_mean[cur] = (mean + rate * (self.surprise - mean)).clamp(N::ZERO, max);
+    }
+
+    /// Learning to learn at a switch to control function `new`: in-place
+    /// learning steps up by `up` if the inputs are new, down by `down` if
+    /// not (a switch over new inputs teaches in-place learning, one over the
+    /// same inputs holding); a stored control function (`stored`),
+    /// re-entered, is tested for recall.
+    #[inline(always)]
+    pub fn switched(&mut self, new: usize, inputs_new: bool, stored: bool, up: N, down: N) {
+        let step = if inputs_new { up } else { -down };
+        self.in_place = (self.in_place + step).clamp(N::ZERO, N::ONE);
+        if stored {
+            self.start_recall(new);
+        } else {
+            self.recall_context = K as u8;
+        }
+    }
+
     /// Starts the recall test of control function `k`, just re-entered.
     pub fn start_recall(&mut self, k: usize) {
         self.recall_context = k.min(K) as u8;

@@ -27,7 +27,7 @@
 //! On the slow timescale the basal ganglia *train* the control functions:
 //! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
 
-use crate::fixed::{support, Num};
+use crate::fixed::{copy_row, support, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 
 /// Input patterns the thalamus's recency memory holds ([`Thalamus::patterns`]).
@@ -244,6 +244,65 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
             &mut self.rbar,
             &mut self.theta,
         );
+    }
+
+    /// Reads the input `s` ([`Thalamus::read`], its traces warming up at
+    /// `1/n` over the first steps) and remembers its pattern
+    /// ([`Thalamus::remember_input`]).
+    #[inline(always)]
+    pub fn observe(&mut self, s: &[N; S], k_fast: N, k_slow: N, line_on: N) {
+        let n = self.steps_seen.saturating_add(1);
+        self.steps_seen = n;
+        self.read(s, k_fast, k_slow, N::from_q15(RECIP_Q15[n as usize]));
+        self.remember_input(s, line_on);
+    }
+
+    /// `ρ` of this step becomes the pattern a reward will be credited to
+    /// (`rho_prev`): called on the steps that bring an outcome, so it is the
+    /// cue, not the blank steps of a delay.
+    #[inline(always)]
+    pub fn keep_outcome_pattern(&mut self) {
+        copy_row(&mut self.rho_prev, &self.rho);
+    }
+
+    /// The slow training of control function `cur` by the basal ganglia:
+    /// `ΔG[cur, i] = step ē_i` (stochastically rounded with `dither`), `ē_i`
+    /// the eligibility of cortical unit `i` summed over the actions of
+    /// `elig`, on the listed `units` (every unit with a nonzero trace) that
+    /// `cur` was dealt, and limited to `[floor, cap]`. Returns whether a gain
+    /// changed, and whether a unit without gain gained some.
+    ///
+    /// Only the units the control function was dealt, and never below
+    /// `floor` (`gain_min`): negative dopamine outweighs positive over a long
+    /// life, and without the floor the training silenced whole control
+    /// functions (soak: gain sums of two masks fell from 12 to 2 by 7
+    /// million steps, and their rules could no longer be learned).
+    #[inline(always)]
+    pub fn train_gain<const A: usize>(
+        &mut self,
+        cur: usize,
+        step: N,
+        units: impl Iterator<Item = u16>,
+        elig: &[[N; C]; A],
+        (floor, cap): (N, N),
+        mut dither: impl FnMut() -> u32,
+    ) -> (bool, bool) {
+        let (mut changed, mut grew) = (false, false);
+        for unit in units {
+            let i = (unit as usize).min(C - 1);
+            let mut ebar = N::ZERO;
+            for a in 0..A {
+                ebar = ebar + elig[a][i];
+            }
+            let g0 = self.g[cur][i];
+            if ebar != N::ZERO && self.mask[i] as usize == cur {
+                let gv = (g0 + step.mul_sr(ebar, dither())).clamp(floor, cap);
+                changed |= gv != g0;
+                grew |= g0 == N::ZERO && gv != N::ZERO;
+                self.g[cur][i] = gv;
+            }
+        }
+        (changed, grew)
     }
 
     /// Hebbian cortex-to-thalamus weights `M` (per control function, per
