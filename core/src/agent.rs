@@ -555,7 +555,6 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// one are kept in a scratch struct (`agent::Scratch`).
     pub fn step(&mut self, obs: &[N; S], reward: N) -> usize {
         let (s, reward) = self.take_inputs(obs, reward);
-        let outcome = self.brings_news(&s, reward);
         // `active < K` always (restore checks it); the bound proves it to the compiler.
         let cur = (self.thalamus.active as usize).min(K - 1);
         let mut scratch = Scratch::new(self.gain_norm);
@@ -565,6 +564,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
         // 2. Dopamine: the critic's TD error under the current thalamic state.
         let value_now = self.read_out(cur, &mut scratch);
+        let outcome = self.brings_news(&s, reward);
         let news = outcome && !self.lesions.no_dopamine;
         let delta = self
             .critic
