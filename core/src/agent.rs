@@ -43,7 +43,7 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, ContextChannels, EligSupport, Gpr, Striatum, GPI_MAX,
+    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, Striatum, GPI_MAX,
     RECALL_OUTCOMES, TRACE_MAX,
 };
 use crate::config::{check_sizes, Config, ConfigError, Lesions};
@@ -52,7 +52,7 @@ use crate::dopamine::{recip, Critic, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 use crate::rng::Rng;
-use crate::thalamus::{Pattern, Thalamus, PATTERNS};
+use crate::thalamus::{Override, Pattern, Recognition, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -899,18 +899,18 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if !self.lesions.no_dopamine && reward > N::ZERO {
             th.remember(cur, Pattern::Previous, p.eta_u);
         }
-        // Evidence per context channel: competence, noise; the current one
-        // also persistence and its usual surprise minus the present surprise.
-        let mut ev: [N; K] = core::array::from_fn(|k| {
-            p.w_q * cc.competence[k] + p.ctx_noise * N::gauss(self.explore_rng.next())
-        });
-        // The usual level of surprise raises the bar for a switch, but never
-        // past `usual_max`: a context that failed for long would otherwise
-        // learn to expect failure, hold its plasticity, and never be left.
-        let usual = (cc.surprise_mean[cur] + p.k_dev * cc.surprise_dev[cur]).min(p.usual_max);
-        ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
-        let sal: [N; K] =
-            core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
+        let evidence = Evidence {
+            w_q: p.w_q,
+            noise: p.ctx_noise,
+            persistence: p.persistence,
+            k_dev: p.k_dev,
+            usual_max: p.usual_max,
+            bias: p.ctx_bias,
+            scale: p.ctx_scale,
+            sal_max: p.sal_max,
+        };
+        let rng = &mut self.explore_rng;
+        let sal = cc.saliences(cur, &evidence, || N::gauss(rng.next()));
         let gpi = p.gpr.gpi(&sal);
         // The Hebbian read-out fades out as surprise climbs from `hold_full`
         // (plasticity fully held) to its cap: a context that keeps failing
@@ -919,55 +919,33 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // ganglia after a rule switch on the same cues (a long life across
         // tasks: rule switch stuck in its old context, surprise at the cap).
         let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
-        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho);
-        for k in 0..K {
-            th.h[k] = m_gate * hebb[k] - p.w_bg * gpi[k];
-        }
-        let rng = &mut self.explore_rng;
+        let (f, rr) = th.inhibit(&gpi, p.w_bg, m_gate, p.m_max);
         let all = (1u32 << K) - 1;
         let neg_h: [N; K] = core::array::from_fn(|k| -th.h[k]);
         let mut new = select_channel(&neg_h, all, |n| rng.below(n));
         if th.since_switch < p.refractory {
             new = cur;
         }
-        // Recognition memory: a known pattern pulls back its context; a novel
-        // one opens an unused context.
-        let recog = |k: usize| f[k] >= p.recognise * rr;
+        let recognition = Recognition {
+            recognise: p.recognise,
+            min_norm: p.rr_min,
+            margin: p.margin,
+            novelty: p.novelty,
+        };
         let established = cc.competence[cur] >= p.competent;
-        let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;
-        if need {
-            let uc = th.u_rec[cur];
-            let cover_need = p.recognise * N::dot_shr(&uc, &uc, 4);
-            let mut best: Option<usize> = None;
-            let mut any_known = false;
-            for k in 0..K {
-                let used = th.used & (1 << k) != 0;
-                if !(used && recog(k)) {
-                    continue;
-                }
-                any_known = true;
-                if k == cur || f[k] - f[cur] < p.margin * rr {
-                    continue;
-                }
-                // k must not already cover the current context's own patterns.
-                if N::dot_shr(&th.u_rec[k], &uc, 4) >= cover_need {
-                    continue;
-                }
-                if best.map_or(true, |b| cc.competence[k] > cc.competence[b]) {
-                    best = Some(k);
-                }
-            }
-            let novel = f[cur] < p.novelty * rr;
-            let fresh = (0..K).find(|&k| th.used & (1 << k) == 0);
-            if let Some(b) = best {
-                new = b;
+        let (comp, refr) = (&cc.competence, p.refractory);
+        match th.recognise(cur, (&f, rr), comp, established, refr, &recognition) {
+            Some(Override::Known(k)) => {
+                new = k;
                 th.h = [N::ZERO; K];
                 self.counters.recognitions += 1;
-            } else if let (Some(fk), false, true) = (fresh, any_known, novel) {
-                new = fk;
+            }
+            Some(Override::Novel(k)) => {
+                new = k;
                 th.h = [N::ZERO; K];
                 self.counters.novelties += 1;
             }
+            None => {}
         }
         let new = new.min(K - 1); // a channel index already; proves the bound
         let switched = new != cur;

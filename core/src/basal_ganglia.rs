@@ -583,6 +583,28 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub recall_expected: N,
 }
 
+/// The constants of the context channels' evidence
+/// ([`ContextChannels::saliences`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<N> {
+    /// Weight of competence.
+    pub w_q: N,
+    /// Scale of the noise.
+    pub noise: N,
+    /// The current channel's persistence bonus.
+    pub persistence: N,
+    /// Weight of the usual spread of surprise in the usual surprise.
+    pub k_dev: N,
+    /// The most the usual surprise counts.
+    pub usual_max: N,
+    /// Salience of no evidence.
+    pub bias: N,
+    /// Salience per unit of evidence.
+    pub scale: N,
+    /// The largest salience.
+    pub sal_max: N,
+}
+
 /// Outcomes a re-entered control function must bring, without a switch, for
 /// its recall to be judged; the first half are scored (the second half only
 /// shows it was kept: a function left at once was not the basal ganglia's
@@ -676,6 +698,22 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         } else {
             self.recall_context = K as u8;
         }
+    }
+
+    /// The saliences of the context channels from their evidence:
+    /// competence and `noise` (one draw per channel, in order); the current
+    /// channel `cur` also persistence and its usual surprise minus the
+    /// present surprise.
+    #[inline(always)]
+    pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
+        let mut ev: [N; K] =
+            core::array::from_fn(|k| e.w_q * self.competence[k] + e.noise * noise());
+        // The usual level of surprise raises the bar for a switch, but never
+        // past `usual_max`: a context that failed for long would otherwise
+        // learn to expect failure, hold its plasticity, and never be left.
+        let usual = (self.surprise_mean[cur] + e.k_dev * self.surprise_dev[cur]).min(e.usual_max);
+        ev[cur] = ev[cur] + e.persistence + usual - self.surprise;
+        core::array::from_fn(|k| (e.bias + e.scale * ev[k]).clamp(N::ZERO, e.sal_max))
     }
 
     /// Starts the recall test of control function `k`, just re-entered.

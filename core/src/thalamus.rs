@@ -305,6 +305,75 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
         (changed, grew)
     }
 
+    /// The thalamic activity `h = m_gate M ρ − w_bg GPi` under the basal
+    /// ganglia's inhibition `gpi` (the Hebbian read-out gated by `m_gate`;
+    /// `|M| <= m_max`). Returns the recognition memory's read-outs `U ρ / 16`
+    /// and `ρ·ρ / 16` ([`Kernels::context_reads`]).
+    #[inline(always)]
+    pub fn inhibit(&mut self, gpi: &[N; K], w_bg: N, m_gate: N, m_max: N) -> ([N; K], N) {
+        let (hebb, f, rr) = N::context_reads(&self.m_hebb, m_max, &self.u_rec, &self.rho);
+        for k in 0..K {
+            self.h[k] = m_gate * hebb[k] - w_bg * gpi[k];
+        }
+        (f, rr)
+    }
+
+    /// The recognition memory's override of the current context `cur`, from
+    /// the read-outs `f` = `U ρ / 16` and `rr` = `ρ·ρ / 16` of
+    /// [`Thalamus::inhibit`]: an established context (`established`, out of
+    /// its refractory steps) that does not recognise the input gives way to
+    /// a known context that does (the most competent by `competence`, its
+    /// read-out ahead by a margin, and not one that already covers the
+    /// current context's own patterns), or, if none knows the input and it
+    /// is novel to the current one, to an unused context. A known pattern
+    /// pulls back its context; a novel one opens an unused context.
+    #[inline(always)]
+    pub fn recognise(
+        &self,
+        cur: usize,
+        (f, rr): (&[N; K], N),
+        competence: &[N; K],
+        established: bool,
+        refractory: u16,
+        r: &Recognition<N>,
+    ) -> Option<Override> {
+        let recog = |k: usize| f[k] >= r.recognise * rr;
+        let need = rr > r.min_norm && established && !recog(cur) && self.since_switch >= refractory;
+        if !need {
+            return None;
+        }
+        let uc = self.u_rec[cur];
+        let cover_need = r.recognise * N::dot_shr(&uc, &uc, 4);
+        let mut best: Option<usize> = None;
+        let mut any_known = false;
+        for k in 0..K {
+            let used = self.used & (1 << k) != 0;
+            if !(used && recog(k)) {
+                continue;
+            }
+            any_known = true;
+            if k == cur || f[k] - f[cur] < r.margin * rr {
+                continue;
+            }
+            // k must not already cover the current context's own patterns.
+            if N::dot_shr(&self.u_rec[k], &uc, 4) >= cover_need {
+                continue;
+            }
+            if best.map_or(true, |b| competence[k] > competence[b]) {
+                best = Some(k);
+            }
+        }
+        let novel = f[cur] < r.novelty * rr;
+        let fresh = (0..K).find(|&k| self.used & (1 << k) == 0);
+        if let Some(b) = best {
+            Some(Override::Known(b))
+        } else if let (Some(fk), false, true) = (fresh, any_known, novel) {
+            Some(Override::Novel(fk))
+        } else {
+            None
+        }
+    }
+
     /// Hebbian cortex-to-thalamus weights `M` (per control function, per
     /// cortical unit).
     pub fn m_hebb(&self) -> &[[N; C]; K] {
@@ -382,6 +451,31 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
             *u = (*u + eta * (p - *u).relu()).clamp(N::ZERO, N::ONE);
         }
     }
+}
+
+/// The constants of the recognition memory's override
+/// ([`Thalamus::recognise`]), each a multiple of the input's `ρ·ρ / 16`.
+#[derive(Clone, Copy, Debug)]
+pub struct Recognition<N> {
+    /// A context recognises the input when its read-out `U ρ / 16` reaches
+    /// `recognise` times `ρ·ρ / 16`.
+    pub recognise: N,
+    /// The least `ρ·ρ / 16` of an input the memory judges.
+    pub min_norm: N,
+    /// How far a known context's read-out must lead the current one's.
+    pub margin: N,
+    /// Below `novelty` times `ρ·ρ / 16` the input is novel to the current
+    /// context.
+    pub novelty: N,
+}
+
+/// The recognition memory's override of the winner-take-all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    /// A known context that recognises the input.
+    Known(usize),
+    /// An unused context, for a novel input.
+    Novel(usize),
 }
 
 /// Which thalamic input pattern to store.
