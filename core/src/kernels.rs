@@ -1065,6 +1065,7 @@ mod tests {
                 k * dz,
                 "{a:?} {b:?} {e:?} {k:?}"
             );
+            assert_eq!(dead_zone_step(a, b, e, k), k * dz); // the reference
         }
     }
 
@@ -1090,8 +1091,10 @@ mod tests {
             let k = (n % 5) as u32;
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, idx));
             assert_eq!(Fx::dots_at(&rows, &b, idx), want);
+            assert_eq!(dots_at(&rows, &b, idx), want); // the reference
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
+            assert_eq!(dots_shr_at(&rows, &b, idx, k), want);
         }
     }
 
@@ -1112,6 +1115,7 @@ mod tests {
                 want,
                 "{v:?} {theta:?} {inv:?}"
             );
+            assert_eq!(rate_above(v, theta, inv), want); // the reference
         }
     }
 
@@ -1147,7 +1151,8 @@ mod tests {
                 Fx::dot_shr_at(&rho, &rho, &idx, 4),
             );
             assert_eq!(Fx::context_reads(&m, b, &u, &rho), want, "{b:?} {k}");
-            // The generic form computes the same (it reads the support too).
+            assert_eq!(context_reads(&m, b, &u, &rho), want); // the reference
+                                                              // The generic form computes the same (it reads the support too).
             let generic = (
                 Fx::dots_at(&m, &rho, &support(&rho)),
                 Fx::dots_shr_at(&u, &rho, &support(&rho), 4),
@@ -1176,6 +1181,8 @@ mod tests {
             let mut out = [Fx::MAX; 6];
             Fx::dots_one(&rows, &b, j, &mut out);
             let want: [Fx; 6] = core::array::from_fn(|r| Fx::dot_at(&rows[r], &b, &[j]));
+            assert_eq!(out, want);
+            dots_one(&rows, &b, j, &mut out); // the reference
             assert_eq!(out, want);
         }
     }
