@@ -1,6 +1,6 @@
 //! Numbers, the ground floor: the fixed-point type [`Fx`] that ships, the
 //! `f32` oracle, and the small trait [`Num`] of their arithmetic. The
-//! model's loops built on it live one floor up, in [`crate::kernels`].
+//! model's loops built on it live one floor up, in `kernels`.
 //!
 //! Every state variable of the model is one `N: Num`. For [`Fx`] that is an
 //! `i16` in Q3.12 (range -8 to 8 - 1/4096, resolution 1/4096 ≈ 0.000244);
@@ -28,7 +28,7 @@ use core::ops::{Add, Mul, Neg, Sub};
 
 /// The numeric operations the model needs, implemented by [`Fx`] (fixed
 /// point, the default) and by `f32` (the float oracle): arithmetic only
-/// (the model is written over [`crate::kernels::Kernels`], which adds its
+/// (the model is written over `kernels::Kernels`, which adds its
 /// loops to it).
 ///
 /// Arithmetic through the operators saturates at [`Num::MIN`]/[`Num::MAX`]

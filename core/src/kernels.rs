@@ -85,7 +85,7 @@ pub trait Kernels: Num {
     fn rate_above(v: Self, theta: Self, inv_span: Self) -> Self {
         rate_above(v, theta, inv_span)
     }
-    /// The Euler loop of the GPR circuit ([`crate::basal_ganglia::Gpr::gpi`]);
+    /// The Euler loop of the GPR circuit (`basal_ganglia::Gpr::gpi`);
     /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
     #[inline(always)]
     fn gpr_settle<const M: usize>(
@@ -110,7 +110,7 @@ pub trait Kernels: Num {
     fn leak_still(keep: Self) -> Self {
         leak_still(keep)
     }
-    /// The loop of the thalamic read ([`crate::thalamus::Thalamus::read`]);
+    /// The loop of the thalamic read (`thalamus::Thalamus::read`);
     /// [`Fx`] runs it in plain `i32` when its rates and traces lie in
     /// `[0, 1]`, bit for bit. `unit` must be true only when every weight of
     /// `w_rec` is at most 1 ([`w_rec_unit`]).
@@ -130,7 +130,7 @@ pub trait Kernels: Num {
         read_traces(w_rec, unit, s, nz, kr, kt, rho, rbar, theta)
     }
     /// The loop of the thalamus's Hebbian update
-    /// ([`crate::thalamus::Thalamus::learn_hebbian`]); [`Fx`] runs it in
+    /// (`thalamus::Thalamus::learn_hebbian`); [`Fx`] runs it in
     /// plain `i32` when `0 <= keep <= 1` and `0 <= still <= bound`, bit for
     /// bit.
     #[inline(always)]
@@ -151,7 +151,7 @@ pub trait Kernels: Num {
             m_hebb, leaking, rbar, theta, active, eta_half, eps, keep, bound, still,
         )
     }
-    /// One unit's row of Oja's rule ([`crate::cortex::Cortex::learn_at`]);
+    /// One unit's row of Oja's rule (`cortex::Cortex::learn_at`);
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
     /// intermediate off the rails, bit for bit (the weights lie within the
     /// bound, where cortex keeps them).
@@ -875,7 +875,7 @@ fn leak_calm<const C: usize, const K: usize>(
 // ------------------------------------------------------------ basal ganglia
 
 /// The constants of the GPR circuit's Euler loop
-/// ([`crate::basal_ganglia::Gpr`] holds them).
+/// (`basal_ganglia::Gpr` holds them).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GprLoop<N> {
     /// STN bias `−ε_t`.
