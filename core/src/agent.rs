@@ -17,32 +17,41 @@
 //! assert!(agent.dopamine().to_f32().abs() < 1.0);
 //! ```
 //!
-//! One step, in order (each line names the module that owns it):
-//! 1. cortex: drive `u = W_in s` of the new observation;
-//! 2. dopamine: `δ = r + γ V(s_t) − V(s_{t−1})` under the current thalamic state;
-//! 3. basal ganglia, context channels: surprise accumulates negative dopamine;
-//!    while it is high, corticostriatal plasticity is held (contextual credit
-//!    first), unless in-place learning has learned to release it;
-//! 4. basal ganglia and critic: three-factor learning on the eligibility traces
-//!    (Go and NoGo at a trial's end from the reward against the aspiration);
-//!    the slow training of the control functions `G`; the recall test of a
-//!    re-entered control function, which sets in-place learning and the gain
-//!    all control functions share;
-//! 5. thalamus: read the input, then the context channels and winner-take-all
-//!    select the control function (with recognition override and novelty); a
-//!    switch steps in-place learning up if the inputs changed, down if not;
+//! One step, in order, as [`Agent::step`] reads (each line names the module
+//! that owns the mechanism):
+//! 1. cortex: drive `u = W_in s` of the new observation
+//!    ([`Cortex::compute_drive`]);
+//! 2. dopamine: `δ = r + γ V(s_t) − V(s_{t−1})` under the current thalamic
+//!    state ([`Critic::dopamine`]);
+//! 3. basal ganglia, context channels: surprise accumulates negative dopamine
+//!    ([`ContextChannels::accumulate_surprise`]); while it is high,
+//!    corticostriatal plasticity is held (contextual credit first), unless
+//!    in-place learning has learned to release it ([`ContextChannels::hold`]);
+//! 4. dopamine: the critic's and the actor's learning signals (Go and NoGo at
+//!    a trial's end from the reward against the aspiration,
+//!    [`Critic::teaching_signals`]); basal ganglia and critic: three-factor
+//!    learning on the eligibility traces; thalamus: the slow training of the
+//!    control functions `G` ([`Thalamus::train_gain`]); context channels: the
+//!    recall test of a re-entered control function, which sets in-place
+//!    learning and the gain all control functions share
+//!    ([`ContextChannels::recall_outcome`]), competence and the usual surprise;
+//! 5. thalamus: read the input ([`Thalamus::observe`]), then the context
+//!    channels and winner-take-all select the control function (with
+//!    recognition override and novelty); a switch steps in-place learning up
+//!    if the inputs changed, down if not ([`ContextChannels::switched`]);
 //! 6. cortex: rates under the new gain; Oja learning (no dopamine);
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, ContextChannels, EligSupport, Gpr, Striatum,
+    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, Striatum,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
+use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 use crate::rng::Rng;
-use crate::thalamus::{leaking_columns, w_rec_unit, Pattern, Thalamus};
+use crate::thalamus::{Override, Pattern, Recognition, Thalamus};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -123,7 +132,7 @@ pub(crate) struct Params<N: Num> {
     gpr: Gpr<N>,
 }
 
-impl<N: Num> Params<N> {
+impl<N: Kernels> Params<N> {
     fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
         let f = N::from_f32;
         Params {
@@ -228,6 +237,56 @@ pub struct Counters {
     pub novelties: u32,
 }
 
+/// Values one phase of a step computes and a later phase reuses, each to
+/// spare the later one a pass (what each skips is said per field). Built
+/// anew by every step; never part of the agent's state.
+pub(crate) struct Scratch<N: Num, const C: usize, const A: usize> {
+    /// The gain norm at step 2. Step 6 compares it: under the same norm,
+    /// gain row and rates, the striatal input is step 2's (skips scaling
+    /// the rates again).
+    gain_norm: N,
+    /// The units with gain of step 2's rates (ascending; step 6's once it
+    /// computes its own). Step 6 reuses the rates when they are step 2's
+    /// (skips the k-winners-take-all), and the gain training's norm reads
+    /// only these units (skips a pass over cortex).
+    units: Indices<C>,
+    /// The units of nonzero striatal input (ascending), of step 2 and, when
+    /// the input changed, of step 6: every later pass over the input reads
+    /// only these (skips the zeros).
+    nz: Indices<C>,
+    /// Step 2's total rate: step 6's stimulus test when the input is step
+    /// 2's (skips summing the rates).
+    rate_sum: N,
+    /// The striatal drive of each action, of step 2; step 6 keeps it when
+    /// neither the input nor the striatum changed (skips the drive's dot
+    /// products), and step 7 reads it.
+    drive: [N; A],
+    /// The synapses with a nonzero eligibility trace (the traces change only
+    /// at the end of the step): one pass, at step 4, for every rule that
+    /// reads them (skips finding them again for the striatum's, the
+    /// critic's and the gain training's learning and step 7's traces).
+    elig: EligSupport<C>,
+    /// Whether step 4 or 5 changed a gain of a control function: then step
+    /// 6 cannot reuse step 2's rates.
+    gain_changed: bool,
+}
+
+impl<N: Num, const C: usize, const A: usize> Scratch<N, C, A> {
+    /// Empty lists, and the gain norm at the step's start.
+    #[inline(always)]
+    fn new(gain_norm: N) -> Self {
+        Scratch {
+            gain_norm,
+            units: empty_list(),
+            nz: empty_list(),
+            rate_sum: N::ZERO,
+            drive: [N::ZERO; A],
+            elig: EligSupport::new(),
+            gain_changed: false,
+        }
+    }
+}
+
 /// The thalamocortical basal-ganglia loop, generic over the number type `N`
 /// ([`crate::fixed::Fx`] or `f32`) and the sizes: `S` inputs, `C` cortical
 /// units, `K` thalamic control functions, `A` actions.
@@ -267,7 +326,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub(crate) counters: Counters,
 }
 
-impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Agent<N, S, C, K, A> {
+impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
+    Agent<N, S, C, K, A>
+{
     /// A new agent; every random choice (initial weights, masks, exploration,
     /// stochastic rounding) flows from `seed`.
     pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
@@ -489,237 +550,235 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// action, learns, and returns the action (within the action count).
     ///
     /// Observations and rewards outside `[-1, 1]` are limited to it, NaN to 0.
+    ///
+    /// The seven steps of `docs/MODEL.md` ("One step"), in order; each
+    /// mechanism is its structure's. Values one step computes for a later
+    /// one are kept in a scratch struct (`agent::Scratch`).
     pub fn step(&mut self, obs: &[N; S], reward: N) -> usize {
+        let (s, reward) = self.take_inputs(obs, reward);
+        // `active < K` always (restore checks it); the bound proves it to the compiler.
+        let cur = (self.thalamus.active as usize).min(K - 1);
+        let mut scratch = Scratch::new(self.gain_norm);
+
+        // 1. Cortex: the drive `u = W_in s` of the new observation.
+        self.cortex.compute_drive(&s);
+
+        // 2. Dopamine: the critic's TD error under the current thalamic state.
+        let value_now = self.read_out(cur, &mut scratch);
+        let outcome = self.brings_news(&s, reward);
+        let news = outcome && !self.lesions.no_dopamine;
+        let delta = self
+            .critic
+            .dopamine(reward, self.p.gamma, value_now, news, self.trial_start);
+
+        // 3. Context channels: surprise, and the hold on plasticity it brings.
+        let hold = self.surprise(cur, delta, outcome);
+
+        // 4. Three-factor learning on the critic's and the actor's dopamine
+        //    (with the slow training of the control functions), the recall
+        //    test, competence and the usual surprise.
+        let (d, d_actor) = self.teaching_signals(cur, reward, delta, hold, news);
+        self.striatum.elig_support_into(&mut scratch.elig);
+        if d != N::ZERO || d_actor != N::ZERO {
+            self.three_factor(cur, d, d_actor, &mut scratch);
+        }
+        self.recall_test(cur, reward, &mut scratch);
+        self.learn_competence(cur, reward, hold, outcome);
+
+        // 5. Thalamus: read the input; the context channels select the
+        //    control function.
+        self.select(&s, cur, reward, outcome, &mut scratch);
+
+        // 6. Cortex fires under the (possibly new) gain; Oja learning; the
+        //    value of the new state.
+        let (value, stimulus) = self.fire(&s, cur, d, outcome, &mut scratch);
+
+        // 7. Action channels: saliences, selection, traces.
+        self.act(value, stimulus, &scratch)
+    }
+
+    /// The observation and reward limited to their ranges (NaN to 0); counts
+    /// the step.
+    #[inline(always)]
+    fn take_inputs(&mut self, obs: &[N; S], reward: N) -> ([N; S], N) {
         let lim = N::from_f32(OBS_RANGE);
         let s: [N; S] = core::array::from_fn(|j| sanitize(obs[j], lim));
         let reward = sanitize(reward, N::from_f32(REWARD_RANGE));
         self.counters.steps = self.counters.steps.wrapping_add(1);
-        let ctx_sel = self.lesions.context_selection();
-        // `active < K` always (restore checks it); the bound proves it to the compiler.
-        let cur = (self.thalamus.active as usize).min(K - 1);
+        (s, reward)
+    }
 
-        // 1-2. Drive and dopamine under the current thalamic state.
-        self.cortex.compute_drive(&s);
-        // Rates, striatal input and drive under the current state, kept for
-        // step 6: while the context, its gain row and the gain norm stay as
-        // they are (most steps), the rates and input there are these. They
-        // are written in place (nothing reads the last step's between here
-        // and step 6), which spares zeroing and copying two rows.
-        let gain_norm0 = self.gain_norm;
-        let value_now;
-        // The units that may fire (those with gain): every pass over the
-        // rates reads only these. `nz`: the units of nonzero striatal input.
-        let (mut units, mut nz) = (empty_list(), empty_list());
-        let (drive0, rate_sum0) = {
-            let p = &self.p;
-            let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
-            Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
-                let (t, s, k) = (p.threshold, p.inv_span, p.kwta);
-                Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, &mut units)
-            });
-            let x0 = &mut self.striatal_input;
-            let rate_sum = scale_rates(&self.cortex.rate, gain_norm0, &units, x0, &mut nz);
-            let drive = self.striatum.drive_at(x0, &nz);
-            value_now =
-                self.critic
-                    .state_value_at(x0, &nz, &drive, self.action_mask, self.p.value_bound);
-            (drive, rate_sum)
-        };
-        // A step with no input, no reward and no trial mark brings no news:
-        // the prediction is held across it (semi-Markov TD, Daw, Courville &
-        // Touretzky 2006) instead of collapsing to the value of an empty input.
-        // Otherwise the first blank step of a delay punished whatever action
-        // was taken, right or wrong, by the cue's whole value; once both
-        // actions' NoGo weights reached the rail, a rule could not be
-        // relearned (the soak across tasks).
-        let outcome = self.trial_start || reward != N::ZERO || s.iter().any(|v| *v != N::ZERO);
-        let delta = if self.lesions.no_dopamine || !outcome {
-            N::ZERO
-        } else {
-            // A marked trial start ends the episode: the reward is the whole
-            // return of the last trial's action, with no bootstrap from the
-            // next trial's cue, whose value that action did not cause (with
-            // γ V of a random next cue in it, every error signal carried
-            // noise as large as the value).
-            let gamma = if self.trial_start {
-                N::ZERO
-            } else {
-                self.p.gamma
-            };
-            self.critic.td_error(reward, gamma, value_now)
-        };
-        self.critic.delta = delta;
+    /// Whether the step is an outcome step: it has an input, a reward or a
+    /// trial mark. A step with none brings no news: the prediction is held
+    /// across it (semi-Markov TD, Daw, Courville & Touretzky 2006) instead of
+    /// collapsing to the value of an empty input. Otherwise the first blank
+    /// step of a delay punished whatever action was taken, right or wrong, by
+    /// the cue's whole value; once both actions' NoGo weights reached the
+    /// rail, a rule could not be relearned (the soak across tasks).
+    #[inline(always)]
+    fn brings_news(&self, s: &[N; S], reward: N) -> bool {
+        self.trial_start || reward != N::ZERO || s.iter().any(|v| *v != N::ZERO)
+    }
 
-        // 3. Surprise on the current context, weighted by its competence.
-        // A competence-weighted CUSUM of negative dopamine: a context that
-        // has shown it works is suspected at once when outcomes fall short; a
-        // fresh one counts half (it may still be learning).
-        // Judged at outcome steps only: a blank step brings no evidence, and
-        // the CUSUM's drift should not run down the evidence during a delay.
+    /// Step 2's reading of the current state: the rates under the current
+    /// gain row, the striatal input, its drive, and the value `V(s_t)`
+    /// (returned). They are written in place (nothing reads the last step's
+    /// between here and step 6, which reuses them while the context, its
+    /// gain row and the gain norm stay as they are: most steps), which
+    /// spares zeroing and copying two rows.
+    #[inline(always)]
+    fn read_out(&mut self, cur: usize, sc: &mut Scratch<N, C, A>) -> N {
+        let p = &self.p;
+        let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
+        let units = &mut sc.units;
+        Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
+            let (t, s, k) = (p.threshold, p.inv_span, p.kwta);
+            Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, units)
+        });
+        let x0 = &mut self.striatal_input;
+        sc.rate_sum = scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
+        sc.drive = self.striatum.drive_at(x0, &sc.nz);
+        self.critic
+            .state_value_at(x0, &sc.nz, &sc.drive, self.action_mask, p.value_bound)
+    }
+
+    /// Step 3: an outcome's dopamine adds to the current context's surprise;
+    /// the hold on plasticity it brings (1 under the lesions of context
+    /// selection).
+    #[inline(always)]
+    fn surprise(&mut self, cur: usize, delta: N, outcome: bool) -> N {
+        let (p, cc) = (&self.p, &mut self.contexts);
         if outcome {
-            let conf = self.contexts.competence[cur].clamp(self.p.conf_floor, N::ONE);
-            let surprise_in = -(delta * conf);
-            self.contexts.surprise = (self.p.surprise_leak * self.contexts.surprise + surprise_in
-                - self.p.surprise_drift)
-                .clamp(N::ZERO, self.p.surprise_max);
+            let (floor, leak, drift) = (p.conf_floor, p.surprise_leak, p.surprise_drift);
+            cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }
-        // In-place learning releases the hold: surprise that the basal
-        // ganglia have learned to answer by learning, not by a switch.
-        let hold = if ctx_sel {
-            let held = N::ONE
-                - ((self.contexts.surprise - self.p.hold_start) * self.p.hold_inv)
-                    .clamp(N::ZERO, N::ONE);
-            let in_place = self.contexts.in_place;
-            if in_place == N::ZERO {
-                held // the same value, without the products
-            } else {
-                held + in_place * (N::ONE - held)
-            }
+        if self.lesions.context_selection() {
+            cc.hold(p.hold_start, p.hold_inv)
         } else {
             N::ONE
-        };
-
-        // 4. Three-factor learning.
-        let norm = self.critic.norm();
-        let d = delta * hold * norm;
-        // Go and NoGo learn from the actor's dopamine: at a trial's end the
-        // reward against the aspiration, as far as the current control
-        // function is not yet competent (once it is, the critic's error
-        // teaches: a success under an aspiration below a learned rule's
-        // reward pushed Go on toward its rail), at rates raised by in-place
-        // learning.
-        let actor = if self.trial_start && outcome && !self.lesions.no_dopamine {
-            self.critic.actor_error(
-                delta,
-                reward,
-                self.p.aspiration * (N::ONE - self.contexts.competence[cur]),
-                self.p.eta_asp,
-            )
-        } else {
-            delta
-        };
-        // Between trial ends the actor's dopamine is the critic's: the same
-        // product, and at in-place learning 0 the same rate.
-        let d_actor = if actor == delta {
-            d
-        } else {
-            actor * hold * norm
-        };
-        let in_place = self.contexts.in_place;
-        let d_actor = if in_place == N::ZERO {
-            d_actor
-        } else {
-            d_actor * (N::ONE + in_place)
-        };
-        // The traces change only at the end of the step: one pass finds the
-        // nonzero ones for every rule that reads them.
-        let mut elig = EligSupport::new();
-        self.striatum.elig_support_into(&mut elig);
-        let mut gain_changed = false;
-        if d != N::ZERO || d_actor != N::ZERO {
-            let dither = &mut self.dither_rng;
-            self.striatum.learn_at(
-                self.p.eta_go * d_actor,
-                self.p.eta_nogo * d_actor,
-                &self.critic.lr,
-                self.p.w_max,
-                self.p.settle,
-                || dither.next(),
-                &elig,
-            );
-            self.striatum
-                .settle_actions(self.action_mask, self.p.settle, &elig);
-            self.critic.learn_at(
-                self.p.eta_v * d,
-                &self.striatum.elig,
-                || dither.next(),
-                &elig,
-            );
-            if d != N::ZERO && !self.lesions.no_thalamus && self.p.eta_g != N::ZERO {
-                let step = self.p.eta_g * d;
-                // Whether a unit without gain gained some (only when
-                // `gain_min` is 0): then the units of step 2 no longer
-                // hold every unit with gain.
-                let mut grew = false;
-                for unit in elig.units() {
-                    let i = (unit as usize).min(C - 1);
-                    let mut ebar = N::ZERO;
-                    for a in 0..A {
-                        ebar = ebar + self.striatum.elig[a][i];
-                    }
-                    // Only the units the control function was dealt, and never
-                    // below `gain_min`: negative dopamine outweighs positive
-                    // over a long life, and without the floor the training
-                    // silenced whole control functions (soak: gain sums of
-                    // two masks fell from 12 to 2 by 7 million steps, and
-                    // their rules could no longer be learned).
-                    let g0 = self.thalamus.g[cur][i];
-                    if ebar != N::ZERO && self.thalamus.mask[i] as usize == cur {
-                        let gv = (g0 + step.mul_sr(ebar, dither.next()))
-                            .clamp(self.p.gain_min, self.p.gain_max);
-                        gain_changed |= gv != g0;
-                        grew |= g0 == N::ZERO && gv != N::ZERO;
-                        self.thalamus.g[cur][i] = gv;
-                    }
-                }
-                // The gained units of step 2's rates hold every unit with gain.
-                let at = (!grew).then_some(units.as_slice());
-                self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
-            }
         }
-        // The recall test of a re-entered control function, one trial at a
-        // time; at its end every control function lends the rest of cortex
-        // the in-place level (at most `gain_max`).
-        if self.trial_start && ctx_sel && !self.lesions.no_meta {
+    }
+
+    /// Step 4's dopamine as the learning rules take it: the critic's `d` and
+    /// the actor's (see [`Critic::teaching_signals`]). At a trial's end (of an
+    /// outcome step, dopamine not lesioned) the actor learns from the reward
+    /// against the aspiration, as far as the current control function is not
+    /// yet competent (once it is, the critic's error teaches: a success under
+    /// an aspiration below a learned rule's reward pushed Go on toward its
+    /// rail).
+    #[inline(always)]
+    fn teaching_signals(&mut self, cur: usize, reward: N, delta: N, hold: N, news: bool) -> (N, N) {
+        let (p, cc) = (&self.p, &self.contexts);
+        let beta = (self.trial_start && news).then(|| p.aspiration * (N::ONE - cc.competence[cur]));
+        self.critic
+            .teaching_signals(delta, hold, cc.in_place, reward, beta, p.eta_asp)
+    }
+
+    /// Step 4's three-factor learning on the traces of `sc`: Go and NoGo from
+    /// the actor's dopamine `d_actor`, the part the allowed actions hold in
+    /// common settling away, the critic from `d`; and the slow training of
+    /// the current control function's gains, with the gain norm following.
+    #[inline(always)]
+    fn three_factor(&mut self, cur: usize, d: N, d_actor: N, sc: &mut Scratch<N, C, A>) {
+        let p = &self.p;
+        let dither = &mut self.dither_rng;
+        let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
+        let lr = &self.critic.lr;
+        self.striatum
+            .learn_at(go, nogo, lr, p.w_max, p.settle, || dither.next(), &sc.elig);
+        self.striatum
+            .settle_actions(self.action_mask, p.settle, &sc.elig);
+        let elig = &self.striatum.elig;
+        self.critic
+            .learn_at(p.eta_v * d, elig, || dither.next(), &sc.elig);
+        if d != N::ZERO && !self.lesions.no_thalamus && p.eta_g != N::ZERO {
+            let (changed, grew) = self.thalamus.train_gain(
+                cur,
+                p.eta_g * d,
+                sc.elig.units(),
+                elig,
+                (p.gain_min, p.gain_max),
+                || dither.next(),
+            );
+            sc.gain_changed |= changed;
+            // Step 2's units hold every unit with gain unless one without
+            // gain gained some (only when `gain_min` is 0).
+            let at = (!grew).then_some(sc.units.as_slice());
+            self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
+        }
+    }
+
+    /// Step 4's recall test of a re-entered control function, one trial at a
+    /// time ([`ContextChannels::recall_outcome`]); at its end every control
+    /// function lends the rest of cortex the in-place level (at most
+    /// `gain_max`).
+    #[inline(always)]
+    fn recall_test(&mut self, cur: usize, reward: N, sc: &mut Scratch<N, C, A>) {
+        if self.trial_start && self.lesions.context_selection() && !self.lesions.no_meta {
             let cc = &mut self.contexts;
             if cc.recall_outcome(cur, reward, self.p.eta_recall) {
                 let sigma = cc.in_place.min(self.p.gain_max);
                 self.lend_cortex(sigma);
-                gain_changed = true;
+                sc.gain_changed = true;
             }
         }
-        // Competence and the usual surprise, too, learn only from outcomes.
+    }
+
+    /// Step 4's learning of the context channels: competence and the usual
+    /// surprise, too, learn only from outcomes, at rates held as plasticity
+    /// is.
+    #[inline(always)]
+    fn learn_competence(&mut self, cur: usize, reward: N, hold: N, outcome: bool) {
+        let (p, cc) = (&self.p, &mut self.contexts);
         if outcome && !self.lesions.no_dopamine {
-            let q = self.contexts.competence[cur];
-            self.contexts.competence[cur] =
-                (q + self.p.eta_q * hold * (reward - q)).clamp(N::ZERO, N::ONE);
+            cc.learn_competence(cur, reward, p.eta_q * hold);
         }
         if outcome {
-            let c = &mut self.contexts;
-            let dev = (c.surprise - c.surprise_mean[cur]).abs();
-            let k = self.p.eta_sb * hold;
-            c.surprise_dev[cur] = (c.surprise_dev[cur] + k * (dev - c.surprise_dev[cur]))
-                .clamp(N::ZERO, self.p.surprise_max);
-            c.surprise_mean[cur] = (c.surprise_mean[cur] + k * (c.surprise - c.surprise_mean[cur]))
-                .clamp(N::ZERO, self.p.surprise_max);
+            cc.learn_usual_surprise(cur, p.eta_sb * hold, p.surprise_max);
         }
+    }
 
-        // 5. Thalamus.
-        let n = self.thalamus.steps_seen.saturating_add(1);
-        self.thalamus.steps_seen = n;
-        self.thalamus.read(
-            &s,
-            self.p.k_fast,
-            self.p.k_slow,
-            N::from_q15(RECIP_Q15[n as usize]),
-        );
-        self.thalamus.remember_input(&s, self.p.line_on);
-        if ctx_sel {
+    /// Step 5: the thalamus reads the input; the context channels, thalamic
+    /// winner-take-all and the recognition memory select the control
+    /// function ([`Agent::select_context`]).
+    #[inline(always)]
+    fn select(
+        &mut self,
+        s: &[N; S],
+        cur: usize,
+        reward: N,
+        outcome: bool,
+        sc: &mut Scratch<N, C, A>,
+    ) {
+        let p = &self.p;
+        self.thalamus.observe(s, p.k_fast, p.k_slow, p.line_on);
+        if self.lesions.context_selection() {
             self.select_context(cur, reward);
             // Cortex is never shared beyond the in-place level (a switch
             // may have stepped it down).
             if self.thalamus.shared > self.contexts.in_place {
                 self.lend_cortex(self.contexts.in_place);
-                gain_changed = true;
+                sc.gain_changed = true;
             }
         }
         if outcome {
-            // The pattern a reward will be credited to: the last one that
-            // brought an outcome (the cue, not the blank steps of a delay).
-            copy_row(&mut self.thalamus.rho_prev, &self.thalamus.rho);
+            self.thalamus.keep_outcome_pattern();
         }
+    }
 
-        // 6. Cortex under the (possibly new) gain.
+    /// Step 6: cortex fires under the gain of the selected control function
+    /// (step 2's rates and striatal input, when they are the same); Oja
+    /// learning; the value `V(s)` of the new state (returned, with whether
+    /// the input is a stimulus).
+    #[inline(always)]
+    fn fire(
+        &mut self,
+        s: &[N; S],
+        cur: usize,
+        d: N,
+        outcome: bool,
+        sc: &mut Scratch<N, C, A>,
+    ) -> (N, bool) {
         let active = self.thalamus.active as usize;
         if active != cur {
             self.gain_norm = self.mean_gain_recip(self.gain_norm);
@@ -729,8 +788,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             copy_row(gain, g)
         });
         // The same drive under the same gain row: the rates of step 2.
-        let same_rates = active == cur && !gain_changed;
-        let same_x = same_rates && self.gain_norm == gain_norm0;
+        let same_rates = active == cur && !sc.gain_changed;
+        let same_x = same_rates && self.gain_norm == sc.gain_norm;
         if !same_rates {
             Cortex::<N, S, C>::rates_into(
                 &self.cortex.drive,
@@ -739,18 +798,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 self.p.inv_span,
                 self.p.kwta,
                 &mut self.cortex.rate,
-                &mut units,
+                &mut sc.units,
             );
         }
-        let units = units.as_slice();
+        let units = sc.units.as_slice();
         // The total rate (of the same rates as step 2's when `same_x`).
-        let mut rate_sum = rate_sum0;
+        let mut rate_sum = sc.rate_sum;
         if !same_x {
             let x = &mut self.striatal_input;
-            rate_sum = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut nz);
+            rate_sum = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
         }
         let x = &self.striatal_input;
-        let nz = nz.as_slice();
+        let nz = sc.nz.as_slice();
         let stimulus = rate_sum >= self.p.stim;
         if stimulus {
             self.critic
@@ -759,29 +818,35 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if self.p.eta_c != N::ZERO {
             let dither = &mut self.cortex_rng;
             self.cortex
-                .learn_at(&s, self.p.eta_c, units, || dither.next());
+                .learn_at(s, self.p.eta_c, units, || dither.next());
         }
         // Without learning the striatum is as it was: so is its drive.
-        let drive = if same_x && d == N::ZERO {
-            drive0
-        } else {
-            self.striatum.drive_at(x, nz)
-        };
+        if !(same_x && d == N::ZERO) {
+            sc.drive = self.striatum.drive_at(x, nz);
+        }
         let v = self
             .critic
-            .state_value_at(x, nz, &drive, self.action_mask, self.p.value_bound);
+            .state_value_at(x, nz, &sc.drive, self.action_mask, self.p.value_bound);
         self.critic.value = v;
         if outcome {
             self.critic.value_prev = v;
         }
+        (v, stimulus)
+    }
 
-        // 7. Traces, saliences, selection.
+    /// Step 7: the action channels' saliences from the striatal drive (of
+    /// `sc`) and noise, raised while the value `v` is low; selection through
+    /// the GPR circuit; the traces decay (cleared at a stimulus or a marked
+    /// trial start) and take the chosen action's input.
+    #[inline(always)]
+    fn act(&mut self, v: N, stimulus: bool, sc: &Scratch<N, C, A>) -> usize {
         let keep = if stimulus || self.trial_start || self.lesions.no_traces {
             N::ZERO
         } else {
             self.p.lambda
         };
         self.trial_start = false;
+        let drive = &sc.drive;
         let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
         // Only the actions' drives relative to each other select: their mean
         // over the allowed actions is taken out before the bias is added.
@@ -811,7 +876,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
-        self.striatum.update_traces_at(keep, a, x, nz, &elig);
+        let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
+        self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
         self.critic
             .gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
         a
@@ -834,18 +900,18 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         if !self.lesions.no_dopamine && reward > N::ZERO {
             th.remember(cur, Pattern::Previous, p.eta_u);
         }
-        // Evidence per context channel: competence, noise; the current one
-        // also persistence and its usual surprise minus the present surprise.
-        let mut ev: [N; K] = core::array::from_fn(|k| {
-            p.w_q * cc.competence[k] + p.ctx_noise * N::gauss(self.explore_rng.next())
-        });
-        // The usual level of surprise raises the bar for a switch, but never
-        // past `usual_max`: a context that failed for long would otherwise
-        // learn to expect failure, hold its plasticity, and never be left.
-        let usual = (cc.surprise_mean[cur] + p.k_dev * cc.surprise_dev[cur]).min(p.usual_max);
-        ev[cur] = ev[cur] + p.persistence + usual - cc.surprise;
-        let sal: [N; K] =
-            core::array::from_fn(|k| (p.ctx_bias + p.ctx_scale * ev[k]).clamp(N::ZERO, p.sal_max));
+        let evidence = Evidence {
+            w_q: p.w_q,
+            noise: p.ctx_noise,
+            persistence: p.persistence,
+            k_dev: p.k_dev,
+            usual_max: p.usual_max,
+            bias: p.ctx_bias,
+            scale: p.ctx_scale,
+            sal_max: p.sal_max,
+        };
+        let rng = &mut self.explore_rng;
+        let sal = cc.saliences(cur, &evidence, || N::gauss(rng.next()));
         let gpi = p.gpr.gpi(&sal);
         // The Hebbian read-out fades out as surprise climbs from `hold_full`
         // (plasticity fully held) to its cap: a context that keeps failing
@@ -854,73 +920,40 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         // ganglia after a rule switch on the same cues (a long life across
         // tasks: rule switch stuck in its old context, surprise at the cap).
         let m_gate = ((p.surprise_max - cc.surprise) * p.m_gate_inv).clamp(N::ZERO, N::ONE);
-        let (hebb, f, rr) = N::context_reads(&th.m_hebb, p.m_max, &th.u_rec, &th.rho);
-        for k in 0..K {
-            th.h[k] = m_gate * hebb[k] - p.w_bg * gpi[k];
-        }
-        let rng = &mut self.explore_rng;
+        let (f, rr) = th.inhibit(&gpi, p.w_bg, m_gate, p.m_max);
         let all = (1u32 << K) - 1;
         let neg_h: [N; K] = core::array::from_fn(|k| -th.h[k]);
         let mut new = select_channel(&neg_h, all, |n| rng.below(n));
         if th.since_switch < p.refractory {
             new = cur;
         }
-        // Recognition memory: a known pattern pulls back its context; a novel
-        // one opens an unused context.
-        let recog = |k: usize| f[k] >= p.recognise * rr;
+        let recognition = Recognition {
+            recognise: p.recognise,
+            min_norm: p.rr_min,
+            margin: p.margin,
+            novelty: p.novelty,
+        };
         let established = cc.competence[cur] >= p.competent;
-        let need = rr > p.rr_min && established && !recog(cur) && th.since_switch >= p.refractory;
-        if need {
-            let uc = th.u_rec[cur];
-            let cover_need = p.recognise * N::dot_shr(&uc, &uc, 4);
-            let mut best: Option<usize> = None;
-            let mut any_known = false;
-            for k in 0..K {
-                let used = th.used & (1 << k) != 0;
-                if !(used && recog(k)) {
-                    continue;
-                }
-                any_known = true;
-                if k == cur || f[k] - f[cur] < p.margin * rr {
-                    continue;
-                }
-                // k must not already cover the current context's own patterns.
-                if N::dot_shr(&th.u_rec[k], &uc, 4) >= cover_need {
-                    continue;
-                }
-                if best.map_or(true, |b| cc.competence[k] > cc.competence[b]) {
-                    best = Some(k);
-                }
-            }
-            let novel = f[cur] < p.novelty * rr;
-            let fresh = (0..K).find(|&k| th.used & (1 << k) == 0);
-            if let Some(b) = best {
-                new = b;
+        let (comp, refr) = (&cc.competence, p.refractory);
+        match th.recognise(cur, (&f, rr), comp, established, refr, &recognition) {
+            Some(Override::Known(k)) => {
+                new = k;
                 th.h = [N::ZERO; K];
                 self.counters.recognitions += 1;
-            } else if let (Some(fk), false, true) = (fresh, any_known, novel) {
-                new = fk;
+            }
+            Some(Override::Novel(k)) => {
+                new = k;
                 th.h = [N::ZERO; K];
                 self.counters.novelties += 1;
             }
+            None => {}
         }
         let new = new.min(K - 1); // a channel index already; proves the bound
         let switched = new != cur;
         if switched && !self.lesions.no_meta {
-            // The slow setting of the fast learner: a switch over new inputs
-            // teaches in-place learning, one over the same inputs holding.
-            let step = if th.inputs_new() {
-                p.in_place_up
-            } else {
-                -p.in_place_down
-            };
-            cc.in_place = (cc.in_place + step).clamp(N::ZERO, N::ONE);
-            // A stored control function, re-entered, is tested for recall.
-            if th.used & (1 << new) != 0 {
-                cc.start_recall(new);
-            } else {
-                cc.recall_context = K as u8;
-            }
+            // The slow setting of the fast learner.
+            let stored = th.used & (1 << new) != 0;
+            cc.switched(new, th.inputs_new(), stored, p.in_place_up, p.in_place_down);
         }
         if switched {
             cc.surprise = N::ZERO;

@@ -34,7 +34,8 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::{empty_list, support, Fx, Num};
+use crate::fixed::{empty_list, support, Num};
+use crate::kernels::{GprLoop, Kernels};
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
@@ -50,33 +51,29 @@ pub struct Gpr<N: Num> {
     d2_gain: N,
     /// Striatal threshold `e` = 0.2.
     str_thresh: N,
-    /// STN bias `−ε_t` = 0.25.
-    stn_bias: N,
-    /// STN → GPe/GPi weight `w_p` = 0.9.
-    w_p: N,
     /// GPe → GPi weight `w_e` = 0.3.
     w_e: N,
-    /// GPe and GPi bias `−ε` = 0.2.
-    gp_bias: N,
-    /// Integration rate per iteration.
-    rate: N,
-    /// Iterations per selection.
-    iterations: u8,
+    /// The Euler loop's constants: STN bias `−ε_t` = 0.25, STN → GPe/GPi
+    /// weight `w_p` = 0.9, GPe and GPi bias `−ε` = 0.2, the integration rate
+    /// per iteration and the iterations per selection.
+    euler: GprLoop<N>,
 }
 
-impl<N: Num> Gpr<N> {
+impl<N: Kernels> Gpr<N> {
     /// The circuit with Nengo's constants, `iterations` Euler steps at `rate`.
     pub fn nengo(iterations: u8, rate: f32) -> Gpr<N> {
         Gpr {
             d1_gain: N::from_f32(1.2),
             d2_gain: N::from_f32(0.8),
             str_thresh: N::from_f32(0.2),
-            stn_bias: N::from_f32(0.25),
-            w_p: N::from_f32(0.9),
             w_e: N::from_f32(0.3),
-            gp_bias: N::from_f32(0.2),
-            rate: N::from_f32(rate),
-            iterations: iterations.max(1),
+            euler: GprLoop {
+                stn_bias: N::from_f32(0.25),
+                w_p: N::from_f32(0.9),
+                gp_bias: N::from_f32(0.2),
+                rate: N::from_f32(rate),
+                iterations: iterations.max(1),
+            },
         }
     }
 
@@ -91,38 +88,14 @@ impl<N: Num> Gpr<N> {
         let d2: [N; M] = core::array::from_fn(|i| (self.d2_gain * sal[i] - self.str_thresh).relu());
         let mut stn = [N::ZERO; M];
         let mut gpe = [N::ZERO; M];
-        N::gpr_settle(self, sal, &d2, &mut stn, &mut gpe);
+        N::gpr_settle(&self.euler, sal, &d2, &mut stn, &mut gpe);
         let mut stn_sum = N::ZERO;
         for v in stn.iter() {
             stn_sum = stn_sum + *v;
         }
-        let diffuse = self.w_p * stn_sum + self.gp_bias;
+        let diffuse = self.euler.w_p * stn_sum + self.euler.gp_bias;
         let cap = N::from_f32(GPI_MAX);
         core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
-    }
-
-    /// The Euler iterations of [`Gpr::gpi`]: STN and GPe settle from `stn`
-    /// and `gpe` (the generic form of [`Num::gpr_settle`]).
-    pub fn settle<const M: usize>(
-        &self,
-        sal: &[N; M],
-        d2: &[N; M],
-        stn: &mut [N; M],
-        gpe: &mut [N; M],
-    ) {
-        for _ in 0..self.iterations {
-            let mut stn_sum = N::ZERO;
-            for v in stn.iter() {
-                stn_sum = stn_sum + *v;
-            }
-            let diffuse = self.w_p * stn_sum + self.gp_bias;
-            for i in 0..M {
-                let stn_t = (sal[i] - gpe[i] + self.stn_bias).relu();
-                let gpe_t = (diffuse - d2[i]).relu();
-                stn[i] = stn[i] + self.rate * (stn_t - stn[i]);
-                gpe[i] = gpe[i] + self.rate * (gpe_t - gpe[i]);
-            }
-        }
     }
 
     /// GPi outputs and the channel with the lowest output, when exactly one
@@ -140,128 +113,6 @@ impl<N: Num> Gpr<N> {
             }
         }
         (gpi, if ties == 0 { Some(best) } else { None })
-    }
-}
-
-impl Gpr<Fx> {
-    /// [`Gpr::settle`] in plain `i32` arithmetic, bit for bit, when the
-    /// saliences prove that no operation of the loop can reach a rail of
-    /// [`Fx`] (then every saturating operation is the plain one); `false`,
-    /// with nothing changed, when they do not. With saliences in `[0, Smax]`
-    /// and `T = Smax + stn_bias`: STN stays in `[0, T]` (each step moves it
-    /// part of the way to a target in `[0, T]`, rounding to nearest cannot
-    /// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
-    /// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
-    /// and every difference within `±max(T, D)`. (The loop runs every
-    /// iteration: in the reference trace it never settles before the last.)
-    pub(crate) fn settle_fx<const M: usize>(
-        &self,
-        sal: &[Fx; M],
-        d2: &[Fx; M],
-        stn: &mut [Fx; M],
-        gpe: &mut [Fx; M],
-    ) -> bool {
-        let (w_p, gp_bias, stn_bias, rate) = (
-            self.w_p.0 as i32,
-            self.gp_bias.0 as i32,
-            self.stn_bias.0 as i32,
-            self.rate.0 as i32,
-        );
-        if !(0..=4096).contains(&w_p)
-            || !(0..=4096).contains(&rate)
-            || gp_bias < 0
-            || stn_bias < 0
-            || M > 64
-        {
-            return false;
-        }
-        let mut smax = 0i32;
-        for v in sal.iter() {
-            if v.0 < 0 {
-                return false;
-            }
-            smax = smax.max(v.0 as i32);
-        }
-        for v in d2.iter() {
-            if v.0 < 0 {
-                return false;
-            }
-        }
-        if stn.iter().chain(gpe.iter()).any(|v| v.0 != 0) {
-            return false;
-        }
-        let t = smax + stn_bias;
-        let sum_max = M as i32 * t;
-        let d = ((w_p * sum_max + (1 << 11)) >> 12) + gp_bias + 1;
-        if sum_max > i16::MAX as i32 || d > i16::MAX as i32 {
-            return false;
-        }
-        let mut s: [i32; M] = [0; M];
-        let mut g: [i32; M] = [0; M];
-        // The biases folded into the per-channel constants: STN's target is
-        // relu(sb − GPe), GPe's relu(((w_p ΣSTN + 2048) >> 12) − dn).
-        let sb: [i32; M] = core::array::from_fn(|i| sal[i].0 as i32 + stn_bias);
-        let dn: [i32; M] = core::array::from_fn(|i| d2[i].0 as i32 - gp_bias);
-        #[inline(always)]
-        fn run<const M: usize>(
-            iterations: u32,
-            w_p: i32,
-            sb: &[i32; M],
-            dn: &[i32; M],
-            s: &mut [i32; M],
-            g: &mut [i32; M],
-            toward: impl Fn(i32, i32) -> i32,
-        ) {
-            // The rounding constant in a register (as in the thalamic read):
-            // the diffuse excitation is then one multiply-accumulate.
-            let half = core::hint::black_box(1 << 11);
-            let step = |s: &mut [i32; M], g: &mut [i32; M]| {
-                let mut sum = 0i32;
-                for v in s.iter() {
-                    sum += *v;
-                }
-                let diffuse = (w_p * sum + half) >> 12;
-                for i in 0..M {
-                    let stn_t = (sb[i] - g[i]).max(0);
-                    let gpe_t = (diffuse - dn[i]).max(0);
-                    s[i] = toward(s[i], stn_t);
-                    g[i] = toward(g[i], gpe_t);
-                }
-            };
-            // Two iterations per pass, the odd one last (15 by default: the
-            // first from rest, then seven pairs, no odd one).
-            let n = iterations.saturating_sub(1);
-            if iterations > 0 {
-                step(s, g);
-            }
-            for _ in 0..n / 2 {
-                step(s, g);
-                step(s, g);
-            }
-            if n % 2 == 1 {
-                step(s, g);
-            }
-        }
-        let iterations = self.iterations as u32;
-        if rate == 1 << 11 {
-            // The default rate 1/2: v + ((2048 (t − v) + 2048) >> 12) is
-            // v + ((t − v + 1) >> 1), which is (t + v + 1) >> 1 exactly (an
-            // integer added inside the floor), the mean rounded up: that is
-            // v − ((v − t) >> 1), two operations (the floor of half an odd
-            // difference is half of it less ½).
-            run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
-                v - ((v - t) >> 1)
-            });
-        } else {
-            run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
-                v + ((rate * (t - v) + (1 << 11)) >> 12)
-            });
-        }
-        for i in 0..M {
-            stn[i] = Fx(s[i] as i16);
-            gpe[i] = Fx(g[i] as i16);
-        }
-        true
     }
 }
 
@@ -319,7 +170,7 @@ pub struct Striatum<N: Num, const C: usize, const A: usize> {
     pub(crate) elig_rows: u32,
 }
 
-impl<N: Num, const C: usize, const A: usize> Striatum<N, C, A> {
+impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
     /// Zero weights and traces.
     pub fn new() -> Self {
         Striatum {
@@ -685,7 +536,7 @@ impl<const C: usize> Default for EligSupport<C> {
     }
 }
 
-impl<N: Num, const C: usize, const A: usize> Default for Striatum<N, C, A> {
+impl<N: Kernels, const C: usize, const A: usize> Default for Striatum<N, C, A> {
     fn default() -> Self {
         Self::new()
     }
@@ -732,6 +583,28 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub recall_expected: N,
 }
 
+/// The constants of the context channels' evidence
+/// ([`ContextChannels::saliences`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<N> {
+    /// Weight of competence.
+    pub w_q: N,
+    /// Scale of the noise.
+    pub noise: N,
+    /// The current channel's persistence bonus.
+    pub persistence: N,
+    /// Weight of the usual spread of surprise in the usual surprise.
+    pub k_dev: N,
+    /// The most the usual surprise counts.
+    pub usual_max: N,
+    /// Salience of no evidence.
+    pub bias: N,
+    /// Salience per unit of evidence.
+    pub scale: N,
+    /// The largest salience.
+    pub sal_max: N,
+}
+
 /// Outcomes a re-entered control function must bring, without a switch, for
 /// its recall to be judged; the first half are scored (the second half only
 /// shows it was kept: a function left at once was not the basal ganglia's
@@ -752,6 +625,95 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             recall_reward: N::ZERO,
             recall_expected: N::ZERO,
         }
+    }
+
+    /// The current context `cur` meets the dopamine `delta` of an outcome:
+    /// surprise, a competence-weighted CUSUM of negative dopamine, `S ←
+    /// clamp(leak S − δ q − drift, 0, max)` with `q` the competence of `cur`
+    /// floored at `floor`. A context that has shown it works is suspected
+    /// at once when outcomes fall short; a fresh one counts less (it may
+    /// still be learning). Judged at outcome steps only: a blank step brings
+    /// no evidence, and the CUSUM's drift should not run down the evidence
+    /// during a delay.
+    #[inline(always)]
+    pub fn accumulate_surprise(
+        &mut self,
+        cur: usize,
+        delta: N,
+        floor: N,
+        leak: N,
+        drift: N,
+        max: N,
+    ) {
+        let conf = self.competence[cur].clamp(floor, N::ONE);
+        let surprise_in = -(delta * conf);
+        self.surprise = (leak * self.surprise + surprise_in - drift).clamp(N::ZERO, max);
+    }
+
+    /// The hold on corticostriatal and critic plasticity that surprise
+    /// brings (contextual credit first): 1 (none) until surprise reaches
+    /// `start`, 0 (all held) from `start + 1/inv`; in-place learning
+    /// releases it, `hold + in_place (1 − hold)`: surprise that the basal
+    /// ganglia have learned to answer by learning, not by a switch.
+    #[inline(always)]
+    pub fn hold(&self, start: N, inv: N) -> N {
+        let held = N::ONE - ((self.surprise - start) * inv).clamp(N::ZERO, N::ONE);
+        let in_place = self.in_place;
+        if in_place == N::ZERO {
+            held // the same value, without the products
+        } else {
+            held + in_place * (N::ONE - held)
+        }
+    }
+
+    /// The competence of context `cur` follows the `reward` of an outcome
+    /// at `rate`.
+    #[inline(always)]
+    pub fn learn_competence(&mut self, cur: usize, reward: N, rate: N) {
+        let q = self.competence[cur];
+        self.competence[cur] = (q + rate * (reward - q)).clamp(N::ZERO, N::ONE);
+    }
+
+    /// The usual surprise of context `cur` and its spread follow the present
+    /// surprise of an outcome at `rate` (limited to `[0, max]`).
+    #[inline(always)]
+    pub fn learn_usual_surprise(&mut self, cur: usize, rate: N, max: N) {
+        let dev = (self.surprise - self.surprise_mean[cur]).abs();
+        let (mean, spread) = (self.surprise_mean[cur], self.surprise_dev[cur]);
+        self.surprise_dev[cur] = (spread + rate * (dev - spread)).clamp(N::ZERO, max);
+        self.surprise_mean[cur] = (mean + rate * (self.surprise - mean)).clamp(N::ZERO, max);
+    }
+
+    /// Learning to learn at a switch to control function `new`: in-place
+    /// learning steps up by `up` if the inputs are new, down by `down` if
+    /// not (a switch over new inputs teaches in-place learning, one over the
+    /// same inputs holding); a stored control function (`stored`),
+    /// re-entered, is tested for recall.
+    #[inline(always)]
+    pub fn switched(&mut self, new: usize, inputs_new: bool, stored: bool, up: N, down: N) {
+        let step = if inputs_new { up } else { -down };
+        self.in_place = (self.in_place + step).clamp(N::ZERO, N::ONE);
+        if stored {
+            self.start_recall(new);
+        } else {
+            self.recall_context = K as u8;
+        }
+    }
+
+    /// The saliences of the context channels from their evidence:
+    /// competence and `noise` (one draw per channel, in order); the current
+    /// channel `cur` also persistence and its usual surprise minus the
+    /// present surprise.
+    #[inline(always)]
+    pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
+        let mut ev: [N; K] =
+            core::array::from_fn(|k| e.w_q * self.competence[k] + e.noise * noise());
+        // The usual level of surprise raises the bar for a switch, but never
+        // past `usual_max`: a context that failed for long would otherwise
+        // learn to expect failure, hold its plasticity, and never be left.
+        let usual = (self.surprise_mean[cur] + e.k_dev * self.surprise_dev[cur]).min(e.usual_max);
+        ev[cur] = ev[cur] + e.persistence + usual - self.surprise;
+        core::array::from_fn(|k| (e.bias + e.scale * ev[k]).clamp(N::ZERO, e.sal_max))
     }
 
     /// Starts the recall test of control function `k`, just re-entered.
@@ -833,34 +795,6 @@ mod tests {
                 gpi_f,
                 gpi
             );
-        }
-    }
-
-    #[test]
-    fn fx_fast_settle_is_bit_identical() {
-        let mut rng = crate::rng::Rng::seed(11);
-        for (iters, rate) in [
-            (15u8, 0.5f32),
-            (30, 0.25),
-            (7, 1.0),
-            (15, 0.3),
-            (30, 0.5),
-            (4, 0.5),
-        ] {
-            let g = Gpr::<Fx>::nengo(iters, rate);
-            for n in 0..20_000 {
-                let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];
-                let sal: [Fx; 4] =
-                    core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
-                let d2: [Fx; 4] =
-                    core::array::from_fn(|i| (g.d2_gain * sal[i] - g.str_thresh).relu());
-                let (mut s1, mut g1) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
-                let (mut s2, mut g2) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
-                g.settle(&sal, &d2, &mut s1, &mut g1);
-                if g.settle_fx(&sal, &d2, &mut s2, &mut g2) {
-                    assert_eq!((s1, g1), (s2, g2), "{sal:?}");
-                }
-            }
         }
     }
 

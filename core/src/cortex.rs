@@ -14,6 +14,7 @@
 //! while another context is active: continual learning without forgetting).
 
 use crate::fixed::{fill_row, support, Indices, Num};
+use crate::kernels::Kernels;
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +45,7 @@ pub const KWTA_MAX: usize = 31;
 /// Bound of `|W_in|`.
 pub const W_IN_BOUND: f32 = 2.0;
 
-impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
+impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     /// Cortex with every weight and rate 0 (see [`Cortex::init`]).
     pub fn blank() -> Self {
         Cortex {
@@ -281,24 +282,6 @@ impl<N: Num, const S: usize, const C: usize> Cortex<N, S, C> {
             N::oja_row(row, s, k, r, bound, &mut dither);
         }
     }
-
-    /// One unit's row of [`Cortex::learn`] (the generic form of
-    /// [`Num::oja_row`]): `w_j ← clamp(w_j + k (s_j − w_j r), ±bound)`, one
-    /// dither per weight in order.
-    pub fn oja_row(
-        row: &mut [N; S],
-        s: &[N; S],
-        k: N,
-        r: N,
-        bound: N,
-        dither: &mut impl FnMut() -> u32,
-    ) {
-        for j in 0..S {
-            let w = row[j];
-            let dw = k.mul_sr(s[j] - w * r, dither());
-            row[j] = (w + dw).clamp(-bound, bound);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -397,42 +380,6 @@ mod tests {
             Cortex::<f32, 1, 20>::rates_into(&df, &gf, tf, sf, k_q8, &mut of, &mut Indices::new());
             let wf = rates_by_definition(&df, &gf, tf, sf, k_q8);
             assert_eq!(of.map(f32::to_bits), wf.map(f32::to_bits));
-        }
-    }
-
-    #[test]
-    fn fx_oja_row_is_bit_identical() {
-        let mut rng = Rng::seed(23);
-        for n in 0..100_000 {
-            let bound = if n % 2 == 0 {
-                Fx(8192)
-            } else {
-                pick(&mut rng, 0, 16384)
-            };
-            let b = bound.0.max(0) as i32;
-            // Weights within the bound, where cortex keeps them.
-            let row: [Fx; 8] =
-                core::array::from_fn(|_| Fx(((rng.next() % (2 * b as u32 + 1)) as i32 - b) as i16));
-            let s: [Fx; 8] = core::array::from_fn(|_| {
-                if rng.next() % 3 == 0 {
-                    pick(&mut rng, -16384, 16384)
-                } else {
-                    Fx::ZERO
-                }
-            });
-            let k = if n % 3 == 0 {
-                pick(&mut rng, -32768, 32767)
-            } else {
-                pick(&mut rng, 0, 64)
-            };
-            let r = pick(&mut rng, 0, 4096);
-            let seed = rng.next() as u64;
-            let (mut d1, mut d2) = (Rng::seed(seed), Rng::seed(seed));
-            let (mut w1, mut w2) = (row, row);
-            Cortex::<Fx, 8, 1>::oja_row(&mut w1, &s, k, r, bound, &mut || d1.next());
-            Fx::oja_row(&mut w2, &s, k, r, bound, &mut || d2.next());
-            assert_eq!(w1, w2, "{row:?} {s:?} {k:?} {r:?} {bound:?}");
-            assert_eq!(d1.next(), d2.next());
         }
     }
 }

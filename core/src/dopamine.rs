@@ -2,11 +2,16 @@
 //!
 //! The critic (striosomes) predicts the value of each action from the
 //! striatal input, `Q(s, a) = w_v[a]·x`. Dopamine is the TD reward-prediction
-//! error `δ_t = r_t + γ V(s_t) − Q(s_{t−1}, a_{t−1})` with `V(s) = Q(s, a*)`
-//! (the Q-learning form; Roesch, Calu & Schoenbaum 2007 found midbrain
-//! dopamine neurons to follow it): the reward for the previous action plus
-//! the discounted value of the present state, minus what was predicted for
-//! the action taken. A fully predicted reward gives `δ = 0`.
+//! error `δ_t = r_t + γ V(s_t) − V(s_{t−1})` with `V(s) = Q(s, a*)`, `a*` the
+//! action the striatum prefers in `s` (largest net Go − NoGo drive): the
+//! reward for the previous action plus the discounted value of the present
+//! state, minus the value the previous state was predicted to have. The
+//! baseline is the value of the preferred action, not of the action taken
+//! (an exploratory action is judged against what the greedy policy expected;
+//! the Q-learning form rather than SARSA's, as Roesch, Calu & Schoenbaum
+//! 2007 found midbrain dopamine neurons to follow). A fully predicted reward
+//! gives `δ = 0`. At a marked trial start the episode ends: `δ = r −
+//! V(s_{t−1})`.
 //!
 //! Action values rather than one state value: with a state value shared by
 //! both actions of a pattern, a context still learning a mapping keeps a
@@ -37,7 +42,9 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
     /// Critic weights: the value of each action from the striatal input,
     /// `Q(s, a) = w_v[a]·x`. Q3.12, −4 to 4, saturate.
     pub w_v: [[N; C]; A],
-    /// Value of the chosen action at the previous step, `Q(s_{t−1}, a_{t−1})`.
+    /// Value of the previous outcome step's state, `V(s_{t−1}) = Q(s_{t−1},
+    /// a*)` for the action `a*` the striatum preferred there (the baseline of
+    /// dopamine).
     /// Q3.12, −8 to 8, saturates.
     pub value_prev: N,
     /// Value of the present state, `Q(s_t, a*)` under the new thalamic
@@ -129,11 +136,11 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         })
     }
 
-    /// The actor's dopamine at a trial's end, `δ + β (Q(s_{t−1}, a_{t−1}) − ρ)`:
-    /// the critic's error `δ` with its baseline moved by `β` from the value
-    /// of the action taken to the aspiration `ρ` (at `β = 1` and `γ = 0`, the
-    /// reward against the aspiration, `r − ρ`). Then `ρ` follows the reward
-    /// at rate `eta`. Why: once the critic predicts that a cue's preferred
+    /// The actor's dopamine at a trial's end, `δ + β (V(s_{t−1}) − ρ)`: the
+    /// critic's error `δ` with its baseline moved by `β` from the value of the
+    /// previous state (its preferred action's) to the aspiration `ρ` (at
+    /// `β = 1` and `γ = 0`, the reward against the aspiration, `r − ρ`).
+    /// Then `ρ` follows the reward at rate `eta`. Why: once the critic predicts that a cue's preferred
     /// action fails, `δ` of each further failure is near 0, so Go and NoGo
     /// stop learning while the wrong action is still preferred; against the
     /// aspiration a failure stays a failure.
@@ -155,7 +162,74 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
         (delta + beta * (self.value_prev - rho)).clamp(-cap, cap)
     }
 
-    /// `δ = r + γ V(s_t) − Q(s_{t−1}, a_{t−1})`.
+    /// The dopamine of a step, stored in [`Critic::delta`]: the TD error
+    /// ([`Critic::td_error`]) with `value_now` = `V(s_t)`, on a step that
+    /// brings `news` (an outcome, dopamine not lesioned; 0 otherwise: see
+    /// [`crate::Agent::step`]). A marked trial start (`episode_end`) ends the
+    /// episode: the reward is the whole return of the last trial's action,
+    /// with no bootstrap from the next trial's cue, whose value that action
+    /// did not cause (with `γ V` of a random next cue in it, every error
+    /// signal carried noise as large as the value).
+    #[inline(always)]
+    pub fn dopamine(
+        &mut self,
+        reward: N,
+        gamma: N,
+        value_now: N,
+        news: bool,
+        episode_end: bool,
+    ) -> N {
+        let delta = if !news {
+            N::ZERO
+        } else {
+            let gamma = if episode_end { N::ZERO } else { gamma };
+            self.td_error(reward, gamma, value_now)
+        };
+        self.delta = delta;
+        delta
+    }
+
+    /// The dopamine the learning rules take, `(d, d_actor)`: the critic's
+    /// `d = δ · hold · n`, with `hold` the context channels' hold on
+    /// plasticity and `n` the normaliser [`Critic::norm`]; and the actor's,
+    /// which Go and NoGo learn from: at a trial's end (`beta` given) the
+    /// actor's error against the aspiration ([`Critic::actor_error`], the
+    /// aspiration following `reward` at rate `eta`), otherwise `δ`; under the
+    /// same hold and normaliser, and raised by in-place learning to `(1 +
+    /// in_place)` times it.
+    #[inline(always)]
+    pub fn teaching_signals(
+        &mut self,
+        delta: N,
+        hold: N,
+        in_place: N,
+        reward: N,
+        beta: Option<N>,
+        eta: N,
+    ) -> (N, N) {
+        let norm = self.norm();
+        let d = delta * hold * norm;
+        let actor = match beta {
+            Some(beta) => self.actor_error(delta, reward, beta, eta),
+            None => delta,
+        };
+        // Between trial ends the actor's dopamine is the critic's: the same
+        // product, and at in-place learning 0 the same rate.
+        let d_actor = if actor == delta {
+            d
+        } else {
+            actor * hold * norm
+        };
+        let d_actor = if in_place == N::ZERO {
+            d_actor
+        } else {
+            d_actor * (N::ONE + in_place)
+        };
+        (d, d_actor)
+    }
+
+    /// `δ = r + γ V(s_t) − V(s_{t−1})` (`V(s_{t−1})` is
+    /// [`Critic::value_prev`]).
     pub fn td_error(&self, reward: N, gamma: N, value_now: N) -> N {
         let cap = N::from_f32(SIGNAL_MAX);
         (reward + gamma * value_now - self.value_prev).clamp(-cap, cap)

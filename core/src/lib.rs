@@ -17,12 +17,19 @@
 //!
 //! Read the modules in this order; each explains its names once.
 //!
-//! - [`fixed`]: the numbers. Q3.12 fixed point in `i16`, products in `i32`,
-//!   round-to-nearest and saturation on every narrowing, stochastic rounding
-//!   for small learning updates; no 64-bit multiply and no division on the
-//!   step path. The trait [`fixed::Num`] is what the model is written over.
-//!   Sparse passes read lists of the nonzero entries ([`fixed::Indices`],
-//!   fixed-capacity, never zeroed to be filled).
+//! - [`fixed`]: the numbers, the ground floor. Q3.12 fixed point in `i16`,
+//!   products in `i32`, round-to-nearest and saturation on every narrowing,
+//!   stochastic rounding for small learning updates; no 64-bit multiply and
+//!   no division on the step path. The trait [`fixed::Num`] is their
+//!   arithmetic, and nothing else. Sparse passes read lists of the nonzero
+//!   entries ([`fixed::Indices`], fixed-capacity, never zeroed to be filled).
+//! - [`kernels`]: the model's inner loops (the dots of many rows, the
+//!   thalamic read and Hebbian update, Oja's rule, the GPR circuit's Euler
+//!   loop, ...), each a plain reference function over any [`Num`] beside
+//!   its fast fixed-point form, the two tested equal. The trait
+//!   [`Kernels`] is what the model is written over: [`Fx`] takes the fast
+//!   forms, `f32` the references. Kernels take arrays and scalars; they know
+//!   none of the structures below, which all call them.
 //! - [`rng`]: the seeded generator (xoshiro128++). Every random choice flows
 //!   from the agent's seed, so a run is a pure function of config, seed and
 //!   inputs.
@@ -85,6 +92,7 @@ pub mod cortex;
 pub mod cost;
 pub mod dopamine;
 pub mod fixed;
+pub mod kernels;
 pub mod rng;
 pub mod snapshot;
 pub mod state;
@@ -94,6 +102,7 @@ pub mod thalamus;
 pub use agent::{Agent, Counters, RangeViolation, Selection};
 pub use config::{Config, ConfigError, Lesions};
 pub use fixed::{Fx, Num};
+pub use kernels::Kernels;
 
 /// Inputs of the default agent.
 pub const DEFAULT_S: usize = 8;

@@ -96,7 +96,7 @@ use core::fmt;
 
 use crate::agent::{Agent, RangeViolation};
 use crate::config::{Config, ConfigError, Lesions};
-use crate::fixed::Num;
+use crate::kernels::Kernels as Num;
 use crate::rng::Rng;
 use crate::state::state_len;
 #[cfg(doc)]

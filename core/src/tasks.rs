@@ -24,6 +24,7 @@
 
 use crate::agent::Agent;
 use crate::fixed::Num;
+use crate::kernels::Kernels;
 use crate::rng::Rng;
 use core::fmt;
 
@@ -644,7 +645,7 @@ impl Report {
 }
 
 /// Runs `task` to the end on `agent`, calling `on_block` after each block.
-pub fn run<N: Num, const S: usize, const C: usize, const K: usize, const A: usize>(
+pub fn run<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>(
     agent: &mut Agent<N, S, C, K, A>,
     task: &mut Task,
     mut on_block: impl FnMut(&BlockStats),

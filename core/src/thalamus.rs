@@ -27,7 +27,8 @@
 //! On the slow timescale the basal ganglia *train* the control functions:
 //! `ΔG[k, i] = η_g δ m_k ē_i`, with `ē_i` the eligibility of cortical unit `i`.
 
-use crate::fixed::{support, Num};
+use crate::fixed::{copy_row, support, Num, RECIP_Q15};
+use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 
 /// Input patterns the thalamus's recency memory holds ([`Thalamus::patterns`]).
 pub const PATTERNS: usize = 8;
@@ -54,7 +55,7 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     /// that `leaking` stays true to it (read with [`Thalamus::m_hebb`]).
     pub(crate) m_hebb: [[N; C]; K],
     /// Per cortical unit, 1 if its column of `M` holds a weight the leak
-    /// moves (beyond the still bound, see [`crate::Num::leak_still`]), else
+    /// moves (beyond the still bound, see [`Kernels::leak_still`]), else
     /// 0: the Hebbian update skips the other columns where nothing is to be
     /// learned. Derived from `M`; never written to a snapshot.
     pub(crate) leaking: [u8; C],
@@ -106,7 +107,7 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub since_novel: u8,
 }
 
-impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
+impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K> {
     /// A thalamus with every variable 0 (see [`Thalamus::init`]).
     pub fn blank() -> Self {
         Thalamus {
@@ -224,7 +225,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     }
 
     /// `ρ = clamp(W_rec s, 0, 1)`, and the traces `r̄`, `θ` follow it at rates
-    /// `max(1/n, κ)` (`recip_n` = 1/n from the table).
+    /// `max(1/n, κ)` (`recip_n` = 1/n from the table): the kernel
+    /// [`Kernels::read_traces`].
     // Out of line: its loop keeps its values in registers (fewer spills).
     #[inline(never)]
     pub fn read(&mut self, s: &[N; S], k_fast: N, k_slow: N, recip_n: N) {
@@ -244,28 +246,131 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
         );
     }
 
-    /// The loop of [`Thalamus::read`] (the generic form of [`Num::read_traces`]):
-    /// `ρ_i = clamp(W_rec[i]·s, 0, 1)` over the support `nz` of `s`, and
-    /// `r̄ += kr (ρ − r̄)`, `θ += kt (ρ − θ)`. `unit` says every weight of
-    /// `w_rec` is at most 1 (this form clamps all the same).
-    #[allow(clippy::too_many_arguments)]
-    pub fn read_traces(
-        w_rec: &[[N; S]; C],
-        unit: bool,
-        s: &[N; S],
-        nz: &[u16],
-        kr: N,
-        kt: N,
-        rho: &mut [N; C],
-        rbar: &mut [N; C],
-        theta: &mut [N; C],
-    ) {
-        let _ = unit; // a hint for the fixed-point loop
-        for i in 0..C {
-            let r = N::dot_at(&w_rec[i], s, nz).clamp(N::ZERO, N::ONE);
-            rho[i] = r;
-            rbar[i] = rbar[i] + kr * (r - rbar[i]);
-            theta[i] = theta[i] + kt * (r - theta[i]);
+    /// Reads the input `s` ([`Thalamus::read`], its traces warming up at
+    /// `1/n` over the first steps) and remembers its pattern
+    /// ([`Thalamus::remember_input`]).
+    #[inline(always)]
+    pub fn observe(&mut self, s: &[N; S], k_fast: N, k_slow: N, line_on: N) {
+        let n = self.steps_seen.saturating_add(1);
+        self.steps_seen = n;
+        self.read(s, k_fast, k_slow, N::from_q15(RECIP_Q15[n as usize]));
+        self.remember_input(s, line_on);
+    }
+
+    /// `ρ` of this step becomes the pattern a reward will be credited to
+    /// (`rho_prev`): called on the steps that bring an outcome, so it is the
+    /// cue, not the blank steps of a delay.
+    #[inline(always)]
+    pub fn keep_outcome_pattern(&mut self) {
+        copy_row(&mut self.rho_prev, &self.rho);
+    }
+
+    /// The slow training of control function `cur` by the basal ganglia:
+    /// `ΔG[cur, i] = step ē_i` (stochastically rounded with `dither`), `ē_i`
+    /// the eligibility of cortical unit `i` summed over the actions of
+    /// `elig`, on the listed `units` (every unit with a nonzero trace) that
+    /// `cur` was dealt, and limited to `[floor, cap]`. Returns whether a gain
+    /// changed, and whether a unit without gain gained some.
+    ///
+    /// Only the units the control function was dealt, and never below
+    /// `floor` (`gain_min`): negative dopamine outweighs positive over a long
+    /// life, and without the floor the training silenced whole control
+    /// functions (soak: gain sums of two masks fell from 12 to 2 by 7
+    /// million steps, and their rules could no longer be learned).
+    #[inline(always)]
+    pub fn train_gain<const A: usize>(
+        &mut self,
+        cur: usize,
+        step: N,
+        units: impl Iterator<Item = u16>,
+        elig: &[[N; C]; A],
+        (floor, cap): (N, N),
+        mut dither: impl FnMut() -> u32,
+    ) -> (bool, bool) {
+        let (mut changed, mut grew) = (false, false);
+        for unit in units {
+            let i = (unit as usize).min(C - 1);
+            let mut ebar = N::ZERO;
+            for a in 0..A {
+                ebar = ebar + elig[a][i];
+            }
+            let g0 = self.g[cur][i];
+            if ebar != N::ZERO && self.mask[i] as usize == cur {
+                let gv = (g0 + step.mul_sr(ebar, dither())).clamp(floor, cap);
+                changed |= gv != g0;
+                grew |= g0 == N::ZERO && gv != N::ZERO;
+                self.g[cur][i] = gv;
+            }
+        }
+        (changed, grew)
+    }
+
+    /// The thalamic activity `h = m_gate M ρ − w_bg GPi` under the basal
+    /// ganglia's inhibition `gpi` (the Hebbian read-out gated by `m_gate`;
+    /// `|M| <= m_max`). Returns the recognition memory's read-outs `U ρ / 16`
+    /// and `ρ·ρ / 16` ([`Kernels::context_reads`]).
+    #[inline(always)]
+    pub fn inhibit(&mut self, gpi: &[N; K], w_bg: N, m_gate: N, m_max: N) -> ([N; K], N) {
+        let (hebb, f, rr) = N::context_reads(&self.m_hebb, m_max, &self.u_rec, &self.rho);
+        for k in 0..K {
+            self.h[k] = m_gate * hebb[k] - w_bg * gpi[k];
+        }
+        (f, rr)
+    }
+
+    /// The recognition memory's override of the current context `cur`, from
+    /// the read-outs `f` = `U ρ / 16` and `rr` = `ρ·ρ / 16` of
+    /// [`Thalamus::inhibit`]: an established context (`established`, out of
+    /// its refractory steps) that does not recognise the input gives way to
+    /// a known context that does (the most competent by `competence`, its
+    /// read-out ahead by a margin, and not one that already covers the
+    /// current context's own patterns), or, if none knows the input and it
+    /// is novel to the current one, to an unused context. A known pattern
+    /// pulls back its context; a novel one opens an unused context.
+    #[inline(always)]
+    pub fn recognise(
+        &self,
+        cur: usize,
+        (f, rr): (&[N; K], N),
+        competence: &[N; K],
+        established: bool,
+        refractory: u16,
+        r: &Recognition<N>,
+    ) -> Option<Override> {
+        let recog = |k: usize| f[k] >= r.recognise * rr;
+        let need = rr > r.min_norm && established && !recog(cur) && self.since_switch >= refractory;
+        if !need {
+            return None;
+        }
+        let uc = self.u_rec[cur];
+        let cover_need = r.recognise * N::dot_shr(&uc, &uc, 4);
+        let mut best: Option<usize> = None;
+        let mut any_known = false;
+        for k in 0..K {
+            let used = self.used & (1 << k) != 0;
+            if !(used && recog(k)) {
+                continue;
+            }
+            any_known = true;
+            if k == cur || f[k] - f[cur] < r.margin * rr {
+                continue;
+            }
+            // k must not already cover the current context's own patterns.
+            if N::dot_shr(&self.u_rec[k], &uc, 4) >= cover_need {
+                continue;
+            }
+            if best.map_or(true, |b| competence[k] > competence[b]) {
+                best = Some(k);
+            }
+        }
+        let novel = f[cur] < r.novelty * rr;
+        let fresh = (0..K).find(|&k| self.used & (1 << k) == 0);
+        if let Some(b) = best {
+            Some(Override::Known(b))
+        } else if let (Some(fk), false, true) = (fresh, any_known, novel) {
+            Some(Override::Novel(fk))
+        } else {
+            None
         }
     }
 
@@ -308,7 +413,8 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
 
     /// Hebbian update of `M` with leak: `M ← keep M + η (m_k − ½) dz(r̄ − θ)`,
     /// `dz` a dead zone of half-width `eps`; `still` is the bound within
-    /// which the leak moves no weight (`min(leak_still(keep), bound)`).
+    /// which the leak moves no weight (`min(leak_still(keep), bound)`): the
+    /// kernel [`Kernels::hebbian`].
     // Out of line: its loops keep their values in registers.
     #[inline(never)]
     pub fn learn_hebbian(&mut self, eta_half: N, eps: N, keep: N, bound: N, still: N) {
@@ -324,41 +430,6 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
             bound,
             still,
         );
-    }
-
-    /// The loop of [`Thalamus::learn_hebbian`] (the generic form of
-    /// [`Num::hebbian`]), with `active` the active control function. A
-    /// column with no drive and no weight beyond `±still` (`leaking` 0) has
-    /// nothing to learn or leak; `leaking` follows every column written.
-    #[allow(clippy::too_many_arguments)]
-    pub fn hebbian(
-        m_hebb: &mut [[N; C]; K],
-        leaking: &mut [u8; C],
-        rbar: &[N; C],
-        theta: &[N; C],
-        active: usize,
-        eta_half: N,
-        eps: N,
-        keep: N,
-        bound: N,
-        still: N,
-    ) {
-        for i in 0..C {
-            let up = N::dead_zone_step(rbar[i], theta[i], eps, eta_half);
-            if up == N::ZERO && leaking[i] == 0 {
-                continue; // nothing to learn and nothing to leak: most columns, most steps
-            }
-            let mut loud = false;
-            for k in 0..K {
-                let m = m_hebb[k][i];
-                if up != N::ZERO || beyond_still(m, still) {
-                    let hebb = if k == active { up } else { -up };
-                    m_hebb[k][i] = (keep * m + hebb).clamp(-bound, bound);
-                }
-                loud |= beyond_still(m_hebb[k][i], still);
-            }
-            leaking[i] = loud as u8;
-        }
     }
 
     /// Leaky-union write of `pattern` into context `k`: `U_k += η relu(p − U_k)`.
@@ -382,22 +453,29 @@ impl<N: Num, const S: usize, const C: usize, const K: usize> Thalamus<N, S, C, K
     }
 }
 
-/// Whether the leak moves `m`: it lies beyond `±still` (or is NaN).
-fn beyond_still<N: Num>(m: N, still: N) -> bool {
-    !(m >= -still && m <= still)
+/// The constants of the recognition memory's override
+/// ([`Thalamus::recognise`]), each a multiple of the input's `ρ·ρ / 16`.
+#[derive(Clone, Copy, Debug)]
+pub struct Recognition<N> {
+    /// A context recognises the input when its read-out `U ρ / 16` reaches
+    /// `recognise` times `ρ·ρ / 16`.
+    pub recognise: N,
+    /// The least `ρ·ρ / 16` of an input the memory judges.
+    pub min_norm: N,
+    /// How far a known context's read-out must lead the current one's.
+    pub margin: N,
+    /// Below `novelty` times `ρ·ρ / 16` the input is novel to the current
+    /// context.
+    pub novelty: N,
 }
 
-/// Whether every weight of `w_rec` is at most 1 ([`Thalamus::w_rec_unit`]).
-pub(crate) fn w_rec_unit<N: Num, const S: usize, const C: usize>(w_rec: &[[N; S]; C]) -> bool {
-    w_rec.iter().flatten().all(|&w| w <= N::ONE)
-}
-
-/// Per column of `m`, 1 if it holds a weight beyond `±still` (or NaN), else 0.
-pub(crate) fn leaking_columns<N: Num, const C: usize, const K: usize>(
-    m: &[[N; C]; K],
-    still: N,
-) -> [u8; C] {
-    core::array::from_fn(|i| m.iter().any(|row| beyond_still(row[i], still)) as u8)
+/// The recognition memory's override of the winner-take-all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    /// A known context that recognises the input.
+    Known(usize),
+    /// An unused context, for a novel input.
+    Novel(usize),
 }
 
 /// Which thalamic input pattern to store.
@@ -407,117 +485,4 @@ pub enum Pattern {
     Current,
     /// `ρ` of the previous step (the one the reward just arrived for).
     Previous,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fixed::{pick, Fx};
-    use crate::rng::Rng;
-
-    #[test]
-    fn fx_read_traces_is_bit_identical() {
-        let mut rng = Rng::seed(21);
-        for n in 0..20_000 {
-            // Half the time every weight is at most 1 (the hint holds).
-            let top = if n % 2 == 0 { 4096 } else { 8192 };
-            let w: [[Fx; 8]; 16] =
-                core::array::from_fn(|_| core::array::from_fn(|_| pick(&mut rng, -8192, top)));
-            let unit = w_rec_unit(&w);
-            assert_eq!(unit, w.iter().flatten().all(|v| v.0 <= 4096));
-            let mut s = [Fx::ZERO; 8];
-            for _ in 0..n % 4 {
-                let j = (rng.next() % 8) as usize;
-                s[j] = pick(&mut rng, -4096, 4096);
-            }
-            if n % 5 == 0 {
-                s = [Fx::ZERO; 8];
-                s[(rng.next() % 8) as usize] = Fx::ONE; // a cue of 1
-            }
-            let nz = support(&s);
-            let nz = nz.as_slice();
-            let (kr, kt) = (pick(&mut rng, 0, 4096), pick(&mut rng, 0, 4096));
-            // r̄ and θ within [0, 1], where the thalamus keeps them.
-            let rbar: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
-            let theta: [Fx; 16] = core::array::from_fn(|_| Fx((rng.next() % 4097) as i16));
-            let (mut rho1, mut rbar1, mut theta1) = ([Fx::ZERO; 16], rbar, theta);
-            let (mut rho2, mut rbar2, mut theta2) = ([Fx::ZERO; 16], rbar, theta);
-            Thalamus::<Fx, 8, 16, 1>::read_traces(
-                &w,
-                unit,
-                &s,
-                nz,
-                kr,
-                kt,
-                &mut rho1,
-                &mut rbar1,
-                &mut theta1,
-            );
-            Fx::read_traces(&w, unit, &s, nz, kr, kt, &mut rho2, &mut rbar2, &mut theta2);
-            assert_eq!(
-                (rho1, rbar1, theta1),
-                (rho2, rbar2, theta2),
-                "{s:?} {kr:?} {kt:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn fx_hebbian_is_bit_identical() {
-        // 18 columns: four words of leak flags and two more.
-        let mut rng = Rng::seed(22);
-        for n in 0..20_000 {
-            let m: [[Fx; 18]; 4] = core::array::from_fn(|_| {
-                core::array::from_fn(|_| match n % 3 {
-                    0 => pick(&mut rng, -600, 600),
-                    1 if rng.next() % 4 != 0 => Fx::ZERO, // zero columns, mostly
-                    _ => pick(&mut rng, -8192, 8192),
-                })
-            });
-            let rbar: [Fx; 18] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            let mut theta: [Fx; 18] = core::array::from_fn(|_| pick(&mut rng, 0, 4096));
-            if n % 2 == 1 {
-                // traces within the dead zone, mostly
-                for (t, r) in theta.iter_mut().zip(rbar.iter()) {
-                    *t = *r + pick(&mut rng, -300, 300);
-                }
-            }
-            let (eta, eps) = (pick(&mut rng, 0, 400), pick(&mut rng, 0, 800));
-            let keep = if n % 2 == 0 {
-                Fx(4096 - (rng.next() % 8) as i16)
-            } else {
-                pick(&mut rng, 0, 4096)
-            };
-            let bound = pick(&mut rng, 0, 8192);
-            let active = (rng.next() % 4) as usize;
-            let still = Num::min(Fx::leak_still(keep), bound);
-            // The update by its definition, every weight visited.
-            let mut want = m;
-            for i in 0..18 {
-                let up = Fx::dead_zone_step(rbar[i], theta[i], eps, eta);
-                for k in 0..4 {
-                    let w = want[k][i];
-                    if up == Fx::ZERO && w >= -still && w <= still {
-                        continue;
-                    }
-                    let hebb = if k == active { up } else { -up };
-                    want[k][i] = Num::clamp(keep * w + hebb, -bound, bound);
-                }
-            }
-            let leaking = leaking_columns(&m, still);
-            let (mut m1, mut m2) = (m, m);
-            let (mut l1, mut l2) = (leaking, leaking);
-            Thalamus::<Fx, 1, 18, 4>::hebbian(
-                &mut m1, &mut l1, &rbar, &theta, active, eta, eps, keep, bound, still,
-            );
-            Fx::hebbian(
-                &mut m2, &mut l2, &rbar, &theta, active, eta, eps, keep, bound, still,
-            );
-            assert_eq!(m1, want, "{eta:?} {eps:?} {keep:?} {bound:?}");
-            assert_eq!(m1, m2, "{eta:?} {eps:?} {keep:?} {bound:?}");
-            // The flags follow the weights.
-            assert_eq!(l1, leaking_columns(&m1, still));
-            assert_eq!(l2, l1);
-        }
-    }
 }

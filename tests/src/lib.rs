@@ -23,7 +23,7 @@ pub use stats::{percentile, Summary};
 pub use thresholds::{Threshold, THRESHOLDS};
 
 use tcbg::tasks::{observation, BlockStats, Report, Schedule, Task, TaskKind};
-use tcbg::{Agent, Config, DefaultAgent, Lesions, Num, OracleAgent};
+use tcbg::{Agent, Config, DefaultAgent, Kernels, Lesions, OracleAgent};
 
 /// The number type of the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -286,7 +286,7 @@ pub fn run_task(
 /// The task loop of [`tcbg::tasks::run`], step for step, plus a trial log.
 /// The report it builds is the one `run` would return (a test checks it),
 /// so the metrics are `Report::metrics` of the same run.
-fn drive<N: Num, const S: usize, const C: usize, const K: usize, const A: usize>(
+fn drive<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>(
     agent: &mut Agent<N, S, C, K, A>,
     task: &mut Task,
     schedule: Schedule,

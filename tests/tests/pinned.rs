@@ -9,7 +9,7 @@
 
 use core::ops::{Add, Mul, Neg, Sub};
 use tcbg::snapshot::{trace, TRACE_STEPS};
-use tcbg::{Fx, Num};
+use tcbg::{Fx, Kernels, Num};
 
 /// `cargo xtask trace`: the default agent, fixed point.
 const FIXED_TRACE: u32 = 0x4272_2c33;
@@ -32,7 +32,8 @@ fn f32_trace_is_pinned() {
 }
 
 /// [`Fx`] with every model kernel at its generic definition: only the
-/// arithmetic the trait requires of a number type is taken from [`Fx`], so
+/// arithmetic [`Num`] requires of a number type is taken from [`Fx`] (and
+/// [`Kernels`] keeps every default), so
 /// each fast kernel's fixed-point form must agree with its definition over
 /// the whole reference trace for the hashes to match.
 #[derive(Clone, Copy, Default, PartialEq, PartialOrd, Debug)]
@@ -115,6 +116,9 @@ impl Num for Plain {
         self.0.hash_bits()
     }
 }
+
+/// Every model kernel at its reference definition (the trait's defaults).
+impl Kernels for Plain {}
 
 #[test]
 fn plain_numbers_reproduce_the_fixed_point_trace() {

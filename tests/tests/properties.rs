@@ -343,7 +343,7 @@ fn median(mut v: Vec<f32>) -> f32 {
     }
 }
 
-fn metric<N: Num>(kind: TaskKind, seed: u64, name: &str) -> f32 {
+fn metric<N: tcbg::Kernels>(kind: TaskKind, seed: u64, name: &str) -> f32 {
     let mut a = Agent::<N, 8, 48, 4, 4>::new(Config::default(), seed).unwrap();
     let mut t = Task::new(kind, Schedule::default(), seed);
     run(&mut a, &mut t, |_| {})
@@ -357,7 +357,7 @@ fn metric<N: Num>(kind: TaskKind, seed: u64, name: &str) -> f32 {
 #[test]
 fn p7_fixed_matches_f32() {
     // Medians over seeds 1 to 12 of one metric of one task.
-    fn median_of<N: Num>(kind: TaskKind, name: &str) -> f32 {
+    fn median_of<N: tcbg::Kernels>(kind: TaskKind, name: &str) -> f32 {
         median((1..=12u64).map(|s| metric::<N>(kind, s, name)).collect())
     }
     let bf = median_of::<Fx>(TaskKind::ReversalBandit, "reward_rate");
@@ -386,7 +386,7 @@ fn hostile_value(rng: &mut Rng) -> f32 {
     }
 }
 
-fn hostile_run<N: Num>(seed: u64) {
+fn hostile_run<N: tcbg::Kernels>(seed: u64) {
     let mut rng = Rng::seed(seed);
     let mut a = Agent::<N, 8, 48, 4, 4>::new(Config::default(), seed).unwrap();
     for t in 0..3000 {

@@ -11,7 +11,7 @@
 
 use proptest::prelude::*;
 use tcbg::config::Field;
-use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Lesions, Num, OracleAgent};
+use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Kernels, Lesions, OracleAgent};
 
 fn lesions(bits: u8) -> Lesions {
     Lesions {
@@ -27,7 +27,7 @@ fn lesions(bits: u8) -> Lesions {
 /// trial mark, action count to set (0 = leave).
 type Op<T> = ([T; 8], T, u8, bool, u8);
 
-fn run_ops<N: Num, T: Copy>(
+fn run_ops<N: Kernels, T: Copy>(
     agent: &mut Agent<N, 8, 48, 4, 4>,
     ops: &[Op<T>],
     conv: impl Fn(T) -> N,

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use tcbg::snapshot::trace;
-use tcbg::{cost, Agent, Config, Fx, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
+use tcbg::{cost, Agent, Config, Fx, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
 use crate::board::{self, BOARDS};
 use crate::setup::{self, step};
@@ -501,7 +501,7 @@ fn cpu_model() -> String {
 /// Calls of the reference trace loop `trace::<N>(CHUNK)` for `seconds`
 /// (after one warm-up call), in windows of at least [`WINDOW_S`]: the best
 /// window's steps per second, and the chunk's hash.
-fn time_trace<N: Num>(seconds: f64) -> (f64, String) {
+fn time_trace<N: tcbg::Kernels>(seconds: f64) -> (f64, String) {
     let hash = std::hint::black_box(trace::<N>(std::hint::black_box(CHUNK)));
     let start = Instant::now();
     let mut best = 0.0f64;

@@ -151,7 +151,7 @@ fn empty(clock: &Clock) -> u32 {
 /// Runs the benchmark over `steps` steps of the agent over `N` and prints
 /// the lines the module documentation lists.
 #[inline(never)]
-pub fn run<N: Num>(steps: u32, out: &mut Console) {
+pub fn run<N: tcbg::Kernels>(steps: u32, out: &mut Console) {
     let _ = writeln!(out, "bench_begin {steps}");
     let _ = writeln!(out, "bench_number {}", N::NAME);
     let _ = writeln!(out, "bench_clock {}", Clock::NAME);
@@ -167,7 +167,7 @@ pub fn run<N: Num>(steps: u32, out: &mut Console) {
 /// The reference trace ([`tcbg::snapshot::trace_with`]), timed: the hash,
 /// ticks inside `agent.step`, ticks of whole loop iterations (from one step's
 /// start to the next's; the last iteration counts as long as the average).
-fn steps_timed<N: Num>(clock: &Clock, steps: u32) -> (u32, u64, u64) {
+fn steps_timed<N: tcbg::Kernels>(clock: &Clock, steps: u32) -> (u32, u64, u64) {
     let (mut step_ticks, mut loop_ticks) = (0u64, 0u64);
     let mut top: Option<u32> = None;
     let hash = trace_with::<N>(steps, |agent, obs, reward| {
