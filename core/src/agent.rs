@@ -61,8 +61,8 @@ pub const REWARD_RANGE: f32 = 1.0;
 /// Constants of a validated [`Config`] in the agent's number type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Params<N: Num> {
-    eta_c: N,
-    threshold: N,
+    eta_cortex: N,
+    rate_threshold: N,
     /// k-winners-take-all fraction in 1/256 (0 = off).
     kwta: u16,
     inv_span: N,
@@ -75,11 +75,11 @@ pub(crate) struct Params<N: Num> {
     m_keep: N,
     /// The bound within which the leak of `M` moves no weight.
     pub(crate) m_still: N,
-    k_fast: N,
-    k_slow: N,
+    kappa_fast: N,
+    kappa_slow: N,
     recognise: N,
-    rr_min: N,
-    margin: N,
+    recognise_min_norm: N,
+    recognise_margin: N,
     novelty: N,
     eta_u: N,
     eta_bind: N,
@@ -88,42 +88,42 @@ pub(crate) struct Params<N: Num> {
     eta_g: N,
     action_bias: N,
     explore: N,
-    explore_unc: N,
-    sal_max: N,
+    explore_uncertain: N,
+    salience_max: N,
     eta_go: N,
     eta_nogo: N,
     w_max: N,
-    settle: N,
+    opponent_settle: N,
     gamma: N,
     /// `min(REWARD_RANGE / (1 − γ), SIGNAL_MAX)`: the largest value a state can have.
     value_bound: N,
     lambda: N,
     eta_v: N,
     kappa_norm: N,
-    k_exp: N,
+    experience_rate: N,
     lr_min: N,
-    stim: N,
-    ctx_bias: N,
-    ctx_scale: N,
-    w_q: N,
+    stimulus_threshold: N,
+    context_bias: N,
+    context_scale: N,
+    w_competence: N,
     persistence: N,
     surprise_leak: N,
     surprise_max: N,
-    ctx_noise: N,
+    context_noise: N,
     eta_q: N,
     hold_start: N,
     hold_inv: N,
     /// `1 / (surprise_max − hold_full)` (at least 1/16 apart).
     m_gate_inv: N,
-    eta_sb: N,
+    eta_surprise_baseline: N,
     k_dev: N,
-    conf_floor: N,
+    surprise_floor: N,
     surprise_drift: N,
-    usual_max: N,
+    usual_surprise_max: N,
     aspiration: N,
-    eta_asp: N,
-    in_place_up: N,
-    in_place_down: N,
+    eta_aspiration: N,
+    eta_in_place: N,
+    in_place_decay: N,
     line_on: N,
     eta_recall: N,
 
@@ -136,8 +136,8 @@ impl<N: Kernels> Params<N> {
     fn new(c: &Config, n_c: usize, n_k: usize) -> Self {
         let f = N::from_f32;
         Params {
-            eta_c: f(c.eta_cortex),
-            threshold: f(c.rate_threshold),
+            eta_cortex: f(c.eta_cortex),
+            rate_threshold: f(c.rate_threshold),
             kwta: libm::roundf(c.winners * 256.0) as u16,
             inv_span: f(1.0 / (1.0 - c.rate_threshold)),
             gain_max: f(c.gain_max),
@@ -148,11 +148,11 @@ impl<N: Kernels> Params<N> {
             m_eps: f(c.m_eps),
             m_keep: f(1.0 - c.m_decay),
             m_still: N::leak_still(f(1.0 - c.m_decay)).min(f(c.m_max)),
-            k_fast: f(c.kappa_fast),
-            k_slow: f(c.kappa_slow),
+            kappa_fast: f(c.kappa_fast),
+            kappa_slow: f(c.kappa_slow),
             recognise: f(c.recognise),
-            rr_min: f(c.recognise_min_norm),
-            margin: f(c.recognise_margin),
+            recognise_min_norm: f(c.recognise_min_norm),
+            recognise_margin: f(c.recognise_margin),
             novelty: f(c.novelty),
             eta_u: f(c.eta_u),
             eta_bind: f(c.eta_bind),
@@ -161,40 +161,40 @@ impl<N: Kernels> Params<N> {
             eta_g: f(c.eta_g),
             action_bias: f(c.action_bias),
             explore: f(c.explore),
-            explore_unc: f(c.explore_uncertain),
-            sal_max: f(c.salience_max),
+            explore_uncertain: f(c.explore_uncertain),
+            salience_max: f(c.salience_max),
             eta_go: f(c.eta_go),
             eta_nogo: f(c.eta_nogo),
             w_max: f(c.w_max),
-            settle: f(c.opponent_settle),
+            opponent_settle: f(c.opponent_settle),
             gamma: f(c.gamma),
             value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX)).min(SIGNAL_MAX)),
             lambda: f(c.lambda),
             eta_v: f(c.eta_v),
             kappa_norm: f(c.kappa_norm),
-            k_exp: f(c.experience_rate),
+            experience_rate: f(c.experience_rate),
             lr_min: f(c.lr_min),
-            stim: f(c.stimulus_threshold),
-            ctx_bias: f(c.context_bias),
-            ctx_scale: f(c.context_scale),
-            w_q: f(c.w_competence),
+            stimulus_threshold: f(c.stimulus_threshold),
+            context_bias: f(c.context_bias),
+            context_scale: f(c.context_scale),
+            w_competence: f(c.w_competence),
             persistence: f(c.persistence),
             surprise_leak: f(c.surprise_leak),
             surprise_max: f(c.surprise_max),
-            ctx_noise: f(c.context_noise),
+            context_noise: f(c.context_noise),
             eta_q: f(c.eta_q),
             hold_start: f(c.hold_start),
             hold_inv: f(1.0 / (c.hold_full - c.hold_start)),
             m_gate_inv: f(1.0 / (c.surprise_max - c.hold_full).max(0.0625)),
-            eta_sb: f(c.eta_surprise_baseline),
+            eta_surprise_baseline: f(c.eta_surprise_baseline),
             k_dev: f(c.k_dev),
-            conf_floor: f(c.surprise_floor),
+            surprise_floor: f(c.surprise_floor),
             surprise_drift: f(c.surprise_drift),
-            usual_max: f(c.usual_surprise_max),
+            usual_surprise_max: f(c.usual_surprise_max),
             aspiration: f(c.aspiration),
-            eta_asp: f(c.eta_aspiration),
-            in_place_up: f(c.eta_in_place),
-            in_place_down: f(c.in_place_decay),
+            eta_aspiration: f(c.eta_aspiration),
+            eta_in_place: f(c.eta_in_place),
+            in_place_decay: f(c.in_place_decay),
             line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
             k_over_c: f(n_k as f32 / n_c as f32),
@@ -632,7 +632,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
         let units = &mut sc.units;
         Self::with_gain_row(&self.lesions, &self.thalamus.g, cur, |g| {
-            let (t, s, k) = (p.threshold, p.inv_span, p.kwta);
+            let (t, s, k) = (p.rate_threshold, p.inv_span, p.kwta);
             Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, units)
         });
         let x0 = &mut self.striatal_input;
@@ -649,7 +649,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     fn surprise(&mut self, cur: usize, delta: N, outcome: bool) -> N {
         let (p, cc) = (&self.p, &mut self.contexts);
         if outcome {
-            let (floor, leak, drift) = (p.conf_floor, p.surprise_leak, p.surprise_drift);
+            let (floor, leak, drift) = (p.surprise_floor, p.surprise_leak, p.surprise_drift);
             cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }
         if self.lesions.context_selection() {
@@ -671,7 +671,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let (p, cc) = (&self.p, &self.contexts);
         let beta = (self.trial_start && news).then(|| p.aspiration * (N::ONE - cc.competence[cur]));
         self.critic
-            .teaching_signals(delta, hold, cc.in_place, reward, beta, p.eta_asp)
+            .teaching_signals(delta, hold, cc.in_place, reward, beta, p.eta_aspiration)
     }
 
     /// Step 4's three-factor learning on the traces of `sc`: Go and NoGo from
@@ -685,9 +685,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
         let lr = &self.critic.lr;
         self.striatum
-            .learn_at(go, nogo, lr, p.w_max, p.settle, || dither.next(), &sc.elig);
+            .learn_at(go, nogo, lr, p.w_max, p.opponent_settle, || dither.next(), &sc.elig);
         self.striatum
-            .settle_actions(self.action_mask, p.settle, &sc.elig);
+            .settle_actions(self.action_mask, p.opponent_settle, &sc.elig);
         let elig = &self.striatum.elig;
         self.critic
             .learn_at(p.eta_v * d, elig, || dither.next(), &sc.elig);
@@ -734,7 +734,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.learn_competence(cur, reward, p.eta_q * hold);
         }
         if outcome {
-            cc.learn_usual_surprise(cur, p.eta_sb * hold, p.surprise_max);
+            cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
     }
 
@@ -751,7 +751,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         sc: &mut Scratch<N, C, A>,
     ) {
         let p = &self.p;
-        self.thalamus.observe(s, p.k_fast, p.k_slow, p.line_on);
+        self.thalamus.observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
         if self.lesions.context_selection() {
             self.select_context(cur, reward);
             // Cortex is never shared beyond the in-place level (a switch
@@ -794,7 +794,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             Cortex::<N, S, C>::rates_into(
                 &self.cortex.drive,
                 &self.cortex.gain,
-                self.p.threshold,
+                self.p.rate_threshold,
                 self.p.inv_span,
                 self.p.kwta,
                 &mut self.cortex.rate,
@@ -810,15 +810,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let x = &self.striatal_input;
         let nz = sc.nz.as_slice();
-        let stimulus = rate_sum >= self.p.stim;
+        let stimulus = rate_sum >= self.p.stimulus_threshold;
         if stimulus {
             self.critic
                 .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
-        if self.p.eta_c != N::ZERO {
+        if self.p.eta_cortex != N::ZERO {
             let dither = &mut self.cortex_rng;
             self.cortex
-                .learn_at(s, self.p.eta_c, units, || dither.next());
+                .learn_at(s, self.p.eta_cortex, units, || dither.next());
         }
         // Without learning the striatum is as it was: so is its drive.
         if !(same_x && d == N::ZERO) {
@@ -847,7 +847,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         };
         self.trial_start = false;
         let drive = &sc.drive;
-        let sd = self.p.explore + self.p.explore_unc * (N::ONE - v).relu();
+        let sd = self.p.explore + self.p.explore_uncertain * (N::ONE - v).relu();
         // Only the actions' drives relative to each other select: their mean
         // over the allowed actions is taken out before the bias is added.
         // Otherwise NoGo learned on every action (a context relearning rule
@@ -865,7 +865,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
             let sal =
-                (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.sal_max);
+                (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.salience_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {
                 sal
             } else {
@@ -879,7 +879,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
         self.critic
-            .gain_experience_at(x, nz, self.p.k_exp, self.p.lr_min);
+            .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);
         a
     }
 
@@ -901,14 +901,14 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             th.remember(cur, Pattern::Previous, p.eta_u);
         }
         let evidence = Evidence {
-            w_q: p.w_q,
-            noise: p.ctx_noise,
+            w_q: p.w_competence,
+            noise: p.context_noise,
             persistence: p.persistence,
             k_dev: p.k_dev,
-            usual_max: p.usual_max,
-            bias: p.ctx_bias,
-            scale: p.ctx_scale,
-            sal_max: p.sal_max,
+            usual_max: p.usual_surprise_max,
+            bias: p.context_bias,
+            scale: p.context_scale,
+            sal_max: p.salience_max,
         };
         let rng = &mut self.explore_rng;
         let sal = cc.saliences(cur, &evidence, || N::gauss(rng.next()));
@@ -929,8 +929,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let recognition = Recognition {
             recognise: p.recognise,
-            min_norm: p.rr_min,
-            margin: p.margin,
+            min_norm: p.recognise_min_norm,
+            margin: p.recognise_margin,
             novelty: p.novelty,
         };
         let established = cc.competence[cur] >= p.competent;
@@ -953,7 +953,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if switched && !self.lesions.no_meta {
             // The slow setting of the fast learner.
             let stored = th.used & (1 << new) != 0;
-            cc.switched(new, th.inputs_new(), stored, p.in_place_up, p.in_place_down);
+            cc.switched(new, th.inputs_new(), stored, p.eta_in_place, p.in_place_decay);
         }
         if switched {
             cc.surprise = N::ZERO;
