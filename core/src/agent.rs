@@ -198,7 +198,7 @@ impl<N: Kernels> Params<N> {
             line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
             k_over_c: f(n_k as f32 / n_c as f32),
-            gpr: Gpr::nengo(c.gpr_iterations, c.gpr_rate),
+            gpr: Gpr::from_config(c),
         }
     }
 }

@@ -11,6 +11,31 @@
 //! circuit serves two channel groups: `A` action channels (the action) and
 //! `K` context channels (which thalamic control function is released).
 //!
+//! **The circuit is solved, not iterated.** GPi does not feed back, so the
+//! steady state of the rate equations ([`Gpr::gpi`]) is fixed by one
+//! number, the diffuse excitation `y = w_p ΣSTN`. Channel `i` has the STN
+//! drive `a_i = s_i + 0.25` and fires GPe once `y` exceeds `b_i = D2_i − 0.2`;
+//! its STN output is `relu(a_i − relu(y − b_i))`: full (`a_i`) below `b_i`,
+//! falling linearly in `y` up to `a_i + b_i`, then silent. So `y = w_p
+//! Σ STN_i(y)` is piecewise linear with at most `2M` breakpoints, and
+//! `y − w_p Σ STN_i(y)` rises strictly (slope at least 1): the steady state
+//! exists and is unique. On a piece with `n` channels on their falling part
+//! the linear equation's root is `y = w_p/(1 + w_p n) · (Σ_full a_i +
+//! Σ_falling (a_i + b_i))` (the factor from a table: no division on the
+//! step). [`Gpr::gpi`] takes Newton's steps from the root of the piece where
+//! every channel that can fire is falling: a root inside its own piece is
+//! the answer; one outside tells on which side the answer lies and is the
+//! next guess. That settles in one piece for most inputs (1.2 on average
+//! for four channels with saliences in `[0, 1.5]`, 2.4 for sixteen). Should
+//! a guess leave the bracket it has established, the solver walks the
+//! pieces upward from the bracket's lower end, a root either in its piece
+//! or past its end, which takes at most `2M + 1` pieces. The result is the
+//! steady state up to the rounding of the number type: within 0.003 of an
+//! `f64` reference for 2 to 16 channels in fixed point
+//! (`tests/tests/gpr_steady.rs`). Euler integration at Nengo's rates, which
+//! this replaces, oscillates for three or more channels and settles in no
+//! fixed number of iterations.
+//!
 //! **Learning.** Striatal salience of action `a` is `W_go[a]·x − W_nogo[a]·x`
 //! with `x` the cortical rates seen by striatum. Go (D1) synapses strengthen
 //! with positive dopamine, NoGo (D2) synapses with negative dopamine, each on
@@ -28,21 +53,37 @@
 //!
 //! ```
 //! use tcbg::basal_ganglia::Gpr;
-//! let gpr = Gpr::<f32>::nengo(30, 0.25);
+//! let gpr = Gpr::<f32>::from_config(&tcbg::Config::default());
 //! let (gpi, winner) = gpr.select(&[0.2, 0.8, 0.3, 0.1]);
 //! assert_eq!(winner, Some(1));
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
 use crate::fixed::{empty_list, support, Num};
-use crate::kernels::{GprLoop, Kernels};
+use crate::config::Config;
+use crate::kernels::Kernels;
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;
 /// Eligibility traces are limited to `[0, TRACE_MAX]`.
 pub const TRACE_MAX: f32 = 8.0;
 
-/// The GPR circuit's constants in the number type, and its iteration count.
+/// `w_p / (1 + w_p n)` in Q15 for `n` = 0 to 32, with Nengo's `w_p` = 0.9:
+/// the steady diffuse excitation per unit of STN drive when `n` channels are
+/// on the linear part of their STN response (see [`Gpr::gpi`]).
+const SOLVE_Q15: [u16; 33] = {
+    let mut t = [0u16; 33];
+    let mut n = 0;
+    while n < 33 {
+        // 0.9 / (1 + 0.9 n) = 9 / (10 + 9 n), rounded to nearest.
+        let d = 10 + 9 * n as u32;
+        t[n] = ((2 * 9 * 32768 + d) / (2 * d)) as u16;
+        n += 1;
+    }
+    t
+};
+
+/// The GPR circuit: Nengo's constants in the number type.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Gpr<N: Num> {
     /// D1 gain `w_s (1 + λ_g)` = 1.2.
@@ -51,51 +92,139 @@ pub struct Gpr<N: Num> {
     d2_gain: N,
     /// Striatal threshold `e` = 0.2.
     str_thresh: N,
+    /// STN bias `−ε_t` = 0.25.
+    stn_bias: N,
+    /// GPe and GPi bias `−ε` = 0.2.
+    gp_bias: N,
     /// GPe → GPi weight `w_e` = 0.3.
     w_e: N,
-    /// The Euler loop's constants: STN bias `−ε_t` = 0.25, STN → GPe/GPi
-    /// weight `w_p` = 0.9, GPe and GPi bias `−ε` = 0.2, the integration rate
-    /// per iteration and the iterations per selection.
-    euler: GprLoop<N>,
 }
 
-impl<N: Kernels> Gpr<N> {
-    /// The circuit with Nengo's constants, `iterations` Euler steps at `rate`.
-    pub fn nengo(iterations: u8, rate: f32) -> Gpr<N> {
+impl<N: Num> Gpr<N> {
+    /// The circuit with the constants of Nengo's `BasalGanglia`.
+    pub fn nengo() -> Gpr<N> {
         Gpr {
             d1_gain: N::from_f32(1.2),
             d2_gain: N::from_f32(0.8),
             str_thresh: N::from_f32(0.2),
+            stn_bias: N::from_f32(0.25),
+            gp_bias: N::from_f32(0.2),
             w_e: N::from_f32(0.3),
-            euler: GprLoop {
-                stn_bias: N::from_f32(0.25),
-                w_p: N::from_f32(0.9),
-                gp_bias: N::from_f32(0.2),
-                rate: N::from_f32(rate),
-                iterations: iterations.max(1),
-            },
         }
     }
 
-    /// GPi output per channel for the saliences `sal` (low = disinhibited).
-    ///
-    /// Rate equations (one Euler step per iteration, STN and GPe from rest):
+    /// Exactly the circuit an agent with `config` uses (every agent uses
+    /// Nengo's constants: the config holds nothing of the circuit's).
+    pub fn from_config(config: &Config) -> Gpr<N> {
+        let _ = config;
+        Gpr::nengo()
+    }
+
+    /// GPi output per channel for the saliences `sal` (low = disinhibited),
+    /// at the steady state of the rate equations
     /// `STN = relu(s − GPe + 0.25)`, `GPe = relu(−D2 + 0.9 ΣSTN + 0.2)`,
     /// `GPi = relu(−D1 + 0.9 ΣSTN − 0.3 GPe + 0.2)` with
-    /// `D1 = relu(1.2 s − 0.2)`, `D2 = relu(0.8 s − 0.2)`.
+    /// `D1 = relu(1.2 s − 0.2)`, `D2 = relu(0.8 s − 0.2)`, limited to
+    /// `[0, GPI_MAX]`. Any number of channels up to 32; the module doc has
+    /// the method.
     pub fn gpi<const M: usize>(&self, sal: &[N; M]) -> [N; M] {
-        let d1: [N; M] = core::array::from_fn(|i| (self.d1_gain * sal[i] - self.str_thresh).relu());
-        let d2: [N; M] = core::array::from_fn(|i| (self.d2_gain * sal[i] - self.str_thresh).relu());
-        let mut stn = [N::ZERO; M];
-        let mut gpe = [N::ZERO; M];
-        N::gpr_settle(&self.euler, sal, &d2, &mut stn, &mut gpe);
-        let mut stn_sum = N::ZERO;
-        for v in stn.iter() {
-            stn_sum = stn_sum + *v;
-        }
-        let diffuse = self.euler.w_p * stn_sum + self.euler.gp_bias;
+        let (y, b, _) = self.solve(sal);
         let cap = N::from_f32(GPI_MAX);
-        core::array::from_fn(|i| (diffuse - d1[i] - self.w_e * gpe[i]).clamp(N::ZERO, cap))
+        core::array::from_fn(|i| {
+            let d1 = (self.d1_gain * sal[i] - self.str_thresh).relu();
+            (y + self.gp_bias - d1 - self.w_e * (y - b[i]).relu()).clamp(N::ZERO, cap)
+        })
+    }
+
+    /// The steady diffuse excitation `y = w_p ΣSTN` for the saliences `sal`,
+    /// and the pieces visited to find it (usually 1; see the module doc).
+    pub fn diffuse<const M: usize>(&self, sal: &[N; M]) -> (N, usize) {
+        let (y, _, pieces) = self.solve(sal);
+        (y, pieces)
+    }
+
+    /// [`Gpr::diffuse`], and each channel's GPe onset `b`.
+    #[inline(always)]
+    fn solve<const M: usize>(&self, sal: &[N; M]) -> (N, [N; M], usize) {
+        // a: STN's drive while its GPe is silent; b: the level of y above
+        // which its GPe fires.
+        let a: [N; M] = core::array::from_fn(|i| sal[i] + self.stn_bias);
+        let b: [N; M] = core::array::from_fn(|i| {
+            (self.d2_gain * sal[i] - self.str_thresh).relu() - self.gp_bias
+        });
+        // The piece that holds y: the root of its linear equation, and the
+        // piece's start and end.
+        let piece = |y: N| -> (N, N, N) {
+            let (mut falling, mut drive) = (0usize, [N::ZERO; M]);
+            let (mut start, mut end) = (N::MIN, N::MAX);
+            for i in 0..M {
+                let off = a[i] + b[i];
+                if a[i] <= N::ZERO {
+                    continue; // STN never fires
+                }
+                if y >= off {
+                    start = start.max(off); // STN silent from here on
+                } else if y < b[i] {
+                    drive[i] = a[i]; // GPe silent: STN at its full drive
+                    end = end.min(b[i]);
+                } else {
+                    falling += 1; // STN falls as y rises
+                    drive[i] = off;
+                    start = start.max(b[i]);
+                    end = end.min(off);
+                }
+            }
+            let w = N::from_q15(SOLVE_Q15[falling.min(SOLVE_Q15.len() - 1)]);
+            // One narrowing: the partial sums may pass the rails of `Fx`.
+            (N::dot(&drive, &[w; M]), start, end)
+        };
+        // Newton's method, from the piece where every channel that can fire
+        // is falling (most often the answer): a root outside its piece
+        // tells on which side of it the answer lies (the equation's slope is
+        // positive), and becomes the next guess while it stays inside what
+        // is known.
+        let (mut lo, mut hi) = (N::ZERO, N::MAX);
+        let first = {
+            let mut drive = [N::ZERO; M];
+            let mut falling = 0usize;
+            for i in 0..M {
+                if a[i] > N::ZERO {
+                    drive[i] = a[i] + b[i];
+                    falling += 1;
+                }
+            }
+            N::dot(&drive, &[N::from_q15(SOLVE_Q15[falling.min(SOLVE_Q15.len() - 1)]); M])
+        };
+        let mut y = first.relu();
+        let mut pieces = 0;
+        for _ in 0..M + 2 {
+            pieces += 1;
+            let (root, start, end) = piece(y);
+            if start <= root && root <= end {
+                return (root.relu(), b, pieces);
+            }
+            if root > y {
+                lo = lo.max(y);
+            } else {
+                hi = hi.min(y);
+            }
+            if !(lo < root && root < hi) {
+                break;
+            }
+            y = root;
+        }
+        // Otherwise walk the pieces up from `lo` (below the answer), each
+        // root either in its piece or past its end: at most 2M + 1 pieces.
+        y = lo;
+        for _ in 0..=2 * M {
+            pieces += 1;
+            let (root, _, end) = piece(y);
+            if root <= end {
+                return (root.max(y), b, pieces);
+            }
+            y = end;
+        }
+        (y, b, pieces)
     }
 
     /// GPi outputs and the channel with the lowest output, when exactly one
@@ -781,10 +910,10 @@ mod tests {
 
     #[test]
     fn selects_highest_salience_both_types() {
-        let g = Gpr::<f32>::nengo(30, 0.25);
+        let g = Gpr::<f32>::nengo();
         let (gpi, w) = g.select(&[0.3, 0.9, 0.5, 0.2]);
         assert_eq!(w, Some(1), "{gpi:?}");
-        let gf = Gpr::<Fx>::nengo(30, 0.25);
+        let gf = Gpr::<Fx>::nengo();
         let s = [0.3, 0.9, 0.5, 0.2].map(Fx::from_f32);
         let (gpi_f, wf) = gf.select(&s);
         assert_eq!(wf, Some(1));

@@ -326,10 +326,6 @@ config! {
     /// allowed actions' Go (or NoGo) weights on a unit hold in common, that settles
     /// away at each update (the differences, which select, are kept).
     opponent_settle: f32 = 0.125, 0.0 to 1.0;
-    /// Iterations of the GPR circuit per selection.
-    gpr_iterations: u8 = 15, 1.0 to 100.0;
-    /// Integration rate of the GPR circuit per iteration.
-    gpr_rate: f32 = 0.5, 0.01 to 1.0;
     // --- critic and dopamine
     /// Discount γ of the TD error.
     gamma: f32 = 0.5, 0.0 to 1.0;

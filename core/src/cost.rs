@@ -8,7 +8,9 @@
 //! - *dense* phases cost the same every step and are counted from the sizes
 //!   `S`, `C`, `K`, `A` as if every input were nonzero (the cortical drive
 //!   `W_in s` is `C·S` although most inputs are 0); a GPR selection over `m`
-//!   channels with `i` iterations is [`gpr_macs`];
+//!   channels costs [`gpr_macs`] plus `m` for each piece its solution visits
+//!   (counted over the run, [`Activity::gpr_pieces_actions`] and
+//!   [`Activity::gpr_pieces_contexts`]);
 //! - *sparse* phases run only on some steps or for some units (learning when
 //!   dopamine is nonzero, Oja's rule on active units, memory writes): their
 //!   cost is a count per event, and the events are counted over a run
@@ -16,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,631.7 per step (3,405 dense).
+//! steps of the reference trace it is 3,375.9 per step (3,141 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -41,6 +43,10 @@ pub struct Activity {
     /// Writes of the recognition memory (rewarded steps, and switches into a
     /// context that is not yet competent).
     pub memory_writes: u64,
+    /// Pieces visited by the GPR solutions over the action channels.
+    pub gpr_pieces_actions: u64,
+    /// Pieces visited by the GPR solutions over the context channels.
+    pub gpr_pieces_contexts: u64,
 }
 
 /// One phase of the step: its name, its formula and its MACs over the
@@ -58,24 +64,23 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 17;
+pub const PHASES: usize = 18;
 
-/// The GPR selection over `m` channels, `i` iterations: D1 and D2 (`2m`),
-/// per iteration the diffuse STN sum (1) and two rate updates per channel
-/// (`2m`), the output (`1 + m`).
-pub const fn gpr_macs(m: usize, i: usize) -> usize {
-    3 * m + 1 + i * (2 * m + 1)
+/// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
+/// the first guess's dot product (`m`) and the GPe term of the output (`m`);
+/// each piece its solution visits adds the `m` terms of one dot product
+/// ([`Activity`] counts the pieces).
+pub const fn gpr_macs(m: usize) -> usize {
+    4 * m
 }
 
 /// Every phase of the step of an agent of sizes `s`, `c`, `k`, `a`, with
-/// `gpr` GPR iterations and k-winners-take-all on or off (`kwta`), over the
-/// steps of `act`.
+/// k-winners-take-all on or off (`kwta`), over the steps of `act`.
 pub const fn phases(
     s: usize,
     c: usize,
     k: usize,
     a: usize,
-    gpr: usize,
     kwta: bool,
     act: &Activity,
 ) -> [Phase; PHASES] {
@@ -127,7 +132,7 @@ pub const fn phases(
         d(
             "5 context evidence, GPR over K, h = M rho",
             "4K+1 + GPR(K) + KC + K",
-            4 * k + 1 + gpr_macs(k, gpr) + k * c + k,
+            4 * k + 1 + gpr_macs(k) + k * c + k,
             n,
         ),
         d("5 recognition rho.rho, U rho", "C + KC", c + k * c, n),
@@ -142,7 +147,7 @@ pub const fn phases(
         d(
             "7 exploration noise, GPR over A",
             "2 + A + GPR(A)",
-            2 + a + gpr_macs(a, gpr),
+            2 + a + gpr_macs(a),
             n,
         ),
         d("7 eligibility decay", "AC", a * c, n),
@@ -176,6 +181,11 @@ pub const fn phases(
             "C per write",
             c64 * act.memory_writes,
         ),
+        e(
+            "5, 7 GPR pieces visited",
+            "K or A per piece",
+            k as u64 * act.gpr_pieces_contexts + a as u64 * act.gpr_pieces_actions,
+        ),
     ]
 }
 
@@ -186,11 +196,10 @@ pub const fn macs(
     c: usize,
     k: usize,
     a: usize,
-    gpr: usize,
     kwta: bool,
     act: &Activity,
 ) -> u64 {
-    let p = phases(s, c, k, a, gpr, kwta, act);
+    let p = phases(s, c, k, a, kwta, act);
     let mut total = 0;
     let mut i = 0;
     while i < PHASES {
@@ -231,6 +240,9 @@ pub fn reference_activity(steps: u32) -> Activity {
             .filter(|x| **x != Fx::ZERO)
             .count() as u64;
         act.memory_writes += u64::from(reward > Fx::ZERO);
+        let gpr = crate::basal_ganglia::Gpr::<Fx>::from_config(&config);
+        act.gpr_pieces_actions += gpr.diffuse(&agent.actions.salience).1 as u64;
+        act.gpr_pieces_contexts += gpr.diffuse(&agent.context_channels.salience).1 as u64;
         let active = agent.active_context();
         if agent.counters().switches != switches && agent.contexts.competence[active] < competent {
             act.memory_writes += 1;
@@ -249,17 +261,17 @@ mod tests {
     fn default_agent_costs_what_the_bench_reports() {
         let act = reference_activity(1000);
         let c = Config::default();
-        let (gpr, kwta) = (c.gpr_iterations as usize, c.winners > 0.0);
+        let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
-        let total = macs(s, cc, k, a, gpr, kwta, &act);
-        // 3,631.7 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 36_317);
-        let dense: u64 = phases(s, cc, k, a, gpr, kwta, &act)
+        let total = macs(s, cc, k, a, kwta, &act);
+        // 3,375.9 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_759);
+        let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)
             .map(|p| p.macs)
             .sum();
-        assert_eq!(dense, 3_405 * act.steps);
-        assert_eq!(gpr_macs(4, 30), 283);
+        assert_eq!(dense, 3_141 * act.steps);
+        assert_eq!(gpr_macs(4), 16);
     }
 }

@@ -11,8 +11,7 @@
 //! whose kernels are all the reference definitions.
 //!
 //! The kernels know nothing of the structures that call them: they take
-//! arrays and scalars (and, for the GPR circuit, the plain parameter struct
-//! [`GprLoop`]).
+//! arrays and scalars.
 //!
 //! ```
 //! use tcbg::{kernels::Kernels, Fx, Num};
@@ -84,18 +83,6 @@ pub trait Kernels: Num {
     #[inline(always)]
     fn rate_above(v: Self, theta: Self, inv_span: Self) -> Self {
         rate_above(v, theta, inv_span)
-    }
-    /// The Euler loop of the GPR circuit (`basal_ganglia::Gpr::gpi`);
-    /// [`Fx`] runs it in plain `i32` when its bounds allow, bit for bit.
-    #[inline(always)]
-    fn gpr_settle<const M: usize>(
-        gpr: &GprLoop<Self>,
-        sal: &[Self; M],
-        d2: &[Self; M],
-        stn: &mut [Self; M],
-        gpe: &mut [Self; M],
-    ) {
-        gpr_settle(gpr, sal, d2, stn, gpe)
     }
     /// `η · dz(a − b)` with `dz` the dead zone of half-width `eps` (the
     /// Hebbian drive of the cortex-to-thalamus memory). [`Fx`] skips the
@@ -211,18 +198,6 @@ impl Kernels for Fx {
     #[inline(always)]
     fn rate_above(v: Fx, theta: Fx, inv_span: Fx) -> Fx {
         rate_above_fx(v, theta, inv_span)
-    }
-    #[inline(always)]
-    fn gpr_settle<const M: usize>(
-        gpr: &GprLoop<Fx>,
-        sal: &[Fx; M],
-        d2: &[Fx; M],
-        stn: &mut [Fx; M],
-        gpe: &mut [Fx; M],
-    ) {
-        if !gpr_settle_fx(gpr, sal, d2, stn, gpe) {
-            gpr_settle(gpr, sal, d2, stn, gpe)
-        }
     }
     #[inline(always)]
     fn dead_zone_step(a: Fx, b: Fx, eps: Fx, eta: Fx) -> Fx {
@@ -872,168 +847,6 @@ fn leak_calm<const C: usize, const K: usize>(
     }
 }
 
-// ------------------------------------------------------------ basal ganglia
-
-/// The constants of the GPR circuit's Euler loop
-/// (`basal_ganglia::Gpr` holds them).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct GprLoop<N> {
-    /// STN bias `−ε_t`.
-    pub stn_bias: N,
-    /// STN → GPe/GPi weight `w_p`.
-    pub w_p: N,
-    /// GPe and GPi bias `−ε`.
-    pub gp_bias: N,
-    /// Integration rate per iteration.
-    pub rate: N,
-    /// Iterations per selection (at least 1).
-    pub iterations: u8,
-}
-
-/// The reference of [`Kernels::gpr_settle`]: STN and GPe settle from `stn`
-/// and `gpe` under the saliences `sal` and the D2 activities `d2`.
-pub fn gpr_settle<N: Num, const M: usize>(
-    gpr: &GprLoop<N>,
-    sal: &[N; M],
-    d2: &[N; M],
-    stn: &mut [N; M],
-    gpe: &mut [N; M],
-) {
-    for _ in 0..gpr.iterations {
-        let mut stn_sum = N::ZERO;
-        for v in stn.iter() {
-            stn_sum = stn_sum + *v;
-        }
-        let diffuse = gpr.w_p * stn_sum + gpr.gp_bias;
-        for i in 0..M {
-            let stn_t = (sal[i] - gpe[i] + gpr.stn_bias).relu();
-            let gpe_t = (diffuse - d2[i]).relu();
-            stn[i] = stn[i] + gpr.rate * (stn_t - stn[i]);
-            gpe[i] = gpe[i] + gpr.rate * (gpe_t - gpe[i]);
-        }
-    }
-}
-
-/// The fast form of [`Kernels::gpr_settle`]: [`gpr_settle`] in plain
-/// `i32` arithmetic, bit for bit, when the saliences prove that no operation of the loop can reach a rail of
-/// [`Fx`] (then every saturating operation is the plain one); `false`,
-/// with nothing changed, when they do not. With saliences in `[0, Smax]`
-/// and `T = Smax + stn_bias`: STN stays in `[0, T]` (each step moves it
-/// part of the way to a target in `[0, T]`, rounding to nearest cannot
-/// overshoot an integer distance), its sum in `[0, M T]`, the diffuse
-/// excitation and GPe in `[0, D]`, `D = w_p M T + gp_bias` (+1 rounding),
-/// and every difference within `±max(T, D)`. (The loop runs every
-/// iteration: in the reference trace it never settles before the last.)
-fn gpr_settle_fx<const M: usize>(
-    gpr: &GprLoop<Fx>,
-    sal: &[Fx; M],
-    d2: &[Fx; M],
-    stn: &mut [Fx; M],
-    gpe: &mut [Fx; M],
-) -> bool {
-    let (w_p, gp_bias, stn_bias, rate) = (
-        gpr.w_p.0 as i32,
-        gpr.gp_bias.0 as i32,
-        gpr.stn_bias.0 as i32,
-        gpr.rate.0 as i32,
-    );
-    if !(0..=4096).contains(&w_p)
-        || !(0..=4096).contains(&rate)
-        || gp_bias < 0
-        || stn_bias < 0
-        || M > 64
-    {
-        return false;
-    }
-    let mut smax = 0i32;
-    for v in sal.iter() {
-        if v.0 < 0 {
-            return false;
-        }
-        smax = smax.max(v.0 as i32);
-    }
-    for v in d2.iter() {
-        if v.0 < 0 {
-            return false;
-        }
-    }
-    if stn.iter().chain(gpe.iter()).any(|v| v.0 != 0) {
-        return false;
-    }
-    let t = smax + stn_bias;
-    let sum_max = M as i32 * t;
-    let d = ((w_p * sum_max + (1 << 11)) >> 12) + gp_bias + 1;
-    if sum_max > i16::MAX as i32 || d > i16::MAX as i32 {
-        return false;
-    }
-    let mut s: [i32; M] = [0; M];
-    let mut g: [i32; M] = [0; M];
-    // The biases folded into the per-channel constants: STN's target is
-    // relu(sb − GPe), GPe's relu(((w_p ΣSTN + 2048) >> 12) − dn).
-    let sb: [i32; M] = core::array::from_fn(|i| sal[i].0 as i32 + stn_bias);
-    let dn: [i32; M] = core::array::from_fn(|i| d2[i].0 as i32 - gp_bias);
-    #[inline(always)]
-    fn run<const M: usize>(
-        iterations: u32,
-        w_p: i32,
-        sb: &[i32; M],
-        dn: &[i32; M],
-        s: &mut [i32; M],
-        g: &mut [i32; M],
-        toward: impl Fn(i32, i32) -> i32,
-    ) {
-        // The rounding constant in a register (as in the thalamic read):
-        // the diffuse excitation is then one multiply-accumulate.
-        let half = core::hint::black_box(1 << 11);
-        let step = |s: &mut [i32; M], g: &mut [i32; M]| {
-            let mut sum = 0i32;
-            for v in s.iter() {
-                sum += *v;
-            }
-            let diffuse = (w_p * sum + half) >> 12;
-            for i in 0..M {
-                let stn_t = (sb[i] - g[i]).max(0);
-                let gpe_t = (diffuse - dn[i]).max(0);
-                s[i] = toward(s[i], stn_t);
-                g[i] = toward(g[i], gpe_t);
-            }
-        };
-        // Two iterations per pass, the odd one last (15 by default: the
-        // first from rest, then seven pairs, no odd one).
-        let n = iterations.saturating_sub(1);
-        if iterations > 0 {
-            step(s, g);
-        }
-        for _ in 0..n / 2 {
-            step(s, g);
-            step(s, g);
-        }
-        if n % 2 == 1 {
-            step(s, g);
-        }
-    }
-    let iterations = gpr.iterations as u32;
-    if rate == 1 << 11 {
-        // The default rate 1/2: v + ((2048 (t − v) + 2048) >> 12) is
-        // v + ((t − v + 1) >> 1), which is (t + v + 1) >> 1 exactly (an
-        // integer added inside the floor), the mean rounded up: that is
-        // v − ((v − t) >> 1), two operations (the floor of half an odd
-        // difference is half of it less ½).
-        run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
-            v - ((v - t) >> 1)
-        });
-    } else {
-        run(iterations, w_p, &sb, &dn, &mut s, &mut g, |v, t| {
-            v + ((rate * (t - v) + (1 << 11)) >> 12)
-        });
-    }
-    for i in 0..M {
-        stn[i] = Fx(s[i] as i16);
-        gpe[i] = Fx(g[i] as i16);
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1330,38 +1143,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fx_fast_settle_is_bit_identical() {
-        let mut rng = crate::rng::Rng::seed(11);
-        for (iters, rate) in [
-            (15u8, 0.5f32),
-            (30, 0.25),
-            (7, 1.0),
-            (15, 0.3),
-            (30, 0.5),
-            (4, 0.5),
-        ] {
-            // The Nengo constants of the loop (see `Gpr::nengo`).
-            let g = GprLoop {
-                stn_bias: Fx::from_f32(0.25),
-                w_p: Fx::from_f32(0.9),
-                gp_bias: Fx::from_f32(0.2),
-                rate: Fx::from_f32(rate),
-                iterations: iters,
-            };
-            let (d2_gain, str_thresh) = (Fx::from_f32(0.8), Fx::from_f32(0.2));
-            for n in 0..20_000 {
-                let top = [1.5f32, 2.0, 4.0, 8.0][n % 4];
-                let sal: [Fx; 4] =
-                    core::array::from_fn(|_| Fx::from_f32(Fx::unit(rng.next()).to_f32() * top));
-                let d2: [Fx; 4] = core::array::from_fn(|i| (d2_gain * sal[i] - str_thresh).relu());
-                let (mut s1, mut g1) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
-                let (mut s2, mut g2) = ([Fx::ZERO; 4], [Fx::ZERO; 4]);
-                gpr_settle(&g, &sal, &d2, &mut s1, &mut g1);
-                if gpr_settle_fx(&g, &sal, &d2, &mut s2, &mut g2) {
-                    assert_eq!((s1, g1), (s2, g2), "{sal:?}");
-                }
-            }
-        }
-    }
 }

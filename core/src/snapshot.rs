@@ -65,7 +65,7 @@
 //! 1. the [`Config`]: each field in declaration order ([`crate::config::FIELDS`]),
 //!    `f32` fields as their IEEE bits (4 bytes), counts (`u8` fields) as
 //!    one byte each, the start lesions as one byte
-//!    ([`CONFIG_LEN`] = 243 bytes in all);
+//!    ([`CONFIG_LEN`] = 238 bytes in all);
 //! 2. the seed (`u64`);
 //! 3. every state variable of [`STATE`], in its order (each the unit, shape
 //!    and range that table declares): the lesions in force, cortex,
@@ -216,9 +216,11 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// The format version this build writes and reads. 2: the config gained
 /// `opponent_settle` and `gain_min`; 3: the config gained the aspiration and
 /// in-place learning fields, the state `critic.aspiration`,
-/// `contexts.in_place` and the recall test (an older snapshot is refused as
-/// such). The thalamic masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 3;
+/// `contexts.in_place` and the recall test; 4: the config lost
+/// `gpr_iterations` and `gpr_rate` (the GPR circuit is solved at its steady
+/// state, not iterated). An older snapshot is refused as such. The thalamic
+/// masks are dealt from the seed, as at reset.
+pub const SNAPSHOT_VERSION: u16 = 4;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

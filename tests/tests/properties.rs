@@ -77,11 +77,12 @@ fn gpr_reference(s: &[f64], iters: usize, rate: f64) -> Vec<f64> {
 }
 
 /// Property 2: the BG circuit selects the channel of highest salience when
-/// the margin is clear, and matches the reference rate equations.
+/// the margin is clear, and its output is the steady state of the reference
+/// rate equations.
 #[test]
 fn p2_gpr_selects_and_matches_reference() {
-    let gf = Gpr::<Fx>::nengo(30, 0.25);
-    let g32 = Gpr::<f32>::nengo(30, 0.25);
+    let gf = Gpr::<Fx>::nengo();
+    let g32 = Gpr::<f32>::nengo();
     let mut rng = Rng::seed(9);
     let mut max_err_fx = 0.0f64;
     let mut max_err_f32 = 0.0f64;
@@ -89,7 +90,8 @@ fn p2_gpr_selects_and_matches_reference() {
     for _ in 0..2000 {
         let s: [f64; 4] =
             core::array::from_fn(|_| (rng.next() >> 8) as f64 / (1u32 << 24) as f64 * 1.5);
-        let reference = gpr_reference(&s, 30, 0.25);
+        // Integrated finely until still: the steady state.
+        let reference = gpr_reference(&s, 20_000, 0.01);
         let (gpi_fx, win_fx) = gf.select(&s.map(|v| Fx::from_f32(v as f32)));
         let (gpi_32, win_32) = g32.select(&s.map(|v| v as f32));
         for i in 0..4 {
