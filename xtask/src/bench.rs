@@ -303,58 +303,25 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
     }
 
     let (m0f, m0s) = (count("m0", "fixed"), count("m0", "f32"));
-    let m4f = count("m4", "fixed").map(|c| c / macs);
+    let (r0, m4f, size) =
+        (m0f.zip(m0s).map(|(f, s)| s / f), count("m4", "fixed").map(|c| c / macs), Some(bytes));
+    let x = |v: Option<f64>, unit: &str, d: usize| v.map(|v| format!("{v:.d$}{unit}"));
+    let slower = |(w, n)| format!("{w:.2} (slower of node and Chromium: {n})");
+    // What, limit (its text is the bound), the value and as shown.
     let targets = [
-        (
-            "Cortex-M0 instructions per step, fixed, learning on",
-            "<= 25,000",
-            m0f,
-            m0f.map(group),
-            25_000.0,
-            true,
-        ),
-        (
-            "M0 f32 (soft-float) / fixed instructions per step",
-            ">= 5x",
-            m0f.zip(m0s).map(|(f, s)| s / f),
-            m0f.zip(m0s).map(|(f, s)| format!("{:.1}x", s / f)),
-            5.0,
-            false,
-        ),
-        (
-            "Cortex-M4F instructions per MAC, fixed",
-            "<= 3",
-            m4f,
-            m4f.map(|v| format!("{v:.2}")),
-            3.0,
-            true,
-        ),
-        (
-            "agent state, default config (fixed)",
-            "<= 6144 B",
-            Some(bytes),
-            Some(format!("{bytes} B")),
-            6144.0,
-            true,
-        ),
-        (
-            "WebAssembly / native steps per second",
-            ">= 0.5",
-            wasm.map(|w| w.0),
-            wasm.map(|(w, n)| format!("{w:.2} (slower of node and Chromium: {n})")),
-            0.5,
-            false,
-        ),
+        ("Cortex-M0 instructions per step, fixed, learning on", "<= 25,000", m0f, m0f.map(group)),
+        ("M0 f32 (soft-float) / fixed instructions per step", ">= 5x", r0, x(r0, "x", 1)),
+        ("Cortex-M4F instructions per MAC, fixed", "<= 3", m4f, x(m4f, "", 2)),
+        ("agent state, default config (fixed)", "<= 6144 B", size, x(size, " B", 0)),
+        ("WebAssembly / native steps per second", ">= 0.5", wasm.map(|w| w.0), wasm.map(slower)),
     ];
     let _ = writeln!(t, "\nTargets (default config)");
     let mut tj = Vec::new();
-    for (what, limit, value, shown, bound, at_most) in targets {
-        let pass = value.map(|x| if at_most { x <= bound } else { x >= bound });
-        let verdict = match pass {
-            Some(true) => "PASS",
-            Some(false) => "MISS",
-            None => "-",
-        };
+    for (what, limit, value, shown) in targets {
+        let bound: f64 =
+            limit[3..].trim_end_matches(['x', 'B', ' ']).replace(',', "").parse().unwrap();
+        let pass = value.map(|x| if limit.starts_with("<=") { x <= bound } else { x >= bound });
+        let verdict = pass.map_or("-", |p| if p { "PASS" } else { "MISS" });
         let shown = shown.unwrap_or("not measured".into());
         let _ = writeln!(t, "  {verdict:<5} {what:<54} {limit:<10} {shown}");
         tj.push(json!({ "what": what, "limit": limit, "value": value, "pass": pass }));

@@ -17,14 +17,14 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use object::{elf, Object, ObjectSection, SectionFlags};
 use tcbg::DefaultAgent;
 
-use crate::setup::{self, cargo, describe, workspace_root};
+use crate::setup::{self, cargo_in, describe, workspace_root};
 
 /// A board: its crate in `boards/` (package and binary are named `name`),
 /// and its QEMU system emulator and machine (`None`: a real board, built only).
@@ -104,11 +104,7 @@ pub fn test_all() -> Result<(), String> {
         }
     }
     eprint!("\nsnapshot in flash: {}\n{table}", snapshot.origin);
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failures.join("\n"))
-    }
+    failures.is_empty().then_some(()).ok_or_else(|| failures.join("\n"))
 }
 
 /// The reference trace hash on the host (what `cargo xtask trace` prints).
@@ -124,12 +120,8 @@ pub(crate) fn host_continuation(
     steps: u32,
     bytes: Option<&[u8]>,
 ) -> Result<(Vec<u8>, u32), String> {
-    let swap_in = match bytes {
-        Some(b) => {
-            Some(DefaultAgent::restore(b).map_err(|e| format!("refused on the host too: {e}"))?)
-        }
-        None => None,
-    };
+    let swap_in = bytes.map(DefaultAgent::restore).transpose();
+    let swap_in = swap_in.map_err(|e| format!("refused on the host too: {e}"))?;
     let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
     let hash = tcbg::snapshot::trace_continuation(at, steps, &mut own, swap_in);
     Ok((own, hash))
@@ -247,24 +239,21 @@ impl Outcome {
     /// verdict, wall time) and the verdict.
     pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
         let Some(run) = &self.run else {
-            let mut line = format!(
-                "built {} (a real board: flash it as boards/README.md says)",
-                self.elf.display()
-            );
-            if let Some(snap) = &self.snapshot {
-                match host_continuation(SNAPSHOT_AT, CONTINUATION, Some(&snap.bytes)) {
-                    Ok((_, h)) => {
-                        let _ = write!(line, "; its snapshot_flash line must read continuation {h:08x} (the host's, {CONTINUATION} steps from step {SNAPSHOT_AT})");
-                    }
-                    Err(e) => {
-                        return (
-                            format!("{line}; its snapshot is {e}"),
-                            Err(format!("the snapshot is {e}")),
-                        )
-                    }
+            let elf = self.elf.display();
+            let line = format!("built {elf} (a real board: flash it as boards/README.md says)");
+            let Some(snap) = &self.snapshot else { return (line, Ok(())) };
+            let (from, steps) = (SNAPSHOT_AT, CONTINUATION);
+            return match host_continuation(from, steps, Some(&snap.bytes)) {
+                Ok((_, h)) => {
+                    let must = format!(
+                        "continuation {h:08x} (the host's, {steps} steps from step {from})"
+                    );
+                    (format!("{line}; its snapshot_flash line must read {must}"), Ok(()))
                 }
-            }
-            return (line, Ok(()));
+                Err(e) => {
+                    (format!("{line}; its snapshot is {e}"), Err(format!("the snapshot is {e}")))
+                }
+            };
         };
         let mut line = format!(
             "trace {} (host {host:08x})",
@@ -339,13 +328,11 @@ pub(crate) fn check(
     echo: &Echo,
 ) -> Result<Outcome, String> {
     setup::ensure_targets(&[board.target])?;
-    if let Some((qemu, _)) = board.qemu {
-        // qemu-system-riscv32 is in Debian's qemu-system-misc.
-        setup::ensure_apt_backports(&[if qemu == "qemu-system-arm" {
-            qemu
-        } else {
-            "qemu-system-misc"
-        }])?;
+    // qemu-system-riscv32 is in Debian's qemu-system-misc.
+    match board.qemu {
+        Some(("qemu-system-arm", _)) => setup::ensure_apt_backports(&["qemu-system-arm"])?,
+        Some(_) => setup::ensure_apt_backports(&["qemu-system-misc"])?,
+        None => {}
     }
     let path = snapshot.map(|s| s.path.to_string_lossy().into_owned());
     let env: Vec<(&str, &str)> = path.iter().map(|p| ("TCBG_SNAPSHOT", p.as_str())).collect();
@@ -370,19 +357,10 @@ pub(crate) fn build_with(
     env: &[(&str, &str)],
     features: &[&str],
 ) -> Result<PathBuf, String> {
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(boards_dir())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            board.name,
-            "--target",
-            board.target,
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .envs(env.iter().copied());
+    let (name, target) = (board.name, board.target);
+    let args = format!("build --release --package {name} --target {target} --target-dir");
+    let mut cmd = cargo_in(&boards_dir(), &args);
+    cmd.arg(target_dir).envs(env.iter().copied());
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }
@@ -428,13 +406,10 @@ pub(crate) fn emulate(
     extra: &[&str],
     echo: &Echo,
 ) -> Result<Run, String> {
-    let mut cmd = Command::new(qemu);
-    cmd.args(["-machine", machine, "-nographic", "-monitor", "none", "-serial", "none"])
-        .args(extra)
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+    let mut cmd =
+        setup::cmd(qemu, &format!("-machine {machine} -nographic -monitor none -serial none"));
+    cmd.args(extra).args(["-semihosting-config", "enable=on,target=native", "-kernel"]);
+    cmd.arg(elf).stdin(Stdio::null()).stdout(Stdio::piped());
     eprintln!("$ {}", describe(&cmd));
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;

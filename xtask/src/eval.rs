@@ -541,11 +541,7 @@ mod plots {
     }
 
     fn name_of(r: &ResultRow) -> String {
-        if r.lesion == "none" {
-            "full".into()
-        } else {
-            r.lesion.clone()
-        }
+        if r.lesion == "none" { "full" } else { &r.lesion }.to_string()
     }
 
     /// Writes the plots of `v` (`TASK[-by-block][-VARIANT].svg`); returns how many.
@@ -726,14 +722,12 @@ mod plots {
             .iter()
             .filter_map(|l| rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l))
             .map(|r| {
-                let s = r.per_block(|s| {
-                    if errors {
-                        s.errors_first10 as f64
-                    } else {
-                        s.to_criterion as f64
-                    }
-                });
-                (*r, s)
+                (
+                    *r,
+                    r.per_block(|s| {
+                        f64::from(if errors { s.errors_first10.into() } else { s.to_criterion })
+                    }),
+                )
             })
             .collect();
         let blocks = stats.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
