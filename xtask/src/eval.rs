@@ -173,25 +173,19 @@ fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     };
     let tasks = names.into_iter().map(task_kind).collect::<Result<Vec<_>, _>>()?;
     let mut lesions = vec!["none".to_string()];
-    let wanted: Vec<String> = match &a.lesions {
-        None => LESION_NAMES.iter().map(|s| s.to_string()).collect(),
-        Some(v) => v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-    };
-    for l in wanted {
-        lesion(&l)?;
-        let l = if l == "full" { "none".to_string() } else { l };
+    let all = || LESION_NAMES.iter().map(|s| s.to_string()).collect();
+    for l in
+        a.lesions.clone().unwrap_or_else(all).iter().map(|s| s.trim()).filter(|s| !s.is_empty())
+    {
+        lesion(l)?;
+        let l = if l == "full" { "none" } else { l }.to_string();
         if !lesions.contains(&l) {
             lesions.push(l);
         }
     }
-    let numbers = match Number::parse(&a.number) {
-        Some(n) => vec![n],
-        None => Number::BOTH.to_vec(),
-    };
+    let numbers = Number::parse(&a.number).map_or(Number::BOTH.to_vec(), |n| vec![n]);
     let mut variants = vec![Variant::Default];
-    if a.robust {
-        variants.extend(Variant::ROBUST);
-    }
+    variants.extend(if a.robust { &Variant::ROBUST[..] } else { &[] });
     Ok(EvalOptions { tasks, seeds: a.seeds, lesions, numbers, variants })
 }
 
@@ -219,10 +213,7 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
         bar.finish();
     }
     let elapsed = start.elapsed();
-    let mut checks = Vec::new();
-    for &v in &opts.variants {
-        checks.extend(check_all(&rows, v));
-    }
+    let checks: Vec<Check> = opts.variants.iter().flat_map(|&v| check_all(&rows, v)).collect();
     print!("{}", report(&rows, &checks, &opts, false));
     println!("evaluated in {:.1} s", elapsed.as_secs_f64());
 
@@ -245,10 +236,8 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     }
     if let Some(dir) = &a.plots {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut n = 0;
-        for &v in &opts.variants {
-            n += plots::write_all(dir, &rows, &opts.tasks, v)?;
-        }
+        let n = opts.variants.iter().map(|&v| plots::write_all(dir, &rows, &opts.tasks, v));
+        let n = n.sum::<Result<usize, _>>()?;
         eprintln!("wrote {n} plots to {}", dir.display());
     }
     Ok(())
@@ -585,6 +574,7 @@ mod plots {
     where
         DB::ErrorType: 'static,
     {
+        let font = ("sans-serif", 13).into_font().color(&BLACK);
         for (i, (label, color, width, dashed)) in entries.iter().enumerate() {
             let y = 20 + 20 * i as i32;
             let dashes: Vec<(i32, i32)> =
@@ -592,11 +582,7 @@ mod plots {
             for (a, b) in dashes {
                 area.draw(&PathElement::new(vec![(a, y), (b, y)], color.stroke_width(*width)))?;
             }
-            area.draw(&Text::new(
-                label.clone(),
-                (44, y - 7),
-                ("sans-serif", 13).into_font().color(&BLACK),
-            ))?;
+            area.draw(&Text::new(label.clone(), (44, y - 7), font.clone()))?;
         }
         Ok(())
     }
@@ -654,21 +640,15 @@ mod plots {
                 .draw()?;
             if let Some(log) = rs[0].runs.first().and_then(|x| x.runs.get(si)) {
                 let style = RGBColor(170, 170, 170).stroke_width(1);
-                let verticals = block_starts(log).into_iter().map(|b| b as f64);
-                chart.draw_series(
-                    verticals.map(|b| PathElement::new(vec![(b, 0.0), (b, 1.05)], style)),
-                )?;
+                let vertical = |b| PathElement::new(vec![(b as f64, 0.0), (b as f64, 1.05)], style);
+                chart.draw_series(block_starts(log).into_iter().map(vertical))?;
             }
             let first = si == 0;
             if task == TaskKind::ReversalBandit {
                 let ideal = bayes::ideal_reward_rate(v.schedule());
                 let grey = RGBColor(120, 120, 120);
-                chart.draw_series(DashedLineSeries::new(
-                    vec![(0.0, ideal), (n, ideal)],
-                    6,
-                    4,
-                    grey.stroke_width(1),
-                ))?;
+                let line = vec![(0.0, ideal), (n, ideal)];
+                chart.draw_series(DashedLineSeries::new(line, 6, 4, grey.stroke_width(1)))?;
                 if first {
                     entries.push((format!("Bayes ideal {}", fmt(ideal)), grey, 1, true));
                 }
@@ -814,16 +794,12 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
     };
     let schedule = variant.schedule();
     let tty = std::io::stderr().is_terminal();
+    let shown_number = if number == Number::Fixed { "fixed point" } else { "f32 oracle" };
+    let shown_variant = format!(" · {}", describe_schedule(schedule));
+    let shown_variant = if variant == Variant::Default { "" } else { &shown_variant };
     for kind in kinds {
-        println!(
-            "{kind} · {} · lesion {lesion} · seed {seed}{}",
-            if number == Number::Fixed { "fixed point" } else { "f32 oracle" },
-            if variant == Variant::Default {
-                String::new()
-            } else {
-                format!(" · {}", describe_schedule(schedule))
-            }
-        );
+        println!("{kind} · {shown_number} · lesion {lesion} · seed {seed}{shown_variant}");
+        let bandit = kind == TaskKind::ReversalBandit;
         let blocks = kind.blocks();
         let mut last_draw = Instant::now() - Duration::from_secs(1);
         let start = Instant::now();
@@ -834,16 +810,10 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
             }
             last_draw = Instant::now();
             let recent = &live.log[live.log.len().saturating_sub(20)..];
-            let acc =
-                recent.iter().filter(|t| t.correct).count() as f64 / recent.len().max(1) as f64;
-            let reward = if kind == TaskKind::ReversalBandit {
-                format!(
-                    "  reward (last 20) {:.2}",
-                    recent.iter().filter(|t| t.reward).count() as f64 / recent.len().max(1) as f64
-                )
-            } else {
-                String::new()
-            };
+            let rate = |n: usize| n as f64 / recent.len().max(1) as f64;
+            let acc = rate(recent.iter().filter(|t| t.correct).count());
+            let r = rate(recent.iter().filter(|t| t.reward).count());
+            let reward = if bandit { format!("  reward (last 20) {r:.2}") } else { String::new() };
             eprint!(
                 "\r\x1b[2Ktrial {:>5}/{}  block {:>2}/{}  trial in block {:>3}  accuracy (last 20) {:.2}{reward}  context {}",
                 live.done,
@@ -880,21 +850,14 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
         };
         let mut m: Vec<String> =
             log.metrics.iter().map(|(n, v)| format!("{n}{suffix} {}", fmt(*v))).collect();
-        if kind == TaskKind::ReversalBandit {
+        if bandit {
             let ideal = bayes::ideal_for(schedule);
-            m.push(format!(
-                "(ideal: reward_rate {}, trials_to_switch {})",
-                fmt(ideal.reward_rate),
-                fmt(ideal.trials_to_switch)
-            ));
+            let (r, t) = (fmt(ideal.reward_rate), fmt(ideal.trials_to_switch));
+            m.push(format!("(ideal: reward_rate {r}, trials_to_switch {t})"));
         }
         println!("metrics: {}", m.join(", "));
-        println!(
-            "{} trials, {} steps in {:.2} s\n",
-            log.trials.len(),
-            log.steps,
-            took.as_secs_f64()
-        );
+        let (trials, steps, secs) = (log.trials.len(), log.steps, took.as_secs_f64());
+        println!("{trials} trials, {steps} steps in {secs:.2} s\n");
     }
     Ok(())
 }
