@@ -311,10 +311,9 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
         if rs.is_empty() {
             continue;
         }
+        let (name, variant) = (task.name(), v.name());
         let title = format!(
-            "{} trials to criterion by block, median over seeds (variation `{}`)",
-            task.name(),
-            v.name()
+            "{name} trials to criterion by block, median over seeds (variation `{variant}`)"
         );
         let lines: Vec<(String, Vec<f64>)> = rs
             .iter()
@@ -343,24 +342,15 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
 
 /// Per task: one line per (number, lesion), one column per metric.
 fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Variant, md: bool) {
-    let seeds = v.seeds(0..opts.seeds);
-    let title = format!(
-        "results, variation `{}` ({}; seeds {}..{}): median [p10, p90] over seeds",
-        v.name(),
-        describe_schedule(v.schedule()),
-        seeds.start,
-        seeds.end
-    );
-    let _ = writeln!(out, "\n{} {title}", if md { "##" } else { "==" });
+    let (seeds, name, schedule) =
+        (v.seeds(0..opts.seeds), v.name(), describe_schedule(v.schedule()));
+    let (from, to, h) = (seeds.start, seeds.end, if md { "##" } else { "==" });
+    let _ = writeln!(out, "\n{h} results, variation `{name}` ({schedule}; seeds {from}..{to}): median [p10, p90] over seeds");
     for &task in &opts.tasks {
         let rs = rows_of(rows, task, v);
         let Some(first) = rs.first() else { continue };
-        let names: Vec<&str> = first
-            .metrics
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(|n| !n.starts_with("ideal_"))
-            .collect();
+        let names = first.metrics.iter().map(|(n, _)| n.as_str());
+        let names: Vec<&str> = names.filter(|n| !n.starts_with("ideal_")).collect();
         let head = std::iter::once(task.name()).chain(names.iter().copied());
         let rows = rs.iter().map(|r| {
             let label = format!("{:<w$} {}", r.number.name(), r.lesion, w = if md { 0 } else { 5 });
@@ -372,12 +362,11 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
         if task == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(v.schedule());
             let (len, _) = bayes::bandit_shape(v.schedule());
+            let (nl, r, t) =
+                (if md { "\n" } else { "" }, fmt(ideal.reward_rate), fmt(ideal.trials_to_switch));
             let _ = writeln!(
                 out,
-                "{}ideal (Bayes observer, hazard 1/{len}): reward_rate {}, trials_to_switch {}",
-                if md { "\n" } else { "" },
-                fmt(ideal.reward_rate),
-                fmt(ideal.trials_to_switch)
+                "{nl}ideal (Bayes observer, hazard 1/{len}): reward_rate {r}, trials_to_switch {t}"
             );
         }
     }
@@ -404,17 +393,10 @@ fn status_text(s: &Status) -> &'static str {
 }
 
 fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: bool) {
-    let _ = writeln!(
-        out,
-        "\n{} thresholds, variation `{}` (fixed point, full model unless named, medians over {seeds} seeds){}",
-        if md { "##" } else { "==" },
-        v.name(),
-        if v == Variant::Default {
-            ""
-        } else {
-            "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged"
-        }
-    );
+    let (h, name) = (if md { "##" } else { "==" }, v.name());
+    let loose = "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged";
+    let loose = if v == Variant::Default { "" } else { loose };
+    let _ = writeln!(out, "\n{h} thresholds, variation `{name}` (fixed point, full model unless named, medians over {seeds} seeds){loose}");
     let w = THRESHOLDS.iter().map(|t| t.describe().len()).max().unwrap_or(0);
     if md {
         out.push_str("\n| result | threshold | measured | limit here |\n|---|---|---|---|\n");
@@ -424,10 +406,7 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
         let ideal = bayes::ideal_reward_rate(v.schedule());
         let loosened = v != Variant::Default && t.tolerance != Tolerance::Ratio;
         let limit = if loosened { t.limit_text(v, ideal) } else { String::new() };
-        let detail = match &c.status {
-            Status::NotRun(why) => why.clone(),
-            _ => c.measured.clone(),
-        };
+        let detail = if let Status::NotRun(why) = &c.status { why } else { &c.measured };
         let status = status_text(&c.status);
         let _ = match md {
             true => writeln!(out, "| {} | {} | {detail} | {limit} |", status.trim(), t.describe()),
@@ -455,12 +434,8 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
         });
         std::iter::once(t.describe()).chain(status).collect()
     });
-    let _ = write!(
-        out,
-        "{}{}",
-        if md { "\n" } else { "" },
-        Table { head, rows: rows.collect() }.render(md)
-    );
+    let nl = if md { "\n" } else { "" };
+    let _ = write!(out, "{nl}{}", Table { head, rows: rows.collect() }.render(md));
 }
 
 /// The results as JSON: `seeds`, `results` (task, number, lesion, variant,
@@ -468,19 +443,13 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
 /// order the tasks report them, numbers to 6 decimals, NaN as null.
 fn to_json(rows: &[ResultRow], checks: &[Check], seeds: u64) -> Value {
     let num = |x: f64| json!((x * 1e6).round() / 1e6);
+    let summary =
+        |m: &Summary| json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90) });
     let results: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let metrics: serde_json::Map<String, Value> = r
-                .metrics
-                .iter()
-                .map(|(n, m)| {
-                    (
-                        n.clone(),
-                        json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90) }),
-                    )
-                })
-                .collect();
+            let metrics: serde_json::Map<String, Value> =
+                r.metrics.iter().map(|(n, m)| (n.clone(), summary(m))).collect();
             json!({
                 "task": r.task, "number": r.number.name(), "lesion": r.lesion,
                 "variant": r.variant.name(), "seed_start": r.seeds.start, "metrics": metrics,
