@@ -63,16 +63,10 @@ fn round(x: f64, d: i32) -> f64 {
 
 /// `12,345` for a count.
 fn group(v: f64) -> String {
-    let n = v.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::from(if n < 0 { "-" } else { "" });
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits = (v.round() as i64).unsigned_abs().to_string();
+    let groups: Vec<&[u8]> = digits.as_bytes().rchunks(3).rev().collect();
+    let sign = if v.round() < 0.0 { "-" } else { "" };
+    sign.to_string() + &String::from_utf8_lossy(&groups.join(&b","[..]))
 }
 
 pub fn main(opts: BenchArgs) -> Result<(), String> {
@@ -158,34 +152,22 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
             "\nInstructions per step in QEMU (-icount shift=0, SysTick around agent.step; {} steps, learning on)",
             opts.steps
         );
-        let head = |t: &mut String, c: [&str; 8]| {
-            let _ = writeln!(
-                t,
-                "  {:<22} {:<6} {:>12} {:>12} {:>9} {:>7} {:>10} {:>9}",
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-            );
-        };
-        head(
-            &mut t,
-            ["board", "number", "instr/step", "instr/loop", "instr/MAC", "instr/", "same", "trace"],
-        );
-        head(&mut t, ["", "", "(step only)", "(with task)", "", "tick", "twice", "= host"]);
+        t += "  board                  number   instr/step   instr/loop instr/MAC  instr/       same     trace\n";
+        t += "                                 (step only)  (with task)              tick      twice    = host\n";
         for (key, name, core) in [("m0", "microbit", "Cortex-M0"), ("m4", "an386", "Cortex-M4F")] {
             for number in ["fixed", "f32"] {
                 step(&format!("bench: instructions per step, {name}, {number}"));
                 let (e, step) = count_instructions(name, number, opts.steps)?;
                 let yes = |b: &Value| if b == true { "yes" } else { "NO" };
+                let f = |k: &str| e[k].as_f64().unwrap_or(0.0);
+                let (per_loop, ipt) =
+                    (group(f("instructions_per_loop")), f("instructions_per_tick"));
+                let (same, traced) = (yes(&e["repeatable"]), yes(&e["trace_matches_host"]));
+                let (label, per_step, per_mac) =
+                    (format!("{name} ({core})"), group(step), step / macs);
                 let _ = writeln!(
                     t,
-                    "  {:<22} {:<6} {:>12} {:>12} {:>9.2} {:>7} {:>10} {:>9}",
-                    format!("{name} ({core})"),
-                    number,
-                    group(step),
-                    group(e["instructions_per_loop"].as_f64().unwrap_or(0.0)),
-                    step / macs,
-                    e["instructions_per_tick"].as_f64().unwrap_or(0.0),
-                    yes(&e["repeatable"]),
-                    yes(&e["trace_matches_host"]),
+                    "  {label:<22} {number:<6} {per_step:>12} {per_loop:>12} {per_mac:>9.2} {ipt:>7} {same:>10} {traced:>9}"
                 );
                 v[key][number] = e;
                 v[key][number]["instructions_per_mac"] = json!(round(step / macs, 2));

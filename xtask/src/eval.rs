@@ -345,7 +345,10 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
     let (seeds, name, schedule) =
         (v.seeds(0..opts.seeds), v.name(), describe_schedule(v.schedule()));
     let (from, to, h) = (seeds.start, seeds.end, if md { "##" } else { "==" });
-    let _ = writeln!(out, "\n{h} results, variation `{name}` ({schedule}; seeds {from}..{to}): median [p10, p90] over seeds");
+    let _ = writeln!(
+        out,
+        "\n{h} results, variation `{name}` ({schedule}; seeds {from}..{to}): median [p10, p90] over seeds"
+    );
     for &task in &opts.tasks {
         let rs = rows_of(rows, task, v);
         let Some(first) = rs.first() else { continue };
@@ -396,7 +399,10 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
     let (h, name) = (if md { "##" } else { "==" }, v.name());
     let loose = "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged";
     let loose = if v == Variant::Default { "" } else { loose };
-    let _ = writeln!(out, "\n{h} thresholds, variation `{name}` (fixed point, full model unless named, medians over {seeds} seeds){loose}");
+    let _ = writeln!(
+        out,
+        "\n{h} thresholds, variation `{name}` (fixed point, full model unless named, medians over {seeds} seeds){loose}"
+    );
     let w = THRESHOLDS.iter().map(|t| t.describe().len()).max().unwrap_or(0);
     if md {
         out.push_str("\n| result | threshold | measured | limit here |\n|---|---|---|---|\n");
