@@ -187,12 +187,8 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
     if runs("sizes") {
         // With the snapshot in flash, as `cargo xtask board` builds them.
         let snapshot = board::Snapshot::from_browser()?;
-        let _ = writeln!(t, "\nFirmware (release, default agent; bytes)");
-        let _ = writeln!(
-            t,
-            "  {:<11} {:>8} {:>6} {:>6} {:>12} {:>10} {:>10} {:>8}",
-            "board", "text", "data", "bss", "stack used", "flash", "RAM", "run"
-        );
+        t += "\nFirmware (release, default agent; bytes)\n";
+        t += "  board           text   data    bss   stack used      flash        RAM      run\n";
         for b in BOARDS {
             step(&format!("bench: firmware size, {}", b.name));
             let outcome = board::check(b, Some(&snapshot), &|_| {})?;
@@ -204,17 +200,13 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
             let (z, stack) = (&outcome.size, outcome.stack_high_water());
             eprintln!("{}: {} ({verdict})", b.name, z.describe(stack));
             let pct = |used: u64, total: u64| format!("{:.1}%", 100.0 * used as f64 / total as f64);
+            let (name, text, data, bss, flash) =
+                (b.name, z.text, z.data, z.bss, pct(z.text + z.data, z.flash_total));
+            let ram = stack.map_or("-".into(), |st| pct(z.data + z.bss + st, z.ram_total));
+            let st = stack.map_or("-".into(), |v| v.to_string());
             let _ = writeln!(
                 t,
-                "  {:<11} {:>8} {:>6} {:>6} {:>12} {:>10} {:>10} {:>8}",
-                b.name,
-                z.text,
-                z.data,
-                z.bss,
-                stack.map_or("-".into(), |v| v.to_string()),
-                pct(z.text + z.data, z.flash_total),
-                stack.map_or("-".into(), |st| pct(z.data + z.bss + st, z.ram_total)),
-                verdict
+                "  {name:<11} {text:>8} {data:>6} {bss:>6} {st:>12} {flash:>10} {ram:>10} {verdict:>8}"
             );
             v["firmware"][b.name] = json!({
                 "text": z.text, "data": z.data, "bss": z.bss, "stack_high_water": stack,

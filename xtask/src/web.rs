@@ -57,7 +57,7 @@ pub fn test_all() -> Result<(), String> {
         &host,
         &[
             ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
-            ("CHROMEDRIVER", crate::webdriver::chromedriver().as_ref()),
+            ("CHROMEDRIVER", crate::webdriver::CHROMEDRIVER.as_ref()),
             ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json.as_os_str()),
             // The runner's own limits (20 s per test, 5 s for chromedriver to
             // answer) are short for a shared, loaded machine; a hang still ends.
