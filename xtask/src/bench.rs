@@ -378,7 +378,7 @@ fn instructions_per_tick([n, t1, t2]: [u64; 3]) -> Result<f64, String> {
 /// under `-icount shift=0` and turns its ticks into instructions: the JSON
 /// entry and the instructions per step.
 fn count_instructions(name: &str, number: &str, steps: u32) -> Result<(Value, f64), String> {
-    let board = BOARDS.iter().find(|b| b.name == name).ok_or(format!("no board {name}"))?;
+    let board = board::find(name)?;
     let (qemu, machine) = board.qemu.ok_or(format!("{name} has no QEMU machine"))?;
     setup::ensure_targets(&[board.target])?;
     setup::ensure_apt_backports(&["qemu-system-arm"])?;

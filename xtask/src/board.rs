@@ -62,12 +62,17 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const SNAPSHOT_AT: u32 = 1000;
 pub(crate) const CONTINUATION: u32 = 500;
 
-pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
+/// The board called `name`.
+pub(crate) fn find(name: &str) -> Result<&'static Board, String> {
     let names = || BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
-    let board = BOARDS
+    BOARDS
         .iter()
         .find(|b| b.name == name)
-        .ok_or_else(|| format!("no board `{name}`; boards: {}", names()))?;
+        .ok_or_else(|| format!("no board `{name}`; boards: {}", names()))
+}
+
+pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
+    let board = find(name)?;
     let snapshot = match file {
         Some(f) => Snapshot::from_file(f)?,
         None => Snapshot::from_browser()?,
@@ -166,12 +171,8 @@ impl Snapshot {
         })?;
         let bytes = setup::base64(b64).map_err(|e| format!("{shown}: the snapshot is {e}"))?;
         let stem = file.file_stem().map_or("export".into(), |s| s.to_string_lossy().into_owned());
-        let origin = format!(
-            "{shown} (exported after {} steps of {}, {} bytes)",
-            json["steps"],
-            json["task"],
-            bytes.len()
-        );
+        let (steps, task, n) = (&json["steps"], &json["task"], bytes.len());
+        let origin = format!("{shown} (exported after {steps} steps of {task}, {n} bytes)");
         Snapshot::saved(&format!("{stem}.bin"), bytes, origin)
     }
 
@@ -207,11 +208,8 @@ impl SnapshotLine {
     fn parse(rest: &str) -> Option<SnapshotLine> {
         let mut w = rest.split_whitespace();
         let mut field = |name: &str| if w.next()? == name { w.next() } else { None };
-        let (at, steps, bytes) = (
-            field("at")?.parse().ok()?,
-            field("steps")?.parse().ok()?,
-            field("bytes")?.parse().ok()?,
-        );
+        let (at, steps) = (field("at")?.parse().ok()?, field("steps")?.parse().ok()?);
+        let bytes = field("bytes")?.parse().ok()?;
         let continuation = match w.next()? {
             "continuation" => Ok(u32::from_str_radix(w.next()?, 16).ok()?),
             "refused:" | "failed:" => Err(w.collect::<Vec<_>>().join(" ")),

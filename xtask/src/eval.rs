@@ -673,17 +673,13 @@ mod plots {
             TaskKind::SerialReversal => &["none", "no_meta", "no_thalamus"],
             _ => &["none", "no_meta"],
         };
+        let count = |s: &tcbg::tasks::BlockStats| {
+            f64::from(if errors { s.errors_first10.into() } else { s.to_criterion })
+        };
         let stats: Vec<(&ResultRow, Vec<Summary>)> = want
             .iter()
             .filter_map(|l| rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l))
-            .map(|r| {
-                (
-                    *r,
-                    r.per_block(|s| {
-                        f64::from(if errors { s.errors_first10.into() } else { s.to_criterion })
-                    }),
-                )
-            })
+            .map(|r| (*r, r.per_block(count)))
             .collect();
         let blocks = stats.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
         let ymax =
@@ -714,10 +710,8 @@ mod plots {
             let at = |b: usize| b as f64 + 1.0;
             let band = s.iter().enumerate().map(|(b, x)| (at(b), x.p90));
             let band = band.chain(s.iter().enumerate().rev().map(|(b, x)| (at(b), x.p10)));
-            chart.draw_series(std::iter::once(Polygon::new(
-                band.collect::<Vec<_>>(),
-                color.mix(0.12).filled(),
-            )))?;
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), color.mix(0.12).filled())])?;
             let pts: Vec<(f64, f64)> =
                 s.iter().enumerate().map(|(b, x)| (at(b), x.median)).collect();
             chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
