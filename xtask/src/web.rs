@@ -241,7 +241,7 @@ impl Server {
         }
         match std::fs::read(&file) {
             Ok(body) if safe => tiny_http::Response::from_data(body)
-                .with_header(header("Content-Type", mime_type(&file)))
+                .with_header(header("Content-Type", &mime_type(&file)))
                 .with_header(header("Cache-Control", "no-store")),
             _ => tiny_http::Response::from_string(format!("not found: {path}\n"))
                 .with_status_code(404)
@@ -255,19 +255,11 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name, value).expect("an ASCII header")
 }
 
-/// The MIME type browsers need: `application/wasm` for streaming
-/// compilation, `text/javascript` for ES modules.
-fn mime_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("png") => "image/png",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    }
+/// The MIME type browsers need (`application/wasm` for streaming
+/// compilation, `text/javascript` for ES modules), text in UTF-8.
+fn mime_type(path: &Path) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    if mime.type_() == "text" { format!("{mime}; charset=utf-8") } else { mime.to_string() }
 }
 
 /// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
