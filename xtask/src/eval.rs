@@ -126,24 +126,14 @@ impl Bar {
         let minutes = |s: f64| format!("{}:{:02}", s as u64 / 60, s as u64 % 60);
         let filled = ((frac * 30.0) as usize).min(30);
         let (bar, rest) = ("#".repeat(filled), "-".repeat(30 - filled));
+        let (label, pct, runs, total) = (&self.label, frac * 100.0, p.done_runs, p.total_runs);
+        let (el, eta) = (minutes(el), minutes(eta));
         let line = format!(
-            "{} [{bar}{rest}] {:3.0}%  {}/{} runs  {} elapsed  ETA {}",
-            self.label,
-            frac * 100.0,
-            p.done_runs,
-            p.total_runs,
-            minutes(el),
-            minutes(eta)
+            "{label} [{bar}{rest}] {pct:3.0}%  {runs}/{total} runs  {el} elapsed  ETA {eta}"
         );
         let mut err = std::io::stderr().lock();
         let _ = if self.tty { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
         let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.tty {
-            eprintln!();
-        }
     }
 }
 
@@ -197,20 +187,18 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     let start = Instant::now();
     let lesions: Vec<&str> = opts.lesions.iter().map(|s| s.as_str()).collect();
     let mut rows: Vec<ResultRow> = Vec::new();
+    let (t, n, l, v) = (opts.tasks.len(), opts.numbers.len(), lesions.len(), opts.variants.len());
+    let (s, threads) = (opts.seeds, tcbg_tests::eval::threads());
     eprintln!(
-        "eval: {} task(s) x {} number(s) x {} lesion set(s) x {} seeds x {} variation(s), {} threads",
-        opts.tasks.len(),
-        opts.numbers.len(),
-        lesions.len(),
-        opts.seeds,
-        opts.variants.len(),
-        tcbg_tests::eval::threads()
+        "eval: {t} task(s) x {n} number(s) x {l} lesion set(s) x {s} seeds x {v} variation(s), {threads} threads"
     );
     for &v in &opts.variants {
         let bar = Bar::new(&format!("{:>9}", v.name()));
         let seeds = 0..opts.seeds;
         rows.extend(evaluate(&opts.tasks, &opts.numbers, &lesions, v, seeds, |p| bar.update(p)));
-        bar.finish();
+        if bar.tty {
+            eprintln!();
+        }
     }
     let elapsed = start.elapsed();
     let checks: Vec<Check> = opts.variants.iter().flat_map(|&v| check_all(&rows, v)).collect();
