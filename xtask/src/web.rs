@@ -259,11 +259,8 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
 /// compilation, `text/javascript` for ES modules), text in UTF-8.
 fn mime_type(path: &Path) -> String {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    if mime.type_() == "text" {
-        format!("{mime}; charset=utf-8")
-    } else {
-        mime.to_string()
-    }
+    let charset = if mime.type_() == "text" { "; charset=utf-8" } else { "" };
+    format!("{mime}{charset}")
 }
 
 /// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
