@@ -231,36 +231,21 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// A table, printed with aligned columns or as Markdown.
-struct Table {
-    head: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn render(&self, md: bool) -> String {
-        let mut out = String::new();
-        if md {
-            let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-            out += &line(&self.head);
-            out += &line(&vec!["---".to_string(); self.head.len()]);
-            for r in &self.rows {
-                out += &line(r);
-            }
-            return out;
-        }
-        let all = || std::iter::once(&self.head).chain(&self.rows);
-        let widths: Vec<usize> = (0..self.head.len())
-            .map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0))
-            .collect();
-        for r in all() {
-            let cells: Vec<String> =
-                r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-            out += cells.join("  ").trim_end();
-            out.push('\n');
-        }
-        out
+/// A table (a head and rows of cells), with aligned columns or as Markdown.
+fn table(head: Vec<String>, rows: Vec<Vec<String>>, md: bool) -> String {
+    let all = || std::iter::once(&head).chain(&rows);
+    if md {
+        let rule = vec!["---".to_string(); head.len()];
+        let lines = all().take(1).chain([&rule]).chain(&rows);
+        return lines.map(|cells| format!("| {} |\n", cells.join(" | "))).collect();
     }
+    let widths: Vec<usize> =
+        (0..head.len()).map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let line = |r: &Vec<String>| {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        cells.join("  ").trim_end().to_string() + "\n"
+    };
+    all().map(line).collect()
 }
 
 /// The whole report: per variation the results by task, the learning-to-learn
@@ -316,8 +301,7 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
             let rows = lines.iter().map(|(l, b)| {
                 std::iter::once(l.clone()).chain(b.iter().map(|x| x.to_string())).collect()
             });
-            let t = Table { head: head.collect(), rows: rows.collect() };
-            let _ = write!(out, "\n### {title}\n\n{}", t.render(true));
+            let _ = write!(out, "\n### {title}\n\n{}", table(head.collect(), rows.collect(), true));
         } else {
             let _ = writeln!(out, "\n{title}");
             for (label, blocks) in lines {
@@ -348,8 +332,7 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
             let cells = names.iter().map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
             std::iter::once(label).chain(cells).collect()
         });
-        let t = Table { head: head.map(str::to_string).collect(), rows: rows.collect() };
-        let _ = write!(out, "\n{}", t.render(md));
+        let _ = write!(out, "\n{}", table(head.map(str::to_string).collect(), rows.collect(), md));
         if task == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(v.schedule());
             let (len, _) = bayes::bandit_shape(v.schedule());
@@ -429,7 +412,7 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
         std::iter::once(t.describe()).chain(status).collect()
     });
     let nl = if md { "\n" } else { "" };
-    let _ = write!(out, "{nl}{}", Table { head, rows: rows.collect() }.render(md));
+    let _ = write!(out, "{nl}{}", table(head, rows.collect(), md));
 }
 
 /// The results as JSON: `seeds`, `results` (task, number, lesion, variant,
