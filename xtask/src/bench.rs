@@ -90,11 +90,7 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
         ("tiny", sizes::<4, 16, 2, 2>()),
         ("large", sizes::<16, 128, 8, 8>()),
     ];
-    let _ = writeln!(
-        t,
-        "\nAgent state (size_of, bytes)\n  {:<34} {:>8} {:>8}",
-        "config", "fixed", "f32"
-    );
+    t += "\nAgent state (size_of, bytes)\n  config                                fixed      f32\n";
     for (name, [s, c, k, a, fixed, f32]) in agents {
         let label = format!("{name} (S={s} C={c} K={k} A={a})");
         eprintln!("{label}: {fixed} B fixed, {f32} B f32");
