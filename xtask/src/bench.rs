@@ -377,7 +377,7 @@ fn count_instructions(name: &str, number: &str, steps: u32) -> Result<(Value, f6
     let board = board::find(name)?;
     let (qemu, machine) = board.qemu.ok_or(format!("{name} has no QEMU machine"))?;
     setup::ensure_targets(&[board.target])?;
-    setup::ensure_apt_backports(&["qemu-system-arm"])?;
+    setup::ensure_apt(&["qemu-system-arm"], true)?;
     let features: &[&str] = if number == "f32" { &["tcbg-firmware/oracle"] } else { &[] };
     let dir = web::target_dir().join("bench-boards");
     let elf =
@@ -515,7 +515,7 @@ fn wasm_node(seconds: f64) -> Result<Speed, String> {
 }
 
 fn wasm_chromium(seconds: f64) -> Result<Speed, String> {
-    setup::ensure_apt(&["chromium", "chromium-driver"])?;
+    setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let v = web::with_page(|session, base| {
         let ms = (seconds * 2.0 * 1000.0 + 60_000.0) as u64;
         session.post("timeouts", json!({ "script": ms }))?;

@@ -328,8 +328,8 @@ pub(crate) fn check(
     setup::ensure_targets(&[board.target])?;
     // qemu-system-riscv32 is in Debian's qemu-system-misc.
     match board.qemu {
-        Some(("qemu-system-arm", _)) => setup::ensure_apt_backports(&["qemu-system-arm"])?,
-        Some(_) => setup::ensure_apt_backports(&["qemu-system-misc"])?,
+        Some(("qemu-system-arm", _)) => setup::ensure_apt(&["qemu-system-arm"], true)?,
+        Some(_) => setup::ensure_apt(&["qemu-system-misc"], true)?,
         None => {}
     }
     let path = snapshot.map(|s| s.path.to_string_lossy().into_owned());

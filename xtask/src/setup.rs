@@ -165,44 +165,47 @@ fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
     Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
 }
 
-/// Installs the Debian packages that are not installed yet.
-pub fn ensure_apt(packages: &[&str]) -> Result<(), String> {
-    let missing = missing_packages(packages);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    apt_update()?;
-    apt_install(&missing, None)
-}
-
 /// Makes sure `node` runs: the wasm tests, the snapshot export for the
 /// boards and the wasm benchmark use it. A `node` already on the PATH (from
 /// any source) is kept; otherwise Debian's `nodejs` is installed.
 pub fn ensure_node() -> Result<(), String> {
     match output(&mut cmd("node", "--version")) {
         Ok(_) => Ok(()),
-        Err(_) => ensure_apt(&["nodejs"]),
+        Err(_) => ensure_apt(&["nodejs"], false),
     }
 }
 
-/// Installs the Debian packages that are not installed yet from
-/// bookworm-backports, configuring that suite first if needed.
+/// Installs the Debian packages that are not installed yet; with
+/// `backports`, from bookworm-backports, configuring that suite first if needed.
 ///
 /// Why: Debian 12's own `qemu-system-arm` conflicts with the newer
 /// `qemu-utils` some images carry; the backports build installs cleanly.
 /// On a release other than bookworm the main suite is used.
-pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
-    let missing = missing_packages(packages);
+pub fn ensure_apt(packages: &[&str], backports: bool) -> Result<(), String> {
+    // Unknown packages make dpkg-query fail: that is "missing" too.
+    let status = |p: &str| output(cmd("dpkg-query", "-W -f=${Status}").arg(p));
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| status(p).map_or(true, |s| s.trim() != "install ok installed"))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let bookworm = release.lines().any(|l| l.replace('"', "") == "VERSION_CODENAME=bookworm");
+    let bookworm =
+        backports && release.lines().any(|l| l.replace('"', "") == "VERSION_CODENAME=bookworm");
     if bookworm {
         ensure_backports_source()?;
     }
     apt_update()?;
-    apt_install(&missing, bookworm.then_some("bookworm-backports"))
+    let mut c = privileged("apt-get");
+    c.env("DEBIAN_FRONTEND", "noninteractive").args(["-o", APT_LOCK_WAIT]);
+    c.args(["install", "-y", "--no-install-recommends"]);
+    if bookworm {
+        c.args(["-t", "bookworm-backports"]);
+    }
+    run(c.args(&missing).stdin(Stdio::null()))
 }
 
 /// Installs a CLI with `cargo install` unless `bin --version` already
@@ -269,18 +272,6 @@ fn privileged(program: &str) -> Command {
     }
 }
 
-fn missing_packages<'a>(packages: &[&'a str]) -> Vec<&'a str> {
-    packages
-        .iter()
-        .copied()
-        .filter(|p| {
-            // Unknown packages make dpkg-query fail: that is "missing" too.
-            output(cmd("dpkg-query", "-W -f=${Status}").arg(p))
-                .map_or(true, |s| s.trim() != "install ok installed")
-        })
-        .collect()
-}
-
 /// Set once `apt-get update` has run; cleared when a source is added.
 static APT_UPDATED: AtomicBool = AtomicBool::new(false);
 
@@ -294,16 +285,6 @@ fn apt_update() -> Result<(), String> {
     run(privileged("apt-get").args(["-o", APT_LOCK_WAIT, "update"]).stdin(Stdio::null()))?;
     APT_UPDATED.store(true, Ordering::Relaxed);
     Ok(())
-}
-
-fn apt_install(packages: &[&str], suite: Option<&str>) -> Result<(), String> {
-    let mut c = privileged("apt-get");
-    c.env("DEBIAN_FRONTEND", "noninteractive").args(["-o", APT_LOCK_WAIT]);
-    c.args(["install", "-y", "--no-install-recommends"]);
-    if let Some(suite) = suite {
-        c.args(["-t", suite]);
-    }
-    run(c.args(packages).stdin(Stdio::null()))
 }
 
 const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";

@@ -46,7 +46,7 @@ pub fn demo(port: u16) -> Result<(), String> {
 /// wasm-bindgen tests in node and headless Chromium, and the end-to-end page test.
 pub fn test_all() -> Result<(), String> {
     build()?;
-    setup::ensure_apt(&["chromium", "chromium-driver"])?;
+    setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let host = format!("{:08x}", host_trace());
     step(&format!("web: host trace {host}"));
     step("web: wasm-bindgen tests in node");
