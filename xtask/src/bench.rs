@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tcbg::snapshot::trace;
 use tcbg::{cost, Agent, Config, Fx, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
-use crate::board::{self, BOARDS};
+use crate::board::{self, pct, BOARDS};
 use crate::setup::{self, step};
 use crate::web;
 
@@ -195,7 +195,6 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
             };
             let (z, stack) = (&outcome.size, outcome.stack_high_water());
             eprintln!("{}: {} ({verdict})", b.name, z.describe(stack));
-            let pct = |used: u64, total: u64| format!("{:.1}%", 100.0 * used as f64 / total as f64);
             let (name, text, data, bss, flash) =
                 (b.name, z.text, z.data, z.bss, pct(z.text + z.data, z.flash_total));
             let ram = stack.map_or("-".into(), |st| pct(z.data + z.bss + st, z.ram_total));

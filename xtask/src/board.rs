@@ -485,23 +485,22 @@ impl Size {
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
     pub(crate) fn describe(&self, stack_high_water: Option<u64>) -> String {
         let (flash, statics) = (self.text + self.data, self.data + self.bss);
-        let pct = |used: u64, total: u64| 100.0 * used as f64 / total.max(1) as f64;
         let (t, d, b, ft, rt) = (self.text, self.data, self.bss, self.flash_total, self.ram_total);
         let head = format!(
-            "size text {t} data {d} bss {b}; flash {flash} of {ft} B ({:.1}%); ",
+            "size text {t} data {d} bss {b}; flash {flash} of {ft} B ({}); ",
             pct(flash, ft)
         );
-        match stack_high_water {
-            Some(st) => {
-                let ram = statics + st;
-                format!(
-                    "{head}ram {statics} static + {st} stack_high_water = {ram} of {rt} B ({:.1}%)",
-                    pct(ram, rt)
-                )
-            }
-            None => format!("{head}ram {statics} static of {rt} B (stack not measured)"),
-        }
+        let Some(st) = stack_high_water else {
+            return format!("{head}ram {statics} static of {rt} B (stack not measured)");
+        };
+        let (ram, p) = (statics + st, pct(statics + st, rt));
+        format!("{head}ram {statics} static + {st} stack_high_water = {ram} of {rt} B ({p})")
     }
+}
+
+/// `used` as a percentage of `total`, to one decimal.
+pub(crate) fn pct(used: u64, total: u64) -> String {
+    format!("{:.1}%", 100.0 * used as f64 / total.max(1) as f64)
 }
 
 /// `LENGTH` of memory region `region` in a `memory.x` (`256K`, `4M`, `0x4000`, `16384`).
