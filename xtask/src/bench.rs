@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tcbg::snapshot::trace;
 use tcbg::{cost, Agent, Config, Fx, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
-use crate::board::{self, BOARDS};
+use crate::board::{self, pct, BOARDS};
 use crate::setup::{self, step};
 use crate::web;
 
@@ -63,16 +63,10 @@ fn round(x: f64, d: i32) -> f64 {
 
 /// `12,345` for a count.
 fn group(v: f64) -> String {
-    let n = v.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::from(if n < 0 { "-" } else { "" });
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits = (v.round() as i64).unsigned_abs().to_string();
+    let groups: Vec<&[u8]> = digits.as_bytes().rchunks(3).rev().collect();
+    let sign = if v.round() < 0.0 { "-" } else { "" };
+    sign.to_string() + &String::from_utf8_lossy(&groups.join(&b","[..]))
 }
 
 pub fn main(opts: BenchArgs) -> Result<(), String> {
@@ -96,11 +90,7 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
         ("tiny", sizes::<4, 16, 2, 2>()),
         ("large", sizes::<16, 128, 8, 8>()),
     ];
-    let _ = writeln!(
-        t,
-        "\nAgent state (size_of, bytes)\n  {:<34} {:>8} {:>8}",
-        "config", "fixed", "f32"
-    );
+    t += "\nAgent state (size_of, bytes)\n  config                                fixed      f32\n";
     for (name, [s, c, k, a, fixed, f32]) in agents {
         let label = format!("{name} (S={s} C={c} K={k} A={a})");
         eprintln!("{label}: {fixed} B fixed, {f32} B f32");
@@ -157,34 +147,22 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
             "\nInstructions per step in QEMU (-icount shift=0, SysTick around agent.step; {} steps, learning on)",
             opts.steps
         );
-        let head = |t: &mut String, c: [&str; 8]| {
-            let _ = writeln!(
-                t,
-                "  {:<22} {:<6} {:>12} {:>12} {:>9} {:>7} {:>10} {:>9}",
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-            );
-        };
-        head(
-            &mut t,
-            ["board", "number", "instr/step", "instr/loop", "instr/MAC", "instr/", "same", "trace"],
-        );
-        head(&mut t, ["", "", "(step only)", "(with task)", "", "tick", "twice", "= host"]);
+        t += "  board                  number   instr/step   instr/loop instr/MAC  instr/       same     trace\n";
+        t += "                                 (step only)  (with task)              tick      twice    = host\n";
         for (key, name, core) in [("m0", "microbit", "Cortex-M0"), ("m4", "an386", "Cortex-M4F")] {
             for number in ["fixed", "f32"] {
                 step(&format!("bench: instructions per step, {name}, {number}"));
                 let (e, step) = count_instructions(name, number, opts.steps)?;
                 let yes = |b: &Value| if b == true { "yes" } else { "NO" };
+                let f = |k: &str| e[k].as_f64().unwrap_or(0.0);
+                let (per_loop, ipt) =
+                    (group(f("instructions_per_loop")), f("instructions_per_tick"));
+                let (same, traced) = (yes(&e["repeatable"]), yes(&e["trace_matches_host"]));
+                let (label, per_step, per_mac) =
+                    (format!("{name} ({core})"), group(step), step / macs);
                 let _ = writeln!(
                     t,
-                    "  {:<22} {:<6} {:>12} {:>12} {:>9.2} {:>7} {:>10} {:>9}",
-                    format!("{name} ({core})"),
-                    number,
-                    group(step),
-                    group(e["instructions_per_loop"].as_f64().unwrap_or(0.0)),
-                    step / macs,
-                    e["instructions_per_tick"].as_f64().unwrap_or(0.0),
-                    yes(&e["repeatable"]),
-                    yes(&e["trace_matches_host"]),
+                    "  {label:<22} {number:<6} {per_step:>12} {per_loop:>12} {per_mac:>9.2} {ipt:>7} {same:>10} {traced:>9}"
                 );
                 v[key][number] = e;
                 v[key][number]["instructions_per_mac"] = json!(round(step / macs, 2));
@@ -204,12 +182,8 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
     if runs("sizes") {
         // With the snapshot in flash, as `cargo xtask board` builds them.
         let snapshot = board::Snapshot::from_browser()?;
-        let _ = writeln!(t, "\nFirmware (release, default agent; bytes)");
-        let _ = writeln!(
-            t,
-            "  {:<11} {:>8} {:>6} {:>6} {:>12} {:>10} {:>10} {:>8}",
-            "board", "text", "data", "bss", "stack used", "flash", "RAM", "run"
-        );
+        t += "\nFirmware (release, default agent; bytes)\n";
+        t += "  board           text   data    bss   stack used      flash        RAM      run\n";
         for b in BOARDS {
             step(&format!("bench: firmware size, {}", b.name));
             let outcome = board::check(b, Some(&snapshot), &|_| {})?;
@@ -220,18 +194,13 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
             };
             let (z, stack) = (&outcome.size, outcome.stack_high_water());
             eprintln!("{}: {} ({verdict})", b.name, z.describe(stack));
-            let pct = |used: u64, total: u64| format!("{:.1}%", 100.0 * used as f64 / total as f64);
+            let (name, text, data, bss, flash) =
+                (b.name, z.text, z.data, z.bss, pct(z.text + z.data, z.flash_total));
+            let ram = stack.map_or("-".into(), |st| pct(z.data + z.bss + st, z.ram_total));
+            let st = stack.map_or("-".into(), |v| v.to_string());
             let _ = writeln!(
                 t,
-                "  {:<11} {:>8} {:>6} {:>6} {:>12} {:>10} {:>10} {:>8}",
-                b.name,
-                z.text,
-                z.data,
-                z.bss,
-                stack.map_or("-".into(), |v| v.to_string()),
-                pct(z.text + z.data, z.flash_total),
-                stack.map_or("-".into(), |st| pct(z.data + z.bss + st, z.ram_total)),
-                verdict
+                "  {name:<11} {text:>8} {data:>6} {bss:>6} {st:>12} {flash:>10} {ram:>10} {verdict:>8}"
             );
             v["firmware"][b.name] = json!({
                 "text": z.text, "data": z.data, "bss": z.bss, "stack_high_water": stack,
@@ -302,58 +271,25 @@ pub fn main(opts: BenchArgs) -> Result<(), String> {
     }
 
     let (m0f, m0s) = (count("m0", "fixed"), count("m0", "f32"));
-    let m4f = count("m4", "fixed").map(|c| c / macs);
+    let (r0, m4f, size) =
+        (m0f.zip(m0s).map(|(f, s)| s / f), count("m4", "fixed").map(|c| c / macs), Some(bytes));
+    let x = |v: Option<f64>, unit: &str, d: usize| v.map(|v| format!("{v:.d$}{unit}"));
+    let slower = |(w, n)| format!("{w:.2} (slower of node and Chromium: {n})");
+    // What, limit (its text is the bound), the value and as shown.
     let targets = [
-        (
-            "Cortex-M0 instructions per step, fixed, learning on",
-            "<= 25,000",
-            m0f,
-            m0f.map(group),
-            25_000.0,
-            true,
-        ),
-        (
-            "M0 f32 (soft-float) / fixed instructions per step",
-            ">= 5x",
-            m0f.zip(m0s).map(|(f, s)| s / f),
-            m0f.zip(m0s).map(|(f, s)| format!("{:.1}x", s / f)),
-            5.0,
-            false,
-        ),
-        (
-            "Cortex-M4F instructions per MAC, fixed",
-            "<= 3",
-            m4f,
-            m4f.map(|v| format!("{v:.2}")),
-            3.0,
-            true,
-        ),
-        (
-            "agent state, default config (fixed)",
-            "<= 6144 B",
-            Some(bytes),
-            Some(format!("{bytes} B")),
-            6144.0,
-            true,
-        ),
-        (
-            "WebAssembly / native steps per second",
-            ">= 0.5",
-            wasm.map(|w| w.0),
-            wasm.map(|(w, n)| format!("{w:.2} (slower of node and Chromium: {n})")),
-            0.5,
-            false,
-        ),
+        ("Cortex-M0 instructions per step, fixed, learning on", "<= 25,000", m0f, m0f.map(group)),
+        ("M0 f32 (soft-float) / fixed instructions per step", ">= 5x", r0, x(r0, "x", 1)),
+        ("Cortex-M4F instructions per MAC, fixed", "<= 3", m4f, x(m4f, "", 2)),
+        ("agent state, default config (fixed)", "<= 6144 B", size, x(size, " B", 0)),
+        ("WebAssembly / native steps per second", ">= 0.5", wasm.map(|w| w.0), wasm.map(slower)),
     ];
     let _ = writeln!(t, "\nTargets (default config)");
     let mut tj = Vec::new();
-    for (what, limit, value, shown, bound, at_most) in targets {
-        let pass = value.map(|x| if at_most { x <= bound } else { x >= bound });
-        let verdict = match pass {
-            Some(true) => "PASS",
-            Some(false) => "MISS",
-            None => "-",
-        };
+    for (what, limit, value, shown) in targets {
+        let bound: f64 =
+            limit[3..].trim_end_matches(['x', 'B', ' ']).replace(',', "").parse().unwrap();
+        let pass = value.map(|x| if limit.starts_with("<=") { x <= bound } else { x >= bound });
+        let verdict = pass.map_or("-", |p| if p { "PASS" } else { "MISS" });
         let shown = shown.unwrap_or("not measured".into());
         let _ = writeln!(t, "  {verdict:<5} {what:<54} {limit:<10} {shown}");
         tj.push(json!({ "what": what, "limit": limit, "value": value, "pass": pass }));
@@ -436,10 +372,10 @@ fn instructions_per_tick([n, t1, t2]: [u64; 3]) -> Result<f64, String> {
 /// under `-icount shift=0` and turns its ticks into instructions: the JSON
 /// entry and the instructions per step.
 fn count_instructions(name: &str, number: &str, steps: u32) -> Result<(Value, f64), String> {
-    let board = BOARDS.iter().find(|b| b.name == name).ok_or(format!("no board {name}"))?;
+    let board = board::find(name)?;
     let (qemu, machine) = board.qemu.ok_or(format!("{name} has no QEMU machine"))?;
     setup::ensure_targets(&[board.target])?;
-    setup::ensure_apt_backports(&["qemu-system-arm"])?;
+    setup::ensure_apt(&["qemu-system-arm"], true)?;
     let features: &[&str] = if number == "f32" { &["tcbg-firmware/oracle"] } else { &[] };
     let dir = web::target_dir().join("bench-boards");
     let elf =
@@ -577,7 +513,7 @@ fn wasm_node(seconds: f64) -> Result<Speed, String> {
 }
 
 fn wasm_chromium(seconds: f64) -> Result<Speed, String> {
-    setup::ensure_apt(&["chromium", "chromium-driver"])?;
+    setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let v = web::with_page(|session, base| {
         let ms = (seconds * 2.0 * 1000.0 + 60_000.0) as u64;
         session.post("timeouts", json!({ "script": ms }))?;

@@ -17,14 +17,14 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use object::{elf, Object, ObjectSection, SectionFlags};
 use tcbg::DefaultAgent;
 
-use crate::setup::{self, cargo, describe, workspace_root};
+use crate::setup::{self, cargo_in, describe, workspace_root};
 
 /// A board: its crate in `boards/` (package and binary are named `name`),
 /// and its QEMU system emulator and machine (`None`: a real board, built only).
@@ -62,12 +62,17 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const SNAPSHOT_AT: u32 = 1000;
 pub(crate) const CONTINUATION: u32 = 500;
 
-pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
+/// The board called `name`.
+pub(crate) fn find(name: &str) -> Result<&'static Board, String> {
     let names = || BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
-    let board = BOARDS
+    BOARDS
         .iter()
         .find(|b| b.name == name)
-        .ok_or_else(|| format!("no board `{name}`; boards: {}", names()))?;
+        .ok_or_else(|| format!("no board `{name}`; boards: {}", names()))
+}
+
+pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
+    let board = find(name)?;
     let snapshot = match file {
         Some(f) => Snapshot::from_file(f)?,
         None => Snapshot::from_browser()?,
@@ -104,11 +109,7 @@ pub fn test_all() -> Result<(), String> {
         }
     }
     eprint!("\nsnapshot in flash: {}\n{table}", snapshot.origin);
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failures.join("\n"))
-    }
+    failures.is_empty().then_some(()).ok_or_else(|| failures.join("\n"))
 }
 
 /// The reference trace hash on the host (what `cargo xtask trace` prints).
@@ -124,12 +125,8 @@ pub(crate) fn host_continuation(
     steps: u32,
     bytes: Option<&[u8]>,
 ) -> Result<(Vec<u8>, u32), String> {
-    let swap_in = match bytes {
-        Some(b) => {
-            Some(DefaultAgent::restore(b).map_err(|e| format!("refused on the host too: {e}"))?)
-        }
-        None => None,
-    };
+    let swap_in = bytes.map(DefaultAgent::restore).transpose();
+    let swap_in = swap_in.map_err(|e| format!("refused on the host too: {e}"))?;
     let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
     let hash = tcbg::snapshot::trace_continuation(at, steps, &mut own, swap_in);
     Ok((own, hash))
@@ -174,12 +171,8 @@ impl Snapshot {
         })?;
         let bytes = setup::base64(b64).map_err(|e| format!("{shown}: the snapshot is {e}"))?;
         let stem = file.file_stem().map_or("export".into(), |s| s.to_string_lossy().into_owned());
-        let origin = format!(
-            "{shown} (exported after {} steps of {}, {} bytes)",
-            json["steps"],
-            json["task"],
-            bytes.len()
-        );
+        let (steps, task, n) = (&json["steps"], &json["task"], bytes.len());
+        let origin = format!("{shown} (exported after {steps} steps of {task}, {n} bytes)");
         Snapshot::saved(&format!("{stem}.bin"), bytes, origin)
     }
 
@@ -215,11 +208,8 @@ impl SnapshotLine {
     fn parse(rest: &str) -> Option<SnapshotLine> {
         let mut w = rest.split_whitespace();
         let mut field = |name: &str| if w.next()? == name { w.next() } else { None };
-        let (at, steps, bytes) = (
-            field("at")?.parse().ok()?,
-            field("steps")?.parse().ok()?,
-            field("bytes")?.parse().ok()?,
-        );
+        let (at, steps) = (field("at")?.parse().ok()?, field("steps")?.parse().ok()?);
+        let bytes = field("bytes")?.parse().ok()?;
         let continuation = match w.next()? {
             "continuation" => Ok(u32::from_str_radix(w.next()?, 16).ok()?),
             "refused:" | "failed:" => Err(w.collect::<Vec<_>>().join(" ")),
@@ -247,24 +237,21 @@ impl Outcome {
     /// verdict, wall time) and the verdict.
     pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
         let Some(run) = &self.run else {
-            let mut line = format!(
-                "built {} (a real board: flash it as boards/README.md says)",
-                self.elf.display()
-            );
-            if let Some(snap) = &self.snapshot {
-                match host_continuation(SNAPSHOT_AT, CONTINUATION, Some(&snap.bytes)) {
-                    Ok((_, h)) => {
-                        let _ = write!(line, "; its snapshot_flash line must read continuation {h:08x} (the host's, {CONTINUATION} steps from step {SNAPSHOT_AT})");
-                    }
-                    Err(e) => {
-                        return (
-                            format!("{line}; its snapshot is {e}"),
-                            Err(format!("the snapshot is {e}")),
-                        )
-                    }
+            let elf = self.elf.display();
+            let line = format!("built {elf} (a real board: flash it as boards/README.md says)");
+            let Some(snap) = &self.snapshot else { return (line, Ok(())) };
+            let (from, steps) = (SNAPSHOT_AT, CONTINUATION);
+            return match host_continuation(from, steps, Some(&snap.bytes)) {
+                Ok((_, h)) => {
+                    let must = format!(
+                        "continuation {h:08x} (the host's, {steps} steps from step {from})"
+                    );
+                    (format!("{line}; its snapshot_flash line must read {must}"), Ok(()))
                 }
-            }
-            return (line, Ok(()));
+                Err(e) => {
+                    (format!("{line}; its snapshot is {e}"), Err(format!("the snapshot is {e}")))
+                }
+            };
         };
         let mut line = format!(
             "trace {} (host {host:08x})",
@@ -339,13 +326,11 @@ pub(crate) fn check(
     echo: &Echo,
 ) -> Result<Outcome, String> {
     setup::ensure_targets(&[board.target])?;
-    if let Some((qemu, _)) = board.qemu {
-        // qemu-system-riscv32 is in Debian's qemu-system-misc.
-        setup::ensure_apt_backports(&[if qemu == "qemu-system-arm" {
-            qemu
-        } else {
-            "qemu-system-misc"
-        }])?;
+    // qemu-system-riscv32 is in Debian's qemu-system-misc.
+    match board.qemu {
+        Some(("qemu-system-arm", _)) => setup::ensure_apt(&["qemu-system-arm"], true)?,
+        Some(_) => setup::ensure_apt(&["qemu-system-misc"], true)?,
+        None => {}
     }
     let path = snapshot.map(|s| s.path.to_string_lossy().into_owned());
     let env: Vec<(&str, &str)> = path.iter().map(|p| ("TCBG_SNAPSHOT", p.as_str())).collect();
@@ -370,19 +355,10 @@ pub(crate) fn build_with(
     env: &[(&str, &str)],
     features: &[&str],
 ) -> Result<PathBuf, String> {
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(boards_dir())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            board.name,
-            "--target",
-            board.target,
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .envs(env.iter().copied());
+    let (name, target) = (board.name, board.target);
+    let args = format!("build --release --package {name} --target {target} --target-dir");
+    let mut cmd = cargo_in(&boards_dir(), &args);
+    cmd.arg(target_dir).envs(env.iter().copied());
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }
@@ -428,13 +404,10 @@ pub(crate) fn emulate(
     extra: &[&str],
     echo: &Echo,
 ) -> Result<Run, String> {
-    let mut cmd = Command::new(qemu);
-    cmd.args(["-machine", machine, "-nographic", "-monitor", "none", "-serial", "none"])
-        .args(extra)
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+    let mut cmd =
+        setup::cmd(qemu, &format!("-machine {machine} -nographic -monitor none -serial none"));
+    cmd.args(extra).args(["-semihosting-config", "enable=on,target=native", "-kernel"]);
+    cmd.arg(elf).stdin(Stdio::null()).stdout(Stdio::piped());
     eprintln!("$ {}", describe(&cmd));
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("`{qemu}`: cannot start: {e}"))?;
@@ -512,23 +485,22 @@ impl Size {
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
     pub(crate) fn describe(&self, stack_high_water: Option<u64>) -> String {
         let (flash, statics) = (self.text + self.data, self.data + self.bss);
-        let pct = |used: u64, total: u64| 100.0 * used as f64 / total.max(1) as f64;
         let (t, d, b, ft, rt) = (self.text, self.data, self.bss, self.flash_total, self.ram_total);
         let head = format!(
-            "size text {t} data {d} bss {b}; flash {flash} of {ft} B ({:.1}%); ",
+            "size text {t} data {d} bss {b}; flash {flash} of {ft} B ({}); ",
             pct(flash, ft)
         );
-        match stack_high_water {
-            Some(st) => {
-                let ram = statics + st;
-                format!(
-                    "{head}ram {statics} static + {st} stack_high_water = {ram} of {rt} B ({:.1}%)",
-                    pct(ram, rt)
-                )
-            }
-            None => format!("{head}ram {statics} static of {rt} B (stack not measured)"),
-        }
+        let Some(st) = stack_high_water else {
+            return format!("{head}ram {statics} static of {rt} B (stack not measured)");
+        };
+        let (ram, p) = (statics + st, pct(statics + st, rt));
+        format!("{head}ram {statics} static + {st} stack_high_water = {ram} of {rt} B ({p})")
     }
+}
+
+/// `used` as a percentage of `total`, to one decimal.
+pub(crate) fn pct(used: u64, total: u64) -> String {
+    format!("{:.1}%", 100.0 * used as f64 / total.max(1) as f64)
 }
 
 /// `LENGTH` of memory region `region` in a `memory.x` (`256K`, `4M`, `0x4000`, `16384`).

@@ -126,24 +126,14 @@ impl Bar {
         let minutes = |s: f64| format!("{}:{:02}", s as u64 / 60, s as u64 % 60);
         let filled = ((frac * 30.0) as usize).min(30);
         let (bar, rest) = ("#".repeat(filled), "-".repeat(30 - filled));
+        let (label, pct, runs, total) = (&self.label, frac * 100.0, p.done_runs, p.total_runs);
+        let (el, eta) = (minutes(el), minutes(eta));
         let line = format!(
-            "{} [{bar}{rest}] {:3.0}%  {}/{} runs  {} elapsed  ETA {}",
-            self.label,
-            frac * 100.0,
-            p.done_runs,
-            p.total_runs,
-            minutes(el),
-            minutes(eta)
+            "{label} [{bar}{rest}] {pct:3.0}%  {runs}/{total} runs  {el} elapsed  ETA {eta}"
         );
         let mut err = std::io::stderr().lock();
         let _ = if self.tty { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
         let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.tty {
-            eprintln!();
-        }
     }
 }
 
@@ -173,25 +163,19 @@ fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     };
     let tasks = names.into_iter().map(task_kind).collect::<Result<Vec<_>, _>>()?;
     let mut lesions = vec!["none".to_string()];
-    let wanted: Vec<String> = match &a.lesions {
-        None => LESION_NAMES.iter().map(|s| s.to_string()).collect(),
-        Some(v) => v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-    };
-    for l in wanted {
-        lesion(&l)?;
-        let l = if l == "full" { "none".to_string() } else { l };
+    let all = || LESION_NAMES.iter().map(|s| s.to_string()).collect();
+    for l in
+        a.lesions.clone().unwrap_or_else(all).iter().map(|s| s.trim()).filter(|s| !s.is_empty())
+    {
+        lesion(l)?;
+        let l = if l == "full" { "none" } else { l }.to_string();
         if !lesions.contains(&l) {
             lesions.push(l);
         }
     }
-    let numbers = match Number::parse(&a.number) {
-        Some(n) => vec![n],
-        None => Number::BOTH.to_vec(),
-    };
+    let numbers = Number::parse(&a.number).map_or(Number::BOTH.to_vec(), |n| vec![n]);
     let mut variants = vec![Variant::Default];
-    if a.robust {
-        variants.extend(Variant::ROBUST);
-    }
+    variants.extend(if a.robust { &Variant::ROBUST[..] } else { &[] });
     Ok(EvalOptions { tasks, seeds: a.seeds, lesions, numbers, variants })
 }
 
@@ -203,26 +187,21 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     let start = Instant::now();
     let lesions: Vec<&str> = opts.lesions.iter().map(|s| s.as_str()).collect();
     let mut rows: Vec<ResultRow> = Vec::new();
+    let (t, n, l, v) = (opts.tasks.len(), opts.numbers.len(), lesions.len(), opts.variants.len());
+    let (s, threads) = (opts.seeds, tcbg_tests::eval::threads());
     eprintln!(
-        "eval: {} task(s) x {} number(s) x {} lesion set(s) x {} seeds x {} variation(s), {} threads",
-        opts.tasks.len(),
-        opts.numbers.len(),
-        lesions.len(),
-        opts.seeds,
-        opts.variants.len(),
-        tcbg_tests::eval::threads()
+        "eval: {t} task(s) x {n} number(s) x {l} lesion set(s) x {s} seeds x {v} variation(s), {threads} threads"
     );
     for &v in &opts.variants {
         let bar = Bar::new(&format!("{:>9}", v.name()));
         let seeds = 0..opts.seeds;
         rows.extend(evaluate(&opts.tasks, &opts.numbers, &lesions, v, seeds, |p| bar.update(p)));
-        bar.finish();
+        if bar.tty {
+            eprintln!();
+        }
     }
     let elapsed = start.elapsed();
-    let mut checks = Vec::new();
-    for &v in &opts.variants {
-        checks.extend(check_all(&rows, v));
-    }
+    let checks: Vec<Check> = opts.variants.iter().flat_map(|&v| check_all(&rows, v)).collect();
     print!("{}", report(&rows, &checks, &opts, false));
     println!("evaluated in {:.1} s", elapsed.as_secs_f64());
 
@@ -245,45 +224,28 @@ pub fn main(a: EvalArgs) -> Result<(), String> {
     }
     if let Some(dir) = &a.plots {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut n = 0;
-        for &v in &opts.variants {
-            n += plots::write_all(dir, &rows, &opts.tasks, v)?;
-        }
+        let n = opts.variants.iter().map(|&v| plots::write_all(dir, &rows, &opts.tasks, v));
+        let n = n.sum::<Result<usize, _>>()?;
         eprintln!("wrote {n} plots to {}", dir.display());
     }
     Ok(())
 }
 
-/// A table, printed with aligned columns or as Markdown.
-struct Table {
-    head: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn render(&self, md: bool) -> String {
-        let mut out = String::new();
-        if md {
-            let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-            out += &line(&self.head);
-            out += &line(&vec!["---".to_string(); self.head.len()]);
-            for r in &self.rows {
-                out += &line(r);
-            }
-            return out;
-        }
-        let all = || std::iter::once(&self.head).chain(&self.rows);
-        let widths: Vec<usize> = (0..self.head.len())
-            .map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0))
-            .collect();
-        for r in all() {
-            let cells: Vec<String> =
-                r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-            out += cells.join("  ").trim_end();
-            out.push('\n');
-        }
-        out
+/// A table (a head and rows of cells), with aligned columns or as Markdown.
+fn table(head: Vec<String>, rows: Vec<Vec<String>>, md: bool) -> String {
+    let all = || std::iter::once(&head).chain(&rows);
+    if md {
+        let rule = vec!["---".to_string(); head.len()];
+        let lines = all().take(1).chain([&rule]).chain(&rows);
+        return lines.map(|cells| format!("| {} |\n", cells.join(" | "))).collect();
     }
+    let widths: Vec<usize> =
+        (0..head.len()).map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let line = |r: &Vec<String>| {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        cells.join("  ").trim_end().to_string() + "\n"
+    };
+    all().map(line).collect()
 }
 
 /// The whole report: per variation the results by task, the learning-to-learn
@@ -322,10 +284,9 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
         if rs.is_empty() {
             continue;
         }
+        let (name, variant) = (task.name(), v.name());
         let title = format!(
-            "{} trials to criterion by block, median over seeds (variation `{}`)",
-            task.name(),
-            v.name()
+            "{name} trials to criterion by block, median over seeds (variation `{variant}`)"
         );
         let lines: Vec<(String, Vec<f64>)> = rs
             .iter()
@@ -340,8 +301,7 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
             let rows = lines.iter().map(|(l, b)| {
                 std::iter::once(l.clone()).chain(b.iter().map(|x| x.to_string())).collect()
             });
-            let t = Table { head: head.collect(), rows: rows.collect() };
-            let _ = write!(out, "\n### {title}\n\n{}", t.render(true));
+            let _ = write!(out, "\n### {title}\n\n{}", table(head.collect(), rows.collect(), true));
         } else {
             let _ = writeln!(out, "\n{title}");
             for (label, blocks) in lines {
@@ -354,41 +314,33 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
 
 /// Per task: one line per (number, lesion), one column per metric.
 fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Variant, md: bool) {
-    let seeds = v.seeds(0..opts.seeds);
-    let title = format!(
-        "results, variation `{}` ({}; seeds {}..{}): median [p10, p90] over seeds",
-        v.name(),
-        describe_schedule(v.schedule()),
-        seeds.start,
-        seeds.end
+    let (seeds, name, schedule) =
+        (v.seeds(0..opts.seeds), v.name(), describe_schedule(v.schedule()));
+    let (from, to, h) = (seeds.start, seeds.end, if md { "##" } else { "==" });
+    let _ = writeln!(
+        out,
+        "\n{h} results, variation `{name}` ({schedule}; seeds {from}..{to}): median [p10, p90] over seeds"
     );
-    let _ = writeln!(out, "\n{} {title}", if md { "##" } else { "==" });
     for &task in &opts.tasks {
         let rs = rows_of(rows, task, v);
         let Some(first) = rs.first() else { continue };
-        let names: Vec<&str> = first
-            .metrics
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(|n| !n.starts_with("ideal_"))
-            .collect();
+        let names = first.metrics.iter().map(|(n, _)| n.as_str());
+        let names: Vec<&str> = names.filter(|n| !n.starts_with("ideal_")).collect();
         let head = std::iter::once(task.name()).chain(names.iter().copied());
         let rows = rs.iter().map(|r| {
             let label = format!("{:<w$} {}", r.number.name(), r.lesion, w = if md { 0 } else { 5 });
             let cells = names.iter().map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
             std::iter::once(label).chain(cells).collect()
         });
-        let t = Table { head: head.map(str::to_string).collect(), rows: rows.collect() };
-        let _ = write!(out, "\n{}", t.render(md));
+        let _ = write!(out, "\n{}", table(head.map(str::to_string).collect(), rows.collect(), md));
         if task == TaskKind::ReversalBandit {
             let ideal = bayes::ideal_for(v.schedule());
             let (len, _) = bayes::bandit_shape(v.schedule());
+            let (nl, r, t) =
+                (if md { "\n" } else { "" }, fmt(ideal.reward_rate), fmt(ideal.trials_to_switch));
             let _ = writeln!(
                 out,
-                "{}ideal (Bayes observer, hazard 1/{len}): reward_rate {}, trials_to_switch {}",
-                if md { "\n" } else { "" },
-                fmt(ideal.reward_rate),
-                fmt(ideal.trials_to_switch)
+                "{nl}ideal (Bayes observer, hazard 1/{len}): reward_rate {r}, trials_to_switch {t}"
             );
         }
     }
@@ -415,16 +367,12 @@ fn status_text(s: &Status) -> &'static str {
 }
 
 fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: bool) {
+    let (h, name) = (if md { "##" } else { "==" }, v.name());
+    let loose = "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged";
+    let loose = if v == Variant::Default { "" } else { loose };
     let _ = writeln!(
         out,
-        "\n{} thresholds, variation `{}` (fixed point, full model unless named, medians over {seeds} seeds){}",
-        if md { "##" } else { "==" },
-        v.name(),
-        if v == Variant::Default {
-            ""
-        } else {
-            "; counts within 1.5x, accuracies within 0.05, the bandit within 0.097 of its ideal, ratios unchanged"
-        }
+        "\n{h} thresholds, variation `{name}` (fixed point, full model unless named, medians over {seeds} seeds){loose}"
     );
     let w = THRESHOLDS.iter().map(|t| t.describe().len()).max().unwrap_or(0);
     if md {
@@ -435,10 +383,7 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
         let ideal = bayes::ideal_reward_rate(v.schedule());
         let loosened = v != Variant::Default && t.tolerance != Tolerance::Ratio;
         let limit = if loosened { t.limit_text(v, ideal) } else { String::new() };
-        let detail = match &c.status {
-            Status::NotRun(why) => why.clone(),
-            _ => c.measured.clone(),
-        };
+        let detail = if let Status::NotRun(why) = &c.status { why } else { &c.measured };
         let status = status_text(&c.status);
         let _ = match md {
             true => writeln!(out, "| {} | {} | {detail} | {limit} |", status.trim(), t.describe()),
@@ -466,12 +411,8 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
         });
         std::iter::once(t.describe()).chain(status).collect()
     });
-    let _ = write!(
-        out,
-        "{}{}",
-        if md { "\n" } else { "" },
-        Table { head, rows: rows.collect() }.render(md)
-    );
+    let nl = if md { "\n" } else { "" };
+    let _ = write!(out, "{nl}{}", table(head, rows.collect(), md));
 }
 
 /// The results as JSON: `seeds`, `results` (task, number, lesion, variant,
@@ -479,19 +420,13 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
 /// order the tasks report them, numbers to 6 decimals, NaN as null.
 fn to_json(rows: &[ResultRow], checks: &[Check], seeds: u64) -> Value {
     let num = |x: f64| json!((x * 1e6).round() / 1e6);
+    let summary =
+        |m: &Summary| json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90) });
     let results: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let metrics: serde_json::Map<String, Value> = r
-                .metrics
-                .iter()
-                .map(|(n, m)| {
-                    (
-                        n.clone(),
-                        json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90) }),
-                    )
-                })
-                .collect();
+            let metrics: serde_json::Map<String, Value> =
+                r.metrics.iter().map(|(n, m)| (n.clone(), summary(m))).collect();
             json!({
                 "task": r.task, "number": r.number.name(), "lesion": r.lesion,
                 "variant": r.variant.name(), "seed_start": r.seeds.start, "metrics": metrics,
@@ -541,11 +476,7 @@ mod plots {
     }
 
     fn name_of(r: &ResultRow) -> String {
-        if r.lesion == "none" {
-            "full".into()
-        } else {
-            r.lesion.clone()
-        }
+        if r.lesion == "none" { "full" } else { &r.lesion }.to_string()
     }
 
     /// Writes the plots of `v` (`TASK[-by-block][-VARIANT].svg`); returns how many.
@@ -589,6 +520,7 @@ mod plots {
     where
         DB::ErrorType: 'static,
     {
+        let font = ("sans-serif", 13).into_font().color(&BLACK);
         for (i, (label, color, width, dashed)) in entries.iter().enumerate() {
             let y = 20 + 20 * i as i32;
             let dashes: Vec<(i32, i32)> =
@@ -596,11 +528,7 @@ mod plots {
             for (a, b) in dashes {
                 area.draw(&PathElement::new(vec![(a, y), (b, y)], color.stroke_width(*width)))?;
             }
-            area.draw(&Text::new(
-                label.clone(),
-                (44, y - 7),
-                ("sans-serif", 13).into_font().color(&BLACK),
-            ))?;
+            area.draw(&Text::new(label.clone(), (44, y - 7), font.clone()))?;
         }
         Ok(())
     }
@@ -658,21 +586,15 @@ mod plots {
                 .draw()?;
             if let Some(log) = rs[0].runs.first().and_then(|x| x.runs.get(si)) {
                 let style = RGBColor(170, 170, 170).stroke_width(1);
-                let verticals = block_starts(log).into_iter().map(|b| b as f64);
-                chart.draw_series(
-                    verticals.map(|b| PathElement::new(vec![(b, 0.0), (b, 1.05)], style)),
-                )?;
+                let vertical = |b| PathElement::new(vec![(b as f64, 0.0), (b as f64, 1.05)], style);
+                chart.draw_series(block_starts(log).into_iter().map(vertical))?;
             }
             let first = si == 0;
             if task == TaskKind::ReversalBandit {
                 let ideal = bayes::ideal_reward_rate(v.schedule());
                 let grey = RGBColor(120, 120, 120);
-                chart.draw_series(DashedLineSeries::new(
-                    vec![(0.0, ideal), (n, ideal)],
-                    6,
-                    4,
-                    grey.stroke_width(1),
-                ))?;
+                let line = vec![(0.0, ideal), (n, ideal)];
+                chart.draw_series(DashedLineSeries::new(line, 6, 4, grey.stroke_width(1)))?;
                 if first {
                     entries.push((format!("Bayes ideal {}", fmt(ideal)), grey, 1, true));
                 }
@@ -722,19 +644,13 @@ mod plots {
             TaskKind::SerialReversal => &["none", "no_meta", "no_thalamus"],
             _ => &["none", "no_meta"],
         };
+        let count = |s: &tcbg::tasks::BlockStats| {
+            f64::from(if errors { s.errors_first10.into() } else { s.to_criterion })
+        };
         let stats: Vec<(&ResultRow, Vec<Summary>)> = want
             .iter()
             .filter_map(|l| rs.iter().find(|r| r.number == Number::Fixed && r.lesion == *l))
-            .map(|r| {
-                let s = r.per_block(|s| {
-                    if errors {
-                        s.errors_first10 as f64
-                    } else {
-                        s.to_criterion as f64
-                    }
-                });
-                (*r, s)
-            })
+            .map(|r| (*r, r.per_block(count)))
             .collect();
         let blocks = stats.iter().map(|(_, s)| s.len()).max().unwrap_or(1);
         let ymax =
@@ -765,10 +681,8 @@ mod plots {
             let at = |b: usize| b as f64 + 1.0;
             let band = s.iter().enumerate().map(|(b, x)| (at(b), x.p90));
             let band = band.chain(s.iter().enumerate().rev().map(|(b, x)| (at(b), x.p10)));
-            chart.draw_series(std::iter::once(Polygon::new(
-                band.collect::<Vec<_>>(),
-                color.mix(0.12).filled(),
-            )))?;
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), color.mix(0.12).filled())])?;
             let pts: Vec<(f64, f64)> =
                 s.iter().enumerate().map(|(b, x)| (at(b), x.median)).collect();
             chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
@@ -820,16 +734,12 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
     };
     let schedule = variant.schedule();
     let tty = std::io::stderr().is_terminal();
+    let shown_number = if number == Number::Fixed { "fixed point" } else { "f32 oracle" };
+    let shown_variant = format!(" · {}", describe_schedule(schedule));
+    let shown_variant = if variant == Variant::Default { "" } else { &shown_variant };
     for kind in kinds {
-        println!(
-            "{kind} · {} · lesion {lesion} · seed {seed}{}",
-            if number == Number::Fixed { "fixed point" } else { "f32 oracle" },
-            if variant == Variant::Default {
-                String::new()
-            } else {
-                format!(" · {}", describe_schedule(schedule))
-            }
-        );
+        println!("{kind} · {shown_number} · lesion {lesion} · seed {seed}{shown_variant}");
+        let bandit = kind == TaskKind::ReversalBandit;
         let blocks = kind.blocks();
         let mut last_draw = Instant::now() - Duration::from_secs(1);
         let start = Instant::now();
@@ -840,16 +750,10 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
             }
             last_draw = Instant::now();
             let recent = &live.log[live.log.len().saturating_sub(20)..];
-            let acc =
-                recent.iter().filter(|t| t.correct).count() as f64 / recent.len().max(1) as f64;
-            let reward = if kind == TaskKind::ReversalBandit {
-                format!(
-                    "  reward (last 20) {:.2}",
-                    recent.iter().filter(|t| t.reward).count() as f64 / recent.len().max(1) as f64
-                )
-            } else {
-                String::new()
-            };
+            let rate = |n: usize| n as f64 / recent.len().max(1) as f64;
+            let acc = rate(recent.iter().filter(|t| t.correct).count());
+            let r = rate(recent.iter().filter(|t| t.reward).count());
+            let reward = if bandit { format!("  reward (last 20) {r:.2}") } else { String::new() };
             eprint!(
                 "\r\x1b[2Ktrial {:>5}/{}  block {:>2}/{}  trial in block {:>3}  accuracy (last 20) {:.2}{reward}  context {}",
                 live.done,
@@ -886,21 +790,14 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
         };
         let mut m: Vec<String> =
             log.metrics.iter().map(|(n, v)| format!("{n}{suffix} {}", fmt(*v))).collect();
-        if kind == TaskKind::ReversalBandit {
+        if bandit {
             let ideal = bayes::ideal_for(schedule);
-            m.push(format!(
-                "(ideal: reward_rate {}, trials_to_switch {})",
-                fmt(ideal.reward_rate),
-                fmt(ideal.trials_to_switch)
-            ));
+            let (r, t) = (fmt(ideal.reward_rate), fmt(ideal.trials_to_switch));
+            m.push(format!("(ideal: reward_rate {r}, trials_to_switch {t})"));
         }
         println!("metrics: {}", m.join(", "));
-        println!(
-            "{} trials, {} steps in {:.2} s\n",
-            log.trials.len(),
-            log.steps,
-            took.as_secs_f64()
-        );
+        let (trials, steps, secs) = (log.trials.len(), log.steps, took.as_secs_f64());
+        println!("{trials} trials, {steps} steps in {secs:.2} s\n");
     }
     Ok(())
 }

@@ -111,20 +111,10 @@ fn main() -> ExitCode {
         Cmd::Board { name, size, snapshot } => board::main(&name, size, snapshot.as_deref()),
         Cmd::Bench(a) => bench::main(a),
         Cmd::PanicFree => robust::panic_free(),
-        Cmd::Fuzz { seconds, target, driver } => {
-            let targets: Vec<&str> = match &target {
-                Some(t) => vec![t],
-                None => robust::FUZZ_TARGETS.to_vec(),
-            };
-            robust::fuzz(seconds, &targets, driver)
-        }
+        Cmd::Fuzz { seconds, target, driver } => robust::fuzz(seconds, target.as_deref(), driver),
         Cmd::Soak { steps, seed, report_health } => robust::soak(steps, seed, !report_health),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let Err(e) = result else { return ExitCode::SUCCESS };
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
 }

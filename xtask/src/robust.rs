@@ -18,12 +18,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Instant, SystemTime};
 
 use object::{Object, ObjectSection, SectionKind};
 
-use crate::setup::{self, cargo, workspace_root};
+use crate::setup::{self, cargo_in, workspace_root};
 
 const PANIC_SYMBOL: &str = "tcbg_panic_is_reachable";
 pub const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
@@ -40,7 +39,7 @@ pub fn test_phase() -> Result<(), String> {
     type Part<'a> = (&'a str, &'a dyn Fn() -> Result<(), String>);
     let parts: [Part; 3] = [
         ("panic-free", &panic_free),
-        ("fuzz", &|| fuzz(30, &FUZZ_TARGETS, false)),
+        ("fuzz", &|| fuzz(30, None, false)),
         ("soak", &|| soak(1_000_000, 1, true)),
     ];
     for (name, part) in parts {
@@ -57,11 +56,7 @@ pub fn test_phase() -> Result<(), String> {
         }
     }
     eprintln!("robust: {:.0} s in all", start.elapsed().as_secs_f64());
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
-    }
+    failed.is_empty().then_some(()).ok_or_else(|| failed.join("; "))
 }
 
 /// `cargo xtask panic-free`.
@@ -70,11 +65,8 @@ pub fn panic_free() -> Result<(), String> {
     setup::ensure_targets(&[target])?;
     let dir = workspace_root().join("checks/panic-free");
     let build = |diagnose: bool| {
-        let mut c = Command::new(cargo());
-        c.current_dir(&dir).args(["build", "--release", "--target", target]);
-        if diagnose {
-            c.args(["--features", "diagnose"]);
-        }
+        let mut c = cargo_in(&dir, "build --release --target");
+        c.arg(target).args(if diagnose { &["--features", "diagnose"][..] } else { &[] });
         setup::build_executable(&mut c)
     };
     match build(false) {
@@ -95,11 +87,11 @@ pub fn panic_free() -> Result<(), String> {
             for l in &locations {
                 eprintln!("  reachable panic at {l}");
             }
-            let n = locations.len();
-            Err(match n {
-                0 => format!("{n} reachable panic location(s): none found in the image (see the linker error)"),
-                _ => format!("{n} reachable panic location(s): {}", locations.join(", ")),
-            })
+            let found = match locations.len() {
+                0 => "none found in the image (see the linker error)".to_string(),
+                _ => locations.join(", "),
+            };
+            Err(format!("{} reachable panic location(s): {found}", locations.len()))
         }
         Err(e) => Err(e),
     }
@@ -140,8 +132,9 @@ fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
     Ok(found.into_iter().collect())
 }
 
-/// `cargo xtask fuzz`: `seconds` per target, libFuzzer unless `force_driver`.
-pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), String> {
+/// `cargo xtask fuzz`: `seconds` per target (all if none), libFuzzer unless `force_driver`.
+pub fn fuzz(seconds: u64, target: Option<&str>, force_driver: bool) -> Result<(), String> {
+    let targets = target.map_or(FUZZ_TARGETS.to_vec(), |t| vec![t]);
     let dir = workspace_root().join("fuzz");
     let mut use_driver = force_driver;
     if !use_driver {
@@ -152,7 +145,7 @@ pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), St
         }
     }
     let mut failed = Vec::new();
-    for &t in targets {
+    for t in targets {
         let started = SystemTime::now();
         let result = match use_driver {
             true => run_driver(&dir, t, seconds),
@@ -180,11 +173,7 @@ pub fn fuzz(seconds: u64, targets: &[&str], force_driver: bool) -> Result<(), St
             failed.push(format!("{t}: {e}{kept}"));
         }
     }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
-    }
+    failed.is_empty().then_some(()).ok_or_else(|| failed.join("; "))
 }
 
 fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
@@ -195,31 +184,21 @@ fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
         let _ = std::fs::copy(&p, corpus.join(p.file_name().unwrap_or_default()));
     }
     let fuzz = |verb: &str| {
-        let mut c = Command::new(cargo());
-        c.current_dir(dir).env("RUSTC_BOOTSTRAP", "1").args([
-            "fuzz",
-            verb,
-            "--sanitizer",
-            "none",
-            target,
-        ]);
+        let mut c = cargo_in(dir, &format!("fuzz {verb} --sanitizer none {target}"));
+        c.env("RUSTC_BOOTSTRAP", "1");
         c
     };
     // Build first, so a build failure is told apart from a finding.
     setup::run(&mut fuzz("build")).map_err(|e| format!("build: {e}"))?;
-    let limits = [&format!("-max_total_time={seconds}"), "-max_len=16384", "-print_final_stats=1"];
-    setup::run(fuzz("run").arg(&corpus).arg("--").args(limits))
+    let limits = format!("-max_total_time={seconds} -max_len=16384 -print_final_stats=1");
+    setup::run(fuzz("run").arg(&corpus).arg("--").args(limits.split(' ')))
 }
 
 fn run_driver(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
     let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(1, |d| d.as_secs());
-    setup::run(
-        Command::new(cargo())
-            .current_dir(dir)
-            .args(["run", "--release", "--no-default-features", "--bin", "driver", "--", target])
-            .args([seconds.to_string(), seed.to_string()])
-            .arg(dir.join("artifacts").join(target)),
-    )
+    let args =
+        format!("run --release --no-default-features --bin driver -- {target} {seconds} {seed}");
+    setup::run(cargo_in(dir, &args).arg(dir.join("artifacts").join(target)))
 }
 
 /// The files in `dir` (none if it does not exist).
@@ -236,13 +215,11 @@ fn new_artifacts(dir: &Path, target: &str, since: SystemTime) -> Vec<PathBuf> {
 
 /// `cargo xtask soak`: `--report-health` clears `enforce_health`.
 pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
+    let args = "test -p tcbg-tests --test robust_soak -- --ignored --exact soak_long --nocapture";
     setup::run(
-        Command::new(cargo())
-            .current_dir(workspace_root())
+        cargo_in(&workspace_root(), args)
             .env("TCBG_SOAK_STEPS", steps.to_string())
             .env("TCBG_SOAK_SEED", seed.to_string())
-            .env("TCBG_SOAK_HEALTH", if enforce_health { "enforce" } else { "report" })
-            .args(["test", "-p", "tcbg-tests", "--test", "robust_soak", "--", "--ignored"])
-            .args(["--exact", "soak_long", "--nocapture"]),
+            .env("TCBG_SOAK_HEALTH", if enforce_health { "enforce" } else { "report" }),
     )
 }

@@ -32,8 +32,8 @@ pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>>
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     eprintln!("(running `{}` from the release build, {why}; `--dev` to skip)", args[0]);
-    let mut c = Command::new(cargo());
-    c.current_dir(workspace_root()).args(RELEASE_XTASK).args(&args).env("TCBG_XTASK_RELEASE", "1");
+    let mut c = cargo_in(&workspace_root(), "");
+    c.args(RELEASE_XTASK).args(&args).env("TCBG_XTASK_RELEASE", "1");
     Some(run(&mut c).map_err(|e| format!("the release build of `xtask {}`: {e}", args[0])))
 }
 
@@ -55,7 +55,6 @@ fn executable(messages: &str) -> Option<PathBuf> {
         .next_back()
 }
 
-/// The bytes of `path`.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -110,16 +109,13 @@ pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
         }
     }
     let status = child.wait().map_err(|e| format!("`{line}`: {e}"))?;
-    if status.success() {
-        return Ok(out);
-    }
-    if out.trim().is_empty() {
-        Err(format!("`{line}` failed ({status})"))
-    } else {
-        Err(format!(
+    match (status.success(), out.trim().is_empty()) {
+        (true, _) => Ok(out),
+        (false, true) => Err(format!("`{line}` failed ({status})")),
+        (false, false) => Err(format!(
             "`{line}` failed ({status}); the last lines of its output:\n{}",
             last_lines(&out, FAILED_TAIL)
-        ))
+        )),
     }
 }
 
@@ -156,83 +152,90 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let added = run(Command::new("rustup").args(["target", "add"]).args(&missing));
     // Another job adding the same target at the same time makes rustup
     // report a file conflict; what counts is that the target is there now.
-    match added {
+    match run(cmd("rustup", "target add").args(&missing)) {
         Err(e) if !missing_targets(&missing)?.is_empty() => Err(e),
         _ => Ok(()),
     }
 }
 
 fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    let installed = output(&mut cmd("rustup", "target list --installed"))?;
     Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
-}
-
-/// Installs the Debian packages that are not installed yet.
-pub fn ensure_apt(packages: &[&str]) -> Result<(), String> {
-    let missing = missing_packages(packages);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    apt_update()?;
-    apt_install(&missing, None)
 }
 
 /// Makes sure `node` runs: the wasm tests, the snapshot export for the
 /// boards and the wasm benchmark use it. A `node` already on the PATH (from
 /// any source) is kept; otherwise Debian's `nodejs` is installed.
 pub fn ensure_node() -> Result<(), String> {
-    if output(Command::new("node").arg("--version")).is_ok() {
-        return Ok(());
+    match output(&mut cmd("node", "--version")) {
+        Ok(_) => Ok(()),
+        Err(_) => ensure_apt(&["nodejs"], false),
     }
-    ensure_apt(&["nodejs"])
 }
 
-/// Installs the Debian packages that are not installed yet from
-/// bookworm-backports, configuring that suite first if needed.
+/// Installs the Debian packages that are not installed yet; with
+/// `backports`, from bookworm-backports, configuring that suite first if needed.
 ///
 /// Why: Debian 12's own `qemu-system-arm` conflicts with the newer
 /// `qemu-utils` some images carry; the backports build installs cleanly.
 /// On a release other than bookworm the main suite is used.
-pub fn ensure_apt_backports(packages: &[&str]) -> Result<(), String> {
-    let missing = missing_packages(packages);
+pub fn ensure_apt(packages: &[&str], backports: bool) -> Result<(), String> {
+    // Unknown packages make dpkg-query fail: that is "missing" too.
+    let status = |p: &str| output(cmd("dpkg-query", "-W -f=${Status}").arg(p));
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| status(p).map_or(true, |s| s.trim() != "install ok installed"))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let codename = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("VERSION_CODENAME=").map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_default();
-    if codename != "bookworm" {
-        apt_update()?;
-        return apt_install(&missing, None);
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let bookworm =
+        backports && release.lines().any(|l| l.replace('"', "") == "VERSION_CODENAME=bookworm");
+    if bookworm {
+        ensure_backports_source()?;
     }
-    ensure_backports_source()?;
     apt_update()?;
-    apt_install(&missing, Some("bookworm-backports"))
+    let mut c = privileged("apt-get");
+    c.env("DEBIAN_FRONTEND", "noninteractive").args(["-o", APT_LOCK_WAIT]);
+    c.args(["install", "-y", "--no-install-recommends"]);
+    if bookworm {
+        c.args(["-t", "bookworm-backports"]);
+    }
+    run(c.args(&missing).stdin(Stdio::null()))
 }
 
 /// Installs a CLI with `cargo install` unless `bin --version` already
 /// reports `version`.
 pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(), String> {
-    if let Ok(v) = output(Command::new(bin).arg("--version")) {
-        if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
-            return Ok(());
-        }
+    let v = output(&mut cmd(bin, "--version")).unwrap_or_default();
+    if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
+        return Ok(());
     }
     // No `--locked`: some published lock files no longer resolve here.
-    run(Command::new(cargo()).args(["install", krate, "--version", version]))
+    run(cmd(&cargo(), "install").args([krate, "--version", version]))
 }
 
 /// The cargo that runs the xtask (so a pinned toolchain stays pinned).
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// `program` with the whitespace-separated `args`.
+pub(crate) fn cmd(program: &str, args: &str) -> Command {
+    let mut c = Command::new(program);
+    c.args(args.split_whitespace());
+    c
+}
+
+/// [`cargo`] with `args`, run in `dir`.
+pub(crate) fn cargo_in(dir: &Path, args: &str) -> Command {
+    let mut c = cmd(&cargo(), args);
+    c.current_dir(dir);
+    c
 }
 
 /// The command line as a shell user would type it, explicit env vars first.
@@ -261,32 +264,12 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Whether this process runs as root (else package commands go through sudo).
-fn is_root() -> bool {
-    output(Command::new("id").arg("-u")).is_ok_and(|u| u.trim() == "0")
-}
-
 /// `program` as root: directly when we are root, else through `sudo`.
 fn privileged(program: &str) -> Command {
-    if is_root() {
-        Command::new(program)
-    } else {
-        let mut c = Command::new("sudo");
-        c.arg(program);
-        c
+    match output(&mut cmd("id", "-u")).is_ok_and(|u| u.trim() == "0") {
+        true => Command::new(program),
+        false => cmd("sudo", program),
     }
-}
-
-fn missing_packages<'a>(packages: &[&'a str]) -> Vec<&'a str> {
-    packages
-        .iter()
-        .copied()
-        .filter(|p| {
-            // Unknown packages make dpkg-query fail: that is "missing" too.
-            output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p]))
-                .map_or(true, |s| s.trim() != "install ok installed")
-        })
-        .collect()
 }
 
 /// Set once `apt-get update` has run; cleared when a source is added.
@@ -302,21 +285,6 @@ fn apt_update() -> Result<(), String> {
     run(privileged("apt-get").args(["-o", APT_LOCK_WAIT, "update"]).stdin(Stdio::null()))?;
     APT_UPDATED.store(true, Ordering::Relaxed);
     Ok(())
-}
-
-fn apt_install(packages: &[&str], suite: Option<&str>) -> Result<(), String> {
-    let mut cmd = privileged("apt-get");
-    cmd.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "-o",
-        APT_LOCK_WAIT,
-        "install",
-        "-y",
-        "--no-install-recommends",
-    ]);
-    if let Some(suite) = suite {
-        cmd.args(["-t", suite]);
-    }
-    run(cmd.args(packages).stdin(Stdio::null()))
 }
 
 const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/tcbg-backports.sources";
@@ -347,7 +315,7 @@ fn ensure_backports_source() -> Result<(), String> {
     }
     // A fresh image has no package lists, and then no policy to read.
     apt_update()?;
-    let policy = output(Command::new("apt-cache").arg("policy"))?;
+    let policy = output(&mut cmd("apt-cache", "policy"))?;
     let uri = bookworm_mirror(&policy)
         .ok_or("no apt source for Debian bookworm found to derive bookworm-backports from")?;
     let mut entry = format!(

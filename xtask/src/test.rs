@@ -14,7 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::setup::{self, cargo, describe, run, step, workspace_root};
+use crate::setup::{self, cargo_in, describe, run, step, workspace_root};
 
 /// Every rustup target the project builds for (the boards and the web included).
 const TARGETS: &[&str] = &[
@@ -62,14 +62,6 @@ fn selects(selector: &str, name: &str) -> bool {
     name == selector || name.split_once('/').is_some_and(|(group, _)| group == selector)
 }
 
-enum Outcome {
-    Passed,
-    /// With the phase's error, repeated under the summary table: CI keeps
-    /// only the tail of a long log.
-    Failed(String),
-    Skipped,
-}
-
 pub fn main(skip: &[String], only: &[String]) -> Result<(), String> {
     let phases = phases();
     // A typo must not silently run (or skip) everything.
@@ -80,12 +72,14 @@ pub fn main(skip: &[String], only: &[String]) -> Result<(), String> {
         }
     }
 
-    let mut results = Vec::new();
+    // Per phase: name, `ok` / `FAILED` / `skipped`, seconds, and the error,
+    // repeated under the summary table (CI keeps only the tail of a long log).
+    let mut results: Vec<(&str, &str, f64, Option<String>)> = Vec::new();
     for (name, phase) in &phases {
         let wanted = (only.is_empty() || only.iter().any(|s| selects(s, name)))
             && !skip.iter().any(|s| selects(s, name));
         if !wanted {
-            results.push((name.as_str(), Outcome::Skipped, 0.0));
+            results.push((name, "skipped", 0.0, None));
             continue;
         }
         step(name);
@@ -93,40 +87,24 @@ pub fn main(skip: &[String], only: &[String]) -> Result<(), String> {
         // A panic in one phase (its code may be in flux) is one failed phase.
         let result =
             catch_unwind(AssertUnwindSafe(phase)).unwrap_or_else(|_| Err("panicked".into()));
-        let secs = t0.elapsed().as_secs_f64();
-        let outcome = match result {
-            Ok(()) => Outcome::Passed,
-            Err(e) => {
-                eprintln!("error: phase {name} failed: {e}");
-                Outcome::Failed(e)
-            }
-        };
-        results.push((name.as_str(), outcome, secs));
+        let error = result.err().inspect(|e| eprintln!("error: phase {name} failed: {e}"));
+        let word = if error.is_some() { "FAILED" } else { "ok" };
+        results.push((name, word, t0.elapsed().as_secs_f64(), error));
     }
 
     let width = phases.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     println!("\n{:width$}  {:7}  {:>8}", "phase", "result", "seconds");
-    let (mut passed, mut failed) = (0, 0);
-    for (name, outcome, secs) in &results {
-        let word = match outcome {
-            Outcome::Passed => {
-                passed += 1;
-                "ok"
-            }
-            Outcome::Failed(_) => {
-                failed += 1;
-                "FAILED"
-            }
-            Outcome::Skipped => "skipped",
-        };
+    for (name, word, secs, _) in &results {
         println!("{name:width$}  {word:7}  {secs:8.1}");
     }
-    for (name, outcome, _) in &results {
-        if let Outcome::Failed(e) = outcome {
+    for (name, _, _, error) in &results {
+        if let Some(e) = error {
             let shown = setup::last_lines(e, 40).replace('\n', "\n  ");
             println!("\n{name} failed:\n  {shown}");
         }
     }
+    let count = |w: &str| results.iter().filter(|r| r.1 == w).count();
+    let (passed, failed) = (count("ok"), count("FAILED"));
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         // Exit here rather than return an error, so the count stays the last line.
@@ -136,26 +114,24 @@ pub fn main(skip: &[String], only: &[String]) -> Result<(), String> {
 }
 
 /// A cargo command run at the workspace root.
-fn cargo_at_root() -> Command {
-    let mut c = Command::new(cargo());
-    c.current_dir(workspace_root());
-    c
+fn cargo_at_root(args: &str) -> Command {
+    cargo_in(&workspace_root(), args)
 }
 
 /// Host tests of the whole workspace (the crate tests include a reduced
 /// task evaluation).
 fn host_tests() -> Result<(), String> {
-    run(cargo_at_root().args(["test", "--workspace"]))
+    run(&mut cargo_at_root("test --workspace"))
 }
 
 /// The API docs build without a single warning (broken links included).
 fn docs() -> Result<(), String> {
-    run(cargo_at_root().args(["doc", "-p", "tcbg", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
+    run(cargo_at_root("doc -p tcbg --no-deps").env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 /// The core library builds `no_std` for `target`.
 fn cross_build(target: &str) -> Result<(), String> {
-    run(cargo_at_root().args(["build", "-p", "tcbg", "--release", "--target", target]))
+    run(cargo_at_root("build -p tcbg --release --target").arg(target))
 }
 
 /// Builds the Cortex-M0 check firmware and proves from its symbol table that
@@ -163,13 +139,10 @@ fn cross_build(target: &str) -> Result<(), String> {
 fn m0_step() -> Result<(), String> {
     use object::{Object, ObjectSection, ObjectSymbol};
     let manifest = workspace_root().join(M0_CHECK);
-    let elf = setup::build_executable(
-        Command::new(cargo())
-            .args(["build", "--release", "--target", "thumbv6m-none-eabi", "--manifest-path"])
-            .arg(&manifest)
-            // Its own directory, so no cargo config of the caller's cwd applies.
-            .current_dir(manifest.parent().unwrap_or(&manifest)),
-    )?;
+    // Run in its own directory, so no cargo config of the caller's cwd applies.
+    let dir = manifest.parent().unwrap_or(&manifest);
+    let args = "build --release --target thumbv6m-none-eabi --manifest-path";
+    let elf = setup::build_executable(cargo_in(dir, args).arg(&manifest))?;
     let data = setup::read(&elf)?;
     let file = object::File::parse(&*data).map_err(|e| format!("not an object file: {e}"))?;
     let text = file.section_by_name(".text").ok_or("the image has no .text section")?.size();
@@ -188,11 +161,7 @@ fn m0_step() -> Result<(), String> {
             problems.push(format!("{sym} is linked"));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
+    problems.is_empty().then_some(()).ok_or_else(|| problems.join("; "))
 }
 
 /// `cargo xtask trace` twice in the dev profile and once in release: the same
@@ -203,7 +172,7 @@ fn trace_determinism() -> Result<(), String> {
         [("dev", &["xtask", "trace"]), ("dev again", &["xtask", "trace"]), ("release", &release)];
     let mut lines = Vec::new();
     for (label, args) in runs {
-        let mut cmd = cargo_at_root();
+        let mut cmd = cargo_at_root("");
         cmd.args(args).stderr(Stdio::inherit());
         eprintln!("$ {}", describe(&cmd));
         let out = setup::output(&mut cmd)?;
@@ -214,11 +183,8 @@ fn trace_determinism() -> Result<(), String> {
         eprintln!("{label}: {line}");
         lines.push(line);
     }
-    if lines.iter().all(|l| *l == lines[0]) {
-        Ok(())
-    } else {
-        Err(format!("trace hashes differ: {}", lines.join(", ")))
-    }
+    let same = lines.iter().all(|l| *l == lines[0]);
+    same.then_some(()).ok_or_else(|| format!("trace hashes differ: {}", lines.join(", ")))
 }
 
 fn is_trace_line(line: &str) -> bool {

@@ -13,14 +13,13 @@
 //! import must work, and a screenshot lands in `target/e2e/rule-switch.png`.
 
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::board::{host_continuation, host_trace, CONTINUATION, SNAPSHOT_AT};
-use crate::setup::{self, base64, cargo, field, run, run_tee, step, workspace_root};
+use crate::setup::{self, base64, cargo_in, field, run, run_tee, step, workspace_root};
 use crate::webdriver::{ChromeDriver, Session};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -47,7 +46,7 @@ pub fn demo(port: u16) -> Result<(), String> {
 /// wasm-bindgen tests in node and headless Chromium, and the end-to-end page test.
 pub fn test_all() -> Result<(), String> {
     build()?;
-    setup::ensure_apt(&["chromium", "chromium-driver"])?;
+    setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let host = format!("{:08x}", host_trace());
     step(&format!("web: host trace {host}"));
     step("web: wasm-bindgen tests in node");
@@ -58,7 +57,7 @@ pub fn test_all() -> Result<(), String> {
         &host,
         &[
             ("WASM_BINDGEN_USE_BROWSER", "1".as_ref()),
-            ("CHROMEDRIVER", crate::webdriver::chromedriver().as_ref()),
+            ("CHROMEDRIVER", crate::webdriver::CHROMEDRIVER.as_ref()),
             ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json.as_os_str()),
             // The runner's own limits (20 s per test, 5 s for chromedriver to
             // answer) are short for a shared, loaded machine; a hang still ends.
@@ -97,17 +96,9 @@ pub(crate) fn build() -> Result<(), String> {
     setup::ensure_node()?;
     step("web: build");
     let root = workspace_root();
-    run(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "-p",
-        "tcbg-wasm",
-        "--release",
-        "--target",
-        WASM_TARGET,
-    ]))?;
+    run(&mut cargo_in(&root, &format!("build -p tcbg-wasm --release --target {WASM_TARGET}")))?;
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+    run(setup::cmd("wasm-bindgen", "--target web --no-typescript --out-dir")
         .arg(root.join("web/pkg"))
         .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))
 }
@@ -129,7 +120,7 @@ pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
         pkg.join("tcbg_wasm_bg.wasm").display(),
     );
     eprintln!("$ node --input-type=module -e <{what}>");
-    setup::output(Command::new("node").args(["--input-type=module", "-e", &script]))
+    setup::output(setup::cmd("node", "--input-type=module -e").arg(script))
 }
 
 /// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
@@ -140,10 +131,9 @@ pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
 /// equal the host's own snapshot there and, restored on the host, continue
 /// with the same hash.
 fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(workspace_root())
-        .args(["test", "-p", "tcbg-wasm", "--target", WASM_TARGET, "--", "--nocapture"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+    let args = format!("test -p tcbg-wasm --target {WASM_TARGET} -- --nocapture");
+    let mut cmd = cargo_in(&workspace_root(), &args);
+    cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("TCBG_HOST_TRACE", host)
         .envs(env.iter().copied());
     let out = run_tee(&mut cmd)?;
@@ -251,7 +241,7 @@ impl Server {
         }
         match std::fs::read(&file) {
             Ok(body) if safe => tiny_http::Response::from_data(body)
-                .with_header(header("Content-Type", mime_type(&file)))
+                .with_header(header("Content-Type", &mime_type(&file)))
                 .with_header(header("Cache-Control", "no-store")),
             _ => tiny_http::Response::from_string(format!("not found: {path}\n"))
                 .with_status_code(404)
@@ -265,19 +255,12 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name, value).expect("an ASCII header")
 }
 
-/// The MIME type browsers need: `application/wasm` for streaming
-/// compilation, `text/javascript` for ES modules.
-fn mime_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("png") => "image/png",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    }
+/// The MIME type browsers need (`application/wasm` for streaming
+/// compilation, `text/javascript` for ES modules), text in UTF-8.
+fn mime_type(path: &Path) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let charset = if mime.type_() == "text" { "; charset=utf-8" } else { "" };
+    format!("{mime}{charset}")
 }
 
 /// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
@@ -541,19 +524,19 @@ impl Session {
     /// What the page showed when a check failed: its address, every readout,
     /// the status line and the browser's log, for the error message.
     fn diagnostics(&self) -> String {
-        let mut out = String::from("the page at the failure:");
         let shown = |r: Result<String, String>| r.unwrap_or_else(|e| format!("({e})"));
-        out += &format!("\n  url {}", shown(self.get("url").map(|u| u.to_string())));
+        let mut out = format!(
+            "the page at the failure:\n  url {}",
+            shown(self.get("url").map(|u| u.to_string()))
+        );
         for id in READOUTS.into_iter().chain(["trace"]) {
             out += &format!("\n  {id}: {}", shown(self.text(id)));
         }
         out += &format!("\n  status: {}", shown(self.text_of("#status")));
         match self.log() {
-            Ok(log) => {
-                for e in log {
-                    out += &format!("\n  console {}: {}", e["level"], e["message"]);
-                }
-            }
+            Ok(log) => log
+                .iter()
+                .for_each(|e| out += &format!("\n  console {}: {}", e["level"], e["message"])),
             Err(e) => out += &format!("\n  console log unavailable: {e}"),
         }
         out

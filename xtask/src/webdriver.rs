@@ -8,12 +8,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::setup::{self, describe};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The chromedriver binary (the wasm-bindgen test runner drives it too).
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Headless Chromium as root, quiet: no sandbox, no GPU, no background traffic.
 const CHROME_ARGS: &[&str] = &[
     "--headless",
@@ -26,11 +26,6 @@ const CHROME_ARGS: &[&str] = &[
     "--no-first-run",
     "--window-size=1400,1700",
 ];
-
-/// The chromedriver binary (the wasm-bindgen test runner drives it too).
-pub(crate) fn chromedriver() -> &'static str {
-    CHROMEDRIVER
-}
 
 /// A chromedriver process on a free local port, ended when dropped.
 pub(crate) struct ChromeDriver {
@@ -47,10 +42,8 @@ impl ChromeDriver {
         let log = crate::web::target_dir().join("e2e/chromedriver.log");
         setup::write(&log, "")?;
         let mut cmd = Command::new(CHROMEDRIVER);
-        cmd.arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.arg(format!("--port={port}")).arg(format!("--log-path={}", log.display()));
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         eprintln!("$ {}", describe(&cmd));
         let child = cmd.spawn().map_err(|e| format!("{CHROMEDRIVER}: {e}"))?;
         let driver = ChromeDriver { child, url: format!("http://127.0.0.1:{port}") };
@@ -142,10 +135,7 @@ impl Session {
 
     pub(crate) fn screenshot(&self, path: &Path) -> Result<(), String> {
         let png = self.get("screenshot")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .map_err(|e| format!("screenshot: {e}"))?;
-        setup::write(path, bytes)
+        setup::write(path, setup::base64(png.as_str().unwrap_or_default())?)
     }
 
     /// The browser's console log.
