@@ -37,7 +37,7 @@ use tcbg_tests::stats::Summary;
 use tcbg_tests::thresholds::{check_all, fmt, Check, Status, Tolerance, THRESHOLDS};
 use tcbg_tests::{kinds_of, run_task_with, Live, Number, RunLog, LESION_NAMES, TASK_NAMES};
 
-use crate::setup;
+use crate::{setup, Res};
 
 /// `cargo xtask eval`'s options.
 #[derive(clap::Args)]
@@ -145,17 +145,17 @@ struct EvalOptions {
     variants: Vec<Variant>,
 }
 
-fn task_kind(n: &str) -> Result<TaskKind, String> {
+fn task_kind(n: &str) -> Res<TaskKind> {
     tcbg_tests::task_kind(n)
         .ok_or_else(|| format!("unknown task `{n}` (tasks: {})", TASK_NAMES.join(", ")))
 }
 
-fn lesion(l: &str) -> Result<Lesions, String> {
+fn lesion(l: &str) -> Res<Lesions> {
     Lesions::named(l)
         .ok_or_else(|| format!("unknown lesion `{l}` (lesions: none, {})", LESION_NAMES.join(", ")))
 }
 
-fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
+fn eval_options(a: &EvalArgs) -> Res<EvalOptions> {
     let all = a.task.is_empty() || a.task.iter().any(|t| t == "all");
     let names: Vec<&str> = match all {
         true => TASK_NAMES.to_vec(),
@@ -179,7 +179,7 @@ fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     Ok(EvalOptions { tasks, seeds: a.seeds, lesions, numbers, variants })
 }
 
-pub fn main(a: EvalArgs) -> Result<(), String> {
+pub fn main(a: EvalArgs) -> Res {
     let opts = eval_options(&a)?;
     if let Some(r) = setup::reexec_release(a.dev, "about 30x faster than dev") {
         return r;
@@ -480,12 +480,7 @@ mod plots {
     }
 
     /// Writes the plots of `v` (`TASK[-by-block][-VARIANT].svg`); returns how many.
-    pub fn write_all(
-        dir: &Path,
-        rows: &[ResultRow],
-        tasks: &[TaskKind],
-        v: Variant,
-    ) -> Result<usize, String> {
+    pub fn write_all(dir: &Path, rows: &[ResultRow], tasks: &[TaskKind], v: Variant) -> Res<usize> {
         let suffix = if v == Variant::Default { String::new() } else { format!("-{}", v.name()) };
         let tag = if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) };
         let mut n = 0;
@@ -511,12 +506,12 @@ mod plots {
         Ok(n)
     }
 
-    type Res = Result<(), Box<dyn std::error::Error>>;
+    type Drawn = Result<(), Box<dyn std::error::Error>>;
     /// A legend entry: label, colour, stroke width, dashed.
     type Entry = (String, RGBColor, u32, bool);
 
     /// Draws a legend in its own area, one entry per line.
-    fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Res
+    fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Drawn
     where
         DB::ErrorType: 'static,
     {
@@ -536,7 +531,7 @@ mod plots {
     /// Accuracy (reward rate for the bandit) by trial: the full model and each
     /// lesion in fixed point, the f32 full model dashed; one panel per delay
     /// for delayed reward; block boundaries as grey verticals.
-    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant, tag: &str) -> Res {
+    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant, tag: &str) -> Drawn {
         let subs = kinds_of(task);
         let height = if subs.len() > 1 { 36 + 260 * subs.len() as u32 } else { 440 };
         let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
@@ -636,7 +631,7 @@ mod plots {
         errors: bool,
         label: &str,
         tag: &str,
-    ) -> Res {
+    ) -> Drawn {
         let root = SVGBackend::new(path, (1000, 460)).into_drawing_area();
         root.fill(&WHITE)?;
         let (chart_area, legend_area) = root.split_horizontally(1000 - 150);
@@ -714,7 +709,7 @@ fn sparkline(scores: &[bool]) -> String {
         .collect()
 }
 
-pub fn run_cmd(a: RunArgs) -> Result<(), String> {
+pub fn run_cmd(a: RunArgs) -> Res {
     let kind = TaskKind::parse(&a.task, a.delay.unwrap_or(0))
         .ok_or_else(|| task_kind(&a.task).unwrap_err())?;
     let kinds = match (kind, a.delay) {
