@@ -1,18 +1,14 @@
 //! `cargo xtask board NAME [--size] [--snapshot FILE]`: the firmware on
 //! emulated boards.
 //!
-//! For one board of [`BOARDS`]: install what is missing (the rustup target,
-//! QEMU from bookworm-backports), make the snapshot the board restores from
-//! flash (the page's WebAssembly build exports it in node,
-//! [`crate::web::browser_snapshot`]; or `--snapshot FILE`), build
-//! `boards/NAME` in release with it embedded (`TCBG_SNAPSHOT`), run it in
-//! QEMU with semihosting and echo what it prints. It passes only if the
-//! firmware exited 0 within [`TIMEOUT`], its trace hash equals the host's,
-//! its own snapshot round trip continues as the host's reference agent, and
-//! the snapshot from flash continues as the same bytes restored on the host
-//! ([`tcbg::snapshot::trace_continuation`]). `--size` adds flash and RAM,
-//! from the ELF, against the part's `memory.x`. A real board (no QEMU
-//! machine) is built and sized only; boards/README.md says how to flash it.
+//! Installs what is missing, builds `boards/NAME` in release with a snapshot
+//! in flash (`TCBG_SNAPSHOT`: the page's wasm build's export,
+//! [`crate::web::browser_snapshot`], or `--snapshot FILE`) and runs it in
+//! QEMU with semihosting. It passes only if the firmware exits 0 within
+//! [`TIMEOUT`], its trace hash is the host's, and both its own snapshot
+//! round trip and the snapshot from flash continue as on the host
+//! ([`tcbg::snapshot::trace_continuation`]). `--size`: flash and RAM from the
+//! ELF against `memory.x`. A real board (no QEMU machine) is only built.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -32,16 +28,13 @@ use crate::Res;
 pub struct Board {
     pub name: &'static str,
     pub target: &'static str,
-    pub qemu: Option<(&'static str, &'static str)>,
+    pub qemu: Qemu,
 }
 
-const fn board(
-    name: &'static str,
-    target: &'static str,
-    qemu: Option<(&'static str, &'static str)>,
-) -> Board {
+const fn board(name: &'static str, target: &'static str, qemu: Qemu) -> Board {
     Board { name, target, qemu }
 }
+type Qemu = Option<(&'static str, &'static str)>;
 
 pub const BOARDS: &[Board] = &[
     board("microbit", "thumbv6m-none-eabi", Some(("qemu-system-arm", "microbit"))),
@@ -442,7 +435,7 @@ pub struct Size {
 
 impl Size {
     fn of(board: &Board, elf: &Path) -> Res<Size> {
-        let bytes = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let bytes = setup::read(elf)?;
         let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
         let (mut text, mut data, mut bss) = (0, 0, 0);
         for section in file.sections() {

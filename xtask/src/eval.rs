@@ -2,25 +2,18 @@
 //! one task on the host with a live progress line.
 //!
 //! `eval` runs every task for the full model and each lesion, fixed point
-//! and `f32`, over seeds `0..N` (default 20), prints a table of median [p10,
-//! p90] per metric, the median trials to criterion by block of the two
-//! learning-to-learn tasks, and the threshold check of
-//! [`tcbg_tests::thresholds::THRESHOLDS`] (PASS / MISS per line); it can
-//! write the same as Markdown (`--markdown`, how `docs/RESULTS.md` is made),
-//! JSON and SVG learning curves. `--robust` also runs the variations `half`,
-//! `double`, `flip5` and `seeds1000`, each on its own, and checks the
-//! loosened thresholds on each.
+//! and `f32`, over seeds `0..N`; prints median [p10, p90] per metric, the
+//! learning-to-learn tasks by block and the check of
+//! [`tcbg_tests::thresholds::THRESHOLDS`], also as Markdown (how
+//! `docs/RESULTS.md` is made), JSON and SVG learning curves. `--robust` adds
+//! the variations `half`, `double`, `flip5` and `seeds1000`, each checked
+//! against loosened thresholds. The model is some 30× faster optimised than
+//! in `cargo xtask`'s dev profile, so `eval` re-runs itself from the release
+//! build (unless `--dev`).
 //!
-//! `cargo xtask` builds in the dev profile, where the workspace's own crates
-//! (the model included) are unoptimised; the evaluation is about 30× faster
-//! optimised, so `eval` re-runs itself from the release build (`--dev`
-//! stays in the current build).
-//!
-//! `run` runs one task (all four delays of `delayed-reward` unless
-//! `--delay`), shows trial, block, recent accuracy and active context while
-//! it runs, and ends with one line per block (trials to criterion, errors in
-//! the first 10, end accuracy, context switches, a sparkline of accuracy)
-//! and the task's metrics.
+//! `run` ends with one line per block (trials to criterion, errors in the
+//! first 10, end accuracy, context switches, a sparkline of accuracy) and
+//! the task's metrics.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -712,13 +705,11 @@ fn sparkline(scores: &[bool]) -> String {
 pub fn run_cmd(a: RunArgs) -> Res {
     let kind = TaskKind::parse(&a.task, a.delay.unwrap_or(0))
         .ok_or_else(|| task_kind(&a.task).unwrap_err())?;
-    let kinds = match (kind, a.delay) {
-        (TaskKind::DelayedReward { .. }, None) => kinds_of(kind),
-        (_, Some(_)) if !matches!(kind, TaskKind::DelayedReward { .. }) => {
-            return Err("--delay only applies to delayed-reward".into())
-        }
-        _ => vec![kind],
-    };
+    let delayed = matches!(kind, TaskKind::DelayedReward { .. });
+    if a.delay.is_some() && !delayed {
+        return Err("--delay only applies to delayed-reward".into());
+    }
+    let kinds = if delayed && a.delay.is_none() { kinds_of(kind) } else { vec![kind] };
     let (seed, lesion) = (a.seed, a.lesion.as_str());
     let lesions = self::lesion(lesion)?;
     let number = if a.f32 { Number::F32 } else { Number::Fixed };
@@ -749,15 +740,10 @@ pub fn run_cmd(a: RunArgs) -> Res {
             let acc = rate(recent.iter().filter(|t| t.correct).count());
             let r = rate(recent.iter().filter(|t| t.reward).count());
             let reward = if bandit { format!("  reward (last 20) {r:.2}") } else { String::new() };
+            let (done, total, context) = (live.done, live.total, live.trial.context);
+            let (block, trial) = (live.trial.block as usize + 1, live.trial.trial + 1);
             eprint!(
-                "\r\x1b[2Ktrial {:>5}/{}  block {:>2}/{}  trial in block {:>3}  accuracy (last 20) {:.2}{reward}  context {}",
-                live.done,
-                live.total,
-                live.trial.block as usize + 1,
-                blocks,
-                live.trial.trial + 1,
-                acc,
-                live.trial.context
+                "\r\x1b[2Ktrial {done:>5}/{total}  block {block:>2}/{blocks}  trial in block {trial:>3}  accuracy (last 20) {acc:.2}{reward}  context {context}"
             );
             if end {
                 eprintln!();
@@ -768,16 +754,10 @@ pub fn run_cmd(a: RunArgs) -> Res {
         for (b, s) in log.blocks.iter().enumerate() {
             let scores: Vec<bool> =
                 log.trials.iter().filter(|t| t.block as usize == b).map(|t| t.correct).collect();
-            println!(
-                "{:>5}  {:>6}  {:>7}  {:>9}  {:>7.2}  {:>8}  {}",
-                b + 1,
-                s.trials,
-                s.to_criterion,
-                s.errors_first10,
-                s.end_accuracy(),
-                s.switches,
-                sparkline(&scores)
-            );
+            let (n, crit, errors, acc) =
+                (s.trials, s.to_criterion, s.errors_first10, s.end_accuracy());
+            let (b, switches, spark) = (b + 1, s.switches, sparkline(&scores));
+            println!("{b:>5}  {n:>6}  {crit:>7}  {errors:>9}  {acc:>7.2}  {switches:>8}  {spark}");
         }
         let suffix = match kind {
             TaskKind::DelayedReward { delay } => format!("_d{delay}"),
@@ -843,11 +823,8 @@ mod tests {
             eval: EvalArgs,
         }
         let parse = |v: &[&str]| {
-            eval_options(
-                &Cli::try_parse_from(std::iter::once("eval").chain(v.iter().copied()))
-                    .unwrap()
-                    .eval,
-            )
+            let cli = Cli::try_parse_from(std::iter::once("eval").chain(v.iter().copied()));
+            eval_options(&cli.unwrap().eval)
         };
         let o = parse(&["--task", "rule-switch,cue-context", "--seeds=3", "--robust"]).unwrap();
         assert_eq!(o.tasks.len(), 2);
