@@ -1,10 +1,9 @@
 //! Installing what the commands need: rustup targets, Debian packages, CLIs.
 //!
-//! Every `ensure_*` function is idempotent: it first asks whether the thing is
-//! already there and only then installs, so `cargo xtask test` is cheap on a
-//! warm machine and self-sufficient on a fresh Debian 12 with only Rust. The
-//! helpers [`run`] and [`output`] are the one way the xtask starts processes,
-//! so every command it runs is echoed and every failure names its command.
+//! Every `ensure_*` installs only what is missing, so `cargo xtask test` is
+//! cheap on a warm machine and self-sufficient on a fresh Debian 12 with only
+//! Rust. [`run`] and [`output`] start every process, so each command is
+//! echoed and each failure names its command.
 
 use crate::Res;
 use std::fmt::Write as _;
@@ -14,10 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The repository root (the parent of the `xtask` crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the root").to_path_buf()
 }
 
 /// The arguments of `cargo` that run this xtask from the release build.
@@ -135,14 +131,10 @@ pub fn output(cmd: &mut Command) -> Res<String> {
     let line = describe(cmd);
     let out =
         cmd.stdin(Stdio::null()).output().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "`{line}` failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ))
+    let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
+    match status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        false => Err(format!("`{line}` failed ({status}):\n{}", stderr.trim_end())),
     }
 }
 
@@ -169,10 +161,7 @@ fn missing_targets<'a>(targets: &[&'a str]) -> Res<Vec<&'a str>> {
 /// boards and the wasm benchmark use it. A `node` already on the PATH (from
 /// any source) is kept; otherwise Debian's `nodejs` is installed.
 pub fn ensure_node() -> Res {
-    match output(&mut cmd("node", "--version")) {
-        Ok(_) => Ok(()),
-        Err(_) => ensure_apt(&["nodejs"], false),
-    }
+    output(&mut cmd("node", "--version")).map(drop).or_else(|_| ensure_apt(&["nodejs"], false))
 }
 
 /// Installs the Debian packages that are not installed yet; with
@@ -241,10 +230,8 @@ pub fn cargo_in(dir: &Path, args: &str) -> Command {
 /// The command line as a shell user would type it, explicit env vars first.
 pub fn describe(cmd: &Command) -> String {
     let mut s = String::new();
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
-        }
+    for (k, v) in cmd.get_envs().filter_map(|(k, v)| Some((k, v?))) {
+        let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
     }
     s.push_str(&quote(&cmd.get_program().to_string_lossy()));
     for a in cmd.get_args() {

@@ -1,14 +1,11 @@
 //! `cargo xtask test [--skip P,…] [--only P,…]`: everything CI runs.
 //!
-//! The phases run in order and every one runs even after another failed, so
-//! one report shows all that is broken. The summary table (phase, result,
-//! seconds) and the final line `N passed, M failed` go to stdout; commands
-//! and their output go to stderr. The exit status is non-zero if any phase
-//! failed.
-//!
-//! `--skip` and `--only` take comma-separated phase names, for local
-//! iteration only (`.ci/run` uses neither). A group name selects all its
-//! phases: `build` is every `build/<target>`.
+//! Every phase runs, in order, even after another failed, so one report
+//! shows all that is broken: the table (phase, result, seconds) and the
+//! final line `N passed, M failed` on stdout, commands and their output on
+//! stderr; the exit status is non-zero if any phase failed. `--skip` and
+//! `--only` (local iteration; `.ci/run` uses neither) take phase names or
+//! groups: `build` is every `build/<target>`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};

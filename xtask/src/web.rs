@@ -397,8 +397,9 @@ fn controls(s: &Session, base: &str) -> Res {
     s.click("#export")?;
     let file =
         s.script_async("fetch(window.__exported).then((r) => r.text()).then(arguments[0]);")?;
-    let path = target_dir().join("e2e/export.json");
-    setup::write(&path, file.as_str().unwrap_or_default())?;
+    let (path, exported) =
+        (target_dir().join("e2e/export.json"), file.as_str().unwrap_or_default());
+    setup::write(&path, exported)?;
     let before = s.readouts()?;
 
     s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }))?;
@@ -420,9 +421,8 @@ fn controls(s: &Session, base: &str) -> Res {
     eprintln!("e2e: export and import restored {before:?}");
 
     // A file whose snapshot is not the replayed brain's is refused, the view unchanged.
-    let mut file: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("the exported file is not JSON: {e}"))?;
+    let mut file: Value = serde_json::from_str(exported)
+        .map_err(|e| format!("the exported file is not JSON: {e}"))?;
     let snapshot = file["snapshot"].as_str().ok_or("the exported file has no `snapshot` string")?;
     let mut tampered: Vec<char> = snapshot.chars().collect();
     tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
@@ -432,12 +432,11 @@ fn controls(s: &Session, base: &str) -> Res {
     s.send_keys("#import-file", &bad.to_string_lossy())?;
     let want = "the replayed brain differs from its snapshot";
     let mut shown = String::new();
-    if poll(WAIT, 100, || {
+    let refused = poll(WAIT, 100, || {
         shown = s.text_of("#status")?;
         Ok(shown.contains(want).then_some(()))
-    })?
-    .is_none()
-    {
+    })?;
+    if refused.is_none() {
         return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
     }
     if s.readouts()? != after {
@@ -524,18 +523,16 @@ impl Session {
     /// the status line and the browser's log, for the error message.
     fn diagnostics(&self) -> String {
         let shown = |r: Res<String>| r.unwrap_or_else(|e| format!("({e})"));
-        let mut out = format!(
-            "the page at the failure:\n  url {}",
-            shown(self.get("url").map(|u| u.to_string()))
-        );
+        let url = shown(self.get("url").map(|u| u.to_string()));
+        let mut out = format!("the page at the failure:\n  url {url}");
         for id in READOUTS.into_iter().chain(["trace"]) {
             out += &format!("\n  {id}: {}", shown(self.text(id)));
         }
         out += &format!("\n  status: {}", shown(self.text_of("#status")));
         match self.log() {
-            Ok(log) => log
-                .iter()
-                .for_each(|e| out += &format!("\n  console {}: {}", e["level"], e["message"])),
+            Ok(log) => log.iter().for_each(|e| {
+                out += &format!("\n  console {}: {}", e["level"], e["message"]);
+            }),
             Err(e) => out += &format!("\n  console log unavailable: {e}"),
         }
         out
