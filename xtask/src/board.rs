@@ -56,7 +56,6 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 pub const SNAPSHOT_AT: u32 = 1000;
 pub const CONTINUATION: u32 = 500;
 
-/// The board called `name`.
 pub fn find(name: &str) -> Res<&'static Board> {
     let names = || BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
     BOARDS

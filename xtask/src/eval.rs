@@ -264,7 +264,6 @@ fn cell(s: &Summary) -> String {
     format!("{} [{}, {}]", fmt(s.median), fmt(s.p10), fmt(s.p90))
 }
 
-/// The rows of `task` under variation `v`.
 fn rows_of(rows: &[ResultRow], task: TaskKind, v: Variant) -> Vec<&ResultRow> {
     rows.iter().filter(|r| r.task == task.name() && r.variant == v).collect()
 }

@@ -124,13 +124,10 @@ pub fn node(what: &str, body: &str) -> Res<String> {
     setup::output(setup::cmd("node", "--input-type=module -e").arg(script))
 }
 
-/// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
-/// the trace hash it printed (the suite itself asserts it equals `host`),
-/// after checking its snapshot on the host: the wasm suite printed
-/// `snapshot <base64>` (the reference agent before step [`SNAPSHOT_AT`]) and
-/// `continuation <hash>` (its next [`CONTINUATION`] steps); the bytes must
-/// equal the host's own snapshot there and, restored on the host, continue
-/// with the same hash.
+/// Runs the `tcbg-wasm` suite on the wasm target with `env`; returns the trace
+/// hash it printed (it asserts it equals `host`), after checking that its
+/// `snapshot <base64>` (at step [`SNAPSHOT_AT`]) equals the host's there and,
+/// restored on the host, continues as its `continuation <hash>` does in wasm.
 fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Res<String> {
     let args = format!("test -p tcbg-wasm --target {WASM_TARGET} -- --nocapture");
     let mut cmd = cargo_in(&workspace_root(), &args);
@@ -292,7 +289,6 @@ struct E2e {
     screenshot: PathBuf,
 }
 
-/// Serves `web/`, starts chromedriver and drives headless Chromium through the page.
 fn end_to_end(host_trace: &str) -> Res<E2e> {
     with_page(|s, base| drive(s, base, host_trace).map_err(|e| format!("{e}\n{}", s.diagnostics())))
 }
@@ -486,7 +482,6 @@ impl Session {
         self.text_of(&format!("[data-testid=\"{id}\"]"))
     }
 
-    /// Every readout of the page, by `data-testid`.
     fn readouts(&self) -> Res<Vec<(&'static str, String)>> {
         READOUTS.into_iter().map(|id| Ok((id, self.text(id)?))).collect()
     }

@@ -75,7 +75,6 @@ impl Drop for ChromeDriver {
     }
 }
 
-/// A W3C WebDriver session.
 pub struct Session {
     url: String,
 }
@@ -89,7 +88,6 @@ impl Session {
         call("GET", &format!("{}/{path}", self.url), None)
     }
 
-    /// The element matching the CSS selector `css`.
     pub fn element_by(&self, css: &str) -> Res<String> {
         let v = self.post("element", json!({ "using": "css selector", "value": css }))?;
         v.as_object()
@@ -99,13 +97,11 @@ impl Session {
             .ok_or_else(|| format!("no element {css}"))
     }
 
-    /// The text of the element matching the CSS selector `css`.
     pub fn text_of(&self, css: &str) -> Res<String> {
         let e = self.element_by(css)?;
         Ok(self.get(&format!("element/{e}/text"))?.as_str().unwrap_or_default().to_string())
     }
 
-    /// Clicks the element matching `css`.
     pub fn click(&self, css: &str) -> Res {
         let e = self.element_by(css)?;
         self.post(&format!("element/{e}/click"), json!({})).map(drop)
@@ -117,7 +113,6 @@ impl Session {
         self.post(&format!("element/{e}/value"), json!({ "text": text })).map(drop)
     }
 
-    /// Presses and releases `key` on the page.
     pub fn key(&self, key: &str) -> Res {
         let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
         let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] });
@@ -139,7 +134,6 @@ impl Session {
         setup::write(path, setup::base64(png.as_str().unwrap_or_default())?)
     }
 
-    /// The browser's console log.
     pub fn log(&self) -> Res<Vec<Value>> {
         let log = self.post("se/log", json!({ "type": "browser" }))?;
         Ok(log.as_array().cloned().unwrap_or_default())
