@@ -20,7 +20,7 @@ use tcbg::{cost, Agent, Config, Fx, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
 use crate::board::{self, pct, BOARDS};
 use crate::setup::{self, step};
-use crate::web;
+use crate::{web, Res};
 
 /// Parts that `--skip` can leave out.
 const PARTS: [&str; 4] = ["boards", "sizes", "host", "wasm"];
@@ -51,7 +51,7 @@ pub struct BenchArgs {
     dev: bool,
 }
 
-fn positive(s: &str) -> Result<f64, String> {
+fn positive(s: &str) -> Res<f64> {
     s.parse::<f64>().ok().filter(|v| *v > 0.0).ok_or(format!("`{s}` is not a positive number"))
 }
 
@@ -69,7 +69,7 @@ fn group(v: f64) -> String {
     sign.to_string() + &String::from_utf8_lossy(&groups.join(&b","[..]))
 }
 
-pub fn main(opts: BenchArgs) -> Result<(), String> {
+pub fn main(opts: BenchArgs) -> Res {
     if let Some(r) = setup::reexec_release(opts.dev, "so host timings are optimised") {
         return r;
     }
@@ -322,13 +322,13 @@ struct BenchLines {
     hash: u32,
 }
 
-fn parse_bench(lines: &[String]) -> Result<BenchLines, String> {
+fn parse_bench(lines: &[String]) -> Res<BenchLines> {
     let find = |key: &str| {
         let words = lines.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '));
         let words = words.ok_or(format!("the firmware printed no `{key}` line"))?;
         Ok::<Vec<&str>, String>(words.split_whitespace().collect())
     };
-    let nums = |key: &str, at: &[usize]| -> Result<Vec<u64>, String> {
+    let nums = |key: &str, at: &[usize]| -> Res<Vec<u64>> {
         let w = find(key)?;
         at.iter()
             .map(|&i| w.get(i).and_then(|v| v.parse().ok()).ok_or(format!("bad number in `{key}`")))
@@ -358,7 +358,7 @@ fn parse_bench(lines: &[String]) -> Result<BenchLines, String> {
 /// `t2 - t1` ticks. Snapped to the nearest half instruction when within
 /// 0.1% (the timer's quantisation), so 62.499 reads as the 62.5 of a 16 MHz
 /// core clock.
-fn instructions_per_tick([n, t1, t2]: [u64; 3]) -> Result<f64, String> {
+fn instructions_per_tick([n, t1, t2]: [u64; 3]) -> Res<f64> {
     if t2 <= t1 {
         return Err(format!("calibration failed: {t1} then {t2} ticks (is -icount on?)"));
     }
@@ -371,7 +371,7 @@ fn instructions_per_tick([n, t1, t2]: [u64; 3]) -> Result<f64, String> {
 /// `oracle` feature for `f32`, apart from `boards/target`), runs it twice
 /// under `-icount shift=0` and turns its ticks into instructions: the JSON
 /// entry and the instructions per step.
-fn count_instructions(name: &str, number: &str, steps: u32) -> Result<(Value, f64), String> {
+fn count_instructions(name: &str, number: &str, steps: u32) -> Res<(Value, f64)> {
     let board = board::find(name)?;
     let (qemu, machine) = board.qemu.ok_or(format!("{name} has no QEMU machine"))?;
     setup::ensure_targets(&[board.target])?;
@@ -483,7 +483,7 @@ const timing = (m) => {{
     )
 }
 
-fn parse_speed(text: &str, runtime: &str) -> Result<Speed, String> {
+fn parse_speed(text: &str, runtime: &str) -> Res<Speed> {
     let v: Value =
         serde_json::from_str(text.trim()).map_err(|e| format!("{runtime}: {e}: {text}"))?;
     let rate =
@@ -506,13 +506,13 @@ fn parse_speed(text: &str, runtime: &str) -> Result<Speed, String> {
     Ok(s)
 }
 
-fn wasm_node(seconds: f64) -> Result<Speed, String> {
+fn wasm_node(seconds: f64) -> Res<Speed> {
     let out =
         web::node("timing script", &format!("{}\nconsole.log(timing(m));", js_timing(seconds)))?;
     parse_speed(out.lines().last().unwrap_or_default(), "node")
 }
 
-fn wasm_chromium(seconds: f64) -> Result<Speed, String> {
+fn wasm_chromium(seconds: f64) -> Res<Speed> {
     setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let v = web::with_page(|session, base| {
         let ms = (seconds * 2.0 * 1000.0 + 60_000.0) as u64;

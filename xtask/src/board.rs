@@ -1,18 +1,14 @@
 //! `cargo xtask board NAME [--size] [--snapshot FILE]`: the firmware on
 //! emulated boards.
 //!
-//! For one board of [`BOARDS`]: install what is missing (the rustup target,
-//! QEMU from bookworm-backports), make the snapshot the board restores from
-//! flash (the page's WebAssembly build exports it in node,
-//! [`crate::web::browser_snapshot`]; or `--snapshot FILE`), build
-//! `boards/NAME` in release with it embedded (`TCBG_SNAPSHOT`), run it in
-//! QEMU with semihosting and echo what it prints. It passes only if the
-//! firmware exited 0 within [`TIMEOUT`], its trace hash equals the host's,
-//! its own snapshot round trip continues as the host's reference agent, and
-//! the snapshot from flash continues as the same bytes restored on the host
-//! ([`tcbg::snapshot::trace_continuation`]). `--size` adds flash and RAM,
-//! from the ELF, against the part's `memory.x`. A real board (no QEMU
-//! machine) is built and sized only; boards/README.md says how to flash it.
+//! Installs what is missing, builds `boards/NAME` in release with a snapshot
+//! in flash (`TCBG_SNAPSHOT`: the page's wasm build's export,
+//! [`crate::web::browser_snapshot`], or `--snapshot FILE`) and runs it in
+//! QEMU with semihosting. It passes only if the firmware exits 0 within
+//! [`TIMEOUT`], its trace hash is the host's, and both its own snapshot
+//! round trip and the snapshot from flash continue as on the host
+//! ([`tcbg::snapshot::trace_continuation`]). `--size`: flash and RAM from the
+//! ELF against `memory.x`. A real board (no QEMU machine) is only built.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -25,24 +21,22 @@ use object::{elf, Object, ObjectSection, SectionFlags};
 use tcbg::DefaultAgent;
 
 use crate::setup::{self, cargo_in, describe, workspace_root};
+use crate::Res;
 
 /// A board: its crate in `boards/` (package and binary are named `name`),
 /// and its QEMU system emulator and machine (`None`: a real board, built only).
-pub(crate) struct Board {
-    pub(crate) name: &'static str,
-    pub(crate) target: &'static str,
-    pub(crate) qemu: Option<(&'static str, &'static str)>,
+pub struct Board {
+    pub name: &'static str,
+    pub target: &'static str,
+    pub qemu: Qemu,
 }
 
-const fn board(
-    name: &'static str,
-    target: &'static str,
-    qemu: Option<(&'static str, &'static str)>,
-) -> Board {
+const fn board(name: &'static str, target: &'static str, qemu: Qemu) -> Board {
     Board { name, target, qemu }
 }
+type Qemu = Option<(&'static str, &'static str)>;
 
-pub(crate) const BOARDS: &[Board] = &[
+pub const BOARDS: &[Board] = &[
     board("microbit", "thumbv6m-none-eabi", Some(("qemu-system-arm", "microbit"))),
     board("lm3s6965", "thumbv7m-none-eabi", Some(("qemu-system-arm", "lm3s6965evb"))),
     board("an386", "thumbv7em-none-eabihf", Some(("qemu-system-arm", "mps2-an386"))),
@@ -51,7 +45,7 @@ pub(crate) const BOARDS: &[Board] = &[
 ];
 
 /// Where the firmware's lines go (stdout for `board`, stderr for `test`).
-pub(crate) type Echo = dyn Fn(&str) + Sync;
+pub type Echo = dyn Fn(&str) + Sync;
 
 /// A firmware still running after this long is hung: it is killed and fails.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -59,11 +53,10 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// Where the snapshots are taken and how long their continuations run: the
 /// firmware's `SNAPSHOT_AT` and `CONTINUATION` (boards/firmware/src/lib.rs),
 /// the wasm suite's too (wasm/tests/web.rs).
-pub(crate) const SNAPSHOT_AT: u32 = 1000;
-pub(crate) const CONTINUATION: u32 = 500;
+pub const SNAPSHOT_AT: u32 = 1000;
+pub const CONTINUATION: u32 = 500;
 
-/// The board called `name`.
-pub(crate) fn find(name: &str) -> Result<&'static Board, String> {
+pub fn find(name: &str) -> Res<&'static Board> {
     let names = || BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
     BOARDS
         .iter()
@@ -71,7 +64,7 @@ pub(crate) fn find(name: &str) -> Result<&'static Board, String> {
         .ok_or_else(|| format!("no board `{name}`; boards: {}", names()))
 }
 
-pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
+pub fn main(name: &str, size: bool, file: Option<&Path>) -> Res {
     let board = find(name)?;
     let snapshot = match file {
         Some(f) => Snapshot::from_file(f)?,
@@ -87,7 +80,7 @@ pub fn main(name: &str, size: bool, file: Option<&Path>) -> Result<(), String> {
 }
 
 /// Runs every board (the real one is built only) and fails if any fails.
-pub fn test_all() -> Result<(), String> {
+pub fn test_all() -> Res {
     let snapshot = Snapshot::from_browser()?;
     let (mut failures, mut table) = (Vec::new(), String::new());
     for board in BOARDS {
@@ -113,18 +106,14 @@ pub fn test_all() -> Result<(), String> {
 }
 
 /// The reference trace hash on the host (what `cargo xtask trace` prints).
-pub(crate) fn host_trace() -> u32 {
+pub fn host_trace() -> u32 {
     tcbg::snapshot::trace::<tcbg::Fx>(tcbg::snapshot::TRACE_STEPS)
 }
 
 /// The host's [`tcbg::snapshot::trace_continuation`]: the reference trace to
 /// step `at`, the agent restored from `bytes` (if any) in its place; the
 /// snapshot the host's own agent had there, and the hash of the next `steps` steps.
-pub(crate) fn host_continuation(
-    at: u32,
-    steps: u32,
-    bytes: Option<&[u8]>,
-) -> Result<(Vec<u8>, u32), String> {
+pub fn host_continuation(at: u32, steps: u32, bytes: Option<&[u8]>) -> Res<(Vec<u8>, u32)> {
     let swap_in = bytes.map(DefaultAgent::restore).transpose();
     let swap_in = swap_in.map_err(|e| format!("refused on the host too: {e}"))?;
     let mut own = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
@@ -134,7 +123,7 @@ pub(crate) fn host_continuation(
 
 /// A snapshot a board restores from flash, made off the board.
 #[derive(Clone)]
-pub(crate) struct Snapshot {
+pub struct Snapshot {
     /// The file the firmware embeds (`TCBG_SNAPSHOT`).
     path: PathBuf,
     bytes: Vec<u8>,
@@ -144,7 +133,7 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// The page's WebAssembly build's export, saved under `boards/target/snapshot/`.
-    pub(crate) fn from_browser() -> Result<Snapshot, String> {
+    pub fn from_browser() -> Res<Snapshot> {
         use crate::web::{BROWSER_SEED as SEED, BROWSER_STEPS as STEPS, BROWSER_TASK as TASK};
         let bytes = crate::web::browser_snapshot()?;
         let origin = format!(
@@ -156,7 +145,7 @@ impl Snapshot {
 
     /// `file`: a snapshot's raw bytes, or a file the page exported (JSON
     /// with the snapshot in base64 under `snapshot`).
-    pub(crate) fn from_file(file: &Path) -> Result<Snapshot, String> {
+    pub fn from_file(file: &Path) -> Res<Snapshot> {
         let shown = file.display();
         let data = std::fs::read(file).map_err(|e| format!("{shown}: {e}"))?;
         if data.first() != Some(&b'{') {
@@ -178,7 +167,7 @@ impl Snapshot {
 
     /// Saved as `boards/target/snapshot/NAME` (rewritten only if it
     /// changed, so an unchanged snapshot does not rebuild the firmware).
-    fn saved(name: &str, bytes: Vec<u8>, origin: String) -> Result<Snapshot, String> {
+    fn saved(name: &str, bytes: Vec<u8>, origin: String) -> Res<Snapshot> {
         let path = boards_dir().join("target/snapshot").join(name);
         if std::fs::read(&path).ok().as_ref() != Some(&bytes) {
             setup::write(&path, &bytes)?;
@@ -194,12 +183,12 @@ struct SnapshotLine {
     at: u32,
     steps: u32,
     bytes: usize,
-    continuation: Result<u32, String>,
+    continuation: Res<u32>,
 }
 
 impl SnapshotLine {
     /// The line starting with `key`; an error if there is none or it does not parse.
-    fn find(lines: &[String], key: &str) -> Result<SnapshotLine, String> {
+    fn find(lines: &[String], key: &str) -> Res<SnapshotLine> {
         let rest = lines.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '));
         let rest = rest.ok_or(format!("the firmware printed no `{key}` line"))?;
         SnapshotLine::parse(rest).ok_or_else(|| format!("cannot read the line `{key} {rest}`"))
@@ -220,22 +209,22 @@ impl SnapshotLine {
 }
 
 /// A built (and, on an emulated board, run) firmware.
-pub(crate) struct Outcome {
+pub struct Outcome {
     elf: PathBuf,
-    pub(crate) size: Size,
-    pub(crate) run: Option<Run>,
+    pub size: Size,
+    pub run: Option<Run>,
     /// The snapshot embedded in its flash.
     snapshot: Option<Snapshot>,
 }
 
 impl Outcome {
-    pub(crate) fn stack_high_water(&self) -> Option<u64> {
+    pub fn stack_high_water(&self) -> Option<u64> {
         self.run.as_ref().and_then(|r| r.stack_high_water)
     }
 
     /// One line (trace and snapshot continuations against the host's,
     /// verdict, wall time) and the verdict.
-    pub(crate) fn summary(&self, host: u32) -> (String, Result<(), String>) {
+    pub fn summary(&self, host: u32) -> (String, Res) {
         let Some(run) = &self.run else {
             let elf = self.elf.display();
             let line = format!("built {elf} (a real board: flash it as boards/README.md says)");
@@ -271,7 +260,7 @@ impl Outcome {
 
     /// The round trip's continuation against the host's reference agent,
     /// and the flash snapshot's against the same bytes restored on the host.
-    fn snapshot_checks(&self, run: &Run, line: &mut String) -> Result<(), String> {
+    fn snapshot_checks(&self, run: &Run, line: &mut String) -> Res {
         let round_trip = SnapshotLine::find(&run.lines, "snapshot_roundtrip")?;
         let own = round_trip
             .continuation
@@ -320,11 +309,7 @@ impl Outcome {
 
 /// Installs what `board` needs, builds its firmware, sizes it and runs it
 /// in QEMU, echoing each line the firmware prints with `echo`.
-pub(crate) fn check(
-    board: &Board,
-    snapshot: Option<&Snapshot>,
-    echo: &Echo,
-) -> Result<Outcome, String> {
+pub fn check(board: &Board, snapshot: Option<&Snapshot>, echo: &Echo) -> Res<Outcome> {
     setup::ensure_targets(&[board.target])?;
     // qemu-system-riscv32 is in Debian's qemu-system-misc.
     match board.qemu {
@@ -349,12 +334,12 @@ fn boards_dir() -> PathBuf {
 
 /// Builds the board's firmware in release mode into `target_dir`, with
 /// build-time environment `env` and cargo `features`; returns the ELF's path.
-pub(crate) fn build_with(
+pub fn build_with(
     board: &Board,
     target_dir: &Path,
     env: &[(&str, &str)],
     features: &[&str],
-) -> Result<PathBuf, String> {
+) -> Res<PathBuf> {
     let (name, target) = (board.name, board.target);
     let args = format!("build --release --package {name} --target {target} --target-dir");
     let mut cmd = cargo_in(&boards_dir(), &args);
@@ -368,16 +353,16 @@ pub(crate) fn build_with(
 
 /// What the firmware printed and how it ended: its exit status (`None`: QEMU
 /// died by a signal, as it does when an M-profile core locks up), or hung.
-pub(crate) struct Run {
+pub struct Run {
     end: Option<Option<i32>>,
-    pub(crate) wall: Duration,
-    pub(crate) lines: Vec<String>,
+    pub wall: Duration,
+    pub lines: Vec<String>,
     trace: Option<u32>,
-    pub(crate) stack_high_water: Option<u64>,
+    pub stack_high_water: Option<u64>,
 }
 
 impl Run {
-    pub(crate) fn verdict(&self, host: u32) -> Result<(), String> {
+    pub fn verdict(&self, host: u32) -> Res {
         match self.end {
             Some(Some(0)) => {}
             Some(Some(code)) => return Err(format!("the firmware failed (exit status {code})")),
@@ -397,13 +382,7 @@ impl Run {
 /// Runs `elf` on a QEMU machine with semihosting for console and exit
 /// code, and the further QEMU options `extra`, streaming its lines to `echo`;
 /// kills it after [`TIMEOUT`].
-pub(crate) fn emulate(
-    qemu: &str,
-    machine: &str,
-    elf: &Path,
-    extra: &[&str],
-    echo: &Echo,
-) -> Result<Run, String> {
+pub fn emulate(qemu: &str, machine: &str, elf: &Path, extra: &[&str], echo: &Echo) -> Res<Run> {
     let mut cmd =
         setup::cmd(qemu, &format!("-machine {machine} -nographic -monitor none -serial none"));
     cmd.args(extra).args(["-semihosting-config", "enable=on,target=native", "-kernel"]);
@@ -445,17 +424,17 @@ pub(crate) fn emulate(
 /// Flash and RAM of a firmware, from its ELF, against its part's memory:
 /// code and constants (flash), initialised statics (flash, copied to RAM),
 /// zeroed statics (RAM).
-pub(crate) struct Size {
-    pub(crate) text: u64,
-    pub(crate) data: u64,
-    pub(crate) bss: u64,
-    pub(crate) flash_total: u64,
-    pub(crate) ram_total: u64,
+pub struct Size {
+    pub text: u64,
+    pub data: u64,
+    pub bss: u64,
+    pub flash_total: u64,
+    pub ram_total: u64,
 }
 
 impl Size {
-    fn of(board: &Board, elf: &Path) -> Result<Size, String> {
-        let bytes = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    fn of(board: &Board, elf: &Path) -> Res<Size> {
+        let bytes = setup::read(elf)?;
         let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
         let (mut text, mut data, mut bss) = (0, 0, 0);
         for section in file.sections() {
@@ -483,7 +462,7 @@ impl Size {
     }
 
     /// `size text … data … bss …; flash …; ram …` (with the stack when measured).
-    pub(crate) fn describe(&self, stack_high_water: Option<u64>) -> String {
+    pub fn describe(&self, stack_high_water: Option<u64>) -> String {
         let (flash, statics) = (self.text + self.data, self.data + self.bss);
         let (t, d, b, ft, rt) = (self.text, self.data, self.bss, self.flash_total, self.ram_total);
         let head = format!(
@@ -499,7 +478,7 @@ impl Size {
 }
 
 /// `used` as a percentage of `total`, to one decimal.
-pub(crate) fn pct(used: u64, total: u64) -> String {
+pub fn pct(used: u64, total: u64) -> String {
     format!("{:.1}%", 100.0 * used as f64 / total.max(1) as f64)
 }
 

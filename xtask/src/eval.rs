@@ -2,25 +2,18 @@
 //! one task on the host with a live progress line.
 //!
 //! `eval` runs every task for the full model and each lesion, fixed point
-//! and `f32`, over seeds `0..N` (default 20), prints a table of median [p10,
-//! p90] per metric, the median trials to criterion by block of the two
-//! learning-to-learn tasks, and the threshold check of
-//! [`tcbg_tests::thresholds::THRESHOLDS`] (PASS / MISS per line); it can
-//! write the same as Markdown (`--markdown`, how `docs/RESULTS.md` is made),
-//! JSON and SVG learning curves. `--robust` also runs the variations `half`,
-//! `double`, `flip5` and `seeds1000`, each on its own, and checks the
-//! loosened thresholds on each.
+//! and `f32`, over seeds `0..N`; prints median [p10, p90] per metric, the
+//! learning-to-learn tasks by block and the check of
+//! [`tcbg_tests::thresholds::THRESHOLDS`], also as Markdown (how
+//! `docs/RESULTS.md` is made), JSON and SVG learning curves. `--robust` adds
+//! the variations `half`, `double`, `flip5` and `seeds1000`, each checked
+//! against loosened thresholds. The model is some 30× faster optimised than
+//! in `cargo xtask`'s dev profile, so `eval` re-runs itself from the release
+//! build (unless `--dev`).
 //!
-//! `cargo xtask` builds in the dev profile, where the workspace's own crates
-//! (the model included) are unoptimised; the evaluation is about 30× faster
-//! optimised, so `eval` re-runs itself from the release build (`--dev`
-//! stays in the current build).
-//!
-//! `run` runs one task (all four delays of `delayed-reward` unless
-//! `--delay`), shows trial, block, recent accuracy and active context while
-//! it runs, and ends with one line per block (trials to criterion, errors in
-//! the first 10, end accuracy, context switches, a sparkline of accuracy)
-//! and the task's metrics.
+//! `run` ends with one line per block (trials to criterion, errors in the
+//! first 10, end accuracy, context switches, a sparkline of accuracy) and
+//! the task's metrics.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -37,7 +30,7 @@ use tcbg_tests::stats::Summary;
 use tcbg_tests::thresholds::{check_all, fmt, Check, Status, Tolerance, THRESHOLDS};
 use tcbg_tests::{kinds_of, run_task_with, Live, Number, RunLog, LESION_NAMES, TASK_NAMES};
 
-use crate::setup;
+use crate::{setup, Res};
 
 /// `cargo xtask eval`'s options.
 #[derive(clap::Args)]
@@ -145,17 +138,17 @@ struct EvalOptions {
     variants: Vec<Variant>,
 }
 
-fn task_kind(n: &str) -> Result<TaskKind, String> {
+fn task_kind(n: &str) -> Res<TaskKind> {
     tcbg_tests::task_kind(n)
         .ok_or_else(|| format!("unknown task `{n}` (tasks: {})", TASK_NAMES.join(", ")))
 }
 
-fn lesion(l: &str) -> Result<Lesions, String> {
+fn lesion(l: &str) -> Res<Lesions> {
     Lesions::named(l)
         .ok_or_else(|| format!("unknown lesion `{l}` (lesions: none, {})", LESION_NAMES.join(", ")))
 }
 
-fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
+fn eval_options(a: &EvalArgs) -> Res<EvalOptions> {
     let all = a.task.is_empty() || a.task.iter().any(|t| t == "all");
     let names: Vec<&str> = match all {
         true => TASK_NAMES.to_vec(),
@@ -179,7 +172,7 @@ fn eval_options(a: &EvalArgs) -> Result<EvalOptions, String> {
     Ok(EvalOptions { tasks, seeds: a.seeds, lesions, numbers, variants })
 }
 
-pub fn main(a: EvalArgs) -> Result<(), String> {
+pub fn main(a: EvalArgs) -> Res {
     let opts = eval_options(&a)?;
     if let Some(r) = setup::reexec_release(a.dev, "about 30x faster than dev") {
         return r;
@@ -271,7 +264,6 @@ fn cell(s: &Summary) -> String {
     format!("{} [{}, {}]", fmt(s.median), fmt(s.p10), fmt(s.p90))
 }
 
-/// The rows of `task` under variation `v`.
 fn rows_of(rows: &[ResultRow], task: TaskKind, v: Variant) -> Vec<&ResultRow> {
     rows.iter().filter(|r| r.task == task.name() && r.variant == v).collect()
 }
@@ -480,12 +472,7 @@ mod plots {
     }
 
     /// Writes the plots of `v` (`TASK[-by-block][-VARIANT].svg`); returns how many.
-    pub fn write_all(
-        dir: &Path,
-        rows: &[ResultRow],
-        tasks: &[TaskKind],
-        v: Variant,
-    ) -> Result<usize, String> {
+    pub fn write_all(dir: &Path, rows: &[ResultRow], tasks: &[TaskKind], v: Variant) -> Res<usize> {
         let suffix = if v == Variant::Default { String::new() } else { format!("-{}", v.name()) };
         let tag = if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) };
         let mut n = 0;
@@ -511,12 +498,12 @@ mod plots {
         Ok(n)
     }
 
-    type Res = Result<(), Box<dyn std::error::Error>>;
+    type Drawn = Result<(), Box<dyn std::error::Error>>;
     /// A legend entry: label, colour, stroke width, dashed.
     type Entry = (String, RGBColor, u32, bool);
 
     /// Draws a legend in its own area, one entry per line.
-    fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Res
+    fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Drawn
     where
         DB::ErrorType: 'static,
     {
@@ -536,7 +523,7 @@ mod plots {
     /// Accuracy (reward rate for the bandit) by trial: the full model and each
     /// lesion in fixed point, the f32 full model dashed; one panel per delay
     /// for delayed reward; block boundaries as grey verticals.
-    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant, tag: &str) -> Res {
+    fn curves(path: &Path, task: TaskKind, rs: &[&ResultRow], v: Variant, tag: &str) -> Drawn {
         let subs = kinds_of(task);
         let height = if subs.len() > 1 { 36 + 260 * subs.len() as u32 } else { 440 };
         let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
@@ -636,7 +623,7 @@ mod plots {
         errors: bool,
         label: &str,
         tag: &str,
-    ) -> Res {
+    ) -> Drawn {
         let root = SVGBackend::new(path, (1000, 460)).into_drawing_area();
         root.fill(&WHITE)?;
         let (chart_area, legend_area) = root.split_horizontally(1000 - 150);
@@ -714,16 +701,14 @@ fn sparkline(scores: &[bool]) -> String {
         .collect()
 }
 
-pub fn run_cmd(a: RunArgs) -> Result<(), String> {
+pub fn run_cmd(a: RunArgs) -> Res {
     let kind = TaskKind::parse(&a.task, a.delay.unwrap_or(0))
         .ok_or_else(|| task_kind(&a.task).unwrap_err())?;
-    let kinds = match (kind, a.delay) {
-        (TaskKind::DelayedReward { .. }, None) => kinds_of(kind),
-        (_, Some(_)) if !matches!(kind, TaskKind::DelayedReward { .. }) => {
-            return Err("--delay only applies to delayed-reward".into())
-        }
-        _ => vec![kind],
-    };
+    let delayed = matches!(kind, TaskKind::DelayedReward { .. });
+    if a.delay.is_some() && !delayed {
+        return Err("--delay only applies to delayed-reward".into());
+    }
+    let kinds = if delayed && a.delay.is_none() { kinds_of(kind) } else { vec![kind] };
     let (seed, lesion) = (a.seed, a.lesion.as_str());
     let lesions = self::lesion(lesion)?;
     let number = if a.f32 { Number::F32 } else { Number::Fixed };
@@ -754,15 +739,10 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
             let acc = rate(recent.iter().filter(|t| t.correct).count());
             let r = rate(recent.iter().filter(|t| t.reward).count());
             let reward = if bandit { format!("  reward (last 20) {r:.2}") } else { String::new() };
+            let (done, total, context) = (live.done, live.total, live.trial.context);
+            let (block, trial) = (live.trial.block as usize + 1, live.trial.trial + 1);
             eprint!(
-                "\r\x1b[2Ktrial {:>5}/{}  block {:>2}/{}  trial in block {:>3}  accuracy (last 20) {:.2}{reward}  context {}",
-                live.done,
-                live.total,
-                live.trial.block as usize + 1,
-                blocks,
-                live.trial.trial + 1,
-                acc,
-                live.trial.context
+                "\r\x1b[2Ktrial {done:>5}/{total}  block {block:>2}/{blocks}  trial in block {trial:>3}  accuracy (last 20) {acc:.2}{reward}  context {context}"
             );
             if end {
                 eprintln!();
@@ -773,16 +753,10 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
         for (b, s) in log.blocks.iter().enumerate() {
             let scores: Vec<bool> =
                 log.trials.iter().filter(|t| t.block as usize == b).map(|t| t.correct).collect();
-            println!(
-                "{:>5}  {:>6}  {:>7}  {:>9}  {:>7.2}  {:>8}  {}",
-                b + 1,
-                s.trials,
-                s.to_criterion,
-                s.errors_first10,
-                s.end_accuracy(),
-                s.switches,
-                sparkline(&scores)
-            );
+            let (n, crit, errors, acc) =
+                (s.trials, s.to_criterion, s.errors_first10, s.end_accuracy());
+            let (b, switches, spark) = (b + 1, s.switches, sparkline(&scores));
+            println!("{b:>5}  {n:>6}  {crit:>7}  {errors:>9}  {acc:>7.2}  {switches:>8}  {spark}");
         }
         let suffix = match kind {
             TaskKind::DelayedReward { delay } => format!("_d{delay}"),
@@ -848,11 +822,8 @@ mod tests {
             eval: EvalArgs,
         }
         let parse = |v: &[&str]| {
-            eval_options(
-                &Cli::try_parse_from(std::iter::once("eval").chain(v.iter().copied()))
-                    .unwrap()
-                    .eval,
-            )
+            let cli = Cli::try_parse_from(std::iter::once("eval").chain(v.iter().copied()));
+            eval_options(&cli.unwrap().eval)
         };
         let o = parse(&["--task", "rule-switch,cue-context", "--seeds=3", "--robust"]).unwrap();
         assert_eq!(o.tasks.len(), 2);

@@ -89,8 +89,11 @@ enum Cmd {
     },
 }
 
+/// What a command returns: its error is a message for the user.
+pub type Res<T = ()> = Result<T, String>;
+
 /// A count, `_` allowed between digits (`10_000_000`).
-fn number(s: &str) -> Result<u64, String> {
+fn number(s: &str) -> Res<u64> {
     s.replace('_', "").parse().map_err(|e| format!("{s}: {e}"))
 }
 

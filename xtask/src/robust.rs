@@ -23,6 +23,7 @@ use std::time::{Instant, SystemTime};
 use object::{Object, ObjectSection, SectionKind};
 
 use crate::setup::{self, cargo_in, workspace_root};
+use crate::Res;
 
 const PANIC_SYMBOL: &str = "tcbg_panic_is_reachable";
 pub const FUZZ_TARGETS: [&str; 2] = ["restore", "steps"];
@@ -33,10 +34,10 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// link, 30 seconds of fuzzing per target, and a 1 000 000-step soak whose
 /// invariants and learning health are both enforced. Every part runs even
 /// after another failed.
-pub fn test_phase() -> Result<(), String> {
+pub fn test_phase() -> Res {
     let start = Instant::now();
     let mut failed = Vec::new();
-    type Part<'a> = (&'a str, &'a dyn Fn() -> Result<(), String>);
+    type Part<'a> = (&'a str, &'a dyn Fn() -> Res);
     let parts: [Part; 3] = [
         ("panic-free", &panic_free),
         ("fuzz", &|| fuzz(30, None, false)),
@@ -60,7 +61,7 @@ pub fn test_phase() -> Result<(), String> {
 }
 
 /// `cargo xtask panic-free`.
-pub fn panic_free() -> Result<(), String> {
+pub fn panic_free() -> Res {
     let target = "thumbv6m-none-eabi";
     setup::ensure_targets(&[target])?;
     let dir = workspace_root().join("checks/panic-free");
@@ -100,7 +101,7 @@ pub fn panic_free() -> Result<(), String> {
 /// The `file:line:column` of every `core::panic::Location` in a 32-bit
 /// little-endian image: four words (file pointer, file length, line,
 /// column) whose pointer leads to a path ending in `.rs`.
-fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
+fn panic_locations(data: &[u8]) -> Res<Vec<String>> {
     use SectionKind::*;
     let file = object::File::parse(data).map_err(|e| format!("not an object file: {e}"))?;
     let sections: Vec<(u64, &[u8])> = file
@@ -133,7 +134,7 @@ fn panic_locations(data: &[u8]) -> Result<Vec<String>, String> {
 }
 
 /// `cargo xtask fuzz`: `seconds` per target (all if none), libFuzzer unless `force_driver`.
-pub fn fuzz(seconds: u64, target: Option<&str>, force_driver: bool) -> Result<(), String> {
+pub fn fuzz(seconds: u64, target: Option<&str>, force_driver: bool) -> Res {
     let targets = target.map_or(FUZZ_TARGETS.to_vec(), |t| vec![t]);
     let dir = workspace_root().join("fuzz");
     let mut use_driver = force_driver;
@@ -176,7 +177,7 @@ pub fn fuzz(seconds: u64, target: Option<&str>, force_driver: bool) -> Result<()
     failed.is_empty().then_some(()).ok_or_else(|| failed.join("; "))
 }
 
-fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
+fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Res {
     // The kept cases go into the corpus, so each run starts from them.
     let corpus = dir.join("corpus").join(target);
     std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
@@ -194,7 +195,7 @@ fn run_libfuzzer(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
     setup::run(fuzz("run").arg(&corpus).arg("--").args(limits.split(' ')))
 }
 
-fn run_driver(dir: &Path, target: &str, seconds: u64) -> Result<(), String> {
+fn run_driver(dir: &Path, target: &str, seconds: u64) -> Res {
     let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(1, |d| d.as_secs());
     let args =
         format!("run --release --no-default-features --bin driver -- {target} {seconds} {seed}");
@@ -214,7 +215,7 @@ fn new_artifacts(dir: &Path, target: &str, since: SystemTime) -> Vec<PathBuf> {
 }
 
 /// `cargo xtask soak`: `--report-health` clears `enforce_health`.
-pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Result<(), String> {
+pub fn soak(steps: u64, seed: u64, enforce_health: bool) -> Res {
     let args = "test -p tcbg-tests --test robust_soak -- --ignored --exact soak_long --nocapture";
     setup::run(
         cargo_in(&workspace_root(), args)

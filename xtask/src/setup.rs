@@ -1,11 +1,11 @@
 //! Installing what the commands need: rustup targets, Debian packages, CLIs.
 //!
-//! Every `ensure_*` function is idempotent: it first asks whether the thing is
-//! already there and only then installs, so `cargo xtask test` is cheap on a
-//! warm machine and self-sufficient on a fresh Debian 12 with only Rust. The
-//! helpers [`run`] and [`output`] are the one way the xtask starts processes,
-//! so every command it runs is echoed and every failure names its command.
+//! Every `ensure_*` installs only what is missing, so `cargo xtask test` is
+//! cheap on a warm machine and self-sufficient on a fresh Debian 12 with only
+//! Rust. [`run`] and [`output`] start every process, so each command is
+//! echoed and each failure names its command.
 
+use crate::Res;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,20 +13,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The repository root (the parent of the `xtask` crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the root").to_path_buf()
 }
 
 /// The arguments of `cargo` that run this xtask from the release build.
-pub(crate) const RELEASE_XTASK: [&str; 6] =
-    ["run", "--release", "--quiet", "--package", "xtask", "--"];
+pub const RELEASE_XTASK: [&str; 6] = ["run", "--release", "--quiet", "--package", "xtask", "--"];
 
 /// Re-runs this `cargo xtask` command line from the release build, unless
 /// this is one already (or `dev`, the command's `--dev`): the model runs some
 /// 30 times faster there. `why` says so to the user. `None`: go on here.
-pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>> {
+pub fn reexec_release(dev: bool, why: &str) -> Option<Res> {
     if !cfg!(debug_assertions) || dev || std::env::var_os("TCBG_XTASK_RELEASE").is_some() {
         return None;
     }
@@ -39,7 +35,7 @@ pub(crate) fn reexec_release(dev: bool, why: &str) -> Option<Result<(), String>>
 
 /// Runs a `cargo build` with its artifacts as JSON on stdout (diagnostics
 /// stay readable on stderr) and returns the last executable it made.
-pub(crate) fn build_executable(cmd: &mut Command) -> Result<PathBuf, String> {
+pub fn build_executable(cmd: &mut Command) -> Res<PathBuf> {
     cmd.arg("--message-format=json-render-diagnostics").stderr(Stdio::inherit());
     let dir = cmd.get_current_dir().map_or(String::new(), |d| format!(" (in {})", d.display()));
     eprintln!("$ {}{dir}", describe(cmd));
@@ -55,23 +51,23 @@ fn executable(messages: &str) -> Option<PathBuf> {
         .next_back()
 }
 
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read(path: &Path) -> Res<Vec<u8>> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The rest of the first line of `out` that starts with `name ` (trimmed).
-pub(crate) fn field<'a>(out: &'a str, name: &str) -> Option<&'a str> {
+pub fn field<'a>(out: &'a str, name: &str) -> Option<&'a str> {
     out.lines().find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(' ')).map(str::trim)
 }
 
 /// Decodes standard base64.
-pub(crate) fn base64(text: &str) -> Result<Vec<u8>, String> {
+pub fn base64(text: &str) -> Res<Vec<u8>> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("not base64: {e}"))
 }
 
 /// Writes `text` to `path`, creating its directory.
-pub(crate) fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), String> {
+pub fn write(path: &Path, text: impl AsRef<[u8]>) -> Res {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -85,7 +81,7 @@ pub fn step(name: &str) {
 
 /// Runs `cmd`, echoing it as `$ …` first and its output as it comes; fails
 /// with the command line, the exit status and the last lines of its stdout.
-pub fn run(cmd: &mut Command) -> Result<(), String> {
+pub fn run(cmd: &mut Command) -> Res {
     run_tee(cmd).map(drop)
 }
 
@@ -94,7 +90,7 @@ pub fn run(cmd: &mut Command) -> Result<(), String> {
 const FAILED_TAIL: usize = 30;
 
 /// [`run`], returning the stdout it passed through.
-pub fn run_tee(cmd: &mut Command) -> Result<String, String> {
+pub fn run_tee(cmd: &mut Command) -> Res<String> {
     use std::io::{BufRead, BufReader};
     let line = describe(cmd);
     eprintln!("$ {line}");
@@ -131,23 +127,19 @@ pub fn last_lines(text: &str, n: usize) -> String {
 
 /// Runs `cmd` and returns its stdout; on failure the error carries the
 /// command line, the exit status and the captured stderr.
-pub fn output(cmd: &mut Command) -> Result<String, String> {
+pub fn output(cmd: &mut Command) -> Res<String> {
     let line = describe(cmd);
     let out =
         cmd.stdin(Stdio::null()).output().map_err(|e| format!("`{line}`: cannot start: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "`{line}` failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ))
+    let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
+    match status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        false => Err(format!("`{line}` failed ({status}):\n{}", stderr.trim_end())),
     }
 }
 
 /// Adds the rustup targets that are not installed yet.
-pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
+pub fn ensure_targets(targets: &[&str]) -> Res {
     let missing = missing_targets(targets)?;
     if missing.is_empty() {
         return Ok(());
@@ -160,7 +152,7 @@ pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
     }
 }
 
-fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
+fn missing_targets<'a>(targets: &[&'a str]) -> Res<Vec<&'a str>> {
     let installed = output(&mut cmd("rustup", "target list --installed"))?;
     Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
 }
@@ -168,11 +160,8 @@ fn missing_targets<'a>(targets: &[&'a str]) -> Result<Vec<&'a str>, String> {
 /// Makes sure `node` runs: the wasm tests, the snapshot export for the
 /// boards and the wasm benchmark use it. A `node` already on the PATH (from
 /// any source) is kept; otherwise Debian's `nodejs` is installed.
-pub fn ensure_node() -> Result<(), String> {
-    match output(&mut cmd("node", "--version")) {
-        Ok(_) => Ok(()),
-        Err(_) => ensure_apt(&["nodejs"], false),
-    }
+pub fn ensure_node() -> Res {
+    output(&mut cmd("node", "--version")).map(drop).or_else(|_| ensure_apt(&["nodejs"], false))
 }
 
 /// Installs the Debian packages that are not installed yet; with
@@ -181,7 +170,7 @@ pub fn ensure_node() -> Result<(), String> {
 /// Why: Debian 12's own `qemu-system-arm` conflicts with the newer
 /// `qemu-utils` some images carry; the backports build installs cleanly.
 /// On a release other than bookworm the main suite is used.
-pub fn ensure_apt(packages: &[&str], backports: bool) -> Result<(), String> {
+pub fn ensure_apt(packages: &[&str], backports: bool) -> Res {
     // Unknown packages make dpkg-query fail: that is "missing" too.
     let status = |p: &str| output(cmd("dpkg-query", "-W -f=${Status}").arg(p));
     let missing: Vec<&str> = packages
@@ -210,7 +199,7 @@ pub fn ensure_apt(packages: &[&str], backports: bool) -> Result<(), String> {
 
 /// Installs a CLI with `cargo install` unless `bin --version` already
 /// reports `version`.
-pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(), String> {
+pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Res {
     let v = output(&mut cmd(bin, "--version")).unwrap_or_default();
     if v.split_whitespace().any(|w| w.trim_start_matches('v') == version) {
         return Ok(());
@@ -220,31 +209,29 @@ pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result<(),
 }
 
 /// The cargo that runs the xtask (so a pinned toolchain stays pinned).
-pub(crate) fn cargo() -> String {
+pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// `program` with the whitespace-separated `args`.
-pub(crate) fn cmd(program: &str, args: &str) -> Command {
+pub fn cmd(program: &str, args: &str) -> Command {
     let mut c = Command::new(program);
     c.args(args.split_whitespace());
     c
 }
 
 /// [`cargo`] with `args`, run in `dir`.
-pub(crate) fn cargo_in(dir: &Path, args: &str) -> Command {
+pub fn cargo_in(dir: &Path, args: &str) -> Command {
     let mut c = cmd(&cargo(), args);
     c.current_dir(dir);
     c
 }
 
 /// The command line as a shell user would type it, explicit env vars first.
-pub(crate) fn describe(cmd: &Command) -> String {
+pub fn describe(cmd: &Command) -> String {
     let mut s = String::new();
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
-        }
+    for (k, v) in cmd.get_envs().filter_map(|(k, v)| Some((k, v?))) {
+        let _ = write!(s, "{}={} ", k.to_string_lossy(), quote(&v.to_string_lossy()));
     }
     s.push_str(&quote(&cmd.get_program().to_string_lossy()));
     for a in cmd.get_args() {
@@ -278,7 +265,7 @@ static APT_UPDATED: AtomicBool = AtomicBool::new(false);
 /// Other jobs on the machine may hold the dpkg lock: wait instead of failing.
 const APT_LOCK_WAIT: &str = "DPkg::Lock::Timeout=600";
 
-fn apt_update() -> Result<(), String> {
+fn apt_update() -> Res {
     if APT_UPDATED.load(Ordering::Relaxed) {
         return Ok(());
     }
@@ -302,7 +289,7 @@ fn bookworm_mirror(policy: &str) -> Option<&str> {
 
 /// Writes a bookworm-backports entry for the machine's own Debian mirror
 /// (never a hard-coded host) unless some apt source already names that suite.
-fn ensure_backports_source() -> Result<(), String> {
+fn ensure_backports_source() -> Res {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
         files.extend(dir.flatten().map(|e| e.path()));

@@ -1,20 +1,18 @@
 //! `cargo xtask test [--skip P,…] [--only P,…]`: everything CI runs.
 //!
-//! The phases run in order and every one runs even after another failed, so
-//! one report shows all that is broken. The summary table (phase, result,
-//! seconds) and the final line `N passed, M failed` go to stdout; commands
-//! and their output go to stderr. The exit status is non-zero if any phase
-//! failed.
-//!
-//! `--skip` and `--only` take comma-separated phase names, for local
-//! iteration only (`.ci/run` uses neither). A group name selects all its
-//! phases: `build` is every `build/<target>`.
+//! Every phase runs, in order, even after another failed, so one report
+//! shows all that is broken: the table (phase, result, seconds) and the
+//! final line `N passed, M failed` on stdout, commands and their output on
+//! stderr; the exit status is non-zero if any phase failed. `--skip` and
+//! `--only` (local iteration; `.ci/run` uses neither) take phase names or
+//! groups: `build` is every `build/<target>`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::setup::{self, cargo_in, describe, run, step, workspace_root};
+use crate::Res;
 
 /// Every rustup target the project builds for (the boards and the web included).
 const TARGETS: &[&str] = &[
@@ -36,7 +34,7 @@ const M0_FORBIDDEN: &str = "__aeabi_lmul __aeabi_idiv __aeabi_uidiv __aeabi_idiv
     __aeabi_uidivmod __aeabi_ldivmod __aeabi_uldivmod __divsi3 __udivsi3 __modsi3 __umodsi3 \
     __muldi3 __divdi3 __udivdi3 __moddi3 __umoddi3 __udivmoddi4";
 
-type PhaseFn = Box<dyn Fn() -> Result<(), String>>;
+type PhaseFn = Box<dyn Fn() -> Res>;
 
 /// The phases in the order they run.
 fn phases() -> Vec<(String, PhaseFn)> {
@@ -62,7 +60,7 @@ fn selects(selector: &str, name: &str) -> bool {
     name == selector || name.split_once('/').is_some_and(|(group, _)| group == selector)
 }
 
-pub fn main(skip: &[String], only: &[String]) -> Result<(), String> {
+pub fn main(skip: &[String], only: &[String]) -> Res {
     let phases = phases();
     // A typo must not silently run (or skip) everything.
     for s in skip.iter().chain(only) {
@@ -120,23 +118,23 @@ fn cargo_at_root(args: &str) -> Command {
 
 /// Host tests of the whole workspace (the crate tests include a reduced
 /// task evaluation).
-fn host_tests() -> Result<(), String> {
+fn host_tests() -> Res {
     run(&mut cargo_at_root("test --workspace"))
 }
 
 /// The API docs build without a single warning (broken links included).
-fn docs() -> Result<(), String> {
+fn docs() -> Res {
     run(cargo_at_root("doc -p tcbg --no-deps").env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 /// The core library builds `no_std` for `target`.
-fn cross_build(target: &str) -> Result<(), String> {
+fn cross_build(target: &str) -> Res {
     run(cargo_at_root("build -p tcbg --release --target").arg(target))
 }
 
 /// Builds the Cortex-M0 check firmware and proves from its symbol table that
 /// the step is linked and that no 64-bit multiply or division helper is.
-fn m0_step() -> Result<(), String> {
+fn m0_step() -> Res {
     use object::{Object, ObjectSection, ObjectSymbol};
     let manifest = workspace_root().join(M0_CHECK);
     // Run in its own directory, so no cargo config of the caller's cwd applies.
@@ -166,7 +164,7 @@ fn m0_step() -> Result<(), String> {
 
 /// `cargo xtask trace` twice in the dev profile and once in release: the same
 /// `trace <8 hex digits>` line every time.
-fn trace_determinism() -> Result<(), String> {
+fn trace_determinism() -> Res {
     let release: Vec<&str> = setup::RELEASE_XTASK.iter().copied().chain(["trace"]).collect();
     let runs: [(&str, &[&str]); 3] =
         [("dev", &["xtask", "trace"]), ("dev again", &["xtask", "trace"]), ("release", &release)];

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::board::{host_continuation, host_trace, CONTINUATION, SNAPSHOT_AT};
 use crate::setup::{self, base64, cargo_in, field, run, run_tee, step, workspace_root};
 use crate::webdriver::{ChromeDriver, Session};
+use crate::Res;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The view the end-to-end test opens.
@@ -34,7 +35,7 @@ const READOUTS: [&str; 8] =
 /// change: seconds normally, but a loaded machine can stall a frame.
 const WAIT: Duration = Duration::from_secs(30);
 
-pub fn demo(port: u16) -> Result<(), String> {
+pub fn demo(port: u16) -> Res {
     build()?;
     let server = Server::bind(port)?;
     step("demo");
@@ -44,7 +45,7 @@ pub fn demo(port: u16) -> Result<(), String> {
 }
 
 /// wasm-bindgen tests in node and headless Chromium, and the end-to-end page test.
-pub fn test_all() -> Result<(), String> {
+pub fn test_all() -> Res {
     build()?;
     setup::ensure_apt(&["chromium", "chromium-driver"], false)?;
     let host = format!("{:08x}", host_trace());
@@ -81,7 +82,7 @@ pub fn test_all() -> Result<(), String> {
 }
 
 /// Installs what is missing and builds the page's wasm and bindings into `web/pkg`.
-pub(crate) fn build() -> Result<(), String> {
+pub fn build() -> Res {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
     // The CLI must match the `wasm-bindgen` crate in Cargo.lock.
@@ -104,14 +105,14 @@ pub(crate) fn build() -> Result<(), String> {
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
-pub(crate) fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
 /// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
 /// initialised); returns what it printed.
-pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
+pub fn node(what: &str, body: &str) -> Res<String> {
     let pkg = workspace_root().join("web/pkg");
     let script = format!(
         "import {{ readFileSync }} from 'node:fs';\nimport * as m from 'file://{}';\n\
@@ -123,14 +124,11 @@ pub(crate) fn node(what: &str, body: &str) -> Result<String, String> {
     setup::output(setup::cmd("node", "--input-type=module -e").arg(script))
 }
 
-/// Runs the `tcbg-wasm` test suite on the wasm target with `env` and returns
-/// the trace hash it printed (the suite itself asserts it equals `host`),
-/// after checking its snapshot on the host: the wasm suite printed
-/// `snapshot <base64>` (the reference agent before step [`SNAPSHOT_AT`]) and
-/// `continuation <hash>` (its next [`CONTINUATION`] steps); the bytes must
-/// equal the host's own snapshot there and, restored on the host, continue
-/// with the same hash.
-fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
+/// Runs the `tcbg-wasm` suite on the wasm target with `env`; returns the trace
+/// hash it printed (it asserts it equals `host`), after checking that its
+/// `snapshot <base64>` (at step [`SNAPSHOT_AT`]) equals the host's there and,
+/// restored on the host, continues as its `continuation <hash>` does in wasm.
+fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Res<String> {
     let args = format!("test -p tcbg-wasm --target {WASM_TARGET} -- --nocapture");
     let mut cmd = cargo_in(&workspace_root(), &args);
     cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
@@ -166,15 +164,15 @@ fn wasm_tests(host: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<String, St
 }
 
 /// The page's task, seed and steps for [`browser_snapshot`].
-pub(crate) const BROWSER_TASK: &str = "rule-switch";
-pub(crate) const BROWSER_SEED: u32 = 1;
-pub(crate) const BROWSER_STEPS: u32 = 300;
+pub const BROWSER_TASK: &str = "rule-switch";
+pub const BROWSER_SEED: u32 = 1;
+pub const BROWSER_STEPS: u32 = 300;
 
 /// A snapshot made by the page's own WebAssembly build, as the page's Export
 /// makes it: `new Agent(seed)` on `new Session(task, 0, seed)` for
 /// [`BROWSER_STEPS`] steps in node, `agent.snapshot()` through `btoa` as
 /// `web/main.js` writes it into an exported file, decoded.
-pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
+pub fn browser_snapshot() -> Res<Vec<u8>> {
     build()?;
     let (task, seed, steps) = (BROWSER_TASK, BROWSER_SEED, BROWSER_STEPS);
     step(&format!(
@@ -203,26 +201,26 @@ pub(crate) fn browser_snapshot() -> Result<Vec<u8>, String> {
 }
 
 /// The static server of `web/`.
-pub(crate) struct Server {
-    pub(crate) http: tiny_http::Server,
+pub struct Server {
+    pub http: tiny_http::Server,
     root: PathBuf,
 }
 
 impl Server {
     /// Listens on 127.0.0.1:`port` (0 picks a free port).
-    pub(crate) fn bind(port: u16) -> Result<Server, String> {
+    pub fn bind(port: u16) -> Res<Server> {
         let http = tiny_http::Server::http(("127.0.0.1", port))
             .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
         Ok(Server { http, root: workspace_root().join("web") })
     }
 
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let port = self.http.server_addr().to_ip().map_or(0, |a| a.port());
         format!("http://127.0.0.1:{port}/")
     }
 
     /// Answers requests until the process ends or `http.unblock()` is called.
-    pub(crate) fn serve(&self) {
+    pub fn serve(&self) {
         for request in self.http.incoming_requests() {
             let response = self.respond(request.url());
             // A browser that went away is no error of ours.
@@ -265,11 +263,11 @@ fn mime_type(path: &Path) -> String {
 
 /// Calls `f` every `ms` milliseconds until it gives a value or `timeout`
 /// passed (then `None`); an error ends the wait.
-pub(crate) fn poll<T>(
+pub fn poll<T>(
     timeout: Duration,
     ms: u64,
-    mut f: impl FnMut() -> Result<Option<T>, String>,
-) -> Result<Option<T>, String> {
+    mut f: impl FnMut() -> Res<Option<T>>,
+) -> Res<Option<T>> {
     let start = Instant::now();
     loop {
         if let Some(v) = f()? {
@@ -291,16 +289,13 @@ struct E2e {
     screenshot: PathBuf,
 }
 
-/// Serves `web/`, starts chromedriver and drives headless Chromium through the page.
-fn end_to_end(host_trace: &str) -> Result<E2e, String> {
+fn end_to_end(host_trace: &str) -> Res<E2e> {
     with_page(|s, base| drive(s, base, host_trace).map_err(|e| format!("{e}\n{}", s.diagnostics())))
 }
 
 /// Serves `web/` on a free port, starts chromedriver and a session, and runs
 /// `f` with the session and the server's URL; ends them all after.
-pub(crate) fn with_page<T>(
-    f: impl FnOnce(&Session, &str) -> Result<T, String>,
-) -> Result<T, String> {
+pub fn with_page<T>(f: impl FnOnce(&Session, &str) -> Res<T>) -> Res<T> {
     let server = Server::bind(0)?;
     let base = server.url();
     thread::scope(|scope| {
@@ -317,7 +312,7 @@ pub(crate) fn with_page<T>(
 }
 
 /// The checks on the page; `session` is closed by the caller.
-fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
+fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
     s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
     // Learning, in real time: poll the readouts until the criterion holds.
     let start = Instant::now();
@@ -373,7 +368,7 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Result<E2e, String> {
 /// The controls of a paused view: steps by button and by key, a manual
 /// switch, a live lesion, then export and import into another view must
 /// restore every readout, and a file whose snapshot was altered is refused.
-fn controls(s: &Session, base: &str) -> Result<(), String> {
+fn controls(s: &Session, base: &str) -> Res {
     s.post("url", json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }))?;
     s.wait_ready()?;
     s.wait_for_text("steps", "0")?;
@@ -398,8 +393,9 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     s.click("#export")?;
     let file =
         s.script_async("fetch(window.__exported).then((r) => r.text()).then(arguments[0]);")?;
-    let path = target_dir().join("e2e/export.json");
-    setup::write(&path, file.as_str().unwrap_or_default())?;
+    let (path, exported) =
+        (target_dir().join("e2e/export.json"), file.as_str().unwrap_or_default());
+    setup::write(&path, exported)?;
     let before = s.readouts()?;
 
     s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0") }))?;
@@ -421,9 +417,8 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     eprintln!("e2e: export and import restored {before:?}");
 
     // A file whose snapshot is not the replayed brain's is refused, the view unchanged.
-    let mut file: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("the exported file is not JSON: {e}"))?;
+    let mut file: Value = serde_json::from_str(exported)
+        .map_err(|e| format!("the exported file is not JSON: {e}"))?;
     let snapshot = file["snapshot"].as_str().ok_or("the exported file has no `snapshot` string")?;
     let mut tampered: Vec<char> = snapshot.chars().collect();
     tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
@@ -433,12 +428,11 @@ fn controls(s: &Session, base: &str) -> Result<(), String> {
     s.send_keys("#import-file", &bad.to_string_lossy())?;
     let want = "the replayed brain differs from its snapshot";
     let mut shown = String::new();
-    if poll(WAIT, 100, || {
+    let refused = poll(WAIT, 100, || {
         shown = s.text_of("#status")?;
         Ok(shown.contains(want).then_some(()))
-    })?
-    .is_none()
-    {
+    })?;
+    if refused.is_none() {
         return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
     }
     if s.readouts()? != after {
@@ -484,26 +478,25 @@ return out;
 /// ready flag, its error hook.
 impl Session {
     /// The text of the element with `data-testid` `id`.
-    fn text(&self, id: &str) -> Result<String, String> {
+    fn text(&self, id: &str) -> Res<String> {
         self.text_of(&format!("[data-testid=\"{id}\"]"))
     }
 
-    /// Every readout of the page, by `data-testid`.
-    fn readouts(&self) -> Result<Vec<(&'static str, String)>, String> {
+    fn readouts(&self) -> Res<Vec<(&'static str, String)>> {
         READOUTS.into_iter().map(|id| Ok((id, self.text(id)?))).collect()
     }
 
     /// Waits until the page has wired its controls: before that the HTML's
     /// readouts already show 0, and a control used early is lost (seen under
     /// load: an import that never happened).
-    fn wait_ready(&self) -> Result<(), String> {
+    fn wait_ready(&self) -> Res {
         let ready =
             || Ok((self.script("return window.__tcbgReady === true;")? == true).then_some(()));
         poll(Duration::from_secs(30), 100, ready)?
             .ok_or("the page did not finish starting within 30 s".into())
     }
 
-    fn wait_for_text(&self, id: &str, want: &str) -> Result<(), String> {
+    fn wait_for_text(&self, id: &str, want: &str) -> Res {
         let mut got = String::new();
         let shown = poll(WAIT, 100, || {
             got = self.text(id).unwrap_or_default();
@@ -513,7 +506,7 @@ impl Session {
     }
 
     /// Errors the page met: its `window.__errors` hook and the browser log's SEVERE entries.
-    fn errors(&self) -> Result<Vec<String>, String> {
+    fn errors(&self) -> Res<Vec<String>> {
         let hook = self.script("return window.__errors;")?;
         let hook = hook.as_array().into_iter().flatten().map(|e| e.to_string());
         let log = self.log()?;
@@ -524,19 +517,17 @@ impl Session {
     /// What the page showed when a check failed: its address, every readout,
     /// the status line and the browser's log, for the error message.
     fn diagnostics(&self) -> String {
-        let shown = |r: Result<String, String>| r.unwrap_or_else(|e| format!("({e})"));
-        let mut out = format!(
-            "the page at the failure:\n  url {}",
-            shown(self.get("url").map(|u| u.to_string()))
-        );
+        let shown = |r: Res<String>| r.unwrap_or_else(|e| format!("({e})"));
+        let url = shown(self.get("url").map(|u| u.to_string()));
+        let mut out = format!("the page at the failure:\n  url {url}");
         for id in READOUTS.into_iter().chain(["trace"]) {
             out += &format!("\n  {id}: {}", shown(self.text(id)));
         }
         out += &format!("\n  status: {}", shown(self.text_of("#status")));
         match self.log() {
-            Ok(log) => log
-                .iter()
-                .for_each(|e| out += &format!("\n  console {}: {}", e["level"], e["message"])),
+            Ok(log) => log.iter().for_each(|e| {
+                out += &format!("\n  console {}: {}", e["level"], e["message"]);
+            }),
             Err(e) => out += &format!("\n  console log unavailable: {e}"),
         }
         out

@@ -11,9 +11,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::setup::{self, describe};
+use crate::Res;
 
 /// The chromedriver binary (the wasm-bindgen test runner drives it too).
-pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Headless Chromium as root, quiet: no sandbox, no GPU, no background traffic.
 const CHROME_ARGS: &[&str] = &[
     "--headless",
@@ -28,13 +29,13 @@ const CHROME_ARGS: &[&str] = &[
 ];
 
 /// A chromedriver process on a free local port, ended when dropped.
-pub(crate) struct ChromeDriver {
+pub struct ChromeDriver {
     child: Child,
     url: String,
 }
 
 impl ChromeDriver {
-    pub(crate) fn start() -> Result<ChromeDriver, String> {
+    pub fn start() -> Res<ChromeDriver> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
@@ -55,7 +56,7 @@ impl ChromeDriver {
         Ok(driver)
     }
 
-    pub(crate) fn new_session(&self) -> Result<Session, String> {
+    pub fn new_session(&self) -> Res<Session> {
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": CHROME_ARGS },
@@ -74,22 +75,20 @@ impl Drop for ChromeDriver {
     }
 }
 
-/// A W3C WebDriver session.
-pub(crate) struct Session {
+pub struct Session {
     url: String,
 }
 
 impl Session {
-    pub(crate) fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+    pub fn post(&self, path: &str, body: Value) -> Res<Value> {
         call("POST", &format!("{}/{path}", self.url), Some(body))
     }
 
-    pub(crate) fn get(&self, path: &str) -> Result<Value, String> {
+    pub fn get(&self, path: &str) -> Res<Value> {
         call("GET", &format!("{}/{path}", self.url), None)
     }
 
-    /// The element matching the CSS selector `css`.
-    pub(crate) fn element_by(&self, css: &str) -> Result<String, String> {
+    pub fn element_by(&self, css: &str) -> Res<String> {
         let v = self.post("element", json!({ "using": "css selector", "value": css }))?;
         v.as_object()
             .and_then(|o| o.values().next())
@@ -98,59 +97,55 @@ impl Session {
             .ok_or_else(|| format!("no element {css}"))
     }
 
-    /// The text of the element matching the CSS selector `css`.
-    pub(crate) fn text_of(&self, css: &str) -> Result<String, String> {
+    pub fn text_of(&self, css: &str) -> Res<String> {
         let e = self.element_by(css)?;
         Ok(self.get(&format!("element/{e}/text"))?.as_str().unwrap_or_default().to_string())
     }
 
-    /// Clicks the element matching `css`.
-    pub(crate) fn click(&self, css: &str) -> Result<(), String> {
+    pub fn click(&self, css: &str) -> Res {
         let e = self.element_by(css)?;
         self.post(&format!("element/{e}/click"), json!({})).map(drop)
     }
 
     /// Types `text` into the element matching `css` (a file input takes a path).
-    pub(crate) fn send_keys(&self, css: &str, text: &str) -> Result<(), String> {
+    pub fn send_keys(&self, css: &str, text: &str) -> Res {
         let e = self.element_by(css)?;
         self.post(&format!("element/{e}/value"), json!({ "text": text })).map(drop)
     }
 
-    /// Presses and releases `key` on the page.
-    pub(crate) fn key(&self, key: &str) -> Result<(), String> {
+    pub fn key(&self, key: &str) -> Res {
         let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
         let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] });
         self.post("actions", actions).map(drop)
     }
 
     /// Runs `body` as a synchronous script and returns its value.
-    pub(crate) fn script(&self, body: &str) -> Result<Value, String> {
+    pub fn script(&self, body: &str) -> Res<Value> {
         self.post("execute/sync", json!({ "script": body, "args": [] }))
     }
 
     /// Runs `body` as an asynchronous script (its last argument is the callback).
-    pub(crate) fn script_async(&self, body: &str) -> Result<Value, String> {
+    pub fn script_async(&self, body: &str) -> Res<Value> {
         self.post("execute/async", json!({ "script": body, "args": [] }))
     }
 
-    pub(crate) fn screenshot(&self, path: &Path) -> Result<(), String> {
+    pub fn screenshot(&self, path: &Path) -> Res {
         let png = self.get("screenshot")?;
         setup::write(path, setup::base64(png.as_str().unwrap_or_default())?)
     }
 
-    /// The browser's console log.
-    pub(crate) fn log(&self) -> Result<Vec<Value>, String> {
+    pub fn log(&self) -> Res<Vec<Value>> {
         let log = self.post("se/log", json!({ "type": "browser" }))?;
         Ok(log.as_array().cloned().unwrap_or_default())
     }
 
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         let _ = call("DELETE", &self.url, None);
     }
 }
 
 /// One WebDriver command: the response's `value`, or its error.
-fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+fn call(method: &str, url: &str, body: Option<Value>) -> Res<Value> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
