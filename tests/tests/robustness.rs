@@ -98,8 +98,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5594);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10770);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5589);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10765);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -271,6 +271,12 @@ fn refusals_name_their_reason() {
         DefaultAgent::restore(&b),
         Err(RestoreError::UnsupportedVersion { found: 2 })
     );
+    let mut b = good.clone();
+    b[4] = 3; // the format whose config still held the GPR's iterations and rate
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::UnsupportedVersion { found: 3 })
+    );
     assert_eq!(
         OracleAgent::restore(&good),
         Err(RestoreError::NumberType {
@@ -294,7 +300,7 @@ fn refusals_name_their_reason() {
 
     // Behind a valid checksum: an invalid config is the ConfigError of Agent::new.
     let gamma = config_offset("gamma");
-    assert_eq!(gamma, HEADER_LEN + 4 * 31 + 2); // after 31 `f32` and 2 counts
+    assert_eq!(gamma, HEADER_LEN + 4 * 30 + 1); // after 30 `f32` and 1 count
     let mut b = good.clone();
     b[gamma..gamma + 4].copy_from_slice(&1.5f32.to_le_bytes());
     reseal(&mut b);
@@ -492,6 +498,7 @@ fn unrepresentable_config_bounds_restore() {
     agent.set_action_count(2).unwrap();
     let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
     let mut rng = Rng::seed(3);
+    let mut peak = 0.0f32;
     for t in 0..20_000u32 {
         // Punishing, shifting outcomes drive surprise to its bound.
         let a = agent.step(
@@ -504,8 +511,10 @@ fn unrepresentable_config_bounds_restore() {
             agent.snapshot(&mut buf).unwrap();
             assert!(DefaultAgent::restore(&buf).unwrap() == agent, "step {t}");
         }
+        peak = peak.max(agent.contexts.surprise.to_f32());
     }
-    assert!(agent.contexts.surprise.to_f32() > 0.0);
+    // The run reached the surprised states it is about.
+    assert!(peak > 0.0);
 }
 
 /// A board's message ([`RestoreError::fmt_float_free`]) says what the host's
