@@ -200,16 +200,22 @@ impl TaskKind {
         }
     }
 
+    /// `multi-rule-switch-NxMxK` (one digit each): `None` if `name` is not
+    /// of that form, else the task or why its sizes do not make one.
+    pub fn multi_rule_named(name: &str) -> Option<Result<TaskKind, TaskError>> {
+        let b = name.strip_prefix("multi-rule-switch-")?.as_bytes();
+        if b.len() != 5 || b[1] != b'x' || b[3] != b'x' {
+            return None;
+        }
+        let d = |c: u8| c.is_ascii_digit().then(|| (c - b'0') as usize);
+        Some(TaskKind::multi_rule(d(b[0])?, d(b[2])?, d(b[4])?))
+    }
+
     /// The task named `name` (`delayed-reward` takes its delay separately;
     /// `multi-rule-switch-NxMxK` any valid sizes, one digit each).
     pub fn parse(name: &str, delay: u8) -> Option<TaskKind> {
-        if let Some(sizes) = name.strip_prefix("multi-rule-switch-") {
-            let b = sizes.as_bytes();
-            if b.len() != 5 || b[1] != b'x' || b[3] != b'x' {
-                return None;
-            }
-            let d = |c: u8| c.is_ascii_digit().then(|| (c - b'0') as usize);
-            return TaskKind::multi_rule(d(b[0])?, d(b[2])?, d(b[4])?).ok();
+        if let Some(k) = TaskKind::multi_rule_named(name) {
+            return k.ok();
         }
         Some(match name {
             "rule-switch" => TaskKind::RuleSwitch,

@@ -107,6 +107,11 @@ fn sizes_are_checked() {
         TaskKind::multi_rule(2, 2, 2).ok()
     );
     assert_eq!(TaskKind::parse("multi-rule-switch-9x3x3", 0), None);
+    assert!(matches!(
+        TaskKind::multi_rule_named("multi-rule-switch-5x5x3"),
+        Some(Err(TaskError::Shape(_)))
+    ));
+    assert_eq!(TaskKind::multi_rule_named("rule-switch"), None);
     // An invalid task has no trials and the runner refuses it.
     let bad = TaskKind::MultiRuleSwitch {
         cues: 5,

@@ -150,6 +150,9 @@ struct EvalOptions {
 }
 
 fn unknown_task(n: &str) -> String {
+    if let Some(Err(e)) = TaskKind::multi_rule_named(n) {
+        return format!("task `{n}`: {e}");
+    }
     format!("unknown task `{n}` (tasks: {})", EVAL_TASK_NAMES.join(", "))
 }
 
