@@ -156,6 +156,11 @@ impl Session {
         self.task.block() as u32
     }
 
+    /// The actions the task offers (2, or 2 to 4 for `multi-rule-switch`).
+    pub fn actions(&self) -> u32 {
+        self.task.kind().actions() as u32
+    }
+
     /// The blocks of the task.
     pub fn blocks(&self) -> u32 {
         self.task.kind().blocks() as u32
