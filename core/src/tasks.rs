@@ -952,7 +952,8 @@ impl TaskKind {
 /// [`Environment::act`] scores the action taken on it, returning the reward
 /// passed with the next step and, when a trial ends, its outcome (its block,
 /// whether it was correct, the reward). Blocks are numbered from 0 and end
-/// when [`Environment::block`] moves past a finished trial's block.
+/// when [`Environment::block`] moves past a finished trial's block; the
+/// runner keeps statistics for the first [`MAX_BLOCKS`] blocks.
 ///
 /// ```
 /// use tcbg::tasks::{run, Environment, TrialOutcome};
