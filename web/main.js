@@ -216,7 +216,11 @@ function draw() {
   drawCortex(c.cortex, { rates: agent.cortical_rates(), gains: agent.cortical_gains(), layout, active });
   drawThalamus(c.thalamus, { activity: agent.thalamic_activity(), masks, layout, active });
   drawBasalGanglia(c.bg, {
-    actions: { salience: agent.action_salience().slice(0, 2), gpi: agent.action_gpi().slice(0, 2), selected: agent.selected_action() },
+    actions: {
+      salience: agent.action_salience().slice(0, session.actions()),
+      gpi: agent.action_gpi().slice(0, session.actions()),
+      selected: agent.selected_action(),
+    },
     contexts: { salience: agent.context_salience(), gpi: agent.context_gpi(), selected: active },
   });
   drawDopamine(c.dopamine, { dopamine: session.dopamine_history(), value: session.value_history(), steps: agent.steps() });

@@ -47,6 +47,15 @@ export const TASKS = {
   },
 };
 
+const MULTI_RULE = {
+  watch: "Many rules, many actions: one-hot cues, each rule a mapping of them to the actions, 12 unsignaled blocks " +
+    "of 50 trials. The first blocks show every rule once, later blocks bring back a familiar rule at random. Watch " +
+    "whether the agent re-enters the control function that held a returning rule, or relearns it (switch cost), " +
+    "and compare with no_thalamus.",
+  rule: (r) => `rule ${r + 1}`,
+};
+for (const size of ["3x3x3", "4x2x3", "4x2x6"]) TASKS[`multi-rule-switch-${size}`] = MULTI_RULE;
+
 /** What a lesion removes, for the controls' descriptions (config.rs in the core). */
 export const LESIONS = {
   no_thalamus: "All thalamic gains fixed at 1 and one shared context: cortex has one function for every context.",

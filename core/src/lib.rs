@@ -53,8 +53,10 @@
 //! - [`agent`]: the loop that wires them together, one call per step.
 //! - [`config`]: every constant, validated; lesions as switches.
 //! - [`tasks`]: the task suite (rule switching, context cues, a reversal
-//!   bandit, delayed reward, learning to learn), deterministic and `no_std`,
-//!   with streaming metrics so a board can run them.
+//!   bandit, delayed reward, learning to learn, many rules over many
+//!   actions), deterministic and `no_std`, with streaming metrics so a board
+//!   can run them; every task, a task of your own included, is an
+//!   [`tasks::Environment`] run by one runner, [`tasks::run`].
 //! - [`snapshot`]: the trace hash used to compare targets bit for bit, and
 //!   snapshots of the whole learned state.
 //! - [`state`]: every persisted state variable, declared once with its

@@ -4,8 +4,13 @@
 //! One step of a task is one [`Agent::step`]: the observation of this step
 //! and the reward for the previous step's action. Trials end where the task
 //! says; nothing tells the agent about a block or rule switch unless the task
-//! lists a cue for it. Observations are sets of input lines that are on
-//! (value 1), given as a bit mask.
+//! lists a cue for it. The suite's observations are sets of input lines that
+//! are on (value 1), given as a bit mask.
+//!
+//! Every task runs through one runner, [`run`], generic over the
+//! [`Environment`] trait: the suite's [`Task`] implements it, and so can a
+//! task of your own, with graded inputs if it likes. The runner keeps the
+//! same streaming metrics for all of them.
 //!
 //! Metrics stream: each block keeps a few counters ([`BlockStats`]), so a
 //! board needs no trial log. "Trials to criterion" is the 1-based trial at
@@ -53,6 +58,32 @@ pub enum TaskKind {
     /// 16 blocks of 40; each block draws 4 new cue patterns (3 of 8 lines on)
     /// and a new random mapping of them to 2 actions (2 cues each).
     NewRuleTransfer,
+    /// Many rules, many actions: `cues` one-hot cues, `actions` actions,
+    /// `rules` rules, 12 unsignaled blocks of 50 trials. Blocks 1..=`rules`
+    /// visit each rule once; later blocks draw a familiar rule at random,
+    /// never the one just left. The rules are drawn per seed: for
+    /// `cues == actions` rows of a random Latin square (two rules never
+    /// agree on a cue), otherwise random balanced mappings (every action
+    /// gets `cues / actions` cues), all distinct. Build it with
+    /// [`TaskKind::multi_rule`], which checks the sizes.
+    MultiRuleSwitch {
+        /// One-hot cues, n (2 to 8).
+        cues: u8,
+        /// Actions, m (2 to 4, at most n, dividing n).
+        actions: u8,
+        /// Rules, k (2 to 8, and at most n for a Latin square).
+        rules: u8,
+    },
+}
+
+/// Most rules of [`TaskKind::MultiRuleSwitch`].
+pub const MAX_RULES: usize = 8;
+
+/// Number of distinct balanced mappings of `n` cues to `m` actions
+/// (`n! / ((n/m)!)^m`), capped at 255.
+fn balanced_mappings(n: usize, m: usize) -> usize {
+    let fact = |x: usize| (1..=x).product::<usize>();
+    (fact(n) / fact(n / m).pow(m as u32)).min(255)
 }
 
 impl TaskKind {
@@ -70,7 +101,83 @@ impl TaskKind {
         TaskKind::NewRuleTransfer,
     ];
 
-    /// The task's name (`delayed-reward` for every delay).
+    /// The public points of `multi-rule-switch`: 3×3×3, 4×2×3 and 4×2×6.
+    pub const MULTI_RULE: [TaskKind; 3] = [
+        TaskKind::MultiRuleSwitch {
+            cues: 3,
+            actions: 3,
+            rules: 3,
+        },
+        TaskKind::MultiRuleSwitch {
+            cues: 4,
+            actions: 2,
+            rules: 3,
+        },
+        TaskKind::MultiRuleSwitch {
+            cues: 4,
+            actions: 2,
+            rules: 6,
+        },
+    ];
+
+    /// `multi-rule-switch` with `n` cues, `m` actions and `k` rules, if the
+    /// sizes make a task: 2 <= m <= 4, m <= n <= 8, m divides n, 2 <= k <= 8;
+    /// for n = m, k <= n (rows of a Latin square); for n > m, k at most the
+    /// number of distinct balanced mappings.
+    pub fn multi_rule(n: usize, m: usize, k: usize) -> Result<TaskKind, TaskError> {
+        let bad = |why| Err(TaskError::Shape(why));
+        if n > 8 {
+            return bad("multi-rule-switch: at most 8 cues (the default agent's inputs)");
+        }
+        if !(2..=4).contains(&m) {
+            return bad("multi-rule-switch: 2 to 4 actions (the default agent has 4)");
+        }
+        if n < m || n % m != 0 {
+            return bad("multi-rule-switch: the cues must be a multiple of the actions");
+        }
+        if !(2..=MAX_RULES).contains(&k) {
+            return bad("multi-rule-switch: 2 to 8 rules");
+        }
+        if n == m && k > n {
+            return bad("multi-rule-switch: with as many cues as actions, at most n rules (rows of a Latin square)");
+        }
+        if n > m && k > balanced_mappings(n, m) {
+            return bad("multi-rule-switch: more rules than distinct balanced mappings");
+        }
+        Ok(TaskKind::MultiRuleSwitch {
+            cues: n as u8,
+            actions: m as u8,
+            rules: k as u8,
+        })
+    }
+
+    /// Whether the task's sizes are valid (see [`TaskKind::multi_rule`]).
+    pub fn check(&self) -> Result<(), TaskError> {
+        match *self {
+            TaskKind::MultiRuleSwitch {
+                cues,
+                actions,
+                rules,
+            } => TaskKind::multi_rule(cues as usize, actions as usize, rules as usize).map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Input lines the task uses (at most [`TaskKind::INPUTS`]).
+    pub fn inputs(&self) -> usize {
+        TaskKind::INPUTS
+    }
+
+    /// Actions the task offers.
+    pub fn actions(&self) -> usize {
+        match *self {
+            TaskKind::MultiRuleSwitch { actions, .. } => actions as usize,
+            _ => TaskKind::ACTIONS,
+        }
+    }
+
+    /// The task's name (`delayed-reward` for every delay;
+    /// `multi-rule-switch-NxMxK` for the multi-rule points).
     pub fn name(&self) -> &'static str {
         match self {
             TaskKind::RuleSwitch => "rule-switch",
@@ -80,11 +187,36 @@ impl TaskKind {
             TaskKind::DelayedReward { .. } => "delayed-reward",
             TaskKind::SerialReversal => "serial-reversal",
             TaskKind::NewRuleTransfer => "new-rule-transfer",
+            TaskKind::MultiRuleSwitch {
+                cues,
+                actions,
+                rules,
+            } => match (cues, actions, rules) {
+                (3, 3, 3) => "multi-rule-switch-3x3x3",
+                (4, 2, 3) => "multi-rule-switch-4x2x3",
+                (4, 2, 6) => "multi-rule-switch-4x2x6",
+                _ => "multi-rule-switch",
+            },
         }
     }
 
-    /// The task named `name` (`delayed-reward` takes its delay separately).
+    /// `multi-rule-switch-NxMxK` (one digit each): `None` if `name` is not
+    /// of that form, else the task or why its sizes do not make one.
+    pub fn multi_rule_named(name: &str) -> Option<Result<TaskKind, TaskError>> {
+        let b = name.strip_prefix("multi-rule-switch-")?.as_bytes();
+        if b.len() != 5 || b[1] != b'x' || b[3] != b'x' {
+            return None;
+        }
+        let d = |c: u8| c.is_ascii_digit().then(|| (c - b'0') as usize);
+        Some(TaskKind::multi_rule(d(b[0])?, d(b[2])?, d(b[4])?))
+    }
+
+    /// The task named `name` (`delayed-reward` takes its delay separately;
+    /// `multi-rule-switch-NxMxK` any valid sizes, one digit each).
     pub fn parse(name: &str, delay: u8) -> Option<TaskKind> {
+        if let Some(k) = TaskKind::multi_rule_named(name) {
+            return k.ok();
+        }
         Some(match name {
             "rule-switch" => TaskKind::RuleSwitch,
             "cued-rule-switch" => TaskKind::CuedRuleSwitch,
@@ -110,13 +242,16 @@ impl TaskKind {
             TaskKind::ReversalBandit | TaskKind::SerialReversal => 20,
             TaskKind::DelayedReward { .. } => 5,
             TaskKind::NewRuleTransfer => 16,
+            TaskKind::MultiRuleSwitch { .. } => 12,
         }
     }
 
     /// Length of block `b` at the default schedule.
     pub fn block_len(&self, b: usize) -> u16 {
         match self {
-            TaskKind::RuleSwitch | TaskKind::CuedRuleSwitch => 50,
+            TaskKind::RuleSwitch | TaskKind::CuedRuleSwitch | TaskKind::MultiRuleSwitch { .. } => {
+                50
+            }
             TaskKind::CueContext => {
                 if b < 2 {
                     100
@@ -138,8 +273,13 @@ impl TaskKind {
 
 impl fmt::Display for TaskKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        match *self {
             TaskKind::DelayedReward { delay } => write!(f, "delayed-reward D={delay}"),
+            TaskKind::MultiRuleSwitch {
+                cues,
+                actions,
+                rules,
+            } => write!(f, "multi-rule-switch-{cues}x{actions}x{rules}"),
             k => f.write_str(k.name()),
         }
     }
@@ -155,6 +295,10 @@ pub enum Scale {
     Normal,
     /// Every block twice as long.
     Double,
+    /// The Rikhye et al. 2018 protocol's own length: `cue-context` in blocks
+    /// of 2000, 2000 and 400 trials (their 1000, 1000 and 200 cycles of 2
+    /// trials); every other task at its normal length.
+    Rikhye,
 }
 
 /// Variations of a task's schedule.
@@ -173,6 +317,27 @@ impl Schedule {
         scale: Scale::Normal,
         flip_q16: 3277,
     };
+
+    /// `cue-context` at the length of Rikhye et al. 2018 ([`Scale::Rikhye`]).
+    pub const RIKHYE: Schedule = Schedule {
+        scale: Scale::Rikhye,
+        flip_q16: 0,
+    };
+
+    /// Length of block `b` of `kind` under this schedule.
+    pub fn block_len(&self, kind: TaskKind, b: usize) -> u16 {
+        let l = kind.block_len(b);
+        if !kind.scales() {
+            return l;
+        }
+        match self.scale {
+            Scale::Half => l >> 1,
+            Scale::Normal => l,
+            Scale::Double => l << 1,
+            Scale::Rikhye if kind == TaskKind::CueContext => [2000, 2000, 400][b.min(2)],
+            Scale::Rikhye => l,
+        }
+    }
 }
 
 /// Per-block counters, updated trial by trial.
@@ -245,6 +410,15 @@ pub enum TaskError {
         /// Inputs the agent has.
         have: usize,
     },
+    /// The task offers more actions than the agent has.
+    TooManyActions {
+        /// Actions the task offers.
+        need: usize,
+        /// Actions the agent has.
+        have: usize,
+    },
+    /// The task's sizes do not make a task (the message says why).
+    Shape(&'static str),
 }
 
 impl fmt::Display for TaskError {
@@ -253,6 +427,10 @@ impl fmt::Display for TaskError {
             TaskError::TooFewInputs { need, have } => {
                 write!(f, "the task needs {need} input lines, the agent has {have}")
             }
+            TaskError::TooManyActions { need, have } => {
+                write!(f, "the task offers {need} actions, the agent has {have}")
+            }
+            TaskError::Shape(why) => f.write_str(why),
         }
     }
 }
@@ -300,12 +478,18 @@ pub struct Task {
     /// new-rule-transfer: this block's 4 patterns and their actions.
     patterns: [u16; 4],
     mapping: [u8; 4],
+    /// multi-rule-switch: each rule's action per cue, 2 bits a cue.
+    rules: [u16; MAX_RULES],
+    /// multi-rule-switch: the rule of the current block.
+    rule_now: u8,
     stats: heapless::Vec<BlockStats, MAX_BLOCKS>,
     done: bool,
 }
 
 impl Task {
-    /// A task with its own seed (the cue sequence and stochastic rewards).
+    /// A task with its own seed (the cue sequence and stochastic rewards,
+    /// and the rules of `multi-rule-switch`). A task whose sizes are not
+    /// valid ([`TaskKind::check`]) has no trials, and [`run`] refuses it.
     pub fn new(kind: TaskKind, schedule: Schedule, seed: u64) -> Task {
         let mut t = Task {
             kind,
@@ -320,11 +504,74 @@ impl Task {
             pending: None,
             patterns: [0; 4],
             mapping: [0; 4],
+            rules: [0; MAX_RULES],
+            rule_now: 0,
             stats: heapless::Vec::new(),
             done: false,
         };
+        if kind.check().is_err() {
+            t.done = true;
+            return t;
+        }
+        t.draw_rules();
         t.start_block();
         t
+    }
+
+    /// A random permutation of `0..n` (n <= 8) in `p[..n]`.
+    fn permutation(&mut self, n: usize) -> [u8; 8] {
+        let mut p: [u8; 8] = core::array::from_fn(|i| i as u8);
+        for i in (1..n).rev() {
+            let j = self.rng.below(i as u32 + 1) as usize;
+            p.swap(i, j);
+        }
+        p
+    }
+
+    /// multi-rule-switch: draws the rules from the task's own generator.
+    fn draw_rules(&mut self) {
+        let TaskKind::MultiRuleSwitch {
+            cues,
+            actions,
+            rules,
+        } = self.kind
+        else {
+            return;
+        };
+        let (n, m, k) = (cues as usize, actions as usize, rules as usize);
+        if n == m {
+            // Rows of a random Latin square: the cyclic square with its
+            // symbols and columns permuted, k of its rows in random order.
+            let (p, q) = (self.permutation(n), self.permutation(n));
+            let rows = self.permutation(n);
+            for (i, &r) in rows[..k].iter().enumerate() {
+                let mut w = 0u16;
+                for c in 0..n {
+                    let a = p[(q[c] as usize + r as usize) % n] as u16;
+                    w |= a << (2 * c);
+                }
+                self.rules[i] = w;
+            }
+        } else {
+            // Random balanced mappings, all distinct.
+            let mut have = 0;
+            while have < k {
+                let order = self.permutation(n);
+                let mut w = 0u16;
+                for (i, &c) in order[..n].iter().enumerate() {
+                    w |= ((i % m) as u16) << (2 * c as usize);
+                }
+                if !self.rules[..have].contains(&w) {
+                    self.rules[have] = w;
+                    have += 1;
+                }
+            }
+        }
+    }
+
+    /// multi-rule-switch: the action rule `r` asks for on cue `c`.
+    pub fn rule_action(&self, r: usize, c: usize) -> usize {
+        ((self.rules[r % MAX_RULES] >> (2 * (c % 8))) & 3) as usize
     }
 
     /// The task.
@@ -363,27 +610,25 @@ impl Task {
         match self.kind {
             TaskKind::CueContext => [0, 1, 0][self.block.min(2) as usize],
             TaskKind::NewRuleTransfer => self.block,
+            TaskKind::MultiRuleSwitch { .. } => self.rule_now,
             TaskKind::DelayedReward { .. } => 0,
             _ => self.block % 2,
         }
     }
 
-    fn scaled_len(&self, b: usize) -> u16 {
-        let l = self.kind.block_len(b);
-        if !self.kind.scales() {
-            return l;
-        }
-        match self.schedule.scale {
-            Scale::Half => l >> 1,
-            Scale::Normal => l,
-            Scale::Double => l << 1,
-        }
-    }
-
     fn start_block(&mut self) {
-        self.block_len = self.scaled_len(self.block as usize);
+        self.block_len = self.schedule.block_len(self.kind, self.block as usize);
         self.trial = 0;
         let _ = self.stats.push(BlockStats::default());
+        if let TaskKind::MultiRuleSwitch { rules, .. } = self.kind {
+            // First visits in order, then a familiar rule, never the one just left.
+            self.rule_now = if self.block < rules {
+                self.block
+            } else {
+                let r = self.rng.below(rules as u32 - 1) as u8;
+                r + (r >= self.rule_now) as u8
+            };
+        }
         if self.kind == TaskKind::NewRuleTransfer {
             // Four distinct patterns with 3 of 8 lines on; two map to each action.
             let mut n = 0;
@@ -441,6 +686,10 @@ impl Task {
             TaskKind::NewRuleTransfer => {
                 let i = self.rng.below(4) as usize;
                 (self.patterns[i], self.mapping[i])
+            }
+            TaskKind::MultiRuleSwitch { cues, .. } => {
+                let cue = self.rng.below(cues as u32) as usize;
+                (1u16 << cue, self.rule_action(rule as usize, cue) as u8)
             }
         };
         self.cue_lines = lines;
@@ -529,13 +778,24 @@ pub fn observation<N: Num, const S: usize>(lines: u16) -> [N; S] {
     })
 }
 
-/// A finished run: the task and its per-block statistics.
+/// A finished run: the task's name, its per-block statistics and metrics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
-    /// The task.
-    pub kind: TaskKind,
+    /// The task's name ([`Environment::name`]).
+    pub name: &'static str,
     /// One entry per block.
     pub blocks: heapless::Vec<BlockStats, MAX_BLOCKS>,
+    /// The task's metrics ([`Environment::metrics`] of `blocks`).
+    pub metrics: Metrics,
+    /// Agent steps taken.
+    pub steps: u32,
+}
+
+impl Report {
+    /// The metrics of the task (a copy of [`Report::metrics`]).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
 }
 
 /// Named metric values of a report (the names of TASKS.md).
@@ -546,7 +806,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    fn put(&mut self, name: &'static str, v: f32) {
+    /// Adds metric `name` (at most 8 fit; more are dropped).
+    pub fn put(&mut self, name: &'static str, v: f32) {
         let _ = self.values.push((name, v));
     }
     /// The value of metric `name`.
@@ -556,6 +817,39 @@ impl Metrics {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| *v)
     }
+
+    /// The metrics every task can have, from its per-block statistics:
+    /// `first_learning` (trials to criterion in block 1), `switch_cost`
+    /// (mean errors in the first 10 trials of blocks 2 on),
+    /// `block_end_accuracy` (mean accuracy over each block's last 10
+    /// trials), `reward_rate` (rewards per trial) and
+    /// `context_switches_per_block`. The default of
+    /// [`Environment::metrics`].
+    pub fn generic(b: &[BlockStats]) -> Metrics {
+        let mut m = Metrics::default();
+        m.put(
+            "first_learning",
+            b.first().map_or(0.0, |s| s.to_criterion as f32),
+        );
+        m.put(
+            "switch_cost",
+            mean_of(b.iter().skip(1).map(|s| s.errors_first10 as f32)),
+        );
+        m.put(
+            "block_end_accuracy",
+            mean_of(b.iter().map(|s| s.end_accuracy())),
+        );
+        let (r, n) = b.iter().fold((0u32, 0u32), |(r, n), s| {
+            (r + s.reward as u32, n + s.trials as u32)
+        });
+        m.put("reward_rate", if n > 0 { r as f32 / n as f32 } else { 0.0 });
+        m.put("context_switches_per_block", switches_per_block(b));
+        m
+    }
+}
+
+fn switches_per_block(b: &[BlockStats]) -> f32 {
+    mean_of(b.iter().map(|s| s.switches as f32))
 }
 
 fn mean_of(it: impl Iterator<Item = f32>) -> f32 {
@@ -571,10 +865,9 @@ fn mean_of(it: impl Iterator<Item = f32>) -> f32 {
     }
 }
 
-impl Report {
-    /// The metrics of TASKS.md for this task.
-    pub fn metrics(&self) -> Metrics {
-        let b = &self.blocks;
+impl TaskKind {
+    /// The metrics of TASKS.md for this task, from its per-block statistics.
+    pub fn metrics(&self, b: &[BlockStats]) -> Metrics {
         let mut m = Metrics::default();
         let ttc = |i: usize| b.get(i).map_or(0.0, |s| s.to_criterion as f32);
         let end_acc = mean_of(b.iter().map(|s| s.end_accuracy()));
@@ -586,7 +879,7 @@ impl Report {
                     .map(|s| s.errors_first10 as f32),
             )
         };
-        match self.kind {
+        match *self {
             TaskKind::RuleSwitch | TaskKind::CuedRuleSwitch => {
                 m.put("first_learning", ttc(0));
                 m.put("new_rule", ttc(1));
@@ -639,47 +932,235 @@ impl Report {
                 let l = mean_of((8..12).map(ttc));
                 m.put("transfer_index", if e > 0.0 { l / e } else { 0.0 });
             }
+            TaskKind::MultiRuleSwitch { rules, .. } => {
+                let k = rules as usize;
+                m.put("first_learning", ttc(0));
+                m.put("new_rule", mean_of((1..k).map(ttc)));
+                m.put("switch_cost", errs(k..b.len().max(k)));
+                m.put("block_end_accuracy", end_acc);
+                m.put("context_switches_per_block", switches_per_block(b));
+            }
         }
         m
     }
 }
 
-/// Runs `task` to the end on `agent`, calling `on_block` after each block.
-pub fn run<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>(
+/// A task the agent can learn: the suite's [`Task`] is one, and a task of
+/// your own can be another. One step is one [`Agent::step`]:
+/// [`Environment::next_input`] writes the observation (graded values of the
+/// agent's number type, or `0`/`1` lines) and says whether a trial begins;
+/// [`Environment::act`] scores the action taken on it, returning the reward
+/// passed with the next step and, when a trial ends, its outcome (its block,
+/// whether it was correct, the reward). Blocks are numbered from 0 and end
+/// when [`Environment::block`] moves past a finished trial's block; the
+/// runner keeps statistics for the first [`MAX_BLOCKS`] blocks.
+///
+/// ```
+/// use tcbg::tasks::{run, Environment, TrialOutcome};
+/// use tcbg::{Agent, Config, DefaultAgent, Num};
+///
+/// /// Two graded cues (0.5 or 1.0 on line 0): act 1 on the strong one.
+/// /// 4 blocks of 40 trials, one step each.
+/// struct Loudness { trial: u16, strong: bool, seed: u32 }
+///
+/// impl Environment for Loudness {
+///     fn inputs(&self) -> usize { 1 }
+///     fn actions(&self) -> usize { 2 }
+///     fn block(&self) -> usize { (self.trial / 40) as usize }
+///     fn next_input<N: Num>(&mut self, obs: &mut [N]) -> Option<bool> {
+///         if self.trial >= 160 { return None; }
+///         self.seed = self.seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+///         self.strong = self.seed >> 16 & 1 == 1;
+///         obs[0] = N::from_f32(if self.strong { 1.0 } else { 0.5 });
+///         Some(true) // every step begins a trial
+///     }
+///     fn act(&mut self, action: usize) -> (bool, Option<TrialOutcome>) {
+///         let correct = (action == 1) == self.strong;
+///         let (block, trial) = (self.block() as u8, self.trial % 40);
+///         self.trial += 1;
+///         (correct, Some(TrialOutcome { block, trial, correct, reward: correct }))
+///     }
+/// }
+///
+/// let mut agent: DefaultAgent = Agent::new(Config::default(), 1).unwrap();
+/// let report = run(&mut agent, &mut Loudness { trial: 0, strong: false, seed: 9 }, |_| {}).unwrap();
+/// assert_eq!(report.blocks.len(), 4);
+/// assert!(report.metrics.get("reward_rate").is_some());
+/// ```
+pub trait Environment {
+    /// Observation size: the input lines the task writes (the agent must
+    /// have at least as many inputs).
+    fn inputs(&self) -> usize;
+    /// Actions offered, `0..actions()` (at most the agent's).
+    fn actions(&self) -> usize;
+    /// The current block (0-based). A trial's block ends when, after its
+    /// outcome, this has moved on (or the task is over).
+    fn block(&self) -> usize;
+    /// Writes the next step's observation into `obs` (zeroed, as long as the
+    /// agent's input; lines past `inputs()` stay 0) and returns whether the
+    /// step begins a trial, or `None` when the task is over.
+    fn next_input<N: Num>(&mut self, obs: &mut [N]) -> Option<bool>;
+    /// Scores `action`, taken on the step [`Environment::next_input`] just
+    /// showed: the reward to pass with the next step, and the trial's
+    /// outcome when the trial ends.
+    fn act(&mut self, action: usize) -> (bool, Option<TrialOutcome>);
+    /// The task's name, for reports.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+    /// Whether the task can run at all (sizes, say); [`run`] checks it first.
+    fn check(&self) -> Result<(), TaskError> {
+        Ok(())
+    }
+    /// The metrics of a finished run from its per-block statistics; by
+    /// default [`Metrics::generic`].
+    fn metrics(&self, blocks: &[BlockStats]) -> Metrics {
+        Metrics::generic(blocks)
+    }
+}
+
+impl Environment for Task {
+    fn inputs(&self) -> usize {
+        self.kind.inputs()
+    }
+    fn actions(&self) -> usize {
+        self.kind.actions()
+    }
+    fn block(&self) -> usize {
+        self.block as usize
+    }
+    fn next_input<N: Num>(&mut self, obs: &mut [N]) -> Option<bool> {
+        let inp = Task::next_input(self)?;
+        for (j, o) in obs.iter_mut().enumerate().take(16) {
+            if inp.lines & (1 << j) != 0 {
+                *o = N::ONE;
+            }
+        }
+        Some(inp.trial_start)
+    }
+    fn act(&mut self, action: usize) -> (bool, Option<TrialOutcome>) {
+        Task::act(self, action)
+    }
+    fn name(&self) -> &'static str {
+        match (self.kind, self.schedule.scale) {
+            (TaskKind::CueContext, Scale::Rikhye) => "cue-context-rikhye",
+            (k, _) => k.name(),
+        }
+    }
+    fn check(&self) -> Result<(), TaskError> {
+        self.kind.check()
+    }
+    fn metrics(&self, blocks: &[BlockStats]) -> Metrics {
+        self.kind.metrics(blocks)
+    }
+}
+
+/// Runs `env` to the end on `agent`, calling `on_block` after each block.
+pub fn run<
+    E: Environment,
+    N: Kernels,
+    const S: usize,
+    const C: usize,
+    const K: usize,
+    const A: usize,
+>(
     agent: &mut Agent<N, S, C, K, A>,
-    task: &mut Task,
+    env: &mut E,
+    on_block: impl FnMut(&BlockStats),
+) -> Result<Report, TaskError> {
+    run_observed(agent, env, |_, _| {}, on_block)
+}
+
+/// [`run`], also calling `on_trial` after every trial with its outcome and
+/// the agent (the host's trial log reads the active context there).
+pub fn run_observed<
+    E: Environment,
+    N: Kernels,
+    const S: usize,
+    const C: usize,
+    const K: usize,
+    const A: usize,
+>(
+    agent: &mut Agent<N, S, C, K, A>,
+    env: &mut E,
+    mut on_trial: impl FnMut(&TrialOutcome, &Agent<N, S, C, K, A>),
     mut on_block: impl FnMut(&BlockStats),
 ) -> Result<Report, TaskError> {
-    if S < TaskKind::INPUTS {
+    env.check()?;
+    if S < env.inputs() {
         return Err(TaskError::TooFewInputs {
-            need: TaskKind::INPUTS,
+            need: env.inputs(),
             have: S,
         });
     }
-    // A >= 2 is guaranteed by the agent's size check.
-    let _ = agent.set_action_count(TaskKind::ACTIONS);
+    if env.actions() > A || env.actions() < 1 {
+        return Err(TaskError::TooManyActions {
+            need: env.actions(),
+            have: A,
+        });
+    }
+    let _ = agent.set_action_count(env.actions());
+    let mut report = Report {
+        name: env.name(),
+        blocks: heapless::Vec::new(),
+        metrics: Metrics::default(),
+        steps: 0,
+    };
     let mut reward = N::ZERO;
     let mut switches0 = agent.counters().switches;
-    while let Some(inp) = task.next_input() {
-        if inp.trial_start {
+    // Whether the last block in `report.blocks` is still open.
+    let mut open = false;
+    loop {
+        let mut obs = [N::ZERO; S];
+        let Some(trial_start) = env.next_input(&mut obs) else {
+            break;
+        };
+        if trial_start {
             agent.mark_trial_start();
         }
-        let obs = observation::<N, S>(inp.lines);
         let a = agent.step(&obs, reward);
-        let block = task.block();
-        let (r, out) = task.act(a);
+        report.steps = report.steps.saturating_add(1);
+        let (r, out) = env.act(a);
         reward = if r { N::ONE } else { N::ZERO };
-        if out.is_some() && task.block() != block || task.is_done() && out.is_some() {
-            let sw = agent.counters().switches;
-            if let Some(s) = task.stats.get_mut(block) {
-                s.switches = (sw - switches0).min(u16::MAX as u32) as u16;
-                on_block(s);
+        let Some(o) = out else { continue };
+        let b = o.block as usize;
+        while report.blocks.len() <= b && report.blocks.len() < MAX_BLOCKS {
+            // A block with no trials before this one is closed empty.
+            if open {
+                close(&mut report, agent, &mut switches0, &mut on_block);
             }
-            switches0 = sw;
+            let _ = report.blocks.push(BlockStats::default());
+            open = true;
+        }
+        if let Some(s) = report.blocks.get_mut(b) {
+            s.record(o.correct, o.reward);
+        }
+        on_trial(&o, agent);
+        if open && (env.block() != b) && report.blocks.len() == b + 1 {
+            close(&mut report, agent, &mut switches0, &mut on_block);
+            open = false;
         }
     }
-    Ok(Report {
-        kind: task.kind,
-        blocks: task.stats.clone(),
-    })
+    if open {
+        close(&mut report, agent, &mut switches0, &mut on_block);
+    }
+    report.metrics = env.metrics(&report.blocks);
+    Ok(report)
+}
+
+/// Closes the last block of `report`: its end-of-block counters and the
+/// agent's context switches during it.
+fn close<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>(
+    report: &mut Report,
+    agent: &Agent<N, S, C, K, A>,
+    switches0: &mut u32,
+    on_block: &mut impl FnMut(&BlockStats),
+) {
+    let sw = agent.counters().switches;
+    if let Some(s) = report.blocks.last_mut() {
+        s.finish();
+        s.switches = (sw - *switches0).min(u16::MAX as u32) as u16;
+        on_block(s);
+    }
+    *switches0 = sw;
 }

@@ -104,7 +104,7 @@ pub fn bandit_probabilities(schedule: Schedule) -> (f64, f64) {
 pub fn bandit_shape(schedule: Schedule) -> (usize, usize) {
     let len = match schedule.scale {
         Scale::Half => 20,
-        Scale::Normal => 40,
+        Scale::Normal | Scale::Rikhye => 40,
         Scale::Double => 80,
     };
     (len, 20 * len)

@@ -4,8 +4,8 @@
 use crate::bayes;
 use crate::stats::Summary;
 use crate::{
-    assemble, kinds_of, lesion_name, run_task, steps_per_trial, total_trials, Number, RunLog,
-    RunResult,
+    assemble, kinds_of, lesion_name, run_task_on, steps_per_trial, total_trials, AgentSize, Number,
+    RunLog, RunResult,
 };
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -87,11 +87,87 @@ impl Variant {
     }
 }
 
-/// One (task, number, lesion, variant) over seeds.
+/// One task of the evaluation: a task, its protocol and the agent it runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Spec {
+    /// The task.
+    pub kind: TaskKind,
+    /// `cue-context` at the length of Rikhye et al. 2018
+    /// ([`Schedule::RIKHYE`]): the row's task is `cue-context-rikhye`.
+    pub rikhye: bool,
+    /// The agent.
+    pub agent: AgentSize,
+}
+
+impl From<TaskKind> for Spec {
+    fn from(kind: TaskKind) -> Spec {
+        Spec {
+            kind,
+            rikhye: false,
+            agent: AgentSize::Default,
+        }
+    }
+}
+
+impl Spec {
+    /// The row's task name: the kind's, or `cue-context-rikhye`.
+    pub fn name(&self) -> &'static str {
+        if self.rikhye {
+            "cue-context-rikhye"
+        } else {
+            self.kind.name()
+        }
+    }
+
+    /// The schedule under `variant`: the variant's, but the Rikhye protocol
+    /// keeps its own block lengths (only reward flips apply).
+    pub fn schedule(&self, variant: Variant) -> Schedule {
+        let s = variant.schedule();
+        if self.rikhye {
+            Schedule {
+                scale: Scale::Rikhye,
+                ..s
+            }
+        } else {
+            s
+        }
+    }
+
+    /// Whether the spec runs under `variant`: the Rikhye protocol has fixed
+    /// lengths, so not under `half` and `double`.
+    pub fn runs_in(&self, variant: Variant) -> bool {
+        !(self.rikhye && matches!(variant, Variant::Half | Variant::Double))
+    }
+
+    /// What the evaluation runs for a task name of
+    /// [`crate::EVAL_TASK_NAMES`] (or any name [`TaskKind::parse`] knows):
+    /// a `multi-rule-switch` point also on the larger agent.
+    pub fn for_name(name: &str) -> Option<Vec<Spec>> {
+        if name == "cue-context-rikhye" {
+            return Some(vec![Spec {
+                rikhye: true,
+                ..Spec::from(TaskKind::CueContext)
+            }]);
+        }
+        let kind = TaskKind::parse(name, 0)?;
+        let mut v = vec![Spec::from(kind)];
+        if matches!(kind, TaskKind::MultiRuleSwitch { .. }) {
+            v.push(Spec {
+                agent: AgentSize::Large,
+                ..Spec::from(kind)
+            });
+        }
+        Some(v)
+    }
+}
+
+/// One (task, number, lesion, variant, agent) over seeds.
 #[derive(Clone, Debug)]
 pub struct ResultRow {
     /// Task name.
     pub task: &'static str,
+    /// The agent.
+    pub agent: AgentSize,
     /// Number type.
     pub number: Number,
     /// Lesion name (`"none"` for the full model).
@@ -159,6 +235,7 @@ struct Job {
     row: usize,
     seed_index: usize,
     sub: usize,
+    agent: AgentSize,
     kind: TaskKind,
     number: Number,
     lesions: Lesions,
@@ -197,17 +274,36 @@ pub fn evaluate(
     seeds: Range<u64>,
     progress: impl Fn(Progress) + Sync,
 ) -> Vec<ResultRow> {
-    let schedule = variant.schedule();
+    let specs: Vec<Spec> = tasks.iter().map(|&k| Spec::from(k)).collect();
+    evaluate_specs(&specs, numbers, lesions, variant, seeds, progress)
+}
+
+/// [`evaluate`] over [`Spec`]s (a protocol and an agent besides the task);
+/// a spec that does not run in `variant` ([`Spec::runs_in`]) has no rows,
+/// and the larger agent ([`AgentSize::Large`]) runs in fixed point only.
+pub fn evaluate_specs(
+    specs: &[Spec],
+    numbers: &[Number],
+    lesions: &[&str],
+    variant: Variant,
+    seeds: Range<u64>,
+    progress: impl Fn(Progress) + Sync,
+) -> Vec<ResultRow> {
     let seeds = variant.seeds(seeds);
     let n_seeds = (seeds.end.saturating_sub(seeds.start)) as usize;
     let mut rows = Vec::new();
     let mut jobs = Vec::new();
-    for &task in tasks {
+    for spec in specs.iter().filter(|s| s.runs_in(variant)) {
+        let (task, schedule) = (spec.kind, spec.schedule(variant));
+        // The larger agent runs in fixed point only.
+        let numbers = numbers
+            .iter()
+            .filter(|&&n| spec.agent == AgentSize::Default || n == Number::Fixed);
         for &number in numbers {
             for &lname in lesions {
                 let l = Lesions::named(lname).unwrap_or_else(|| panic!("unknown lesion `{lname}`"));
                 let row = rows.len();
-                rows.push((task, number, l));
+                rows.push((*spec, number, l));
                 for (si, seed) in seeds.clone().enumerate() {
                     for (sub, kind) in kinds_of(task).into_iter().enumerate() {
                         let steps = (total_trials(kind, schedule) * steps_per_trial(kind)) as u64;
@@ -215,6 +311,7 @@ pub fn evaluate(
                             row,
                             seed_index: si,
                             sub,
+                            agent: spec.agent,
                             kind,
                             number,
                             lesions: l,
@@ -240,7 +337,15 @@ pub fn evaluate(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(j) = jobs.get(i) else { break };
-                let log = run_task(j.kind, j.number, j.lesions, j.schedule, j.seed);
+                let log = run_task_on(
+                    j.agent,
+                    j.kind,
+                    j.number,
+                    j.lesions,
+                    j.schedule,
+                    j.seed,
+                    |_| {},
+                );
                 results.lock().unwrap()[i] = Some(log);
                 let d = done_runs.fetch_add(1, Ordering::Relaxed) + 1;
                 let st = done_steps.fetch_add(j.steps, Ordering::Relaxed) + j.steps;
@@ -257,9 +362,9 @@ pub fn evaluate(
     // Regroup: row -> seed -> sub-runs in delay order.
     let mut grouped: Vec<Vec<Vec<Option<RunLog>>>> = rows
         .iter()
-        .map(|(task, _, _)| {
+        .map(|(spec, _, _)| {
             (0..n_seeds)
-                .map(|_| vec![None; kinds_of(*task).len()])
+                .map(|_| vec![None; kinds_of(spec.kind).len()])
                 .collect()
         })
         .collect();
@@ -268,7 +373,8 @@ pub fn evaluate(
     }
     rows.into_iter()
         .zip(grouped)
-        .map(|((task, number, l), per_seed)| {
+        .map(|((spec, number, l), per_seed)| {
+            let (task, schedule) = (spec.kind, spec.schedule(variant));
             let runs: Vec<RunResult> = per_seed
                 .into_iter()
                 .zip(seeds.clone())
@@ -280,7 +386,7 @@ pub fn evaluate(
                     assemble(task, number, l, schedule, seed, subs)
                 })
                 .collect();
-            summarise(
+            let mut row = summarise(
                 task,
                 number,
                 &lesion_name(l),
@@ -288,7 +394,10 @@ pub fn evaluate(
                 schedule,
                 seeds.clone(),
                 runs,
-            )
+            );
+            row.task = spec.name();
+            row.agent = spec.agent;
+            row
         })
         .collect()
 }
@@ -333,6 +442,7 @@ pub fn summarise(
     }
     ResultRow {
         task: task.name(),
+        agent: AgentSize::Default,
         number,
         lesion: lesion.to_string(),
         variant,
@@ -343,7 +453,8 @@ pub fn summarise(
     }
 }
 
-/// The row of `rows` for (`task`, `number`, `lesion`, `variant`).
+/// The row of `rows` for (`task`, `number`, `lesion`, `variant`) on the
+/// default agent.
 pub fn find<'a>(
     rows: &'a [ResultRow],
     task: &str,
@@ -351,8 +462,24 @@ pub fn find<'a>(
     lesion: &str,
     variant: Variant,
 ) -> Option<&'a ResultRow> {
+    find_on(rows, task, number, lesion, variant, AgentSize::Default)
+}
+
+/// [`find`] on the agent `agent`.
+pub fn find_on<'a>(
+    rows: &'a [ResultRow],
+    task: &str,
+    number: Number,
+    lesion: &str,
+    variant: Variant,
+    agent: AgentSize,
+) -> Option<&'a ResultRow> {
     rows.iter().find(|r| {
-        r.task == task && r.number == number && r.lesion == lesion && r.variant == variant
+        r.task == task
+            && r.number == number
+            && r.lesion == lesion
+            && r.variant == variant
+            && r.agent == agent
     })
 }
 

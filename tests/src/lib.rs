@@ -22,8 +22,8 @@ pub use eval::{evaluate, Progress, ResultRow, Variant};
 pub use stats::{percentile, Summary};
 pub use thresholds::{Threshold, THRESHOLDS};
 
-use tcbg::tasks::{observation, BlockStats, Report, Schedule, Task, TaskKind};
-use tcbg::{Agent, Config, DefaultAgent, Kernels, Lesions, OracleAgent};
+use tcbg::tasks::{run_observed, BlockStats, Scale, Schedule, Task, TaskKind};
+use tcbg::{Agent, Config, DefaultAgent, Fx, Kernels, Lesions, OracleAgent};
 
 /// The number type of the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +64,50 @@ pub const TASK_NAMES: [&str; 7] = [
     "serial-reversal",
     "new-rule-transfer",
 ];
+
+/// The tasks of `cargo xtask eval`: the suite ([`TASK_NAMES`]), the public
+/// points of `multi-rule-switch` and `cue-context` at the length of Rikhye
+/// et al. 2018 (see [`eval::Spec`]).
+pub const EVAL_TASK_NAMES: [&str; 11] = [
+    "rule-switch",
+    "cued-rule-switch",
+    "cue-context",
+    "reversal-bandit",
+    "delayed-reward",
+    "serial-reversal",
+    "new-rule-transfer",
+    "multi-rule-switch-3x3x3",
+    "multi-rule-switch-4x2x3",
+    "multi-rule-switch-4x2x6",
+    "cue-context-rikhye",
+];
+
+/// The agent a run uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AgentSize {
+    /// The default agent: 8 inputs, 48 cortical units, 4 control functions,
+    /// 4 actions ([`tcbg::DefaultAgent`] / [`tcbg::OracleAgent`]).
+    #[default]
+    Default,
+    /// A larger agent: `Agent<_, 16, 96, 8, 8>` (16 inputs, 96 cortical
+    /// units, 8 control functions, 8 actions).
+    Large,
+}
+
+impl AgentSize {
+    /// `"8-48-4-4"` or `"16-96-8-8"` (S-C-K-A).
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentSize::Default => "8-48-4-4",
+            AgentSize::Large => "16-96-8-8",
+        }
+    }
+}
+
+/// The larger agent in fixed point.
+pub type LargeAgent = Agent<Fx, 16, 96, 8, 8>;
+/// The larger agent's `f32` oracle.
+pub type LargeOracle = Agent<f32, 16, 96, 8, 8>;
 
 /// The lesions evaluated next to the full model (`"none"`).
 pub const LESION_NAMES: [&str; 5] = [
@@ -212,7 +256,7 @@ pub fn task_kind(name: &str) -> Option<TaskKind> {
 /// Total trials of `kind` under `schedule`.
 pub fn total_trials(kind: TaskKind, schedule: Schedule) -> usize {
     (0..kind.blocks())
-        .map(|b| scaled_len(kind, b, schedule) as usize)
+        .map(|b| schedule.block_len(kind, b) as usize)
         .sum()
 }
 
@@ -226,15 +270,12 @@ pub fn steps_per_trial(kind: TaskKind) -> usize {
 
 /// Length of block `b` of `kind` under `schedule`.
 pub fn scaled_len(kind: TaskKind, b: usize, schedule: Schedule) -> u16 {
-    let l = kind.block_len(b);
-    if matches!(kind, TaskKind::DelayedReward { .. }) {
-        return l;
-    }
-    match schedule.scale {
-        tcbg::tasks::Scale::Half => l >> 1,
-        tcbg::tasks::Scale::Normal => l,
-        tcbg::tasks::Scale::Double => l << 1,
-    }
+    schedule.block_len(kind, b)
+}
+
+/// Whether `schedule` is the Rikhye protocol's length.
+pub fn is_rikhye(schedule: Schedule) -> bool {
+    schedule.scale == Scale::Rikhye
 }
 
 /// The agent config of every run: the default config with `lesions`.
@@ -256,18 +297,46 @@ pub fn run_task_with(
     seed: u64,
     on_trial: impl FnMut(&Live<'_>),
 ) -> RunLog {
+    run_task_on(
+        AgentSize::Default,
+        kind,
+        number,
+        lesions,
+        schedule,
+        seed,
+        on_trial,
+    )
+}
+
+/// [`run_task_with`] on an agent of size `size`.
+pub fn run_task_on(
+    size: AgentSize,
+    kind: TaskKind,
+    number: Number,
+    lesions: Lesions,
+    schedule: Schedule,
+    seed: u64,
+    on_trial: impl FnMut(&Live<'_>),
+) -> RunLog {
     let config = config_with(lesions);
     let mut task = Task::new(kind, schedule, seed);
-    match number {
-        Number::Fixed => {
-            let mut agent: DefaultAgent =
-                Agent::new(config, seed).expect("the default config is valid");
+    const VALID: &str = "the default config is valid";
+    match (size, number) {
+        (AgentSize::Default, Number::Fixed) => {
+            let mut agent: DefaultAgent = Agent::new(config, seed).expect(VALID);
             drive(&mut agent, &mut task, schedule, on_trial)
         }
-        Number::F32 => {
-            let mut agent: OracleAgent =
-                Agent::new(config, seed).expect("the default config is valid");
+        (AgentSize::Default, Number::F32) => {
+            let mut agent: OracleAgent = Agent::new(config, seed).expect(VALID);
             drive(&mut agent, &mut task, schedule, on_trial)
+        }
+        (AgentSize::Large, Number::Fixed) => {
+            let mut agent = Box::new(LargeAgent::new(config, seed).expect(VALID));
+            drive(&mut *agent, &mut task, schedule, on_trial)
+        }
+        (AgentSize::Large, Number::F32) => {
+            let mut agent = Box::new(LargeOracle::new(config, seed).expect(VALID));
+            drive(&mut *agent, &mut task, schedule, on_trial)
         }
     }
 }
@@ -283,46 +352,21 @@ pub fn run_task(
     run_task_with(kind, number, lesions, schedule, seed, |_| {})
 }
 
-/// The task loop of [`tcbg::tasks::run`], step for step, plus a trial log.
-/// The report it builds is the one `run` would return (a test checks it),
-/// so the metrics are `Report::metrics` of the same run.
+/// Runs `task` with [`tcbg::tasks::run_observed`] (the runner every task
+/// uses), keeping a trial log; the metrics are the report's.
 fn drive<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>(
     agent: &mut Agent<N, S, C, K, A>,
     task: &mut Task,
     schedule: Schedule,
     mut on_trial: impl FnMut(&Live<'_>),
 ) -> RunLog {
-    assert!(
-        S >= TaskKind::INPUTS,
-        "the agent has fewer inputs than the task's lines"
-    );
     let kind = task.kind();
-    let _ = agent.set_action_count(TaskKind::ACTIONS);
     let total = total_trials(kind, schedule);
     let mut trials: Vec<TrialRecord> = Vec::with_capacity(total);
-    let mut switches: Vec<u16> = Vec::with_capacity(kind.blocks());
-    let mut reward = N::ZERO;
-    let mut switches0 = agent.counters().switches;
-    let mut steps = 0u64;
-    while let Some(inp) = task.next_input() {
-        if inp.trial_start {
-            agent.mark_trial_start();
-        }
-        let obs = observation::<N, S>(inp.lines);
-        let a = agent.step(&obs, reward);
-        steps += 1;
-        let block = task.block();
-        let (r, out) = task.act(a);
-        reward = if r { N::ONE } else { N::ZERO };
-        if let Some(o) = out {
-            if task.block() != block || task.is_done() {
-                let sw = agent.counters().switches;
-                if switches.len() <= block {
-                    switches.resize(block + 1, 0);
-                }
-                switches[block] = (sw - switches0).min(u16::MAX as u32) as u16;
-                switches0 = sw;
-            }
+    let report = run_observed(
+        agent,
+        task,
+        |o, agent| {
             trials.push(TrialRecord {
                 block: o.block,
                 trial: o.trial,
@@ -336,17 +380,12 @@ fn drive<N: Kernels, const S: usize, const C: usize, const K: usize, const A: us
                 total,
                 log: &trials,
             });
-        }
-    }
-    let mut blocks: heapless::Vec<BlockStats, { tcbg::tasks::MAX_BLOCKS }> = heapless::Vec::new();
-    for (b, s) in task.stats().iter().enumerate() {
-        let mut s = *s;
-        s.switches = switches.get(b).copied().unwrap_or(0);
-        let _ = blocks.push(s);
-    }
-    let report = Report { kind, blocks };
+        },
+        |_| {},
+    )
+    .unwrap_or_else(|e| panic!("{kind} cannot run: {e}"));
     let metrics = report
-        .metrics()
+        .metrics
         .values
         .iter()
         .map(|(n, v)| (n.to_string(), metric_f64(*v)))
@@ -356,7 +395,7 @@ fn drive<N: Kernels, const S: usize, const C: usize, const K: usize, const A: us
         metrics,
         blocks: report.blocks.to_vec(),
         trials,
-        steps,
+        steps: report.steps as u64,
     }
 }
 
@@ -427,7 +466,7 @@ mod tests {
     /// metrics, for every task, both numbers and a lesion.
     #[test]
     fn drive_matches_tasks_run() {
-        for kind in TaskKind::ALL {
+        for kind in TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE) {
             for (number, lesions) in [
                 (Number::Fixed, Lesions::NONE),
                 (Number::F32, Lesions::named("no_thalamus").unwrap()),
@@ -450,6 +489,19 @@ mod tests {
                     };
                     let want: Vec<BlockStats> = report.blocks.to_vec();
                     assert_eq!(log.blocks, want, "{kind}");
+                    // The runner's counters are the task's own (but for the
+                    // agent's switches, which only the runner sees).
+                    let own: Vec<BlockStats> = task
+                        .stats()
+                        .iter()
+                        .zip(&want)
+                        .map(|(s, w)| {
+                            let mut s = *s;
+                            s.switches = w.switches;
+                            s
+                        })
+                        .collect();
+                    assert_eq!(own, want, "{kind}");
                     let m: Vec<(String, f64)> = report
                         .metrics()
                         .values

@@ -10,12 +10,17 @@
 //! ideal (at the default, 0.727 − 0.68 = 0.047, plus the 0.05 of an
 //! accuracy). Ratios (`transfer_index`, `late_over_early`, lesion-over-full
 //! factors and the p90 comparison) are scale-free and keep their limits.
+//!
+//! Lines marked *pending* ([`Threshold::pending`]) are the targets of work
+//! not done yet (issue 17, many rules and many actions): the report prints
+//! PASS or MISS for them like any line, but a miss of a pending line is not
+//! a failure ([`Check::fails`]).
 
 use crate::eval::{find, ResultRow, Variant};
 use crate::Number;
 
 /// How a threshold loosens under a robustness variation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tolerance {
     /// An error or trial count: within 1.5×.
     Count,
@@ -23,6 +28,8 @@ pub enum Tolerance {
     Accuracy,
     /// The bandit's reward rate: within 0.097 of the variation's ideal.
     BanditIdeal,
+    /// The bandit's reward rate: within this of the variation's ideal.
+    BanditIdealWithin(f64),
     /// A ratio: unchanged.
     Ratio,
 }
@@ -48,6 +55,13 @@ pub enum Rule {
         /// The lesion.
         lesion: &'static str,
     },
+    /// The median is at least the median under `lesion` minus `margin`.
+    AtLeastLesion {
+        /// The lesion.
+        lesion: &'static str,
+        /// The margin.
+        margin: f64,
+    },
 }
 
 /// One threshold of the report.
@@ -63,6 +77,9 @@ pub struct Threshold {
     pub rule: Rule,
     /// How it loosens under `--robust`.
     pub tolerance: Tolerance,
+    /// A target of work not done yet (issue 17): checked and printed, but a
+    /// miss is not a failure.
+    pub pending: bool,
 }
 
 const fn t(
@@ -78,11 +95,38 @@ const fn t(
         lesion,
         rule,
         tolerance,
+        pending: false,
     }
 }
 
-/// Every threshold, in report order.
-pub const THRESHOLDS: [Threshold; 16] = [
+/// A pending threshold (issue 17).
+const fn p(
+    task: &'static str,
+    metric: &'static str,
+    rule: Rule,
+    tolerance: Tolerance,
+) -> Threshold {
+    Threshold {
+        pending: true,
+        ..t(task, metric, "none", rule, tolerance)
+    }
+}
+
+const MRS3: &str = "multi-rule-switch-3x3x3";
+const MRS4: &str = "multi-rule-switch-4x2x3";
+const MRS6: &str = "multi-rule-switch-4x2x6";
+const NO_THALAMUS_2X: Rule = Rule::LesionTimes {
+    lesion: "no_thalamus",
+    factor: 2.0,
+};
+const NEAR_NO_THALAMUS: Rule = Rule::AtLeastLesion {
+    lesion: "no_thalamus",
+    margin: 0.02,
+};
+
+/// Every threshold, in report order: the suite's 16, then the 16 pending
+/// ones of issue 17.
+pub const THRESHOLDS: [Threshold; 32] = [
     t(
         "rule-switch",
         "first_learning",
@@ -198,6 +242,76 @@ pub const THRESHOLDS: [Threshold; 16] = [
         Rule::AtMost(1.2),
         Tolerance::Ratio,
     ),
+    // Issue 17: many rules, many actions (pending).
+    p(MRS3, "switch_cost", Rule::AtMost(2.5), Tolerance::Count),
+    p(MRS3, "switch_cost", NO_THALAMUS_2X, Tolerance::Ratio),
+    p(MRS3, "first_learning", Rule::AtMost(20.0), Tolerance::Count),
+    p(MRS3, "new_rule", Rule::AtMost(25.0), Tolerance::Count),
+    p(
+        MRS3,
+        "block_end_accuracy",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        MRS3,
+        "block_end_accuracy",
+        NEAR_NO_THALAMUS,
+        Tolerance::Ratio,
+    ),
+    p(MRS4, "switch_cost", Rule::AtMost(2.2), Tolerance::Count),
+    p(MRS4, "switch_cost", NO_THALAMUS_2X, Tolerance::Ratio),
+    p(
+        MRS4,
+        "block_end_accuracy",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        MRS4,
+        "block_end_accuracy",
+        NEAR_NO_THALAMUS,
+        Tolerance::Ratio,
+    ),
+    p(
+        MRS6,
+        "block_end_accuracy",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        MRS6,
+        "block_end_accuracy",
+        NEAR_NO_THALAMUS,
+        Tolerance::Ratio,
+    ),
+    p(
+        MRS6,
+        "context_switches_per_block",
+        Rule::AtMost(3.0),
+        Tolerance::Count,
+    ),
+    p(
+        "reversal-bandit",
+        "reward_rate",
+        Rule::AtLeast(0.71),
+        Tolerance::BanditIdealWithin(0.067),
+    ),
+    p(
+        "reversal-bandit",
+        "reward_rate",
+        Rule::AtLeastLesion {
+            lesion: "no_thalamus",
+            margin: 0.0,
+        },
+        Tolerance::Ratio,
+    ),
+    p(
+        "cue-context-rikhye",
+        "return_accuracy",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
 ];
 
 /// Outcome of one threshold on one variation.
@@ -228,6 +342,14 @@ pub struct Check {
     pub measured: String,
 }
 
+impl Check {
+    /// Whether the check is a failure: a miss of a threshold that is not
+    /// pending.
+    pub fn fails(&self) -> bool {
+        self.status == Status::Miss && !self.threshold.pending
+    }
+}
+
 impl Threshold {
     /// The threshold as text, e.g. `rule-switch switch_cost <= 2`.
     pub fn describe(&self) -> String {
@@ -246,6 +368,12 @@ impl Threshold {
             Rule::P90Below { lesion } => {
                 format!("{} {} p90 < {lesion} median", self.task, self.metric)
             }
+            Rule::AtLeastLesion { lesion, margin } if margin == 0.0 => {
+                format!("{} {} >= {lesion}", self.task, self.metric)
+            }
+            Rule::AtLeastLesion { lesion, margin } => {
+                format!("{} {} >= {lesion} - {margin}", self.task, self.metric)
+            }
         }
     }
 
@@ -256,6 +384,7 @@ impl Threshold {
             Rule::AtMost(x) | Rule::AtLeast(x) | Rule::F32Gap(x) => x,
             Rule::LesionTimes { factor, .. } => factor,
             Rule::P90Below { .. } => 1.0,
+            Rule::AtLeastLesion { margin, .. } => margin,
         };
         if variant == Variant::Default {
             return base;
@@ -268,6 +397,7 @@ impl Threshold {
             Tolerance::Accuracy if floor => base - 0.05,
             Tolerance::Accuracy => base + 0.05,
             Tolerance::BanditIdeal => ideal - 0.097,
+            Tolerance::BanditIdealWithin(x) => ideal - x,
         }
     }
 
@@ -351,8 +481,22 @@ impl Threshold {
                     format!("p90 {} vs {lesion} median {}", fmt(s.p90), fmt(l.median)),
                 )
             }
+            Rule::AtLeastLesion { lesion, .. } => {
+                let Some(l) = get(Number::Fixed, lesion).and_then(|r| r.metric(self.metric)) else {
+                    return not_run(format!("needs {} fixed {lesion}", self.task));
+                };
+                (
+                    s.median,
+                    s.median >= l.median - limit,
+                    format!("median {} vs {lesion} {}", fmt(s.median), fmt(l.median)),
+                )
+            }
         };
-        let measured = if self.tolerance == Tolerance::BanditIdeal && variant != Variant::Default {
+        let bandit = matches!(
+            self.tolerance,
+            Tolerance::BanditIdeal | Tolerance::BanditIdealWithin(_)
+        );
+        let measured = if bandit && variant != Variant::Default {
             format!("{measured} (ideal {})", fmt(ideal))
         } else {
             measured
@@ -375,6 +519,7 @@ impl Threshold {
             Rule::AtLeast(_) => format!(">= {}", fmt(l)),
             Rule::LesionTimes { .. } => format!(">= {}x", fmt(l)),
             Rule::P90Below { .. } => "p90 < lesion median".into(),
+            Rule::AtLeastLesion { .. } => format!(">= lesion - {}", fmt(l)),
         }
     }
 }

@@ -80,7 +80,7 @@ impl Session {
     /// The task names.
     pub fn task_names() -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for k in TaskKind::ALL {
+        for k in TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE) {
             if !names.iter().any(|n| n == k.name()) {
                 names.push(k.name().into());
             }
@@ -93,9 +93,9 @@ impl Session {
     pub fn run(&mut self, agent: &mut Agent, steps: f64) -> Result<u32, JsError> {
         let steps = check::integer("steps", steps, 0.0, MAX_STEPS_PER_RUN as f64)? as u32;
         let agent = agent.core_mut();
-        // The tasks offer 2 actions; the default agent has 4, so this holds.
+        // The tasks offer 2 to 4 actions; the default agent has 4, so this holds.
         agent
-            .set_action_count(TaskKind::ACTIONS)
+            .set_action_count(self.task.kind().actions())
             .map_err(|e| JsError::new(&e.to_string()))?;
         let mut taken = 0;
         while taken < steps {
@@ -154,6 +154,11 @@ impl Session {
     /// The current block (0-based).
     pub fn block(&self) -> u32 {
         self.task.block() as u32
+    }
+
+    /// The actions the task offers (2, or 2 to 4 for `multi-rule-switch`).
+    pub fn actions(&self) -> u32 {
+        self.task.kind().actions() as u32
     }
 
     /// The blocks of the task.

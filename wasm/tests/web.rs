@@ -193,7 +193,7 @@ fn bad_sessions_and_runs_are_refused_without_change() {
 #[wasm_bindgen_test]
 fn every_task_runs_and_rule_switch_learns() {
     let names = Session::task_names();
-    assert_eq!(names.len(), 7);
+    assert_eq!(names.len(), 10);
     for name in &names {
         let delay = if name == "delayed-reward" { 2.0 } else { 0.0 };
         let mut agent = Agent::new(1.0).unwrap();

@@ -25,10 +25,12 @@ use serde_json::{json, Value};
 use tcbg::tasks::{Schedule, TaskKind};
 use tcbg::Lesions;
 use tcbg_tests::bayes;
-use tcbg_tests::eval::{block_starts, evaluate, learning_curve, Progress, ResultRow, Variant};
+use tcbg_tests::eval::Variant;
+use tcbg_tests::eval::{block_starts, evaluate_specs, learning_curve, Progress, ResultRow, Spec};
 use tcbg_tests::stats::Summary;
 use tcbg_tests::thresholds::{check_all, fmt, Check, Status, Tolerance, THRESHOLDS};
-use tcbg_tests::{kinds_of, run_task_with, Live, Number, RunLog, LESION_NAMES, TASK_NAMES};
+use tcbg_tests::{kinds_of, run_task_with, AgentSize, Live, Number, RunLog};
+use tcbg_tests::{EVAL_TASK_NAMES, LESION_NAMES};
 
 use crate::{setup, Res};
 
@@ -36,7 +38,9 @@ use crate::{setup, Res};
 #[derive(clap::Args)]
 pub struct EvalArgs {
     /// Tasks (default all: rule-switch, cued-rule-switch, cue-context,
-    /// reversal-bandit, delayed-reward, serial-reversal, new-rule-transfer)
+    /// reversal-bandit, delayed-reward, serial-reversal, new-rule-transfer,
+    /// multi-rule-switch-3x3x3, -4x2x3, -4x2x6 (also on the 16-96-8-8
+    /// agent), cue-context-rikhye)
     #[arg(long, value_delimiter = ',', value_name = "T,..")]
     task: Vec<String>,
     /// Seeds 0..N
@@ -131,16 +135,18 @@ impl Bar {
 }
 
 struct EvalOptions {
-    tasks: Vec<TaskKind>,
+    tasks: Vec<Spec>,
     seeds: u64,
     lesions: Vec<String>,
     numbers: Vec<Number>,
     variants: Vec<Variant>,
 }
 
-fn task_kind(n: &str) -> Res<TaskKind> {
-    tcbg_tests::task_kind(n)
-        .ok_or_else(|| format!("unknown task `{n}` (tasks: {})", TASK_NAMES.join(", ")))
+fn unknown_task(n: &str) -> String {
+    if let Some(Err(e)) = TaskKind::multi_rule_named(n) {
+        return format!("task `{n}`: {e}");
+    }
+    format!("unknown task `{n}` (tasks: {})", EVAL_TASK_NAMES.join(", "))
 }
 
 fn lesion(l: &str) -> Res<Lesions> {
@@ -151,10 +157,11 @@ fn lesion(l: &str) -> Res<Lesions> {
 fn eval_options(a: &EvalArgs) -> Res<EvalOptions> {
     let all = a.task.is_empty() || a.task.iter().any(|t| t == "all");
     let names: Vec<&str> = match all {
-        true => TASK_NAMES.to_vec(),
+        true => EVAL_TASK_NAMES.to_vec(),
         false => a.task.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect(),
     };
-    let tasks = names.into_iter().map(task_kind).collect::<Result<Vec<_>, _>>()?;
+    let tasks = names.into_iter().map(|n| Spec::for_name(n).ok_or_else(|| unknown_task(n)));
+    let tasks = tasks.collect::<Result<Vec<_>, _>>()?.concat();
     let mut lesions = vec!["none".to_string()];
     let all = || LESION_NAMES.iter().map(|s| s.to_string()).collect();
     for l in
@@ -188,7 +195,8 @@ pub fn main(a: EvalArgs) -> Res {
     for &v in &opts.variants {
         let bar = Bar::new(&format!("{:>9}", v.name()));
         let seeds = 0..opts.seeds;
-        rows.extend(evaluate(&opts.tasks, &opts.numbers, &lesions, v, seeds, |p| bar.update(p)));
+        let (tasks, numbers) = (&opts.tasks, &opts.numbers);
+        rows.extend(evaluate_specs(tasks, numbers, &lesions, v, seeds, |p| bar.update(p)));
         if bar.tty {
             eprintln!();
         }
@@ -217,7 +225,13 @@ pub fn main(a: EvalArgs) -> Res {
     }
     if let Some(dir) = &a.plots {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let n = opts.variants.iter().map(|&v| plots::write_all(dir, &rows, &opts.tasks, v));
+        let mut kinds: Vec<TaskKind> = Vec::new();
+        for s in opts.tasks.iter().filter(|s| !s.rikhye && s.agent == AgentSize::Default) {
+            if !kinds.contains(&s.kind) {
+                kinds.push(s.kind);
+            }
+        }
+        let n = opts.variants.iter().map(|&v| plots::write_all(dir, &rows, &kinds, v));
         let n = n.sum::<Result<usize, _>>()?;
         eprintln!("wrote {n} plots to {}", dir.display());
     }
@@ -264,15 +278,16 @@ fn cell(s: &Summary) -> String {
     format!("{} [{}, {}]", fmt(s.median), fmt(s.p10), fmt(s.p90))
 }
 
-fn rows_of(rows: &[ResultRow], task: TaskKind, v: Variant) -> Vec<&ResultRow> {
-    rows.iter().filter(|r| r.task == task.name() && r.variant == v).collect()
+/// The rows of the task named `task` under variation `v` (every agent).
+fn rows_of<'a>(rows: &'a [ResultRow], task: &str, v: Variant) -> Vec<&'a ResultRow> {
+    rows.iter().filter(|r| r.task == task && r.variant == v).collect()
 }
 
 /// The learning-to-learn tasks by block: median trials to criterion over
 /// seeds, one line per number type and lesion.
 fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
     for task in [TaskKind::SerialReversal, TaskKind::NewRuleTransfer] {
-        let rs = rows_of(rows, task, v);
+        let rs = rows_of(rows, task.name(), v);
         if rs.is_empty() {
             continue;
         }
@@ -313,19 +328,25 @@ fn print_table(out: &mut String, rows: &[ResultRow], opts: &EvalOptions, v: Vari
         out,
         "\n{h} results, variation `{name}` ({schedule}; seeds {from}..{to}): median [p10, p90] over seeds"
     );
-    for &task in &opts.tasks {
+    let mut tasks: Vec<&str> = opts.tasks.iter().map(|s| s.name()).collect();
+    tasks.dedup();
+    for task in tasks {
         let rs = rows_of(rows, task, v);
         let Some(first) = rs.first() else { continue };
         let names = first.metrics.iter().map(|(n, _)| n.as_str());
         let names: Vec<&str> = names.filter(|n| !n.starts_with("ideal_")).collect();
-        let head = std::iter::once(task.name()).chain(names.iter().copied());
+        let head = std::iter::once(task).chain(names.iter().copied());
         let rows = rs.iter().map(|r| {
             let label = format!("{:<w$} {}", r.number.name(), r.lesion, w = if md { 0 } else { 5 });
+            let label = match r.agent {
+                AgentSize::Default => label,
+                a => format!("{label} (agent {})", a.name()),
+            };
             let cells = names.iter().map(|n| r.metric(n).map_or("-".into(), |s| cell(&s)));
             std::iter::once(label).chain(cells).collect()
         });
         let _ = write!(out, "\n{}", table(head.map(str::to_string).collect(), rows.collect(), md));
-        if task == TaskKind::ReversalBandit {
+        if task == TaskKind::ReversalBandit.name() {
             let ideal = bayes::ideal_for(v.schedule());
             let (len, _) = bayes::bandit_shape(v.schedule());
             let (nl, r, t) =
@@ -343,6 +364,7 @@ fn describe_schedule(s: Schedule) -> String {
         tcbg::tasks::Scale::Half => "blocks x0.5",
         tcbg::tasks::Scale::Normal => "blocks of TASKS.md",
         tcbg::tasks::Scale::Double => "blocks x2",
+        tcbg::tasks::Scale::Rikhye => "cue-context at Rikhye et al.'s length",
     };
     match s.flip_q16 {
         0 => scale.to_string(),
@@ -389,7 +411,12 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
     let miss = checks.iter().filter(|c| c.status == Status::Miss).count();
     let na = checks.len() - pass - miss;
     let na = if na > 0 { format!(", {na} not run") } else { String::new() };
-    let _ = writeln!(out, "{}{pass} pass, {miss} miss{na}", if md { "\n" } else { "" });
+    let pending = checks.iter().filter(|c| c.status == Status::Miss && !c.fails()).count();
+    let pending = match pending {
+        0 => String::new(),
+        n => format!(" ({n} of them pending: issue 17, not failures yet)"),
+    };
+    let _ = writeln!(out, "{}{pass} pass, {miss} miss{pending}{na}", if md { "\n" } else { "" });
 }
 
 fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant], md: bool) {
@@ -419,10 +446,14 @@ fn to_json(rows: &[ResultRow], checks: &[Check], seeds: u64) -> Value {
         .map(|r| {
             let metrics: serde_json::Map<String, Value> =
                 r.metrics.iter().map(|(n, m)| (n.clone(), summary(m))).collect();
-            json!({
+            let mut o = json!({
                 "task": r.task, "number": r.number.name(), "lesion": r.lesion,
                 "variant": r.variant.name(), "seed_start": r.seeds.start, "metrics": metrics,
-            })
+            });
+            if r.agent != AgentSize::Default {
+                o["agent"] = json!(r.agent.name());
+            }
+            o
         })
         .collect();
     let checks: Vec<Value> = checks
@@ -437,6 +468,9 @@ fn to_json(rows: &[ResultRow], checks: &[Check], seeds: u64) -> Value {
                 "variant": c.variant.name(), "threshold": c.threshold.describe(), "status": status,
                 "value": num(c.value), "limit": num(c.limit),
             });
+            if c.threshold.pending {
+                o["pending"] = json!(true);
+            }
             if let Some(w) = why.filter(|w| !w.is_empty()) {
                 o["why"] = json!(w);
             }
@@ -477,7 +511,8 @@ mod plots {
         let tag = if v == Variant::Default { String::new() } else { format!(" [{}]", v.name()) };
         let mut n = 0;
         for &task in tasks {
-            let rs = rows_of(rows, task, v);
+            let mut rs = rows_of(rows, task.name(), v);
+            rs.retain(|r| r.agent == AgentSize::Default);
             if rs.is_empty() {
                 continue;
             }
@@ -701,14 +736,17 @@ fn sparkline(scores: &[bool]) -> String {
         .collect()
 }
 
-pub fn run_cmd(a: RunArgs) -> Res {
-    let kind = TaskKind::parse(&a.task, a.delay.unwrap_or(0))
-        .ok_or_else(|| task_kind(&a.task).unwrap_err())?;
-    let delayed = matches!(kind, TaskKind::DelayedReward { .. });
-    if a.delay.is_some() && !delayed {
-        return Err("--delay only applies to delayed-reward".into());
-    }
-    let kinds = if delayed && a.delay.is_none() { kinds_of(kind) } else { vec![kind] };
+pub fn run_cmd(a: RunArgs) -> Result<(), String> {
+    let rikhye = a.task == "cue-context-rikhye";
+    let name = if rikhye { "cue-context" } else { a.task.as_str() };
+    let kind = TaskKind::parse(name, a.delay.unwrap_or(0)).ok_or_else(|| unknown_task(&a.task))?;
+    let kinds = match (kind, a.delay) {
+        (TaskKind::DelayedReward { .. }, None) => kinds_of(kind),
+        (_, Some(_)) if !matches!(kind, TaskKind::DelayedReward { .. }) => {
+            return Err("--delay only applies to delayed-reward".into())
+        }
+        _ => vec![kind],
+    };
     let (seed, lesion) = (a.seed, a.lesion.as_str());
     let lesions = self::lesion(lesion)?;
     let number = if a.f32 { Number::F32 } else { Number::Fixed };
@@ -717,7 +755,10 @@ pub fn run_cmd(a: RunArgs) -> Res {
             .ok_or_else(|| format!("unknown variant `{v}` (half, double, flip5)"))?,
         None => Variant::Default,
     };
-    let schedule = variant.schedule();
+    let schedule = match rikhye {
+        true => Schedule { scale: tcbg::tasks::Scale::Rikhye, ..variant.schedule() },
+        false => variant.schedule(),
+    };
     let tty = std::io::stderr().is_terminal();
     let shown_number = if number == Number::Fixed { "fixed point" } else { "f32 oracle" };
     let shown_variant = format!(" · {}", describe_schedule(schedule));
@@ -779,6 +820,7 @@ pub fn run_cmd(a: RunArgs) -> Res {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tcbg_tests::eval::evaluate;
 
     #[test]
     fn sparkline_bins() {
@@ -831,7 +873,8 @@ mod tests {
         let o = parse(&["--lesions", "no_meta", "--number", "f32"]).unwrap();
         assert_eq!(o.lesions, ["none", "no_meta"]);
         assert_eq!(o.numbers, [Number::F32]);
-        assert_eq!(o.tasks.len(), 7);
+        // The 11 tasks, the multi-rule points also on the larger agent.
+        assert_eq!(o.tasks.len(), 14);
         assert!(parse(&["--lesions", "no_such"]).is_err());
         assert!(Cli::try_parse_from(["eval", "--bogus"]).is_err());
     }
