@@ -368,12 +368,10 @@ impl Threshold {
             Rule::P90Below { lesion } => {
                 format!("{} {} p90 < {lesion} median", self.task, self.metric)
             }
-            Rule::AtLeastLesion { lesion, margin } if margin == 0.0 => {
-                format!("{} {} >= {lesion}", self.task, self.metric)
-            }
-            Rule::AtLeastLesion { lesion, margin } => {
-                format!("{} {} >= {lesion} - {margin}", self.task, self.metric)
-            }
+            Rule::AtLeastLesion { lesion, margin } => match margin {
+                m if m > 0.0 => format!("{} {} >= {lesion} - {m}", self.task, self.metric),
+                _ => format!("{} {} >= {lesion}", self.task, self.metric),
+            },
         }
     }
 
