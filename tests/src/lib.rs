@@ -187,11 +187,13 @@ impl RunLog {
 
     /// The value of metric `name`.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
+        metric_of(&self.metrics, name)
     }
+}
+
+/// The value of metric `name` in a list of named metrics.
+fn metric_of(metrics: &[(String, f64)], name: &str) -> Option<f64> {
+    metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
 }
 
 /// The result of one task (all four delays for delayed reward) for one seed.
@@ -216,10 +218,7 @@ pub struct RunResult {
 impl RunResult {
     /// The value of metric `name`.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
+        metric_of(&self.metrics, name)
     }
 }
 
