@@ -44,6 +44,7 @@
 
 use crate::basal_ganglia::{
     elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, Striatum,
+    RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
@@ -227,13 +228,14 @@ impl<N: Num, const M: usize> Selection<N, M> {
 /// Counters for reports and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
-    /// Steps taken.
+    /// Steps taken; wraps.
     pub steps: u32,
-    /// Context switches of any kind.
+    /// Context switches of any kind; saturates.
     pub switches: u32,
-    /// Switches forced by recognition (a known cue pulled back its context).
+    /// Switches forced by recognition (a known cue pulled back its context);
+    /// saturates.
     pub recognitions: u32,
-    /// Switches to an unused context on a novel pattern.
+    /// Switches to an unused context on a novel pattern; saturates.
     pub novelties: u32,
 }
 
@@ -939,12 +941,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             Some(Override::Known(k)) => {
                 new = k;
                 th.h = [N::ZERO; K];
-                self.counters.recognitions += 1;
+                self.counters.recognitions = self.counters.recognitions.saturating_add(1);
             }
             Some(Override::Novel(k)) => {
                 new = k;
                 th.h = [N::ZERO; K];
-                self.counters.novelties += 1;
+                self.counters.novelties = self.counters.novelties.saturating_add(1);
             }
             None => {}
         }
@@ -958,7 +960,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if switched {
             cc.surprise = N::ZERO;
             th.since_switch = 0;
-            self.counters.switches += 1;
+            self.counters.switches = self.counters.switches.saturating_add(1);
         } else {
             th.since_switch = th.since_switch.saturating_add(1);
         }
@@ -1104,6 +1106,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 min: rows as f32,
                 max: rows as f32,
             });
+        }
+        // A recall test in progress has outcomes still to come: the step
+        // ends it at its last one.
+        let cc = &self.contexts;
+        if (cc.recall_context as usize) < K {
+            let last = (RECALL_OUTCOMES - 1) as usize;
+            check_count("contexts.recall_outcomes", cc.recall_outcomes, last)?;
         }
         Ok(())
     }

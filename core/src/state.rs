@@ -419,10 +419,10 @@ state! {
     explore_rng: [] rng; "";
     dither_rng: [] rng; "";
     cortex_rng: [] rng; "";
-    counters.steps: [] u32; "Steps taken";
-    counters.switches: [] u32; "Context switches of any kind";
+    counters.steps: [] u32; "Steps taken; wraps";
+    counters.switches: [] u32; "Context switches of any kind; saturates";
     counters.recognitions: [] u32; "Switches forced by recognition";
-    counters.novelties: [] u32; "Switches to an unused context on a novel pattern";
+    counters.novelties: [] u32; "Switches to an unused context on a novel pattern; saturates";
 }
 
 fn flat1<T, const M: usize>(v: &[T; M]) -> &[T] {

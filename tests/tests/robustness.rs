@@ -560,3 +560,48 @@ fn float_free_messages_match_the_host_but_for_the_values() {
     };
     assert_eq!(FloatFree(&crc).to_string(), crc.to_string());
 }
+
+/// A snapshot whose checksum was fixed after a cross-field change the step
+/// cannot make (a recall test in progress with all its outcomes in) is
+/// refused, naming the field; counters restored at their largest value
+/// saturate instead of overflowing.
+#[test]
+fn forged_recall_test_and_full_counters() {
+    use tcbg::basal_ganglia::RECALL_OUTCOMES;
+    let (mut agent, _) = learned::<Fx>(4);
+    let cur = agent.active_context();
+    agent.contexts.recall_context = cur as u8;
+    agent.contexts.recall_outcomes = RECALL_OUTCOMES;
+    let err = agent.check_ranges().unwrap_err();
+    assert_eq!(err.field, "contexts.recall_outcomes");
+    let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+    agent.snapshot(&mut buf).unwrap();
+    assert!(matches!(
+        DefaultAgent::restore(&buf),
+        Err(RestoreError::Range(tcbg::RangeViolation {
+            field: "contexts.recall_outcomes",
+            ..
+        }))
+    ));
+
+    let (_, mut bytes) = learned::<Fx>(5);
+    for path in ["counters.switches", "counters.recognitions", "counters.novelties"] {
+        let at = state_offset(path, 2);
+        bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    reseal(&mut bytes);
+    let mut agent = DefaultAgent::restore(&bytes).unwrap();
+    assert_eq!(agent.counters().switches, u32::MAX);
+    let mut rng = Rng::seed(5);
+    let mut switched = 0;
+    for _ in 0..2_000u32 {
+        // No reward at all: surprise makes the basal ganglia switch.
+        let before = agent.active_context();
+        let cue = rng.below(2) as usize;
+        agent.step(&observation::<Fx, 8>(1 << cue), Fx::ZERO);
+        switched += usize::from(agent.active_context() != before);
+    }
+    assert!(switched > 0, "no switch: the counters were not exercised");
+    assert_eq!(agent.counters().switches, u32::MAX);
+    assert_eq!(agent.check_ranges(), Ok(()));
+}
