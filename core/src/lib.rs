@@ -24,8 +24,8 @@
 //!   arithmetic, and nothing else. Sparse passes read lists of the nonzero
 //!   entries ([`fixed::Indices`], fixed-capacity, never zeroed to be filled).
 //! - [`kernels`]: the model's inner loops (the dots of many rows, the
-//!   thalamic read and Hebbian update, Oja's rule, the GPR circuit's Euler
-//!   loop, ...), each a plain reference function over any [`Num`] beside
+//!   thalamic read and Hebbian update, Oja's rule, the cortical rates,
+//!   ...), each a plain reference function over any [`Num`] beside
 //!   its fast fixed-point form, the two tested equal. The trait
 //!   [`Kernels`] is what the model is written over: [`Fx`] takes the fast
 //!   forms, `f32` the references. Kernels take arrays and scalars; they know
@@ -40,7 +40,7 @@
 //!   winner-take-all that picks one, and two cortex-to-thalamus memories that
 //!   recognise a context from its cues. **Contextual** credit.
 //! - [`basal_ganglia`]: the Gurney-Prescott-Redgrave selection circuit (used
-//!   for actions and for contexts), Go/NoGo corticostriatal learning, and
+//!   for actions and for contexts, solved at its steady state), Go/NoGo corticostriatal learning, and
 //!   the context channels' competence and surprise. Their slow timescale,
 //!   **learning to learn**: *in-place learning*, trained at every context
 //!   switch and every recall of a stored control function, sets whether
