@@ -386,7 +386,12 @@ impl<N: SnapshotNum> ActionCount for Default<N> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    // 3,000 cases of each number type (some 10 s in the test profile on
+    // one core); `TCBG_FORGE_CASES` asks for more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("TCBG_FORGE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(3000),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn fx_one_changed_field_is_refused_or_harmless(c in change()) {
