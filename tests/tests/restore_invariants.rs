@@ -6,8 +6,10 @@
 //! the range's ends, just outside, NaN and infinities for `f32`, extreme
 //! integers, another element's value), and their checksum fixed. Then
 //! either `restore` refuses it naming a field, or the restored agent runs
-//! 1,000 steps with `check_ranges` holding after every one, and its own
-//! snapshot restores to it.
+//! 1,000 steps (cues, rewards, trial marks, now and then a lesion toggled or
+//! another action count) with `check_ranges` holding after every one and
+//! every action within the action count, and its own snapshot restores to
+//! it.
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
@@ -322,11 +324,26 @@ fn check<N: SnapshotNum>(c: &Change) -> Result<(), TestCaseError> {
     prop_assert_eq!(agent.check_ranges(), Ok(()), "{}: restored", &what);
     ACCEPTED.fetch_add(1, Relaxed);
     let mut rng = Rng::seed(c.r ^ 0x1_9e57);
-    let count = (agent.snapshot_action_count()).max(1);
+    let mut count = (agent.snapshot_action_count()).max(1);
     let mut reward = N::ZERO;
     for t in 0..1000u32 {
         if rng.below(4) == 0 {
             agent.mark_trial_start();
+        }
+        // Now and then a lesion toggled or another action count, as a host may.
+        if rng.below(250) == 0 {
+            let (l, b) = (agent.lesions(), rng.next());
+            agent.set_lesions(Lesions {
+                no_thalamus: l.no_thalamus ^ (b & 1 != 0),
+                no_context_selection: l.no_context_selection ^ (b & 2 != 0),
+                no_dopamine: l.no_dopamine ^ (b & 4 != 0),
+                no_traces: l.no_traces ^ (b & 8 != 0),
+                no_meta: l.no_meta ^ (b & 16 != 0),
+            });
+        }
+        if rng.below(400) == 0 {
+            count = 1 + rng.below(4) as usize;
+            agent.set_action_count(count).unwrap();
         }
         // Mostly one-hot cues of the first lines, sometimes blank or any.
         let lines = match rng.below(8) {
