@@ -52,7 +52,7 @@ use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 use crate::rng::Rng;
-use crate::thalamus::{Override, Pattern, Recognition, Thalamus};
+use crate::thalamus::{Override, Pattern, Recognition, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -686,8 +686,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let dither = &mut self.dither_rng;
         let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
         let lr = &self.critic.lr;
-        self.striatum
-            .learn_at(go, nogo, lr, p.w_max, p.opponent_settle, || dither.next(), &sc.elig);
+        self.striatum.learn_at(
+            go,
+            nogo,
+            lr,
+            p.w_max,
+            p.opponent_settle,
+            || dither.next(),
+            &sc.elig,
+        );
         self.striatum
             .settle_actions(self.action_mask, p.opponent_settle, &sc.elig);
         let elig = &self.striatum.elig;
@@ -753,7 +760,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         sc: &mut Scratch<N, C, A>,
     ) {
         let p = &self.p;
-        self.thalamus.observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
+        self.thalamus
+            .observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
         if self.lesions.context_selection() {
             self.select_context(cur, reward);
             // Cortex is never shared beyond the in-place level (a switch
@@ -866,8 +874,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let sal =
-                (self.p.action_bias + drive[a] - centre + noise).clamp(N::ZERO, self.p.salience_max);
+            let sal = (self.p.action_bias + drive[a] - centre + noise)
+                .clamp(N::ZERO, self.p.salience_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {
                 sal
             } else {
@@ -955,7 +963,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if switched && !self.lesions.no_meta {
             // The slow setting of the fast learner.
             let stored = th.used & (1 << new) != 0;
-            cc.switched(new, th.inputs_new(), stored, p.eta_in_place, p.in_place_decay);
+            cc.switched(
+                new,
+                th.inputs_new(),
+                stored,
+                p.eta_in_place,
+                p.in_place_decay,
+            );
         }
         if switched {
             cc.surprise = N::ZERO;
@@ -1063,8 +1077,13 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
     /// Checks every state variable against the range its documentation
     /// declares (the first violation found, if any): each persisted
     /// variable with a range in [`crate::state::STATE`], then what is derived
-    /// from them and the masks. The step keeps them; tests, the soak and
-    /// snapshot restore check it.
+    /// from them and the masks, then the relations the step keeps between
+    /// variables (listed at `check_relations` in the source: the action
+    /// mask, the selected channels, the active context marked used, the
+    /// recall test, the shared gain, the gain rows, the pattern memory, the
+    /// warm-up count). The one place of the state's invariants: the step
+    /// keeps them; tests, the soak, the fuzz targets and snapshot restore
+    /// check them.
     pub fn check_ranges(&self) -> Result<(), RangeViolation> {
         self.check_state_ranges()?;
         let th = &self.thalamus;
@@ -1107,12 +1126,148 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
                 max: rows as f32,
             });
         }
+        self.check_relations()
+    }
+
+    /// The relations the step keeps between state variables (the part of
+    /// [`Agent::check_ranges`] after the ranges and the derived values),
+    /// each refusal naming the variable found out of line with the others
+    /// (`value` is what it holds, `min` and `max` what the others allow):
+    ///
+    /// - `action_mask`: the actions `0..n`, `1 <= n <= A` (a nonzero run of
+    ///   low bits within `A` bits; [`Agent::set_action_count`]);
+    /// - `actions.selected`: a channel, below `A` (not necessarily within
+    ///   the mask: [`Agent::set_action_count`] may narrow it after the
+    ///   step that chose it);
+    /// - `context_channels.selected`: the active control function
+    ///   `thalamus.active` (both set by the context selection, together);
+    /// - `thalamus.used`: the bit of the active control function is set;
+    /// - `contexts.recall_outcomes`: a recall test in progress
+    ///   (`recall_context < K`) has outcomes still to come, at most
+    ///   [`RECALL_OUTCOMES`] − 1 (the step ends it at its last one);
+    /// - `contexts.recall_reward`: the sum of the first
+    ///   `min(recall_outcomes, RECALL_OUTCOMES / 2)` rewards, each within
+    ///   ±1, so at most that in magnitude;
+    /// - `thalamus.shared`: at most `contexts.in_place` (the step lends
+    ///   cortex no more than the in-place level);
+    /// - `thalamus.g`: outside its mask every control function's gain is
+    ///   the shared gain `thalamus.shared`;
+    /// - `cortex.gain`: the gain row of the active control function, or
+    ///   every gain 1 (the `no_thalamus` lesion), or 0 (no step yet);
+    /// - `thalamus.pattern_next`: while the pattern memory is not full
+    ///   (`patterns_held < PATTERNS`), the next entry is the first free one,
+    ///   `patterns_held`;
+    /// - `thalamus.patterns`: the entries held are nonzero, distinct, and
+    ///   name only input lines (bits below `S`); the others are 0;
+    /// - `thalamus.since_novel`: 255 while no pattern is held (nothing new
+    ///   before anything is known);
+    /// - `thalamus.steps_seen`: the steps taken, `counters.steps` (until it
+    ///   saturates at 255).
+    fn check_relations(&self) -> Result<(), RangeViolation> {
+        let out = |field, index, value: f32, min: f32, max: f32| {
+            Err(RangeViolation {
+                field,
+                index,
+                value,
+                min,
+                max,
+            })
+        };
+        let m = self.action_mask;
+        if m == 0 || m & m.wrapping_add(1) != 0 || (m as u64) >> A != 0 {
+            return out("action_mask", 0, m as f32, 1.0, ((1u64 << A) - 1) as f32);
+        }
+        if self.actions.selected as usize >= A {
+            let sel = self.actions.selected as f32;
+            return out("actions.selected", 0, sel, 0.0, (A - 1) as f32);
+        }
+        let th = &self.thalamus;
+        let active = th.active as usize;
+        if self.context_channels.selected != th.active {
+            let sel = self.context_channels.selected as f32;
+            return out(
+                "context_channels.selected",
+                0,
+                sel,
+                active as f32,
+                active as f32,
+            );
+        }
+        if (th.used as u32 >> active.min(31)) & 1 == 0 {
+            let want = (1u32 << active.min(31)) as f32;
+            return out(
+                "thalamus.used",
+                0,
+                th.used as f32,
+                want,
+                ((1u32 << K) - 1) as f32,
+            );
+        }
         // A recall test in progress has outcomes still to come: the step
         // ends it at its last one.
         let cc = &self.contexts;
         if (cc.recall_context as usize) < K {
             let last = (RECALL_OUTCOMES - 1) as usize;
             check_count("contexts.recall_outcomes", cc.recall_outcomes, last)?;
+        }
+        let scored = cc.recall_outcomes.min(RECALL_OUTCOMES / 2) as f32;
+        check(
+            "contexts.recall_reward",
+            &[cc.recall_reward],
+            -scored,
+            scored,
+        )?;
+        let in_place = cc.in_place.to_f32();
+        check("thalamus.shared", &[th.shared], 0.0, in_place)?;
+        for (k, row) in th.g.iter().enumerate() {
+            for (i, (&g, &mask)) in row.iter().zip(th.mask.iter()).enumerate() {
+                if mask as usize != k && g != th.shared {
+                    let sh = th.shared.to_f32();
+                    return out("thalamus.g", k * C + i, g.to_f32(), sh, sh);
+                }
+            }
+        }
+        let gain = &self.cortex.gain;
+        let row = &th.g[active.min(K - 1)];
+        let all = |v: N| gain.iter().all(|&g| g == v);
+        if gain != row && !all(N::ONE) && !all(N::ZERO) {
+            let i = gain
+                .iter()
+                .zip(row.iter())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            let want = row[i.min(C - 1)].to_f32();
+            return out("cortex.gain", i, gain[i.min(C - 1)].to_f32(), want, want);
+        }
+        let held = th.patterns_held as usize;
+        if held < PATTERNS && th.pattern_next as usize != held {
+            let next = th.pattern_next as f32;
+            return out("thalamus.pattern_next", 0, next, held as f32, held as f32);
+        }
+        let lines = if S >= 64 { u64::MAX } else { (1u64 << S) - 1 };
+        for (i, &p) in th.patterns.iter().enumerate() {
+            let fine = if i < held {
+                p != 0 && p & !lines == 0 && !th.patterns[..i].contains(&p)
+            } else {
+                p == 0
+            };
+            if !fine {
+                return out("thalamus.patterns", i, p as f32, 0.0, lines as f32);
+            }
+        }
+        if held == 0 && th.since_novel != u8::MAX {
+            return out(
+                "thalamus.since_novel",
+                0,
+                th.since_novel as f32,
+                255.0,
+                255.0,
+            );
+        }
+        let steps = self.counters.steps;
+        if th.steps_seen != u8::MAX && th.steps_seen as u32 != steps {
+            let seen = th.steps_seen as f32;
+            return out("thalamus.steps_seen", 0, seen, steps.min(255) as f32, 255.0);
         }
         Ok(())
     }

@@ -88,9 +88,14 @@
 //! snapshot of other sizes or another number type, a checksum mismatch, an
 //! invalid config (the [`ConfigError`] [`Agent::new`] would give), an
 //! enumerated value no step can produce (lesion bits, a boolean that is not
-//! 0 or 1, an action mask that is not `0..n`, a selected channel out of range,
-//! an active context not marked used, an all-zero generator state), and any
-//! state variable outside the range [`Agent::check_ranges`] declares.
+//! 0 or 1, an all-zero generator state), and whatever
+//! [`Agent::check_ranges`] refuses, the one place of the state's
+//! invariants: any state variable outside its declared range, a derived
+//! value not true to what it is derived from, and any relation between
+//! variables the step keeps (an action mask that is not `0..n`, a selected
+//! channel out of range, an active context not marked used, a recall test
+//! with its outcomes in or its reward beyond them, ...: the list is
+//! `Agent::check_ranges`'s). Each refusal names the variable.
 
 use core::fmt;
 
@@ -388,12 +393,14 @@ pub enum RestoreError {
     },
     /// The stored config is invalid (what [`Agent::new`] would say).
     Config(ConfigError),
-    /// An enumerated value no step can produce.
+    /// An enumerated value no step can produce (lesion bits, a boolean, a
+    /// generator's state).
     Invalid {
         /// Which value.
         field: &'static str,
     },
-    /// A state variable outside its declared range.
+    /// A state variable outside its declared range, or out of line with
+    /// the others ([`Agent::check_ranges`]).
     Range(RangeViolation),
 }
 
@@ -774,7 +781,7 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
                 found: bytes.len(),
             }),
             Some(field) => Err(RestoreError::Invalid { field }),
-            None => self.check_invariants(),
+            None => self.check_ranges().map_err(RestoreError::Range),
         };
         if result.is_err() {
             // Never leave a half-restored agent behind.
@@ -790,28 +797,5 @@ impl<N: SnapshotNum, const S: usize, const C: usize, const K: usize, const A: us
         self.thalamus.recount_leaking(self.p.m_still);
         self.thalamus.recheck_w_rec();
         self.striatum.recount_elig_rows();
-    }
-
-    /// The invariants of a restored agent beyond its config: enumerated
-    /// values the step keeps, then every declared range.
-    fn check_invariants(&self) -> Result<(), RestoreError> {
-        let invalid = |field| Err(RestoreError::Invalid { field });
-        let m = self.action_mask;
-        // 0..n for 1 <= n <= A: a nonzero run of low bits within A bits.
-        if m == 0 || m & m.wrapping_add(1) != 0 || (m as u64) >> A != 0 {
-            return invalid("action_mask");
-        }
-        if self.actions.selected as usize >= A {
-            return invalid("actions.selected");
-        }
-        if self.context_channels.selected as usize >= K {
-            return invalid("context_channels.selected");
-        }
-        let th = &self.thalamus;
-        if (th.active as usize) < K && (th.used as u32 >> th.active) & 1 == 0 {
-            return invalid("thalamus.used");
-        }
-        self.check_ranges()?;
-        Ok(())
     }
 }

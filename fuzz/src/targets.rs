@@ -4,9 +4,11 @@
 //! file as a module and replays every case kept under `fuzz/regressions/`.
 //!
 //! A target panics (a finding) when the core panics, when `restore` accepts
-//! bytes that give an agent outside its declared ranges or that do not
-//! snapshot back to the same bytes, or when a step leaves a state variable
-//! outside its range or returns an action outside the action count.
+//! bytes that give an agent outside its declared ranges (or out of the
+//! relations `check_ranges` checks) or that do not snapshot back to the same
+//! bytes, when a restored agent's own snapshot, after steps, is refused, or
+//! when a step leaves a state variable outside its range or returns an
+//! action outside the action count.
 
 use std::sync::OnceLock;
 
@@ -57,8 +59,10 @@ pub fn base_snapshot<N: SnapshotNum>() -> &'static [u8] {
     }
 }
 
-/// Restores `bytes`; an accepted snapshot must be in range, snapshot back
-/// to exactly `bytes`, and step within its ranges. Returns whether accepted.
+/// Restores `bytes`; an accepted snapshot must be in range (its variables
+/// and the relations between them, `check_ranges`), snapshot back to
+/// exactly `bytes`, step within its ranges, and its own snapshot after
+/// those steps must restore to it. Returns whether accepted.
 pub fn check_restore<N: SnapshotNum>(bytes: &[u8]) -> bool {
     let Ok(mut agent) = Default::<N>::restore(bytes) else {
         return false;
@@ -80,7 +84,15 @@ pub fn check_restore<N: SnapshotNum>(bytes: &[u8]) -> bool {
             panic!("a restored agent left its ranges after a step: {v}");
         }
         reward = if rng.next() & 1 == 0 { N::ONE } else { N::ZERO };
+        if rng.next() & 3 == 0 {
+            agent.mark_trial_start();
+        }
         assert!(a < 4);
+    }
+    agent.snapshot(&mut again).expect("buffer of SNAPSHOT_LEN");
+    match Default::<N>::restore(&again) {
+        Ok(back) => assert!(back == agent, "a stepped agent's snapshot restores to another"),
+        Err(e) => panic!("a restored agent, stepped, writes a snapshot restore refuses: {e}"),
     }
     true
 }

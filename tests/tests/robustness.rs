@@ -336,12 +336,10 @@ fn refusals_name_their_reason() {
     let mut b = good.clone();
     b[flag_at - 4..flag_at].copy_from_slice(&0b101u32.to_le_bytes());
     reseal(&mut b);
-    assert_eq!(
-        DefaultAgent::restore(&b),
-        Err(RestoreError::Invalid {
-            field: "action_mask"
-        })
-    );
+    match DefaultAgent::restore(&b) {
+        Err(RestoreError::Range(v)) => assert_eq!((v.field, v.value), ("action_mask", 5.0)),
+        other => panic!("{other:?}"),
+    }
     // A weight beyond its rail: the first Go weight (after config, seed,
     // lesions, cortex and thalamus) set to 7.5 > w_max.
     let go_at = HEADER_LEN
@@ -585,7 +583,11 @@ fn forged_recall_test_and_full_counters() {
     ));
 
     let (_, mut bytes) = learned::<Fx>(5);
-    for path in ["counters.switches", "counters.recognitions", "counters.novelties"] {
+    for path in [
+        "counters.switches",
+        "counters.recognitions",
+        "counters.novelties",
+    ] {
         let at = state_offset(path, 2);
         bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     }
@@ -604,4 +606,112 @@ fn forged_recall_test_and_full_counters() {
     assert!(switched > 0, "no switch: the counters were not exercised");
     assert_eq!(agent.counters().switches, u32::MAX);
     assert_eq!(agent.check_ranges(), Ok(()));
+}
+
+/// Every relation the step keeps between state variables
+/// (`Agent::check_ranges`) is checked on restore: a learned agent with one
+/// variable set out of line with the others (each value in its own range)
+/// snapshots to bytes that restore refuses, naming that variable.
+#[test]
+fn forged_relations_are_refused() {
+    use tcbg::basal_ganglia::RECALL_OUTCOMES;
+    let (agent, _) = learned::<Fx>(12);
+    let active = agent.active_context();
+    let other = (active + 1) % 4;
+    let forgeries: Vec<(&str, Box<dyn Fn(&mut DefaultAgent)>)> = vec![
+        (
+            "context_channels.selected",
+            Box::new(move |a| a.context_channels.selected = other as u8),
+        ),
+        (
+            "thalamus.used",
+            Box::new(move |a| a.thalamus.used &= !(1 << active)),
+        ),
+        (
+            "contexts.recall_reward",
+            Box::new(move |a| {
+                a.contexts.recall_context = active as u8;
+                a.contexts.recall_outcomes = 1;
+                a.contexts.recall_reward = Fx::from_f32(4.0);
+            }),
+        ),
+        (
+            "contexts.recall_outcomes",
+            Box::new(move |a| {
+                a.contexts.recall_context = active as u8;
+                a.contexts.recall_outcomes = RECALL_OUTCOMES;
+            }),
+        ),
+        (
+            "thalamus.shared",
+            Box::new(|a| {
+                a.contexts.in_place = Fx::ZERO;
+                a.thalamus.share_cortex(Fx::from_f32(0.5));
+            }),
+        ),
+        (
+            "thalamus.g",
+            Box::new(|a| {
+                let unit = a.thalamus.mask.iter().position(|&m| m != 0).unwrap();
+                a.thalamus.g[0][unit] = Fx::from_f32(0.75);
+            }),
+        ),
+        (
+            "cortex.gain",
+            Box::new(|a| a.cortex.gain[5] = Fx::from_f32(0.5)),
+        ),
+        (
+            "thalamus.pattern_next",
+            Box::new(|a| {
+                a.thalamus.patterns_held = 1;
+                a.thalamus.pattern_next = 3;
+            }),
+        ),
+        (
+            "thalamus.patterns",
+            Box::new(|a| a.thalamus.patterns[1] = a.thalamus.patterns[0]),
+        ),
+        (
+            "thalamus.patterns",
+            Box::new(|a| a.thalamus.patterns[0] = 1 << 9),
+        ),
+        (
+            "thalamus.patterns",
+            Box::new(|a| a.thalamus.patterns[2] = 0),
+        ),
+        (
+            "thalamus.since_novel",
+            Box::new(|a| {
+                a.thalamus.patterns = [0; tcbg::thalamus::PATTERNS];
+                a.thalamus.patterns_held = 0;
+                a.thalamus.pattern_next = 0;
+                a.thalamus.since_novel = 3;
+            }),
+        ),
+        (
+            "thalamus.steps_seen",
+            Box::new(|a| a.thalamus.steps_seen = 17),
+        ),
+    ];
+    let mut buf = vec![0u8; DefaultAgent::SNAPSHOT_LEN];
+    for (field, forge) in forgeries {
+        let mut a = agent.clone();
+        forge(&mut a);
+        assert_eq!(a.check_ranges().map_err(|v| v.field), Err(field));
+        a.snapshot(&mut buf).unwrap();
+        match DefaultAgent::restore(&buf) {
+            Err(RestoreError::Range(v)) => assert_eq!(v.field, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // Unrefused, a recall reward beyond its outcomes soon leaves its range.
+    let mut a = agent.clone();
+    a.contexts.recall_context = active as u8;
+    a.contexts.recall_outcomes = 1;
+    a.contexts.recall_reward = Fx::from_f32(4.0);
+    for _ in 0..RECALL_OUTCOMES {
+        a.mark_trial_start();
+        a.step(&observation::<Fx, 8>(1), Fx::ONE);
+    }
+    assert!(a.check_ranges().is_err());
 }
