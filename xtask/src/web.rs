@@ -52,6 +52,8 @@ pub fn test_all() -> Res {
     step(&format!("web: host trace {host}"));
     step("web: wasm-bindgen tests in node");
     let node = wasm_tests(&host, &[])?;
+    step("web: hostile calls in node");
+    hostile_calls()?;
     step("web: wasm-bindgen tests in headless Chromium");
     let webdriver_json = workspace_root().join("wasm/webdriver.json");
     let chromium = wasm_tests(
@@ -108,6 +110,24 @@ pub fn build() -> Res {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The page's wasm in node against a hostile caller (`wasm/tests/hostile.js`):
+/// every method, argument and kind of hostile value; each call throws an
+/// `Error` naming the argument (never a wasm trap) or is valid, refused calls
+/// change nothing, and the objects then step as clean twins do.
+fn hostile_calls() -> Res {
+    /// Fewest calls the script must make.
+    const MIN_CALLS: u32 = 300;
+    let out = node("hostile calls", include_str!("../../wasm/tests/hostile.js"))?;
+    let calls: u32 = field(&out, "hostile calls")
+        .and_then(|n| n.parse().ok())
+        .ok_or(format!("the hostile calls printed no count:\n{out}"))?;
+    if calls < MIN_CALLS || !out.contains("hostile ok") {
+        return Err(format!("hostile calls: {calls} (want at least {MIN_CALLS}), output:\n{out}").into());
+    }
+    eprintln!("web: {calls} hostile calls, each refused with an Error naming its argument or valid");
+    Ok(())
 }
 
 /// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
