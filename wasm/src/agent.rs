@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 /// (Q3.12 values converted exactly to floats).
 #[wasm_bindgen]
 pub struct Agent {
-    /// Its key among the live objects ([`check::live`]).
+    /// Its key among the live objects (`check::live`).
     key: u64,
     inner: DefaultAgent,
 }
@@ -24,7 +24,7 @@ impl Drop for Agent {
 }
 
 /// The JavaScript API: every argument a `JsValue` checked in Rust
-/// ([`check`]), `this` checked to be a live agent, each refusal an `Error`
+/// (`check.rs`), `this` checked to be a live agent, each refusal an `Error`
 /// naming the argument. The Rust methods of the same names below take Rust
 /// types (for tests and [`crate::Session`]).
 #[wasm_bindgen]
@@ -121,9 +121,7 @@ thread_local! {
 /// # Safety
 /// The caller must run no JavaScript while it holds the result.
 pub(crate) unsafe fn borrow_js<'a>(agent: &JsValue) -> Result<&'a mut DefaultAgent, JsError> {
-    let not_an_agent = || {
-        JsError::new("agent must be an Agent (made by new Agent, not freed)")
-    };
+    let not_an_agent = || JsError::new("agent must be an Agent (made by new Agent, not freed)");
     if !agent.is_object() {
         return Err(not_an_agent());
     }
@@ -132,7 +130,11 @@ pub(crate) unsafe fn borrow_js<'a>(agent: &JsValue) -> Result<&'a mut DefaultAge
         return Err(not_an_agent());
     }
     LENT.with(|l| l.set(None));
-    let called = js_sys::Reflect::apply(lend.unchecked_ref::<js_sys::Function>(), agent, &js_sys::Array::new());
+    let called = js_sys::Reflect::apply(
+        lend.unchecked_ref::<js_sys::Function>(),
+        agent,
+        &js_sys::Array::new(),
+    );
     let lent = LENT.with(|l| l.take());
     match (called, lent) {
         (Ok(_), Some((ptr, key))) if check::live("Agent", key).is_ok() => {
@@ -227,7 +229,10 @@ impl Agent {
     pub fn restore(bytes: &JsValue) -> Result<Agent, JsError> {
         let bytes = check::bytes("snapshot", bytes)?;
         DefaultAgent::restore(&bytes)
-            .map(|inner| Agent { key: check::new_key("Agent"), inner })
+            .map(|inner| Agent {
+                key: check::new_key("Agent"),
+                inner,
+            })
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
@@ -372,7 +377,10 @@ impl Agent {
 
     fn build(config: Config, seed: u64) -> Result<Agent, JsError> {
         DefaultAgent::new(config, seed)
-            .map(|inner| Agent { key: check::new_key("Agent"), inner })
+            .map(|inner| Agent {
+                key: check::new_key("Agent"),
+                inner,
+            })
             .map_err(|e| JsError::new(&e.to_string()))
     }
 

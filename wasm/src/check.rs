@@ -64,28 +64,28 @@ pub fn boolean(name: &str, v: &JsValue) -> Result<bool, JsError> {
 /// is an error naming `obs`, not an exception through the wasm.
 pub fn observation(obs: &JsValue) -> Result<[Fx; DEFAULT_S], JsError> {
     let typed = tcbg_typed_array_name(obs);
-    let values: Vec<JsValue> = if typed == "Float32Array" || typed == "Float64Array" {
-        length(tcbg_typed_array_length(obs))?;
-        // A real typed array: its elements are read without running any code.
-        (0..DEFAULT_S as u32)
-            .map(|j| get("obs", obs, &j.into()))
-            .collect::<Result<_, _>>()?
-    } else if obs.is_object()
-        && tcbg_is_array(obs).map_err(|e| {
-            JsError::new(&format!("obs: Array.isArray threw: {}", describe(&e)))
-        })?
-    {
-        let n = get("obs.length", obs, &"length".into())?;
-        length(n.as_f64().map_or(u32::MAX, |n| n as u32))?;
-        (0..DEFAULT_S as u32)
-            .map(|j| get(&format!("obs[{j}]"), obs, &j.into()))
-            .collect::<Result<_, _>>()?
-    } else {
-        return Err(JsError::new(&format!(
+    let values: Vec<JsValue> =
+        if typed == "Float32Array" || typed == "Float64Array" {
+            length(tcbg_typed_array_length(obs))?;
+            // A real typed array: its elements are read without running any code.
+            (0..DEFAULT_S as u32)
+                .map(|j| get("obs", obs, &j.into()))
+                .collect::<Result<_, _>>()?
+        } else if obs.is_object()
+            && tcbg_is_array(obs)
+                .map_err(|e| JsError::new(&format!("obs: Array.isArray threw: {}", describe(&e))))?
+        {
+            let n = get("obs.length", obs, &"length".into())?;
+            length(n.as_f64().map_or(u32::MAX, |n| n as u32))?;
+            (0..DEFAULT_S as u32)
+                .map(|j| get(&format!("obs[{j}]"), obs, &j.into()))
+                .collect::<Result<_, _>>()?
+        } else {
+            return Err(JsError::new(&format!(
             "obs must be an Array, Float32Array or Float64Array of {DEFAULT_S} numbers, got a {}",
             if typed.is_empty() { type_name(obs) } else { typed }
         )));
-    };
+        };
     let mut out = [Fx::ZERO; DEFAULT_S];
     for (j, v) in values.iter().enumerate() {
         let x = v.as_f64().ok_or_else(|| {
@@ -212,23 +212,20 @@ pub fn live(what: &str, key: u64) -> Result<(), JsError> {
 
 /// A JavaScript number (`typeof` is `"number"`; no `valueOf` is called).
 pub fn number(name: &str, v: &JsValue) -> Result<f64, JsError> {
-    v.as_f64().ok_or_else(|| {
-        JsError::new(&format!("{name} must be a number, got a {}", type_name(v)))
-    })
+    v.as_f64()
+        .ok_or_else(|| JsError::new(&format!("{name} must be a number, got a {}", type_name(v))))
 }
 
 /// A JavaScript string (not a `String` object, nothing converted).
 pub fn string(name: &str, v: &JsValue) -> Result<String, JsError> {
-    v.as_string().ok_or_else(|| {
-        JsError::new(&format!("{name} must be a string, got a {}", type_name(v)))
-    })
+    v.as_string()
+        .ok_or_else(|| JsError::new(&format!("{name} must be a string, got a {}", type_name(v))))
 }
 
 /// `Reflect.get(v, key)`, a throw of the caller's getter as an error naming `name`.
 fn get(name: &str, v: &JsValue, key: &JsValue) -> Result<JsValue, JsError> {
-    Reflect::get(v, key).map_err(|e| {
-        JsError::new(&format!("{name}: reading it threw: {}", describe(&e)))
-    })
+    Reflect::get(v, key)
+        .map_err(|e| JsError::new(&format!("{name}: reading it threw: {}", describe(&e))))
 }
 
 /// A short description of a thrown value (its message when an `Error`).

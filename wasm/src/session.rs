@@ -25,7 +25,7 @@ const REWARDED: u8 = 2;
 /// `session.run(agent, steps)` each frame.
 #[wasm_bindgen]
 pub struct Session {
-    /// Its key among the live objects ([`check::live`]).
+    /// Its key among the live objects (`check::live`).
     key: u64,
     task: Task,
     /// Reward for the previous action, passed with the next step.
@@ -51,7 +51,7 @@ impl Drop for Session {
 }
 
 /// The JavaScript API: every argument a `JsValue` checked in Rust
-/// ([`check`]), `this` checked to be a live session, each refusal an `Error`
+/// (`check.rs`), `this` checked to be a live session, each refusal an `Error`
 /// naming the argument. The Rust methods of the same names below take Rust
 /// types (for tests).
 #[wasm_bindgen]

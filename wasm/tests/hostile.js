@@ -5,7 +5,7 @@
 // where the value is valid; a refused call leaves the object's state (its
 // snapshot) unchanged; accepted calls are repeated on a twin, and after the
 // barrage the agent steps exactly as the twin does.
-const { Agent, Session } = m;
+const { Agent, Session, trace, bench_steps } = m;
 const fail = [];
 let calls = 0;
 const ZEROS = () => [0, 0, 0, 0, 0, 0, 0, 0];
@@ -73,13 +73,15 @@ const KIND = {
   task: [/task/, ["task-string"]],
   delay: [/delay/, ["0", "-0"]],
   steps: [/steps/, ["0", "-0", "1", "4"]],
+  bench: [/steps/, ["1", "4"]],
+  number: [/number/, []],
   agent: [/agent/i, ["agent"]],
   // A `this` that is not an object, or a proxy, fails in the glue's
   // JavaScript (reading its pointer) before any wasm runs: any Error will do.
   this: [/./, []],
 };
 const VALID = { seed: 1, reward: 0, obs: ZEROS, count: 4, lesion: "no_meta", on: false, k: 0, config: () => CONFIG,
-  bytes: () => A.snapshot(), task: "rule-switch", delay: 0, steps: 1, agent: "AGENT" };
+  bytes: () => A.snapshot(), bench: 1, number: "fixed", task: "rule-switch", delay: 0, steps: 1, agent: "AGENT" };
 const valid = (kind, twin) => {
   const v = VALID[kind];
   if (v === "AGENT") return twin ? twinA : A;
@@ -97,6 +99,8 @@ const METHODS = [
   ["Agent.with_config", null, ["config", "seed"], (a) => Agent.with_config(...a)],
   ["Agent.restore", null, ["bytes"], (a) => Agent.restore(...a)],
   ["new Session", null, ["task", "delay", "seed"], (a) => new Session(...a)],
+  ["trace", null, ["steps"], (a) => trace(...a)],
+  ["bench_steps", null, ["bench", "number"], (a) => bench_steps(...a)],
   ["step", "Agent", ["obs", "reward"]], ["set_action_count", "Agent", ["count"]],
   ["set_lesion", "Agent", ["lesion", "on"]], ["lesion", "Agent", ["lesion"]], ["control_function", "Agent", ["k"]],
   ...AGENT_GETTERS.map((g) => [g, "Agent", []]),
@@ -169,6 +173,30 @@ for (const [name, self, kinds, call] of METHODS) {
   try { u.step(getterArray(() => { throw new Error("boom"); }), 0); fail.push("ACCEPTED throwing getter"); } catch (e) { if (!/obs/.test(e.message)) fail.push(`getter: ${e.message}`); }
   if (u.step(ZEROS(), 0) !== new Agent(5).step(ZEROS(), 0)) fail.push("getter: the agent steps differently after");
   u.free();
+}
+
+// A getter that frees the agent being stepped: the free is refused (the
+// glue has already dropped the JavaScript object's pointer, so that object
+// is gone for the caller), the step throws an Error or completes, nothing traps.
+{
+  const v = new Agent(5), other = new Agent(5);
+  calls++;
+  try {
+    v.step(getterArray(() => { v.free(); return 0; }), 0);
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof WebAssembly.RuntimeError || !/obs/.test(e.message)) fail.push(`getter frees this: ${e}`);
+  }
+  if (other.step(ZEROS(), 0) !== new Agent(5).step(ZEROS(), 0)) fail.push("getter frees this: another agent changed");
+}
+// Session.run with an agent that lends another and frees it, or lends
+// nothing: an Error naming agent, the session unchanged and usable.
+for (const [label, fake] of [
+  ["lends a freed agent", { __tcbg_lend() { const b = new Agent(4); b.__tcbg_lend(); b.free(); } }],
+  ["lends nothing", { __tcbg_lend() {} }],
+  ["lend throws", { __tcbg_lend() { throw new Error("no"); } }],
+  ["lend runs the session", { __tcbg_lend() { S.run(A, 1); } }],
+]) {
+  attempt(`run agent = ${label}`, "agent", label, () => S.run(fake, 1));
 }
 
 // Afterwards the objects still work, and as their twins do.
