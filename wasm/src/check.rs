@@ -144,6 +144,14 @@ fn type_name(v: &JsValue) -> String {
 // run no JavaScript; everything that may run the caller's code (a getter, a
 // proxy trap) goes through an import marked `catch`, so a throw becomes an
 // `Err` and the borrow the glue holds is released normally.
+//
+// Out of reach from here, in the generated JavaScript and its Rust shims:
+// a forged `this` whose pointer lies outside the wasm memory traps before
+// any of this code runs, and `free()` on a forged object hands the forged
+// pointer to the glue's release (which may write near it: an agent next to
+// it then fails its key check and refuses every call rather than run on the
+// changed memory). A `free()` from a getter during a call on the same object
+// is refused by the glue, after it has already cleared the object's pointer.
 
 #[wasm_bindgen(inline_js = r#"
 const tag = Object.getOwnPropertyDescriptor(
