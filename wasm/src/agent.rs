@@ -1,6 +1,7 @@
 //! [`Agent`]: the fixed-point default agent, one call per step, and its views.
 
 use crate::check;
+use std::cell::Cell;
 use tcbg::{Config, DefaultAgent, Lesions, Num, DEFAULT_A, DEFAULT_K};
 use wasm_bindgen::prelude::*;
 
@@ -11,14 +12,191 @@ use wasm_bindgen::prelude::*;
 /// (Q3.12 values converted exactly to floats).
 #[wasm_bindgen]
 pub struct Agent {
+    /// Its key among the live objects (`check::live`).
+    key: u64,
     inner: DefaultAgent,
 }
 
+impl Drop for Agent {
+    fn drop(&mut self) {
+        check::drop_key(self.key);
+    }
+}
+
+/// The JavaScript API: every argument a `JsValue` checked in Rust
+/// (`check.rs`), `this` checked to be a live agent, each refusal an `Error`
+/// naming the argument. The Rust methods of the same names below take Rust
+/// types (for tests and [`crate::Session`]).
 #[wasm_bindgen]
+impl Agent {
+    /// `new Agent(seed)`.
+    #[wasm_bindgen(constructor)]
+    pub fn js_new(seed: &JsValue) -> Result<Agent, JsError> {
+        Self::new(check::number("seed", seed)?)
+    }
+
+    /// `Agent.with_config(json, seed)`.
+    #[wasm_bindgen(js_name = with_config)]
+    pub fn js_with_config(config_json: &JsValue, seed: &JsValue) -> Result<Agent, JsError> {
+        let config_json = check::string("config", config_json)?;
+        Self::with_config(&config_json, check::number("seed", seed)?)
+    }
+
+    /// `Agent.restore(bytes)`.
+    #[wasm_bindgen(js_name = restore)]
+    pub fn js_restore(bytes: &JsValue) -> Result<Agent, JsError> {
+        Self::restore(bytes)
+    }
+
+    /// `Agent.lesion_names()`.
+    #[wasm_bindgen(js_name = lesion_names)]
+    pub fn js_lesion_names() -> Vec<String> {
+        Self::lesion_names()
+    }
+
+    /// `agent.step(obs, reward)`.
+    #[wasm_bindgen(js_name = step)]
+    pub fn js_step(&mut self, obs: &JsValue, reward: &JsValue) -> Result<u32, JsError> {
+        check::live("Agent", self.key)?;
+        let reward = check::number("reward", reward)?;
+        self.step(obs, reward)
+    }
+
+    /// `agent.mark_trial_start()`.
+    #[wasm_bindgen(js_name = mark_trial_start)]
+    pub fn js_mark_trial_start(&mut self) -> Result<(), JsError> {
+        check::live("Agent", self.key)?;
+        self.mark_trial_start();
+        Ok(())
+    }
+
+    /// `agent.set_action_count(n)`.
+    #[wasm_bindgen(js_name = set_action_count)]
+    pub fn js_set_action_count(&mut self, n: &JsValue) -> Result<(), JsError> {
+        check::live("Agent", self.key)?;
+        self.set_action_count(check::number("action count", n)?)
+    }
+
+    /// `agent.set_lesion(name, on)`.
+    #[wasm_bindgen(js_name = set_lesion)]
+    pub fn js_set_lesion(&mut self, name: &JsValue, on: &JsValue) -> Result<(), JsError> {
+        check::live("Agent", self.key)?;
+        let name = check::string("lesion name", name)?;
+        self.set_lesion(&name, on)
+    }
+
+    /// `agent.lesion(name)`.
+    #[wasm_bindgen(js_name = lesion)]
+    pub fn js_lesion(&self, name: &JsValue) -> Result<bool, JsError> {
+        check::live("Agent", self.key)?;
+        self.lesion(&check::string("lesion name", name)?)
+    }
+
+    /// `agent.control_function(k)`.
+    #[wasm_bindgen(js_name = control_function)]
+    pub fn js_control_function(&self, k: &JsValue) -> Result<Vec<f32>, JsError> {
+        check::live("Agent", self.key)?;
+        self.control_function(check::number("control function", k)?)
+    }
+
+    /// Lends this agent to the [`crate::Session::run`] in progress (which
+    /// calls it through JavaScript, so the glue checks the borrow).
+    #[wasm_bindgen(js_name = __tcbg_lend)]
+    pub fn js_lend(&mut self) -> Result<(), JsError> {
+        check::live("Agent", self.key)?;
+        LENT.with(|l| l.set(Some((&mut self.inner as *mut DefaultAgent, self.key))));
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The agent the last [`Agent::js_lend`] lent, and its key.
+    static LENT: Cell<Option<(*mut DefaultAgent, u64)>> = const { Cell::new(None) };
+}
+
+/// The agent behind the JavaScript value `agent`, for [`crate::Session`]'s
+/// `run`: asks it to lend itself through the glue (so a freed, borrowed or
+/// forged agent is refused there or by its key) and returns it.
+///
+/// # Safety
+/// The caller must run no JavaScript while it holds the result.
+pub(crate) unsafe fn borrow_js<'a>(agent: &JsValue) -> Result<&'a mut DefaultAgent, JsError> {
+    let not_an_agent = || JsError::new("agent must be an Agent (made by new Agent, not freed)");
+    if !agent.is_object() {
+        return Err(not_an_agent());
+    }
+    let lend = js_sys::Reflect::get(agent, &"__tcbg_lend".into()).map_err(|_| not_an_agent())?;
+    if !lend.is_function() {
+        return Err(not_an_agent());
+    }
+    LENT.with(|l| l.set(None));
+    let called = js_sys::Reflect::apply(
+        lend.unchecked_ref::<js_sys::Function>(),
+        agent,
+        &js_sys::Array::new(),
+    );
+    let lent = LENT.with(|l| l.take());
+    match (called, lent) {
+        (Ok(_), Some((ptr, key))) if check::live("Agent", key).is_ok() => {
+            // SAFETY: the key is live, so the agent at `ptr` has not been
+            // dropped since it lent itself, and no JavaScript has run since
+            // the glue released its borrow.
+            Ok(unsafe { &mut *ptr })
+        }
+        (Err(e), _) => Err(JsError::new(&format!(
+            "agent must be a live Agent not in use: {}",
+            js_message(&e)
+        ))),
+        _ => Err(not_an_agent()),
+    }
+}
+
+fn js_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "it threw".into())
+}
+
+macro_rules! getters {
+    ($($js:ident => $name:ident: $t:ty;)*) => {
+        #[wasm_bindgen]
+        impl Agent {
+            $(
+                #[wasm_bindgen(js_name = $name)]
+                pub fn $js(&self) -> Result<$t, JsError> {
+                    check::live("Agent", self.key)?;
+                    Ok(self.$name())
+                }
+            )*
+        }
+    };
+}
+
+getters! {
+    js_snapshot => snapshot: Vec<u8>;
+    js_config_json => config_json: String;
+    js_seed => seed: f64;
+    js_steps => steps: u32;
+    js_switches => switches: u32;
+    js_cortical_rates => cortical_rates: Vec<f32>;
+    js_cortical_gains => cortical_gains: Vec<f32>;
+    js_thalamic_activity => thalamic_activity: Vec<f32>;
+    js_active_context => active_context: u32;
+    js_dopamine => dopamine: f32;
+    js_value => value: f32;
+    js_action_salience => action_salience: Vec<f32>;
+    js_action_gpi => action_gpi: Vec<f32>;
+    js_selected_action => selected_action: u32;
+    js_context_salience => context_salience: Vec<f32>;
+    js_context_gpi => context_gpi: Vec<f32>;
+    js_context_competence => context_competence: Vec<f32>;
+}
+
+/// The same methods with Rust types (the checks of values are the same).
 impl Agent {
     /// `new Agent(seed)`: the default config; every random choice flows from
     /// `seed`, a whole number from 0 to `Number.MAX_SAFE_INTEGER`.
-    #[wasm_bindgen(constructor)]
     pub fn new(seed: f64) -> Result<Agent, JsError> {
         Self::build(Config::default(), check::seed(seed)?)
     }
@@ -51,7 +229,10 @@ impl Agent {
     pub fn restore(bytes: &JsValue) -> Result<Agent, JsError> {
         let bytes = check::bytes("snapshot", bytes)?;
         DefaultAgent::restore(&bytes)
-            .map(|inner| Agent { inner })
+            .map(|inner| Agent {
+                key: check::new_key("Agent"),
+                inner,
+            })
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
@@ -189,9 +370,17 @@ impl Agent {
 
 /// Rust-side access, for [`crate::Session`] and tests.
 impl Agent {
+    /// Refuses a forged or freed agent.
+    pub(crate) fn live(&self) -> Result<(), JsError> {
+        check::live("Agent", self.key)
+    }
+
     fn build(config: Config, seed: u64) -> Result<Agent, JsError> {
         DefaultAgent::new(config, seed)
-            .map(|inner| Agent { inner })
+            .map(|inner| Agent {
+                key: check::new_key("Agent"),
+                inner,
+            })
             .map_err(|e| JsError::new(&e.to_string()))
     }
 

@@ -15,6 +15,16 @@
 //! an unknown name) makes the call throw an `Error` naming it, and leaves
 //! the agent and the session as they were. No call traps or panics.
 //!
+//! Against a hostile caller too (the second half of `check.rs`): the exported
+//! functions take every argument as a `JsValue` and check its type in Rust
+//! (so the glue runs no `valueOf` and encodes no non-string), read arrays
+//! through catching `Reflect` calls (a throwing getter is an `Error`, not a
+//! locked object), refuse a `this` that is not a live object of its class
+//! (freed, made with `Object.create(Agent.prototype)`, another class), and
+//! `Session.run` borrows its agent through the glue. The Rust methods of the
+//! same names take Rust types. `cargo xtask test` calls every method with
+//! every kind of hostile value (`wasm/tests/hostile.js`).
+//!
 //! ```js
 //! import init, { Agent, Session } from "./pkg/tcbg_wasm.js";
 //! await init();
@@ -30,15 +40,20 @@ mod check;
 mod session;
 
 pub use agent::Agent;
-pub use bench::bench_steps;
+pub use bench::{bench_steps, js_bench_steps};
 pub use session::Session;
 
 use wasm_bindgen::prelude::*;
 
+/// `trace(steps)` from JavaScript: `steps` must be a number (see [`trace`]).
+#[wasm_bindgen(js_name = trace)]
+pub fn js_trace(steps: &JsValue) -> Result<String, JsError> {
+    trace(check::number("steps", steps)?)
+}
+
 /// `trace(steps)`: the reference trace hash ([`tcbg::snapshot::trace`]) of
 /// the fixed-point agent as 8 hex digits, the same as `cargo xtask trace`
 /// prints on the host for [`tcbg::snapshot::TRACE_STEPS`] steps.
-#[wasm_bindgen]
 pub fn trace(steps: f64) -> Result<String, JsError> {
     let steps = check::integer("steps", steps, 0.0, 1_000_000.0)? as u32;
     Ok(format!("{:08x}", tcbg::snapshot::trace::<tcbg::Fx>(steps)))

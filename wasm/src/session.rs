@@ -25,6 +25,8 @@ const REWARDED: u8 = 2;
 /// `session.run(agent, steps)` each frame.
 #[wasm_bindgen]
 pub struct Session {
+    /// Its key among the live objects (`check::live`).
+    key: u64,
     task: Task,
     /// Reward for the previous action, passed with the next step.
     reward: Fx,
@@ -42,12 +44,91 @@ pub struct Session {
     value: VecDeque<f32>,
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        check::drop_key(self.key);
+    }
+}
+
+/// The JavaScript API: every argument a `JsValue` checked in Rust
+/// (`check.rs`), `this` checked to be a live session, each refusal an `Error`
+/// naming the argument. The Rust methods of the same names below take Rust
+/// types (for tests).
 #[wasm_bindgen]
+impl Session {
+    /// `new Session(task, delay, seed)`.
+    #[wasm_bindgen(constructor)]
+    pub fn js_new(task: &JsValue, delay: &JsValue, seed: &JsValue) -> Result<Session, JsError> {
+        let task = check::string("task", task)?;
+        let delay = check::number("delay", delay)?;
+        Self::new(&task, delay, check::number("seed", seed)?)
+    }
+
+    /// `Session.task_names()`.
+    #[wasm_bindgen(js_name = task_names)]
+    pub fn js_task_names() -> Vec<String> {
+        Self::task_names()
+    }
+
+    /// `session.run(agent, steps)`: `agent` is asked to lend itself (a
+    /// freed, forged or busy agent, or anything else, is refused naming it).
+    #[wasm_bindgen(js_name = run)]
+    pub fn js_run(&mut self, agent: &JsValue, steps: &JsValue) -> Result<u32, JsError> {
+        check::live("Session", self.key)?;
+        let steps = check::number("steps", steps)?;
+        check::integer("steps", steps, 0.0, MAX_STEPS_PER_RUN as f64)?;
+        // SAFETY: `run_core` runs no JavaScript.
+        let agent = unsafe { crate::agent::borrow_js(agent)? };
+        self.run_core(agent, steps)
+    }
+
+    /// `session.request_switch()`.
+    #[wasm_bindgen(js_name = request_switch)]
+    pub fn js_request_switch(&mut self) -> Result<(), JsError> {
+        check::live("Session", self.key)?;
+        self.request_switch();
+        Ok(())
+    }
+}
+
+macro_rules! getters {
+    ($($js:ident => $name:ident: $t:ty;)*) => {
+        #[wasm_bindgen]
+        impl Session {
+            $(
+                #[wasm_bindgen(js_name = $name)]
+                pub fn $js(&self) -> Result<$t, JsError> {
+                    check::live("Session", self.key)?;
+                    Ok(self.$name())
+                }
+            )*
+        }
+    };
+}
+
+getters! {
+    js_switch_pending => switch_pending: bool;
+    js_task_name => task_name: String;
+    js_done => done: bool;
+    js_block => block: u32;
+    js_actions => actions: u32;
+    js_blocks => blocks: u32;
+    js_planned_trials => planned_trials: u32;
+    js_rule => rule: u32;
+    js_trials => trials: u32;
+    js_accuracy => accuracy: Option<f64>;
+    js_outcomes => outcomes: Vec<u8>;
+    js_block_starts => block_starts: Vec<u32>;
+    js_block_rules => block_rules: Vec<u8>;
+    js_dopamine_history => dopamine_history: Vec<f32>;
+    js_value_history => value_history: Vec<f32>;
+}
+
+/// The same methods with Rust types (the checks of values are the same).
 impl Session {
     /// A task by name (see [`Session::task_names`]) with its own seed;
     /// `delay` (0 to 20 blank steps) is for `delayed-reward` and must be 0
     /// for the other tasks.
-    #[wasm_bindgen(constructor)]
     pub fn new(task: &str, delay: f64, seed: f64) -> Result<Session, JsError> {
         let delay = check::integer("delay", delay, 0.0, MAX_DELAY as f64)? as u8;
         let seed = check::seed(seed)?;
@@ -64,6 +145,7 @@ impl Session {
         }
         let task = Task::new(kind, Schedule::default(), seed);
         Ok(Session {
+            key: check::new_key("Session"),
             trial_rule: task.rule(),
             task,
             reward: Fx::ZERO,
@@ -91,8 +173,12 @@ impl Session {
     /// Runs up to `steps` steps (a whole number from 0 to 100000) of the task
     /// on `agent`; returns the steps taken (fewer when the task ends).
     pub fn run(&mut self, agent: &mut Agent, steps: f64) -> Result<u32, JsError> {
+        agent.live()?;
+        self.run_core(agent.core_mut(), steps)
+    }
+
+    fn run_core(&mut self, agent: &mut tcbg::DefaultAgent, steps: f64) -> Result<u32, JsError> {
         let steps = check::integer("steps", steps, 0.0, MAX_STEPS_PER_RUN as f64)? as u32;
-        let agent = agent.core_mut();
         // The tasks offer 2 to 4 actions; the default agent has 4, so this holds.
         agent
             .set_action_count(self.task.kind().actions())

@@ -52,6 +52,8 @@ pub fn test_all() -> Res {
     step(&format!("web: host trace {host}"));
     step("web: wasm-bindgen tests in node");
     let node = wasm_tests(&host, &[])?;
+    step("web: hostile calls in node");
+    hostile_calls()?;
     step("web: wasm-bindgen tests in headless Chromium");
     let webdriver_json = workspace_root().join("wasm/webdriver.json");
     let chromium = wasm_tests(
@@ -108,6 +110,26 @@ pub fn build() -> Res {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The page's wasm in node against a hostile caller (`wasm/tests/hostile.js`):
+/// every method, argument and kind of hostile value; each call throws an
+/// `Error` naming the argument (never a wasm trap) or is valid, refused calls
+/// change nothing, and the objects then step as clean twins do.
+fn hostile_calls() -> Res {
+    /// Fewest calls the script must make.
+    const MIN_CALLS: u32 = 300;
+    let out = node("hostile calls", include_str!("../../wasm/tests/hostile.js"))?;
+    let calls: u32 = field(&out, "hostile calls")
+        .and_then(|n| n.parse().ok())
+        .ok_or(format!("the hostile calls printed no count:\n{out}"))?;
+    if calls < MIN_CALLS || !out.contains("hostile ok") {
+        return Err(format!("hostile calls: {calls} (want at least {MIN_CALLS}), output:\n{out}"));
+    }
+    eprintln!(
+        "web: {calls} hostile calls, each refused with an Error naming its argument or valid"
+    );
+    Ok(())
 }
 
 /// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
@@ -452,7 +474,10 @@ const session = new Session("rule-switch", 0, 1);
 session.run(agent, 10);
 const refused = (what, f) => {
   try { f(); out.push(`ACCEPTED ${what}`); }
-  catch (e) { out.push(e instanceof Error ? `${what}: ${e.message}` : `NOT AN ERROR ${what}: ${e}`); }
+  catch (e) {
+    const error = e instanceof Error && !(e instanceof WebAssembly.RuntimeError);
+    out.push(error ? `${what}: ${e.message}` : `NOT AN ERROR ${what}: ${e}`);
+  }
 };
 refused("new Agent(NaN)", () => new Agent(NaN));
 refused("new Agent(-1)", () => new Agent(-1));
@@ -469,6 +494,27 @@ refused("Agent.restore(corrupted)", () => { const b = agent.snapshot(); b[99] ^=
 refused("new Session(bad task)", () => new Session("nope", 0, 1));
 refused("run(-5 steps)", () => session.run(agent, -5));
 refused("run(not an agent)", () => session.run({}, 5));
+// A hostile caller (issue 19): wrong types, a valueOf that frees, a throwing
+// getter, a forged `this`, a freed agent.
+refused("set_lesion(123, true)", () => agent.set_lesion(123, true));
+refused("new Session(42, 0, 1)", () => new Session(42, 0, 1));
+refused("Agent.with_config({}, 1)", () => Agent.with_config({}, 1));
+refused("new Agent(null)", () => new Agent(null));
+refused("new Agent([])", () => new Agent([]));
+refused("step(obs, true)", () => agent.step(new Float64Array(8), true));
+const victim = new Agent(2);
+refused("step(valueOf frees)", () => victim.step(new Float64Array(8), { valueOf() { victim.free(); return 0; } }));
+const held = new Agent(3);
+const getter = [0, 0, 0, 0, 0, 0, 0, 0];
+Object.defineProperty(getter, 2, { get() { throw new Error("getter"); } });
+refused("step(throwing getter)", () => held.step(getter, 0));
+try { held.step(new Float64Array(8), 0); held.free(); } catch (e) { out.push(`ACCEPTED: a throwing getter locked the agent: ${e}`); }
+const forged = Object.create(Agent.prototype);
+forged.__wbg_ptr = 65536;
+refused("forged this", () => forged.step(new Float64Array(8), 0));
+const freed = new Agent(4);
+freed.free();
+refused("run(freed agent)", () => session.run(freed, 1));
 out.push(`steps after refused calls: ${agent.steps()} (want 10), trials: ${session.trials()}`);
 if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: state changed");
 return out;

@@ -1,0 +1,210 @@
+// The wasm API against a hostile JavaScript caller (`cargo xtask test` runs
+// this in node on the page's build, `m` being its module): every method x
+// every argument x every kind of hostile value, each call must throw an
+// `Error` (not a wasm trap) whose message names the argument, or succeed
+// where the value is valid; a refused call leaves the object's state (its
+// snapshot) unchanged; accepted calls are repeated on a twin, and after the
+// barrage the agent steps exactly as the twin does.
+const { Agent, Session, trace, bench_steps } = m;
+const fail = [];
+let calls = 0;
+const ZEROS = () => [0, 0, 0, 0, 0, 0, 0, 0];
+const CONFIG = new Agent(1).config_json();
+
+// Victims the hostile values free or use, recreated as needed.
+let victim = new Agent(99);
+const revoked = Proxy.revocable({}, {});
+revoked.revoke();
+const forged = (ptr) => { const o = Object.create(Agent.prototype); o.__wbg_ptr = ptr; return o; };
+const forgedSession = (ptr) => { const o = Object.create(Session.prototype); o.__wbg_ptr = ptr; return o; };
+const freed = () => { const a = new Agent(3); a.free(); return a; };
+const getterArray = (get) => { const a = ZEROS(); Object.defineProperty(a, 3, { get }); return a; };
+let A, twinA, S, twinS; // the objects under test and their twins
+
+// [label, factory]: fresh values per call (some have side effects).
+const HOSTILE = [
+  ["undefined", () => undefined], ["null", () => null], ["true", () => true], ["false", () => false],
+  ["empty string", () => ""], ["string 1", () => "1"], ["lesion-string", () => "no_meta"],
+  ["task-string", () => "rule-switch"], ["json", () => CONFIG], ["bad json", () => "{"],
+  ["0", () => 0], ["-0", () => -0], ["1", () => 1], ["4", () => 4], ["0.5", () => 0.5], ["-1", () => -1],
+  ["-3", () => -3], ["1.5", () => 1.5], ["1e300", () => 1e300], ["2**53", () => 2 ** 53], ["-2**60", () => -(2 ** 60)],
+  ["NaN", () => NaN], ["Infinity", () => Infinity], ["-Infinity", () => -Infinity],
+  ["BigInt", () => 10n], ["Symbol", () => Symbol("x")], ["function", () => () => 0], ["Date", () => new Date(0)],
+  ["new Number(1)", () => new Number(1)], ["new String", () => new String("no_meta")], ["new Boolean", () => new Boolean(true)],
+  ["{}", () => ({})], ["[]", () => []], ["[1,2,3]", () => [1, 2, 3]], ["zeros8", ZEROS],
+  ["array of 9", () => [0, 0, 0, 0, 0, 0, 0, 0, 0]], ["array of strings", () => Array(8).fill("0")],
+  ["array with NaN", () => { const a = ZEROS(); a[5] = NaN; return a; }], ["array with 2", () => { const a = ZEROS(); a[0] = 2; return a; }],
+  ["sparse array of 8", () => new Array(8)], ["array length 2**32-1", () => { const a = []; a.length = 2 ** 32 - 1; return a; }],
+  ["Float32Array(8)", () => new Float32Array(8)], ["Float64Array(8)", () => new Float64Array(8)],
+  ["Float32Array(3)", () => new Float32Array(3)], ["Float32Array NaN", () => new Float32Array(8).fill(NaN)],
+  ["Int32Array(8)", () => new Int32Array(8)], ["Uint8Array(10)", () => new Uint8Array(10)], ["snapshot", () => A.snapshot()],
+  ["snapshot as Array", () => Array.from(A.snapshot())], ["Float32Array own length", () => { const a = new Float32Array(8); Object.defineProperty(a, "length", { get() { throw new Error("length"); } }); return a; }],
+  ["Object.create(Float32Array.prototype)", () => Object.create(Float32Array.prototype)],
+  ["Object.create(Uint8Array.prototype)", () => Object.create(Uint8Array.prototype)],
+  ["valueOf throws", () => ({ valueOf() { throw new Error("valueOf"); } })],
+  ["valueOf frees and makes", () => ({ valueOf() { victim.free(); victim = new Agent(98); return 0; } })],
+  ["toString throws", () => ({ toString() { throw new Error("toString"); } })],
+  ["Symbol.toPrimitive", () => ({ [Symbol.toPrimitive]() { victim.free(); victim = new Agent(97); return 0; } })],
+  ["throwing proxy", () => new Proxy({}, { get() { throw new Error("trap"); }, getPrototypeOf() { throw new Error("trap"); }, has() { throw new Error("trap"); } })],
+  ["array proxy throwing", () => new Proxy(ZEROS(), { get() { throw new Error("trap"); }, getPrototypeOf() { throw new Error("trap"); } })],
+  ["array proxy", () => new Proxy(ZEROS(), {})],
+  ["revoked proxy", () => revoked.proxy],
+  ["getter throws", () => getterArray(() => { throw new Error("getter"); })],
+  ["getter throws a string", () => getterArray(() => { throw "getter"; })],
+  ["getter frees another", () => getterArray(() => { victim.free(); victim = new Agent(96); return 0; })],
+  ["getter uses the object", () => getterArray(() => { A.step(ZEROS(), 0); S.run(A, 1); A.free(); return 0; })],
+  ["getter returns NaN", () => getterArray(() => NaN)],
+  ["agent", () => A], ["freed agent", freed], ["forged agent 8", () => forged(8)], ["forged agent A+8", () => forged(A.__wbg_ptr + 8)],
+  ["forged agent 65536", () => forged(65536)], ["session", () => S], ["forged session", () => forgedSession(S.__wbg_ptr + 4)],
+];
+
+// Argument kinds: [needle the message must contain, labels that are valid].
+const KIND = {
+  seed: [/seed/, ["0", "-0", "1", "4"]],
+  reward: [/reward/, ["0", "-0", "1", "0.5", "-1"]],
+  obs: [/obs/, ["zeros8", "Float32Array(8)", "Float64Array(8)", "array proxy", "getter frees another",
+    "Float32Array own length"]],
+  count: [/action count/, ["1", "4"]],
+  lesion: [/lesion/, ["lesion-string"]],
+  on: [/\bon\b/, ["true", "false"]],
+  k: [/control function/, ["0", "-0", "1", "4"].filter((l) => l !== "4")],
+  config: [/config/, ["json"]],
+  bytes: [/snapshot/, ["snapshot"]],
+  task: [/task/, ["task-string"]],
+  delay: [/delay/, ["0", "-0"]],
+  steps: [/steps/, ["0", "-0", "1", "4"]],
+  bench: [/steps/, ["1", "4"]],
+  number: [/number/, []],
+  agent: [/agent/i, ["agent"]],
+  // A `this` that is not an object, or a proxy, fails in the glue's
+  // JavaScript (reading its pointer) before any wasm runs: any Error will do.
+  this: [/./, []],
+};
+const VALID = { seed: 1, reward: 0, obs: ZEROS, count: 4, lesion: "no_meta", on: false, k: 0, config: () => CONFIG,
+  bytes: () => A.snapshot(), bench: 1, number: "fixed", task: "rule-switch", delay: 0, steps: 1, agent: "AGENT" };
+const valid = (kind, twin) => {
+  const v = VALID[kind];
+  if (v === "AGENT") return twin ? twinA : A;
+  return typeof v === "function" ? v() : v;
+};
+
+// Methods: [name, this kind ("Agent", "Session", or null for static), argument kinds, call].
+const AGENT_GETTERS = ["snapshot", "config_json", "seed", "steps", "switches", "cortical_rates", "cortical_gains",
+  "thalamic_activity", "active_context", "dopamine", "value", "action_salience", "action_gpi", "selected_action",
+  "context_salience", "context_gpi", "context_competence", "mark_trial_start"];
+const SESSION_GETTERS = ["switch_pending", "task_name", "done", "block", "actions", "blocks", "planned_trials", "rule",
+  "trials", "accuracy", "outcomes", "block_starts", "block_rules", "dopamine_history", "value_history", "request_switch"];
+const METHODS = [
+  ["new Agent", null, ["seed"], (a) => new Agent(...a)],
+  ["Agent.with_config", null, ["config", "seed"], (a) => Agent.with_config(...a)],
+  ["Agent.restore", null, ["bytes"], (a) => Agent.restore(...a)],
+  ["new Session", null, ["task", "delay", "seed"], (a) => new Session(...a)],
+  ["trace", null, ["steps"], (a) => trace(...a)],
+  ["bench_steps", null, ["bench", "number"], (a) => bench_steps(...a)],
+  ["step", "Agent", ["obs", "reward"]], ["set_action_count", "Agent", ["count"]],
+  ["set_lesion", "Agent", ["lesion", "on"]], ["lesion", "Agent", ["lesion"]], ["control_function", "Agent", ["k"]],
+  ...AGENT_GETTERS.map((g) => [g, "Agent", []]),
+  ["run", "Session", ["agent", "steps"]],
+  ...SESSION_GETTERS.map((g) => [g, "Session", []]),
+];
+
+function fresh() {
+  A = new Agent(7); twinA = new Agent(7);
+  S = new Session("rule-switch", 0, 7); twinS = new Session("rule-switch", 0, 7);
+  S.run(A, 50); twinS.run(twinA, 50);
+}
+fresh();
+const state = () => `${A.snapshot().join()}|${S.trials()}|${S.block()}|${S.outcomes().join()}`;
+
+function attempt(what, kind, label, f, mirror) {
+  calls++;
+  const before = state();
+  let result;
+  try { result = f(); } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) fail.push(`TRAP ${what}: ${e.message}`);
+    else if (!(e instanceof Error)) fail.push(`NOT AN ERROR ${what}: ${String(e)}`);
+    else if (!KIND[kind][0].test(e.message)) fail.push(`MESSAGE ${what}: "${e.message}" does not name ${kind}`);
+    else if (state() !== before) fail.push(`CHANGED ${what}: a refused call changed the state`);
+    return;
+  }
+  if (!KIND[kind][1].includes(label)) fail.push(`ACCEPTED ${what} -> ${String(result)}`);
+  else if (mirror) mirror();
+  if (result && typeof result.free === "function" && result !== A && result !== S) result.free();
+}
+
+for (const [name, self, kinds, call] of METHODS) {
+  const invoke = (thisValue, args, twin) => {
+    if (!self) return call(args);
+    const proto = self === "Agent" ? Agent.prototype : Session.prototype;
+    return proto[name].apply(thisValue, args);
+  };
+  const target = (twin) => (self === "Agent" ? (twin ? twinA : A) : (twin ? twinS : S));
+  kinds.forEach((kind, i) => {
+    for (const [label, make] of HOSTILE) {
+      const args = kinds.map((k, j) => (j === i ? make() : valid(k, false)));
+      const what = `${name} arg ${i} (${kind}) = ${label}`;
+      attempt(what, kind, label, () => invoke(target(false), args), () => {
+        const twinArgs = kinds.map((k, j) => (j === i ? (label === "agent" ? twinA : label === "snapshot" ? twinA.snapshot() : make()) : valid(k, true)));
+        invoke(target(true), twinArgs);
+      });
+    }
+  });
+  if (self) {
+    // `this`: anything but a live object of the class.
+    for (const [label, make] of HOSTILE) {
+      if ((self === "Agent" && label === "agent") || (self === "Session" && label === "session")) continue;
+      attempt(`${name} this = ${label}`, "this", label, () => invoke(make(), kinds.map((k) => valid(k, false))));
+    }
+  }
+}
+
+// The use after free of issue 19: a `valueOf` that frees the agent and makes
+// another must not make the step run on the new agent's memory.
+{
+  let v = new Agent(5), w;
+  calls++;
+  try { v.step(ZEROS(), { valueOf() { v.free(); w = new Agent(6); return 0; } }); fail.push("ACCEPTED valueOf reward"); }
+  catch (e) { if (!(e instanceof Error) || e instanceof WebAssembly.RuntimeError || !/reward/.test(e.message)) fail.push(`valueOf reward: ${e}`); }
+  const clean = new Agent(6);
+  if (w && w.snapshot().join() !== clean.snapshot().join()) fail.push("valueOf reward: another agent changed");
+  // A throwing getter in the observation does not lock the agent.
+  const u = new Agent(5);
+  calls++;
+  try { u.step(getterArray(() => { throw new Error("boom"); }), 0); fail.push("ACCEPTED throwing getter"); } catch (e) { if (!/obs/.test(e.message)) fail.push(`getter: ${e.message}`); }
+  if (u.step(ZEROS(), 0) !== new Agent(5).step(ZEROS(), 0)) fail.push("getter: the agent steps differently after");
+  u.free();
+}
+
+// A getter that frees the agent being stepped: the free is refused (the
+// glue has already dropped the JavaScript object's pointer, so that object
+// is gone for the caller), the step throws an Error or completes, nothing traps.
+{
+  const v = new Agent(5), other = new Agent(5);
+  calls++;
+  try {
+    v.step(getterArray(() => { v.free(); return 0; }), 0);
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof WebAssembly.RuntimeError || !/obs/.test(e.message)) fail.push(`getter frees this: ${e}`);
+  }
+  if (other.step(ZEROS(), 0) !== new Agent(5).step(ZEROS(), 0)) fail.push("getter frees this: another agent changed");
+}
+// Session.run with an agent that lends another and frees it, or lends
+// nothing: an Error naming agent, the session unchanged and usable.
+for (const [label, fake] of [
+  ["lends a freed agent", { __tcbg_lend() { const b = new Agent(4); b.__tcbg_lend(); b.free(); } }],
+  ["lends nothing", { __tcbg_lend() {} }],
+  ["lend throws", { __tcbg_lend() { throw new Error("no"); } }],
+  ["lend runs the session", { __tcbg_lend() { S.run(A, 1); } }],
+]) {
+  attempt(`run agent = ${label}`, "agent", label, () => S.run(fake, 1));
+}
+
+// Afterwards the objects still work, and as their twins do.
+const r1 = A.step([1, 0, 0, 0, 0, 0, 0, 0], 1), r2 = twinA.step([1, 0, 0, 0, 0, 0, 0, 0], 1);
+if (r1 !== r2 || A.snapshot().join() !== twinA.snapshot().join()) fail.push("after the barrage the agent steps differently from its twin");
+if (S.run(A, 20) !== twinS.run(twinA, 20) || S.outcomes().join() !== twinS.outcomes().join()
+  || A.snapshot().join() !== twinA.snapshot().join()) fail.push("after the barrage the session runs differently from its twin");
+A.free(); S.free();
+console.log(`hostile calls ${calls}`);
+if (fail.length) { console.error(fail.slice(0, 60).join("\n")); console.error(`hostile failures ${fail.length} of ${calls}`); process.exit(1); }
+console.log("hostile ok");
