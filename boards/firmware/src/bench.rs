@@ -47,7 +47,6 @@ use core::fmt::Write;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use tcbg::snapshot::trace_with;
-use tcbg::Num;
 
 use crate::console::Console;
 
