@@ -91,7 +91,10 @@ pub fn check_restore<N: SnapshotNum>(bytes: &[u8]) -> bool {
     }
     agent.snapshot(&mut again).expect("buffer of SNAPSHOT_LEN");
     match Default::<N>::restore(&again) {
-        Ok(back) => assert!(back == agent, "a stepped agent's snapshot restores to another"),
+        Ok(back) => assert!(
+            back == agent,
+            "a stepped agent's snapshot restores to another"
+        ),
         Err(e) => panic!("a restored agent, stepped, writes a snapshot restore refuses: {e}"),
     }
     true

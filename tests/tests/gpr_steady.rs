@@ -41,7 +41,10 @@ fn check<N: Num, const M: usize>(s: &[f64]) -> (f64, bool) {
     let (gpi, winner) = gpr.select(&sal);
     // Newton's steps (at most M + 2), then at most 2M + 1 pieces of the walk.
     let (_, pieces) = gpr.diffuse(&sal);
-    assert!((1..=3 * M + 3).contains(&pieces), "{M} channels: {pieces} pieces");
+    assert!(
+        (1..=3 * M + 3).contains(&pieces),
+        "{M} channels: {pieces} pieces"
+    );
     let err = (0..M)
         .map(|i| (gpi[i].to_f32() as f64 - want[i]).abs())
         .fold(0.0, f64::max);
@@ -95,8 +98,12 @@ fn structured_inputs_settle_for_every_channel_count() {
             (0..m).map(|i| if i == m / 2 { 1.5 } else { 0.1 }).collect(),
             (0..m).map(|i| if i == 0 { 0.8 } else { -1.0 }).collect(),
             (0..m).map(|i| if i < 2 { 1.0 } else { 0.3 }).collect(),
-            (0..m).map(|i| -1.5 + 3.0 * i as f64 / (m - 1) as f64).collect(),
-            (0..m).map(|i| if i % 2 == 0 { 1.5 } else { -1.5 }).collect(),
+            (0..m)
+                .map(|i| -1.5 + 3.0 * i as f64 / (m - 1) as f64)
+                .collect(),
+            (0..m)
+                .map(|i| if i % 2 == 0 { 1.5 } else { -1.5 })
+                .collect(),
         ];
         let mut worst = 0.0f64;
         for s in &cases {
