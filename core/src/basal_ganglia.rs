@@ -59,8 +59,8 @@
 //! assert!(gpi[1] < gpi[0]);
 //! ```
 
-use crate::fixed::{empty_list, support, Num};
 use crate::config::Config;
+use crate::fixed::{empty_list, support, Num};
 use crate::kernels::Kernels;
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
@@ -193,7 +193,10 @@ impl<N: Num> Gpr<N> {
                     falling += 1;
                 }
             }
-            N::dot(&drive, &[N::from_q15(SOLVE_Q15[falling.min(SOLVE_Q15.len() - 1)]); M])
+            N::dot(
+                &drive,
+                &[N::from_q15(SOLVE_Q15[falling.min(SOLVE_Q15.len() - 1)]); M],
+            )
         };
         let mut y = first.relu();
         let mut pieces = 0;

@@ -64,8 +64,9 @@ macro_rules! lesions {
                 Some(l)
             }
 
-            /// The lesion byte of a snapshot: bit `i` for the `i`-th lesion.
-            pub(crate) fn bits(&self) -> u8 {
+            /// The lesions as bits: bit `i` for the `i`-th lesion of
+            /// [`Lesions::NAMES`] (the lesion byte of a snapshot).
+            pub fn bits(&self) -> u8 {
                 let mut b = 0;
                 let mut bit = 1;
                 $(
@@ -89,6 +90,12 @@ macro_rules! lesions {
                 )*
                 let known = (bit as u32).wrapping_sub(1) as u8;
                 (Lesions { $($name,)* }, b & !known == 0)
+            }
+
+            /// The lesions of `bits` (see [`Lesions::bits`]); bits beyond
+            /// the last lesion are ignored.
+            pub fn from_mask(bits: u8) -> Lesions {
+                Lesions::from_bits(bits).0
             }
         }
     };

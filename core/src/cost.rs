@@ -191,14 +191,7 @@ pub const fn phases(
 
 /// The MACs of every phase together, over the steps of `act` (divide by
 /// `act.steps` for MACs per step).
-pub const fn macs(
-    s: usize,
-    c: usize,
-    k: usize,
-    a: usize,
-    kwta: bool,
-    act: &Activity,
-) -> u64 {
+pub const fn macs(s: usize, c: usize, k: usize, a: usize, kwta: bool, act: &Activity) -> u64 {
     let p = phases(s, c, k, a, kwta, act);
     let mut total = 0;
     let mut i = 0;

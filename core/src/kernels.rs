@@ -1142,5 +1142,4 @@ mod tests {
             assert_eq!(d1.next(), d2.next());
         }
     }
-
 }

@@ -149,15 +149,7 @@ pub fn run_steps<N: SnapshotNum>(data: &[u8], from: fn(&[u8]) -> N) {
     {
         let (op, aux) = (r[0], r[1]);
         if op & 1 != 0 {
-            let l = agent.lesions();
-            let t = aux & 31;
-            agent.set_lesions(Lesions {
-                no_thalamus: l.no_thalamus ^ (t & 1 != 0),
-                no_context_selection: l.no_context_selection ^ (t & 2 != 0),
-                no_dopamine: l.no_dopamine ^ (t & 4 != 0),
-                no_traces: l.no_traces ^ (t & 8 != 0),
-                no_meta: l.no_meta ^ (t & 16 != 0),
-            });
+            agent.set_lesions(Lesions::from_mask(agent.lesions().bits() ^ (aux & 31)));
         }
         if op & 2 != 0 {
             agent.mark_trial_start();

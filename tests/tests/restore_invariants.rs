@@ -332,14 +332,8 @@ fn check<N: SnapshotNum>(c: &Change) -> Result<(), TestCaseError> {
         }
         // Now and then a lesion toggled or another action count, as a host may.
         if rng.below(250) == 0 {
-            let (l, b) = (agent.lesions(), rng.next());
-            agent.set_lesions(Lesions {
-                no_thalamus: l.no_thalamus ^ (b & 1 != 0),
-                no_context_selection: l.no_context_selection ^ (b & 2 != 0),
-                no_dopamine: l.no_dopamine ^ (b & 4 != 0),
-                no_traces: l.no_traces ^ (b & 8 != 0),
-                no_meta: l.no_meta ^ (b & 16 != 0),
-            });
+            let b = rng.next() as u8;
+            agent.set_lesions(Lesions::from_mask(agent.lesions().bits() ^ b));
         }
         if rng.below(400) == 0 {
             count = 1 + rng.below(4) as usize;

@@ -14,13 +14,7 @@ use tcbg::config::Field;
 use tcbg::{Agent, Config, ConfigError, DefaultAgent, Fx, Kernels, Lesions, OracleAgent};
 
 fn lesions(bits: u8) -> Lesions {
-    Lesions {
-        no_thalamus: bits & 1 != 0,
-        no_context_selection: bits & 2 != 0,
-        no_dopamine: bits & 4 != 0,
-        no_traces: bits & 8 != 0,
-        no_meta: bits & 16 != 0,
-    }
+    Lesions::from_mask(bits)
 }
 
 /// One step of a property run: observation, reward, lesion bits to toggle,
