@@ -971,7 +971,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let evidence = Evidence {
             w_q: p.w_competence,
-            w_ev: p.w_evidence,
+            // A stored function's prediction for inputs new to every one
+            // is no evidence of which is in force.
+            w_ev: if th.inputs_new() { N::ZERO } else { p.w_evidence },
             noise: p.context_noise,
             persistence: p.persistence,
             k_dev: p.k_dev,

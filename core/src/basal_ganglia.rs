@@ -726,7 +726,7 @@ pub const EVIDENCE_MAX: f32 = 6.0;
 /// Weight of evidence in a context channel's salience.
 pub const W_EVIDENCE: f32 = 0.25;
 /// Fraction of evidence kept per outcome.
-pub const EVIDENCE_LEAK: f32 = 0.7;
+pub const EVIDENCE_LEAK: f32 = 0.6;
 /// A prediction at least this confident, contradicted, marks a change point.
 pub const CONFIDENT: f32 = 0.7;
 
