@@ -726,9 +726,9 @@ pub const EVIDENCE_MAX: f32 = 6.0;
 /// Weight of evidence in a context channel's salience.
 pub const W_EVIDENCE: f32 = 0.25;
 /// Fraction of evidence kept per outcome.
-pub const EVIDENCE_LEAK: f32 = 0.6;
+pub const EVIDENCE_LEAK: f32 = 0.8;
 /// A prediction at least this confident, contradicted, marks a change point.
-pub const CONFIDENT: f32 = 0.7;
+pub const CONFIDENT: f32 = 0.8;
 
 /// The constants of [`ContextChannels::surprisal`]: the clip of a
 /// likelihood, `−ln 0.9`, the three slopes, and the two breaks.
