@@ -733,7 +733,7 @@ pub const CONFIDENT: f32 = 0.8;
 /// The constants of [`ContextChannels::surprisal`]: the clip of a
 /// likelihood, `−ln 0.9`, the three slopes, and the two breaks.
 pub const fn surprisal_table() -> [f32; 8] {
-    [0.1, 0.9, 0.105, 1.46, 1.09, 2.95, 0.5, 0.3]
+    [0.2, 0.8, 0.223, 1.57, 0.98, 1.5, 0.5, 0.3]
 }
 
 /// The constants of the context channels' evidence
@@ -897,8 +897,12 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// present surprise.
     #[inline(always)]
     pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
+        // The current channel's own evidence counts once surprise says a
+        // change may have come (a lone flipped reward does not).
+        let w_cur = if self.surprise >= e.usual_max * N::from_q15(16384) { e.w_ev } else { N::ZERO };
         let mut ev: [N; K] = core::array::from_fn(|k| {
-            e.w_q * self.competence[k] + e.w_ev * self.evidence[k] + e.noise * noise()
+            let w = if k == cur { w_cur } else { e.w_ev };
+            e.w_q * self.competence[k] + w * self.evidence[k] + e.noise * noise()
         });
         // The usual level of surprise raises the bar for a switch, but never
         // past `usual_max`: a context that failed for long would otherwise
