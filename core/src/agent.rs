@@ -914,41 +914,43 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         };
         let per = C / K;
         let kw = (((per as u32 * p.kwta as u32) + 255) >> 8).clamp(1, 7) as usize;
-        for k in 0..K {
-            let g = &th.g[k];
-            let mut top = [N::MIN; 8];
-            let mut n = 0usize;
-            for i in 0..C {
-                if th.mask[i] as usize != k {
-                    continue;
+        // One pass: each unit's gained drive under its own mask, and the
+        // k+1 largest of each mask.
+        let mut v = [N::ZERO; C];
+        let mut top = [[N::MIN; 8]; K];
+        let mut n = [0u16; K];
+        for i in 0..C {
+            let k = (th.mask[i] as usize).min(K - 1);
+            n[k] += 1;
+            let vi = th.g[k][i] * drive[i];
+            v[i] = vi;
+            let t = &mut top[k];
+            if vi > t[kw] {
+                let mut j = kw;
+                while j > 0 && t[j - 1] < vi {
+                    t[j] = t[j - 1];
+                    j -= 1;
                 }
-                n += 1;
-                let v = g[i] * drive[i];
-                if v > top[kw] {
-                    let mut j = kw;
-                    while j > 0 && top[j - 1] < v {
-                        top[j] = top[j - 1];
-                        j -= 1;
-                    }
-                    top[j] = v;
-                }
+                t[j] = vi;
             }
-            let theta = if n > kw && p.kwta > 0 {
-                p.rate_threshold.max(top[kw])
+        }
+        let theta: [N; K] = core::array::from_fn(|k| {
+            if n[k] as usize > kw && p.kwta > 0 {
+                p.rate_threshold.max(top[k][kw])
             } else {
                 p.rate_threshold
-            };
-            let mut q = N::ZERO;
-            for i in 0..C {
-                if th.mask[i] as usize != k {
-                    continue;
-                }
-                let r = ((g[i] * drive[i] - theta) * p.inv_span).clamp(N::ZERO, N::ONE);
-                if r != N::ZERO {
-                    q = q + wv[i] * (r * self.gain_norm);
-                }
             }
-            self.contexts.predicted[k] = q.clamp(N::ZERO, N::ONE);
+        });
+        let mut q = [N::ZERO; K];
+        for i in 0..C {
+            let k = (th.mask[i] as usize).min(K - 1);
+            let r = ((v[i] - theta[k]) * p.inv_span).clamp(N::ZERO, N::ONE);
+            if r != N::ZERO {
+                q[k] = q[k] + wv[i] * (r * self.gain_norm);
+            }
+        }
+        for k in 0..K {
+            self.contexts.predicted[k] = q[k].clamp(N::ZERO, N::ONE);
         }
     }
 
