@@ -43,8 +43,8 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, Striatum,
-    RECALL_OUTCOMES,
+    elig_rows, select_channel, surprisal_table, ContextChannels, EligSupport, Evidence, Gpr,
+    Striatum, CONFIDENT, EVIDENCE_LEAK, EVIDENCE_MAX, RECALL_OUTCOMES, W_EVIDENCE,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
@@ -127,6 +127,11 @@ pub(crate) struct Params<N: Num> {
     in_place_decay: N,
     line_on: N,
     eta_recall: N,
+    ev_table: [N; 8],
+    w_evidence: N,
+    evidence_leak: N,
+    confident: N,
+    evidence_lo: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
     k_over_c: N,
@@ -198,6 +203,11 @@ impl<N: Kernels> Params<N> {
             in_place_decay: f(c.in_place_decay),
             line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
+            ev_table: surprisal_table().map(f),
+            w_evidence: f(W_EVIDENCE),
+            evidence_leak: f(EVIDENCE_LEAK),
+            confident: f(CONFIDENT),
+            evidence_lo: f(-EVIDENCE_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::from_config(c),
         }
@@ -745,6 +755,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
+        if outcome && self.trial_start && self.lesions.context_selection() && !self.lesions.no_dopamine {
+            let e = (p.competent, p.confident, p.evidence_leak, p.evidence_lo);
+            cc.learn_evidence(cur, reward, &p.ev_table, e);
+        }
     }
 
     /// Step 5: the thalamus reads the input; the context channels, thalamic
@@ -886,11 +900,67 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
+        if stimulus && self.lesions.context_selection() {
+            self.predict(a);
+        }
         let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
         self.critic
             .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);
         a
+    }
+
+    /// The counterfactual read-out: what every control function's critic,
+    /// under its own gain mask (its own units, their k-winners-take-all),
+    /// predicts for the present drive and the action `a`, limited to `[0, 1]`.
+    #[inline(never)]
+    fn predict(&mut self, a: usize) {
+        let p = &self.p;
+        let th = &self.thalamus;
+        let drive = &self.cortex.drive;
+        let Some(wv) = self.critic.w_v.get(a) else {
+            return;
+        };
+        let per = C / K;
+        let kw = (((per as u32 * p.kwta as u32) + 255) >> 8).clamp(1, 7) as usize;
+        // One pass: each unit's gained drive under its own mask, and the
+        // k+1 largest of each mask.
+        let mut v = [N::ZERO; C];
+        let mut top = [[N::MIN; 8]; K];
+        let mut n = [0u16; K];
+        for i in 0..C {
+            let k = (th.mask[i] as usize).min(K - 1);
+            n[k] += 1;
+            let vi = th.g[k][i] * drive[i];
+            v[i] = vi;
+            let t = &mut top[k];
+            if vi > t[kw] {
+                let mut j = kw;
+                while j > 0 && t[j - 1] < vi {
+                    t[j] = t[j - 1];
+                    j -= 1;
+                }
+                t[j] = vi;
+            }
+        }
+        let theta: [N; K] = core::array::from_fn(|k| {
+            if n[k] as usize > kw && p.kwta > 0 {
+                p.rate_threshold.max(top[k][kw])
+            } else {
+                p.rate_threshold
+            }
+        });
+        let mut q = [N::ZERO; K];
+        for i in 0..C {
+            let k = (th.mask[i] as usize).min(K - 1);
+            let r = ((v[i] - theta[k]) * p.inv_span).clamp(N::ZERO, N::ONE);
+            if r != N::ZERO {
+                q[k] = q[k] + wv[i] * (r * self.gain_norm);
+            }
+        }
+        for k in 0..K {
+            self.contexts.predicted[k] = q[k].clamp(N::ZERO, N::ONE);
+        }
     }
 
     /// Every control function lends the rest of cortex the gain `sigma`; the
@@ -912,6 +982,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let evidence = Evidence {
             w_q: p.w_competence,
+            // A stored function's prediction for inputs new to every one
+            // is no evidence of which is in force.
+            w_ev: if th.inputs_new() { N::ZERO } else { p.w_evidence },
             noise: p.context_noise,
             persistence: p.persistence,
             k_dev: p.k_dev,

@@ -713,6 +713,30 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// The tested control function's competence at re-entry: what it used to
     /// bring. Q3.12, 0 to 1.
     pub recall_expected: N,
+    /// Evidence for each control function: a leaky sum of the log-likelihood
+    /// of the outcomes its counterfactual read-out predicted (what its critic,
+    /// under its own gain mask, predicted for the cue and the action taken),
+    /// whether or not it was in force (Collins & Koechlin 2012). Q3.12,
+    /// −[`EVIDENCE_MAX`] to 0.
+    pub evidence: [N; K],
+    /// Each control function's predicted outcome of the last action taken.
+    /// Q3.12, 0 to 1.
+    pub predicted: [N; K],
+}
+
+/// The most evidence held against a control function.
+pub const EVIDENCE_MAX: f32 = 6.0;
+/// Weight of evidence in a context channel's salience.
+pub const W_EVIDENCE: f32 = 0.25;
+/// Fraction of evidence kept per outcome.
+pub const EVIDENCE_LEAK: f32 = 0.8;
+/// A prediction at least this confident, contradicted, marks a change point.
+pub const CONFIDENT: f32 = 0.8;
+
+/// The constants of [`ContextChannels::surprisal`]: the clip of a
+/// likelihood, `−ln 0.9`, the three slopes, and the two breaks.
+pub const fn surprisal_table() -> [f32; 8] {
+    [0.2, 0.8, 0.223, 1.57, 0.98, 1.5, 0.5, 0.3]
 }
 
 /// The constants of the context channels' evidence
@@ -721,6 +745,8 @@ pub struct ContextChannels<N: Num, const K: usize> {
 pub struct Evidence<N> {
     /// Weight of competence.
     pub w_q: N,
+    /// Weight of the evidence of counterfactual predictions.
+    pub w_ev: N,
     /// Scale of the noise.
     pub noise: N,
     /// The current channel's persistence bonus.
@@ -756,6 +782,42 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             recall_outcomes: 0,
             recall_reward: N::ZERO,
             recall_expected: N::ZERO,
+            evidence: [N::ZERO; K],
+            predicted: [N::ZERO; K],
+        }
+    }
+
+    /// `−ln(lik)` for a likelihood clipped to `[0.1, 0.9]`, piecewise linear
+    /// through `−ln` at 0.9, 0.5, 0.3 and 0.1 (no table, no division).
+    /// `t` is [`surprisal_table`] in the agent's number type.
+    #[inline(always)]
+    pub fn surprisal(lik: N, t: &[N; 8]) -> N {
+        let l = lik.clamp(t[0], t[1]);
+        t[2] + t[3] * (t[1] - l) + t[4] * (t[6] - l).relu() + t[5] * (t[7] - l).relu()
+    }
+
+    /// The outcome `reward` of the last action meets every control function's
+    /// prediction of it. When the function in force `cur` is competent
+    /// (`competent`) and was confidently wrong (it predicted at least
+    /// `confident` and the action went unrewarded), a change point: the
+    /// evidence held against the others dates from before it and is forgiven.
+    /// Then every function's evidence leaks by `leak` and takes the outcome's
+    /// log-likelihood.
+    #[inline(always)]
+    pub fn learn_evidence(&mut self, cur: usize, reward: N, t: &[N; 8], e: (N, N, N, N)) {
+        let (competent, confident, leak, lo) = e;
+        let hit = reward >= t[6];
+        if !hit && self.competence[cur] >= competent && self.predicted[cur] >= confident {
+            for k in 0..K {
+                if k != cur {
+                    self.evidence[k] = N::ZERO;
+                }
+            }
+        }
+        for k in 0..K {
+            let p = self.predicted[k];
+            let lik = if hit { p } else { N::ONE - p };
+            self.evidence[k] = (leak * self.evidence[k] - Self::surprisal(lik, t)).clamp(lo, N::ZERO);
         }
     }
 
@@ -838,8 +900,13 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// present surprise.
     #[inline(always)]
     pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
-        let mut ev: [N; K] =
-            core::array::from_fn(|k| e.w_q * self.competence[k] + e.noise * noise());
+        // The current channel's own evidence counts once surprise says a
+        // change may have come (a lone flipped reward does not).
+        let w_cur = if self.surprise >= e.usual_max * N::from_q15(16384) { e.w_ev } else { N::ZERO };
+        let mut ev: [N; K] = core::array::from_fn(|k| {
+            let w = if k == cur { w_cur } else { e.w_ev };
+            e.w_q * self.competence[k] + w * self.evidence[k] + e.noise * noise()
+        });
         // The usual level of surprise raises the bar for a switch, but never
         // past `usual_max`: a context that failed for long would otherwise
         // learn to expect failure, hold its plasticity, and never be left.
