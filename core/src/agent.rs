@@ -43,8 +43,8 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, surprisal_table, ContextChannels, EligSupport, Evidence, Gpr,
-    Striatum, CONFIDENT, EVIDENCE_LEAK, EVIDENCE_MAX, RECALL_OUTCOMES, W_EVIDENCE,
+    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, LnTable, Striatum,
+    BELIEF_FLOOR, BELIEF_MAX, RECALL_OUTCOMES, W_BELIEF,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
@@ -127,11 +127,10 @@ pub(crate) struct Params<N: Num> {
     in_place_decay: N,
     line_on: N,
     eta_recall: N,
-    ev_table: [N; 8],
-    w_evidence: N,
-    evidence_leak: N,
-    confident: N,
-    evidence_lo: N,
+    ln: LnTable<N>,
+    w_belief: N,
+    belief_floor: N,
+    belief_lo: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
     k_over_c: N,
@@ -203,16 +202,19 @@ impl<N: Kernels> Params<N> {
             in_place_decay: f(c.in_place_decay),
             line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
-            ev_table: surprisal_table().map(f),
-            w_evidence: f(W_EVIDENCE),
-            evidence_leak: f(EVIDENCE_LEAK),
-            confident: f(CONFIDENT),
-            evidence_lo: f(-EVIDENCE_MAX),
+            ln: LnTable::new(),
+            w_belief: f(W_BELIEF),
+            belief_floor: f(BELIEF_FLOOR),
+            belief_lo: f(-BELIEF_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::from_config(c),
         }
     }
 }
+
+/// A control function prefers an action when its drive leads the next by
+/// more than this (0.05 in Q15); a fresh function's zero weights prefer none.
+const PREFER_MARGIN_Q15: u16 = 1638;
 
 /// What the basal ganglia did this step, for visualisation.
 #[derive(Clone, Debug, PartialEq)]
@@ -756,8 +758,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
         if outcome && self.trial_start && self.lesions.context_selection() && !self.lesions.no_dopamine {
-            let e = (p.competent, p.confident, p.evidence_leak, p.evidence_lo);
-            cc.learn_evidence(cur, reward, &p.ev_table, e);
+            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
         }
     }
 
@@ -910,56 +911,53 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         a
     }
 
-    /// The counterfactual read-out: what every control function's critic,
-    /// under its own gain mask (its own units, their k-winners-take-all),
-    /// predicts for the present drive and the action `a`, limited to `[0, 1]`.
+    /// The counterfactual read-out (after Collins & Koechlin 2012): for the
+    /// input just seen, the action each control function's policy prefers
+    /// (the striatal drive of the units of its own mask, under its own gain,
+    /// without k-winners-take-all), and from it, with the function's
+    /// competence `q` (limited to `[0.1, 0.9]`), its prediction that the
+    /// chosen action `a` is rewarded: `q` if it prefers `a`, `(1 − q)/(m −
+    /// 1)` if it prefers another of the `m` allowed actions, `1/m` if it
+    /// prefers none (a fresh function).
     #[inline(never)]
     fn predict(&mut self, a: usize) {
-        let p = &self.p;
-        let th = &self.thalamus;
-        let drive = &self.cortex.drive;
-        let Some(wv) = self.critic.w_v.get(a) else {
-            return;
-        };
-        let per = C / K;
-        let kw = (((per as u32 * p.kwta as u32) + 255) >> 8).clamp(1, 7) as usize;
-        // One pass: each unit's gained drive under its own mask, and the
-        // k+1 largest of each mask.
-        let mut v = [N::ZERO; C];
-        let mut top = [[N::MIN; 8]; K];
-        let mut n = [0u16; K];
+        let (p, th, st) = (&self.p, &self.thalamus, &self.striatum);
+        let u = &self.cortex.drive;
+        let mut d = [[N::ZERO; A]; K];
         for i in 0..C {
             let k = (th.mask[i] as usize).min(K - 1);
-            n[k] += 1;
-            let vi = th.g[k][i] * drive[i];
-            v[i] = vi;
-            let t = &mut top[k];
-            if vi > t[kw] {
-                let mut j = kw;
-                while j > 0 && t[j - 1] < vi {
-                    t[j] = t[j - 1];
-                    j -= 1;
-                }
-                t[j] = vi;
+            let r = ((th.g[k][i] * u[i] - p.rate_threshold) * p.inv_span).clamp(N::ZERO, N::ONE);
+            if r == N::ZERO {
+                continue;
+            }
+            for b in 0..A {
+                d[k][b] = d[k][b] + (st.w_go[b][i] - st.w_nogo[b][i]) * r;
             }
         }
-        let theta: [N; K] = core::array::from_fn(|k| {
-            if n[k] as usize > kw && p.kwta > 0 {
-                p.rate_threshold.max(top[k][kw])
-            } else {
-                p.rate_threshold
-            }
-        });
-        let mut q = [N::ZERO; K];
-        for i in 0..C {
-            let k = (th.mask[i] as usize).min(K - 1);
-            let r = ((v[i] - theta[k]) * p.inv_span).clamp(N::ZERO, N::ONE);
-            if r != N::ZERO {
-                q[k] = q[k] + wv[i] * (r * self.gain_norm);
-            }
-        }
+        let m = (self.action_mask.count_ones() as usize).clamp(1, RECIP_Q15.len() - 1);
+        let inv_m = N::from_q15(RECIP_Q15[m]);
+        let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
+        let (lo, hi) = (N::from_q15(3277), N::from_q15(29491));
         for k in 0..K {
-            self.contexts.predicted[k] = q[k].clamp(N::ZERO, N::ONE);
+            let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
+            for (b, &v) in d[k].iter().enumerate() {
+                if self.action_mask & (1 << b) == 0 {
+                    continue;
+                }
+                if v > first {
+                    (second, first, best) = (first, v, b);
+                } else if v > second {
+                    second = v;
+                }
+            }
+            let q = self.contexts.competence[k].clamp(lo, hi);
+            self.contexts.predicted[k] = if first - second <= N::from_q15(PREFER_MARGIN_Q15) {
+                inv_m
+            } else if best == a {
+                q
+            } else {
+                (N::ONE - q) * inv_m1
+            };
         }
     }
 
@@ -984,7 +982,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             w_q: p.w_competence,
             // A stored function's prediction for inputs new to every one
             // is no evidence of which is in force.
-            w_ev: if th.inputs_new() { N::ZERO } else { p.w_evidence },
+            w_belief: if th.inputs_new() { N::ZERO } else { p.w_belief },
             noise: p.context_noise,
             persistence: p.persistence,
             k_dev: p.k_dev,

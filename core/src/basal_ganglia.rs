@@ -713,30 +713,79 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// The tested control function's competence at re-entry: what it used to
     /// bring. Q3.12, 0 to 1.
     pub recall_expected: N,
-    /// Evidence for each control function: a leaky sum of the log-likelihood
-    /// of the outcomes its counterfactual read-out predicted (what its critic,
-    /// under its own gain mask, predicted for the cue and the action taken),
-    /// whether or not it was in force (Collins & Koechlin 2012). Q3.12,
-    /// −[`EVIDENCE_MAX`] to 0.
-    pub evidence: [N; K],
-    /// Each control function's predicted outcome of the last action taken.
-    /// Q3.12, 0 to 1.
+    /// Belief in each control function: the log-probability that it is the
+    /// rule in force, relative to the most probable one (Collins & Koechlin
+    /// 2012). Every outcome adds the log-likelihood of what happened under
+    /// each function's counterfactual prediction, in force or not; before
+    /// that, beliefs below [`BELIEF_FLOOR`] are raised to it (a rule may
+    /// have changed since: the hazard of a change bounds how little a
+    /// function can be believed). Q3.12, −[`BELIEF_MAX`] to 0, the best at 0.
+    pub belief: [N; K],
+    /// Each control function's predicted probability that the last action
+    /// taken is rewarded (see `Agent::predict`). Q3.12, 0 to 1.
     pub predicted: [N; K],
 }
 
-/// The most evidence held against a control function.
-pub const EVIDENCE_MAX: f32 = 6.0;
-/// Weight of evidence in a context channel's salience.
-pub const W_EVIDENCE: f32 = 0.25;
-/// Fraction of evidence kept per outcome.
-pub const EVIDENCE_LEAK: f32 = 0.8;
-/// A prediction at least this confident, contradicted, marks a change point.
-pub const CONFIDENT: f32 = 0.8;
+/// The least belief a control function holds before an outcome (log
+/// probability relative to the best): the hazard of a rule change. A
+/// function that failed for long is still a candidate after two or three
+/// outcomes that it predicts better than the one in force; one unexpected
+/// outcome never makes the function in force less believed than one
+/// disproved before.
+pub const BELIEF_FLOOR: f32 = -3.0;
+/// The least belief (log probability relative to the best).
+pub const BELIEF_MAX: f32 = 6.0;
+/// Weight of belief in a context channel's salience.
+pub const W_BELIEF: f32 = 0.25;
+/// The knots of [`LnTable`]: likelihoods are clipped to `[0.1, 0.9]`.
+pub const LN_KNOTS: [f32; 5] = [0.1, 0.2, 0.4, 0.7, 1.0];
 
-/// The constants of [`ContextChannels::surprisal`]: the clip of a
-/// likelihood, `−ln 0.9`, the three slopes, and the two breaks.
-pub const fn surprisal_table() -> [f32; 8] {
-    [0.2, 0.8, 0.223, 1.57, 0.98, 1.5, 0.5, 0.3]
+/// `ln x` for `x` in `[0.1, 1]`, piecewise linear through the natural log at
+/// [`LN_KNOTS`] (at most 0.06 from `ln`; no division, no table of values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LnTable<N> {
+    knots: [N; 5],
+    ln: [N; 5],
+    slope: [N; 4],
+}
+
+impl<N: Num> LnTable<N> {
+    /// The table in the number type `N`.
+    pub fn new() -> Self {
+        let ln = LN_KNOTS.map(libm::logf);
+        LnTable {
+            knots: LN_KNOTS.map(N::from_f32),
+            ln: ln.map(N::from_f32),
+            slope: core::array::from_fn(|j| {
+                N::from_f32((ln[j + 1] - ln[j]) / (LN_KNOTS[j + 1] - LN_KNOTS[j]))
+            }),
+        }
+    }
+
+    /// `ln x`, `x` limited to `[0.1, 1]`.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::LnTable;
+    /// let t = LnTable::<f32>::new();
+    /// for x in [0.1f32, 0.15, 0.3, 0.5, 0.9, 1.0] {
+    ///     assert!((t.ln(x) - x.ln()).abs() < 0.06, "{x}");
+    /// }
+    /// ```
+    #[inline(always)]
+    pub fn ln(&self, x: N) -> N {
+        let x = x.clamp(self.knots[0], self.knots[4]);
+        let mut j = 0;
+        while j < 3 && x > self.knots[j + 1] {
+            j += 1;
+        }
+        self.ln[j] + self.slope[j] * (x - self.knots[j])
+    }
+}
+
+impl<N: Num> Default for LnTable<N> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The constants of the context channels' evidence
@@ -745,8 +794,8 @@ pub const fn surprisal_table() -> [f32; 8] {
 pub struct Evidence<N> {
     /// Weight of competence.
     pub w_q: N,
-    /// Weight of the evidence of counterfactual predictions.
-    pub w_ev: N,
+    /// Weight of belief ([`ContextChannels::belief`]).
+    pub w_belief: N,
     /// Scale of the noise.
     pub noise: N,
     /// The current channel's persistence bonus.
@@ -782,42 +831,40 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             recall_outcomes: 0,
             recall_reward: N::ZERO,
             recall_expected: N::ZERO,
-            evidence: [N::ZERO; K],
+            belief: [N::ZERO; K],
             predicted: [N::ZERO; K],
         }
     }
 
-    /// `−ln(lik)` for a likelihood clipped to `[0.1, 0.9]`, piecewise linear
-    /// through `−ln` at 0.9, 0.5, 0.3 and 0.1 (no table, no division).
-    /// `t` is [`surprisal_table`] in the agent's number type.
+    /// An outcome meets every control function's prediction of it
+    /// ([`ContextChannels::predicted`]): each belief, raised to `floor`,
+    /// adds the log-likelihood of the outcome (`reward` at least one half
+    /// counts as rewarded); then the beliefs are taken relative to the best
+    /// (limited to `lo`).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
+    /// let mut cc: ContextChannels<f32, 3> = ContextChannels::new();
+    /// let ln = LnTable::new();
+    /// // Function 0 predicted the reward; 1 did not; 2 had no preference.
+    /// cc.predicted = [0.9, 0.1, 0.5];
+    /// cc.learn_belief(1.0, &ln, -3.0, -6.0);
+    /// assert_eq!(cc.belief[0], 0.0);
+    /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
+    /// ```
     #[inline(always)]
-    pub fn surprisal(lik: N, t: &[N; 8]) -> N {
-        let l = lik.clamp(t[0], t[1]);
-        t[2] + t[3] * (t[1] - l) + t[4] * (t[6] - l).relu() + t[5] * (t[7] - l).relu()
-    }
-
-    /// The outcome `reward` of the last action meets every control function's
-    /// prediction of it. When the function in force `cur` is competent
-    /// (`competent`) and was confidently wrong (it predicted at least
-    /// `confident` and the action went unrewarded), a change point: the
-    /// evidence held against the others dates from before it and is forgiven.
-    /// Then every function's evidence leaks by `leak` and takes the outcome's
-    /// log-likelihood.
-    #[inline(always)]
-    pub fn learn_evidence(&mut self, cur: usize, reward: N, t: &[N; 8], e: (N, N, N, N)) {
-        let (competent, confident, leak, lo) = e;
-        let hit = reward >= t[6];
-        if !hit && self.competence[cur] >= competent && self.predicted[cur] >= confident {
-            for k in 0..K {
-                if k != cur {
-                    self.evidence[k] = N::ZERO;
-                }
-            }
-        }
+    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N) {
+        let hit = reward >= N::from_q15(16384);
+        let mut best = N::MIN;
         for k in 0..K {
             let p = self.predicted[k];
             let lik = if hit { p } else { N::ONE - p };
-            self.evidence[k] = (leak * self.evidence[k] - Self::surprisal(lik, t)).clamp(lo, N::ZERO);
+            let b = self.belief[k].max(floor) + ln.ln(lik);
+            self.belief[k] = b;
+            best = best.max(b);
+        }
+        for b in self.belief.iter_mut() {
+            *b = (*b - best).max(lo);
         }
     }
 
@@ -900,12 +947,23 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// present surprise.
     #[inline(always)]
     pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
-        // The current channel's own evidence counts once surprise says a
-        // change may have come (a lone flipped reward does not).
-        let w_cur = if self.surprise >= e.usual_max * N::from_q15(16384) { e.w_ev } else { N::ZERO };
+        // Belief ranks the channels the current one could hand over to: each
+        // counts relative to the best of them, so it never delays a switch
+        // that surprise calls for, only directs it.
+        let mut best = N::MIN;
+        for (k, &b) in self.belief.iter().enumerate() {
+            if k != cur {
+                best = best.max(b);
+            }
+        }
         let mut ev: [N; K] = core::array::from_fn(|k| {
-            let w = if k == cur { w_cur } else { e.w_ev };
-            e.w_q * self.competence[k] + w * self.evidence[k] + e.noise * noise()
+            let b = if k == cur {
+                e.w_belief * (self.belief[k] - best).min(N::ZERO)
+            } else {
+                e.w_belief * (self.belief[k] - best)
+            };
+            let q = if k == cur { self.competence[k] } else { self.competence[k].max(N::from_q15(16384)) };
+            e.w_q * q + b + e.noise * noise()
         });
         // The usual level of surprise raises the bar for a switch, but never
         // past `usual_max`: a context that failed for long would otherwise

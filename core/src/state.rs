@@ -19,7 +19,7 @@
 //! variable's docs state the format and range the table gives.
 
 use crate::agent::{Agent, RangeViolation, OBS_RANGE};
-use crate::basal_ganglia::{EVIDENCE_MAX, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX};
+use crate::basal_ganglia::{BELIEF_MAX, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX};
 use crate::cortex::W_IN_BOUND;
 use crate::dopamine::{SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::Num;
@@ -398,7 +398,7 @@ state! {
         -((RECALL_OUTCOMES / 2) as f32), (RECALL_OUTCOMES / 2) as f32;
         "Q3.12, −`RECALL_OUTCOMES`/2 to `RECALL_OUTCOMES`/2";
     contexts.recall_expected: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
-    contexts.evidence: [K] num in -EVIDENCE_MAX, 0.0; "Q3.12, −[`EVIDENCE_MAX`] to 0";
+    contexts.belief: [K] num in -BELIEF_MAX, 0.0; "Q3.12, −[`BELIEF_MAX`] to 0, the best at 0";
     contexts.predicted: [K] num in 0.0, 1.0; "Q3.12, 0 to 1";
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
