@@ -212,10 +212,6 @@ impl<N: Kernels> Params<N> {
     }
 }
 
-/// A control function prefers an action when its drive leads the next by
-/// more than this (0.05 in Q15); a fresh function's zero weights prefer none.
-const PREFER_MARGIN_Q15: u16 = 1638;
-
 /// What the basal ganglia did this step, for visualisation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Selection<N: Num, const M: usize> {
@@ -915,7 +911,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// input just seen, the action each control function's policy prefers
     /// (the striatal drive of the units of its own mask, under its own gain,
     /// without k-winners-take-all), and from it, with the function's
-    /// competence `q` (limited to `[0.1, 0.9]`), its prediction that the
+    /// competence `q` (limited to `[0.02, 0.98]`), its prediction that the
     /// chosen action `a` is rewarded: `q` if it prefers `a`, `(1 − q)/(m −
     /// 1)` if it prefers another of the `m` allowed actions, `1/m` if it
     /// prefers none (a fresh function).
@@ -937,7 +933,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let m = (self.action_mask.count_ones() as usize).clamp(1, RECIP_Q15.len() - 1);
         let inv_m = N::from_q15(RECIP_Q15[m]);
         let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
-        let (lo, hi) = (N::from_q15(3277), N::from_q15(29491));
+        // Never more certain than 1 in 50 either way.
+        let (lo, hi) = (N::from_q15(655), N::from_q15(32113));
         for k in 0..K {
             let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
             for (b, &v) in d[k].iter().enumerate() {
@@ -951,13 +948,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                 }
             }
             let q = self.contexts.competence[k].clamp(lo, hi);
-            self.contexts.predicted[k] = if first - second <= N::from_q15(PREFER_MARGIN_Q15) {
-                inv_m
-            } else if best == a {
-                q
-            } else {
-                (N::ONE - q) * inv_m1
-            };
+            let sure = if best == a { q } else { (N::ONE - q) * inv_m1 };
+            // As sure as its competence only when the preference is clear
+            // (its drive leads the next by 0.5): a function's drive for a
+            // cue it never learned is a guess; a fresh one prefers none.
+            let lead = first - second;
+            let clear = (lead + lead).clamp(N::ZERO, N::ONE);
+            self.contexts.predicted[k] = inv_m + clear * (sure - inv_m);
         }
     }
 

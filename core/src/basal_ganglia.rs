@@ -737,48 +737,57 @@ pub const BELIEF_FLOOR: f32 = -3.0;
 pub const BELIEF_MAX: f32 = 6.0;
 /// Weight of belief in a context channel's salience.
 pub const W_BELIEF: f32 = 0.25;
-/// The knots of [`LnTable`]: likelihoods are clipped to `[0.1, 0.9]`.
-pub const LN_KNOTS: [f32; 5] = [0.1, 0.2, 0.4, 0.7, 1.0];
+/// The least likelihood [`LnTable::ln`] takes (a prediction is never
+/// more certain than 1 in 50).
+pub const LIK_MIN: f32 = 0.02;
 
-/// `ln x` for `x` in `[0.1, 1]`, piecewise linear through the natural log at
-/// [`LN_KNOTS`] (at most 0.06 from `ln`; no division, no table of values).
+/// `ln x` for `x` in `[LIK_MIN, 1]`: `x = 2^−e m` with `m` in `[0.5, 1]`
+/// (doublings, no division), `ln m` piecewise linear through the natural
+/// log at 0.5, 0.7 and 1 (at most 0.02 from `ln`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LnTable<N> {
-    knots: [N; 5],
-    ln: [N; 5],
-    slope: [N; 4],
+    /// `LIK_MIN`, 0.5, 0.7, 1.
+    knots: [N; 4],
+    /// `ln 0.5`, `ln 0.7`, and the slopes of the two pieces.
+    ln: [N; 4],
+    ln2: N,
 }
 
 impl<N: Num> LnTable<N> {
     /// The table in the number type `N`.
     pub fn new() -> Self {
-        let ln = LN_KNOTS.map(libm::logf);
+        let (l5, l7) = (libm::logf(0.5), libm::logf(0.7));
         LnTable {
-            knots: LN_KNOTS.map(N::from_f32),
-            ln: ln.map(N::from_f32),
-            slope: core::array::from_fn(|j| {
-                N::from_f32((ln[j + 1] - ln[j]) / (LN_KNOTS[j + 1] - LN_KNOTS[j]))
-            }),
+            knots: [LIK_MIN, 0.5, 0.7, 1.0].map(N::from_f32),
+            ln: [l5, l7, (l7 - l5) / 0.2, -l7 / 0.3].map(N::from_f32),
+            ln2: N::from_f32(core::f32::consts::LN_2),
         }
     }
 
-    /// `ln x`, `x` limited to `[0.1, 1]`.
+    /// `ln x`, `x` limited to `[LIK_MIN, 1]`.
     ///
     /// ```
     /// use tcbg::basal_ganglia::LnTable;
     /// let t = LnTable::<f32>::new();
-    /// for x in [0.1f32, 0.15, 0.3, 0.5, 0.9, 1.0] {
-    ///     assert!((t.ln(x) - x.ln()).abs() < 0.06, "{x}");
+    /// for x in [0.02f32, 0.05, 0.1, 0.15, 0.3, 0.5, 0.6, 0.9, 1.0] {
+    ///     assert!((t.ln(x) - x.ln()).abs() < 0.02, "{x}");
     /// }
     /// ```
     #[inline(always)]
     pub fn ln(&self, x: N) -> N {
-        let x = x.clamp(self.knots[0], self.knots[4]);
-        let mut j = 0;
-        while j < 3 && x > self.knots[j + 1] {
-            j += 1;
+        let [lo, half, k7, one] = self.knots;
+        let mut m = x.clamp(lo, one);
+        let mut e = N::ZERO;
+        while m < half {
+            m = m + m;
+            e = e + self.ln2;
         }
-        self.ln[j] + self.slope[j] * (x - self.knots[j])
+        let y = if m < k7 {
+            self.ln[0] + self.ln[2] * (m - half)
+        } else {
+            self.ln[1] + self.ln[3] * (m - k7)
+        };
+        y - e
     }
 }
 
@@ -958,7 +967,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         }
         let mut ev: [N; K] = core::array::from_fn(|k| {
             let b = if k == cur {
-                e.w_belief * (self.belief[k] - best).min(N::ZERO)
+                // The function in force is judged by belief as far as the
+                // basal ganglia have not learned to answer surprise by
+                // learning in place (where errors are the learning's own).
+                let judged = e.w_belief * (N::ONE - self.in_place);
+                judged * (self.belief[k] - best).min(N::ZERO)
             } else {
                 e.w_belief * (self.belief[k] - best)
             };
