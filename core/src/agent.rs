@@ -979,7 +979,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             w_q: p.w_competence,
             // A stored function's prediction for inputs new to every one
             // is no evidence of which is in force.
-            w_belief: if th.inputs_new() { N::ZERO } else { p.w_belief },
+            // Nor does it count as far as the basal ganglia have learned to
+            // answer surprise by learning in place.
+            w_belief: if th.inputs_new() {
+                N::ZERO
+            } else {
+                p.w_belief * (N::ONE - cc.in_place)
+            },
             noise: p.context_noise,
             persistence: p.persistence,
             k_dev: p.k_dev,

@@ -967,15 +967,20 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         }
         let mut ev: [N; K] = core::array::from_fn(|k| {
             let b = if k == cur {
-                // The function in force is judged by belief as far as the
-                // basal ganglia have not learned to answer surprise by
-                // learning in place (where errors are the learning's own).
-                let judged = e.w_belief * (N::ONE - self.in_place);
-                judged * (self.belief[k] - best).min(N::ZERO)
+                // The function in force loses salience as far as another
+                // explains the outcomes better.
+                e.w_belief * (self.belief[k] - best).min(N::ZERO)
             } else {
                 e.w_belief * (self.belief[k] - best)
             };
-            let q = if k == cur { self.competence[k] } else { self.competence[k].max(N::from_q15(16384)) };
+            // Where belief speaks, it, not a record of rewards, ranks the
+            // others: a function that brought little counts as half
+            // competent, so that a fresh one can be the best explanation.
+            let q = if k == cur || e.w_belief == N::ZERO {
+                self.competence[k]
+            } else {
+                self.competence[k].max(N::from_q15(16384))
+            };
             e.w_q * q + b + e.noise * noise()
         });
         // The usual level of surprise raises the bar for a switch, but never
