@@ -969,7 +969,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             let b = if k == cur {
                 // The function in force loses salience as far as another
                 // explains the outcomes better.
-                e.w_belief * (self.belief[k] - best).min(N::ZERO)
+                e.w_belief * (self.belief[k] - best)
             } else {
                 e.w_belief * (self.belief[k] - best)
             };
