@@ -732,11 +732,11 @@ pub struct ContextChannels<N: Num, const K: usize> {
 /// outcomes that it predicts better than the one in force; one unexpected
 /// outcome never makes the function in force less believed than one
 /// disproved before.
-pub const BELIEF_FLOOR: f32 = -3.0;
+pub const BELIEF_FLOOR: f32 = -2.0;
 /// The least belief (log probability relative to the best).
 pub const BELIEF_MAX: f32 = 6.0;
 /// Weight of belief in a context channel's salience.
-pub const W_BELIEF: f32 = 0.25;
+pub const W_BELIEF: f32 = 0.5;
 /// The least likelihood [`LnTable::ln`] takes (a prediction is never
 /// more certain than 1 in 50).
 pub const LIK_MIN: f32 = 0.02;
