@@ -44,7 +44,7 @@
 
 use crate::basal_ganglia::{
     elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, LnTable, Striatum,
-    BELIEF_FLOOR, BELIEF_MAX, RECALL_OUTCOMES, W_BELIEF,
+    BELIEF_MAX, RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
@@ -203,8 +203,8 @@ impl<N: Kernels> Params<N> {
             line_on: f(c.line_on),
             eta_recall: f(c.eta_recall),
             ln: LnTable::new(),
-            w_belief: f(W_BELIEF),
-            belief_floor: f(BELIEF_FLOOR),
+            w_belief: f(c.w_belief),
+            belief_floor: f(-c.belief_floor),
             belief_lo: f(-BELIEF_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
             gpr: Gpr::from_config(c),
@@ -328,6 +328,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
+    /// Whether the caller has ever marked a trial start: then a trial's
+    /// outcome is its end (the next mark), else every step with news.
+    pub(crate) trials_marked: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -376,6 +379,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             context_channels: Selection::new(),
             action_mask: 0,
             trial_start: false,
+            trials_marked: false,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
             cortex_rng: Rng::seed_stream(0, 4),
@@ -421,6 +425,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.context_channels = Selection::new();
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
+        self.trials_marked = false;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
         self.cortex_rng = Rng::seed_stream(seed, 4);
@@ -467,6 +472,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// cleared and credit cannot leak into the new trial.
     pub fn mark_trial_start(&mut self) {
         self.trial_start = true;
+        self.trials_marked = true;
     }
 
     /// Counters (steps, context switches).
@@ -753,7 +759,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
-        if outcome && self.trial_start && self.lesions.context_selection() && !self.lesions.no_dopamine {
+        // A trial's outcome meets every function's prediction of it.
+        let trial_end = self.trial_start || !self.trials_marked;
+        if outcome && trial_end && self.lesions.context_selection() && !self.lesions.no_dopamine {
             cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
         }
     }
@@ -977,10 +985,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let evidence = Evidence {
             w_q: p.w_competence,
-            // A stored function's prediction for inputs new to every one
-            // is no evidence of which is in force.
-            // Nor does it count as far as the basal ganglia have learned to
-            // answer surprise by learning in place.
+            // A stored function's prediction for inputs new to every one is
+            // no evidence of which is in force; nor does belief count as far
+            // as the basal ganglia have learned to answer surprise by
+            // learning in place.
             w_belief: if th.inputs_new() {
                 N::ZERO
             } else {
@@ -1291,6 +1299,11 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
             -scored,
             scored,
         )?;
+        // Beliefs are relative to the best, which is at 0.
+        let top = cc.belief.iter().fold(N::MIN, |a, &b| a.max(b));
+        if top != N::ZERO {
+            return out("contexts.belief", 0, top.to_f32(), 0.0, 0.0);
+        }
         let in_place = cc.in_place.to_f32();
         check("thalamus.shared", &[th.shared], 0.0, in_place)?;
         for (k, row) in th.g.iter().enumerate() {

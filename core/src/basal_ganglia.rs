@@ -717,7 +717,8 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// rule in force, relative to the most probable one (Collins & Koechlin
     /// 2012). Every outcome adds the log-likelihood of what happened under
     /// each function's counterfactual prediction, in force or not; before
-    /// that, beliefs below [`BELIEF_FLOOR`] are raised to it (a rule may
+    /// that, beliefs more than the config's `belief_floor` below the best
+    /// are raised to it (a rule may
     /// have changed since: the hazard of a change bounds how little a
     /// function can be believed). Q3.12, −[`BELIEF_MAX`] to 0, the best at 0.
     pub belief: [N; K],
@@ -726,17 +727,8 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub predicted: [N; K],
 }
 
-/// The least belief a control function holds before an outcome (log
-/// probability relative to the best): the hazard of a rule change. A
-/// function that failed for long is still a candidate after two or three
-/// outcomes that it predicts better than the one in force; one unexpected
-/// outcome never makes the function in force less believed than one
-/// disproved before.
-pub const BELIEF_FLOOR: f32 = -2.0;
 /// The least belief (log probability relative to the best).
 pub const BELIEF_MAX: f32 = 6.0;
-/// Weight of belief in a context channel's salience.
-pub const W_BELIEF: f32 = 0.5;
 /// The least likelihood [`LnTable::ln`] takes (a prediction is never
 /// more certain than 1 in 50).
 pub const LIK_MIN: f32 = 0.02;
@@ -951,14 +943,14 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// The saliences of the context channels from their evidence:
-    /// competence and `noise` (one draw per channel, in order); the current
-    /// channel `cur` also persistence and its usual surprise minus the
-    /// present surprise.
+    /// competence, belief and `noise` (one draw per channel, in order); the
+    /// current channel `cur` also persistence and its usual surprise minus
+    /// the present surprise.
     #[inline(always)]
     pub fn saliences(&self, cur: usize, e: &Evidence<N>, mut noise: impl FnMut() -> N) -> [N; K] {
-        // Belief ranks the channels the current one could hand over to: each
-        // counts relative to the best of them, so it never delays a switch
-        // that surprise calls for, only directs it.
+        // Belief counts relative to the best of the channels the current one
+        // could hand over to: it ranks them, and the current one keeps or
+        // loses salience by its lead over the best of them.
         let mut best = N::MIN;
         for (k, &b) in self.belief.iter().enumerate() {
             if k != cur {
@@ -966,22 +958,15 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             }
         }
         let mut ev: [N; K] = core::array::from_fn(|k| {
-            let b = if k == cur {
-                // The function in force loses salience as far as another
-                // explains the outcomes better.
-                e.w_belief * (self.belief[k] - best)
-            } else {
-                e.w_belief * (self.belief[k] - best)
-            };
             // Where belief speaks, it, not a record of rewards, ranks the
-            // others: a function that brought little counts as half
-            // competent, so that a fresh one can be the best explanation.
+            // others: one that brought little counts as half competent, so
+            // that a fresh function can be the best explanation.
             let q = if k == cur || e.w_belief == N::ZERO {
                 self.competence[k]
             } else {
                 self.competence[k].max(N::from_q15(16384))
             };
-            e.w_q * q + b + e.noise * noise()
+            e.w_q * q + e.w_belief * (self.belief[k] - best) + e.noise * noise()
         });
         // The usual level of surprise raises the bar for a switch, but never
         // past `usual_max`: a context that failed for long would otherwise

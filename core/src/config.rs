@@ -391,6 +391,14 @@ config! {
     /// Cap on a context's usual surprise (its mean plus `k_dev` spreads) in the switch
     /// test, so a context that failed for long can still be left.
     usual_surprise_max: f32 = 1.0, 0.0 to 4.0;
+    /// Weight of belief (the log-probability that a control function is the rule in
+    /// force, relative to the best) in a context channel's salience.
+    w_belief: f32 = 0.5, 0.0 to 2.0;
+    /// How far (in nats) below the best a control function's belief can have fallen
+    /// before an outcome: the hazard of a rule change (a function disproved long ago
+    /// is a candidate again after about one outcome it predicts better than the one in
+    /// force).
+    belief_floor: f32 = 2.0, 0.0 to 6.0;
     // --- basal ganglia, the slow setting of the fast learner
     /// Step of in-place learning up at a context switch after a new input pattern.
     eta_in_place: f32 = 0.15, 0.0 to 1.0;

@@ -225,7 +225,7 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// `gpr_iterations` and `gpr_rate` (the GPR circuit is solved at its steady
 /// state, not iterated). An older snapshot is refused as such. The thalamic
 /// masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 4;
+pub const SNAPSHOT_VERSION: u16 = 5;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

@@ -418,6 +418,7 @@ state! {
     context_channels.selected: [] u8; "The selected channel";
     action_mask: [] u32; "";
     trial_start: [] bool; "";
+    trials_marked: [] bool; "";
     explore_rng: [] rng; "";
     dither_rng: [] rng; "";
     cortex_rng: [] rng; "";

@@ -98,8 +98,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5589);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10765);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5614);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10806);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -277,6 +277,12 @@ fn refusals_name_their_reason() {
         DefaultAgent::restore(&b),
         Err(RestoreError::UnsupportedVersion { found: 3 })
     );
+    let mut b = good.clone();
+    b[4] = 4; // the format before the context channels' belief
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::UnsupportedVersion { found: 4 })
+    );
     assert_eq!(
         OracleAgent::restore(&good),
         Err(RestoreError::NumberType {
@@ -322,17 +328,18 @@ fn refusals_name_their_reason() {
             field: "explore_rng"
         })
     );
-    // A trial flag that is not 0 or 1, and an action mask that is not 0..n.
-    let flag_at = rng_at - 1;
-    let mut b = good.clone();
-    b[flag_at] = 2;
-    reseal(&mut b);
-    assert_eq!(
-        DefaultAgent::restore(&b),
-        Err(RestoreError::Invalid {
-            field: "trial_start"
-        })
-    );
+    // Trial flags that are not 0 or 1, and an action mask that is not 0..n.
+    let flag_at = rng_at - 2;
+    assert_eq!(flag_at, state_offset("trial_start", 2));
+    for (at, field) in [(flag_at, "trial_start"), (flag_at + 1, "trials_marked")] {
+        let mut b = good.clone();
+        b[at] = 2;
+        reseal(&mut b);
+        assert_eq!(
+            DefaultAgent::restore(&b),
+            Err(RestoreError::Invalid { field })
+        );
+    }
     let mut b = good.clone();
     b[flag_at - 4..flag_at].copy_from_slice(&0b101u32.to_le_bytes());
     reseal(&mut b);
@@ -596,11 +603,16 @@ fn forged_recall_test_and_full_counters() {
     assert_eq!(agent.counters().switches, u32::MAX);
     let mut rng = Rng::seed(5);
     let mut switched = 0;
-    for _ in 0..2_000u32 {
-        // No reward at all: surprise makes the basal ganglia switch.
+    let mut reward = Fx::ZERO;
+    for t in 0..2_000u32 {
+        // The rule reverses every 40 trials: surprise makes the basal
+        // ganglia switch.
         let before = agent.active_context();
         let cue = rng.below(2) as usize;
-        agent.step(&observation::<Fx, 8>(1 << cue), Fx::ZERO);
+        agent.mark_trial_start();
+        let a = agent.step(&observation::<Fx, 8>(1 << cue), reward);
+        let right = (a == cue) == ((t / 40) % 2 == 0);
+        reward = if right { Fx::ONE } else { Fx::ZERO };
         switched += usize::from(agent.active_context() != before);
     }
     assert!(switched > 0, "no switch: the counters were not exercised");
