@@ -18,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,375.9 per step (3,141 dense).
+//! steps of the reference trace it is 3,548.1 per step (3,146 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -47,6 +47,11 @@ pub struct Activity {
     pub gpr_pieces_actions: u64,
     /// Pieces visited by the GPR solutions over the context channels.
     pub gpr_pieces_contexts: u64,
+    /// Cortical units active under their own control function's gain in the
+    /// counterfactual read-out, over the stimulus steps it ran on.
+    pub counterfactual_units: u64,
+    /// Trial outcomes that updated the context channels' belief.
+    pub belief_updates: u64,
 }
 
 /// One phase of the step: its name, its formula and its MACs over the
@@ -64,7 +69,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 18;
+pub const PHASES: usize = 20;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -131,8 +136,8 @@ pub const fn phases(
         ),
         d(
             "5 context evidence, GPR over K, h = M rho",
-            "4K+1 + GPR(K) + KC + K",
-            4 * k + 1 + gpr_macs(k) + k * c + k,
+            "5K+2 + GPR(K) + KC + K",
+            5 * k + 2 + gpr_macs(k) + k * c + k,
             n,
         ),
         d("5 recognition rho.rho, U rho", "C + KC", c + k * c, n),
@@ -177,6 +182,16 @@ pub const fn phases(
             3 * act.striatal_inputs,
         ),
         e(
+            "7 counterfactual read-out on stimulus steps",
+            "2C + 2K, A per unit active",
+            act.stimulus_steps * (2 * c64 + 2 * k as u64) + a as u64 * act.counterfactual_units,
+        ),
+        e(
+            "4 belief of the context channels per outcome",
+            "K",
+            k as u64 * act.belief_updates,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -208,6 +223,8 @@ pub fn reference_activity(steps: u32) -> Activity {
     let config = Config::default();
     let stimulus = Fx::from_f32(config.stimulus_threshold);
     let competent = Fx::from_f32(config.competent);
+    let rate_threshold = Fx::from_f32(config.rate_threshold);
+    let inv_span = Fx::from_f32(1.0 / (1.0 - config.rate_threshold));
     let mut act = Activity {
         steps: u64::from(steps),
         ..Activity::default()
@@ -215,7 +232,11 @@ pub fn reference_activity(steps: u32) -> Activity {
     crate::snapshot::trace_with::<Fx>(steps, |agent, obs, reward| {
         let elig = *agent.striatum.elig();
         let switches = agent.counters().switches;
+        let start = agent.trial_start;
+        let trial_end = start || !agent.trials_marked;
         let chosen = agent.step(obs, reward);
+        let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
+        act.belief_updates += u64::from(trial_end && news);
         if agent.dopamine() != Fx::ZERO {
             act.learning_steps += 1;
             act.elig_nonzero += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
@@ -226,6 +247,16 @@ pub fn reference_activity(steps: u32) -> Activity {
         let rates = agent.cortical_rates();
         let total = rates.iter().fold(Fx::ZERO, |t, r| t + *r);
         act.stimulus_steps += u64::from(total >= stimulus);
+        if total >= stimulus {
+            let (th, drive) = (&agent.thalamus, &agent.cortex.drive);
+            let (theta, span) = (rate_threshold, inv_span);
+            act.counterfactual_units += (0..drive.len())
+                .filter(|&i| {
+                    let k = (th.mask[i] as usize).min(th.g.len() - 1);
+                    (th.g[k][i] * drive[i] - theta) * span > Fx::ZERO
+                })
+                .count() as u64;
+        }
         act.active_units += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
         act.striatal_inputs += agent
             .striatal_input
@@ -257,14 +288,14 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,375.9 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_759);
+        // 3,548.1 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 35_481);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)
             .map(|p| p.macs)
             .sum();
-        assert_eq!(dense, 3_141 * act.steps);
+        assert_eq!(dense, 3_146 * act.steps);
         assert_eq!(gpr_macs(4), 16);
     }
 }
