@@ -52,7 +52,7 @@ use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
 use crate::rng::Rng;
-use crate::thalamus::{Override, Pattern, Recognition, Thalamus, PATTERNS};
+use crate::thalamus::{Override, Pattern, Recognition, Seen, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
@@ -279,6 +279,10 @@ pub(crate) struct Scratch<N: Num, const C: usize, const A: usize> {
     /// Whether step 4 or 5 changed a gain of a control function: then step
     /// 6 cannot reuse step 2's rates.
     gain_changed: bool,
+    /// The input's entry in the thalamus's pattern memory, from step 5:
+    /// step 7's counterfactual read-out is per pattern (skips finding it
+    /// again).
+    pattern: Option<usize>,
 }
 
 impl<N: Num, const C: usize, const A: usize> Scratch<N, C, A> {
@@ -291,6 +295,7 @@ impl<N: Num, const C: usize, const A: usize> Scratch<N, C, A> {
             nz: empty_list(),
             rate_sum: N::ZERO,
             drive: [N::ZERO; A],
+            pattern: None,
             elig: EligSupport::new(),
             gain_changed: false,
         }
@@ -779,8 +784,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         sc: &mut Scratch<N, C, A>,
     ) {
         let p = &self.p;
-        self.thalamus
+        let seen = self
+            .thalamus
             .observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
+        if let Some(Seen { slot, new: true }) = seen {
+            self.contexts.forget_pattern(slot);
+        }
+        sc.pattern = seen.map(|x| x.slot);
         if self.lesions.context_selection() {
             self.select_context(cur, reward);
             // Cortex is never shared beyond the in-place level (a switch
@@ -906,64 +916,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
         if stimulus && self.lesions.context_selection() {
-            self.predict(a);
+            let cur = (self.thalamus.active as usize).min(K - 1);
+            self.contexts
+                .predict(cur, sc.pattern, drive, self.action_mask, a);
         }
         let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
         self.critic
             .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);
         a
-    }
-
-    /// The counterfactual read-out (after Collins & Koechlin 2012): for the
-    /// input just seen, the action each control function's policy prefers
-    /// (the striatal drive of the units of its own mask, under its own gain,
-    /// without k-winners-take-all), and from it, with the function's
-    /// competence `q` (limited to `[0.02, 0.98]`), its prediction that the
-    /// chosen action `a` is rewarded: `q` if it prefers `a`, `(1 − q)/(m −
-    /// 1)` if it prefers another of the `m` allowed actions, `1/m` if it
-    /// prefers none (a fresh function).
-    #[inline(never)]
-    fn predict(&mut self, a: usize) {
-        let (p, th, st) = (&self.p, &self.thalamus, &self.striatum);
-        let u = &self.cortex.drive;
-        let mut d = [[N::ZERO; A]; K];
-        for i in 0..C {
-            let k = (th.mask[i] as usize).min(K - 1);
-            let r = ((th.g[k][i] * u[i] - p.rate_threshold) * p.inv_span).clamp(N::ZERO, N::ONE);
-            if r == N::ZERO {
-                continue;
-            }
-            for b in 0..A {
-                d[k][b] = d[k][b] + (st.w_go[b][i] - st.w_nogo[b][i]) * r;
-            }
-        }
-        let m = (self.action_mask.count_ones() as usize).clamp(1, RECIP_Q15.len() - 1);
-        let inv_m = N::from_q15(RECIP_Q15[m]);
-        let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
-        // Never more certain than 1 in 50 either way.
-        let (lo, hi) = (N::from_q15(655), N::from_q15(32113));
-        for k in 0..K {
-            let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
-            for (b, &v) in d[k].iter().enumerate() {
-                if self.action_mask & (1 << b) == 0 {
-                    continue;
-                }
-                if v > first {
-                    (second, first, best) = (first, v, b);
-                } else if v > second {
-                    second = v;
-                }
-            }
-            let q = self.contexts.competence[k].clamp(lo, hi);
-            let sure = if best == a { q } else { (N::ONE - q) * inv_m1 };
-            // As sure as its competence only when the preference is clear
-            // (its drive leads the next by 0.5): a function's drive for a
-            // cue it never learned is a guess; a fresh one prefers none.
-            let lead = first - second;
-            let clear = (lead + lead).clamp(N::ZERO, N::ONE);
-            self.contexts.predicted[k] = inv_m + clear * (sure - inv_m);
-        }
     }
 
     /// Every control function lends the rest of cortex the gain `sigma`; the

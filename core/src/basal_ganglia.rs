@@ -60,7 +60,8 @@
 //! ```
 
 use crate::config::Config;
-use crate::fixed::{empty_list, support, Num};
+use crate::fixed::{empty_list, support, Num, RECIP_Q15};
+use crate::thalamus::PATTERNS;
 use crate::kernels::Kernels;
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
@@ -723,8 +724,18 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// function can be believed). Q3.12, −[`BELIEF_MAX`] to 0, the best at 0.
     pub belief: [N; K],
     /// Each control function's predicted probability that the last action
-    /// taken is rewarded (see `Agent::predict`). Q3.12, 0 to 1.
+    /// taken is rewarded ([`ContextChannels::predict`]). Q3.12, 0 to 1.
     pub predicted: [N; K],
+    /// What each control function would choose for each input pattern of
+    /// the thalamus's recency memory (`Thalamus::patterns`): the action its
+    /// striatal drive preferred there when it was last in force, plus 1; 0
+    /// for none (never in force there, or a pattern new to the memory). Its
+    /// weights change only while it is in force, so the choice stands for
+    /// its policy now. 0 to A.
+    pub choice: [[u8; PATTERNS]; K],
+    /// How clear that preference was: the lead of its drive over the next
+    /// in eighths, at most 4. 0 to 4.
+    pub clarity: [[u8; PATTERNS]; K],
 }
 
 /// The least belief (log probability relative to the best).
@@ -734,28 +745,37 @@ pub const BELIEF_MAX: f32 = 6.0;
 pub const LIK_MIN: f32 = 0.02;
 
 /// `ln x` for `x` in `[LIK_MIN, 1]`: `x = 2^−e m` with `m` in `[0.5, 1]`
-/// (doublings, no division), `ln m` piecewise linear through the natural
-/// log at 0.5, 0.7 and 1 (at most 0.02 from `ln`).
+/// (doublings, [`Kernels::doublings`]; no division), `ln m` piecewise
+/// linear through the natural log at 0.5, 0.7 and 1 (at most 0.02 from
+/// `ln`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LnTable<N> {
     /// `LIK_MIN`, 0.5, 0.7, 1.
     knots: [N; 4],
     /// `ln 0.5`, `ln 0.7`, and the slopes of the two pieces.
     ln: [N; 4],
-    ln2: N,
+    /// `e ln 2` for `e` = 0 to 7.
+    e_ln2: [N; 8],
 }
 
 impl<N: Num> LnTable<N> {
     /// The table in the number type `N`.
     pub fn new() -> Self {
         let (l5, l7) = (libm::logf(0.5), libm::logf(0.7));
+        let ln2 = N::from_f32(core::f32::consts::LN_2);
+        let mut e_ln2 = [N::ZERO; 8];
+        for e in 1..8 {
+            e_ln2[e] = e_ln2[e - 1] + ln2;
+        }
         LnTable {
             knots: [LIK_MIN, 0.5, 0.7, 1.0].map(N::from_f32),
             ln: [l5, l7, (l7 - l5) / 0.2, -l7 / 0.3].map(N::from_f32),
-            ln2: N::from_f32(core::f32::consts::LN_2),
+            e_ln2,
         }
     }
+}
 
+impl<N: Kernels> LnTable<N> {
     /// `ln x`, `x` limited to `[LIK_MIN, 1]`.
     ///
     /// ```
@@ -768,18 +788,14 @@ impl<N: Num> LnTable<N> {
     #[inline(always)]
     pub fn ln(&self, x: N) -> N {
         let [lo, half, k7, one] = self.knots;
-        let mut m = x.clamp(lo, one);
-        let mut e = N::ZERO;
-        while m < half {
-            m = m + m;
-            e = e + self.ln2;
-        }
+        // At least LIK_MIN = 0.02 > 2^-6: at most 5 doublings.
+        let (m, e) = N::doublings(x.clamp(lo, one), half);
         let y = if m < k7 {
             self.ln[0] + self.ln[2] * (m - half)
         } else {
             self.ln[1] + self.ln[3] * (m - k7)
         };
-        y - e
+        y - self.e_ln2[(e as usize).min(7)]
     }
 }
 
@@ -834,6 +850,94 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             recall_expected: N::ZERO,
             belief: [N::ZERO; K],
             predicted: [N::ZERO; K],
+            choice: [[0; PATTERNS]; K],
+            clarity: [[0; PATTERNS]; K],
+        }
+    }
+
+    /// The input's pattern (its entry `slot` in the thalamus's recency
+    /// memory, `None` for none) meets the action `a` taken: the current
+    /// function `cur` notes its choice there from its striatal `drive` over
+    /// the `allowed` actions (bit `b` for action `b`), and every function
+    /// predicts `a`'s reward (the counterfactual read-out, after Collins &
+    /// Koechlin 2012): with `q` its competence (limited to `[0.02, 0.98]`),
+    /// `q` if it chose `a`, `(1 − q)/(m − 1)` if another of the `m` allowed
+    /// actions, `1/m` if none; as sure as that only as far as its preference
+    /// was clear (a lead of 0.5; a fresh function's zero weights prefer
+    /// none).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::ContextChannels;
+    /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
+    /// cc.competence = [0.9, 0.0];
+    /// cc.predict(0, Some(3), &[0.8, 0.1], 0b11, 0);
+    /// assert_eq!(cc.choice[0][3], 1); // action 0, plus 1
+    /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
+    /// assert_eq!(cc.predicted[1], 0.5); // never in force there
+    /// ```
+    pub fn predict<const A: usize>(
+        &mut self,
+        cur: usize,
+        slot: Option<usize>,
+        drive: &[N; A],
+        allowed: u32,
+        a: usize,
+    ) {
+        let m = (allowed.count_ones() as usize).clamp(1, RECIP_Q15.len() - 1);
+        let inv_m = N::from_q15(RECIP_Q15[m]);
+        let Some(slot) = slot.filter(|&s| s < PATTERNS) else {
+            self.predicted = [inv_m; K];
+            return;
+        };
+        let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
+        for (b, &v) in drive.iter().enumerate() {
+            if allowed & (1 << b) == 0 {
+                continue;
+            }
+            if v > first {
+                (second, first, best) = (first, v, b);
+            } else if v > second {
+                second = v;
+            }
+        }
+        if let (Some(ch), Some(cl)) = (self.choice.get_mut(cur), self.clarity.get_mut(cur)) {
+            let lead = first - second;
+            let eighth = N::from_q15(4096);
+            let mut level = 0u8;
+            let mut at = eighth;
+            while level < 4 && lead >= at {
+                level += 1;
+                at = at + eighth;
+            }
+            // A single allowed action is no preference.
+            let known = best < A && m > 1;
+            ch[slot] = if known { best as u8 + 1 } else { 0 };
+            cl[slot] = if known { level } else { 0 };
+        }
+        let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
+        // Never more certain than 1 in 50 either way.
+        let (lo, hi) = (N::from_q15(655), N::from_q15(32113));
+        for k in 0..K {
+            let (choice, level) = (self.choice[k][slot], self.clarity[k][slot].min(4));
+            self.predicted[k] = if choice == 0 {
+                inv_m
+            } else {
+                let q = self.competence[k].clamp(lo, hi);
+                let sure = if choice as usize == a + 1 { q } else { (N::ONE - q) * inv_m1 };
+                let clear = N::from_q15([0, 8192, 16384, 24576, 32767][level as usize]);
+                inv_m + clear * (sure - inv_m)
+            };
+        }
+    }
+
+    /// A pattern new to the thalamus's memory took entry `slot`: what the
+    /// control functions chose for the pattern it replaced is forgotten.
+    pub fn forget_pattern(&mut self, slot: usize) {
+        for k in 0..K {
+            if let (Some(c), Some(l)) = (self.choice[k].get_mut(slot), self.clarity[k].get_mut(slot)) {
+                *c = 0;
+                *l = 0;
+            }
         }
     }
 
@@ -854,7 +958,10 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
     /// ```
     #[inline(always)]
-    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N) {
+    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N)
+    where
+        N: Kernels,
+    {
         let hit = reward >= N::from_q15(16384);
         let mut best = N::MIN;
         for k in 0..K {

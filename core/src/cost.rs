@@ -18,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,548.1 per step (3,146 dense).
+//! steps of the reference trace it is 3,395.0 per step (3,146 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -47,9 +47,6 @@ pub struct Activity {
     pub gpr_pieces_actions: u64,
     /// Pieces visited by the GPR solutions over the context channels.
     pub gpr_pieces_contexts: u64,
-    /// Cortical units active under their own control function's gain in the
-    /// counterfactual read-out, over the stimulus steps it ran on.
-    pub counterfactual_units: u64,
     /// Trial outcomes that updated the context channels' belief.
     pub belief_updates: u64,
 }
@@ -183,8 +180,8 @@ pub const fn phases(
         ),
         e(
             "7 counterfactual read-out on stimulus steps",
-            "2C + 2K, A per unit active",
-            act.stimulus_steps * (2 * c64 + 2 * k as u64) + a as u64 * act.counterfactual_units,
+            "2K",
+            act.stimulus_steps * 2 * k as u64,
         ),
         e(
             "4 belief of the context channels per outcome",
@@ -223,8 +220,6 @@ pub fn reference_activity(steps: u32) -> Activity {
     let config = Config::default();
     let stimulus = Fx::from_f32(config.stimulus_threshold);
     let competent = Fx::from_f32(config.competent);
-    let rate_threshold = Fx::from_f32(config.rate_threshold);
-    let inv_span = Fx::from_f32(1.0 / (1.0 - config.rate_threshold));
     let mut act = Activity {
         steps: u64::from(steps),
         ..Activity::default()
@@ -247,16 +242,6 @@ pub fn reference_activity(steps: u32) -> Activity {
         let rates = agent.cortical_rates();
         let total = rates.iter().fold(Fx::ZERO, |t, r| t + *r);
         act.stimulus_steps += u64::from(total >= stimulus);
-        if total >= stimulus {
-            let (th, drive) = (&agent.thalamus, &agent.cortex.drive);
-            let (theta, span) = (rate_threshold, inv_span);
-            act.counterfactual_units += (0..drive.len())
-                .filter(|&i| {
-                    let k = (th.mask[i] as usize).min(th.g.len() - 1);
-                    (th.g[k][i] * drive[i] - theta) * span > Fx::ZERO
-                })
-                .count() as u64;
-        }
         act.active_units += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
         act.striatal_inputs += agent
             .striatal_input
@@ -288,8 +273,8 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,548.1 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 35_481);
+        // 3,395.0 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_950);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)

@@ -138,6 +138,14 @@ pub trait Kernels: Num {
             m_hebb, leaking, rbar, theta, active, eta_half, eps, keep, bound, still,
         )
     }
+    /// `(x 2^e, e)` for the least `e` (at most 15) that lifts `x > 0` to at
+    /// least `half` (the mantissa of a logarithm, `basal_ganglia::LnTable`);
+    /// `half` lies in `(0, 1)`. [`Fx`] finds `e` from the leading zeros when
+    /// `half` is a power of two.
+    #[inline(always)]
+    fn doublings(x: Self, half: Self) -> (Self, u8) {
+        doublings(x, half)
+    }
     /// One unit's row of Oja's rule (`cortex::Cortex::learn_at`);
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
     /// intermediate off the rails, bit for bit (the weights lie within the
@@ -236,6 +244,10 @@ impl Kernels for Fx {
         hebbian_fx(
             m_hebb, leaking, rbar, theta, active, eta_half, eps, keep, bound, still,
         )
+    }
+    #[inline(always)]
+    fn doublings(x: Fx, half: Fx) -> (Fx, u8) {
+        doublings_fx(x, half)
     }
     #[inline(always)]
     fn oja_row<const S: usize>(
@@ -421,6 +433,35 @@ fn context_reads_fx<const C: usize, const K: usize>(
     let shr4 = |s: i32| Fx::sat(s.saturating_add(1 << (FRAC + 3)) >> (FRAC + 4));
     // A one-entry dot_at is the one product, from_q24 of the same sum.
     (h.map(Fx::from_q24), f.map(shr4), shr4(rr))
+}
+
+// ------------------------------------------------------- basal ganglia
+
+/// The reference of [`Kernels::doublings`].
+#[inline(always)]
+pub fn doublings<N: Num>(x: N, half: N) -> (N, u8) {
+    let (mut m, mut e) = (x, 0u8);
+    while m < half && e < 15 {
+        m = m + m;
+        e += 1;
+    }
+    (m, e)
+}
+
+/// The fast form of [`Kernels::doublings`].
+#[inline(always)]
+fn doublings_fx(x: Fx, half: Fx) -> (Fx, u8) {
+    let (v, h) = (x.0 as i32, half.0 as i32);
+    // 0 < x < half < 1, half a power of two: the doublings shift x's top bit
+    // up to half's, and none saturates (each stays below one).
+    if v <= 0 || h <= 0 || h & (h - 1) != 0 || h > 1 << FRAC {
+        return doublings(x, half);
+    }
+    if v >= h {
+        return (x, 0);
+    }
+    let e = (v as u32).leading_zeros() - (h as u32).leading_zeros();
+    (Fx((v << e) as i16), e as u8)
 }
 
 // ------------------------------------------------------------------ cortex
@@ -908,6 +949,16 @@ mod tests {
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
             assert_eq!(dots_shr_at(&rows, &b, idx, k), want);
+        }
+    }
+
+    #[test]
+    fn doublings_are_the_loop() {
+        for half in [Fx::from_f32(0.5), Fx::from_f32(0.25), Fx::from_f32(0.3), Fx::ONE] {
+            for v in i16::MIN..=i16::MAX {
+                let x = Fx(v);
+                assert_eq!(Fx::doublings(x, half), doublings(x, half), "{v} {half:?}");
+            }
         }
     }
 

@@ -36,6 +36,15 @@ pub const PATTERNS: usize = 8;
 /// ([`Thalamus::inputs_new`]).
 pub const NOVEL_WINDOW: usize = 16;
 
+/// The input's pattern in the recency memory ([`Thalamus::remember_input`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// Its entry in [`Thalamus::patterns`].
+    pub slot: usize,
+    /// Whether it was new (it took the entry of the oldest pattern).
+    pub new: bool,
+}
+
 /// Thalamic state and its cortex-to-thalamus memories.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
@@ -180,23 +189,25 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
     /// `|s_j| >= on`. None on (a blank step) counts for nothing. A held
     /// pattern is familiar; any other is new: it takes the oldest entry and
     /// [`Thalamus::since_novel`] restarts at 0 (on any other step with a
-    /// pattern it counts up).
+    /// pattern it counts up). Returns the pattern's entry, `None` for a
+    /// blank step.
     ///
     /// ```
     /// use tcbg::thalamus::Thalamus;
     /// let mut th: Thalamus<f32, 3, 3, 1> = Thalamus::blank();
-    /// th.remember_input(&[1.0, 0.0, 0.0], 0.5);
+    /// let _ = th.remember_input(&[1.0, 0.0, 0.0], 0.5);
     /// assert_eq!(th.since_novel, 0);
     /// th.remember_input(&[0.0, 1.0, 0.0], 0.5);
-    /// th.remember_input(&[1.0, 0.0, 0.0], 0.5); // held: familiar
-    /// th.remember_input(&[0.9, 0.0, 0.1], 0.5); // the same lines on
-    /// th.remember_input(&[0.0, 0.0, 0.0], 0.5); // blank: nothing
+    /// let seen = th.remember_input(&[1.0, 0.0, 0.0], 0.5); // held: familiar
+    /// assert_eq!(seen, Some(tcbg::thalamus::Seen { slot: 0, new: false }));
+    /// let _ = th.remember_input(&[0.9, 0.0, 0.1], 0.5); // the same lines on
+    /// assert_eq!(th.remember_input(&[0.0, 0.0, 0.0], 0.5), None); // blank: nothing
     /// assert_eq!(th.since_novel, 2);
     /// assert!(th.inputs_new()); // a new pattern came 2 steps ago
     /// assert_eq!(th.patterns_held, 2);
     /// assert_eq!(&th.patterns[..2], &[0b001, 0b010]);
     /// ```
-    pub fn remember_input(&mut self, s: &[N; S], on: N) {
+    pub fn remember_input(&mut self, s: &[N; S], on: N) -> Option<Seen> {
         let mut key = 0u64;
         for (j, v) in s.iter().enumerate().take(64) {
             if v.abs() >= on {
@@ -204,18 +215,19 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
             }
         }
         if key == 0 {
-            return;
+            return None;
         }
         self.since_novel = self.since_novel.saturating_add(1);
         let held = (self.patterns_held as usize).min(PATTERNS);
-        if self.patterns[..held].contains(&key) {
-            return;
+        if let Some(at) = self.patterns[..held].iter().position(|&p| p == key) {
+            return Some(Seen { slot: at, new: false });
         }
         self.since_novel = 0;
         let at = (self.pattern_next as usize).min(PATTERNS - 1);
         self.patterns[at] = key;
         self.pattern_next = ((at + 1) % PATTERNS) as u8;
         self.patterns_held = (held + 1).min(PATTERNS) as u8;
+        Some(Seen { slot: at, new: true })
     }
 
     /// Whether the inputs are new: a pattern the memory did not hold came
@@ -250,11 +262,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
     /// `1/n` over the first steps) and remembers its pattern
     /// ([`Thalamus::remember_input`]).
     #[inline(always)]
-    pub fn observe(&mut self, s: &[N; S], k_fast: N, k_slow: N, line_on: N) {
+    pub fn observe(&mut self, s: &[N; S], k_fast: N, k_slow: N, line_on: N) -> Option<Seen> {
         let n = self.steps_seen.saturating_add(1);
         self.steps_seen = n;
         self.read(s, k_fast, k_slow, N::from_q15(RECIP_Q15[n as usize]));
-        self.remember_input(s, line_on);
+        self.remember_input(s, line_on)
     }
 
     /// `ρ` of this step becomes the pattern a reward will be credited to
