@@ -747,15 +747,10 @@ pub const LIK_MIN: f32 = 0.02;
 /// `ln x` for `x` in `[LIK_MIN, 1]`: `x = 2^−e m` with `m` in `[0.5, 1]`
 /// (doublings, [`Kernels::doublings`]; no division), `ln m` piecewise
 /// linear through the natural log at 0.5, 0.7 and 1 (at most 0.02 from
-/// `ln`).
+/// `ln`): the table of [`crate::kernels::ln_table`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LnTable<N> {
-    /// `LIK_MIN`, 0.5, 0.7, 1.
-    knots: [N; 4],
-    /// `ln 0.5`, `ln 0.7`, and the slopes of the two pieces.
-    ln: [N; 4],
-    /// `e ln 2` for `e` = 0 to 7.
-    e_ln2: [N; 8],
+    t: [N; 16],
 }
 
 impl<N: Num> LnTable<N> {
@@ -763,15 +758,22 @@ impl<N: Num> LnTable<N> {
     pub fn new() -> Self {
         let (l5, l7) = (libm::logf(0.5), libm::logf(0.7));
         let ln2 = N::from_f32(core::f32::consts::LN_2);
-        let mut e_ln2 = [N::ZERO; 8];
-        for e in 1..8 {
-            e_ln2[e] = e_ln2[e - 1] + ln2;
+        let mut t = [N::ZERO; 16];
+        let head = [LIK_MIN, 0.5, 0.7, 1.0, l5, l7, (l7 - l5) / 0.2, -l7 / 0.3];
+        for (v, x) in t.iter_mut().zip(head) {
+            *v = N::from_f32(x);
         }
-        LnTable {
-            knots: [LIK_MIN, 0.5, 0.7, 1.0].map(N::from_f32),
-            ln: [l5, l7, (l7 - l5) / 0.2, -l7 / 0.3].map(N::from_f32),
-            e_ln2,
+        // e ln 2, e = 0 to 7 (at least LIK_MIN = 0.02 > 2^-6: at most 5
+        // doublings).
+        for e in 9..16 {
+            t[e] = t[e - 1] + ln2;
         }
+        LnTable { t }
+    }
+
+    /// The table as [`crate::kernels::ln_table`] reads it.
+    pub fn table(&self) -> [N; 16] {
+        self.t
     }
 }
 
@@ -787,15 +789,7 @@ impl<N: Kernels> LnTable<N> {
     /// ```
     #[inline(always)]
     pub fn ln(&self, x: N) -> N {
-        let [lo, half, k7, one] = self.knots;
-        // At least LIK_MIN = 0.02 > 2^-6: at most 5 doublings.
-        let (m, e) = N::doublings(x.clamp(lo, one), half);
-        let y = if m < k7 {
-            self.ln[0] + self.ln[2] * (m - half)
-        } else {
-            self.ln[1] + self.ln[3] * (m - k7)
-        };
-        y - self.e_ln2[(e as usize).min(7)]
+        crate::kernels::ln_table(x, &self.t)
     }
 }
 
@@ -963,17 +957,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         N: Kernels,
     {
         let hit = reward >= N::from_q15(16384);
-        let mut best = N::MIN;
-        for k in 0..K {
-            let p = self.predicted[k];
-            let lik = if hit { p } else { N::ONE - p };
-            let b = self.belief[k].max(floor) + ln.ln(lik);
-            self.belief[k] = b;
-            best = best.max(b);
-        }
-        for b in self.belief.iter_mut() {
-            *b = (*b - best).max(lo);
-        }
+        let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
+        N::learn_belief(&mut self.belief, &lik, floor, lo, &ln.t);
     }
 
     /// The current context `cur` meets the dopamine `delta` of an outcome:

@@ -146,6 +146,22 @@ pub trait Kernels: Num {
     fn doublings(x: Self, half: Self) -> (Self, u8) {
         doublings(x, half)
     }
+    /// The beliefs' update of the context channels
+    /// (`basal_ganglia::ContextChannels::learn_belief`): each belief, raised
+    /// to `floor`, adds `ln` of its likelihood (the table `t` of
+    /// `basal_ganglia::LnTable`, see [`ln_table`]); then every belief is
+    /// taken relative to the best, at least `lo`. [`Fx`] computes it in
+    /// `i32`, rounding and saturating where the reference does.
+    #[inline(always)]
+    fn learn_belief<const K: usize>(
+        belief: &mut [Self; K],
+        lik: &[Self; K],
+        floor: Self,
+        lo: Self,
+        t: &[Self; 16],
+    ) {
+        learn_belief(belief, lik, floor, lo, t)
+    }
     /// One unit's row of Oja's rule (`cortex::Cortex::learn_at`);
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
     /// intermediate off the rails, bit for bit (the weights lie within the
@@ -248,6 +264,16 @@ impl Kernels for Fx {
     #[inline(always)]
     fn doublings(x: Fx, half: Fx) -> (Fx, u8) {
         doublings_fx(x, half)
+    }
+    #[inline(always)]
+    fn learn_belief<const K: usize>(
+        belief: &mut [Fx; K],
+        lik: &[Fx; K],
+        floor: Fx,
+        lo: Fx,
+        t: &[Fx; 16],
+    ) {
+        learn_belief_fx(belief, lik, floor, lo, t)
     }
     #[inline(always)]
     fn oja_row<const S: usize>(
@@ -462,6 +488,71 @@ fn doublings_fx(x: Fx, half: Fx) -> (Fx, u8) {
     }
     let e = (v as u32).leading_zeros() - (h as u32).leading_zeros();
     (Fx((v << e) as i16), e as u8)
+}
+
+/// `ln x` from the table `t` of `basal_ganglia::LnTable`: the knots
+/// (`LIK_MIN`, 0.5, 0.7, 1), `ln 0.5`, `ln 0.7`, the two slopes, and `e ln 2`
+/// for `e` = 0 to 7. `x` is limited to `[t[0], t[3]]`, doubled `e` times
+/// into `[0.5, 1]` ([`Kernels::doublings`]), and read on the two pieces.
+#[inline(always)]
+pub fn ln_table<N: Kernels>(x: N, t: &[N; 16]) -> N {
+    let (m, e) = N::doublings(x.clamp(t[0], t[3]), t[1]);
+    let y = if m < t[2] {
+        t[4] + t[6] * (m - t[1])
+    } else {
+        t[5] + t[7] * (m - t[2])
+    };
+    y - t[8 + (e as usize).min(7)]
+}
+
+/// The reference of [`Kernels::learn_belief`].
+#[inline(always)]
+pub fn learn_belief<N: Kernels, const K: usize>(
+    belief: &mut [N; K],
+    lik: &[N; K],
+    floor: N,
+    lo: N,
+    t: &[N; 16],
+) {
+    let mut best = N::MIN;
+    for (b, &l) in belief.iter_mut().zip(lik.iter()) {
+        *b = b.max(floor) + ln_table(l, t);
+        best = best.max(*b);
+    }
+    for b in belief.iter_mut() {
+        *b = (*b - best).max(lo);
+    }
+}
+
+/// The fast form of [`Kernels::learn_belief`].
+#[inline(always)]
+fn learn_belief_fx<const K: usize>(
+    belief: &mut [Fx; K],
+    lik: &[Fx; K],
+    floor: Fx,
+    lo: Fx,
+    t: &[Fx; 16],
+) {
+    let sat = |v: i32| v.clamp(i16::MIN as i32, i16::MAX as i32);
+    let mul = |a: i32, b: i32| sat((a * b).saturating_add(HALF) >> FRAC);
+    let r = |i: usize| t[i].0 as i32;
+    let mut best = i16::MIN as i32;
+    for (b, &l) in belief.iter_mut().zip(lik.iter()) {
+        let (m, e) = doublings_fx(Num::clamp(l, t[0], t[3]), t[1]);
+        let m = m.0 as i32;
+        let y = if m < r(2) {
+            sat(r(4) + mul(r(6), sat(m - r(1))))
+        } else {
+            sat(r(5) + mul(r(7), sat(m - r(2))))
+        };
+        let ln = sat(y - r(8 + (e as usize).min(7)));
+        let v = sat((b.0 as i32).max(floor.0 as i32) + ln);
+        *b = Fx(v as i16);
+        best = best.max(v);
+    }
+    for b in belief.iter_mut() {
+        *b = Fx(sat(b.0 as i32 - best).max(lo.0 as i32) as i16);
+    }
 }
 
 // ------------------------------------------------------------------ cortex
@@ -949,6 +1040,28 @@ mod tests {
             let want: [Fx; 4] = core::array::from_fn(|r| Fx::dot_shr_at(&rows[r], &b, idx, k));
             assert_eq!(Fx::dots_shr_at(&rows, &b, idx, k), want);
             assert_eq!(dots_shr_at(&rows, &b, idx, k), want);
+        }
+    }
+
+    #[test]
+    fn learn_belief_is_the_reference() {
+        let mut rng = crate::rng::Rng::seed(91);
+        let t = crate::basal_ganglia::LnTable::<Fx>::new().table();
+        for n in 0..100_000 {
+            let mut a: [Fx; 4] = core::array::from_fn(|_| pick_in(&mut rng, -32768, 0));
+            let lik: [Fx; 4] = core::array::from_fn(|_| {
+                if n % 5 == 0 {
+                    Fx(rng.next() as i16)
+                } else {
+                    pick_in(&mut rng, 0, 4096)
+                }
+            });
+            let floor = pick_in(&mut rng, -32768, 0);
+            let lo = pick_in(&mut rng, -32768, 0);
+            let mut b = a;
+            Fx::learn_belief(&mut a, &lik, floor, lo, &t);
+            learn_belief(&mut b, &lik, floor, lo, &t);
+            assert_eq!(a, b, "{n} {lik:?} {floor:?} {lo:?}");
         }
     }
 
