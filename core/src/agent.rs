@@ -917,8 +917,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.actions.selected = a as u8;
         if stimulus && self.lesions.context_selection() {
             let cur = (self.thalamus.active as usize).min(K - 1);
-            self.contexts
-                .predict(cur, sc.pattern, drive, self.action_mask, a);
+            let allowed = (self.action_mask, n);
+            self.contexts.predict(cur, sc.pattern, drive, allowed, a);
         }
         let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);

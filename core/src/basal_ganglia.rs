@@ -728,18 +728,20 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub predicted: [N; K],
     /// What each control function would choose for each input pattern of
     /// the thalamus's recency memory (`Thalamus::patterns`): the action its
-    /// striatal drive preferred there when it was last in force, plus 1; 0
-    /// for none (never in force there, or a pattern new to the memory). Its
-    /// weights change only while it is in force, so the choice stands for
-    /// its policy now. 0 to A.
+    /// striatal drive clearly preferred there when it was last in force,
+    /// plus 1; 0 for none (no clear preference, never in force there, or a
+    /// pattern new to the memory). Its weights change only while it is in
+    /// force, so the choice stands for its policy now. 0 to A.
     pub choice: [[u8; PATTERNS]; K],
-    /// How clear that preference was: the lead of its drive over the next
-    /// in eighths, at most 4. 0 to 4.
-    pub clarity: [[u8; PATTERNS]; K],
 }
 
 /// The least belief (log probability relative to the best).
 pub const BELIEF_MAX: f32 = 6.0;
+/// A control function's choice is clear when its striatal drive leads the
+/// next action's by this much.
+pub const CLEAR_LEAD: f32 = 0.25;
+const CLEAR_LEAD_Q15: u16 = (CLEAR_LEAD * 32768.0) as u16;
+
 /// The least likelihood [`LnTable::ln`] takes (a prediction is never
 /// more certain than 1 in 50).
 pub const LIK_MIN: f32 = 0.02;
@@ -845,39 +847,38 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             belief: [N::ZERO; K],
             predicted: [N::ZERO; K],
             choice: [[0; PATTERNS]; K],
-            clarity: [[0; PATTERNS]; K],
         }
     }
 
     /// The input's pattern (its entry `slot` in the thalamus's recency
     /// memory, `None` for none) meets the action `a` taken: the current
     /// function `cur` notes its choice there from its striatal `drive` over
-    /// the `allowed` actions (bit `b` for action `b`), and every function
+    /// the `m` `allowed` actions (bit `b` for action `b`), a clear one (the
+    /// drive leads the next by [`CLEAR_LEAD`]) or none; and every function
     /// predicts `a`'s reward (the counterfactual read-out, after Collins &
     /// Koechlin 2012): with `q` its competence (limited to `[0.02, 0.98]`),
-    /// `q` if it chose `a`, `(1 − q)/(m − 1)` if another of the `m` allowed
-    /// actions, `1/m` if none; as sure as that only as far as its preference
-    /// was clear (a lead of 0.5; a fresh function's zero weights prefer
-    /// none).
+    /// `q` if it chose `a`, `(1 − q)/(m − 1)` if another action, `1/m` if
+    /// none (a fresh function's zero weights choose none).
     ///
     /// ```
     /// use tcbg::basal_ganglia::ContextChannels;
     /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
     /// cc.competence = [0.9, 0.0];
-    /// cc.predict(0, Some(3), &[0.8, 0.1], 0b11, 0);
+    /// cc.predict(0, Some(3), &[0.8, 0.1], 0b11, 2, 0);
     /// assert_eq!(cc.choice[0][3], 1); // action 0, plus 1
     /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
     /// assert_eq!(cc.predicted[1], 0.5); // never in force there
     /// ```
+    #[inline(always)]
     pub fn predict<const A: usize>(
         &mut self,
         cur: usize,
         slot: Option<usize>,
         drive: &[N; A],
-        allowed: u32,
+        (allowed, m): (u32, usize),
         a: usize,
     ) {
-        let m = (allowed.count_ones() as usize).clamp(1, RECIP_Q15.len() - 1);
+        let m = m.clamp(1, RECIP_Q15.len() - 1);
         let inv_m = N::from_q15(RECIP_Q15[m]);
         let Some(slot) = slot.filter(|&s| s < PATTERNS) else {
             self.predicted = [inv_m; K];
@@ -894,32 +895,22 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 second = v;
             }
         }
-        if let (Some(ch), Some(cl)) = (self.choice.get_mut(cur), self.clarity.get_mut(cur)) {
-            let lead = first - second;
-            let eighth = N::from_q15(4096);
-            let mut level = 0u8;
-            let mut at = eighth;
-            while level < 4 && lead >= at {
-                level += 1;
-                at = at + eighth;
-            }
-            // A single allowed action is no preference.
-            let known = best < A && m > 1;
-            ch[slot] = if known { best as u8 + 1 } else { 0 };
-            cl[slot] = if known { level } else { 0 };
+        if let Some(ch) = self.choice.get_mut(cur) {
+            let clear = best < A && m > 1 && first - second >= N::from_q15(CLEAR_LEAD_Q15);
+            ch[slot] = if clear { best as u8 + 1 } else { 0 };
         }
         let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
         // Never more certain than 1 in 50 either way.
         let (lo, hi) = (N::from_q15(655), N::from_q15(32113));
-        for k in 0..K {
-            let (choice, level) = (self.choice[k][slot], self.clarity[k][slot].min(4));
-            self.predicted[k] = if choice == 0 {
+        let rows = self.choice.iter().zip(self.competence.iter());
+        for (p, (row, &q)) in self.predicted.iter_mut().zip(rows) {
+            let choice = row[slot] as usize;
+            *p = if choice == 0 {
                 inv_m
+            } else if choice == a + 1 {
+                q.clamp(lo, hi)
             } else {
-                let q = self.competence[k].clamp(lo, hi);
-                let sure = if choice as usize == a + 1 { q } else { (N::ONE - q) * inv_m1 };
-                let clear = N::from_q15([0, 8192, 16384, 24576, 32767][level as usize]);
-                inv_m + clear * (sure - inv_m)
+                (N::ONE - q.clamp(lo, hi)) * inv_m1
             };
         }
     }
@@ -927,10 +918,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// A pattern new to the thalamus's memory took entry `slot`: what the
     /// control functions chose for the pattern it replaced is forgotten.
     pub fn forget_pattern(&mut self, slot: usize) {
-        for k in 0..K {
-            if let (Some(c), Some(l)) = (self.choice[k].get_mut(slot), self.clarity[k].get_mut(slot)) {
+        for row in self.choice.iter_mut() {
+            if let Some(c) = row.get_mut(slot) {
                 *c = 0;
-                *l = 0;
             }
         }
     }
