@@ -69,6 +69,11 @@ pub(crate) struct Params<N: Num> {
     inv_span: N,
     gain_max: N,
     gain_min: N,
+    /// Cortical self-excitation `recurrence`.
+    recurrence: N,
+    /// `recurrence × amplification`: the recurrent weight per unit of gain
+    /// on a step without afferent input.
+    recurrence_amplified: N,
     w_bg: N,
     eta_m_half: N,
     m_max: N,
@@ -143,6 +148,8 @@ impl<N: Kernels> Params<N> {
             inv_span: f(1.0 / (1.0 - c.rate_threshold)),
             gain_max: f(c.gain_max),
             gain_min: f(c.gain_min),
+            recurrence: f(c.recurrence),
+            recurrence_amplified: f(c.recurrence * c.amplification),
             w_bg: f(c.w_bg),
             eta_m_half: f(0.5 * c.eta_m),
             m_max: f(c.m_max),
@@ -562,8 +569,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let cur = (self.thalamus.active as usize).min(K - 1);
         let mut scratch = Scratch::new(self.gain_norm);
 
-        // 1. Cortex: the drive `u = W_in s` of the new observation.
+        // 1. Cortex: the drive `u = W_in s` of the new observation, plus
+        //    each unit's recurrence from its last rate, amplified by the
+        //    thalamus through a delay.
         self.cortex.compute_drive(&s);
+        let afferent = s.iter().any(|v| *v != N::ZERO);
+        self.recur(cur, afferent);
 
         // 2. Dopamine: the critic's TD error under the current thalamic state.
         let value_now = self.read_out(cur, &mut scratch);
@@ -593,10 +604,28 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
         // 6. Cortex fires under the (possibly new) gain; Oja learning; the
         //    value of the new state.
-        let (value, stimulus) = self.fire(&s, cur, d, outcome, &mut scratch);
+        let (value, stimulus) = self.fire(&s, cur, d, outcome, afferent, &mut scratch);
 
         // 7. Action channels: saliences, selection, traces.
-        self.act(value, stimulus, &scratch)
+        self.act(value, stimulus, afferent, &scratch)
+    }
+
+    /// Step 1's recurrence: each cortical unit adds its rate of the last
+    /// step times its self-excitation to its drive; on a step without
+    /// afferent input the thalamus amplifies it by `amplification` times the
+    /// unit's gain under the current control function (Schmitt et al. 2017:
+    /// the mediodorsal thalamus sustains prefrontal activity through a delay
+    /// by amplifying its local connectivity). Nothing carries across a
+    /// marked trial start, so a task of one step per trial is untouched.
+    #[inline(always)]
+    fn recur(&mut self, cur: usize, afferent: bool) {
+        if self.trial_start || self.p.recurrence == N::ZERO {
+            return;
+        }
+        let amplify = !afferent && !self.lesions.no_amplification && !self.lesions.no_thalamus;
+        let (w, wa) = (self.p.recurrence, self.p.recurrence_amplified);
+        let g = &self.thalamus.g[cur.min(K - 1)];
+        self.cortex.add_recurrence(w, amplify.then_some((wa, g)));
     }
 
     /// The observation and reward limited to their ranges (NaN to 0); counts
@@ -787,6 +816,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         cur: usize,
         d: N,
         outcome: bool,
+        afferent: bool,
         sc: &mut Scratch<N, C, A>,
     ) -> (N, bool) {
         let active = self.thalamus.active as usize;
@@ -820,12 +850,16 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let x = &self.striatal_input;
         let nz = sc.nz.as_slice();
-        let stimulus = rate_sum >= self.p.stimulus_threshold;
+        // Activity held through a delay is no new stimulus: only an afferent
+        // input is.
+        let stimulus = afferent && rate_sum >= self.p.stimulus_threshold;
         if stimulus {
             self.critic
                 .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
-        if self.p.eta_cortex != N::ZERO {
+        // Without input Oja's rule would only shrink the weights of units
+        // held active through a delay: cortex learns from its inputs.
+        if self.p.eta_cortex != N::ZERO && afferent {
             let dither = &mut self.cortex_rng;
             self.cortex
                 .learn_at(s, self.p.eta_cortex, units, || dither.next());
@@ -849,7 +883,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// the GPR circuit; the traces decay (cleared at a stimulus or a marked
     /// trial start) and take the chosen action's input.
     #[inline(always)]
-    fn act(&mut self, v: N, stimulus: bool, sc: &Scratch<N, C, A>) -> usize {
+    fn act(&mut self, v: N, stimulus: bool, afferent: bool, sc: &Scratch<N, C, A>) -> usize {
         let keep = if stimulus || self.trial_start || self.lesions.no_traces {
             N::ZERO
         } else {
@@ -886,7 +920,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
-        let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
+        // An action on a step without input acts on nothing: its trace takes
+        // no input (cortex may still hold a cue there).
+        let nz = if afferent { sc.nz.as_slice() } else { &[] };
+        let x = &self.striatal_input;
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
         self.critic
             .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);

@@ -116,6 +116,10 @@ lesions! {
     /// stays 0, so surprise always holds plasticity for a context switch and
     /// the corticostriatal rates stay at `eta_go` and `eta_nogo`.
     no_meta;
+    /// The thalamus does not amplify cortical recurrence through a delay:
+    /// each unit keeps only its own self-excitation (`recurrence`), which
+    /// does not sustain activity, so cortex forgets a cue that is gone.
+    no_amplification;
 }
 
 impl Lesions {
@@ -276,6 +280,14 @@ config! {
     gain_max: f32 = 2.0, gain_on to 4.0;
     /// Lowest gain the slow training of `G` leaves a unit of its control function.
     gain_min: f32 = 0.5, 0.0 to gain_on;
+    /// Each cortical unit's recurrent self-excitation: its rate of the last step adds
+    /// this times itself to its drive (never across a marked trial start). Alone it does
+    /// not sustain activity.
+    recurrence: f32 = 0.5, 0.0 to 1.0;
+    /// Thalamic amplification of cortical recurrence on a step without afferent input (a
+    /// delay): a unit's recurrent weight is multiplied by this times its gain under the
+    /// active control function (Schmitt et al. 2017; Guo et al. 2017).
+    amplification: f32 = 6.0, 0.0 to 8.0;
     // --- thalamus
     /// Weight of the basal ganglia's (GPi) inhibition of the thalamus.
     w_bg: f32 = 3.0, 0.0 to 6.0;

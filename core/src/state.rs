@@ -359,8 +359,10 @@ state! {
     config c, quantised q;
     lesions: [] lesions; "";
     cortex.w_in: [C S] num in -W_IN_BOUND, W_IN_BOUND; "Q3.12, −2 to 2";
-    cortex.drive: [C] num in -W_IN_BOUND * OBS_RANGE * S as f32, W_IN_BOUND * OBS_RANGE * S as f32;
-        "Q3.12, −2S to 2S";
+    cortex.drive: [C] num in
+        -W_IN_BOUND * OBS_RANGE * S as f32,
+        W_IN_BOUND * OBS_RANGE * S as f32 + c.recurrence * c.amplification.max(1.0) * q(c.gain_max).max(1.0);
+        "Q3.12, −2S to 2S + `recurrence` × `amplification` × `gain_max`";
     cortex.gain: [C] num in 0.0, q(c.gain_max).max(1.0); "Q3.12, 0 to `gain_max`";
     cortex.rate: [C] num in 0.0, 1.0; "Q3.12, 0 to 1";
     thalamus.g: [K C] num in 0.0, q(c.gain_max); "Q3.12, 0 to `gain_max`";

@@ -136,6 +136,7 @@ pub fn lesion_name(l: Lesions) -> String {
         l.no_dopamine,
         l.no_traces,
         l.no_meta,
+        l.no_amplification,
     ];
     let names: Vec<&str> = Lesions::NAMES
         .iter()
