@@ -56,6 +56,9 @@ use crate::thalamus::{Override, Pattern, Recognition, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
+/// Values are limited to this many rewards (`|Q| ≤ 2`): a trial is an
+/// episode that pays one reward at its end.
+const VALUE_BOUND_REWARDS: f32 = 2.0;
 /// Rewards are limited to `[-REWARD_RANGE, REWARD_RANGE]` (NaN counts as 0).
 pub const REWARD_RANGE: f32 = 1.0;
 
@@ -101,7 +104,7 @@ pub(crate) struct Params<N: Num> {
     w_max: N,
     opponent_settle: N,
     gamma: N,
-    /// `min(REWARD_RANGE / (1 − γ), SIGNAL_MAX)`: the largest value a state can have.
+    /// `min(REWARD_RANGE / (1 − γ), 2 REWARD_RANGE)`: the largest value a state can have.
     value_bound: N,
     lambda: N,
     eta_v: N,
@@ -176,7 +179,8 @@ impl<N: Kernels> Params<N> {
             w_max: f(c.w_max),
             opponent_settle: f(c.opponent_settle),
             gamma: f(c.gamma),
-            value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX)).min(SIGNAL_MAX)),
+            value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX))
+                .min(VALUE_BOUND_REWARDS * REWARD_RANGE)),
             lambda: f(c.lambda),
             eta_v: f(c.eta_v),
             kappa_norm: f(c.kappa_norm),
@@ -327,6 +331,10 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
+    /// Whether a trial start has ever been marked. Until one is, every step
+    /// with an outcome counts as a trial of its own (the context channels
+    /// count it, and a stimulus clears the traces).
+    pub(crate) trials_marked: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -375,6 +383,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             context_channels: Selection::new(),
             action_mask: 0,
             trial_start: false,
+            trials_marked: false,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
             cortex_rng: Rng::seed_stream(0, 4),
@@ -420,6 +429,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.context_channels = Selection::new();
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
+        self.trials_marked = false;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
         self.cortex_rng = Rng::seed_stream(seed, 4);
@@ -466,6 +476,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// cleared and credit cannot leak into the new trial.
     pub fn mark_trial_start(&mut self) {
         self.trial_start = true;
+        self.trials_marked = true;
     }
 
     /// Counters (steps, context switches).
@@ -585,7 +596,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             .dopamine(reward, self.p.gamma, value_now, news, self.trial_start);
 
         // 3. Context channels: surprise, and the hold on plasticity it brings.
-        let hold = self.surprise(cur, delta, outcome);
+        // Trials are what succeed or fail: the context channels count a
+        // trial's outcome (its end, a marked trial start), not the steps
+        // within a trial of several actions.
+        let trial_outcome = outcome && (self.trial_start || !self.trials_marked);
+        let hold = self.surprise(cur, delta, trial_outcome);
 
         // 4. Three-factor learning on the critic's and the actor's dopamine
         //    (with the slow training of the control functions), the recall
@@ -596,7 +611,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             self.three_factor(cur, d, d_actor, &mut scratch);
         }
         self.recall_test(cur, reward, &mut scratch);
-        self.learn_competence(cur, reward, hold, outcome);
+        self.learn_competence(cur, reward, hold, trial_outcome);
 
         // 5. Thalamus: read the input; the context channels select the
         //    control function.
@@ -715,15 +730,22 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let dither = &mut self.dither_rng;
         let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
         let lr = &self.critic.lr;
-        self.striatum.learn_at(
-            go,
-            nogo,
-            lr,
-            p.w_max,
-            p.opponent_settle,
-            || dither.next(),
-            &sc.elig,
-        );
+        if d_actor < N::ZERO {
+            // A dip blames the most recent action (see `learn_recent`).
+            let settle = p.opponent_settle;
+            self.striatum
+                .learn_recent(go, nogo, lr, p.w_max, settle, || dither.next());
+        } else {
+            self.striatum.learn_at(
+                go,
+                nogo,
+                lr,
+                p.w_max,
+                p.opponent_settle,
+                || dither.next(),
+                &sc.elig,
+            );
+        }
         self.striatum
             .settle_actions(self.action_mask, p.opponent_settle, &sc.elig);
         let elig = &self.striatum.elig;
@@ -792,7 +814,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.thalamus
             .observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
         if self.lesions.context_selection() {
-            self.select_context(cur, reward);
+            // An outcome within a trial: the last action let the trial go on.
+            let went_on = outcome && !self.trial_start && self.trials_marked;
+            self.select_context(cur, reward, went_on);
             // Cortex is never shared beyond the in-place level (a switch
             // may have stepped it down).
             if self.thalamus.shared > self.contexts.in_place {
@@ -880,11 +904,16 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
     /// Step 7: the action channels' saliences from the striatal drive (of
     /// `sc`) and noise, raised while the value `v` is low; selection through
-    /// the GPR circuit; the traces decay (cleared at a stimulus or a marked
-    /// trial start) and take the chosen action's input.
+    /// the GPR circuit; the traces decay by λ (cleared at a marked trial
+    /// start, or at a stimulus while no trial has been marked) and take the chosen action's input on a step with input (the
+    /// most recent trace, [`Striatum::recent`], that input alone).
     #[inline(always)]
     fn act(&mut self, v: N, stimulus: bool, afferent: bool, sc: &Scratch<N, C, A>) -> usize {
-        let keep = if stimulus || self.trial_start || self.lesions.no_traces {
+        // A trial's traces span its steps (every action of a sequence is
+        // eligible for the reward at its end); a marked trial start clears
+        // them (a stimulus, while no trial has been marked).
+        let unmarked_stimulus = stimulus && !self.trials_marked;
+        let keep = if self.trial_start || unmarked_stimulus || self.lesions.no_traces {
             N::ZERO
         } else {
             self.p.lambda
@@ -925,6 +954,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let nz = if afferent { sc.nz.as_slice() } else { &[] };
         let x = &self.striatal_input;
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
+        self.striatum.update_recent(keep, a, x, nz);
         self.critic
             .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);
         a
@@ -939,12 +969,14 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
     /// Context selection by the basal ganglia's context channels, thalamic
     /// winner-take-all, recognition override and novelty.
-    fn select_context(&mut self, cur: usize, reward: N) {
+    fn select_context(&mut self, cur: usize, reward: N, went_on: bool) {
         let p = &self.p;
         let th = &mut self.thalamus;
         let cc = &mut self.contexts;
-        // The context just rewarded on the previous pattern remembers it.
-        if !self.lesions.no_dopamine && reward > N::ZERO {
+        // The context just rewarded on the previous pattern remembers it,
+        // as it does a pattern whose action let a trial of several steps go
+        // on (the path to a reward at the trial's end).
+        if !self.lesions.no_dopamine && (reward > N::ZERO || went_on) {
             th.remember(cur, Pattern::Previous, p.eta_u);
         }
         let evidence = Evidence {

@@ -346,8 +346,9 @@ config! {
     /// away at each update (the differences, which select, are kept).
     opponent_settle: f32 = 0.125, 0.0 to 1.0;
     // --- critic and dopamine
-    /// Discount γ of the TD error.
-    gamma: f32 = 0.5, 0.0 to 1.0;
+    /// Discount γ of the TD error within a trial (a marked trial start ends the episode:
+    /// no discount applies across it).
+    gamma: f32 = 0.95, 0.0 to 1.0;
     /// Trace decay λ per step.
     lambda: f32 = 0.95, 0.0 to 1.0;
     /// Critic learning rate.

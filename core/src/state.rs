@@ -389,6 +389,8 @@ state! {
     striatum.w_go: [A C] num in 0.0, q(c.w_max); "Q3.12, 0 to `w_max`";
     striatum.w_nogo: [A C] num in 0.0, q(c.w_max); "Q3.12, 0 to `w_max`";
     striatum.elig: [A C] num in 0.0, TRACE_MAX; "Q3.12, 0 to [`TRACE_MAX`]";
+    striatum.recent: [C] num in 0.0, TRACE_MAX; "Q3.12, 0 to [`TRACE_MAX`]";
+    striatum.recent_action: [] u8 in 0.0, (A - 1) as f32; "0 to A−1";
     contexts.competence: [K] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.surprise_mean: [K] num in 0.0, q(c.surprise_max); "Q3.12, 0 to `surprise_max`";
     contexts.surprise_dev: [K] num in 0.0, q(c.surprise_max); "Q3.12, 0 to `surprise_max`";
@@ -425,6 +427,7 @@ state! {
     counters.switches: [] u32; "Context switches of any kind; saturates";
     counters.recognitions: [] u32; "Switches forced by recognition";
     counters.novelties: [] u32; "Switches to an unused context on a novel pattern; saturates";
+    trials_marked: [] bool; "";
 }
 
 fn flat1<T, const M: usize>(v: &[T; M]) -> &[T] {
