@@ -594,7 +594,8 @@ mod tests {
     use super::*;
 
     /// The lesion byte of a snapshot: bit 0 `no_thalamus`, 1
-    /// `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`.
+    /// `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
+    /// 5 `no_amplification`.
     #[test]
     fn lesion_bits_are_the_snapshot_format() {
         let want = [
@@ -603,6 +604,7 @@ mod tests {
             "no_dopamine",
             "no_traces",
             "no_meta",
+            "no_amplification",
         ];
         assert_eq!(Lesions::NAMES, want);
         for (i, name) in want.iter().enumerate() {

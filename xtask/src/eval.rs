@@ -29,7 +29,7 @@ use tcbg_tests::eval::Variant;
 use tcbg_tests::eval::{block_starts, evaluate_specs, learning_curve, Progress, ResultRow, Spec};
 use tcbg_tests::stats::Summary;
 use tcbg_tests::thresholds::{check_all, fmt, Check, Status, Tolerance, THRESHOLDS};
-use tcbg_tests::{kinds_of, run_task_with, AgentSize, Live, Number, RunLog};
+use tcbg_tests::{delay_of, kinds_of, run_task_with, AgentSize, Live, Number, RunLog};
 use tcbg_tests::{EVAL_TASK_NAMES, LESION_NAMES};
 
 use crate::{setup, Res};
@@ -40,7 +40,7 @@ pub struct EvalArgs {
     /// Tasks (default all: rule-switch, cued-rule-switch, cue-context,
     /// reversal-bandit, delayed-reward, serial-reversal, new-rule-transfer,
     /// multi-rule-switch-3x3x3, -4x2x3, -4x2x6 (also on the 16-96-8-8
-    /// agent), cue-context-rikhye)
+    /// agent), cue-context-rikhye, action-sequence, delayed-response)
     #[arg(long, value_delimiter = ',', value_name = "T,..")]
     task: Vec<String>,
     /// Seeds 0..N
@@ -48,7 +48,8 @@ pub struct EvalArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// Lesions besides the full model (default all: no_thalamus,
-    /// no_context_selection, no_traces, no_dopamine, no_meta; `none` for none)
+    /// no_context_selection, no_traces, no_dopamine, no_meta, no_amplification;
+    /// `none` for none)
     #[arg(long, value_delimiter = ',', value_name = "a,b")]
     lesions: Option<Vec<String>>,
     /// Number types
@@ -85,7 +86,8 @@ pub struct RunArgs {
     /// The f32 oracle instead of fixed point
     #[arg(long)]
     f32: bool,
-    /// delayed-reward: one delay (default all of 0, 2, 5, 10)
+    /// delayed-reward: one delay (default all of 0, 2, 5, 10); delayed-response:
+    /// one delay (default all of 1, 3, 6)
     #[arg(long, value_name = "D")]
     delay: Option<u8>,
     /// half, double or flip5 (default: the schedules of TASKS.md)
@@ -414,7 +416,7 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
     let pending = checks.iter().filter(|c| c.status == Status::Miss && !c.fails()).count();
     let pending = match pending {
         0 => String::new(),
-        n => format!(" ({n} of them pending: issue 17, not failures yet)"),
+        n => format!(" ({n} of them pending: issues 17 and 18, not failures yet)"),
     };
     let _ = writeln!(out, "{}{pass} pass, {miss} miss{pending}{na}", if md { "\n" } else { "" });
 }
@@ -741,9 +743,9 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
     let name = if rikhye { "cue-context" } else { a.task.as_str() };
     let kind = TaskKind::parse(name, a.delay.unwrap_or(0)).ok_or_else(|| unknown_task(&a.task))?;
     let kinds = match (kind, a.delay) {
-        (TaskKind::DelayedReward { .. }, None) => kinds_of(kind),
-        (_, Some(_)) if !matches!(kind, TaskKind::DelayedReward { .. }) => {
-            return Err("--delay only applies to delayed-reward".into())
+        (k, None) if delay_of(k).is_some() => kinds_of(kind),
+        (_, Some(_)) if delay_of(kind).is_none() => {
+            return Err("--delay only applies to delayed-reward and delayed-response".into())
         }
         _ => vec![kind],
     };
@@ -799,10 +801,7 @@ pub fn run_cmd(a: RunArgs) -> Result<(), String> {
             let (b, switches, spark) = (b + 1, s.switches, sparkline(&scores));
             println!("{b:>5}  {n:>6}  {crit:>7}  {errors:>9}  {acc:>7.2}  {switches:>8}  {spark}");
         }
-        let suffix = match kind {
-            TaskKind::DelayedReward { delay } => format!("_d{delay}"),
-            _ => String::new(),
-        };
+        let suffix = delay_of(kind).map_or(String::new(), |d| format!("_d{d}"));
         let mut m: Vec<String> =
             log.metrics.iter().map(|(n, v)| format!("{n}{suffix} {}", fmt(*v))).collect();
         if bandit {
@@ -873,8 +872,8 @@ mod tests {
         let o = parse(&["--lesions", "no_meta", "--number", "f32"]).unwrap();
         assert_eq!(o.lesions, ["none", "no_meta"]);
         assert_eq!(o.numbers, [Number::F32]);
-        // The 11 tasks, the multi-rule points also on the larger agent.
-        assert_eq!(o.tasks.len(), 14);
+        // The 13 tasks, the multi-rule points also on the larger agent.
+        assert_eq!(o.tasks.len(), 16);
         assert!(parse(&["--lesions", "no_such"]).is_err());
         assert!(Cli::try_parse_from(["eval", "--bogus"]).is_err());
     }
