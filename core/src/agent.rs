@@ -605,7 +605,14 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // 4. Three-factor learning on the critic's and the actor's dopamine
         //    (with the slow training of the control functions), the recall
         //    test, competence and the usual surprise.
-        let (d, d_actor) = self.teaching_signals(cur, reward, delta, hold, news);
+        let (d, mut d_actor) = self.teaching_signals(cur, reward, delta, hold, news);
+        if self.trials_marked && !self.trial_start {
+            // Within a marked trial only the critic learns (TD(λ) on the
+            // trial's traces); the actor learns at the trial's end, from the
+            // reward against the aspiration, on the traces of every action
+            // the trial took (a dip: the last one's, `Striatum::recent`).
+            d_actor = N::ZERO;
+        }
         self.striatum.elig_support_into(&mut scratch.elig);
         if d != N::ZERO || d_actor != N::ZERO {
             self.three_factor(cur, d, d_actor, &mut scratch);
