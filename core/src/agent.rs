@@ -912,8 +912,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// Step 7: the action channels' saliences from the striatal drive (of
     /// `sc`) and noise, raised while the value `v` is low; selection through
     /// the GPR circuit; the traces decay by λ (cleared at a marked trial
-    /// start, or at a stimulus while no trial has been marked) and take the chosen action's input on a step with input (the
-    /// most recent trace, [`Striatum::recent`], that input alone).
+    /// start, or at a stimulus while no trial has been marked) and take the
+    /// chosen action's input on a step with input (the most recent trace,
+    /// [`Striatum::recent`], that input alone).
     #[inline(always)]
     fn act(&mut self, v: N, stimulus: bool, afferent: bool, sc: &Scratch<N, C, A>) -> usize {
         // A trial's traces span its steps (every action of a sequence is

@@ -1,12 +1,16 @@
 //! Cortex: `a = f_c(s)`, a rate network whose function the thalamus switches.
 //!
-//! Each of the `C` units sums its afferent input, `u = W_in s` (the
-//! *synaptic drive*; the reference design's recurrent `J` is absent because
-//! no task of the suite needs it, and it would not fit the memory budget
-//! dense). The thalamus sets a *gain* `g_i` per unit, which multiplies the
-//! drive: `r_i = clamp((g_i u_i − θ)/(1 − θ), 0, 1)`. Gain, not drive: with no
-//! input, no thalamic state changes any rate, and units outside the active
-//! control function's mask (gain 0) are silent.
+//! Each of the `C` units sums its afferent input, `u = W_in s`, plus its own
+//! recurrence `J r` (the *synaptic drive*): the reference design's recurrent
+//! `J` is kept to its diagonal, each unit's self-excitation of its last rate
+//! ([`Cortex::add_recurrence`]; a dense `J` would not fit the memory budget).
+//! Alone it does not sustain activity; through a delay (a step without
+//! input) the thalamus amplifies it by its gain, so a cue's code outlasts
+//! the cue (working memory; Schmitt et al. 2017). The thalamus sets a *gain*
+//! `g_i` per unit, which multiplies the drive: `r_i = clamp((g_i u_i −
+//! θ)/(1 − θ), 0, 1)`. Gain, not drive: with no input and nothing held, no
+//! thalamic state changes any rate, and units outside the active control
+//! function's mask (gain 0) are silent.
 //!
 //! Cortical plasticity is slow, local, unsupervised and never reads dopamine:
 //! Oja's rule on `W_in`, scaled by the unit's gain so that units silenced in

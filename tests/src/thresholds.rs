@@ -341,9 +341,24 @@ pub const THRESHOLDS: [Threshold; 40] = [
         },
         Tolerance::Ratio,
     ),
-    p(DR, "accuracy_last100_d1", Rule::AtLeast(0.95), Tolerance::Accuracy),
-    p(DR, "accuracy_last100_d3", Rule::AtLeast(0.95), Tolerance::Accuracy),
-    p(DR, "accuracy_last100_d6", Rule::AtLeast(0.95), Tolerance::Accuracy),
+    p(
+        DR,
+        "accuracy_last100_d1",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        DR,
+        "accuracy_last100_d3",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        DR,
+        "accuracy_last100_d6",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
     pl(
         DR,
         "accuracy_last100_d6",
@@ -351,7 +366,12 @@ pub const THRESHOLDS: [Threshold; 40] = [
         Rule::AtMost(0.65),
         Tolerance::Accuracy,
     ),
-    p(DR, "first_learning_d3", Rule::AtMost(40.0), Tolerance::Count),
+    p(
+        DR,
+        "first_learning_d3",
+        Rule::AtMost(40.0),
+        Tolerance::Count,
+    ),
 ];
 
 /// Outcome of one threshold on one variation.

@@ -118,7 +118,10 @@ fn the_suite_learns_and_each_mechanism_matters() {
 /// looser versions of its thresholds (pending in `cargo xtask eval`).
 #[test]
 fn sequences_are_learned_and_memory_is_thalamic() {
-    let tasks = [TaskKind::ActionSequence, TaskKind::DelayedResponse { delay: 0 }];
+    let tasks = [
+        TaskKind::ActionSequence,
+        TaskKind::DelayedResponse { delay: 0 },
+    ];
     let rows = evaluate(
         &tasks,
         &[Number::Fixed],
@@ -149,7 +152,11 @@ fn sequences_are_learned_and_memory_is_thalamic() {
     for d in [1, 3, 6] {
         let m = format!("accuracy_last100_d{d}");
         let acc = median(&rows, "delayed-response", fx, "none", &m);
-        check(&format!("delayed-response D={d} accuracy >= 0.9"), acc, acc >= 0.9);
+        check(
+            &format!("delayed-response D={d} accuracy >= 0.9"),
+            acc,
+            acc >= 0.9,
+        );
     }
     let lesioned = median(
         &rows,
