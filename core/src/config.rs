@@ -615,8 +615,8 @@ mod tests {
         assert_eq!(Lesions::named("no_such"), None);
         for b in 0..=255u8 {
             let (l, known) = Lesions::from_bits(b);
-            assert_eq!(known, b < 32);
-            assert_eq!(l.bits(), b & 31);
+            assert_eq!(known, b < 64);
+            assert_eq!(l.bits(), b & 63);
         }
     }
 }

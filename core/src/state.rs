@@ -518,7 +518,7 @@ mod tests {
     fn the_declared_length_is_written() {
         use crate::{Config, Fx};
         let a = Agent::<Fx, 5, 24, 3, 2>::new(Config::default(), 1).unwrap();
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; 8192];
         let n = Agent::<Fx, 5, 24, 3, 2>::SNAPSHOT_LEN;
         assert_eq!(a.snapshot(&mut buf), Ok(n));
         let b = Agent::<f32, 5, 24, 3, 2>::new(Config::default(), 1).unwrap();
