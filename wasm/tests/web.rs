@@ -256,11 +256,11 @@ fn config_round_trips_and_bad_configs_are_refused() {
     assert!(again.core() == agent.core());
     refused(Agent::with_config("{", 5.0), "config");
     refused(
-        Agent::with_config(&json.replace("\"gamma\":0.5", "\"gamma\":1.5"), 5.0),
+        Agent::with_config(&json.replace("\"gamma\":0.95", "\"gamma\":1.5"), 5.0),
         "gamma",
     );
     refused(
-        Agent::with_config(&json.replace("\"gamma\":0.5,", ""), 5.0),
+        Agent::with_config(&json.replace("\"gamma\":0.95,", ""), 5.0),
         "missing field `gamma`",
     );
 }
