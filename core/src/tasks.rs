@@ -95,6 +95,9 @@ pub enum TaskKind {
 /// Positions of [`TaskKind::ActionSequence`].
 pub const SEQUENCE_LEN: usize = 3;
 
+/// Most blank steps of [`TaskKind::DelayedResponse`].
+pub const MAX_RESPONSE_DELAY: u8 = 100;
+
 /// The input line of the go signal of [`TaskKind::DelayedResponse`].
 pub const GO_LINE: usize = 2;
 
@@ -182,7 +185,8 @@ impl TaskKind {
         })
     }
 
-    /// Whether the task's sizes are valid (see [`TaskKind::multi_rule`]).
+    /// Whether the task's sizes are valid (see [`TaskKind::multi_rule`];
+    /// delayed response: at most [`MAX_RESPONSE_DELAY`] blank steps).
     pub fn check(&self) -> Result<(), TaskError> {
         match *self {
             TaskKind::MultiRuleSwitch {
@@ -190,6 +194,10 @@ impl TaskKind {
                 actions,
                 rules,
             } => TaskKind::multi_rule(cues as usize, actions as usize, rules as usize).map(|_| ()),
+            // The go step is step `delay + 1` of a trial, counted in a `u8`.
+            TaskKind::DelayedResponse { delay } if delay > MAX_RESPONSE_DELAY => Err(
+                TaskError::Shape("delayed-response: at most 100 blank steps"),
+            ),
             _ => Ok(()),
         }
     }
