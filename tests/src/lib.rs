@@ -4,7 +4,8 @@
 //! ([`evaluate`]), the ideal observer of the reversal bandit ([`bayes`]),
 //! the thresholds the report checks ([`thresholds`]), and the report of
 //! `cargo xtask eval` as text, Markdown and JSON ([`report`]) and SVG
-//! learning curves ([`plots`]).
+//! learning curves ([`plots`]); what `cargo xtask bench` measures on the
+//! host ([`bench`]).
 //!
 //! ```
 //! use tcbg::{tasks::{Schedule, TaskKind}, Lesions};
@@ -15,6 +16,7 @@
 //! ```
 
 pub mod bayes;
+pub mod bench;
 pub mod eval;
 pub mod plots;
 pub mod report;
