@@ -2,7 +2,10 @@
 //! a task on the fixed-point model or its `f32` oracle with a trial log
 //! ([`run_one`], [`run_task`]), evaluate the suite over seeds in parallel
 //! ([`evaluate`]), the ideal observer of the reversal bandit ([`bayes`]),
-//! and the thresholds the report checks ([`thresholds`]).
+//! the thresholds the report checks ([`thresholds`]), and the report of
+//! `cargo xtask eval` as text, Markdown and JSON ([`report`]) and SVG
+//! learning curves ([`plots`]); what `cargo xtask bench` measures on the
+//! host ([`bench`]).
 //!
 //! ```
 //! use tcbg::{tasks::{Schedule, TaskKind}, Lesions};
@@ -13,7 +16,10 @@
 //! ```
 
 pub mod bayes;
+pub mod bench;
 pub mod eval;
+pub mod plots;
+pub mod report;
 pub mod stats;
 pub mod thresholds;
 
