@@ -97,7 +97,7 @@ function applyUrl() {
   else notes.push(`unknown task "${task}"`);
   if (p.has("delay")) {
     if ([...ui.delay.options].some((o) => o.value === p.get("delay"))) ui.delay.value = p.get("delay");
-    else notes.push(`delay must be one of 0, 2, 5, 10`);
+    else notes.push(`delay must be one of ${[...ui.delay.options].map((o) => o.value).join(", ")}`);
   }
   const seed = Number(p.get("seed") ?? DEFAULTS.seed);
   if (Number.isSafeInteger(seed) && seed >= 0) ui.seed.value = String(seed);
@@ -114,11 +114,16 @@ function applyUrl() {
   return p.get("autorun") !== "0";
 }
 
+/** Whether a task takes a delay (the blank steps of delayed-reward and delayed-response). */
+function hasDelay(task) {
+  return task === "delayed-reward" || task === "delayed-response";
+}
+
 /** Writes the controls into the URL, so the address reproduces the view. */
 function updateUrl() {
   const p = new URLSearchParams();
   p.set("task", ui.task.value);
-  if (ui.task.value === "delayed-reward") p.set("delay", ui.delay.value);
+  if (hasDelay(ui.task.value)) p.set("delay", ui.delay.value);
   p.set("seed", ui.seed.value);
   p.set("speed", String(speed()));
   const lesions = checkedLesions();
@@ -132,13 +137,13 @@ function install({ agent, session, origin, events }) {
   state.session?.free();
   Object.assign(state, { agent, session, origin, events, owed: 0, dirty: true });
   ui.watch.textContent = TASKS[origin.task]?.watch ?? "";
-  ui.delayLabel.hidden = origin.task !== "delayed-reward";
+  ui.delayLabel.hidden = !hasDelay(origin.task);
 }
 
 /** Resets to a new agent and task from the controls (lesions ticked are on from step 0). */
 function reset() {
   const task = ui.task.value;
-  const delay = task === "delayed-reward" ? Number(ui.delay.value) : 0;
+  const delay = hasDelay(task) ? Number(ui.delay.value) : 0;
   const seed = Number(ui.seed.value);
   const agent = new Agent(seed);
   let session;
@@ -152,7 +157,7 @@ function reset() {
   for (const e of events) agent.set_lesion(e.lesion, true);
   install({ agent, session, origin: { task, delay, seed, config: JSON.parse(agent.config_json()) }, events });
   updateUrl();
-  status(`New agent, seed ${seed}, on ${task}${task === "delayed-reward" ? ` (delay ${delay})` : ""}.`);
+  status(`New agent, seed ${seed}, on ${task}${hasDelay(task) ? ` (delay ${delay})` : ""}.`);
 }
 
 function setRunning(on) {
@@ -324,7 +329,7 @@ async function importBrain(fileObject) {
   install(brain);
   setRunning(false);
   ui.task.value = brain.origin.task;
-  if (brain.origin.task === "delayed-reward") ui.delay.value = String(brain.origin.delay);
+  if (hasDelay(brain.origin.task)) ui.delay.value = String(brain.origin.delay);
   ui.seed.value = String(brain.origin.seed);
   for (const box of ui.lesions.querySelectorAll("input")) box.checked = brain.agent.lesion(box.name);
   updateUrl();

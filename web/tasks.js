@@ -47,6 +47,21 @@ export const TASKS = {
   },
 };
 
+TASKS["action-sequence"] = {
+  watch: "Three positions, each with its own cue, four actions: the agent must press the right action at each " +
+    "position in turn; a wrong one ends the trial with nothing, the third right one earns the reward. Two " +
+    "sequences alternate every 60 trials, unsignaled. Watch the whole sequence learned from the reward at its " +
+    "end (compare no_traces), and at each switch the control function that held the other sequence come back.",
+  rule: RULE_AB,
+};
+TASKS["delayed-response"] = {
+  watch: "One of two cues for one step, then the chosen number of blank steps, then a go signal: the action at " +
+    "go must match the cue. At go the input alone says nothing, so the cue must be held in cortex through the " +
+    "delay, by the thalamus amplifying cortical recurrence. Watch cortical activity outlast the cue, and turn " +
+    "on no_amplification: the memory is gone and accuracy falls to chance.",
+  rule: () => "cue i → action i",
+};
+
 const MULTI_RULE = {
   watch: "Many rules, many actions: one-hot cues, each rule a mapping of them to the actions, 12 unsignaled blocks " +
     "of 50 trials. The first blocks show every rule once, later blocks bring back a familiar rule at random. Watch " +
@@ -63,4 +78,5 @@ export const LESIONS = {
   no_dopamine: "Dopamine is held at 0: no reinforcement learning at all.",
   no_traces: "Eligibility traces last one step: no bridge across delays.",
   no_meta: "In-place learning is off: surprise always holds plasticity for a context switch, and the control functions keep disjoint masks.",
+  no_amplification: "The thalamus does not amplify cortical recurrence: cortex forgets a cue as soon as it is gone.",
 };

@@ -56,6 +56,9 @@ use crate::thalamus::{Override, Pattern, Recognition, Seen, Thalamus, PATTERNS};
 
 /// Observation values are limited to this range (NaN counts as 0).
 pub const OBS_RANGE: f32 = 1.0;
+/// Values are limited to this many rewards (`|Q| ≤ 2`): a trial is an
+/// episode that pays one reward at its end.
+const VALUE_BOUND_REWARDS: f32 = 2.0;
 /// Rewards are limited to `[-REWARD_RANGE, REWARD_RANGE]` (NaN counts as 0).
 pub const REWARD_RANGE: f32 = 1.0;
 
@@ -69,6 +72,11 @@ pub(crate) struct Params<N: Num> {
     inv_span: N,
     gain_max: N,
     gain_min: N,
+    /// Cortical self-excitation `recurrence`.
+    recurrence: N,
+    /// `recurrence × amplification`: the recurrent weight per unit of gain
+    /// on a step without afferent input.
+    recurrence_amplified: N,
     w_bg: N,
     eta_m_half: N,
     m_max: N,
@@ -96,7 +104,7 @@ pub(crate) struct Params<N: Num> {
     w_max: N,
     opponent_settle: N,
     gamma: N,
-    /// `min(REWARD_RANGE / (1 − γ), SIGNAL_MAX)`: the largest value a state can have.
+    /// `min(REWARD_RANGE / (1 − γ), 2 REWARD_RANGE)`: the largest value a state can have.
     value_bound: N,
     lambda: N,
     eta_v: N,
@@ -147,6 +155,8 @@ impl<N: Kernels> Params<N> {
             inv_span: f(1.0 / (1.0 - c.rate_threshold)),
             gain_max: f(c.gain_max),
             gain_min: f(c.gain_min),
+            recurrence: f(c.recurrence),
+            recurrence_amplified: f(c.recurrence * c.amplification),
             w_bg: f(c.w_bg),
             eta_m_half: f(0.5 * c.eta_m),
             m_max: f(c.m_max),
@@ -173,7 +183,8 @@ impl<N: Kernels> Params<N> {
             w_max: f(c.w_max),
             opponent_settle: f(c.opponent_settle),
             gamma: f(c.gamma),
-            value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX)).min(SIGNAL_MAX)),
+            value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX))
+                .min(VALUE_BOUND_REWARDS * REWARD_RANGE)),
             lambda: f(c.lambda),
             eta_v: f(c.eta_v),
             kappa_norm: f(c.kappa_norm),
@@ -333,8 +344,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
-    /// Whether the caller has ever marked a trial start: then a trial's
-    /// outcome is its end (the next mark), else every step with news.
+    /// Whether a trial start has ever been marked. Until one is, every step
+    /// with an outcome counts as a trial of its own (the context channels
+    /// count it, and a stimulus clears the traces).
     pub(crate) trials_marked: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
@@ -581,8 +593,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let cur = (self.thalamus.active as usize).min(K - 1);
         let mut scratch = Scratch::new(self.gain_norm);
 
-        // 1. Cortex: the drive `u = W_in s` of the new observation.
+        // 1. Cortex: the drive `u = W_in s` of the new observation, plus
+        //    each unit's recurrence from its last rate, amplified by the
+        //    thalamus through a delay.
         self.cortex.compute_drive(&s);
+        let afferent = s.iter().any(|v| *v != N::ZERO);
+        self.recur(cur, afferent);
 
         // 2. Dopamine: the critic's TD error under the current thalamic state.
         let value_now = self.read_out(cur, &mut scratch);
@@ -593,18 +609,29 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             .dopamine(reward, self.p.gamma, value_now, news, self.trial_start);
 
         // 3. Context channels: surprise, and the hold on plasticity it brings.
-        let hold = self.surprise(cur, delta, outcome);
+        // Trials are what succeed or fail: the context channels count a
+        // trial's outcome (its end, a marked trial start), not the steps
+        // within a trial of several actions.
+        let trial_outcome = outcome && (self.trial_start || !self.trials_marked);
+        let hold = self.surprise(cur, delta, trial_outcome);
 
         // 4. Three-factor learning on the critic's and the actor's dopamine
         //    (with the slow training of the control functions), the recall
         //    test, competence and the usual surprise.
-        let (d, d_actor) = self.teaching_signals(cur, reward, delta, hold, news);
+        let (d, mut d_actor) = self.teaching_signals(cur, reward, delta, hold, news);
+        if self.trials_marked && !self.trial_start {
+            // Within a marked trial only the critic learns (TD(λ) on the
+            // trial's traces); the actor learns at the trial's end, from the
+            // reward against the aspiration, on the traces of every action
+            // the trial took (a dip: the last one's, `Striatum::recent`).
+            d_actor = N::ZERO;
+        }
         self.striatum.elig_support_into(&mut scratch.elig);
         if d != N::ZERO || d_actor != N::ZERO {
             self.three_factor(cur, d, d_actor, &mut scratch);
         }
         self.recall_test(cur, reward, &mut scratch);
-        self.learn_competence(cur, reward, hold, outcome);
+        self.learn_competence(cur, reward, hold, trial_outcome);
 
         // 5. Thalamus: read the input; the context channels select the
         //    control function.
@@ -612,10 +639,28 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
         // 6. Cortex fires under the (possibly new) gain; Oja learning; the
         //    value of the new state.
-        let (value, stimulus) = self.fire(&s, cur, d, outcome, &mut scratch);
+        let (value, stimulus) = self.fire(&s, cur, d, outcome, afferent, &mut scratch);
 
         // 7. Action channels: saliences, selection, traces.
-        self.act(value, stimulus, &scratch)
+        self.act(value, stimulus, afferent, &scratch)
+    }
+
+    /// Step 1's recurrence: each cortical unit adds its rate of the last
+    /// step times its self-excitation to its drive; on a step without
+    /// afferent input the thalamus amplifies it by `amplification` times the
+    /// unit's gain under the current control function (Schmitt et al. 2017:
+    /// the mediodorsal thalamus sustains prefrontal activity through a delay
+    /// by amplifying its local connectivity). Nothing carries across a
+    /// marked trial start, so a task of one step per trial is untouched.
+    #[inline(always)]
+    fn recur(&mut self, cur: usize, afferent: bool) {
+        if self.trial_start || self.p.recurrence == N::ZERO {
+            return;
+        }
+        let amplify = !afferent && !self.lesions.no_amplification && !self.lesions.no_thalamus;
+        let (w, wa) = (self.p.recurrence, self.p.recurrence_amplified);
+        let g = &self.thalamus.g[cur.min(K - 1)];
+        self.cortex.add_recurrence(w, amplify.then_some((wa, g)));
     }
 
     /// The observation and reward limited to their ranges (NaN to 0); counts
@@ -705,15 +750,22 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let dither = &mut self.dither_rng;
         let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
         let lr = &self.critic.lr;
-        self.striatum.learn_at(
-            go,
-            nogo,
-            lr,
-            p.w_max,
-            p.opponent_settle,
-            || dither.next(),
-            &sc.elig,
-        );
+        if d_actor < N::ZERO {
+            // A dip blames the most recent action (see `learn_recent`).
+            let settle = p.opponent_settle;
+            self.striatum
+                .learn_recent(go, nogo, lr, p.w_max, settle, || dither.next());
+        } else {
+            self.striatum.learn_at(
+                go,
+                nogo,
+                lr,
+                p.w_max,
+                p.opponent_settle,
+                || dither.next(),
+                &sc.elig,
+            );
+        }
         self.striatum
             .settle_actions(self.action_mask, p.opponent_settle, &sc.elig);
         let elig = &self.striatum.elig;
@@ -765,8 +817,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
         // A trial's outcome meets every function's prediction of it.
-        let trial_end = self.trial_start || !self.trials_marked;
-        if outcome && trial_end && self.lesions.context_selection() && !self.lesions.no_dopamine {
+        if outcome && self.lesions.context_selection() && !self.lesions.no_dopamine {
             cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
         }
     }
@@ -792,7 +843,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         sc.pattern = seen.map(|x| x.slot);
         if self.lesions.context_selection() {
-            self.select_context(cur, reward);
+            // An outcome within a trial: the last action let the trial go on.
+            let went_on = outcome && !self.trial_start && self.trials_marked;
+            self.select_context(cur, reward, went_on);
             // Cortex is never shared beyond the in-place level (a switch
             // may have stepped it down).
             if self.thalamus.shared > self.contexts.in_place {
@@ -816,6 +869,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         cur: usize,
         d: N,
         outcome: bool,
+        afferent: bool,
         sc: &mut Scratch<N, C, A>,
     ) -> (N, bool) {
         let active = self.thalamus.active as usize;
@@ -849,12 +903,16 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         let x = &self.striatal_input;
         let nz = sc.nz.as_slice();
-        let stimulus = rate_sum >= self.p.stimulus_threshold;
+        // Activity held through a delay is no new stimulus: only an afferent
+        // input is.
+        let stimulus = afferent && rate_sum >= self.p.stimulus_threshold;
         if stimulus {
             self.critic
                 .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
         }
-        if self.p.eta_cortex != N::ZERO {
+        // Without input Oja's rule would only shrink the weights of units
+        // held active through a delay: cortex learns from its inputs.
+        if self.p.eta_cortex != N::ZERO && afferent {
             let dither = &mut self.cortex_rng;
             self.cortex
                 .learn_at(s, self.p.eta_cortex, units, || dither.next());
@@ -875,11 +933,17 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
     /// Step 7: the action channels' saliences from the striatal drive (of
     /// `sc`) and noise, raised while the value `v` is low; selection through
-    /// the GPR circuit; the traces decay (cleared at a stimulus or a marked
-    /// trial start) and take the chosen action's input.
+    /// the GPR circuit; the traces decay by λ (cleared at a marked trial
+    /// start, or at a stimulus while no trial has been marked) and take the
+    /// chosen action's input on a step with input (the most recent trace,
+    /// [`Striatum::recent`], that input alone).
     #[inline(always)]
-    fn act(&mut self, v: N, stimulus: bool, sc: &Scratch<N, C, A>) -> usize {
-        let keep = if stimulus || self.trial_start || self.lesions.no_traces {
+    fn act(&mut self, v: N, stimulus: bool, afferent: bool, sc: &Scratch<N, C, A>) -> usize {
+        // A trial's traces span its steps (every action of a sequence is
+        // eligible for the reward at its end); a marked trial start clears
+        // them (a stimulus, while no trial has been marked).
+        let unmarked_stimulus = stimulus && !self.trials_marked;
+        let keep = if self.trial_start || unmarked_stimulus || self.lesions.no_traces {
             N::ZERO
         } else {
             self.p.lambda
@@ -920,8 +984,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             let allowed = (self.action_mask, n);
             self.contexts.predict(cur, sc.pattern, drive, allowed, a);
         }
-        let (x, nz) = (&self.striatal_input, sc.nz.as_slice());
+        // An action on a step without input acts on nothing: its trace takes
+        // no input (cortex may still hold a cue there).
+        let nz = if afferent { sc.nz.as_slice() } else { &[] };
+        let x = &self.striatal_input;
         self.striatum.update_traces_at(keep, a, x, nz, &sc.elig);
+        self.striatum.update_recent(keep, a, x, nz);
         self.critic
             .gain_experience_at(x, nz, self.p.experience_rate, self.p.lr_min);
         a
@@ -936,12 +1004,14 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
     /// Context selection by the basal ganglia's context channels, thalamic
     /// winner-take-all, recognition override and novelty.
-    fn select_context(&mut self, cur: usize, reward: N) {
+    fn select_context(&mut self, cur: usize, reward: N, went_on: bool) {
         let p = &self.p;
         let th = &mut self.thalamus;
         let cc = &mut self.contexts;
-        // The context just rewarded on the previous pattern remembers it.
-        if !self.lesions.no_dopamine && reward > N::ZERO {
+        // The context just rewarded on the previous pattern remembers it,
+        // as it does a pattern whose action let a trial of several steps go
+        // on (the path to a reward at the trial's end).
+        if !self.lesions.no_dopamine && (reward > N::ZERO || went_on) {
             th.remember(cur, Pattern::Previous, p.eta_u);
         }
         let evidence = Evidence {

@@ -60,7 +60,7 @@
 //! ```
 
 use crate::config::Config;
-use crate::fixed::{empty_list, support, Num, RECIP_Q15};
+use crate::fixed::{empty_list, fill_row, support, Num, RECIP_Q15};
 use crate::thalamus::PATTERNS;
 use crate::kernels::Kernels;
 
@@ -301,6 +301,14 @@ pub struct Striatum<N: Num, const C: usize, const A: usize> {
     /// Bit `a` set when row `a` of `elig` holds a nonzero trace. Derived
     /// from `elig`; never written to a snapshot.
     pub(crate) elig_rows: u32,
+    /// The most recent action's trace: the striatal input of the last step
+    /// with input, on the action chosen there (`recent_action`), decayed by
+    /// λ on each step since (cleared at a marked trial start). A dip of
+    /// dopamine acts on it alone ([`Striatum::learn_recent`]). Q3.12, 0 to
+    /// [`TRACE_MAX`].
+    pub recent: [N; C],
+    /// The action of `recent`. 0 to A−1.
+    pub recent_action: u8,
 }
 
 impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
@@ -311,6 +319,8 @@ impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
             w_nogo: [[N::ZERO; C]; A],
             elig: [[N::ZERO; C]; A],
             elig_rows: 0,
+            recent: [N::ZERO; C],
+            recent_action: 0,
         }
     }
 
@@ -345,6 +355,8 @@ impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
             self.elig[a] = [N::ZERO; C];
         }
         self.elig_rows = 0;
+        self.recent = [N::ZERO; C];
+        self.recent_action = 0;
     }
 
     /// Net salience contribution `(W_go[a] − W_nogo[a])·x` for each action.
@@ -589,6 +601,64 @@ impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
     pub fn clear_traces(&mut self) {
         self.elig = [[N::ZERO; C]; A];
         self.elig_rows = 0;
+        self.recent = [N::ZERO; C];
+    }
+
+    /// The most recent trace: on a step with input (`nz` its nonzero
+    /// entries) the input `x` on the `chosen` action, else the last one
+    /// decayed by `keep`.
+    pub fn update_recent(&mut self, keep: N, chosen: usize, x: &[N; C], nz: &[u16]) {
+        if nz.is_empty() {
+            for r in self.recent.iter_mut() {
+                if *r != N::ZERO {
+                    *r = *r * keep;
+                }
+            }
+            return;
+        }
+        let cap = N::from_f32(TRACE_MAX);
+        fill_row(&mut self.recent, N::ZERO);
+        for &i in nz {
+            if let (Some(r), Some(v)) = (self.recent.get_mut(i as usize), x.get(i as usize)) {
+                *r = v.min(cap);
+            }
+        }
+        self.recent_action = chosen.min(A - 1) as u8;
+    }
+
+    /// [`Striatum::learn_at`] on the most recent trace alone (its one
+    /// action, its units ascending): what a dip of dopamine teaches. Go
+    /// (D1) plasticity keeps a long eligibility (Yagishita et al. 2014); the
+    /// NoGo learning of a dip reads recent activity (Iino et al. 2020), so
+    /// the failure that ends a sequence blames its last action, not the
+    /// correct ones before it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn learn_recent(
+        &mut self,
+        go: N,
+        nogo: N,
+        lr: &[N; C],
+        w_max: N,
+        settle: N,
+        mut dither: impl FnMut() -> u32,
+    ) {
+        if go == N::ZERO && nogo == N::ZERO {
+            return;
+        }
+        let a = (self.recent_action as usize).min(A - 1);
+        for i in 0..C {
+            let e = self.recent[i];
+            if e == N::ZERO {
+                continue;
+            }
+            let el = e * lr[i];
+            let d = dither();
+            let g = (self.w_go[a][i] + go.mul_sr(el, d)).clamp(N::ZERO, w_max);
+            let n = (self.w_nogo[a][i] - nogo.mul_sr(el, d >> 12)).clamp(N::ZERO, w_max);
+            let common = g.min(n) * settle;
+            self.w_go[a][i] = g - common;
+            self.w_nogo[a][i] = n - common;
+        }
     }
 }
 

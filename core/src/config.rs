@@ -116,6 +116,10 @@ lesions! {
     /// stays 0, so surprise always holds plasticity for a context switch and
     /// the corticostriatal rates stay at `eta_go` and `eta_nogo`.
     no_meta;
+    /// The thalamus does not amplify cortical recurrence through a delay:
+    /// each unit keeps only its own self-excitation (`recurrence`), which
+    /// does not sustain activity, so cortex forgets a cue that is gone.
+    no_amplification;
 }
 
 impl Lesions {
@@ -276,6 +280,14 @@ config! {
     gain_max: f32 = 2.0, gain_on to 4.0;
     /// Lowest gain the slow training of `G` leaves a unit of its control function.
     gain_min: f32 = 0.5, 0.0 to gain_on;
+    /// Each cortical unit's recurrent self-excitation: its rate of the last step adds
+    /// this times itself to its drive (never across a marked trial start). Alone it does
+    /// not sustain activity.
+    recurrence: f32 = 0.5, 0.0 to 1.0;
+    /// Thalamic amplification of cortical recurrence on a step without afferent input (a
+    /// delay): a unit's recurrent weight is multiplied by this times its gain under the
+    /// active control function (Schmitt et al. 2017; Guo et al. 2017).
+    amplification: f32 = 6.0, 0.0 to 8.0;
     // --- thalamus
     /// Weight of the basal ganglia's (GPi) inhibition of the thalamus.
     w_bg: f32 = 3.0, 0.0 to 6.0;
@@ -334,8 +346,9 @@ config! {
     /// away at each update (the differences, which select, are kept).
     opponent_settle: f32 = 0.125, 0.0 to 1.0;
     // --- critic and dopamine
-    /// Discount γ of the TD error.
-    gamma: f32 = 0.5, 0.0 to 1.0;
+    /// Discount γ of the TD error within a trial (a marked trial start ends the episode:
+    /// no discount applies across it).
+    gamma: f32 = 0.95, 0.0 to 1.0;
     /// Trace decay λ per step.
     lambda: f32 = 0.95, 0.0 to 1.0;
     /// Critic learning rate.
@@ -589,7 +602,8 @@ mod tests {
     use super::*;
 
     /// The lesion byte of a snapshot: bit 0 `no_thalamus`, 1
-    /// `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`.
+    /// `no_context_selection`, 2 `no_dopamine`, 3 `no_traces`, 4 `no_meta`,
+    /// 5 `no_amplification`.
     #[test]
     fn lesion_bits_are_the_snapshot_format() {
         let want = [
@@ -598,6 +612,7 @@ mod tests {
             "no_dopamine",
             "no_traces",
             "no_meta",
+            "no_amplification",
         ];
         assert_eq!(Lesions::NAMES, want);
         for (i, name) in want.iter().enumerate() {
@@ -608,8 +623,8 @@ mod tests {
         assert_eq!(Lesions::named("no_such"), None);
         for b in 0..=255u8 {
             let (l, known) = Lesions::from_bits(b);
-            assert_eq!(known, b < 32);
-            assert_eq!(l.bits(), b & 31);
+            assert_eq!(known, b < 64);
+            assert_eq!(l.bits(), b & 63);
         }
     }
 }

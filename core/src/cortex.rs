@@ -1,12 +1,16 @@
 //! Cortex: `a = f_c(s)`, a rate network whose function the thalamus switches.
 //!
-//! Each of the `C` units sums its afferent input, `u = W_in s` (the
-//! *synaptic drive*; the reference design's recurrent `J` is absent because
-//! no task of the suite needs it, and it would not fit the memory budget
-//! dense). The thalamus sets a *gain* `g_i` per unit, which multiplies the
-//! drive: `r_i = clamp((g_i u_i − θ)/(1 − θ), 0, 1)`. Gain, not drive: with no
-//! input, no thalamic state changes any rate, and units outside the active
-//! control function's mask (gain 0) are silent.
+//! Each of the `C` units sums its afferent input, `u = W_in s`, plus its own
+//! recurrence `J r` (the *synaptic drive*): the reference design's recurrent
+//! `J` is kept to its diagonal, each unit's self-excitation of its last rate
+//! ([`Cortex::add_recurrence`]; a dense `J` would not fit the memory budget).
+//! Alone it does not sustain activity; through a delay (a step without
+//! input) the thalamus amplifies it by its gain, so a cue's code outlasts
+//! the cue (working memory; Schmitt et al. 2017). The thalamus sets a *gain*
+//! `g_i` per unit, which multiplies the drive: `r_i = clamp((g_i u_i −
+//! θ)/(1 − θ), 0, 1)`. Gain, not drive: with no input and nothing held, no
+//! thalamic state changes any rate, and units outside the active control
+//! function's mask (gain 0) are silent.
 //!
 //! Cortical plasticity is slow, local, unsupervised and never reads dopamine:
 //! Oja's rule on `W_in`, scaled by the unit's gain so that units silenced in
@@ -23,8 +27,10 @@ pub struct Cortex<N: Num, const S: usize, const C: usize> {
     /// [`Cortex::init`], Oja's rule (both within the bound) and restore
     /// (checked); read with [`Cortex::w_in`].
     pub(crate) w_in: [[N; S]; C],
-    /// Synaptic drive `u = W_in s` of the current step. Q3.12, −2S to 2S
-    /// (|W_in| ≤ 2, |s| ≤ 1); Fx saturates at ±8.
+    /// Synaptic drive `u = W_in s + J r` of the current step (afferent drive
+    /// plus each unit's recurrence, [`Cortex::add_recurrence`]). Q3.12, −2S to
+    /// 2S + `recurrence` × `amplification` × `gain_max` (|W_in| ≤ 2, |s| ≤ 1,
+    /// r ≤ 1); Fx saturates at ±8.
     pub drive: [N; C],
     /// Thalamic gain `g` in force this step. Q3.12, 0 to `gain_max`.
     pub gain: [N; C],
@@ -90,6 +96,24 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         }
         for i in 0..C {
             self.drive[i] = N::dot_at(&self.w_in[i], s, nz);
+        }
+    }
+
+    /// Adds each unit's recurrent self-excitation to the drive, from the
+    /// rates of the last step (still in [`Cortex::rate`]): `u_i += w r_i`,
+    /// or, amplified (`amp = Some((wa, g))`), `u_i += wa g_i r_i` with `g`
+    /// the gain row of the active control function. A unit at rest adds 0.
+    pub fn add_recurrence(&mut self, w: N, amp: Option<(N, &[N; C])>) {
+        for i in 0..C {
+            let r = self.rate[i];
+            if r == N::ZERO {
+                continue;
+            }
+            let k = match amp {
+                Some((wa, g)) => wa * g[i],
+                None => w,
+            };
+            self.drive[i] = self.drive[i] + k * r;
         }
     }
 

@@ -49,6 +49,11 @@ pub struct Activity {
     pub gpr_pieces_contexts: u64,
     /// Trial outcomes that updated the context channels' belief.
     pub belief_updates: u64,
+    /// Cortical units whose rate a step carried over from the last step
+    /// (their recurrence: steps within a trial), over all steps.
+    pub recurrent_units: u64,
+    /// Nonzero most recent traces decayed on steps without input.
+    pub recent_decays: u64,
 }
 
 /// One phase of the step: its name, its formula and its MACs over the
@@ -66,7 +71,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 20;
+pub const PHASES: usize = 21;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -198,6 +203,11 @@ pub const fn phases(
             "K or A per piece",
             k as u64 * act.gpr_pieces_contexts + a as u64 * act.gpr_pieces_actions,
         ),
+        e(
+            "1, 7 recurrence within a trial; recent trace decay",
+            "2 per carried unit + 1 per decayed trace",
+            2 * act.recurrent_units + act.recent_decays,
+        ),
     ]
 }
 
@@ -226,6 +236,13 @@ pub fn reference_activity(steps: u32) -> Activity {
     };
     crate::snapshot::trace_with::<Fx>(steps, |agent, obs, reward| {
         let elig = *agent.striatum.elig();
+        let nonzero = |v: &[Fx]| v.iter().filter(|x| **x != Fx::ZERO).count() as u64;
+        if !agent.trial_start {
+            act.recurrent_units += nonzero(agent.cortical_rates());
+            if obs.iter().all(|x| *x == Fx::ZERO) {
+                act.recent_decays += nonzero(&agent.striatum.recent);
+            }
+        }
         let switches = agent.counters().switches;
         let start = agent.trial_start;
         let trial_end = start || !agent.trials_marked;

@@ -34,8 +34,10 @@
 //!   from the agent's seed, so a run is a pure function of config, seed and
 //!   inputs.
 //! - [`cortex`]: the rate network `a = f_c(s)`: afferent drive, thalamic
-//!   *gain* (not drive), and slow, dopamine-free Hebbian plasticity gated
-//!   by that gain. **Structural** credit stays local.
+//!   *gain* (not drive), each unit's recurrence, which the thalamus
+//!   amplifies through a delay (**working memory**), and slow,
+//!   dopamine-free Hebbian plasticity gated by that gain. **Structural**
+//!   credit stays local.
 //! - [`thalamus`]: the control functions (gain masks over cortex), the
 //!   winner-take-all that picks one, and two cortex-to-thalamus memories that
 //!   recognise a context from its cues. **Contextual** credit.
@@ -54,7 +56,7 @@
 //! - [`config`]: every constant, validated; lesions as switches.
 //! - [`tasks`]: the task suite (rule switching, context cues, a reversal
 //!   bandit, delayed reward, learning to learn, many rules over many
-//!   actions), deterministic and `no_std`, with streaming metrics so a board
+//!   actions, action sequences, delayed response), deterministic and `no_std`, with streaming metrics so a board
 //!   can run them; every task, a task of your own included, is an
 //!   [`tasks::Environment`] run by one runner, [`tasks::run`].
 //! - [`snapshot`]: the trace hash used to compare targets bit for bit, and
@@ -78,7 +80,7 @@
 //!
 //! Each mechanism can be switched off through [`Lesions`] (in the config or
 //! live with [`Agent::set_lesions`]): `no_thalamus`, `no_context_selection`,
-//! `no_dopamine`, `no_traces`, `no_meta`.
+//! `no_dopamine`, `no_traces`, `no_meta`, `no_amplification`.
 
 #![no_std]
 #![forbid(unsafe_code)]

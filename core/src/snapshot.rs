@@ -223,8 +223,13 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// in-place learning fields, the state `critic.aspiration`,
 /// `contexts.in_place` and the recall test; 4: the config lost
 /// `gpr_iterations` and `gpr_rate` (the GPR circuit is solved at its steady
-/// state, not iterated). An older snapshot is refused as such. The thalamic
-/// masks are dealt from the seed, as at reset.
+/// state, not iterated); 5: the config gained `recurrence` and
+/// `amplification` (cortical recurrence and its thalamic amplification),
+/// `w_belief` and `belief_floor`, the lesion byte `no_amplification`, the
+/// state the most recent trace `striatum.recent`, its action,
+/// `trials_marked`, and the context channels' belief, predictions and
+/// choices. An older snapshot is refused as such. The thalamic masks are
+/// dealt from the seed, as at reset.
 pub const SNAPSHOT_VERSION: u16 = 5;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;

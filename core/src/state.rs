@@ -359,8 +359,10 @@ state! {
     config c, quantised q;
     lesions: [] lesions; "";
     cortex.w_in: [C S] num in -W_IN_BOUND, W_IN_BOUND; "Q3.12, −2 to 2";
-    cortex.drive: [C] num in -W_IN_BOUND * OBS_RANGE * S as f32, W_IN_BOUND * OBS_RANGE * S as f32;
-        "Q3.12, −2S to 2S";
+    cortex.drive: [C] num in
+        -W_IN_BOUND * OBS_RANGE * S as f32,
+        W_IN_BOUND * OBS_RANGE * S as f32 + c.recurrence * c.amplification.max(1.0) * q(c.gain_max).max(1.0);
+        "Q3.12, −2S to 2S + `recurrence` × `amplification` × `gain_max`";
     cortex.gain: [C] num in 0.0, q(c.gain_max).max(1.0); "Q3.12, 0 to `gain_max`";
     cortex.rate: [C] num in 0.0, 1.0; "Q3.12, 0 to 1";
     thalamus.g: [K C] num in 0.0, q(c.gain_max); "Q3.12, 0 to `gain_max`";
@@ -387,6 +389,8 @@ state! {
     striatum.w_go: [A C] num in 0.0, q(c.w_max); "Q3.12, 0 to `w_max`";
     striatum.w_nogo: [A C] num in 0.0, q(c.w_max); "Q3.12, 0 to `w_max`";
     striatum.elig: [A C] num in 0.0, TRACE_MAX; "Q3.12, 0 to [`TRACE_MAX`]";
+    striatum.recent: [C] num in 0.0, TRACE_MAX; "Q3.12, 0 to [`TRACE_MAX`]";
+    striatum.recent_action: [] u8 in 0.0, (A - 1) as f32; "0 to A−1";
     contexts.competence: [K] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.surprise_mean: [K] num in 0.0, q(c.surprise_max); "Q3.12, 0 to `surprise_max`";
     contexts.surprise_dev: [K] num in 0.0, q(c.surprise_max); "Q3.12, 0 to `surprise_max`";
@@ -419,7 +423,6 @@ state! {
     context_channels.selected: [] u8; "The selected channel";
     action_mask: [] u32; "";
     trial_start: [] bool; "";
-    trials_marked: [] bool; "";
     explore_rng: [] rng; "";
     dither_rng: [] rng; "";
     cortex_rng: [] rng; "";
@@ -427,6 +430,7 @@ state! {
     counters.switches: [] u32; "Context switches of any kind; saturates";
     counters.recognitions: [] u32; "Switches forced by recognition";
     counters.novelties: [] u32; "Switches to an unused context on a novel pattern; saturates";
+    trials_marked: [] bool; "";
 }
 
 fn flat1<T, const M: usize>(v: &[T; M]) -> &[T] {
@@ -517,7 +521,7 @@ mod tests {
     fn the_declared_length_is_written() {
         use crate::{Config, Fx};
         let a = Agent::<Fx, 5, 24, 3, 2>::new(Config::default(), 1).unwrap();
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; 8192];
         let n = Agent::<Fx, 5, 24, 3, 2>::SNAPSHOT_LEN;
         assert_eq!(a.snapshot(&mut buf), Ok(n));
         let b = Agent::<f32, 5, 24, 3, 2>::new(Config::default(), 1).unwrap();

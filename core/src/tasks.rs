@@ -74,7 +74,32 @@ pub enum TaskKind {
         /// Rules, k (2 to 8, and at most n for a Latin square).
         rules: u8,
     },
+    /// Credit over several actions: [`SEQUENCE_LEN`] positions, each with
+    /// its own one-hot cue (line `p` at position `p`), 4 actions. The agent
+    /// acts at each position; a wrong action ends the trial with reward 0,
+    /// the third correct action ends it with reward 1. Two sequences A and B
+    /// (drawn per seed, differing at every position) alternate in 6
+    /// unsignaled blocks of 60 trials.
+    ActionSequence,
+    /// Working memory: one of 2 cues (line 0 or 1) for one step, `delay`
+    /// blank steps (no input), then a go input on its own line (line 2);
+    /// the action at the go step must match the cue (cue i → action i) and
+    /// is rewarded with the next step. Actions before go are ignored. 400
+    /// trials (4 blocks of 100 for the report).
+    DelayedResponse {
+        /// Blank steps between cue and go.
+        delay: u8,
+    },
 }
+
+/// Positions of [`TaskKind::ActionSequence`].
+pub const SEQUENCE_LEN: usize = 3;
+
+/// Most blank steps of [`TaskKind::DelayedResponse`].
+pub const MAX_RESPONSE_DELAY: u8 = 100;
+
+/// The input line of the go signal of [`TaskKind::DelayedResponse`].
+pub const GO_LINE: usize = 2;
 
 /// Most rules of [`TaskKind::MultiRuleSwitch`].
 pub const MAX_RULES: usize = 8;
@@ -120,6 +145,15 @@ impl TaskKind {
         },
     ];
 
+    /// The tasks of issue 18: `action-sequence` and `delayed-response` at
+    /// D = 1, 3, 6.
+    pub const SEQUENCE: [TaskKind; 4] = [
+        TaskKind::ActionSequence,
+        TaskKind::DelayedResponse { delay: 1 },
+        TaskKind::DelayedResponse { delay: 3 },
+        TaskKind::DelayedResponse { delay: 6 },
+    ];
+
     /// `multi-rule-switch` with `n` cues, `m` actions and `k` rules, if the
     /// sizes make a task: 2 <= m <= 4, m <= n <= 8, m divides n, 2 <= k <= 8;
     /// for n = m, k <= n (rows of a Latin square); for n > m, k at most the
@@ -151,7 +185,8 @@ impl TaskKind {
         })
     }
 
-    /// Whether the task's sizes are valid (see [`TaskKind::multi_rule`]).
+    /// Whether the task's sizes are valid (see [`TaskKind::multi_rule`];
+    /// delayed response: at most [`MAX_RESPONSE_DELAY`] blank steps).
     pub fn check(&self) -> Result<(), TaskError> {
         match *self {
             TaskKind::MultiRuleSwitch {
@@ -159,6 +194,10 @@ impl TaskKind {
                 actions,
                 rules,
             } => TaskKind::multi_rule(cues as usize, actions as usize, rules as usize).map(|_| ()),
+            // The go step is step `delay + 1` of a trial, counted in a `u8`.
+            TaskKind::DelayedResponse { delay } if delay > MAX_RESPONSE_DELAY => Err(
+                TaskError::Shape("delayed-response: at most 100 blank steps"),
+            ),
             _ => Ok(()),
         }
     }
@@ -172,6 +211,7 @@ impl TaskKind {
     pub fn actions(&self) -> usize {
         match *self {
             TaskKind::MultiRuleSwitch { actions, .. } => actions as usize,
+            TaskKind::ActionSequence => 4,
             _ => TaskKind::ACTIONS,
         }
     }
@@ -187,6 +227,8 @@ impl TaskKind {
             TaskKind::DelayedReward { .. } => "delayed-reward",
             TaskKind::SerialReversal => "serial-reversal",
             TaskKind::NewRuleTransfer => "new-rule-transfer",
+            TaskKind::ActionSequence => "action-sequence",
+            TaskKind::DelayedResponse { .. } => "delayed-response",
             TaskKind::MultiRuleSwitch {
                 cues,
                 actions,
@@ -225,6 +267,8 @@ impl TaskKind {
             "delayed-reward" => TaskKind::DelayedReward { delay },
             "serial-reversal" => TaskKind::SerialReversal,
             "new-rule-transfer" => TaskKind::NewRuleTransfer,
+            "action-sequence" => TaskKind::ActionSequence,
+            "delayed-response" => TaskKind::DelayedResponse { delay },
             _ => return None,
         })
     }
@@ -243,6 +287,8 @@ impl TaskKind {
             TaskKind::DelayedReward { .. } => 5,
             TaskKind::NewRuleTransfer => 16,
             TaskKind::MultiRuleSwitch { .. } => 12,
+            TaskKind::ActionSequence => 6,
+            TaskKind::DelayedResponse { .. } => 4,
         }
     }
 
@@ -259,15 +305,20 @@ impl TaskKind {
                     50
                 }
             }
-            TaskKind::DelayedReward { .. } => 100,
+            TaskKind::DelayedReward { .. } | TaskKind::DelayedResponse { .. } => 100,
+            TaskKind::ActionSequence => 60,
             TaskKind::ReversalBandit | TaskKind::SerialReversal | TaskKind::NewRuleTransfer => 40,
         }
     }
 
     /// Whether block lengths scale with [`Schedule::scale`]. Delayed reward
-    /// has no blocks to scale (its 5 "blocks" are report windows).
+    /// and delayed response have no blocks to scale (their "blocks" are
+    /// report windows).
     fn scales(&self) -> bool {
-        !matches!(self, TaskKind::DelayedReward { .. })
+        !matches!(
+            self,
+            TaskKind::DelayedReward { .. } | TaskKind::DelayedResponse { .. }
+        )
     }
 }
 
@@ -275,6 +326,7 @@ impl fmt::Display for TaskKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             TaskKind::DelayedReward { delay } => write!(f, "delayed-reward D={delay}"),
+            TaskKind::DelayedResponse { delay } => write!(f, "delayed-response D={delay}"),
             TaskKind::MultiRuleSwitch {
                 cues,
                 actions,
@@ -469,7 +521,8 @@ pub struct Task {
     block: u8,
     trial: u16,
     block_len: u16,
-    /// Step within the trial: 0 = cue, 1..=delay = blank steps.
+    /// Step within the trial: 0 = cue, 1..=delay = blank steps (then, for
+    /// delayed response, the go step); for action-sequence the position.
     phase: u8,
     cue_lines: u16,
     correct_action: u8,
@@ -478,7 +531,8 @@ pub struct Task {
     /// new-rule-transfer: this block's 4 patterns and their actions.
     patterns: [u16; 4],
     mapping: [u8; 4],
-    /// multi-rule-switch: each rule's action per cue, 2 bits a cue.
+    /// multi-rule-switch: each rule's action per cue, 2 bits a cue;
+    /// action-sequence: sequences A and B, 2 bits a position.
     rules: [u16; MAX_RULES],
     /// multi-rule-switch: the rule of the current block.
     rule_now: u8,
@@ -528,8 +582,21 @@ impl Task {
         p
     }
 
-    /// multi-rule-switch: draws the rules from the task's own generator.
+    /// multi-rule-switch: draws the rules from the task's own generator;
+    /// action-sequence: sequence A at random, B differing at every position.
     fn draw_rules(&mut self) {
+        if self.kind == TaskKind::ActionSequence {
+            let (mut a, mut b) = (0u16, 0u16);
+            for pos in 0..SEQUENCE_LEN {
+                let x = self.rng.below(4) as u16;
+                let y = (x + 1 + self.rng.below(3) as u16) % 4;
+                a |= x << (2 * pos);
+                b |= y << (2 * pos);
+            }
+            self.rules[0] = a;
+            self.rules[1] = b;
+            return;
+        }
         let TaskKind::MultiRuleSwitch {
             cues,
             actions,
@@ -569,7 +636,8 @@ impl Task {
         }
     }
 
-    /// multi-rule-switch: the action rule `r` asks for on cue `c`.
+    /// multi-rule-switch: the action rule `r` asks for on cue `c`
+    /// (action-sequence: sequence `r` (0 = A, 1 = B) at position `c`).
     pub fn rule_action(&self, r: usize, c: usize) -> usize {
         ((self.rules[r % MAX_RULES] >> (2 * (c % 8))) & 3) as usize
     }
@@ -611,7 +679,7 @@ impl Task {
             TaskKind::CueContext => [0, 1, 0][self.block.min(2) as usize],
             TaskKind::NewRuleTransfer => self.block,
             TaskKind::MultiRuleSwitch { .. } => self.rule_now,
-            TaskKind::DelayedReward { .. } => 0,
+            TaskKind::DelayedReward { .. } | TaskKind::DelayedResponse { .. } => 0,
             _ => self.block % 2,
         }
     }
@@ -662,18 +730,43 @@ impl Task {
         if self.done {
             return None;
         }
+        let rule = self.rule();
+        match self.kind {
+            TaskKind::ActionSequence => {
+                let pos = (self.phase as usize).min(SEQUENCE_LEN - 1);
+                self.cue_lines = 1 << pos;
+                self.correct_action = self.rule_action(rule as usize, pos) as u8;
+                return Some(StepInput {
+                    lines: self.cue_lines,
+                    trial_start: pos == 0,
+                });
+            }
+            TaskKind::DelayedResponse { delay } if self.phase > 0 => {
+                let go = self.phase > delay;
+                return Some(StepInput {
+                    lines: if go { 1 << GO_LINE } else { 0 },
+                    trial_start: false,
+                });
+            }
+            _ => {}
+        }
         if self.phase > 0 {
             return Some(StepInput {
                 lines: 0,
                 trial_start: false,
             });
         }
-        let rule = self.rule();
         let (lines, correct) = match self.kind {
             TaskKind::RuleSwitch | TaskKind::SerialReversal | TaskKind::DelayedReward { .. } => {
                 let cue = self.rng.below(2) as u8;
                 (1u16 << cue, cue ^ rule)
             }
+            TaskKind::DelayedResponse { .. } => {
+                let cue = self.rng.below(2) as u8;
+                (1u16 << cue, cue)
+            }
+            // (answered above)
+            TaskKind::ActionSequence => (1, 0),
             TaskKind::CuedRuleSwitch => {
                 let cue = self.rng.below(2) as u8;
                 ((1u16 << cue) | (1 << (2 + rule)), cue ^ rule)
@@ -707,6 +800,28 @@ impl Task {
         if self.done {
             return (false, None);
         }
+        match self.kind {
+            TaskKind::ActionSequence => {
+                let correct = action == self.correct_action as usize;
+                if correct && (self.phase as usize) < SEQUENCE_LEN - 1 {
+                    self.phase += 1;
+                    return (false, None);
+                }
+                // A wrong action ends the trial with 0; the last correct one with 1.
+                self.score(correct, correct);
+                return self.end_trial();
+            }
+            TaskKind::DelayedResponse { delay } => {
+                if self.phase <= delay {
+                    self.phase += 1; // the cue and blank steps: ignored
+                    return (false, None);
+                }
+                let correct = action == self.correct_action as usize;
+                self.score(correct, correct);
+                return self.end_trial();
+            }
+            _ => {}
+        }
         if self.phase == 0 {
             let correct = action == self.correct_action as usize;
             let mut reward = if self.kind == TaskKind::ReversalBandit {
@@ -729,6 +844,27 @@ impl Task {
             self.phase += 1;
             return (false, None);
         }
+        self.end_trial()
+    }
+
+    /// The pending outcome of this trial: `correct`, rewarded if `reward`
+    /// (flipped with the schedule's probability).
+    fn score(&mut self, correct: bool, reward: bool) {
+        let mut reward = reward;
+        if self.schedule.flip_q16 > 0 && self.rng.chance(self.schedule.flip_q16 as u32) {
+            reward = !reward;
+        }
+        self.pending = Some(TrialOutcome {
+            block: self.block,
+            trial: self.trial,
+            correct,
+            reward,
+        });
+    }
+
+    /// Ends the trial: records its pending outcome and moves on (to the next
+    /// block after the last trial of one).
+    fn end_trial(&mut self) -> (bool, Option<TrialOutcome>) {
         self.phase = 0;
         let out = self.pending.take();
         if let Some(o) = out {
@@ -931,6 +1067,18 @@ impl TaskKind {
                 let e = mean_of((0..4).map(ttc));
                 let l = mean_of((8..12).map(ttc));
                 m.put("transfer_index", if e > 0.0 { l / e } else { 0.0 });
+            }
+            TaskKind::ActionSequence => {
+                m.put("first_learning", ttc(0));
+                m.put("switch_cost", errs(2..6));
+                m.put("block_end_accuracy", end_acc);
+            }
+            TaskKind::DelayedResponse { .. } => {
+                let last = b
+                    .last()
+                    .map_or(0.0, |s| s.correct as f32 / s.trials.max(1) as f32);
+                m.put("accuracy_last100", last);
+                m.put("first_learning", ttc(0));
             }
             TaskKind::MultiRuleSwitch { rules, .. } => {
                 let k = rules as usize;

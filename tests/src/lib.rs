@@ -2,7 +2,10 @@
 //! a task on the fixed-point model or its `f32` oracle with a trial log
 //! ([`run_one`], [`run_task`]), evaluate the suite over seeds in parallel
 //! ([`evaluate`]), the ideal observer of the reversal bandit ([`bayes`]),
-//! and the thresholds the report checks ([`thresholds`]).
+//! the thresholds the report checks ([`thresholds`]), and the report of
+//! `cargo xtask eval` as text, Markdown and JSON ([`report`]) and SVG
+//! learning curves ([`plots`]); what `cargo xtask bench` measures on the
+//! host ([`bench`]).
 //!
 //! ```
 //! use tcbg::{tasks::{Schedule, TaskKind}, Lesions};
@@ -13,7 +16,10 @@
 //! ```
 
 pub mod bayes;
+pub mod bench;
 pub mod eval;
+pub mod plots;
+pub mod report;
 pub mod stats;
 pub mod thresholds;
 
@@ -66,16 +72,19 @@ pub const TASK_NAMES: [&str; 7] = [
 ];
 
 /// The tasks of `cargo xtask eval`: the suite ([`TASK_NAMES`]), the public
-/// points of `multi-rule-switch` and `cue-context` at the length of Rikhye
-/// et al. 2018 (see [`eval::Spec`]).
-pub const EVAL_TASK_NAMES: [&str; 11] = {
-    const MORE: [&str; 4] = [
+/// points of `multi-rule-switch`, `cue-context` at the length of Rikhye
+/// et al. 2018 (see [`eval::Spec`]), and the tasks of issue 18,
+/// `action-sequence` and `delayed-response`.
+pub const EVAL_TASK_NAMES: [&str; 13] = {
+    const MORE: [&str; 6] = [
         "multi-rule-switch-3x3x3",
         "multi-rule-switch-4x2x3",
         "multi-rule-switch-4x2x6",
         "cue-context-rikhye",
+        "action-sequence",
+        "delayed-response",
     ];
-    let mut out = [""; 11];
+    let mut out = [""; 13];
     let mut i = 0;
     while i < out.len() {
         out[i] = if i < TASK_NAMES.len() {
@@ -116,16 +125,29 @@ pub type LargeAgent = Agent<Fx, 16, 96, 8, 8>;
 pub type LargeOracle = Agent<f32, 16, 96, 8, 8>;
 
 /// The lesions evaluated next to the full model (`"none"`).
-pub const LESION_NAMES: [&str; 5] = [
+pub const LESION_NAMES: [&str; 6] = [
     "no_thalamus",
     "no_context_selection",
     "no_traces",
     "no_dopamine",
     "no_meta",
+    "no_amplification",
 ];
 
 /// The delays of `delayed-reward`.
 pub const DELAYS: [u8; 4] = [0, 2, 5, 10];
+
+/// The delays of `delayed-response`.
+pub const RESPONSE_DELAYS: [u8; 3] = [1, 3, 6];
+
+/// The delay of a task run at several delays (`delayed-reward`,
+/// `delayed-response`), which suffixes its metrics (`_d3`).
+pub fn delay_of(kind: TaskKind) -> Option<u8> {
+    match kind {
+        TaskKind::DelayedReward { delay } | TaskKind::DelayedResponse { delay } => Some(delay),
+        _ => None,
+    }
+}
 
 /// The name of a lesion set (`"none"`, a single lesion's name, or names
 /// joined by `+`).
@@ -136,6 +158,7 @@ pub fn lesion_name(l: Lesions) -> String {
         l.no_dopamine,
         l.no_traces,
         l.no_meta,
+        l.no_amplification,
     ];
     let names: Vec<&str> = Lesions::NAMES
         .iter()
@@ -241,12 +264,17 @@ pub struct Live<'a> {
     pub log: &'a [TrialRecord],
 }
 
-/// The kinds a task name stands for: the four delays for `delayed-reward`.
+/// The kinds a task name stands for: the four delays for `delayed-reward`,
+/// the three for `delayed-response`.
 pub fn kinds_of(kind: TaskKind) -> Vec<TaskKind> {
     match kind {
         TaskKind::DelayedReward { .. } => DELAYS
             .iter()
             .map(|&delay| TaskKind::DelayedReward { delay })
+            .collect(),
+        TaskKind::DelayedResponse { .. } => RESPONSE_DELAYS
+            .iter()
+            .map(|&delay| TaskKind::DelayedResponse { delay })
             .collect(),
         k => vec![k],
     }
@@ -265,10 +293,14 @@ pub fn total_trials(kind: TaskKind, schedule: Schedule) -> usize {
         .sum()
 }
 
-/// Agent steps of one trial of `kind` (1 + the delay).
+/// Agent steps of one trial of `kind` (1 + the delay; cue, delay and go
+/// for delayed response; at most [`tcbg::tasks::SEQUENCE_LEN`] for
+/// action-sequence, whose trials end at the first wrong action).
 pub fn steps_per_trial(kind: TaskKind) -> usize {
     match kind {
         TaskKind::DelayedReward { delay } => 1 + delay as usize,
+        TaskKind::DelayedResponse { delay } => 2 + delay as usize,
+        TaskKind::ActionSequence => tcbg::tasks::SEQUENCE_LEN,
         _ => 1,
     }
 }
@@ -442,13 +474,13 @@ pub fn assemble(
 ) -> RunResult {
     let mut metrics = Vec::new();
     for r in &runs {
-        match r.kind {
-            TaskKind::DelayedReward { delay } => {
+        match delay_of(r.kind) {
+            Some(delay) => {
                 for (n, v) in &r.metrics {
                     metrics.push((format!("{n}_d{delay}"), *v));
                 }
             }
-            _ => metrics.extend(r.metrics.iter().cloned()),
+            None => metrics.extend(r.metrics.iter().cloned()),
         }
     }
     RunResult {
@@ -471,7 +503,8 @@ mod tests {
     /// metrics, for every task, both numbers and a lesion.
     #[test]
     fn drive_matches_tasks_run() {
-        for kind in TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE) {
+        let tasks = TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE);
+        for kind in tasks.chain(TaskKind::SEQUENCE) {
             for (number, lesions) in [
                 (Number::Fixed, Lesions::NONE),
                 (Number::F32, Lesions::named("no_thalamus").unwrap()),
@@ -515,7 +548,12 @@ mod tests {
                         .collect();
                     assert_eq!(log.metrics, m, "{kind}");
                     assert_eq!(log.trials.len(), total_trials(kind, schedule));
-                    assert_eq!(log.steps as usize, log.trials.len() * steps_per_trial(kind));
+                    let most = log.trials.len() * steps_per_trial(kind);
+                    if kind == TaskKind::ActionSequence {
+                        assert!((log.trials.len()..=most).contains(&(log.steps as usize)));
+                    } else {
+                        assert_eq!(log.steps as usize, most);
+                    }
                     // The trial log adds up to the block counters.
                     for (b, s) in log.blocks.iter().enumerate() {
                         let c = log
@@ -551,6 +589,31 @@ mod tests {
             ]
         );
         assert_eq!(r.task, "delayed-reward");
+    }
+
+    #[test]
+    fn delayed_response_is_three_runs() {
+        let r = run_one(
+            TaskKind::DelayedResponse { delay: 0 },
+            Number::Fixed,
+            Lesions::NONE,
+            Schedule::default(),
+            2,
+        );
+        assert_eq!(r.runs.len(), 3);
+        let names: Vec<&str> = r.metrics.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "accuracy_last100_d1",
+                "first_learning_d1",
+                "accuracy_last100_d3",
+                "first_learning_d3",
+                "accuracy_last100_d6",
+                "first_learning_d6"
+            ]
+        );
+        assert_eq!(r.task, "delayed-response");
     }
 
     #[test]

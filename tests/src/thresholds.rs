@@ -12,9 +12,10 @@
 //! factors and the p90 comparison) are scale-free and keep their limits.
 //!
 //! Lines marked *pending* ([`Threshold::pending`]) are the targets of work
-//! not done yet (issue 17, many rules and many actions): the report prints
-//! PASS or MISS for them like any line, but a miss of a pending line is not
-//! a failure ([`Check::fails`]).
+//! not done yet (issue 17, many rules and many actions; issue 18, action
+//! sequences and delayed response): the report prints PASS or MISS for them
+//! like any line, but a miss of a pending line is not a failure
+//! ([`Check::fails`]).
 
 use crate::eval::{find, ResultRow, Variant};
 use crate::Number;
@@ -77,7 +78,7 @@ pub struct Threshold {
     pub rule: Rule,
     /// How it loosens under `--robust`.
     pub tolerance: Tolerance,
-    /// A target of work not done yet (issue 17): checked and printed, but a
+    /// A target of work not done yet (issues 17 and 18): checked and printed, but a
     /// miss is not a failure.
     pub pending: bool,
 }
@@ -99,7 +100,7 @@ const fn t(
     }
 }
 
-/// A pending threshold (issue 17).
+/// A pending threshold (issues 17 and 18).
 const fn p(
     task: &'static str,
     metric: &'static str,
@@ -112,6 +113,22 @@ const fn p(
     }
 }
 
+/// A pending threshold on a lesion's median (issue 18).
+const fn pl(
+    task: &'static str,
+    metric: &'static str,
+    lesion: &'static str,
+    rule: Rule,
+    tolerance: Tolerance,
+) -> Threshold {
+    Threshold {
+        pending: true,
+        ..t(task, metric, lesion, rule, tolerance)
+    }
+}
+
+const AS: &str = "action-sequence";
+const DR: &str = "delayed-response";
 const MRS3: &str = "multi-rule-switch-3x3x3";
 const MRS4: &str = "multi-rule-switch-4x2x3";
 const MRS6: &str = "multi-rule-switch-4x2x6";
@@ -125,8 +142,8 @@ const NEAR_NO_THALAMUS: Rule = Rule::AtLeastLesion {
 };
 
 /// Every threshold, in report order: the suite's 16, then the 16 pending
-/// ones of issue 17.
-pub const THRESHOLDS: [Threshold; 32] = [
+/// ones of issue 17, then the 8 pending ones of issue 18.
+pub const THRESHOLDS: [Threshold; 40] = [
     t(
         "rule-switch",
         "first_learning",
@@ -311,6 +328,49 @@ pub const THRESHOLDS: [Threshold; 32] = [
         "return_accuracy",
         Rule::AtLeast(0.95),
         Tolerance::Accuracy,
+    ),
+    // Issue 18: credit over several actions, memory through a delay (pending).
+    p(AS, "first_learning", Rule::AtMost(30.0), Tolerance::Count),
+    p(AS, "switch_cost", Rule::AtMost(2.5), Tolerance::Count),
+    p(
+        AS,
+        "first_learning",
+        Rule::LesionTimes {
+            lesion: "no_traces",
+            factor: 2.0,
+        },
+        Tolerance::Ratio,
+    ),
+    p(
+        DR,
+        "accuracy_last100_d1",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        DR,
+        "accuracy_last100_d3",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    p(
+        DR,
+        "accuracy_last100_d6",
+        Rule::AtLeast(0.95),
+        Tolerance::Accuracy,
+    ),
+    pl(
+        DR,
+        "accuracy_last100_d6",
+        "no_amplification",
+        Rule::AtMost(0.65),
+        Tolerance::Accuracy,
+    ),
+    p(
+        DR,
+        "first_learning_d3",
+        Rule::AtMost(40.0),
+        Tolerance::Count,
     ),
 ];
 

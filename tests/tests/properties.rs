@@ -10,8 +10,11 @@ fn obs<N: Num>(lines: u16) -> [N; 8] {
     observation::<N, 8>(lines)
 }
 
-/// Property 1: gain, not drive. With zero synaptic input no thalamic state
-/// changes any cortical rate; with input, the thalamic state does.
+/// Property 1: gain, not drive. With zero synaptic input (at a trial start,
+/// so that no activity is held from the step before) no thalamic state
+/// changes any cortical rate; with input, the thalamic state does. Within
+/// a trial a blank step keeps what the last step held only through the
+/// thalamic amplification (`no_amplification` drops it).
 #[test]
 fn p1_gain_not_drive() {
     let mut base: DefaultAgent = Agent::new(Config::default(), 5).unwrap();
@@ -30,6 +33,7 @@ fn p1_gain_not_drive() {
         let mut a = base.clone();
         a.set_lesions(cfg.lesions);
         a.thalamus.active = k;
+        a.mark_trial_start();
         a.step(&obs(0), Fx::ZERO);
         rates_zero.push(*a.cortical_rates());
         assert!(
@@ -52,6 +56,19 @@ fn p1_gain_not_drive() {
         rates_cue.iter().any(|r| r != &rates_cue[0]),
         "the thalamic state changed nothing with input"
     );
+    // Held through a blank step within a trial: by the amplification only.
+    let mut held = base.clone();
+    held.mark_trial_start();
+    held.step(&obs(0b1), Fx::ZERO);
+    let mut lesioned = held.clone();
+    lesioned.set_lesions(Lesions {
+        no_amplification: true,
+        ..Lesions::NONE
+    });
+    held.step(&obs(0), Fx::ZERO);
+    lesioned.step(&obs(0), Fx::ZERO);
+    assert!(held.cortical_rates().iter().any(|v| *v > Fx::ZERO));
+    assert!(lesioned.cortical_rates().iter().all(|v| *v == Fx::ZERO));
 }
 
 /// The GPR rate equations in f64, written independently of the core: the oracle.
@@ -126,6 +143,9 @@ fn p2_gpr_selects_and_matches_reference() {
 fn p3_dopamine_is_td_error() {
     let mut cfg = Config::default();
     cfg.lesions.no_context_selection = true;
+    // No cortical recurrence: within a trial the same input then has the
+    // same value (the identity below reads the last step's).
+    cfg.recurrence = 0.0;
     let mut a: DefaultAgent = Agent::new(cfg, 2).unwrap();
     a.set_action_count(1).unwrap();
     let cue = obs::<Fx>(0b1);
@@ -162,7 +182,7 @@ fn p3_dopamine_is_td_error() {
         "the cue should have value, got {v_now:?}"
     );
     b.step(&cue, Fx::ONE);
-    let expected = Fx::ONE + Fx::from_f32(0.5) * v_now - v_prev;
+    let expected = Fx::ONE + Fx::from_f32(Config::default().gamma) * v_now - v_prev;
     assert!(
         (b.dopamine().to_f32() - expected.to_f32()).abs() < 0.02,
         "{:?} vs {:?}",

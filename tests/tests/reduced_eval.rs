@@ -113,3 +113,64 @@ fn the_suite_learns_and_each_mechanism_matters() {
     check("new-rule-transfer first_block <= 24", nf, nf <= 24.0);
     assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
 }
+
+/// Issue 18: credit over several actions and memory through a delay, with
+/// looser versions of its thresholds (pending in `cargo xtask eval`).
+#[test]
+fn sequences_are_learned_and_memory_is_thalamic() {
+    let tasks = [
+        TaskKind::ActionSequence,
+        TaskKind::DelayedResponse { delay: 0 },
+    ];
+    let rows = evaluate(
+        &tasks,
+        &[Number::Fixed],
+        &["none", "no_traces", "no_amplification"],
+        Variant::Default,
+        SEEDS,
+        |_| {},
+    );
+    let fx = Number::Fixed;
+    let mut misses = Vec::new();
+    let mut check = |what: &str, value: f64, ok: bool| {
+        println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
+        if !ok {
+            misses.push(format!("{what}: {value:.3}"));
+        }
+    };
+    let af = median(&rows, "action-sequence", fx, "none", "first_learning");
+    check("action-sequence first_learning <= 35", af, af <= 35.0);
+    let asc = median(&rows, "action-sequence", fx, "none", "switch_cost");
+    check("action-sequence switch_cost <= 3.5", asc, asc <= 3.5);
+    let af_nt = median(&rows, "action-sequence", fx, "no_traces", "first_learning");
+    // Pending (issue 18 asks 2x): printed, not checked.
+    println!(
+        "{:<52} {:.3} (pending: >= 2x)",
+        "action-sequence no_traces first_learning / full",
+        af_nt / af
+    );
+    for d in [1, 3, 6] {
+        let m = format!("accuracy_last100_d{d}");
+        let acc = median(&rows, "delayed-response", fx, "none", &m);
+        check(
+            &format!("delayed-response D={d} accuracy >= 0.9"),
+            acc,
+            acc >= 0.9,
+        );
+    }
+    let lesioned = median(
+        &rows,
+        "delayed-response",
+        fx,
+        "no_amplification",
+        "accuracy_last100_d6",
+    );
+    check(
+        "delayed-response no_amplification D=6 accuracy <= 0.7",
+        lesioned,
+        lesioned <= 0.7,
+    );
+    let f3 = median(&rows, "delayed-response", fx, "none", "first_learning_d3");
+    check("delayed-response first_learning_d3 <= 50", f3, f3 <= 50.0);
+    assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
+}

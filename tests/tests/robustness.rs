@@ -40,6 +40,7 @@ fn drive<N: SnapshotNum>(
                 no_dopamine: false,
                 no_traces: b & 2 != 0,
                 no_meta: b & 4 != 0,
+                no_amplification: b & 8 != 0,
             });
         }
         let a = agent.step(&observation::<N, 8>(inp.lines), *reward);
@@ -98,8 +99,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5614);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10806);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5695);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 10967);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -278,7 +279,7 @@ fn refusals_name_their_reason() {
         Err(RestoreError::UnsupportedVersion { found: 3 })
     );
     let mut b = good.clone();
-    b[4] = 4; // the format before the context channels' belief
+    b[4] = 4; // the format before cortical recurrence, the most recent trace and belief
     assert_eq!(
         DefaultAgent::restore(&b),
         Err(RestoreError::UnsupportedVersion { found: 4 })
@@ -306,7 +307,7 @@ fn refusals_name_their_reason() {
 
     // Behind a valid checksum: an invalid config is the ConfigError of Agent::new.
     let gamma = config_offset("gamma");
-    assert_eq!(gamma, HEADER_LEN + 4 * 30 + 1); // after 30 `f32` and 1 count
+    assert_eq!(gamma, HEADER_LEN + 4 * 32 + 1); // after 32 `f32` and 1 count
     let mut b = good.clone();
     b[gamma..gamma + 4].copy_from_slice(&1.5f32.to_le_bytes());
     reseal(&mut b);
@@ -318,7 +319,7 @@ fn refusals_name_their_reason() {
         }))
     ));
     // An all-zero generator.
-    let rng_at = DefaultAgent::SNAPSHOT_LEN - CRC_LEN - 16 - 48;
+    let rng_at = state_offset("explore_rng", 2);
     let mut b = good.clone();
     b[rng_at..rng_at + 16].fill(0);
     reseal(&mut b);
@@ -329,9 +330,10 @@ fn refusals_name_their_reason() {
         })
     );
     // Trial flags that are not 0 or 1, and an action mask that is not 0..n.
-    let flag_at = rng_at - 2;
+    let flag_at = rng_at - 1;
     assert_eq!(flag_at, state_offset("trial_start", 2));
-    for (at, field) in [(flag_at, "trial_start"), (flag_at + 1, "trials_marked")] {
+    let marked_at = state_offset("trials_marked", 2);
+    for (at, field) in [(flag_at, "trial_start"), (marked_at, "trials_marked")] {
         let mut b = good.clone();
         b[at] = 2;
         reseal(&mut b);
@@ -433,7 +435,7 @@ fn a_failed_restore_leaves_a_valid_agent() {
     assert!(agent.restore_in_place(&good[..10]).is_err());
     assert!(agent == before);
     // A value error behind a valid checksum: a fresh agent of the snapshot's config and seed.
-    let flag_at = DefaultAgent::SNAPSHOT_LEN - CRC_LEN - 16 - 48 - 1;
+    let flag_at = state_offset("trial_start", 2);
     b = good.clone();
     b[flag_at] = 7;
     reseal(&mut b);

@@ -403,6 +403,7 @@ fn lesion_field<'a>(l: &'a mut Lesions, name: &str) -> Result<&'a mut bool, JsEr
         "no_dopamine" => &mut l.no_dopamine,
         "no_traces" => &mut l.no_traces,
         "no_meta" => &mut l.no_meta,
+        "no_amplification" => &mut l.no_amplification,
         _ => {
             return Err(JsError::new(&format!(
                 "unknown lesion `{name}`, must be one of {}",

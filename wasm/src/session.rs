@@ -127,8 +127,8 @@ getters! {
 /// The same methods with Rust types (the checks of values are the same).
 impl Session {
     /// A task by name (see [`Session::task_names`]) with its own seed;
-    /// `delay` (0 to 20 blank steps) is for `delayed-reward` and must be 0
-    /// for the other tasks.
+    /// `delay` (0 to 20 blank steps) is for `delayed-reward` and
+    /// `delayed-response` and must be 0 for the other tasks.
     pub fn new(task: &str, delay: f64, seed: f64) -> Result<Session, JsError> {
         let delay = check::integer("delay", delay, 0.0, MAX_DELAY as f64)? as u8;
         let seed = check::seed(seed)?;
@@ -138,9 +138,13 @@ impl Session {
                 Self::task_names().join(", ")
             ))
         })?;
-        if delay != 0 && !matches!(kind, TaskKind::DelayedReward { .. }) {
+        let delayed = matches!(
+            kind,
+            TaskKind::DelayedReward { .. } | TaskKind::DelayedResponse { .. }
+        );
+        if delay != 0 && !delayed {
             return Err(JsError::new(&format!(
-                "delay is {delay}, must be 0 for {task} (only delayed-reward has one)"
+                "delay is {delay}, must be 0 for {task} (only delayed-reward and delayed-response have one)"
             )));
         }
         let task = Task::new(kind, Schedule::default(), seed);
@@ -162,7 +166,8 @@ impl Session {
     /// The task names.
     pub fn task_names() -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for k in TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE) {
+        let kinds = TaskKind::ALL.into_iter().chain(TaskKind::MULTI_RULE);
+        for k in kinds.chain(TaskKind::SEQUENCE) {
             if !names.iter().any(|n| n == k.name()) {
                 names.push(k.name().into());
             }

@@ -193,9 +193,10 @@ fn bad_sessions_and_runs_are_refused_without_change() {
 #[wasm_bindgen_test]
 fn every_task_runs_and_rule_switch_learns() {
     let names = Session::task_names();
-    assert_eq!(names.len(), 10);
+    assert_eq!(names.len(), 12);
     for name in &names {
-        let delay = if name == "delayed-reward" { 2.0 } else { 0.0 };
+        let delayed = name == "delayed-reward" || name == "delayed-response";
+        let delay = if delayed { 2.0 } else { 0.0 };
         let mut agent = Agent::new(1.0).unwrap();
         let mut session = Session::new(name, delay, 1.0).unwrap();
         let mut steps = 0;
@@ -255,11 +256,11 @@ fn config_round_trips_and_bad_configs_are_refused() {
     assert!(again.core() == agent.core());
     refused(Agent::with_config("{", 5.0), "config");
     refused(
-        Agent::with_config(&json.replace("\"gamma\":0.5", "\"gamma\":1.5"), 5.0),
+        Agent::with_config(&json.replace("\"gamma\":0.95", "\"gamma\":1.5"), 5.0),
         "gamma",
     );
     refused(
-        Agent::with_config(&json.replace("\"gamma\":0.5,", ""), 5.0),
+        Agent::with_config(&json.replace("\"gamma\":0.95,", ""), 5.0),
         "missing field `gamma`",
     );
 }

@@ -46,6 +46,7 @@ fn main() -> ! {
             no_dopamine: bits & 4 != 0,
             no_traces: bits & 8 != 0,
             no_meta: bits & 16 != 0,
+            no_amplification: bits & 32 != 0,
         });
         let _ = agent.set_action_count(black_box(2));
         black_box(agent.step(&obs, reward));
