@@ -1047,7 +1047,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let all = (1u32 << K) - 1;
         let neg_h: [N; K] = core::array::from_fn(|k| -th.h[k]);
         let mut new = select_channel(&neg_h, all, |n| rng.below(n));
-        if th.since_switch < p.refractory {
+        // A switch in a new situation gives the function entered time to
+        // learn; among familiar inputs belief tells at once whether it
+        // explains the outcomes, and no refractory period is needed.
+        if th.since_switch < p.refractory && th.inputs_new() {
             new = cur;
         }
         let recognition = Recognition {

@@ -320,8 +320,9 @@ config! {
     eta_bind: f32 = 1.0, 0.0 to 1.0;
     /// A context is established (competent) when its reward rate is at least this.
     competent: f32 = 0.85, 0.0 to 1.0;
-    /// Steps after a context switch during which no other switch happens.
-    refractory: u8 = 0, 0.0 to 100.0;
+    /// Steps after a context switch during which no other switch happens, while the
+    /// inputs are new (see `Thalamus::inputs_new`).
+    refractory: u8 = 3, 0.0 to 100.0;
     /// Slow rate of the BG-driven training of the control functions `G`.
     eta_g: f32 = 0.002, 0.0 to 0.1;
     // --- basal ganglia, action channels

@@ -378,7 +378,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
         // Novel to the current context and new to the thalamus's recency
         // memory: a cue the current context has only not yet been rewarded
         // on is no new situation.
-        let novel = f[cur] < r.novelty * rr && self.inputs_new();
+        let novel = f[cur] < r.novelty * rr;
         let fresh = (0..K).find(|&k| self.used & (1 << k) == 0);
         if let Some(b) = best {
             Some(Override::Known(b))
