@@ -412,7 +412,7 @@ config! {
     /// before an outcome: the hazard of a rule change (a function disproved long ago
     /// is a candidate again after about one outcome it predicts better than the one in
     /// force).
-    belief_floor: f32 = 2.0, 0.0 to 6.0;
+    belief_floor: f32 = 3.0, 0.0 to 6.0;
     // --- basal ganglia, the slow setting of the fast learner
     /// Step of in-place learning up at a context switch after a new input pattern.
     eta_in_place: f32 = 0.15, 0.0 to 1.0;
