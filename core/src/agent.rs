@@ -1023,7 +1023,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             w_belief: if th.inputs_new() {
                 N::ZERO
             } else {
-                p.w_belief * (N::ONE - cc.in_place)
+                p.w_belief * (N::ONE - cc.in_place) * (N::ONE - cc.in_place)
             },
             noise: p.context_noise,
             persistence: p.persistence,
