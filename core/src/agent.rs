@@ -948,6 +948,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         } else {
             self.p.lambda
         };
+        // The input alone sets cortex only at a trial's first step (later
+        // ones add the activity cortex holds): only there is a function's
+        // choice one per input pattern.
+        let first_step = self.trial_start || !self.trials_marked;
         self.trial_start = false;
         let drive = &sc.drive;
         let sd = self.p.explore + self.p.explore_uncertain * (N::ONE - v).relu();
@@ -982,7 +986,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if stimulus && self.lesions.context_selection() {
             let cur = (self.thalamus.active as usize).min(K - 1);
             let allowed = (self.action_mask, n);
-            self.contexts.predict(cur, sc.pattern, drive, allowed, a);
+            let pattern = sc.pattern.filter(|_| first_step);
+            self.contexts.predict(cur, pattern, drive, allowed, a);
         }
         // An action on a step without input acts on nothing: its trace takes
         // no input (cortex may still hold a cue there).
