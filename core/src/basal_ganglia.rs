@@ -828,7 +828,8 @@ pub struct LnTable<N> {
 impl<N: Num> LnTable<N> {
     /// The table in the number type `N`.
     pub fn new() -> Self {
-        let (l5, l7) = (libm::logf(0.5), libm::logf(0.7));
+        // ln 0.5 and ln 0.7.
+        let (l5, l7) = (-core::f32::consts::LN_2, -0.356_674_94);
         let ln2 = N::from_f32(core::f32::consts::LN_2);
         let mut t = [N::ZERO; 16];
         let head = [LIK_MIN, 0.5, 0.7, 1.0, l5, l7, (l7 - l5) / 0.2, -l7 / 0.3];
@@ -939,7 +940,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
     /// assert_eq!(cc.predicted[1], 0.5); // never in force there
     /// ```
-    #[inline(always)]
+    #[inline(never)]
     pub fn predict<const A: usize>(
         &mut self,
         cur: usize,
@@ -1011,7 +1012,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// assert_eq!(cc.belief[0], 0.0);
     /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
     /// ```
-    #[inline(always)]
+    // Out of line: once in the step (the f32 oracle's firmware is near its
+    // flash).
+    #[inline(never)]
     pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N)
     where
         N: Kernels,

@@ -522,12 +522,21 @@ impl Writer<'_> {
         }
         self.pos = self.pos.saturating_add(M);
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u8(&mut self, v: u8) {
         self.bytes([v]);
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u16(&mut self, v: u16) {
         self.bytes(v.to_le_bytes());
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u32(&mut self, v: u32) {
         self.bytes(v.to_le_bytes());
     }
@@ -545,6 +554,9 @@ impl Writer<'_> {
     pub(crate) fn lesions(&mut self, l: Lesions) {
         self.u8(l.bits());
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn num<N: SnapshotNum>(&mut self, v: N) {
         let w = v.to_wire();
         if N::BYTES == 2 {
@@ -580,13 +592,22 @@ impl Reader<'_> {
         self.pos = self.pos.saturating_add(M);
         b
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u8(&mut self) -> u8 {
         let [b] = self.bytes::<1>();
         b
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u16(&mut self) -> u16 {
         u16::from_le_bytes(self.bytes())
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn u32(&mut self) -> u32 {
         u32::from_le_bytes(self.bytes())
     }
@@ -617,6 +638,9 @@ impl Reader<'_> {
         }
         lesions
     }
+    // Out of line: the state table calls these once per variable, and
+    // inlined they made its reader and writer tens of KB of flash.
+    #[inline(never)]
     pub(crate) fn num<N: SnapshotNum>(&mut self) -> N {
         if N::BYTES == 2 {
             N::from_wire(self.u16() as u32)
