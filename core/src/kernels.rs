@@ -533,25 +533,37 @@ fn learn_belief_fx<const K: usize>(
     lo: Fx,
     t: &[Fx; 16],
 ) {
-    let sat = |v: i32| v.clamp(i16::MIN as i32, i16::MAX as i32);
-    let mul = |a: i32, b: i32| sat((a * b).saturating_add(HALF) >> FRAC);
+    // Saturation as the reference's (`i16` rails), by plain comparisons.
+    #[inline(always)]
+    fn sat(v: i32) -> i32 {
+        if v > i16::MAX as i32 {
+            i16::MAX as i32
+        } else if v < i16::MIN as i32 {
+            i16::MIN as i32
+        } else {
+            v
+        }
+    }
     let r = |i: usize| t[i].0 as i32;
+    let (x_lo, x_hi, floor, lo) = (r(0), r(3), floor.0 as i32, lo.0 as i32);
     let mut best = i16::MIN as i32;
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
-        let (m, e) = doublings_fx(Num::clamp(l, t[0], t[3]), t[1]);
+        let x = l.0 as i32;
+        let x = if x < x_lo { x_lo } else if x > x_hi { x_hi } else { x };
+        let (m, e) = doublings_fx(Fx(x as i16), t[1]);
         let m = m.0 as i32;
-        let y = if m < r(2) {
-            sat(r(4) + mul(r(6), sat(m - r(1))))
-        } else {
-            sat(r(5) + mul(r(7), sat(m - r(2))))
-        };
+        let (base, slope, knot) = if m < r(2) { (r(4), r(6), r(1)) } else { (r(5), r(7), r(2)) };
+        let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
         let ln = sat(y - r(8 + (e as usize).min(7)));
-        let v = sat((b.0 as i32).max(floor.0 as i32) + ln);
+        let v = sat(if (b.0 as i32) > floor { b.0 as i32 } else { floor } + ln);
         *b = Fx(v as i16);
-        best = best.max(v);
+        if v > best {
+            best = v;
+        }
     }
     for b in belief.iter_mut() {
-        *b = Fx(sat(b.0 as i32 - best).max(lo.0 as i32) as i16);
+        let v = sat(b.0 as i32 - best);
+        *b = Fx(if v < lo { lo } else { v } as i16);
     }
 }
 
