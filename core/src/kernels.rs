@@ -547,14 +547,21 @@ fn learn_belief_fx<const K: usize>(
     let r = |i: usize| t[i].0 as i32;
     let (x_lo, x_hi, floor, lo) = (r(0), r(3), floor.0 as i32, lo.0 as i32);
     let mut best = i16::MIN as i32;
+    // Functions that predict alike (every fresh one, say) share one `ln`.
+    let (mut last_x, mut last_ln) = (i32::MIN, 0);
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
         let x = l.0 as i32;
         let x = if x < x_lo { x_lo } else if x > x_hi { x_hi } else { x };
-        let (m, e) = doublings_fx(Fx(x as i16), t[1]);
-        let m = m.0 as i32;
-        let (base, slope, knot) = if m < r(2) { (r(4), r(6), r(1)) } else { (r(5), r(7), r(2)) };
-        let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
-        let ln = sat(y - r(8 + (e as usize).min(7)));
+        let ln = if x == last_x {
+            last_ln
+        } else {
+            let (m, e) = doublings_fx(Fx(x as i16), t[1]);
+            let m = m.0 as i32;
+            let (base, slope, knot) = if m < r(2) { (r(4), r(6), r(1)) } else { (r(5), r(7), r(2)) };
+            let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
+            sat(y - r(8 + (e as usize).min(7)))
+        };
+        (last_x, last_ln) = (x, ln);
         let v = sat(if (b.0 as i32) > floor { b.0 as i32 } else { floor } + ln);
         *b = Fx(v as i16);
         if v > best {
