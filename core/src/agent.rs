@@ -987,7 +987,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             let cur = (self.thalamus.active as usize).min(K - 1);
             let allowed = (self.action_mask, n);
             let pattern = sc.pattern.filter(|_| first_step);
-            self.contexts.predict(cur, pattern, drive, allowed, a);
+            self.contexts
+                .predict(cur, pattern, drive, allowed, a, self.p.competent);
         }
         // An action on a step without input acts on nothing: its trace takes
         // no input (cortex may still hold a cue there).

@@ -935,7 +935,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// use tcbg::basal_ganglia::ContextChannels;
     /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
     /// cc.competence = [0.9, 0.0];
-    /// cc.predict(0, Some(3), &[0.8, 0.1], 0b11, 2, 0);
+    /// cc.predict(0, Some(3), &[0.8, 0.1], (0b11, 2), 0, 0.85);
     /// assert_eq!(cc.choice[0][3], 1); // action 0, plus 1
     /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
     /// assert_eq!(cc.predicted[1], 0.5); // never in force there
@@ -948,6 +948,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         drive: &[N; A],
         (allowed, m): (u32, usize),
         a: usize,
+        competent: N,
     ) {
         let m = m.clamp(1, RECIP_Q15.len() - 1);
         let inv_m = N::from_q15(RECIP_Q15[m]);
@@ -971,8 +972,10 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             ch[slot] = if clear { best as u8 + 1 } else { 0 };
         }
         let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
-        // Never more certain than 1 in 50 either way.
-        let (lo, hi) = (N::from_q15(655), N::from_q15(32113));
+        // As sure as an established function at least: a choice is a rule
+        // learned, and a function failing now does not come to expect its
+        // failures (never more certain than 1 in 50 either way).
+        let (lo, hi) = (competent.max(N::from_q15(655)), N::from_q15(32113));
         let rows = self.choice.iter().zip(self.competence.iter());
         for (p, (row, &q)) in self.predicted.iter_mut().zip(rows) {
             let choice = row[slot] as usize;

@@ -18,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,396.2 per step (3,146 dense).
+//! steps of the reference trace it is 3,393.4 per step (3,146 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -290,8 +290,8 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,396.2 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_962);
+        // 3,393.4 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_934);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)
