@@ -223,6 +223,10 @@ impl<N: Kernels> Params<N> {
     }
 }
 
+/// Trials for which one of several decisions keeps the context channels'
+/// belief aside (see [`ContextChannels::several`]).
+const SEVERAL_HOLD: u8 = 64;
+
 /// What the basal ganglia did this step, for visualisation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Selection<N: Num, const M: usize> {
@@ -348,6 +352,10 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     /// with an outcome counts as a trial of its own (the context channels
     /// count it, and a stimulus clears the traces).
     pub(crate) trials_marked: bool,
+    /// Steps with a stimulus in the current trial (saturates): a trial of
+    /// one decision is one whose outcome the counterfactual read-out
+    /// predicts.
+    pub(crate) decisions: u8,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -397,6 +405,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             action_mask: 0,
             trial_start: false,
             trials_marked: false,
+            decisions: 0,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
             cortex_rng: Rng::seed_stream(0, 4),
@@ -443,6 +452,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
         self.trials_marked = false;
+        self.decisions = 0;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
         self.cortex_rng = Rng::seed_stream(seed, 4);
@@ -817,7 +827,17 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
         }
         // A trial's outcome meets every function's prediction of it.
-        if outcome && self.lesions.context_selection() && !self.lesions.no_dopamine {
+        // Only a trial of one decision: the outcome of a sequence or of a
+        // delay is the whole trial's, which no one pattern's choice predicts.
+        if outcome {
+            cc.several = if self.decisions > 1 {
+                SEVERAL_HOLD
+            } else {
+                cc.several.saturating_sub(1)
+            };
+        }
+        let judged = outcome && cc.several == 0;
+        if judged && self.lesions.context_selection() && !self.lesions.no_dopamine {
             cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
         }
     }
@@ -952,6 +972,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // ones add the activity cortex holds): only there is a function's
         // choice one per input pattern.
         let first_step = self.trial_start || !self.trials_marked;
+        if first_step {
+            self.decisions = 0;
+        }
+        self.decisions = self.decisions.saturating_add(u8::from(stimulus));
         self.trial_start = false;
         let drive = &sc.drive;
         let sd = self.p.explore + self.p.explore_uncertain * (N::ONE - v).relu();
@@ -1026,7 +1050,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             // no evidence of which is in force; nor does belief count as far
             // as the basal ganglia have learned to answer surprise by
             // learning in place.
-            w_belief: if th.inputs_new() {
+            w_belief: if th.inputs_new() || cc.several > 0 {
                 N::ZERO
             } else {
                 p.w_belief * (N::ONE - cc.in_place) * (N::ONE - cc.in_place)
@@ -1055,8 +1079,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let mut new = select_channel(&neg_h, all, |n| rng.below(n));
         // A switch in a new situation gives the function entered time to
         // learn; among familiar inputs belief tells at once whether it
-        // explains the outcomes, and no refractory period is needed.
-        if th.since_switch < p.refractory && th.inputs_new() {
+        // explains the outcomes, and no refractory period is needed (where
+        // belief speaks: trials of one decision).
+        if th.since_switch < p.refractory && (th.inputs_new() || cc.several > 0) {
             new = cur;
         }
         let recognition = Recognition {

@@ -803,6 +803,11 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// pattern new to the memory). Its weights change only while it is in
     /// force, so the choice stands for its policy now. 0 to A.
     pub choice: [[u8; PATTERNS]; K],
+    /// Trials since the last one of several decisions (a sequence, a
+    /// delay), counted down from 64: while above 0 belief neither learns
+    /// nor counts, for the outcome of such trials is the whole trial's, which
+    /// no one pattern's choice predicts. 0 to 64.
+    pub several: u8,
 }
 
 /// The least belief (log probability relative to the best).
@@ -918,6 +923,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             belief: [N::ZERO; K],
             predicted: [N::ZERO; K],
             choice: [[0; PATTERNS]; K],
+            several: 0,
         }
     }
 
