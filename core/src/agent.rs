@@ -352,9 +352,7 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     /// with an outcome counts as a trial of its own (the context channels
     /// count it, and a stimulus clears the traces).
     pub(crate) trials_marked: bool,
-    /// Steps with a stimulus in the current trial (saturates): a trial of
-    /// one decision is one whose outcome the counterfactual read-out
-    /// predicts.
+    /// Stimulus steps in the trial, saturates.
     pub(crate) decisions: u8,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
