@@ -956,8 +956,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         a: usize,
         competent: N,
     ) {
-        let m = m.clamp(1, RECIP_Q15.len() - 1);
-        let inv_m = N::from_q15(RECIP_Q15[m]);
+        let recip = |n: usize| N::from_q15(RECIP_Q15.get(n).copied().unwrap_or(0));
+        let m = m.max(1);
+        let inv_m = recip(m);
         let Some(slot) = slot.filter(|&s| s < PATTERNS) else {
             self.predicted = [inv_m; K];
             return;
@@ -973,24 +974,26 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 second = v;
             }
         }
-        if let Some(ch) = self.choice.get_mut(cur) {
+        if let Some(c) = self.choice.get_mut(cur).and_then(|ch| ch.get_mut(slot)) {
             let clear = best < A && m > 1 && first - second >= N::from_q15(CLEAR_LEAD_Q15);
-            ch[slot] = if clear { best as u8 + 1 } else { 0 };
+            *c = if clear { best as u8 + 1 } else { 0 };
         }
-        let inv_m1 = N::from_q15(RECIP_Q15[(m - 1).max(1)]);
+        let inv_m1 = recip((m - 1).max(1));
         // As sure as an established function at least: a choice is a rule
         // learned, and a function failing now does not come to expect its
         // failures (never more certain than 1 in 50 either way).
+        // (`max` then `min`: a config's `competent` above 0.98 gives 0.98)
         let (lo, hi) = (competent.max(N::from_q15(655)), N::from_q15(32113));
+        let sure = |q: N| q.max(lo).min(hi);
         let rows = self.choice.iter().zip(self.competence.iter());
         for (p, (row, &q)) in self.predicted.iter_mut().zip(rows) {
-            let choice = row[slot] as usize;
+            let choice = row.get(slot).copied().unwrap_or(0) as usize;
             *p = if choice == 0 {
                 inv_m
             } else if choice == a + 1 {
-                q.clamp(lo, hi)
+                sure(q)
             } else {
-                (N::ONE - q.clamp(lo, hi)) * inv_m1
+                (N::ONE - sure(q)) * inv_m1
             };
         }
     }
