@@ -61,8 +61,8 @@
 
 use crate::config::Config;
 use crate::fixed::{empty_list, fill_row, support, Num, RECIP_Q15};
-use crate::thalamus::PATTERNS;
 use crate::kernels::Kernels;
+use crate::thalamus::PATTERNS;
 
 /// GPi outputs are limited to `[0, GPI_MAX]` (the rail of [`crate::Fx`]).
 pub const GPI_MAX: f32 = 8.0;

@@ -551,18 +551,32 @@ fn learn_belief_fx<const K: usize>(
     let (mut last_x, mut last_ln) = (i32::MIN, 0);
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
         let x = l.0 as i32;
-        let x = if x < x_lo { x_lo } else if x > x_hi { x_hi } else { x };
+        let x = if x < x_lo {
+            x_lo
+        } else if x > x_hi {
+            x_hi
+        } else {
+            x
+        };
         let ln = if x == last_x {
             last_ln
         } else {
             let (m, e) = doublings_fx(Fx(x as i16), t[1]);
             let m = m.0 as i32;
-            let (base, slope, knot) = if m < r(2) { (r(4), r(6), r(1)) } else { (r(5), r(7), r(2)) };
+            let (base, slope, knot) = if m < r(2) {
+                (r(4), r(6), r(1))
+            } else {
+                (r(5), r(7), r(2))
+            };
             let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
             sat(y - r(8 + (e as usize).min(7)))
         };
         (last_x, last_ln) = (x, ln);
-        let v = sat(if (b.0 as i32) > floor { b.0 as i32 } else { floor } + ln);
+        let v = sat(if (b.0 as i32) > floor {
+            b.0 as i32
+        } else {
+            floor
+        } + ln);
         *b = Fx(v as i16);
         if v > best {
             best = v;
@@ -1086,7 +1100,12 @@ mod tests {
 
     #[test]
     fn doublings_are_the_loop() {
-        for half in [Fx::from_f32(0.5), Fx::from_f32(0.25), Fx::from_f32(0.3), Fx::ONE] {
+        for half in [
+            Fx::from_f32(0.5),
+            Fx::from_f32(0.25),
+            Fx::from_f32(0.3),
+            Fx::ONE,
+        ] {
             for v in i16::MIN..=i16::MAX {
                 let x = Fx(v);
                 assert_eq!(Fx::doublings(x, half), doublings(x, half), "{v} {half:?}");

@@ -824,21 +824,13 @@ impl Task {
         }
         if self.phase == 0 {
             let correct = action == self.correct_action as usize;
-            let mut reward = if self.kind == TaskKind::ReversalBandit {
+            let reward = if self.kind == TaskKind::ReversalBandit {
                 // 0.8 on the good arm, 0.2 on the other.
                 self.rng.chance(if correct { 52429 } else { 13107 })
             } else {
                 correct
             };
-            if self.schedule.flip_q16 > 0 && self.rng.chance(self.schedule.flip_q16 as u32) {
-                reward = !reward;
-            }
-            self.pending = Some(TrialOutcome {
-                block: self.block,
-                trial: self.trial,
-                correct,
-                reward,
-            });
+            self.score(correct, reward);
         }
         if self.phase < self.delay() {
             self.phase += 1;

@@ -220,14 +220,20 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
         self.since_novel = self.since_novel.saturating_add(1);
         let held = (self.patterns_held as usize).min(PATTERNS);
         if let Some(at) = self.patterns[..held].iter().position(|&p| p == key) {
-            return Some(Seen { slot: at, new: false });
+            return Some(Seen {
+                slot: at,
+                new: false,
+            });
         }
         self.since_novel = 0;
         let at = (self.pattern_next as usize).min(PATTERNS - 1);
         self.patterns[at] = key;
         self.pattern_next = ((at + 1) % PATTERNS) as u8;
         self.patterns_held = (held + 1).min(PATTERNS) as u8;
-        Some(Seen { slot: at, new: true })
+        Some(Seen {
+            slot: at,
+            new: true,
+        })
     }
 
     /// Whether the inputs are new: a pattern the memory did not hold came

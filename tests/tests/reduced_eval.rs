@@ -19,6 +19,14 @@ fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: 
         .median
 }
 
+/// Prints one check and keeps it if it missed.
+fn report(misses: &mut Vec<String>, what: &str, value: f64, ok: bool) {
+    println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
+    if !ok {
+        misses.push(format!("{what}: {value:.3}"));
+    }
+}
+
 #[test]
 fn the_suite_learns_and_each_mechanism_matters() {
     let tasks: Vec<TaskKind> = tcbg_tests::TASK_NAMES
@@ -48,12 +56,7 @@ fn the_suite_learns_and_each_mechanism_matters() {
 
     let fx = Number::Fixed;
     let mut misses = Vec::new();
-    let mut check = |what: &str, value: f64, ok: bool| {
-        println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
-        if !ok {
-            misses.push(format!("{what}: {value:.3}"));
-        }
-    };
+    let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
     let rs = median(&rows, "rule-switch", fx, "none", "switch_cost");
     check(
         "rule-switch first_learning <= 35",
@@ -132,12 +135,7 @@ fn sequences_are_learned_and_memory_is_thalamic() {
     );
     let fx = Number::Fixed;
     let mut misses = Vec::new();
-    let mut check = |what: &str, value: f64, ok: bool| {
-        println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
-        if !ok {
-            misses.push(format!("{what}: {value:.3}"));
-        }
-    };
+    let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
     let af = median(&rows, "action-sequence", fx, "none", "first_learning");
     check("action-sequence first_learning <= 35", af, af <= 35.0);
     let asc = median(&rows, "action-sequence", fx, "none", "switch_cost");
