@@ -727,7 +727,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }
         if self.lesions.context_selection() {
-            cc.hold(p.hold_start, p.hold_inv)
+            cc.hold(cur, p.hold_start, p.hold_inv, p.k_dev, p.usual_surprise_max)
         } else {
             N::ONE
         }
@@ -822,7 +822,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.learn_competence(cur, reward, p.eta_q * hold);
         }
         if outcome {
-            cc.learn_usual_surprise(cur, p.eta_surprise_baseline * hold, p.surprise_max);
+            cc.learn_usual_surprise(cur, p.eta_surprise_baseline, p.surprise_max);
         }
         // A trial's outcome meets every function's prediction of it.
         // Only a trial of one decision: the outcome of a sequence or of a
@@ -1009,8 +1009,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             let cur = (self.thalamus.active as usize).min(K - 1);
             let allowed = (self.action_mask, n);
             let pattern = sc.pattern.filter(|_| first_step);
-            self.contexts
-                .predict(cur, pattern, drive, allowed, a, self.p.competent);
+            let cc = &mut self.contexts;
+            let against = cc.predict(cur, pattern, drive, allowed, a, self.p.competent);
+            if against != 0 && cc.several == 0 && !self.lesions.no_dopamine {
+                cc.input_evidence(against, &self.p.ln, self.p.belief_lo);
+            }
         }
         // An action on a step without input acts on nothing: its trace takes
         // no input (cortex may still hold a cue there).

@@ -803,6 +803,14 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// pattern new to the memory). Its weights change only while it is in
     /// force, so the choice stands for its policy now. 0 to A.
     pub choice: [[u8; PATTERNS]; K],
+    /// Which input patterns each control function has met: bit `j` set once
+    /// it was in force at a trial's first step with the pattern of entry `j`
+    /// of the thalamus's recency memory (cleared when the entry takes a new
+    /// pattern). A function that has met patterns, but never this one while
+    /// another function did, is unlikely to be the rule that brings it: the
+    /// input is evidence too ([`ContextChannels::predict`]). 0 to 255 (a
+    /// bit per entry).
+    pub seen: [u8; K],
     /// Trials since the last one of several decisions (a sequence, a
     /// delay), counted down from 64: while above 0 belief neither learns
     /// nor counts, for the outcome of such trials is the whole trial's, which
@@ -923,6 +931,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             belief: [N::ZERO; K],
             predicted: [N::ZERO; K],
             choice: [[0; PATTERNS]; K],
+            seen: [0; K],
             several: 0,
         }
     }
@@ -935,7 +944,10 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// predicts `a`'s reward (the counterfactual read-out, after Collins &
     /// Koechlin 2012): with `q` its competence (limited to `[0.02, 0.98]`),
     /// `q` if it chose `a`, `(1 − q)/(m − 1)` if another action, `1/m` if
-    /// none (a fresh function's zero weights choose none).
+    /// none (a fresh function's zero weights choose none). Returns the
+    /// functions the input itself speaks against (bit `k`): each has met
+    /// patterns ([`ContextChannels::seen`]), but never this one, which
+    /// another function met before.
     ///
     /// ```
     /// use tcbg::basal_ganglia::ContextChannels;
@@ -955,14 +967,27 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         (allowed, m): (u32, usize),
         a: usize,
         competent: N,
-    ) {
+    ) -> u32 {
         let recip = |n: usize| N::from_q15(RECIP_Q15.get(n).copied().unwrap_or(0));
         let m = m.max(1);
         let inv_m = recip(m);
         let Some(slot) = slot.filter(|&s| s < PATTERNS) else {
             self.predicted = [inv_m; K];
-            return;
+            return 0;
         };
+        let bit = 1u8 << slot;
+        let met_before = self.seen.iter().any(|s| s & bit != 0);
+        if let Some(s) = self.seen.get_mut(cur) {
+            *s |= bit;
+        }
+        let mut against = 0u32;
+        if met_before {
+            for (k, &s) in self.seen.iter().enumerate() {
+                if s != 0 && s & bit == 0 {
+                    against |= 1 << k;
+                }
+            }
+        }
         let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
         for (b, &v) in drive.iter().enumerate() {
             if allowed & (1 << b) == 0 {
@@ -996,6 +1021,22 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 (N::ONE - sure(q)) * inv_m1
             };
         }
+        against
+    }
+
+    /// The input of a trial speaks against the functions `against` (from
+    /// [`ContextChannels::predict`]): each takes the least likelihood,
+    /// [`LIK_MIN`] (it would not have brought this pattern), and the beliefs
+    /// are taken relative to the best again (limited to `lo`).
+    #[inline(never)]
+    pub fn input_evidence(&mut self, against: u32, ln: &LnTable<N>, lo: N)
+    where
+        N: Kernels,
+    {
+        let lik: [N; K] =
+            core::array::from_fn(|k| if against & (1 << k) != 0 { N::from_f32(LIK_MIN) } else { N::ONE });
+        // No floor here: the hazard of a rule change is per outcome.
+        N::learn_belief(&mut self.belief, &lik, lo, lo, &ln.t);
     }
 
     /// A pattern new to the thalamus's memory took entry `slot`: what the
@@ -1004,6 +1045,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         for row in self.choice.iter_mut() {
             if let Some(c) = row.get_mut(slot) {
                 *c = 0;
+            }
+        }
+        if slot < PATTERNS {
+            for s in self.seen.iter_mut() {
+                *s &= !(1u8 << slot);
             }
         }
     }
@@ -1065,13 +1111,25 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// releases it, `hold + in_place (1 − hold)`: surprise that the basal
     /// ganglia have learned to answer by learning, not by a switch.
     #[inline(always)]
-    pub fn hold(&self, start: N, inv: N) -> N {
-        let held = N::ONE - ((self.surprise - start) * inv).clamp(N::ZERO, N::ONE);
+    pub fn hold(&self, cur: usize, start: N, inv: N, k_dev: N, usual_max: N) -> N {
+        let excess = self.surprise - self.usual_surprise(cur, k_dev, usual_max);
+        let held = N::ONE - ((excess - start) * inv).clamp(N::ZERO, N::ONE);
         let in_place = self.in_place;
         if in_place == N::ZERO {
             held // the same value, without the products
         } else {
             held + in_place * (N::ONE - held)
+        }
+    }
+
+    /// The usual surprise of context `cur`: its mean plus `k_dev` spreads,
+    /// at most `usual_max`.
+    #[inline(always)]
+    pub fn usual_surprise(&self, cur: usize, k_dev: N, usual_max: N) -> N {
+        let (mean, dev) = (self.surprise_mean.get(cur), self.surprise_dev.get(cur));
+        match (mean, dev) {
+            (Some(&m), Some(&d)) => (m + k_dev * d).min(usual_max),
+            _ => N::ZERO,
         }
     }
 
@@ -1138,7 +1196,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         // The usual level of surprise raises the bar for a switch, but never
         // past `usual_max`: a context that failed for long would otherwise
         // learn to expect failure, hold its plasticity, and never be left.
-        let usual = (self.surprise_mean[cur] + e.k_dev * self.surprise_dev[cur]).min(e.usual_max);
+        let usual = self.usual_surprise(cur, e.k_dev, e.usual_max);
         ev[cur] = ev[cur] + e.persistence + usual - self.surprise;
         core::array::from_fn(|k| (e.bias + e.scale * ev[k]).clamp(N::ZERO, e.sal_max))
     }

@@ -268,7 +268,7 @@ config! {
     /// gives sparse, decorrelated codes).
     w_in_init: f32 = 1.0, 0.05 to 2.0;
     /// Oja rate of the afferent weights (slow, Hebbian, dopamine-free).
-    eta_cortex: f32 = 0.001, 0.0 to 0.1;
+    eta_cortex: f32 = 0.0002, 0.0 to 0.1;
     /// Cortical firing threshold after the gain: `r = clamp((g u − θ)/(1 − θ), 0, 1)`.
     rate_threshold: f32 = 0.3, 0.0 to 0.9;
     /// k-winners-take-all: at most this fraction of the units with gain fire (lateral
