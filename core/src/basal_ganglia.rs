@@ -808,8 +808,8 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// of the thalamus's recency memory (cleared when the entry takes a new
     /// pattern). A function that has met patterns, but never this one while
     /// another function did, is unlikely to be the rule that brings it: the
-    /// input is evidence too ([`ContextChannels::predict`]). 0 to 255 (a
-    /// bit per entry).
+    /// input is evidence too ([`ContextChannels::predict`]). A bit per entry
+    /// of the recency memory, 0 to 255.
     pub seen: [u8; K],
     /// Trials since the last one of several decisions (a sequence, a
     /// delay), counted down from 64: while above 0 belief neither learns
@@ -817,6 +817,9 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// no one pattern's choice predicts. 0 to 64.
     pub several: u8,
 }
+
+// `ContextChannels::seen` holds a bit per entry of the recency memory.
+const _: () = assert!(PATTERNS <= 8);
 
 /// The least belief (log probability relative to the best).
 pub const BELIEF_MAX: f32 = 6.0;
@@ -1033,8 +1036,13 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     where
         N: Kernels,
     {
-        let lik: [N; K] =
-            core::array::from_fn(|k| if against & (1 << k) != 0 { N::from_f32(LIK_MIN) } else { N::ONE });
+        let lik: [N; K] = core::array::from_fn(|k| {
+            if against & (1 << k) != 0 {
+                N::from_f32(LIK_MIN)
+            } else {
+                N::ONE
+            }
+        });
         // No floor here: the hazard of a rule change is per outcome.
         N::learn_belief(&mut self.belief, &lik, lo, lo, &ln.t);
     }

@@ -228,9 +228,10 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// `w_belief` and `belief_floor`, the lesion byte `no_amplification`, the
 /// state the most recent trace `striatum.recent`, its action,
 /// `trials_marked`, and the context channels' belief, predictions and
-/// choices. An older snapshot is refused as such. The thalamic masks are
+/// choices; 6: the state gained `contexts.seen` (which input patterns each
+/// control function has met). An older snapshot is refused as such. The thalamic masks are
 /// dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 5;
+pub const SNAPSHOT_VERSION: u16 = 6;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

@@ -405,7 +405,7 @@ state! {
     contexts.belief: [K] num in -BELIEF_MAX, 0.0; "Q3.12, −[`BELIEF_MAX`] to 0, the best at 0";
     contexts.predicted: [K] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.choice: [K PATTERNS] u8 in 0.0, A as f32; "0 to A";
-    contexts.seen: [K] u8 in 0.0, 255.0; "0 to 255 (a bit per entry)";
+    contexts.seen: [K] u8; "A bit per entry of the recency memory, 0 to 255";
     contexts.several: [] u8 in 0.0, 64.0; "0 to 64";
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
