@@ -789,10 +789,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                 || dither.next(),
             );
             sc.gain_changed |= changed;
-            // Step 2's units hold every unit with gain unless one without
-            // gain gained some (only when `gain_min` is 0).
-            let at = (!grew).then_some(sc.units.as_slice());
-            self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
+            // The gain norm follows the row when it changed. Step 2's units
+            // hold every unit with gain unless one without gain gained some
+            // (only when `gain_min` is 0).
+            if changed {
+                let at = (!grew).then_some(sc.units.as_slice());
+                self.gain_norm = self.mean_gain_recip_at(self.gain_norm, at);
+            }
         }
     }
 
@@ -812,9 +815,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
     }
 
-    /// Step 4's learning of the context channels: competence and the usual
-    /// surprise, too, learn only from outcomes, at rates held as plasticity
-    /// is.
+    /// Step 4's learning of the context channels, from outcomes only:
+    /// competence at a rate held as plasticity is, the usual surprise
+    /// unheld (what persists without a switch becomes the usual; see
+    /// [`ContextChannels::hold`]), and belief.
     #[inline(always)]
     fn learn_competence(&mut self, cur: usize, reward: N, hold: N, outcome: bool) {
         let (p, cc) = (&self.p, &mut self.contexts);

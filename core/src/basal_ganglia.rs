@@ -1114,12 +1114,22 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// The hold on corticostriatal and critic plasticity that surprise
-    /// brings (contextual credit first): 1 (none) until surprise reaches
+    /// brings (contextual credit first): 1 (none) until surprise beyond the
+    /// usual of context `cur` ([`ContextChannels::usual_surprise`]) reaches
     /// `start`, 0 (all held) from `start + 1/inv`; in-place learning
     /// releases it, `hold + in_place (1 − hold)`: surprise that the basal
-    /// ganglia have learned to answer by learning, not by a switch.
+    /// ganglia have learned to answer by learning, not by a switch. Beyond
+    /// the usual, not absolute: a hold on absolute surprise held the critic
+    /// too, so a value that drifted with cortex's slow learning kept every
+    /// outcome a disappointment, surprise at its cap, and the hold for good
+    /// (cue-context at the length of Rikhye et al.). The usual surprise
+    /// itself learns unheld, so a level that persists without a switch
+    /// becomes the usual and learning resumes.
     #[inline(always)]
     pub fn hold(&self, cur: usize, start: N, inv: N, k_dev: N, usual_max: N) -> N {
+        if self.surprise <= start {
+            return N::ONE; // (the usual surprise is never below 0)
+        }
         let excess = self.surprise - self.usual_surprise(cur, k_dev, usual_max);
         let held = N::ONE - ((excess - start) * inv).clamp(N::ZERO, N::ONE);
         let in_place = self.in_place;

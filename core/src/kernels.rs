@@ -536,55 +536,55 @@ fn learn_belief_fx<const K: usize>(
     // Saturation as the reference's (`i16` rails), by plain comparisons.
     #[inline(always)]
     fn sat(v: i32) -> i32 {
-        if v > i16::MAX as i32 {
-            i16::MAX as i32
-        } else if v < i16::MIN as i32 {
-            i16::MIN as i32
-        } else {
-            v
-        }
+        v.clamp(i16::MIN as i32, i16::MAX as i32)
     }
     let r = |i: usize| t[i].0 as i32;
-    let (x_lo, x_hi, floor, lo) = (r(0), r(3), floor.0 as i32, lo.0 as i32);
+    let (x_lo, half, x_hi) = (r(0), r(1), r(3));
+    // The doublings by one shift need `0 < x` and `half` a power of two
+    // at most one (as `LnTable` builds it); any other table takes the
+    // reference.
+    if x_lo <= 0 || half <= 0 || half & (half - 1) != 0 || half > 1 << FRAC {
+        return learn_belief(belief, lik, floor, lo, t);
+    }
+    let half_lz = (half as u32).leading_zeros();
+    let ln = |x: i32| -> i32 {
+        // `x` doubled into `[half, 2 half)` (`doublings`), `e` times.
+        let (m, e) = if x >= half {
+            (x, 0)
+        } else {
+            let e = (x as u32).leading_zeros() - half_lz;
+            (x << e, e as usize)
+        };
+        let (base, slope, knot) = if m < r(2) {
+            (r(4), r(6), r(1))
+        } else {
+            (r(5), r(7), r(2))
+        };
+        let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
+        sat(y - r(8 + e.min(7)))
+    };
+    let (floor, lo) = (floor.0 as i32, lo.0 as i32);
     let mut best = i16::MIN as i32;
-    // Functions that predict alike (every fresh one, say) share one `ln`.
-    let (mut last_x, mut last_ln) = (i32::MIN, 0);
+    // Functions that predict alike (every fresh one, every established one
+    // sure of its choice) share one `ln`: the last two are kept.
+    let mut memo = [(i32::MIN, 0i32); 2];
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
-        let x = l.0 as i32;
-        let x = if x < x_lo {
-            x_lo
-        } else if x > x_hi {
-            x_hi
+        let x = (l.0 as i32).clamp(x_lo, x_hi);
+        let v = if x == memo[0].0 {
+            memo[0].1
+        } else if x == memo[1].0 {
+            memo[1].1
         } else {
-            x
+            let v = ln(x);
+            memo = [(x, v), memo[0]];
+            v
         };
-        let ln = if x == last_x {
-            last_ln
-        } else {
-            let (m, e) = doublings_fx(Fx(x as i16), t[1]);
-            let m = m.0 as i32;
-            let (base, slope, knot) = if m < r(2) {
-                (r(4), r(6), r(1))
-            } else {
-                (r(5), r(7), r(2))
-            };
-            let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
-            sat(y - r(8 + (e as usize).min(7)))
-        };
-        (last_x, last_ln) = (x, ln);
-        let v = sat(if (b.0 as i32) > floor {
-            b.0 as i32
-        } else {
-            floor
-        } + ln);
+        let v = sat((b.0 as i32).max(floor) + v);
         *b = Fx(v as i16);
-        if v > best {
-            best = v;
-        }
+        best = best.max(v);
     }
     for b in belief.iter_mut() {
-        let v = sat(b.0 as i32 - best);
-        *b = Fx(if v < lo { lo } else { v } as i16);
+        *b = Fx(sat(b.0 as i32 - best).max(lo) as i16);
     }
 }
 
