@@ -263,6 +263,13 @@ function slowStretch() {
   return t < SLOW_AFTER_SWITCH || t >= len - SLOW_BEFORE_SWITCH;
 }
 
+/** Steps that cannot end more trials than are left before the last trials of the block (the slow stretch). */
+function stepsToSlowStretch() {
+  const { session, origin } = state;
+  const left = session.block_length() - SLOW_BEFORE_SWITCH - session.trial_in_block();
+  return Math.max(left, 1) * minStepsPerTrial(origin.task, origin.delay);
+}
+
 /** The pace now, in trials per second, and why. */
 function pace() {
   const slow = slowStretch();
@@ -302,7 +309,9 @@ function frame(now) {
     if (state.fastForward && ui.pace.value === "auto" && slow && !state.wasSlow) setFastForward(false);
     state.wasSlow = slow;
     state.owed += dt * pace().rate * stepsPerTrial();
-    const n = Math.min(Math.floor(state.owed), MAX_STEPS_PER_FRAME);
+    let n = Math.min(Math.floor(state.owed), MAX_STEPS_PER_FRAME);
+    // At the auto pace, a fast frame stops where the next slow stretch begins.
+    if (ui.pace.value === "auto" && !slow) n = Math.min(n, stepsToSlowStretch());
     state.owed = Math.min(state.owed - n, 1);
     guarded(advance)(n);
   }

@@ -4,7 +4,7 @@
 // wasm views) and draws the whole view; none keeps state between frames.
 //
 // Every label goes through `label`, which records its box, colour and
-// background on `canvas.labels`: the end-to-end test checks that no two
+// background on `canvas.textBoxes`: the end-to-end test checks that no two
 // overlap and that each reaches WCAG AA contrast (4.5:1).
 
 /** One fill colour per control function / context channel (Okabe-Ito, colour-blind safe). */
@@ -46,7 +46,7 @@ function prepare(canvas) {
   ctx.clearRect(0, 0, w, h);
   ctx.font = FONT;
   ctx.textBaseline = "middle";
-  canvas.labels = [];
+  canvas.textBoxes = [];
   return { ctx, w, h };
 }
 
@@ -69,7 +69,7 @@ function label(canvas, ctx, texts, x, y, { align = "left", colour = MUTED, bold 
   ctx.fillStyle = colour;
   ctx.fillText(text, x, y);
   ctx.font = FONT;
-  canvas.labels.push({ text, x0, y0: y - SIZE / 2, x1: x0 + width, y1: y + SIZE / 2, colour, bg });
+  canvas.textBoxes.push({ text, x0, y0: y - SIZE / 2, x1: x0 + width, y1: y + SIZE / 2, colour, bg });
   return text;
 }
 
@@ -253,8 +253,8 @@ export function drawBasalGanglia(canvas, { actions, contexts, noThalamus }) {
   });
   ctx.fillStyle = MUTED;
   ctx.fillRect(axis - 6, mid, w - axis - 4, 1);
-  label(canvas, ctx, "salience ↑", axis - 10, mid - up / 2, { align: "right" });
-  label(canvas, ctx, "GPi ↓", axis - 10, mid + down / 2, { align: "right" });
+  label(canvas, ctx, ["salience ↑", "sal. ↑", "↑"], axis - 10, mid - up / 2, { align: "right", maxWidth: axis - 12 });
+  label(canvas, ctx, ["GPi ↓", "↓"], axis - 10, mid + down / 2, { align: "right", maxWidth: axis - 12 });
 }
 
 /** Dopamine and value over the last steps, with a zero line. */
@@ -353,7 +353,7 @@ export function drawCurve(canvas, { outcomes, starts, rules, planned, ruleLabel,
     const from = Math.max(x(start) + 3, lastLabelEnd + 6);
     const shown = label(canvas, ctx, [ruleLabel(rules[b]), ruleShort(rules[b])], from, top - 10,
       { maxWidth: limit - from - 2 });
-    if (shown) lastLabelEnd = canvas.labels[canvas.labels.length - 1].x1;
+    if (shown) lastLabelEnd = canvas.textBoxes[canvas.textBoxes.length - 1].x1;
   });
   // Axes and the criterion.
   for (const v of [0, 0.5, 1]) {
@@ -453,7 +453,7 @@ export function drawBlockErrors(canvas, { runs, blocks }) {
     const t = String(b + 1);
     if (cx - ctx.measureText(t).width / 2 > lastEnd + 4) {
       label(canvas, ctx, t, cx, h - 7, { align: "center" });
-      lastEnd = canvas.labels[canvas.labels.length - 1].x1;
+      lastEnd = canvas.textBoxes[canvas.textBoxes.length - 1].x1;
     }
   }
   if (runs.length > 1) {

@@ -383,7 +383,9 @@ impl Session {
         if self.task.is_done() {
             return 0;
         }
-        self.task.schedule().block_len(self.task.kind(), self.task.block()) as u32
+        self.task
+            .schedule()
+            .block_len(self.task.kind(), self.task.block()) as u32
     }
 
     /// Dopamine of the last (up to) 300 steps, oldest first.
