@@ -8,9 +8,15 @@
 //! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
 //! the host's, restore the wasm build's snapshot on the host, check that bad
 //! arguments throw without changing state, and drive the served page in
-//! headless Chromium ([`crate::webdriver`]): it must learn rule-switch (steps
-//! ≥ 200, accuracy ≥ 0.8) with no console error, its controls, export and
-//! import must work, and a screenshot lands in `target/e2e/rule-switch.png`.
+//! headless Chromium ([`crate::webdriver`]) in real time: at 1400×900 it
+//! must load in time with the four brain views on screen, run the first block
+//! at a pace a person can follow and fast-forward to the next switch, learn
+//! rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console error, show the
+//! strip, the errors per block and the comparison with a lesion, draw no label
+//! over another or below AA contrast (at 390 px too), export its curves, and
+//! the bugs of issue 20 must stay fixed; export and import must work and a
+//! tampered or oversized file be refused. A screenshot lands in
+//! `target/e2e/rule-switch.png`.
 
 use std::path::{Component, Path, PathBuf};
 use std::thread;
