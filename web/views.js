@@ -148,7 +148,7 @@ export function drawThalamus(canvas, { activity, masks, memories, competence, us
   const { ctx, w, h } = prepare(canvas);
   const k = masks.length, top = 18, rowH = (h - top - 4) / k;
   const narrow = w < 420;
-  const nameW = 26, hW = narrow ? 40 : 56, compW = narrow ? 40 : 60;
+  const nameW = 34, hW = narrow ? 40 : 56, compW = narrow ? 40 : 60;
   const hL = nameW, compL = hL + hW + 6, maskL = compL + compW + 8, maskW = w - maskL - 4;
   const off = lesions.no_thalamus;
   label(canvas, ctx, "h", hL + hW / 2, 8, { align: "center" });
