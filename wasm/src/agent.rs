@@ -99,6 +99,13 @@ impl Agent {
         self.control_function(check::number("control function", k)?)
     }
 
+    /// `agent.recognition_memory(k)`.
+    #[wasm_bindgen(js_name = recognition_memory)]
+    pub fn js_recognition_memory(&self, k: &JsValue) -> Result<Vec<f32>, JsError> {
+        check::live("Agent", self.key)?;
+        self.recognition_memory(check::number("control function", k)?)
+    }
+
     /// Lends this agent to the [`crate::Session::run`] in progress (which
     /// calls it through JavaScript, so the glue checks the borrow).
     #[wasm_bindgen(js_name = __tcbg_lend)]
@@ -191,6 +198,7 @@ getters! {
     js_context_salience => context_salience: Vec<f32>;
     js_context_gpi => context_gpi: Vec<f32>;
     js_context_competence => context_competence: Vec<f32>;
+    js_contexts_used => contexts_used: u32;
 }
 
 /// The same methods with Rust types (the checks of values are the same).
@@ -365,6 +373,18 @@ impl Agent {
     /// Competence (running reward rate) of each context channel.
     pub fn context_competence(&self) -> Vec<f32> {
         floats(&self.inner.contexts.competence)
+    }
+
+    /// The recognition memory `U` of control function `k` (0 to 3): the
+    /// leaky union of the rewarded patterns it has held, 48 values from 0 to 1.
+    pub fn recognition_memory(&self, k: f64) -> Result<Vec<f32>, JsError> {
+        let k = check::index("control function", k, DEFAULT_K)?;
+        Ok(floats(&self.inner.thalamus.u_rec()[k]))
+    }
+
+    /// The control functions used so far: bit `k` for control function `k`.
+    pub fn contexts_used(&self) -> u32 {
+        self.inner.thalamus.used as u32
     }
 }
 

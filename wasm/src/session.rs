@@ -20,6 +20,9 @@ pub const MAX_DELAY: u8 = 20;
 /// Outcome bits of [`Session::outcomes`].
 const CORRECT: u8 = 1;
 const REWARDED: u8 = 2;
+/// [`Session::trial_contexts`] of a trial run with the `no_thalamus` lesion
+/// on (one shared context, no control function in force).
+pub const NO_THALAMUS: u8 = 255;
 
 /// A task in progress on an agent: `new Session(task, delay, seed)`, then
 /// `session.run(agent, steps)` each frame.
@@ -40,6 +43,16 @@ pub struct Session {
     trial_rule: u8,
     /// The block of the last entry of `block_starts`.
     recorded_block: Option<u8>,
+    /// Per finished trial, the control function in force at its choice
+    /// ([`NO_THALAMUS`] under that lesion).
+    contexts: Vec<u8>,
+    /// Input lines of the trial in progress at its first step.
+    trial_lines: u16,
+    /// delayed-reward: the action and context of the choice, taken on the
+    /// cue step and scored when the delay has passed.
+    choice: (u8, u8),
+    /// The last finished trial: cue lines, action, correct action, reward, context.
+    last: Option<[u32; 5]>,
     dopamine: VecDeque<f32>,
     value: VecDeque<f32>,
 }
@@ -120,6 +133,10 @@ getters! {
     js_outcomes => outcomes: Vec<u8>;
     js_block_starts => block_starts: Vec<u32>;
     js_block_rules => block_rules: Vec<u8>;
+    js_trial_contexts => trial_contexts: Vec<u8>;
+    js_last_trial => last_trial: Vec<u32>;
+    js_trial_in_block => trial_in_block: u32;
+    js_block_length => block_length: u32;
     js_dopamine_history => dopamine_history: Vec<f32>;
     js_value_history => value_history: Vec<f32>;
 }
@@ -158,6 +175,10 @@ impl Session {
             block_starts: Vec::new(),
             block_rules: Vec::new(),
             recorded_block: None,
+            contexts: Vec::new(),
+            trial_lines: 0,
+            choice: (0, 0),
+            last: None,
             dopamine: VecDeque::with_capacity(HISTORY),
             value: VecDeque::with_capacity(HISTORY),
         })
@@ -199,8 +220,19 @@ impl Session {
             if input.trial_start {
                 agent.mark_trial_start();
                 self.trial_rule = self.task.rule();
+                self.trial_lines = input.lines;
             }
             let action = agent.step(&observation(input.lines), self.reward);
+            let context = if agent.lesions().no_thalamus {
+                NO_THALAMUS
+            } else {
+                agent.active_context() as u8
+            };
+            let kind = self.task.kind();
+            let delayed_reward = matches!(kind, TaskKind::DelayedReward { .. });
+            if input.trial_start && delayed_reward {
+                self.choice = (action as u8, context);
+            }
             let (reward, outcome) = self.task.act(action);
             self.reward = if reward { Fx::ONE } else { Fx::ZERO };
             if let Some(o) = outcome {
@@ -212,6 +244,35 @@ impl Session {
                 self.outcomes.push(
                     if o.correct { CORRECT } else { 0 } | if o.reward { REWARDED } else { 0 },
                 );
+                let (action, context) = if delayed_reward {
+                    self.choice
+                } else {
+                    (action as u8, context)
+                };
+                self.contexts.push(context);
+                // The cue: the trial's first input (action-sequence: the
+                // position where the trial ended).
+                let cue = if kind == TaskKind::ActionSequence {
+                    input.lines
+                } else {
+                    self.trial_lines
+                };
+                let rule = self.trial_rule as usize;
+                let correct = match kind {
+                    TaskKind::MultiRuleSwitch { .. } | TaskKind::ActionSequence => {
+                        self.task.rule_action(rule, cue.trailing_zeros() as usize) as u8
+                    }
+                    // Two actions: the other one when wrong.
+                    _ if o.correct => action,
+                    _ => 1 - action.min(1),
+                };
+                self.last = Some([
+                    cue as u32,
+                    action as u32,
+                    correct as u32,
+                    o.reward as u32,
+                    context as u32,
+                ]);
             }
             push_capped(&mut self.dopamine, agent.dopamine().to_f32());
             push_capped(&mut self.value, agent.value().to_f32());
@@ -297,6 +358,34 @@ impl Session {
     /// The rule or context of each block in [`Session::block_starts`].
     pub fn block_rules(&self) -> Vec<u8> {
         self.block_rules.clone()
+    }
+
+    /// The control function in force at each finished trial's choice (0 to
+    /// 3), or 255 if the `no_thalamus` lesion was on.
+    pub fn trial_contexts(&self) -> Vec<u8> {
+        self.contexts.clone()
+    }
+
+    /// The last finished trial as `[cue lines, action, correct action,
+    /// reward, context]` (cue lines: bit `j` for input line `j`; reward 0 or
+    /// 1; context as in [`Session::trial_contexts`]); empty before the first.
+    pub fn last_trial(&self) -> Vec<u32> {
+        self.last.map_or_else(Vec::new, |l| l.to_vec())
+    }
+
+    /// Trials finished in the current block.
+    pub fn trial_in_block(&self) -> u32 {
+        self.task.trial_in_block() as u32
+    }
+
+    /// Trials of the current block at the default schedule (0 once the task is done).
+    pub fn block_length(&self) -> u32 {
+        if self.task.is_done() {
+            return 0;
+        }
+        self.task
+            .schedule()
+            .block_len(self.task.kind(), self.task.block()) as u32
     }
 
     /// Dopamine of the last (up to) 300 steps, oldest first.

@@ -91,9 +91,10 @@ const valid = (kind, twin) => {
 // Methods: [name, this kind ("Agent", "Session", or null for static), argument kinds, call].
 const AGENT_GETTERS = ["snapshot", "config_json", "seed", "steps", "switches", "cortical_rates", "cortical_gains",
   "thalamic_activity", "active_context", "dopamine", "value", "action_salience", "action_gpi", "selected_action",
-  "context_salience", "context_gpi", "context_competence", "mark_trial_start"];
+  "context_salience", "context_gpi", "context_competence", "contexts_used", "mark_trial_start"];
 const SESSION_GETTERS = ["switch_pending", "task_name", "done", "block", "actions", "blocks", "planned_trials", "rule",
-  "trials", "accuracy", "outcomes", "block_starts", "block_rules", "dopamine_history", "value_history", "request_switch"];
+  "trials", "accuracy", "outcomes", "block_starts", "block_rules", "trial_contexts", "last_trial", "trial_in_block",
+  "block_length", "dopamine_history", "value_history", "request_switch"];
 const METHODS = [
   ["new Agent", null, ["seed"], (a) => new Agent(...a)],
   ["Agent.with_config", null, ["config", "seed"], (a) => Agent.with_config(...a)],
@@ -103,6 +104,7 @@ const METHODS = [
   ["bench_steps", null, ["bench", "number"], (a) => bench_steps(...a)],
   ["step", "Agent", ["obs", "reward"]], ["set_action_count", "Agent", ["count"]],
   ["set_lesion", "Agent", ["lesion", "on"]], ["lesion", "Agent", ["lesion"]], ["control_function", "Agent", ["k"]],
+  ["recognition_memory", "Agent", ["k"]],
   ...AGENT_GETTERS.map((g) => [g, "Agent", []]),
   ["run", "Session", ["agent", "steps"]],
   ...SESSION_GETTERS.map((g) => [g, "Session", []]),
@@ -114,7 +116,7 @@ function fresh() {
   S.run(A, 50); twinS.run(twinA, 50);
 }
 fresh();
-const state = () => `${A.snapshot().join()}|${S.trials()}|${S.block()}|${S.outcomes().join()}`;
+const state = () => `${A.snapshot().join()}|${S.trials()}|${S.block()}|${S.outcomes().join()}|${S.trial_contexts().join()}|${S.last_trial().join()}`;
 
 function attempt(what, kind, label, f, mirror) {
   calls++;
@@ -203,7 +205,8 @@ for (const [label, fake] of [
 const r1 = A.step([1, 0, 0, 0, 0, 0, 0, 0], 1), r2 = twinA.step([1, 0, 0, 0, 0, 0, 0, 0], 1);
 if (r1 !== r2 || A.snapshot().join() !== twinA.snapshot().join()) fail.push("after the barrage the agent steps differently from its twin");
 if (S.run(A, 20) !== twinS.run(twinA, 20) || S.outcomes().join() !== twinS.outcomes().join()
-  || A.snapshot().join() !== twinA.snapshot().join()) fail.push("after the barrage the session runs differently from its twin");
+  || A.snapshot().join() !== twinA.snapshot().join() || S.trial_contexts().join() !== twinS.trial_contexts().join()
+  || S.last_trial().join() !== twinS.last_trial().join()) fail.push("after the barrage the session runs differently from its twin");
 A.free(); S.free();
 console.log(`hostile calls ${calls}`);
 if (fail.length) { console.error(fail.slice(0, 60).join("\n")); console.error(`hostile failures ${fail.length} of ${calls}`); process.exit(1); }

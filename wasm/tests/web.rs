@@ -412,3 +412,39 @@ fn snapshot_for_the_host() {
     console_log!("snapshot {}", base64(&bytes));
     console_log!("continuation {hash:08x}");
 }
+
+/// The page's per-trial views: a control function per finished trial (255
+/// under `no_thalamus`), the last trial's correct action consistent with its
+/// outcome, and the block position the page paces by.
+#[wasm_bindgen_test]
+fn trial_views_follow_the_outcomes() {
+    for (task, delay) in [
+        ("rule-switch", 0.0),
+        ("delayed-reward", 3.0),
+        ("multi-rule-switch-3x3x3", 0.0),
+    ] {
+        let mut agent = Agent::new(3.0).unwrap();
+        let mut session = Session::new(task, delay, 3.0).unwrap();
+        assert!(session.last_trial().is_empty());
+        for _ in 0..40 {
+            session.run(&mut agent, 7.0).unwrap();
+            let outcomes = session.outcomes();
+            assert_eq!(session.trial_contexts().len(), outcomes.len(), "{task}");
+            assert!(session.trial_contexts().iter().all(|&c| c < 4), "{task}");
+            if let [_, action, correct, reward, context] = session.last_trial()[..] {
+                let ok = outcomes[outcomes.len() - 1] & 1 == 1;
+                assert_eq!(action == correct, ok, "{task}: {:?}", session.last_trial());
+                assert_eq!(reward == 1, ok, "{task}");
+                assert!(context < 4);
+            }
+            assert!(session.trial_in_block() < session.block_length(), "{task}");
+        }
+    }
+    let mut agent = Agent::new(3.0).unwrap();
+    agent.set_lesion("no_thalamus", &JsValue::TRUE).unwrap();
+    let mut session = Session::new("rule-switch", 0.0, 3.0).unwrap();
+    session.run(&mut agent, 20.0).unwrap();
+    assert_eq!(session.trial_contexts(), vec![255u8; 20]);
+    assert!(agent.recognition_memory(4.0).is_err());
+    assert_eq!(agent.recognition_memory(0.0).unwrap().len(), 48);
+}

@@ -8,9 +8,15 @@
 //! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
 //! the host's, restore the wasm build's snapshot on the host, check that bad
 //! arguments throw without changing state, and drive the served page in
-//! headless Chromium ([`crate::webdriver`]): it must learn rule-switch (steps
-//! ≥ 200, accuracy ≥ 0.8) with no console error, its controls, export and
-//! import must work, and a screenshot lands in `target/e2e/rule-switch.png`.
+//! headless Chromium ([`crate::webdriver`]) in real time: at 1400×900 it
+//! must load in time with the four brain views on screen, run the first block
+//! at a pace a person can follow and fast-forward to the next switch, learn
+//! rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console error, show the
+//! strip, the errors per block and the comparison with a lesion, draw no label
+//! over another or below AA contrast (at 390 px too), export its curves, and
+//! the bugs of issue 20 must stay fixed; export and import must work and a
+//! tampered or oversized file be refused. A screenshot lands in
+//! `target/e2e/rule-switch.png`.
 
 use std::path::{Component, Path, PathBuf};
 use std::thread;
@@ -25,7 +31,7 @@ use crate::Res;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The view the end-to-end test opens.
-const E2E_QUERY: &str = "?task=rule-switch&seed=1&autorun=1";
+const E2E_QUERY: &str = "?task=rule-switch&seed=1";
 /// How long the page may take to learn rule-switch, in real time.
 const E2E_TIMEOUT: Duration = Duration::from_secs(60);
 /// The page's readouts, by `data-testid`: what an import must restore.
@@ -335,8 +341,10 @@ pub fn with_page<T>(f: impl FnOnce(&Session, &str) -> Res<T>) -> Res<T> {
 
 /// The checks on the page; `session` is closed by the caller.
 fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
-    s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
-    // Learning, in real time: poll the readouts until the criterion holds.
+    let figures = first_view(s, base)?;
+
+    // Learning, in real time, at a fixed pace chosen in the page.
+    s.click("#pace option[value='300']")?;
     let start = Instant::now();
     let (mut steps, mut accuracy) = (0u64, 0f64);
     let learned = poll(E2E_TIMEOUT, 250, || {
@@ -377,19 +385,381 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
     s.wait_for_text("trials", "400")?;
     let screenshot = target_dir().join("e2e/rule-switch.png");
     s.screenshot(&screenshot)?;
+    finished_task(s)?;
+    labels(s, "rule-switch at 1400×900")?;
 
+    compare(s, base)?;
+    bugs(s, base)?;
+    phone(s, base)?;
+    s.set_window(1400, 900)?;
     controls(s, base)?;
 
     let errors = s.errors()?;
     if !errors.is_empty() {
         return Err(format!("the browser reported errors:\n{}", errors.join("\n")));
     }
+    eprintln!("e2e: figures: {figures}");
     Ok(E2e { steps, accuracy, context, trace, screenshot })
+}
+
+/// The first view at 1400×900, as a reader meets it: loaded in time, the
+/// four brain views on screen, a pace a person can follow (the first block
+/// slow, its switch still ahead and its button enabled after 3.5 s), smooth
+/// frames, the current trial shown, and fast-forward that runs to the next
+/// switch. Returns the figures measured.
+fn first_view(s: &Session, base: &str) -> Res<String> {
+    s.set_window(1400, 900)?;
+    s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
+    s.wait_ready()?;
+    let load_ms = s.script("return window.__tcbgReadyAt;")?.as_f64().unwrap_or(f64::MAX);
+    if load_ms > 3000.0 {
+        return Err(format!("the page took {load_ms:.0} ms to start, want under 3000"));
+    }
+    let layout = s.script(
+        "const r = ['cortex', 'thalamus', 'bg', 'dopamine', 'curve', 'strip', 'block-errors'].map((id) => \
+           [id, document.getElementById(id).getBoundingClientRect().bottom]); \
+         return { height: innerHeight, width: innerWidth, bottoms: r };",
+    )?;
+    let height = layout["height"].as_f64().unwrap_or(0.0);
+    for view in layout["bottoms"].as_array().into_iter().flatten() {
+        let bottom = view[1].as_f64().unwrap_or(f64::MAX);
+        if bottom > height {
+            return Err(format!(
+                "on first load at {layout}: {} ends at {bottom}, below the fold",
+                view[0]
+            ));
+        }
+    }
+    // The pace: trials per second between 1 s and 3 s after the start.
+    let ready = Instant::now();
+    thread::sleep(Duration::from_millis(1000));
+    let trials = || -> Res<f64> { Ok(s.text("trials")?.parse().unwrap_or(0.0)) };
+    let (n1, t1) = (trials()?, Instant::now());
+    thread::sleep(Duration::from_millis(2000));
+    let (n2, t2) = (trials()?, Instant::now());
+    let rate = (n2 - n1) / (t2 - t1).as_secs_f64();
+    if !(3.0..=8.0).contains(&rate) {
+        return Err(format!(
+            "the default pace runs {rate:.1} trials/s in the first block, want 3 to 8"
+        ));
+    }
+    thread::sleep(Duration::from_millis(
+        3500u64.saturating_sub(ready.elapsed().as_millis() as u64),
+    ));
+    let (block, disabled) =
+        (s.text("block")?, s.script("return document.getElementById('switch').disabled;")?);
+    if block != "1 of 8" || disabled != json!(false) {
+        return Err(format!("3.5 s after load: block `{block}`, switch disabled {disabled}; want the first block, enabled"));
+    }
+    let trial = s.text("current-trial")?;
+    if !["Cue", "Chose", "Correct", "Reward", "Control fn"].iter().all(|w| trial.contains(w)) {
+        return Err(format!("the current trial shows `{trial}`"));
+    }
+    let fps = s
+        .script_async(
+            "let n = 0; const t0 = performance.now(); \
+             const f = (t) => { n++; if (t - t0 < 1000) requestAnimationFrame(f); \
+               else arguments[0](n * 1000 / (t - t0)); }; requestAnimationFrame(f);",
+        )?
+        .as_f64()
+        .unwrap_or(0.0);
+    if fps < 30.0 {
+        return Err(format!("{fps:.0} frames a second while running, want at least 30"));
+    }
+    let first =
+        poll(Duration::from_secs(40), 50, || Ok((s.text("block")? == "2 of 8").then_some(())))?;
+    let to_switch = ready.elapsed().as_secs_f64() + load_ms / 1000.0;
+    if first.is_none() || to_switch < 6.0 {
+        return Err(format!("the first switch came {to_switch:.1} s after load, want 6 s or more"));
+    }
+    // Fast-forward: at least 30 trials in a second, and it stops itself where the next switch's slow stretch begins.
+    let before = trials()?;
+    s.click("#ff")?;
+    let fast = poll(Duration::from_secs(1), 20, || Ok((trials()? >= before + 30.0).then_some(())))?;
+    if fast.is_none() {
+        return Err(format!(
+            "fast-forward ran {} trials in a second, want ≥ 30",
+            trials()? - before
+        ));
+    }
+    let stopped = poll(Duration::from_secs(10), 50, || {
+        Ok((s.script("return document.getElementById('ff').getAttribute('aria-pressed');")?
+            == json!("false"))
+        .then_some(()))
+    })?;
+    let (block, in_block) = (s.text("block")?, trials()? - 50.0);
+    if stopped.is_none() || block != "2 of 8" || in_block < 40.0 {
+        return Err(format!("fast-forward did not stop before the next switch: block {block}, trial {in_block} in it"));
+    }
+    let figures = format!(
+        "ready {load_ms:.0} ms after navigation; default pace {rate:.1} trials/s in the first block; \
+         first switch {to_switch:.1} s after load; {fps:.0} frames/s"
+    );
+    eprintln!("e2e: {figures}");
+    Ok(figures)
+}
+
+/// After the task: the rule readout shows the last block's rule (no
+/// block 9), the strip and the errors per block cover every trial, the
+/// accuracy readout is the curve's last value.
+fn finished_task(s: &Session) -> Res {
+    wait_for_status(s, "Task finished")?;
+    let rule = s.text("rule")?;
+    if rule != "B (task over)" {
+        return Err(format!(
+            "rule-switch finished: the rule readout shows `{rule}`, want `B (task over)`"
+        ));
+    }
+    let v = s.script(
+        "const st = window.__tcbgPage.state, o = st.session.outcomes(); \
+         const strip = document.getElementById('strip').dataset, errs = document.getElementById('block-errors').dataset.errors; \
+         return { trials: o.length, wrong: o.filter((x) => !(x & 1)).length, stripTrials: Number(strip.trials), \
+           contexts: strip.contexts, errors: errs.split(',').map(Number), last: document.getElementById('curve').dataset.last, \
+           disabled: document.getElementById('switch').disabled, caption: document.getElementById('r-accuracy').closest('div').textContent };",
+    )?;
+    let errors: Vec<u64> =
+        v["errors"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
+    let contexts = v["contexts"].as_str().unwrap_or_default();
+    if v["stripTrials"] != json!(400) || contexts.split(',').count() < 2 {
+        return Err(format!("the context strip of the full model: {v}; want 400 trials in at least 2 control functions"));
+    }
+    if errors.len() != 8 || errors.iter().sum::<u64>() != v["wrong"].as_u64().unwrap_or(0) {
+        return Err(format!(
+            "errors per block {errors:?} do not add up to the {} errors of the run",
+            v["wrong"]
+        ));
+    }
+    let accuracy = s.text("accuracy")?;
+    let caption = v["caption"].as_str().unwrap_or_default();
+    if v["last"].as_str() != Some(accuracy.as_str()) || !caption.contains("last 10 trials") {
+        return Err(format!(
+            "accuracy readout `{caption}` is not the curve's last value {}",
+            v["last"]
+        ));
+    }
+    if v["disabled"] != json!(true) {
+        return Err("the switch button is enabled after the task ended".into());
+    }
+    eprintln!("e2e: finished: rule `{rule}`, strip {contexts}, errors per block {errors:?}");
+    Ok(())
+}
+
+/// Every label drawn on a visible canvas: inside it, none over another,
+/// each at WCAG AA contrast (4.5:1) against its background.
+fn labels(s: &Session, what: &str) -> Res {
+    let v = s.script(LABEL_CHECK)?;
+    let bad: Vec<String> =
+        v["bad"].as_array().into_iter().flatten().map(|b| b.to_string()).collect();
+    if !bad.is_empty() || v["count"].as_u64().unwrap_or(0) < 20 {
+        return Err(format!("labels of {what} ({} checked): {}", v["count"], bad.join("\n")));
+    }
+    eprintln!("e2e: {what}: {} labels, none overlapping, all at 4.5:1 or more", v["count"]);
+    Ok(())
+}
+
+const LABEL_CHECK: &str = r#"
+const rgb = (c) => {
+  const m = c.match(/^#(..)(..)(..)$/);
+  return m ? m.slice(1).map((h) => parseInt(h, 16)) : c.match(/\d+/g).slice(0, 3).map(Number);
+};
+const lum = (c) => {
+  const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort(); return (y + 0.05) / (x + 0.05); };
+const bad = [];
+let count = 0;
+for (const c of document.querySelectorAll("canvas")) {
+  if (!c.textBoxes || c.offsetParent === null) continue;
+  const L = c.textBoxes, w = c.clientWidth, h = c.clientHeight;
+  L.forEach((a, i) => {
+    count++;
+    if (a.x0 < -0.5 || a.x1 > w + 0.5 || a.y0 < -0.5 || a.y1 > h + 0.5) bad.push(`${c.id}: "${a.text}" outside the canvas`);
+    const r = contrast(a.colour, a.bg);
+    if (r < 4.5) bad.push(`${c.id}: "${a.text}" at ${r.toFixed(2)}:1`);
+    for (const b of L.slice(i + 1)) {
+      if (a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5) bad.push(`${c.id}: "${a.text}" overlaps "${b.text}"`);
+    }
+  });
+}
+return { bad, count };
+"#;
+
+/// Waits until the status line contains `want`; returns it.
+fn wait_for_status(s: &Session, want: &str) -> Res<String> {
+    let mut shown = String::new();
+    let found = poll(WAIT, 100, || {
+        shown = s.text_of("#status")?;
+        Ok(shown.contains(want).then_some(()))
+    })?;
+    found.map(|_| shown.clone()).ok_or_else(|| format!("the status shows `{shown}`, want `{want}`"))
+}
+
+/// Side by side: one click compares the same seed with a lesion; both
+/// curves and strips are drawn, the lesion's visibly different; the URL
+/// holds the comparison; the curves export as CSV and PNG.
+fn compare(s: &Session, base: &str) -> Res {
+    for (query, lesion, trials, blocks) in [
+        ("task=rule-switch&seed=1&speed=1000", "no_thalamus", 400, 8),
+        ("task=delayed-reward&delay=5&seed=1&speed=1000", "no_traces", 500, 5),
+    ] {
+        s.post("url", json!({ "url": format!("{base}?{query}") }))?;
+        s.wait_ready()?;
+        if s.displayed("[data-testid=compare]")? {
+            return Err("the comparison shows before one was chosen".into());
+        }
+        s.click(&format!("#compare-with option[value={lesion}]"))?;
+        s.wait_for_text("trials", &trials.to_string())?;
+        let v = s.script(
+            "const st = window.__tcbgPage.state, d = (id) => document.getElementById(id).dataset; \
+             return { url: location.search, twin: st.twin && st.twin.session.trials(), a: d('strip').contexts, \
+               b: d('strip-b').contexts, bTrials: d('curve-b').trials, errors: d('block-errors').errors };",
+        )?;
+        let sum = |run: &str| -> u64 { run.split(',').filter_map(|e| e.parse::<u64>().ok()).sum() };
+        let errors = v["errors"].as_str().unwrap_or_default();
+        let (a, b) = errors.split_once('|').unwrap_or((errors, ""));
+        let ok = s.displayed("[data-testid=compare]")?
+            && v["url"].as_str().unwrap_or_default().contains(&format!("compare={lesion}"))
+            && v["twin"] == json!(trials)
+            && v["bTrials"] == json!(trials.to_string())
+            && b.split(',').count() == blocks
+            && sum(b) > sum(a);
+        if !ok || (lesion == "no_thalamus" && v["b"] != json!("none")) {
+            return Err(format!("comparison with {lesion}: {v}; want both runs complete, more errors with the lesion"));
+        }
+        eprintln!(
+            "e2e: intact vs {lesion}: errors per block {a} vs {b}, control functions {} vs {}",
+            v["a"], v["b"]
+        );
+        labels(s, &format!("the comparison with {lesion}"))?;
+    }
+    // The curves as CSV (a row a trial of each run) and PNG.
+    s.script("URL.revokeObjectURL = () => {}; \
+              HTMLAnchorElement.prototype.click = function () { window.__exported = [this.href, this.download]; };")?;
+    s.click("#csv")?;
+    let csv = s.script_async(
+        "fetch(window.__exported[0]).then((r) => r.text()).then((t) => arguments[0]([window.__exported[1], t]));",
+    )?;
+    let text = csv[1].as_str().unwrap_or_default();
+    let rows = text.lines().count();
+    if !text.starts_with("run,lesions,trial,block,rule,correct")
+        || rows != 1001
+        || !csv[0].as_str().unwrap_or_default().ends_with(".csv")
+    {
+        return Err(format!(
+            "the CSV export: {} with {rows} lines, want a header and 1000 rows",
+            csv[0]
+        ));
+    }
+    s.click("#png")?;
+    let png = s.script_async(
+        "const wait = () => window.__exported[1].endsWith('.png') ? fetch(window.__exported[0]).then((r) => r.arrayBuffer()) \
+           .then((b) => arguments[0]([...new Uint8Array(b).slice(0, 4), b.byteLength])) : setTimeout(wait, 50); wait();",
+    )?;
+    let png: Vec<u64> = png.as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
+    if png.len() != 5 || png[..4] != [137, 80, 78, 71] || png[4] < 5000 {
+        return Err(format!("the PNG export: {png:?}, want a PNG of at least 5 KB"));
+    }
+    eprintln!("e2e: exported the curves: CSV of {rows} lines, PNG of {} bytes", png[4]);
+    Ok(())
+}
+
+/// The bugs of issue 20, each seen fixed in the page.
+fn bugs(s: &Session, base: &str) -> Res {
+    // Bad URL parameters: a note that stays, naming each.
+    s.post("url", json!({ "url": format!("{base}?task=bogus&seed=-2&lesion=foo") }))?;
+    s.wait_ready()?;
+    thread::sleep(Duration::from_millis(1000));
+    let note = s.text("url-note")?;
+    if !["\"bogus\"", "seed \"-2\"", "\"foo\""].iter().all(|w| note.contains(w)) {
+        return Err(format!("bad URL parameters: the note shows `{note}`"));
+    }
+    eprintln!("e2e: bad URL parameters: {note}");
+
+    // Keyboard shortcuts after a click on a button and on a checkbox.
+    s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=1&autorun=0") }))?;
+    s.wait_ready()?;
+    s.click("#step")?;
+    s.wait_for_text("steps", "1")?;
+    s.key(".")?;
+    s.wait_for_text("steps", "2")?;
+    s.key(" ")?;
+    let running = poll(WAIT, 50, || Ok((s.text_of("#run")? == "Pause").then_some(())))?;
+    s.key(" ")?;
+    let paused = poll(WAIT, 50, || Ok((s.text_of("#run")? == "Run").then_some(())))?;
+    if running.is_none() || paused.is_none() {
+        return Err("Space after a click on Step did not run and pause".into());
+    }
+    let steps: u64 = s.text("steps")?.parse().unwrap_or(0);
+    s.click("input[name=no_meta]")?;
+    s.key(".")?;
+    s.wait_for_text("steps", &(steps + 1).to_string())?;
+    eprintln!("e2e: keyboard shortcuts work after clicks on a button and a checkbox");
+
+    // no_thalamus: nothing selected in the cortex view, none in the strip and the readout.
+    s.post(
+        "url",
+        json!({ "url": format!("{base}?task=rule-switch&seed=1&lesion=no_thalamus&autorun=0") }),
+    )?;
+    s.wait_ready()?;
+    for _ in 0..3 {
+        s.key(".")?;
+    }
+    s.wait_for_text("steps", "3")?;
+    let v = s.script(
+        "return { cortex: document.getElementById('cortex').textBoxes.map((b) => b.text).join(' / '), \
+           strip: document.getElementById('strip').dataset.contexts };",
+    )?;
+    let cortex = v["cortex"].as_str().unwrap_or_default();
+    let context = s.text("context")?;
+    if cortex.contains("selected)") || v["strip"] != json!("none") || !context.contains("none") {
+        return Err(format!(
+            "with no_thalamus: cortex `{cortex}`, strip {}, context `{context}`",
+            v["strip"]
+        ));
+    }
+
+    // The rule readout once a task has ended, and the bandit's block labels.
+    for (task, trials, rule) in [
+        ("new-rule-transfer", "640", "set 16 (task over)"),
+        ("reversal-bandit", "800", "arm 2 good (task over)"),
+    ] {
+        s.post("url", json!({ "url": format!("{base}?task={task}&seed=1&speed=1000") }))?;
+        s.wait_ready()?;
+        s.wait_for_text("trials", trials)?;
+        s.wait_for_text("rule", rule)?;
+        labels(s, &format!("{task} finished at 1400×900"))?;
+    }
+    Ok(())
+}
+
+/// At 390×844: no sideways scrolling, and no label over another (the
+/// basal ganglia's four action channels included).
+fn phone(s: &Session, base: &str) -> Res {
+    s.set_window(390, 844)?;
+    for task in ["action-sequence", "multi-rule-switch-3x3x3", "reversal-bandit"] {
+        s.post(
+            "url",
+            json!({ "url": format!("{base}?task={task}&seed=1&speed=1000&compare=no_thalamus") }),
+        )?;
+        s.wait_ready()?;
+        poll(WAIT, 100, || {
+            Ok((s.text("trials")?.parse::<u32>().unwrap_or(0) >= 300).then_some(()))
+        })?
+        .ok_or(format!("{task} at 390 px did not reach 300 trials"))?;
+        let v = s.script("return [document.documentElement.scrollWidth, innerWidth];")?;
+        if v[0].as_f64() > v[1].as_f64() {
+            return Err(format!("{task} at 390 px scrolls sideways: {v}"));
+        }
+        labels(s, &format!("{task} at 390×844"))?;
+    }
+    Ok(())
 }
 
 /// The controls of a paused view: steps by button and by key, a manual
 /// switch, a live lesion, then export and import into another view must
-/// restore every readout, and a file whose snapshot was altered is refused.
+/// restore every readout; files that were tampered with, or are too large,
+/// are refused with the view unchanged.
 fn controls(s: &Session, base: &str) -> Res {
     s.post("url", json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }))?;
     s.wait_ready()?;
@@ -438,29 +808,63 @@ fn controls(s: &Session, base: &str) -> Res {
     }
     eprintln!("e2e: export and import restored {before:?}");
 
-    // A file whose snapshot is not the replayed brain's is refused, the view unchanged.
-    let mut file: Value = serde_json::from_str(exported)
+    // Files that were tampered with: each refused, the view unchanged.
+    let file: Value = serde_json::from_str(exported)
         .map_err(|e| format!("the exported file is not JSON: {e}"))?;
+    let lesion_at = file["events"]
+        .as_array()
+        .and_then(|e| e.iter().position(|e| e["lesion"] == json!("no_traces")))
+        .ok_or("the exported file has no no_traces event")?;
+    let tamper = |f: &dyn Fn(&mut Value)| {
+        let mut v = file.clone();
+        f(&mut v);
+        v.to_string()
+    };
     let snapshot = file["snapshot"].as_str().ok_or("the exported file has no `snapshot` string")?;
-    let mut tampered: Vec<char> = snapshot.chars().collect();
-    tampered[200] = if tampered[200] == 'A' { 'B' } else { 'A' };
-    file["snapshot"] = json!(tampered.into_iter().collect::<String>());
-    let bad = target_dir().join("e2e/export-tampered.json");
-    setup::write(&bad, file.to_string())?;
-    s.send_keys("#import-file", &bad.to_string_lossy())?;
-    let want = "the replayed brain differs from its snapshot";
-    let mut shown = String::new();
-    let refused = poll(WAIT, 100, || {
-        shown = s.text_of("#status")?;
-        Ok(shown.contains(want).then_some(()))
-    })?;
-    if refused.is_none() {
-        return Err(format!("a tampered snapshot was not refused: the status shows `{shown}`"));
+    let mut altered: Vec<char> = snapshot.chars().collect();
+    altered[200] = if altered[200] == 'A' { 'B' } else { 'A' };
+    let altered: String = altered.into_iter().collect();
+    let duplicate = file["events"][lesion_at].to_string();
+    let mut huge = tamper(&|_| {});
+    let at =
+        huge.find("\"events\":[").ok_or("no events in the exported file")? + "\"events\":[".len();
+    huge.insert_str(at, &format!("{duplicate},").repeat(1_000_000));
+    let cases: [(&str, String, &str); 4] = [
+        (
+            "a snapshot altered",
+            tamper(&|v| v["snapshot"] = json!(altered)),
+            "the replayed brain differs from its snapshot",
+        ),
+        (
+            "an extra switch at the last step",
+            tamper(&|v| {
+                v["events"]
+                    .as_array_mut()
+                    .into_iter()
+                    .for_each(|e| e.push(json!({ "step": 8, "switch": true })))
+            }),
+            "the replayed task differs from the file's record",
+        ),
+        (
+            "the lesion event moved from step 3 to step 6",
+            tamper(&|v| v["events"][lesion_at]["step"] = json!(6)),
+            "the replayed task differs from the file's record",
+        ),
+        ("a million duplicate events", huge, "over the limit"),
+    ];
+    for (what, text, want) in cases {
+        let bad = target_dir().join("e2e/export-tampered.json");
+        setup::write(&bad, &text)?;
+        s.script("document.getElementById('status').textContent = '';")?;
+        s.send_keys("#import-file", &bad.to_string_lossy())?;
+        let shown = wait_for_status(s, want).map_err(|e| {
+            format!("an import with {what} ({} bytes) was not refused: {e}", text.len())
+        })?;
+        if s.readouts()? != after {
+            return Err(format!("a refused import ({what}) changed the readouts"));
+        }
+        eprintln!("e2e: import with {what} ({} bytes) refused: {shown}", text.len());
     }
-    if s.readouts()? != after {
-        return Err("a refused import changed the readouts".into());
-    }
-    eprintln!("e2e: a tampered snapshot was refused: {shown}");
     Ok(())
 }
 

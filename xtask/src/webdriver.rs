@@ -113,6 +113,17 @@ impl Session {
         self.post(&format!("element/{e}/value"), json!({ "text": text })).map(drop)
     }
 
+    /// Sets the window's size in CSS pixels (headless: the viewport's).
+    pub fn set_window(&self, width: u32, height: u32) -> Res {
+        self.post("window/rect", json!({ "width": width, "height": height })).map(drop)
+    }
+
+    /// Whether the element matching `css` is displayed.
+    pub fn displayed(&self, css: &str) -> Res<bool> {
+        let e = self.element_by(css)?;
+        Ok(self.get(&format!("element/{e}/displayed"))? == json!(true))
+    }
+
     pub fn key(&self, key: &str) -> Res {
         let press = json!([{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]);
         let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": press }] });
