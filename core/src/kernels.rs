@@ -569,7 +569,8 @@ fn learn_belief_fx<const K: usize>(
     // sure of its choice) share one `ln`: the last two are kept.
     let mut memo = [(i32::MIN, 0i32); 2];
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
-        let x = (l.0 as i32).clamp(x_lo, x_hi);
+        // (by comparisons: `clamp` of a table's knots has a panic path)
+        let x = (l.0 as i32).max(x_lo).min(x_hi);
         let v = if x == memo[0].0 {
             memo[0].1
         } else if x == memo[1].0 {
