@@ -281,7 +281,10 @@ fn percent((num, den): (u32, u32)) -> u32 {
 
 /// Learns `kind` ([`learn`]), prints its metrics and checks `criterion`,
 /// printing the `result` line. In the caller's frame, apart from the agent's:
-/// formatting the metrics' floats takes stack of its own.
+/// formatting the metrics' floats takes stack of its own. Not inlined, so
+/// its locals leave the stack before the snapshot round trip's agent and
+/// buffer come.
+#[inline(never)]
 fn task(out: &mut Console, kind: TaskKind, criterion: Criterion) -> Result<(), &'static str> {
     let learned = match learn(out, kind) {
         Ok(l) => l,
@@ -379,7 +382,7 @@ fn learn(out: &mut Console, kind: TaskKind) -> Result<Learned, &'static str> {
         )
     });
     Ok(Learned {
-        metrics: report.metrics.clone(),
+        metrics: report.metrics,
         first: (first.to_criterion, first.trials),
         last10: last.last10_correct,
         end,
