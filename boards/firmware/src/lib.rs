@@ -444,9 +444,9 @@ impl fmt::Display for SnapshotFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SnapshotFailure::Write(e) => write!(f, "{e}"),
-            // Without its `f32` values: the float formatting code would take
-            // some 20 KB of flash; `cargo xtask board` prints the full message.
-            SnapshotFailure::Restore(e) => e.fmt_float_free(f),
+            // With its `f32` values: the metrics lines link `core`'s float
+            // formatting anyway (`fmt_float_free` was for a board without it).
+            SnapshotFailure::Restore(e) => write!(f, "{e}"),
         }
     }
 }
