@@ -5,9 +5,10 @@
 //! in flash (`TCBG_SNAPSHOT`: the page's wasm build's export,
 //! [`crate::web::browser_snapshot`], or `--snapshot FILE`) and runs it in
 //! QEMU with semihosting. It passes only if the firmware exits 0 within
-//! [`TIMEOUT`], its trace hash is the host's, and both its own snapshot
-//! round trip and the snapshot from flash continue as on the host
-//! ([`tcbg::snapshot::trace_continuation`]). `--size`: flash and RAM from the
+//! [`TIMEOUT`], every task of [`BOARD_TASKS`] printed its `metrics` line,
+//! equal to the host's, and its `result … pass` line, its trace hash is the
+//! host's, and both its own snapshot round trip and the snapshot from flash
+//! continue as on the host ([`tcbg::snapshot::trace_continuation`]). `--size`: flash and RAM from the
 //! ELF against `memory.x`. A real board (no QEMU machine) is only built.
 
 use std::fmt::Write as _;
@@ -18,7 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use object::{elf, Object, ObjectSection, SectionFlags};
-use tcbg::DefaultAgent;
+use tcbg::tasks::{Metrics, Schedule, Task, TaskKind};
+use tcbg::{Config, DefaultAgent};
 
 use crate::setup::{self, cargo_in, describe, workspace_root};
 use crate::Res;
@@ -55,6 +57,83 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// the wasm suite's too (wasm/tests/web.rs).
 pub const SNAPSHOT_AT: u32 = 1000;
 pub const CONTINUATION: u32 = 500;
+
+/// The tasks the firmware learns, in its order (`TASKS` in
+/// boards/firmware/src/lib.rs, which also holds each one's pass criterion),
+/// each on a fresh default agent with seed [`TASK_SEED`].
+pub const BOARD_TASKS: [TaskKind; 17] = [
+    TaskKind::RuleSwitch,
+    TaskKind::SEQUENCE[0],
+    TaskKind::SEQUENCE[1],
+    TaskKind::SEQUENCE[2],
+    TaskKind::SEQUENCE[3],
+    TaskKind::CuedRuleSwitch,
+    TaskKind::CueContext,
+    TaskKind::ReversalBandit,
+    TaskKind::ALL[4],
+    TaskKind::ALL[5],
+    TaskKind::ALL[6],
+    TaskKind::ALL[7],
+    TaskKind::SerialReversal,
+    TaskKind::NewRuleTransfer,
+    TaskKind::MULTI_RULE[0],
+    TaskKind::MULTI_RULE[1],
+    TaskKind::MULTI_RULE[2],
+];
+
+/// The firmware's `SEED`: of every task and its agent.
+pub const TASK_SEED: u64 = 1;
+
+/// The `metrics <task>: name value, …` line the firmware prints for `kind`
+/// (floats as `core::fmt` prints them), from the host's run of the same task
+/// on the same agent: the board's line must be exactly this.
+pub fn host_metrics(kind: TaskKind) -> Res<String> {
+    let mut agent = DefaultAgent::new(Config::default(), TASK_SEED)
+        .map_err(|e| format!("the default config is invalid: {e:?}"))?;
+    let mut task = Task::new(kind, Schedule::default(), TASK_SEED);
+    let report = tcbg::tasks::run(&mut agent, &mut task, |_| {})
+        .map_err(|e| format!("{kind} does not run on the host: {e}"))?;
+    Ok(metrics_line(kind, &report.metrics))
+}
+
+fn metrics_line(kind: TaskKind, metrics: &Metrics) -> String {
+    let values: Vec<String> = metrics.values.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    format!("metrics {kind}: {}", values.join(", "))
+}
+
+/// Every task of `want` (its name, as the firmware prints it, and the
+/// host's `metrics` line) printed that `metrics` line and a `result <task>:
+/// pass` line; no task outside `want` printed one. A missing line fails.
+fn task_checks(lines: &[String], want: &[(String, String)]) -> Res {
+    for line in lines {
+        let Some(name) = line.strip_prefix("metrics ").and_then(|r| r.split_once(':')) else {
+            continue;
+        };
+        if !want.iter().any(|(w, _)| *w == name.0) {
+            return Err(format!(
+                "the firmware learned {}, which is not in the xtask's BOARD_TASKS",
+                name.0
+            ));
+        }
+    }
+    for (name, host) in want {
+        let key = format!("metrics {name}:");
+        let Some(board) = lines.iter().find(|l| l.starts_with(&key)) else {
+            return Err(format!("the firmware printed no `{key}` line (task list: BOARD_TASKS)"));
+        };
+        if board != host {
+            return Err(format!("{name}: the board printed `{board}`, the host `{host}`"));
+        }
+        let key = format!("result {name}: ");
+        let Some(result) = lines.iter().find_map(|l| l.strip_prefix(&key)) else {
+            return Err(format!("the firmware printed no `{}` line", key.trim_end()));
+        };
+        if result != "pass" && !result.starts_with("pass (") {
+            return Err(format!("{name}: {result}"));
+        }
+    }
+    Ok(())
+}
 
 pub fn find(name: &str) -> Res<&'static Board> {
     let names = || BOARDS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ");
@@ -103,6 +182,12 @@ pub fn test_all() -> Res {
     }
     eprint!("\nsnapshot in flash: {}\n{table}", snapshot.origin);
     failures.is_empty().then_some(()).ok_or_else(|| failures.join("\n"))
+}
+
+/// [`BOARD_TASKS`]' names as the firmware prints them and the host's
+/// `metrics` lines.
+fn host_tasks() -> Res<Vec<(String, String)>> {
+    BOARD_TASKS.iter().map(|&k| Ok((k.to_string(), host_metrics(k)?))).collect()
 }
 
 /// The reference trace hash on the host (what `cargo xtask trace` prints).
@@ -246,12 +331,16 @@ impl Outcome {
             "trace {} (host {host:08x})",
             run.trace.map_or("none".into(), |t| format!("{t:08x}"))
         );
-        // The snapshot checks first: a refused snapshot also makes the
-        // firmware exit 1, and the refusal is the clearer message.
-        let problems: Vec<String> = [self.snapshot_checks(run, &mut line), run.verdict(host)]
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
+        // The task and snapshot checks first: a failed task or a refused
+        // snapshot also makes the firmware exit 1, and they say more.
+        let tasks = host_tasks().and_then(|want| {
+            task_checks(&run.lines, &want)?;
+            let _ = write!(line, ", {} tasks pass with the host's metrics", want.len());
+            Ok(())
+        });
+        let snapshots = self.snapshot_checks(run, &mut line);
+        let problems: Vec<String> =
+            [tasks, snapshots, run.verdict(host)].into_iter().filter_map(Result::err).collect();
         let verdict = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
         let shown = verdict.as_ref().map_or_else(|e| format!("FAIL: {e}"), |_| "pass".into());
         let _ = write!(line, ", {shown}, {:.1} s in QEMU", run.wall.as_secs_f64());
@@ -539,6 +628,55 @@ mod tests {
             assert!(src.contains(&format!("const SNAPSHOT_AT: u32 = {SNAPSHOT_AT};")), "{file}");
             assert!(src.contains(&format!("const CONTINUATION: u32 = {CONTINUATION};")), "{file}");
         }
+    }
+
+    #[test]
+    fn task_lines() {
+        let want: Vec<(String, String)> = ["a", "b D=1"]
+            .iter()
+            .map(|n| (n.to_string(), format!("metrics {n}: x 1, y 0.5")))
+            .collect();
+        let good = [
+            "task 1/2: a, seed 1, 2 blocks",
+            "block 1/2: correct 1/1",
+            "metrics a: x 1, y 0.5",
+            "result a: pass (last block last10 10/10, min 8)",
+            "metrics b D=1: x 1, y 0.5",
+            "result b D=1: pass",
+        ];
+        let lines = |v: &[&str]| v.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        assert_eq!(task_checks(&lines(&good), &want), Ok(()));
+        let without = |i: usize| {
+            let mut v = lines(&good);
+            v.remove(i);
+            task_checks(&v, &want)
+        };
+        // A missing metrics or result line fails.
+        assert!(without(2).unwrap_err().contains("no `metrics a:` line"));
+        assert!(without(5).unwrap_err().contains("no `result b D=1:` line"));
+        let with = |i: usize, l: &str| {
+            let mut v = lines(&good);
+            v[i] = l.into();
+            task_checks(&v, &want)
+        };
+        // Metrics other than the host's, a failed task, a task not in the list.
+        assert!(with(4, "metrics b D=1: x 1, y 0.6").unwrap_err().contains("the host"));
+        assert_eq!(with(5, "result b D=1: fail: too few"), Err("b D=1: fail: too few".into()));
+        assert!(with(5, "result b D=1: passed").is_err());
+        assert!(with(0, "metrics c: x 1").unwrap_err().contains("not in the xtask's"));
+    }
+
+    #[test]
+    fn board_tasks_match_the_firmware() {
+        let src = std::fs::read_to_string(workspace_root().join("boards/firmware/src/lib.rs"));
+        let n = BOARD_TASKS.len();
+        assert!(src.unwrap().contains(&format!("TASKS: [(TaskKind, Criterion); {n}]")));
+        // The tasks are on the list, and the host prints their metrics.
+        for k in [TaskKind::RuleSwitch].iter().chain(&TaskKind::SEQUENCE) {
+            assert!(BOARD_TASKS.contains(k), "{k}");
+        }
+        let line = host_metrics(TaskKind::SEQUENCE[1]).unwrap();
+        assert!(line.starts_with("metrics delayed-response D=1: accuracy_last100 "), "{line}");
     }
 
     #[test]
