@@ -43,8 +43,8 @@
 //! 7. basal ganglia, action channels: saliences, GPR selection, traces.
 
 use crate::basal_ganglia::{
-    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, LnTable, Striatum,
-    BELIEF_MAX, RECALL_OUTCOMES,
+    elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, LnTable, Rail,
+    Striatum, BELIEF_MAX, RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
 use crate::cortex::{bounded, Cortex};
@@ -102,6 +102,8 @@ pub(crate) struct Params<N: Num> {
     eta_go: N,
     eta_nogo: N,
     w_max: N,
+    /// `w_max` and its reciprocal, for the soft bound of potentiation.
+    rail: Rail<N>,
     opponent_settle: N,
     gamma: N,
     /// `min(REWARD_RANGE / (1 − γ), 2 REWARD_RANGE)`: the largest value a state can have.
@@ -181,6 +183,10 @@ impl<N: Kernels> Params<N> {
             eta_go: f(c.eta_go),
             eta_nogo: f(c.eta_nogo),
             w_max: f(c.w_max),
+            rail: Rail {
+                max: f(c.w_max),
+                inv: f(1.0 / c.w_max),
+            },
             opponent_settle: f(c.opponent_settle),
             gamma: f(c.gamma),
             value_bound: f((REWARD_RANGE / (1.0 - c.gamma).max(1.0 / SIGNAL_MAX))
@@ -762,13 +768,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             // A dip blames the most recent action (see `learn_recent`).
             let settle = p.opponent_settle;
             self.striatum
-                .learn_recent(go, nogo, lr, p.w_max, settle, || dither.next());
+                .learn_recent(go, nogo, lr, p.rail, settle, || dither.next());
         } else {
             self.striatum.learn_at(
                 go,
                 nogo,
                 lr,
-                p.w_max,
+                p.rail,
                 p.opponent_settle,
                 || dither.next(),
                 &sc.elig,

@@ -50,7 +50,7 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
     /// Value of the present state, `Q(s_t, a*)` under the new thalamic
     /// state. Q3.12, −8 to 8, saturates.
     pub value: N,
-    /// Dopamine: the TD error of this step. Q3.12, −8 to 8, saturates.
+    /// Dopamine: the TD error of this step. Q3.12, −4 to 4 ([`DOPAMINE_MAX`]), saturates.
     pub delta: N,
     /// Running mean of `|x|²/4` on stimulus steps (0 until the first). Q3.12, 0 to 8, saturates.
     pub norm_mean: N,
@@ -68,6 +68,13 @@ pub struct Critic<N: Num, const C: usize, const A: usize> {
 
 /// Values, dopamine and the norm mean are limited to `±SIGNAL_MAX` (the rail of [`crate::Fx`]).
 pub const SIGNAL_MAX: f32 = 8.0;
+
+/// Dopamine's bound: the TD error `δ` and the actor's error are limited to
+/// `±DOPAMINE_MAX`, half the rail of [`crate::Fx`]. The one bound the docs
+/// state, the code enforces and `cargo xtask soak` measures (a healthy
+/// learner never reaches it: with rewards in `[−1, 1]` and values that
+/// track them, `|δ|` stays near 2 or below).
+pub const DOPAMINE_MAX: f32 = 4.0;
 
 /// Bound of `|w_v|`.
 pub const W_V_BOUND: f32 = 4.0;
@@ -156,7 +163,7 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     /// assert!((c.aspiration - 0.4).abs() < 1e-6); // ρ moved halfway to 0
     /// ```
     pub fn actor_error(&mut self, delta: N, reward: N, beta: N, eta: N) -> N {
-        let cap = N::from_f32(SIGNAL_MAX);
+        let cap = N::from_f32(DOPAMINE_MAX);
         let rho = self.aspiration;
         self.aspiration = (rho + eta * (reward - rho)).clamp(-N::ONE, N::ONE);
         (delta + beta * (self.value_prev - rho)).clamp(-cap, cap)
@@ -229,9 +236,9 @@ impl<N: Num, const C: usize, const A: usize> Critic<N, C, A> {
     }
 
     /// `δ = r + γ V(s_t) − V(s_{t−1})` (`V(s_{t−1})` is
-    /// [`Critic::value_prev`]).
+    /// [`Critic::value_prev`]), limited to `±`[`DOPAMINE_MAX`].
     pub fn td_error(&self, reward: N, gamma: N, value_now: N) -> N {
-        let cap = N::from_f32(SIGNAL_MAX);
+        let cap = N::from_f32(DOPAMINE_MAX);
         (reward + gamma * value_now - self.value_prev).clamp(-cap, cap)
     }
 

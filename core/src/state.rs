@@ -21,7 +21,7 @@
 use crate::agent::{Agent, RangeViolation, OBS_RANGE};
 use crate::basal_ganglia::{BELIEF_MAX, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX};
 use crate::cortex::W_IN_BOUND;
-use crate::dopamine::{SIGNAL_MAX, W_V_BOUND};
+use crate::dopamine::{DOPAMINE_MAX, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::Num;
 use crate::rng::Rng;
 use crate::snapshot::{Reader, SnapshotNum, Writer};
@@ -410,7 +410,7 @@ state! {
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
     critic.value: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
-    critic.delta: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
+    critic.delta: [] num in -DOPAMINE_MAX, DOPAMINE_MAX; "Q3.12, −4 to 4 ([`DOPAMINE_MAX`])";
     critic.norm_mean: [] num in 0.0, SIGNAL_MAX; "Q3.12, 0 to 8";
     critic.norm_inv: [] num in 0.0, 4.0; "Q3.12, 0 to 4";
     critic.lr: [C] num in c.lr_min - 1.0 / 4096.0, 1.0; "Q3.12, `lr_min` to 1";
