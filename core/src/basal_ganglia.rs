@@ -496,7 +496,20 @@ impl<N: Kernels, const C: usize, const A: usize> Striatum<N, C, A> {
     /// weight did a random walk above its floor 0 under dopamine of either
     /// sign and drifted to the rail `w_max` (in a long life across tasks up
     /// to 13.5% of NoGo weights sat there). Go's potentiation is
-    /// soft-bounded (`Synapse::step`).
+    /// soft-bounded, `× (1 − (W_go/w_max)²)` (`Synapse::step`).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::{Rail, Striatum};
+    /// let mut st: Striatum<f32, 2, 1> = Striatum::new();
+    /// st.w_go = [[0.0, 0.5]];
+    /// st.set_elig([[1.0, 1.0]]);
+    /// let rail = Rail { max: 1.0, inv: 1.0 };
+    /// st.learn(0.1, 0.0, &[1.0, 1.0], rail, 0.0, || 0);
+    /// assert!((st.w_go[0][0] - 0.1).abs() < 1e-6); // from 0: the full step
+    /// assert!((st.w_go[0][1] - 0.575).abs() < 1e-6); // from 0.5: 3/4 of it
+    /// st.learn(-0.1, 0.0, &[1.0, 1.0], rail, 0.0, || 0);
+    /// assert!((st.w_go[0][1] - 0.475).abs() < 1e-6); // depression: all of it
+    /// ```
     pub fn learn(
         &mut self,
         go: N,
@@ -1003,6 +1016,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// assert_eq!(cc.choice[0][3], 1); // action 0, plus 1
     /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
     /// assert_eq!(cc.predicted[1], 0.5); // never in force there
+    /// // Function 1 comes to meet pattern 5 only; then pattern 3 comes back
+    /// // under function 0: the input itself speaks against function 1.
+    /// assert_eq!(cc.predict(1, Some(5), &[0.0, 0.0], (0b11, 2), 0, 0.85), 0);
+    /// assert_eq!(cc.predict(0, Some(3), &[0.8, 0.1], (0b11, 2), 0, 0.85), 0b10);
+    /// assert_eq!(cc.seen, [1 << 3, 1 << 5]);
     /// ```
     #[inline(never)]
     pub fn predict<const A: usize>(
@@ -1168,6 +1186,15 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// (cue-context at the length of Rikhye et al.). The usual surprise
     /// itself learns unheld, so a level that persists without a switch
     /// becomes the usual and learning resumes.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::ContextChannels;
+    /// let mut cc: ContextChannels<f32, 1> = ContextChannels::new();
+    /// cc.surprise = 1.0; // start 0.5, full hold from 1.5
+    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0), 0.5);
+    /// cc.surprise_mean = [0.5]; // as surprised as usual: no hold
+    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0), 1.0);
+    /// ```
     #[inline(always)]
     pub fn hold(&self, cur: usize, start: N, inv: N, k_dev: N, usual_max: N) -> N {
         if self.surprise <= start {
