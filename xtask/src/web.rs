@@ -3,8 +3,10 @@
 //!
 //! The build installs the `wasm32-unknown-unknown` target and the
 //! `wasm-bindgen` CLI of the version in `Cargo.lock` when missing, builds
-//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored);
-//! the page is plain ES modules in `web/`, served by a small static server
+//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored),
+//! with the guard over them (`wasm/js/tcbg.js`, copied to `web/pkg/tcbg.js`,
+//! the module the page imports); the page is plain ES modules in `web/`,
+//! served by a small static server
 //! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
 //! the host's, restore the wasm build's snapshot on the host, check that bad
 //! arguments throw without changing state, and drive the served page in
@@ -89,7 +91,11 @@ pub fn test_all() -> Res {
     Ok(())
 }
 
-/// Installs what is missing and builds the page's wasm and bindings into `web/pkg`.
+/// The guarded API (`wasm/js/tcbg.js`), written next to the generated bindings.
+pub const GUARD_JS: &str = "tcbg.js";
+
+/// Installs what is missing and builds the page's wasm and bindings into
+/// `web/pkg`, with the guard over them ([`GUARD_JS`]).
 pub fn build() -> Res {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
@@ -109,7 +115,11 @@ pub fn build() -> Res {
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
     run(setup::cmd("wasm-bindgen", "--target web --no-typescript --out-dir")
         .arg(root.join("web/pkg"))
-        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))
+        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))?;
+    // The hand-written guard imports `./tcbg_wasm.js`: it goes beside it.
+    let guard = root.join("wasm/js").join(GUARD_JS);
+    let text = std::fs::read(&guard).map_err(|e| format!("{}: {e}", guard.display()))?;
+    setup::write(&root.join("web/pkg").join(GUARD_JS), text)
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
@@ -139,12 +149,16 @@ fn hostile_calls() -> Res {
 }
 
 /// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
-/// initialised); returns what it printed.
+/// initialised): `m` is the guarded module the page imports ([`GUARD_JS`]),
+/// `raw` the generated bindings under it (for tests that aim at the glue)
+/// and `wasm` their exports; returns what it printed.
 pub fn node(what: &str, body: &str) -> Res<String> {
     let pkg = workspace_root().join("web/pkg");
     let script = format!(
         "import {{ readFileSync }} from 'node:fs';\nimport * as m from 'file://{}';\n\
-         m.initSync({{ module: readFileSync('{}') }});\n{body}\n",
+         import * as raw from 'file://{}';\n\
+         m.initSync({{ module: readFileSync('{}') }});\nconst wasm = raw.initSync();\n{body}\n",
+        pkg.join(GUARD_JS).display(),
         pkg.join("tcbg_wasm.js").display(),
         pkg.join("tcbg_wasm_bg.wasm").display(),
     );
