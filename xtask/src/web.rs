@@ -385,7 +385,8 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
         return Err(format!("page trace {trace} differs from the host's {host_trace}"));
     }
 
-    // Bad arguments through the real bindings: each throws an Error, state unchanged.
+    // Bad arguments through the page's module (the guard over the bindings):
+    // each throws an Error, state unchanged.
     let checks = s.script(BAD_CALLS)?;
     for line in checks.as_array().into_iter().flatten() {
         let line = line.as_str().unwrap_or_default();
@@ -933,6 +934,30 @@ refused("forged this", () => forged.step(new Float64Array(8), 0));
 const freed = new Agent(4);
 freed.free();
 refused("run(freed agent)", () => session.run(freed, 1));
+// The attacks on the generated glue the guard (pkg/tcbg.js) stops: each an
+// Error naming `this`, the objects unharmed.
+const named = (what, f) => {
+  try { f(); out.push(`ACCEPTED ${what}`); }
+  catch (e) {
+    const ok = e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && /\bthis\b/.test(e.message);
+    out.push(ok ? `${what}: ${e.message}` : `NOT AN ERROR naming this: ${what}: ${e}`);
+  }
+};
+const far = Object.create(Agent.prototype);
+far.__wbg_ptr = 2 ** 31;
+named("forged this outside memory", () => far.step(new Float64Array(8), 0));
+named("free() on a forged agent", () => far.free());
+const busy = new Agent(5), busyTwin = new Agent(5);
+const freeing = [0, 0, 0, 0, 0, 0, 0, 0];
+let inGetter = null;
+Object.defineProperty(freeing, 4, { get() { try { busy.free(); } catch (e) { inGetter = e; } return 0; } });
+try { busy.step(freeing, 0); busyTwin.step(new Float64Array(8), 0); } catch (e) { out.push(`ACCEPTED: the step with a freeing getter threw ${e}`); }
+named("free() from a getter during step", () => { if (inGetter) throw inGetter; });
+try {
+  if (busy.step(new Float64Array(8), 1) !== busyTwin.step(new Float64Array(8), 1)) out.push("ACCEPTED: the agent changed");
+  busy.free();
+} catch (e) { out.push(`ACCEPTED: the agent is unusable after a refused free: ${e}`); }
+named("a second free()", () => busy.free());
 out.push(`steps after refused calls: ${agent.steps()} (want 10), trials: ${session.trials()}`);
 if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: state changed");
 return out;
