@@ -25,7 +25,8 @@
 //   naming `this` (or the argument): nothing is freed while in use, nothing
 //   leaks;
 // - `Session.run`'s `agent` must be a live, idle `Agent` wrapper; the wrapper
-//   is unwrapped here, so the glue only ever sees genuine objects.
+//   is unwrapped here, so the glue only ever sees genuine objects;
+// - the classes and their prototypes are frozen.
 // The raw pointer and the wasm exports are never handed out (`init` and
 // `initSync` return nothing). Every other argument goes to the generated glue
 // as it is, and the Rust side checks it.
@@ -160,6 +161,9 @@ function guarded(name, Raw, object) {
     }
   }
   defineProperty(Guarded, "name", { value: name });
+  // Other code on the page cannot swap a method for one without the checks.
+  freeze(Guarded.prototype);
+  freeze(Guarded);
   return { cls: Guarded, guard };
 }
 

@@ -75,7 +75,7 @@ const HOSTILE = [
   ["forged agent at A", () => forged(PTR.A)], ["forged agent 65536", () => forged(65536)],
   ["forged agent 2**31", () => forged(2 ** 31)], ["session", () => S], ["forged session", () => forgedSession(PTR.S + 4)],
   ["forged session at S", () => forgedSession(PTR.S)], ["proxy of agent", () => new Proxy(A, {})],
-  ["subclass-less agent", () => Object.setPrototypeOf({ __wbg_ptr: PTR.A }, Agent.prototype)],
+  ["object with A's pointer", () => Object.setPrototypeOf({ __wbg_ptr: PTR.A }, Agent.prototype)],
 ];
 
 // Argument kinds: [needle the message must contain, labels that are valid].
@@ -323,6 +323,28 @@ for (const [label, fake] of [
   attempt(`run agent = ${label}`, "agent", label, () => S.run(fake(), 1));
 }
 
+// Intrinsics patched by the caller after the guard loaded (an iterator, an
+// index getter and setter on Array.prototype that free the agent): the
+// guard runs none of them mid-call, a call completes as on the twin.
+{
+  const v = new Agent(5), twin = new Agent(5), s = new Session("rule-switch", 0, 5), ts = new Session("rule-switch", 0, 5);
+  const saved = Object.getOwnPropertyDescriptor(Array.prototype, Symbol.iterator);
+  const ran = [];
+  const hook = (what) => () => { ran.push(what); try { v.free(); } catch { /* refused while in use */ } };
+  for (let i = 0; i < 3; i++) Object.defineProperty(Array.prototype, i, { configurable: true, get: hook(`get ${i}`), set: hook(`set ${i}`) });
+  Object.defineProperty(Array.prototype, Symbol.iterator, { configurable: true, writable: true, value: function () { hook("iterator")(); return saved.value.call(this); } });
+  let r1, r2;
+  try { calls += 2; r1 = [v.step(new Float64Array(8), 0), s.run(v, 5), v.steps()].join(); }
+  finally {
+    Object.defineProperty(Array.prototype, Symbol.iterator, saved);
+    for (let i = 0; i < 3; i++) delete Array.prototype[i];
+  }
+  r2 = [twin.step(new Float64Array(8), 0), ts.run(twin, 5), twin.steps()].join();
+  if (ran.length) fail.push(`patched intrinsics: the guard ran ${ran}`);
+  holds("patched intrinsics: the agent runs as its twin", () => r1 === r2 && v.snapshot().join() === twin.snapshot().join());
+  [v, twin, s, ts].forEach((o) => o.free());
+}
+
 // The guard shows the generated classes' public API and nothing of the glue.
 {
   const pub = (o) => Object.getOwnPropertyNames(o)
@@ -339,6 +361,7 @@ for (const [label, fake] of [
     }
     if (Reflect.ownKeys(o).length) fail.push(`API: ${o.constructor.name} objects have own properties`);
   }
+  if (![Agent, Session, Agent.prototype, Session.prototype].every(Object.isFrozen)) fail.push("API: the classes are not frozen");
   if (Object.keys(m).sort().join() !== "Agent,Session,bench_steps,default,initSync,trace,trace_steps") fail.push(`API: exports ${Object.keys(m)}`);
   if (m.initSync() !== undefined) fail.push("API: initSync hands out the wasm exports");
 }
