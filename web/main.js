@@ -3,7 +3,7 @@
 // (wasm/src). The URL holds the whole view, e.g.
 // ?task=delayed-reward&delay=5&seed=1&speed=auto&lesion=no_meta&compare=no_traces&autorun=1
 
-import init, { Agent, Session, trace, trace_steps } from "./pkg/tcbg_wasm.js";
+import init, { Agent, Session, trace, trace_steps } from "./pkg/tcbg.js";
 import { LESIONS, TASKS, minStepsPerTrial } from "./tasks.js";
 import {
   CONTEXT_COLOURS, CONTEXT_TEXT, NO_THALAMUS, TWIN_COLOUR, WINDOW, blockErrors, cortexLayout, curveOf,

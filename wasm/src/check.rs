@@ -148,10 +148,16 @@ fn type_name(v: &JsValue) -> String {
 // Out of reach from here, in the generated JavaScript and its Rust shims:
 // a forged `this` whose pointer lies outside the wasm memory traps before
 // any of this code runs, and `free()` on a forged object hands the forged
-// pointer to the glue's release (which may write near it: an agent next to
-// it then fails its key check and refuses every call rather than run on the
-// changed memory). A `free()` from a getter during a call on the same object
-// is refused by the glue, after it has already cleared the object's pointer.
+// pointer to the glue's release (aimed at an object it frees it, the
+// allocator then traps; a few bytes in, the object's borrow flag or key
+// breaks and it refuses every call). A `free()` from a getter during a call
+// on the same object is refused by the glue after it has cleared the
+// object's pointer (the object is unusable from then on). The guard over the
+// bindings, `wasm/js/tcbg.js` (the module the page imports), stops all three:
+// its classes hold the generated object in a private field, refuse a `this`
+// that is not a live one of theirs, or in use by a call, with an `Error`
+// naming `this`, and never hand out the pointer. The checks here remain for
+// callers of the generated bindings themselves.
 
 #[wasm_bindgen(inline_js = r#"
 const tag = Object.getOwnPropertyDescriptor(

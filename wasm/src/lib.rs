@@ -22,11 +22,21 @@
 //! locked object), refuse a `this` that is not a live object of its class
 //! (freed, made with `Object.create(Agent.prototype)`, another class), and
 //! `Session.run` borrows its agent through the glue. The Rust methods of the
-//! same names take Rust types. `cargo xtask test` calls every method with
-//! every kind of hostile value (`wasm/tests/hostile.js`).
+//! same names take Rust types.
+//!
+//! What the generated glue does before any Rust runs is covered by a guard,
+//! `wasm/js/tcbg.js`, which the build copies next to the bindings
+//! (`web/pkg/tcbg.js`): the module to import. Its `Agent` and `Session` hold
+//! the generated object in a private field, which cannot be forged, so a
+//! forged or wrong-class `this` (a raw pointer outside memory, or aimed at
+//! another object for `free()`), a freed one, or an object used while a call
+//! on it is in progress (a `free()` from a getter) throws an `Error` naming
+//! `this` before the glue runs; the pointer and the wasm exports are never
+//! handed out. `cargo xtask test` calls every method with every kind of
+//! hostile value and mounts those attacks (`wasm/tests/hostile.js`).
 //!
 //! ```js
-//! import init, { Agent, Session } from "./pkg/tcbg_wasm.js";
+//! import init, { Agent, Session } from "./pkg/tcbg.js";
 //! await init();
 //! const agent = new Agent(1);
 //! const session = new Session("rule-switch", 0, 1);

@@ -3,8 +3,10 @@
 //!
 //! The build installs the `wasm32-unknown-unknown` target and the
 //! `wasm-bindgen` CLI of the version in `Cargo.lock` when missing, builds
-//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored);
-//! the page is plain ES modules in `web/`, served by a small static server
+//! `tcbg-wasm` in release and writes the bindings to `web/pkg` (gitignored),
+//! with the guard over them (`wasm/js/tcbg.js`, copied to `web/pkg/tcbg.js`,
+//! the module the page imports); the page is plain ES modules in `web/`,
+//! served by a small static server
 //! on 127.0.0.1. The tests compare the trace hash in node and Chromium with
 //! the host's, restore the wasm build's snapshot on the host, check that bad
 //! arguments throw without changing state, and drive the served page in
@@ -89,7 +91,11 @@ pub fn test_all() -> Res {
     Ok(())
 }
 
-/// Installs what is missing and builds the page's wasm and bindings into `web/pkg`.
+/// The guarded API (`wasm/js/tcbg.js`), written next to the generated bindings.
+pub const GUARD_JS: &str = "tcbg.js";
+
+/// Installs what is missing and builds the page's wasm and bindings into
+/// `web/pkg`, with the guard over them ([`GUARD_JS`]).
 pub fn build() -> Res {
     step("web: tools");
     setup::ensure_targets(&[WASM_TARGET])?;
@@ -109,7 +115,11 @@ pub fn build() -> Res {
     // No wasm-opt: Debian 12's binaryen (108) cannot parse what rustc emits today.
     run(setup::cmd("wasm-bindgen", "--target web --no-typescript --out-dir")
         .arg(root.join("web/pkg"))
-        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))
+        .arg(target_dir().join(WASM_TARGET).join("release/tcbg_wasm.wasm")))?;
+    // The hand-written guard imports `./tcbg_wasm.js`: it goes beside it.
+    let guard = root.join("wasm/js").join(GUARD_JS);
+    let text = std::fs::read(&guard).map_err(|e| format!("{}: {e}", guard.display()))?;
+    setup::write(&root.join("web/pkg").join(GUARD_JS), text)
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` at the root).
@@ -139,12 +149,16 @@ fn hostile_calls() -> Res {
 }
 
 /// Runs `body` in node after `import * as m` of the page's build (`web/pkg`,
-/// initialised); returns what it printed.
+/// initialised): `m` is the guarded module the page imports ([`GUARD_JS`]),
+/// `raw` the generated bindings under it (for tests that aim at the glue)
+/// and `wasm` their exports; returns what it printed.
 pub fn node(what: &str, body: &str) -> Res<String> {
     let pkg = workspace_root().join("web/pkg");
     let script = format!(
         "import {{ readFileSync }} from 'node:fs';\nimport * as m from 'file://{}';\n\
-         m.initSync({{ module: readFileSync('{}') }});\n{body}\n",
+         import * as raw from 'file://{}';\n\
+         m.initSync({{ module: readFileSync('{}') }});\nconst wasm = raw.initSync();\n{body}\n",
+        pkg.join(GUARD_JS).display(),
         pkg.join("tcbg_wasm.js").display(),
         pkg.join("tcbg_wasm_bg.wasm").display(),
     );
@@ -371,7 +385,8 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
         return Err(format!("page trace {trace} differs from the host's {host_trace}"));
     }
 
-    // Bad arguments through the real bindings: each throws an Error, state unchanged.
+    // Bad arguments through the page's module (the guard over the bindings):
+    // each throws an Error, state unchanged.
     let checks = s.script(BAD_CALLS)?;
     for line in checks.as_array().into_iter().flatten() {
         let line = line.as_str().unwrap_or_default();
@@ -919,6 +934,30 @@ refused("forged this", () => forged.step(new Float64Array(8), 0));
 const freed = new Agent(4);
 freed.free();
 refused("run(freed agent)", () => session.run(freed, 1));
+// The attacks on the generated glue the guard (pkg/tcbg.js) stops: each an
+// Error naming `this`, the objects unharmed.
+const named = (what, f) => {
+  try { f(); out.push(`ACCEPTED ${what}`); }
+  catch (e) {
+    const ok = e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && /\bthis\b/.test(e.message);
+    out.push(ok ? `${what}: ${e.message}` : `NOT AN ERROR naming this: ${what}: ${e}`);
+  }
+};
+const far = Object.create(Agent.prototype);
+far.__wbg_ptr = 2 ** 31;
+named("forged this outside memory", () => far.step(new Float64Array(8), 0));
+named("free() on a forged agent", () => far.free());
+const busy = new Agent(5), busyTwin = new Agent(5);
+const freeing = [0, 0, 0, 0, 0, 0, 0, 0];
+let inGetter = null;
+Object.defineProperty(freeing, 4, { get() { try { busy.free(); } catch (e) { inGetter = e; } return 0; } });
+try { busy.step(freeing, 0); busyTwin.step(new Float64Array(8), 0); } catch (e) { out.push(`ACCEPTED: the step with a freeing getter threw ${e}`); }
+named("free() from a getter during step", () => { if (inGetter) throw inGetter; });
+try {
+  if (busy.step(new Float64Array(8), 1) !== busyTwin.step(new Float64Array(8), 1)) out.push("ACCEPTED: the agent changed");
+  busy.free();
+} catch (e) { out.push(`ACCEPTED: the agent is unusable after a refused free: ${e}`); }
+named("a second free()", () => busy.free());
 out.push(`steps after refused calls: ${agent.steps()} (want 10), trials: ${session.trials()}`);
 if (agent.steps() !== 10 || agent.lesion("no_dopamine")) out.push("ACCEPTED: state changed");
 return out;
