@@ -42,16 +42,21 @@
 //!   winner-take-all that picks one, and two cortex-to-thalamus memories that
 //!   recognise a context from its cues. **Contextual** credit.
 //! - [`basal_ganglia`]: the Gurney-Prescott-Redgrave selection circuit (used
-//!   for actions and for contexts, solved at its steady state), Go/NoGo corticostriatal learning, and
-//!   the context channels' competence and surprise. Their slow timescale,
+//!   for actions and for contexts, solved at its steady state), Go/NoGo
+//!   corticostriatal learning (Go's potentiation soft-bounded below its
+//!   rail), and the context channels' competence, surprise and *belief*:
+//!   which stored control function is the rule in force, from each one's
+//!   counterfactual prediction of every outcome and from the input patterns
+//!   it has met. Their slow timescale,
 //!   **learning to learn**: *in-place learning*, trained at every context
 //!   switch and every recall of a stored control function, sets whether
 //!   surprise holds plasticity for a switch or releases it (and doubles the
 //!   learning rates) to learn in place, and how much of cortex every control
 //!   function shares; it transfers to contexts never seen.
-//! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V`, eligibility
-//!   traces (**temporal** credit), and the aspiration, the running reward
-//!   per trial against which the actor learns at a trial's end.
+//! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V` (limited to
+//!   `±`[`dopamine::DOPAMINE_MAX`]), eligibility traces (**temporal**
+//!   credit), and the aspiration, the running reward per trial against which
+//!   the actor learns at a trial's end.
 //! - [`agent`]: the loop that wires them together, one call per step.
 //! - [`config`]: every constant, validated; lesions as switches.
 //! - [`tasks`]: the task suite (rule switching, context cues, a reversal
