@@ -101,7 +101,6 @@ pub(crate) struct Params<N: Num> {
     salience_max: N,
     eta_go: N,
     eta_nogo: N,
-    w_max: N,
     /// `w_max` and its reciprocal, for the soft bound of potentiation.
     rail: Rail<N>,
     opponent_settle: N,
@@ -182,7 +181,6 @@ impl<N: Kernels> Params<N> {
             salience_max: f(c.salience_max),
             eta_go: f(c.eta_go),
             eta_nogo: f(c.eta_nogo),
-            w_max: f(c.w_max),
             rail: Rail {
                 max: f(c.w_max),
                 inv: f(1.0 / c.w_max),
