@@ -694,13 +694,13 @@ function explainParts() {
   return [...ui.explain.querySelectorAll("[data-part]")];
 }
 
-/** Highlights the panels of the part picked and of the one pointed at or focused (if any). */
+/** Highlights the panels of the part picked, of the one pointed at (if any) and of the one focused. */
 function showExplanation(hovered = null) {
   const lit = new Set();
   for (const b of explainParts()) {
     const picked = b.dataset.part === state.explain;
     b.setAttribute("aria-pressed", String(picked));
-    if (picked || b === hovered) b.dataset.panel.split(" ").forEach((id) => lit.add(id));
+    if (picked || b === hovered || b === document.activeElement) b.dataset.panel.split(" ").forEach((id) => lit.add(id));
   }
   for (const b of explainParts()) {
     for (const id of b.dataset.panel.split(" ")) document.getElementById(id)?.classList.toggle("highlight", lit.has(id));

@@ -811,7 +811,7 @@ fn url_state(s: &Session, base: &str) -> Res {
 fn memory(s: &Session, base: &str) -> Res<String> {
     s.post(
         "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=1&speed=1000&compare=no_thalamus&ff=1") }),
+        json!({ "url": format!("{base}?task=rule-switch&seed=1&speed=30&compare=no_thalamus&ff=1") }),
     )?;
     s.wait_ready()?;
     let cdp = |cmd: &str| s.post("goog/cdp/execute", json!({ "cmd": cmd, "params": {} }));
@@ -836,8 +836,9 @@ fn memory(s: &Session, base: &str) -> Res<String> {
         let at = |i: usize| v[i].as_f64().ok_or(format!("no figure {i} in {v}"));
         Ok([heap, nodes, at(1)?, at(2)?, at(0)?])
     };
-    let mut trials = 0.0;
-    let mut run_for = |secs: u64| -> Res {
+    // Runs for `secs`, keeping fast-forward on; returns the trials of the runs finished.
+    let run_for = |secs: u64| -> Res<f64> {
+        let mut trials = 0.0;
         let end = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < end {
             let v = s.script(
@@ -849,11 +850,11 @@ fn memory(s: &Session, base: &str) -> Res<String> {
             trials += v.as_f64().unwrap_or(0.0);
             thread::sleep(Duration::from_millis(100));
         }
-        Ok(())
+        Ok(trials)
     };
     run_for(4)?;
     let start = measure()?;
-    run_for(16)?;
+    let trials = run_for(16)?;
     let end = measure()?;
     let mib = |b: f64| b / (1 << 20) as f64;
     let figures = format!(
