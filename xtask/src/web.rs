@@ -16,8 +16,12 @@
 //! rule-switch (steps ≥ 200, accuracy ≥ 0.8) with no console error, show the
 //! strip, the errors per block and the comparison with a lesion, draw no label
 //! over another or below AA contrast (at 390 px too), export its curves, and
-//! the bugs of issue 20 must stay fixed; export and import must work and a
-//! tampered or oversized file be refused. A screenshot lands in
+//! the bugs of issue 20 must stay fixed; manual switches must come at the
+//! same trials in the comparison (turned on after them, or after an import,
+//! too); the URL must hold fast-forward and the explanation's part; export
+//! and import must work and a tampered or oversized file be refused; and
+//! 16 s at fast-forward must not grow the JS heap, the DOM or the wasm
+//! memory past small limits ([`HEAP_GROWTH`] and after). A screenshot lands in
 //! `target/e2e/rule-switch.png`.
 
 use std::path::{Component, Path, PathBuf};
