@@ -1,7 +1,8 @@
 // The demo page: controls, the paced run loop, the readouts, the side-by-side
 // comparison and export/import around the wasm `Agent` and `Session`
 // (wasm/src). The URL holds the whole view, e.g.
-// ?task=delayed-reward&delay=5&seed=1&speed=auto&lesion=no_meta&compare=no_traces&autorun=1
+// ?task=delayed-reward&delay=5&seed=1&speed=auto&lesion=no_meta&compare=no_traces&autorun=1&ff=1&explain=thalamus
+// (`ff=1`: fast-forward on; `explain`: the part of the explanation picked, its panel highlighted).
 
 import init, { Agent, Session, trace, trace_steps } from "./pkg/tcbg.js";
 import { LESIONS, TASKS, minStepsPerTrial } from "./tasks.js";
@@ -60,10 +61,16 @@ const state = {
   origin: null,
   /** Lesion changes and manual switches, each at the agent's step count: { step, lesion, on } or { step, switch }. */
   events: [],
-  /** The same task and seed with one more lesion from step 0: { agent, session, lesion } or null. */
+  /** For each manual switch in `events`, the trials finished when its block began (the next trial boundary):
+   * the comparison replays it there. */
+  switchTrials: [],
+  /** The same task and seed with one more lesion from step 0 and the manual switches at the same trials:
+   * { agent, session, lesion, switches } (`switches`: how many of `switchTrials` it has taken) or null. */
   twin: null,
   running: false,
   fastForward: false,
+  /** The part of the explanation picked (its `data-part`), its panels highlighted; null for none. */
+  explain: null,
   /** Whether the auto pace was slow at the last frame (fast-forward stops where a slow stretch begins). */
   wasSlow: false,
   /** Fractional steps owed to the next frame. */
@@ -116,7 +123,7 @@ function buildControls() {
 function applyUrl() {
   const p = new URLSearchParams(location.search);
   const notes = [];
-  const known = new Set(["task", "delay", "seed", "speed", "lesion", "compare", "autorun"]);
+  const known = new Set(["task", "delay", "seed", "speed", "lesion", "compare", "autorun", "ff", "explain"]);
   for (const key of p.keys()) if (!known.has(key)) notes.push(`unknown parameter "${key}"`);
   const task = p.get("task") ?? DEFAULTS.task;
   if (Session.task_names().includes(task)) ui.task.value = task;
@@ -145,9 +152,16 @@ function applyUrl() {
   }
   const autorun = p.get("autorun");
   if (autorun !== null && autorun !== "0" && autorun !== "1") notes.push(`autorun must be 0 or 1`);
+  const ff = p.get("ff");
+  if (ff !== null && ff !== "0" && ff !== "1") notes.push(`ff must be 0 or 1`);
+  const explain = p.get("explain");
+  const parts = explainParts().map((b) => b.dataset.part);
+  if (explain !== null && explain !== "none" && !parts.includes(explain)) {
+    notes.push(`unknown part of the explanation "${explain}" (one of ${parts.join(", ")})`);
+  }
   ui.urlNote.hidden = notes.length === 0;
   ui.urlNote.textContent = notes.length ? `Ignored in the URL: ${notes.join("; ")}.` : "";
-  return autorun !== "0";
+  return { autorun: autorun !== "0", ff: ff === "1", explain: parts.includes(explain) ? explain : null };
 }
 
 function nearestPace(v) {
@@ -170,14 +184,16 @@ function updateUrl() {
   if (lesions.length) p.set("lesion", lesions.join(","));
   if (ui.compareWith.value !== "none") p.set("compare", ui.compareWith.value);
   p.set("autorun", state.running || !state.session ? "1" : "0");
+  if (state.fastForward) p.set("ff", "1");
+  if (state.explain) p.set("explain", state.explain);
   history.replaceState(null, "", `?${p}`);
 }
 
 /** Puts a fully built brain in place of the current one (which is freed). */
-function install({ agent, session, origin, events, masks0 }) {
+function install({ agent, session, origin, events, switchTrials, masks0 }) {
   state.agent?.free();
   state.session?.free();
-  Object.assign(state, { agent, session, origin, events, owed: 0, dirty: true, masks0 });
+  Object.assign(state, { agent, session, origin, events, switchTrials, owed: 0, dirty: true, masks0 });
   ui.watch.textContent = taskInfo(origin.task).watch;
   ui.delayLabel.hidden = !hasDelay(origin.task);
   buildTwin();
@@ -200,21 +216,37 @@ function buildTwin() {
   const session = new Session(task, delay, seed);
   for (const e of state.events.filter((e) => e.step === 0 && e.lesion)) agent.set_lesion(e.lesion, e.on);
   agent.set_lesion(lesion, true);
-  state.twin = { agent, session, lesion };
+  state.twin = { agent, session, lesion, switches: 0 };
   const intact = ["intact", ...Agent.lesion_names().filter((n) => agent.lesion(n) && n !== lesion)].join(" + ");
   ui.runTitle.textContent = intact === "intact" ? "intact" : `without ${lesion}: ${intact}`;
   ui.compareTitle.textContent = `with ${lesion} (same task, same seed)`;
   catchUpTwin();
 }
 
-/** Runs the comparison until it has as many trials as the main run (or its task ends). */
+/** The trials finished when the block a switch just requested of `session` begins: now if between
+ * trials, else at the end of the current trial. */
+function switchTrial(session) {
+  return session.trials() + (session.switch_pending() ? 1 : 0);
+}
+
+/** Runs the comparison until it has as many trials as the main run (or its task ends), taking the main
+ * run's manual switches at the same trials. A run of `k` trials' fewest steps never ends more than `k`
+ * trials, so the comparison stops on the boundary of the trial it aims at, where a switch takes effect at once. */
 function catchUpTwin() {
   const twin = state.twin;
   if (!twin) return;
   const target = state.session.trials();
   const min = minStepsPerTrial(state.origin.task, state.origin.delay);
-  for (let guard = 0; guard < 100000 && twin.session.trials() < target && !twin.session.done(); guard++) {
-    twin.session.run(twin.agent, Math.min((target - twin.session.trials()) * min, RUN_CHUNK));
+  for (let guard = 0; guard < 100000 && !twin.session.done(); guard++) {
+    const next = state.switchTrials[twin.switches];
+    const goal = next === undefined ? target : Math.min(next, target);
+    if (next !== undefined && twin.session.trials() >= next) {
+      if (!twin.session.switch_pending()) twin.session.request_switch();
+      twin.switches++;
+      continue;
+    }
+    if (twin.session.trials() >= goal) break;
+    twin.session.run(twin.agent, Math.min((goal - twin.session.trials()) * min, RUN_CHUNK));
   }
 }
 
@@ -234,8 +266,10 @@ function reset() {
   const masks0 = masksOf(agent);
   const events = checkedLesions().map((lesion) => ({ step: 0, lesion, on: true }));
   for (const e of events) agent.set_lesion(e.lesion, true);
-  state.fastForward = false;
-  install({ agent, session, origin: { task, delay, seed, config: JSON.parse(agent.config_json()) }, events, masks0 });
+  setFastForward(false);
+  install({
+    agent, session, origin: { task, delay, seed, config: JSON.parse(agent.config_json()) }, events, switchTrials: [], masks0,
+  });
   updateUrl();
   status(`New agent, seed ${seed}, on ${task}${hasDelay(task) ? ` (delay ${delay})` : ""}.`);
 }
@@ -252,6 +286,7 @@ function setFastForward(on) {
   ui.ff.setAttribute("aria-pressed", String(on));
   ui.ff.classList.toggle("on", on);
   state.dirty = true;
+  updateUrl();
 }
 
 /** Whether the auto pace is slow now: the first block, and around each switch. */
@@ -461,7 +496,9 @@ function requestSwitch() {
   }
   session.request_switch();
   state.events.push({ step: agent.steps(), switch: true });
-  state.twin?.session.request_switch();
+  state.switchTrials.push(switchTrial(session));
+  // The comparison takes it at the same trial (now, if both are between trials).
+  catchUpTwin();
   state.dirty = true;
   status(session.switch_pending()
     ? "Switch requested: the block ends when the current trial does."
@@ -534,6 +571,7 @@ function replay(file) {
   if (typeof record !== "object" || record === null) throw new Error("the file records no task session state");
   const agent = Agent.with_config(JSON.stringify(config), seed);
   let session;
+  const switchTrials = [];
   try {
     const masks0 = masksOf(agent);
     session = new Session(task, delay, seed);
@@ -555,6 +593,7 @@ function replay(file) {
         // A switch that would change nothing is no event the page records.
         if (session.done() || session.switch_pending()) throw new Error(`${what}: no switch can be requested there`);
         session.request_switch();
+        switchTrials.push(switchTrial(session));
       } else if (keys === "lesion,on,step" && typeof e.on === "boolean") {
         if (agent.lesion(e.lesion) === e.on) throw new Error(`${what}: the lesion is already ${e.on ? "on" : "off"}`);
         agent.set_lesion(e.lesion, e.on);
@@ -573,7 +612,7 @@ function replay(file) {
     if (toBase64(agent.snapshot()) !== snapshot) {
       throw new Error("the replayed brain differs from its snapshot");
     }
-    return { agent, session, origin: { task, delay, seed, config }, events: events.map((e) => ({ ...e })), masks0 };
+    return { agent, session, origin: { task, delay, seed, config }, events: events.map((e) => ({ ...e })), switchTrials, masks0 };
   } catch (e) {
     agent.free();
     session?.free();
@@ -651,17 +690,43 @@ function exportPng() {
   }, "image/png");
 }
 
-/** The explanation: each part highlights its panel while pointed at or focused. */
+function explainParts() {
+  return [...ui.explain.querySelectorAll("[data-part]")];
+}
+
+/** Highlights the panels of the part picked, of the one pointed at (if any) and of the one focused. */
+function showExplanation(hovered = null) {
+  const lit = new Set();
+  for (const b of explainParts()) {
+    const picked = b.dataset.part === state.explain;
+    b.setAttribute("aria-pressed", String(picked));
+    if (picked || b === hovered || b === document.activeElement) b.dataset.panel.split(" ").forEach((id) => lit.add(id));
+  }
+  for (const b of explainParts()) {
+    for (const id of b.dataset.panel.split(" ")) document.getElementById(id)?.classList.toggle("highlight", lit.has(id));
+  }
+}
+
+/** Picks a part of the explanation (null: none), kept in the URL. */
+function pickExplanation(part) {
+  state.explain = part;
+  showExplanation();
+  updateUrl();
+}
+
+/** The explanation: each part highlights its panel while pointed at or focused; a click picks it
+ * (its panel stays highlighted, and the URL holds it) or, picked already, unpicks it. */
 function wireExplanation() {
-  const highlight = (id, on) => document.getElementById(id)?.classList.toggle("highlight", on);
-  for (const b of ui.explain.querySelectorAll("[data-panel]")) {
+  for (const b of explainParts()) {
     const ids = b.dataset.panel.split(" ");
-    const set = (on) => () => ids.forEach((id) => highlight(id, on));
-    b.addEventListener("mouseenter", set(true));
-    b.addEventListener("mouseleave", set(false));
-    b.addEventListener("focus", set(true));
-    b.addEventListener("blur", set(false));
-    b.addEventListener("click", () => document.getElementById(ids[0])?.scrollIntoView({ block: "nearest", behavior: "smooth" }));
+    b.addEventListener("mouseenter", () => showExplanation(b));
+    b.addEventListener("mouseleave", () => showExplanation());
+    b.addEventListener("focus", () => showExplanation(b));
+    b.addEventListener("blur", () => showExplanation());
+    b.addEventListener("click", () => {
+      pickExplanation(state.explain === b.dataset.part ? null : b.dataset.part);
+      document.getElementById(ids[0])?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
   }
 }
 
@@ -731,10 +796,15 @@ async function main() {
   window.tcbg = { Agent, Session, trace, trace_steps };
   window.__tcbgPage = { state, WINDOW };
   buildControls();
-  const autorun = applyUrl();
+  const view = applyUrl();
   wire();
+  state.explain = view.explain;
+  showExplanation();
   reset();
-  setRunning(autorun);
+  setFastForward(view.ff);
+  // As if pressed now: in the auto pace it runs on to the next slow stretch.
+  state.wasSlow = slowStretch();
+  setRunning(view.autorun);
   // For the end-to-end test: controls are wired (the HTML's readouts show 0 before).
   window.__tcbgReady = true;
   window.__tcbgReadyAt = performance.now();

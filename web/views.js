@@ -424,6 +424,8 @@ export function drawStrip(canvas, { contexts, starts, planned, name }) {
   // The control functions that held trials, for the legend and the end-to-end test.
   canvas.dataset.contexts = [...seen].sort().join(",");
   canvas.dataset.trials = String(contexts.length);
+  // The trials where blocks begin (the rule switches), drawn as the strip's ticks.
+  canvas.dataset.starts = [...starts].join(",");
 }
 
 /** Errors per block, a bar each; a second run's bars beside them when comparing. */
