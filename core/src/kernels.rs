@@ -560,7 +560,7 @@ fn learn_belief_fx<const K: usize>(
         } else {
             (r(5), r(7), r(2))
         };
-        let y = sat(base + sat(sat(slope * sat(m - knot) + HALF >> FRAC)));
+        let y = sat(base + sat(sat((slope * sat(m - knot) + HALF) >> FRAC)));
         sat(y - r(8 + e.min(7)))
     };
     let (floor, lo) = (floor.0 as i32, lo.0 as i32);
