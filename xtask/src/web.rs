@@ -431,8 +431,7 @@ fn drive(s: &Session, base: &str, host_trace: &str) -> Res<E2e> {
 /// switch. Returns the figures measured.
 fn first_view(s: &Session, base: &str) -> Res<String> {
     s.set_window(1400, 900)?;
-    s.post("url", json!({ "url": format!("{base}{E2E_QUERY}") }))?;
-    s.wait_ready()?;
+    s.open(&format!("{base}{E2E_QUERY}"))?;
     let load_ms = s.script("return window.__tcbgReadyAt;")?.as_f64().unwrap_or(f64::MAX);
     if load_ms > 3000.0 {
         return Err(format!("the page took {load_ms:.0} ms to start, want under 3000"));
@@ -625,8 +624,7 @@ fn compare(s: &Session, base: &str) -> Res {
         ("task=rule-switch&seed=1&speed=1000", "no_thalamus", 400, 8),
         ("task=delayed-reward&delay=5&seed=1&speed=1000", "no_traces", 500, 5),
     ] {
-        s.post("url", json!({ "url": format!("{base}?{query}") }))?;
-        s.wait_ready()?;
+        s.open(&format!("{base}?{query}"))?;
         if s.displayed("[data-testid=compare]")? {
             return Err("the comparison shows before one was chosen".into());
         }
@@ -713,11 +711,7 @@ fn same_blocks(s: &Session, want: &str, what: &str) -> Res {
 /// trial; turned on after it, the comparison replays it at the same trial,
 /// and one asked for while comparing comes at the same trial in both runs.
 fn compare_switches(s: &Session, base: &str) -> Res {
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=delayed-reward&delay=2&seed=1&autorun=0") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=delayed-reward&delay=2&seed=1&autorun=0"))?;
     s.wait_for_text("steps", "0")?;
     let steps = |n: u32, to: u32| -> Res {
         for _ in 0..n {
@@ -749,11 +743,7 @@ fn url_state(s: &Session, base: &str) -> Res {
         lit: [...document.querySelectorAll('.panel.highlight')].map((p) => p.id).join(','), \
         picked: [...document.querySelectorAll('#explain [aria-pressed=true]')].map((b) => b.dataset.part).join(','), \
         note: document.getElementById('url-note').hidden };";
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=1&autorun=0&ff=1&explain=thalamus") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=1&autorun=0&ff=1&explain=thalamus"))?;
     let v = s.script(VIEW)?;
     let url = v["url"].as_str().unwrap_or_default();
     if v["ff"] != json!("true")
@@ -777,8 +767,7 @@ fn url_state(s: &Session, base: &str) -> Res {
         return Err(format!("fast-forward off and the cortex picked: {v}"));
     }
     // The address written reproduces the view.
-    s.post("url", json!({ "url": format!("{base}{url}") }))?;
-    s.wait_ready()?;
+    s.open(&format!("{base}{url}"))?;
     let again = s.script(VIEW)?;
     if again["url"] != json!(url)
         || again["lit"] != json!("p-cortex")
@@ -792,11 +781,7 @@ fn url_state(s: &Session, base: &str) -> Res {
     if !v["url"].as_str().unwrap_or_default().contains("ff=1") {
         return Err(format!("fast-forward on: {v}"));
     }
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=1&autorun=0&explain=bogus&ff=2") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=1&autorun=0&explain=bogus&ff=2"))?;
     let note = s.text("url-note")?;
     if !note.contains("\"bogus\"") || !note.contains("ff must be 0 or 1") {
         return Err(format!("bad explain and ff in the URL: the note shows `{note}`"));
@@ -813,11 +798,7 @@ fn url_state(s: &Session, base: &str) -> Res {
 /// memory must not grow past [`HEAP_GROWTH`], [`ELEMENTS_GROWTH`],
 /// [`NODES_GROWTH`] and [`WASM_GROWTH`]. Returns the figures.
 fn memory(s: &Session, base: &str) -> Res<String> {
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=1&speed=30&compare=no_thalamus&ff=1") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=1&speed=30&compare=no_thalamus&ff=1"))?;
     let cdp = |cmd: &str| s.post("goog/cdp/execute", json!({ "cmd": cmd, "params": {} }));
     cdp("Performance.enable")?;
     let measure = || -> Res<[f64; 5]> {
@@ -913,8 +894,7 @@ const WASM_GROWTH: f64 = (64 << 10) as f64;
 /// The bugs of issue 20, each seen fixed in the page.
 fn bugs(s: &Session, base: &str) -> Res {
     // Bad URL parameters: a note that stays, naming each.
-    s.post("url", json!({ "url": format!("{base}?task=bogus&seed=-2&lesion=foo") }))?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=bogus&seed=-2&lesion=foo"))?;
     thread::sleep(Duration::from_millis(1000));
     let note = s.text("url-note")?;
     if !["\"bogus\"", "seed \"-2\"", "\"foo\""].iter().all(|w| note.contains(w)) {
@@ -923,8 +903,7 @@ fn bugs(s: &Session, base: &str) -> Res {
     eprintln!("e2e: bad URL parameters: {note}");
 
     // Keyboard shortcuts after a click on a button and on a checkbox.
-    s.post("url", json!({ "url": format!("{base}?task=rule-switch&seed=1&autorun=0") }))?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=1&autorun=0"))?;
     s.click("#step")?;
     s.wait_for_text("steps", "1")?;
     s.key(".")?;
@@ -943,11 +922,7 @@ fn bugs(s: &Session, base: &str) -> Res {
     eprintln!("e2e: keyboard shortcuts work after clicks on a button and a checkbox");
 
     // no_thalamus: nothing selected in the cortex view, none in the strip and the readout.
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=1&lesion=no_thalamus&autorun=0") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=1&lesion=no_thalamus&autorun=0"))?;
     for _ in 0..3 {
         s.key(".")?;
     }
@@ -970,8 +945,7 @@ fn bugs(s: &Session, base: &str) -> Res {
         ("new-rule-transfer", "640", "set 16 (task over)"),
         ("reversal-bandit", "800", "arm 2 good (task over)"),
     ] {
-        s.post("url", json!({ "url": format!("{base}?task={task}&seed=1&speed=1000") }))?;
-        s.wait_ready()?;
+        s.open(&format!("{base}?task={task}&seed=1&speed=1000"))?;
         s.wait_for_text("trials", trials)?;
         s.wait_for_text("rule", rule)?;
         labels(s, &format!("{task} finished at 1400×900"))?;
@@ -984,11 +958,7 @@ fn bugs(s: &Session, base: &str) -> Res {
 fn phone(s: &Session, base: &str) -> Res {
     s.set_window(390, 844)?;
     for task in ["action-sequence", "multi-rule-switch-3x3x3", "reversal-bandit"] {
-        s.post(
-            "url",
-            json!({ "url": format!("{base}?task={task}&seed=1&speed=1000&compare=no_thalamus") }),
-        )?;
-        s.wait_ready()?;
+        s.open(&format!("{base}?task={task}&seed=1&speed=1000&compare=no_thalamus"))?;
         poll(WAIT, 100, || {
             Ok((s.text("trials")?.parse::<u32>().unwrap_or(0) >= 300).then_some(()))
         })?
@@ -1007,8 +977,7 @@ fn phone(s: &Session, base: &str) -> Res {
 /// restore every readout; files that were tampered with, or are too large,
 /// are refused with the view unchanged.
 fn controls(s: &Session, base: &str) -> Res {
-    s.post("url", json!({ "url": format!("{base}?task=cued-rule-switch&seed=2&autorun=0") }))?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=cued-rule-switch&seed=2&autorun=0"))?;
     s.wait_for_text("steps", "0")?;
     for _ in 0..3 {
         s.click("#step")?;
@@ -1037,11 +1006,7 @@ fn controls(s: &Session, base: &str) -> Res {
     let before = s.readouts()?;
 
     // Imported into a view with a comparison: the comparison replays the manual switch too.
-    s.post(
-        "url",
-        json!({ "url": format!("{base}?task=rule-switch&seed=9&autorun=0&compare=no_thalamus") }),
-    )?;
-    s.wait_ready()?;
+    s.open(&format!("{base}?task=rule-switch&seed=9&autorun=0&compare=no_thalamus"))?;
     s.wait_for_text("steps", "0")?;
     s.send_keys("#import-file", &path.to_string_lossy())?;
     s.wait_for_text("steps", "8")?;
@@ -1214,6 +1179,12 @@ impl Session {
     /// Waits until the page has wired its controls: before that the HTML's
     /// readouts already show 0, and a control used early is lost (seen under
     /// load: an import that never happened).
+    /// Loads `url` and waits until the page says it is ready.
+    fn open(&self, url: &str) -> Res {
+        self.post("url", json!({ "url": url }))?;
+        self.wait_ready()
+    }
+
     fn wait_ready(&self) -> Res {
         let ready =
             || Ok((self.script("return window.__tcbgReady === true;")? == true).then_some(()));
