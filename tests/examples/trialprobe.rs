@@ -1,0 +1,95 @@
+//! A probe of every step in a range of blocks, the development loop's tool
+//! behind `docs/MODEL.md`'s figures on the cortical code within a control
+//! function (issue 17):
+//!
+//! `cargo run --release -p tcbg-tests --example trialprobe -- TASK SEED FIRST_BLOCK LAST_BLOCK [LESION]`
+//!
+//! (blocks 0-based). Each line: the striatal input's sum and its number of
+//! active units, the block, the trial, the input lines on, the action (`X`
+//! when the trial ended wrong), the control function in force, the value,
+//! each action's drive `(W_go − W_nogo)·x`, the saliences and the
+//! competence of the function in force. `BIG=1` runs the 16-96-8-8 agent;
+//! `SW=1` prints only errors and switches.
+use tcbg::fixed::Fx;
+use tcbg::fixed::Num;
+use tcbg::tasks::*;
+use tcbg::*;
+fn main() {
+    if std::env::var("BIG").is_ok() {
+        go::<16, 96, 8, 8>()
+    } else {
+        go::<8, 48, 4, 4>()
+    }
+}
+fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: trialprobe TASK SEED FIRST_BLOCK LAST_BLOCK [LESION]";
+    let name = args.get(1).cloned().expect(usage);
+    let num = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).expect(usage) };
+    let seed = num(2);
+    let b0 = num(3) as usize;
+    let b1 = num(4) as usize;
+    let lesion = args.get(5).cloned().unwrap_or("none".into());
+    let mut config = Config::default();
+    if lesion != "none" {
+        config.lesions = Lesions::named(&lesion).unwrap();
+    }
+    let kind = tcbg_tests::task_kind(&name).unwrap_or_else(|| panic!("unknown task {name}"));
+    let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
+    let mut task = Task::new(kind, Schedule::default(), seed);
+    let na = Environment::actions(&task);
+    let _ = agent.set_action_count(na);
+    let mut reward = Fx::ZERO;
+    let mut trial = 0;
+    let mut last = 0usize;
+    loop {
+        let mut obs = [Fx::ZERO; S];
+        let Some(ts) = Environment::next_input(&mut task, &mut obs) else {
+            break;
+        };
+        if ts {
+            agent.mark_trial_start();
+            trial += 1;
+        }
+        let blk = Environment::block(&task);
+        let a = agent.step(&obs, reward);
+        let cue: Vec<usize> = obs
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != Fx::ZERO)
+            .map(|(i, _)| i)
+            .collect();
+        let st = &agent.striatum;
+        let drive: Vec<f32> = (0..na)
+            .map(|k| {
+                (0..agent.striatal_input.len())
+                    .map(|i| {
+                        (st.w_go[k][i] - st.w_nogo[k][i]).to_f32()
+                            * agent.striatal_input[i].to_f32()
+                    })
+                    .sum::<f32>()
+            })
+            .collect();
+        let (r, o) = Environment::act(&mut task, a);
+        reward = if r { Fx::ONE } else { Fx::ZERO };
+        if blk >= b0 && blk <= b1 {
+            let ok = o.map(|o| o.correct).unwrap_or(true);
+            let sal: Vec<String> = (0..na)
+                .map(|k| format!("{:.2}", agent.actions.salience[k].to_f32()))
+                .collect();
+            let xs: f32 = agent.striatal_input.iter().map(|v| v.to_f32()).sum();
+            let nnz = agent
+                .striatal_input
+                .iter()
+                .filter(|v| **v != Fx::ZERO)
+                .count();
+            if std::env::var("SW").is_ok() && !(agent.active_context() != last || !ok) {
+                last = agent.active_context();
+                continue;
+            }
+            last = agent.active_context();
+            println!("x{xs:.2}/{nnz} b{blk} n{trial:4} cue{:?} a{a} {} ctx{} v{:.2} d[{}] sal[{}] comp{:.2}", cue, if ok {" "} else {"X"}, agent.active_context(), agent.value().to_f32(),
+                drive.iter().map(|d| format!("{:+.2}", d)).collect::<Vec<_>>().join(" "), sal.join(" "), agent.contexts.competence[agent.active_context()].to_f32());
+        }
+    }
+}
