@@ -427,38 +427,43 @@ fn context_reads_fx<const C: usize, const K: usize>(
     if b < 0 || C as u32 * b.max(1 << FRAC) as u32 > 524_287 {
         return context_reads(m, m_bound, u, rho);
     }
-    // Two passes (M with ρ·ρ, then U): fewer sums at a time, kept in
-    // registers. A zero of ρ adds nothing: its units are skipped where
-    // they are read, with no list of the others to build first.
-    let (mut h, mut f, mut rr) = ([0i32; K], [0i32; K], 0i32);
-    for (i, v) in rho.iter().enumerate() {
-        let v = v.0 as i32;
-        if v == 0 {
-            continue;
-        }
-        debug_assert!((0..=1 << FRAC).contains(&v));
-        rr = rr.wrapping_add(v * v);
-        for (acc, row) in h.iter_mut().zip(m.iter()) {
-            // (`i < C`: `get` spares a panic path the compiler keeps)
-            if let Some(w) = row.get(i) {
-                debug_assert!(w.0 as i32 >= -b && w.0 as i32 <= b);
-                *acc = acc.wrapping_add(w.0 as i32 * v);
-            }
-        }
-    }
-    for (i, v) in rho.iter().enumerate() {
-        let v = v.0 as i32;
-        if v == 0 {
-            continue;
-        }
-        for (acc, row) in f.iter_mut().zip(u.iter()) {
-            debug_assert!((0..=1 << FRAC).contains(&(row[i].0 as i32)));
-            *acc = acc.wrapping_add(row[i].0 as i32 * v);
-        }
+    // Three passes (M, then U, then ρ·ρ): fewer sums at a time, kept in
+    // registers. A zero of ρ adds nothing: in the first two its units are
+    // skipped where they are read, with no list of the others to build
+    // first; ρ·ρ reads every unit, with no test (a fifth sum in the first
+    // pass made the compiler spill and give up the unrolled skip).
+    debug_assert!(m.iter().flatten().all(|w| (-b..=b).contains(&(w.0 as i32))));
+    debug_assert!(u
+        .iter()
+        .flatten()
+        .all(|w| (0..=1 << FRAC).contains(&(w.0 as i32))));
+    let h = acc_nonzero(m, rho);
+    let f = acc_nonzero(u, rho);
+    let mut rr = 0i32;
+    for v in rho.iter() {
+        debug_assert!((0..=1 << FRAC).contains(&(v.0 as i32)));
+        rr = rr.wrapping_add(v.0 as i32 * v.0 as i32);
     }
     let shr4 = |s: i32| Fx::sat(s.saturating_add(1 << (FRAC + 3)) >> (FRAC + 4));
     // A one-entry dot_at is the one product, from_q24 of the same sum.
     (h.map(Fx::from_q24), f.map(shr4), shr4(rr))
+}
+
+/// The plain `i32` sums `rows · v` over the nonzero entries of `v`, for
+/// [`context_reads_fx`], which proves that none wraps.
+#[inline(always)]
+fn acc_nonzero<const C: usize, const K: usize>(rows: &[[Fx; C]; K], v: &[Fx; C]) -> [i32; K] {
+    let mut s = [0i32; K];
+    for (i, x) in v.iter().enumerate() {
+        let x = x.0 as i32;
+        if x == 0 {
+            continue;
+        }
+        for (acc, row) in s.iter_mut().zip(rows.iter()) {
+            *acc = acc.wrapping_add(row[i].0 as i32 * x);
+        }
+    }
+    s
 }
 
 // ------------------------------------------------------- basal ganglia
