@@ -6,7 +6,9 @@
 //! For every trial of blocks `FIRST_BLOCK..=LAST_BLOCK` (0-based) of seeds
 //! `0..SEEDS`: how often its input pattern had been shown earlier in the
 //! block. Prints the errors and trials by that exposure (1 = the pattern's
-//! first showing in the block), then the errors by trial within the block.
+//! first showing in the block), then the errors by trial within the block,
+//! then the errors at a pattern's second showing after a wrong and after a
+//! right first one.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -21,6 +23,8 @@ fn main() {
     let mut errs = [0u32; 12];
     let mut tot = [0u32; 12];
     let mut first_err_trial = [0u32; 41];
+    // [after a wrong first showing, after a right one]: (errors, trials)
+    let mut second = [(0u32, 0u32); 2];
     for seed in 0..seeds {
         let mut config = Config::default();
         if lesion != "none" {
@@ -32,6 +36,7 @@ fn main() {
         let _ = agent.set_action_count(Environment::actions(&task));
         let mut reward = Fx::ZERO;
         let mut seen: Vec<(u32, u32)> = vec![];
+        let mut first_ok: Vec<(u32, bool)> = vec![];
         let mut last_block = usize::MAX;
         let mut t_in_block = 0u32;
         loop {
@@ -45,6 +50,7 @@ fn main() {
             let blk = Environment::block(&task);
             if blk != last_block {
                 seen.clear();
+                first_ok.clear();
                 last_block = blk;
                 t_in_block = 0;
             }
@@ -72,6 +78,15 @@ fn main() {
                 let ok = o.map(|o| o.correct).unwrap_or(true);
                 let n = (n as usize).min(11);
                 tot[n] += 1;
+                if n == 0 {
+                    first_ok.push((pat, ok));
+                } else if n == 1 {
+                    if let Some(&(_, f)) = first_ok.iter().find(|(p, _)| *p == pat) {
+                        let c = &mut second[f as usize];
+                        c.0 += u32::from(!ok);
+                        c.1 += 1;
+                    }
+                }
                 if !ok {
                     errs[n] += 1;
                     first_err_trial[(t_in_block as usize).min(40)] += 1;
@@ -97,4 +112,8 @@ fn main() {
         print!("{} ", first_err_trial[t]);
     }
     println!();
+    println!(
+        "second showing: after a wrong first {}/{} errors, after a right first {}/{}",
+        second[0].0, second[0].1, second[1].0, second[1].1
+    );
 }
