@@ -138,6 +138,7 @@ pub(crate) struct Params<N: Num> {
     eta_recall: N,
     ln: LnTable<N>,
     w_belief: N,
+    w_memory: N,
     belief_floor: N,
     belief_lo: N,
 
@@ -219,6 +220,7 @@ impl<N: Kernels> Params<N> {
             eta_recall: f(c.eta_recall),
             ln: LnTable::new(),
             w_belief: f(c.w_belief),
+            w_memory: f(c.w_memory),
             belief_floor: f(-c.belief_floor),
             belief_lo: f(-BELIEF_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
@@ -843,6 +845,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             };
         }
         let judged = outcome && cc.several == 0;
+        if outcome {
+            let rewarded = reward >= N::from_q15(16384);
+            cc.remember_outcome(rewarded, judged && !self.lesions.no_dopamine);
+        }
         if judged && self.lesions.context_selection() && !self.lesions.no_dopamine {
             cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
         }
@@ -999,9 +1005,27 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             }
         }
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
+        // Working memory of the pattern's last outcome: win-stay, lose-shift,
+        // as far as in-place learning calls for learning (not in trials of
+        // several decisions, whose outcome no one pattern's action brings).
+        let w_mem = self.p.w_memory * self.contexts.in_place * self.contexts.in_place;
+        let memory = sc
+            .pattern
+            .filter(|_| first_step && w_mem != N::ZERO && self.contexts.several == 0)
+            .and_then(|slot| self.contexts.recall_last(slot));
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let sal = (self.p.action_bias + drive[a] - centre + noise)
+            let recalled = match memory {
+                Some((m, won)) if m == a => {
+                    if won {
+                        w_mem
+                    } else {
+                        -w_mem
+                    }
+                }
+                _ => N::ZERO,
+            };
+            let sal = (self.p.action_bias + drive[a] - centre + recalled + noise)
                 .clamp(N::ZERO, self.p.salience_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {
                 sal
@@ -1013,6 +1037,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let rng = &mut self.explore_rng;
         let a = select_channel(&self.actions.gpi, self.action_mask, |n| rng.below(n));
         self.actions.selected = a as u8;
+        if let Some(slot) = sc.pattern.filter(|_| first_step && stimulus) {
+            self.contexts.remember_action(slot, a);
+        }
         if stimulus && self.lesions.context_selection() {
             let cur = (self.thalamus.active as usize).min(K - 1);
             let allowed = (self.action_mask, n);
@@ -1146,10 +1173,17 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     }
 }
 
-/// The striatal input `x = g r` of the rates of `units` (every other rate is
-/// 0, and so is its input; a unit's 0 rate is kept as it is). The units
-/// of nonzero input are written to `nz`, ascending. Returns the total rate
-/// (in the order of `units`; every other rate is 0, and a 0 adds nothing).
+/// The striatal input of the rates of `units` (every other rate is 0, and
+/// so is its input; a unit's 0 rate is kept as it is), normalised by the
+/// total rate (divisive normalisation, Carandini & Heeger 2012): `x = k r`,
+/// `k = min(1/Σr, 4 g)` with `g` the gain norm. Every stimulus
+/// then drives the striatum with the same total, however strong its code:
+/// with 2–3 winners in a control function's units a cue's total rate ranged
+/// 0.35 to 1.83, and a weak cue learned slowly and erred to the block's end.
+/// The bound `4 g` keeps a faint remnant (a delay's fading
+/// activity) from being raised to a full stimulus. The units of nonzero
+/// input are written to `nz`, ascending. Returns the total rate (in the
+/// order of `units`; every other rate is 0, and a 0 adds nothing).
 #[inline(always)]
 fn scale_rates<N: Num, const C: usize>(
     rate: &[N; C],
@@ -1162,14 +1196,19 @@ fn scale_rates<N: Num, const C: usize>(
     nz.clear();
     let mut sum = N::ZERO;
     for &i in units {
+        sum = sum + rate[bounded::<C>(i)];
+    }
+    // At most 4 g: the gain norm doubled twice.
+    let (g2, sum_recip) = (g + g, sum.recip_sat());
+    let k = sum_recip.min(g2 + g2);
+    for &i in units {
         let i = bounded::<C>(i);
         let r = rate[i];
         if r == N::ZERO {
             x[i] = r;
             continue;
         }
-        sum = sum + r;
-        let v = g * r;
+        let v = k * r;
         x[i] = v;
         if v != N::ZERO {
             let _ = nz.push(i as u16); // a unit at most once: never full
@@ -1478,11 +1517,13 @@ mod tests {
                 .iter()
                 .fold(Fx::ZERO, |acc, &i| acc + rate[i as usize]);
             assert_eq!(sum, want_sum);
+            // Normalised by the total rate, raised at most 4 g.
+            let k = Ord::min(want_sum.recip_sat(), (g + g) + (g + g));
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
                 } else {
-                    g * rate[i]
+                    k * rate[i]
                 }
             });
             assert_eq!(x, want, "{rate:?} {g:?}");
@@ -1491,8 +1532,9 @@ mod tests {
             let rf: [f32; 5] = core::array::from_fn(|i| [0.0, -0.0, 0.5, 0.0, 0.25][(i + n) % 5]);
             let mut xf = [1.0f32; 5];
             scale_rates(&rf, 2.0, &[0, 1, 2, 3, 4], &mut xf, &mut Indices::new());
+            // The total rate is 0.75 (1/0.75 < 4 × 2).
             for (x, r) in xf.iter().zip(rf.iter()) {
-                let w = if *r == 0.0 { *r } else { 2.0 * r };
+                let w = if *r == 0.0 { *r } else { (1.0 / 0.75) * r };
                 assert_eq!(x.to_bits(), w.to_bits());
             }
         }

@@ -872,6 +872,17 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// nor counts, for the outcome of such trials is the whole trial's, which
     /// no one pattern's choice predicts. 0 to 64.
     pub several: u8,
+    /// Working memory of the last outcome per input pattern (after Collins &
+    /// Frank 2012): the action taken at the first step of the last trial
+    /// with the pattern of each entry of the thalamus's recency memory, plus
+    /// 1; 0 for none (cleared when the entry takes a new pattern). 0 to A.
+    pub last_action: [u8; PATTERNS],
+    /// Whether that trial went unrewarded. A bit per entry of the recency
+    /// memory, 0 to 255.
+    pub last_lost: u8,
+    /// The entry of the open trial's pattern, plus 1, until its outcome; 0
+    /// for none. 0 to [`PATTERNS`].
+    pub last_open: u8,
 }
 
 // `ContextChannels::seen` holds a bit per entry of the recency memory.
@@ -992,7 +1003,43 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             choice: [[0; PATTERNS]; K],
             seen: [0; K],
             several: 0,
+            last_action: [0; PATTERNS],
+            last_lost: 0,
+            last_open: 0,
         }
+    }
+
+    /// The trial just begun with the pattern of entry `slot` took action
+    /// `a`: working memory holds it until the outcome
+    /// ([`ContextChannels::remember_outcome`]).
+    pub fn remember_action(&mut self, slot: usize, a: usize) {
+        if let Some(m) = self.last_action.get_mut(slot) {
+            *m = (a as u8).saturating_add(1);
+            self.last_open = slot as u8 + 1;
+        }
+    }
+
+    /// The open trial's outcome: working memory notes whether it was
+    /// rewarded (a trial of several decisions notes nothing: `judged`
+    /// false), and the trial is closed.
+    pub fn remember_outcome(&mut self, rewarded: bool, judged: bool) {
+        let open = self.last_open as usize;
+        if judged && (1..=PATTERNS).contains(&open) {
+            let bit = 1u8 << (open - 1);
+            self.last_lost = if rewarded {
+                self.last_lost & !bit
+            } else {
+                self.last_lost | bit
+            };
+        }
+        self.last_open = 0;
+    }
+
+    /// What working memory holds for the pattern of entry `slot`: the last
+    /// action taken there and whether it was rewarded.
+    pub fn recall_last(&self, slot: usize) -> Option<(usize, bool)> {
+        let a = *self.last_action.get(slot)? as usize;
+        (a > 0 && slot < 8).then(|| (a - 1, self.last_lost & (1 << slot) == 0))
     }
 
     /// The input's pattern (its entry `slot` in the thalamus's recency
@@ -1119,6 +1166,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         if slot < PATTERNS {
             for s in self.seen.iter_mut() {
                 *s &= !(1u8 << slot);
+            }
+            self.last_action[slot] = 0;
+            self.last_lost &= !(1u8 << slot);
+            if self.last_open as usize == slot + 1 {
+                self.last_open = 0;
             }
         }
     }

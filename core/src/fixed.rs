@@ -88,6 +88,10 @@ pub trait Num:
     /// Bit pattern for hashing traces: the raw `i16` for [`Fx`], the IEEE
     /// bits for `f32`.
     fn hash_bits(self) -> u32;
+    /// `1/self` for a positive value (saturating at [`Num::MAX`]); [`Num::MAX`]
+    /// for 0 or less. One division ([`Fx`]: of the raw values, rounded to
+    /// nearest).
+    fn recip_sat(self) -> Self;
 
     /// The larger of two values.
     #[inline(always)]
@@ -426,6 +430,16 @@ impl Num for Fx {
     fn hash_bits(self) -> u32 {
         self.0 as u16 as u32
     }
+    #[inline(always)]
+    fn recip_sat(self) -> Self {
+        // 1/(r/4096) = 4096²/r in raw units, rounded to nearest.
+        let r = self.0 as i32;
+        if r <= 0 {
+            return Fx::MAX;
+        }
+        let q = ((1i32 << 24) + r / 2) / r;
+        Fx(q.min(i16::MAX as i32) as i16)
+    }
 }
 
 impl Num for f32 {
@@ -498,6 +512,14 @@ impl Num for f32 {
     fn hash_bits(self) -> u32 {
         self.to_bits()
     }
+    #[inline(always)]
+    fn recip_sat(self) -> Self {
+        if self > 0.0 {
+            1.0 / self
+        } else {
+            f32::MAX
+        }
+    }
 }
 
 /// `RECIP_Q15[n]` = 1/n in Q15 (saturated at n = 1), built at compile time so
@@ -536,6 +558,23 @@ pub(crate) fn pick(rng: &mut crate::rng::Rng, lo: i32, hi: i32) -> Fx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recip_rounds_and_saturates() {
+        assert_eq!(Fx::ONE.recip_sat(), Fx::ONE);
+        assert_eq!(Fx::from_f32(4.0).recip_sat(), Fx::from_f32(0.25));
+        assert_eq!(Fx::from_f32(0.25).recip_sat(), Fx::from_f32(4.0));
+        assert_eq!(Fx(1).recip_sat(), Fx::MAX); // 4096² saturates
+        assert_eq!(Fx::ZERO.recip_sat(), Fx::MAX);
+        assert_eq!(Fx::from_f32(-1.0).recip_sat(), Fx::MAX);
+        assert_eq!(0.0f32.recip_sat(), f32::MAX);
+        // Within half an LSB of 1/x wherever 1/x is in range.
+        for raw in 513..=i16::MAX {
+            let x = Fx(raw);
+            let err = (x.recip_sat().to_f32() - 1.0 / x.to_f32()).abs();
+            assert!(err <= 0.5 / 4096.0 + 1e-6, "{raw}");
+        }
+    }
 
     #[test]
     fn rounding_and_saturation() {
