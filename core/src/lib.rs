@@ -36,8 +36,8 @@
 //! - [`cortex`]: the rate network `a = f_c(s)`: afferent drive, thalamic
 //!   *gain* (not drive), each unit's recurrence, which the thalamus
 //!   amplifies through a delay (**working memory**), and slow,
-//!   dopamine-free Hebbian plasticity gated by that gain. **Structural**
-//!   credit stays local.
+//!   dopamine-free Hebbian plasticity gated by that gain; the striatum reads
+//!   its rates normalised by their total. **Structural** credit stays local.
 //! - [`thalamus`]: the control functions (gain masks over cortex), the
 //!   winner-take-all that picks one, and two cortex-to-thalamus memories that
 //!   recognise a context from its cues. **Contextual** credit.
@@ -51,8 +51,10 @@
 //!   **learning to learn**: *in-place learning*, trained at every context
 //!   switch and every recall of a stored control function, sets whether
 //!   surprise holds plasticity for a switch or releases it (and doubles the
-//!   learning rates) to learn in place, and how much of cortex every control
-//!   function shares; it transfers to contexts never seen.
+//!   learning rates) to learn in place, how much of cortex every control
+//!   function shares, and how far the *outcome memory* (the last action and
+//!   outcome per input pattern: win-stay, lose-shift) counts; it transfers to
+//!   contexts never seen.
 //! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V` (limited to
 //!   `±`[`dopamine::DOPAMINE_MAX`]), eligibility traces (**temporal**
 //!   credit), and the aspiration, the running reward per trial against which
