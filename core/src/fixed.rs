@@ -432,12 +432,28 @@ impl Num for Fx {
     }
     #[inline(always)]
     fn recip_sat(self) -> Self {
-        // 1/(r/4096) = 4096²/r in raw units, rounded to nearest.
+        // Without a division (the Cortex-M0 has none): the raw value as a
+        // mantissa `v` in [1/2, 1) times a power of two, `1/v` from the
+        // table of reciprocals, one Newton step, and the power of two back.
         let r = self.0 as i32;
         if r <= 0 {
             return Fx::MAX;
         }
-        let q = ((1i32 << 24) + r / 2) / r;
+        // a = r 2^s in [2^14, 2^15): v = a / 2^15, and r/4096 = v 2^(3 − s).
+        let s = (r as u32).leading_zeros() as i32 - 17; // 0 to 14
+        let a = r << s;
+        // 1/v in Q14 from the table (v ≈ idx/256, 1/v ≈ RECIP_Q15[idx] / 128),
+        // then y (2 − v y): the table's error (at most 1/128) squared.
+        let y0 = RECIP_Q15[(a >> 7) as usize & 0xff] as i32 * 128;
+        let vy = (a * y0) >> 15;
+        let y1 = (y0 * ((2 << 14) - vy)) >> 14;
+        // 1/x = (1/v) 2^(s − 3), in Q12: y1 2^(s − 5), rounded.
+        let q = if s >= 5 {
+            y1 << (s - 5)
+        } else {
+            let k = 5 - s;
+            (y1 + (1 << (k - 1))) >> k
+        };
         Fx(q.min(i16::MAX as i32) as i16)
     }
 }
@@ -568,11 +584,16 @@ mod tests {
         assert_eq!(Fx::ZERO.recip_sat(), Fx::MAX);
         assert_eq!(Fx::from_f32(-1.0).recip_sat(), Fx::MAX);
         assert_eq!(0.0f32.recip_sat(), f32::MAX);
-        // Within half an LSB of 1/x wherever 1/x is in range.
-        for raw in 513..=i16::MAX {
+        // Within two LSBs of 1/x wherever 1/x is in range, saturated beyond.
+        for raw in 1..=i16::MAX {
             let x = Fx(raw);
-            let err = (x.recip_sat().to_f32() - 1.0 / x.to_f32()).abs();
-            assert!(err <= 0.5 / 4096.0 + 1e-6, "{raw}");
+            let want = 1.0 / x.to_f32();
+            let got = x.recip_sat().to_f32();
+            if want >= Fx::MAX.to_f32() {
+                assert_eq!(x.recip_sat(), Fx::MAX, "{raw}");
+            } else {
+                assert!((got - want).abs() <= 2.0 / 4096.0, "{raw}: {got} {want}");
+            }
         }
     }
 
