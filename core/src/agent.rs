@@ -1013,18 +1013,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             .pattern
             .filter(|_| first_step && w_mem != N::ZERO && self.contexts.several == 0)
             .and_then(|slot| self.contexts.recall_last(slot));
+        // The remembered action (A for none) and what it adds.
+        let (m_action, m_add) = match memory {
+            Some((m, true)) => (m, w_mem),
+            Some((m, false)) => (m, -w_mem),
+            None => (A, N::ZERO),
+        };
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let recalled = match memory {
-                Some((m, won)) if m == a => {
-                    if won {
-                        w_mem
-                    } else {
-                        -w_mem
-                    }
-                }
-                _ => N::ZERO,
-            };
+            let recalled = if a == m_action { m_add } else { N::ZERO };
             let sal = (self.p.action_bias + drive[a] - centre + recalled + noise)
                 .clamp(N::ZERO, self.p.salience_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {

@@ -10,6 +10,7 @@
 //! surprise, the mean and negative part of dopamine, the value, the
 //! striatal input's sum, the gain norm, the hold (at the default config's
 //! constants) and the usual surprise. `ETA_CORTEX=x` overrides Oja's rate;
+//! `FLIP=1` flips 5% of rewards;
 //! `W=1` adds the Go/NoGo sums of actions 0 and 1.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
@@ -34,6 +35,15 @@ fn main() {
         config.eta_cortex = v.parse().unwrap();
     }
     let mut agent: DefaultAgent = Agent::new(config, seed).unwrap();
+    // `FLIP=1`: 5% of rewards flipped (the robust variation `flip5`).
+    let sched = if std::env::var("FLIP").is_ok() {
+        Schedule {
+            flip_q16: Schedule::FLIP5.flip_q16,
+            ..sched
+        }
+    } else {
+        sched
+    };
     let mut task = Task::new(kind, sched, seed);
     let mut errs = 0;
     let mut n = 0;
