@@ -108,8 +108,8 @@ fn main() {
     }
     println!();
     print!("errors by trial in block: ");
-    for t in 1..41 {
-        print!("{} ", first_err_trial[t]);
+    for n in &first_err_trial[1..] {
+        print!("{n} ");
     }
     println!();
     println!(

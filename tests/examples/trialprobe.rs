@@ -83,7 +83,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                 .iter()
                 .filter(|v| **v != Fx::ZERO)
                 .count();
-            if std::env::var("SW").is_ok() && !(agent.active_context() != last || !ok) {
+            if std::env::var("SW").is_ok() && agent.active_context() == last && ok {
                 last = agent.active_context();
                 continue;
             }

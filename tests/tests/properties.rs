@@ -119,7 +119,7 @@ fn p2_gpr_selects_and_matches_reference() {
         order.sort_by(|&a, &b| s[b].partial_cmp(&s[a]).unwrap());
         let (top, second) = (s[order[0]], s[order[1]]);
         // A clear margin, inside the circuit's working range.
-        if top - second >= 0.15 && top >= 0.4 && top <= 1.2 {
+        if top - second >= 0.15 && (0.4..=1.2).contains(&top) {
             clear += 1;
             assert_eq!(win_fx, Some(order[0]), "fixed: {s:?} -> {gpi_fx:?}");
             assert_eq!(win_32, Some(order[0]), "f32: {s:?} -> {gpi_32:?}");
@@ -206,8 +206,10 @@ fn p3_dopamine_is_td_error() {
 /// Runs one cue-then-blank-steps trial and returns the Go weight change of
 /// the chosen action on the units the cue drove.
 fn delayed_credit(lesions: Lesions, delay: usize) -> f32 {
-    let mut cfg = Config::default();
-    cfg.lesions = lesions;
+    let mut cfg = Config {
+        lesions,
+        ..Config::default()
+    };
     cfg.lesions.no_context_selection = true;
     let mut a: DefaultAgent = Agent::new(cfg, 4).unwrap();
     a.set_action_count(2).unwrap();
@@ -505,8 +507,10 @@ fn default_agent_fits_budget() {
 /// Invalid configs are refused with the field named.
 #[test]
 fn invalid_configs_are_refused() {
-    let mut c = Config::default();
-    c.lambda = f32::NAN;
+    let c = Config {
+        lambda: f32::NAN,
+        ..Config::default()
+    };
     match Agent::<Fx, 8, 48, 4, 4>::new(c, 1) {
         Err(tcbg::ConfigError::OutOfRange { field, .. }) => assert_eq!(field, "lambda"),
         other => panic!("NaN lambda accepted: {:?}", other.map(|_| ())),

@@ -275,7 +275,7 @@ fn new_value<N: SnapshotNum>(unit: Unit, now: &[u8], all: &[u8], c: &Change) -> 
             let mut v = now.to_vec();
             let i = (r as usize) % 16;
             v[i] = (r >> 8) as u8;
-            if c.kind % 4 == 0 {
+            if c.kind.is_multiple_of(4) {
                 v.fill(0);
             }
             v

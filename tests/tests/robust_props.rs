@@ -99,10 +99,10 @@ fn fx_every_raw_value() {
         let i = v as u16 as usize;
         let obs: [Fx; 8] =
             core::array::from_fn(|j| Fx((v as i32).wrapping_mul(j as i32 * 2 + 1) as i16));
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             agent.mark_trial_start();
         }
-        if i % 4099 == 0 {
+        if i.is_multiple_of(4099) {
             agent.set_lesions(lesions((i / 4099) as u8));
         }
         let a = agent.step(&obs, Fx(v.wrapping_mul(3)));
@@ -198,8 +198,8 @@ fn check_field(i: usize, v: f32) -> Result<(), TestCaseError> {
 
 #[test]
 fn every_config_field_refuses_out_of_range_values() {
-    for i in 0..FIELDS.len() {
-        let Field { name, min, max, .. } = FIELDS[i];
+    for (i, field) in FIELDS.iter().enumerate() {
+        let Field { name, min, max, .. } = *field;
         let below = if min > 0.0 { min * 0.5 } else { -0.001 };
         for v in [
             f32::NAN,

@@ -632,7 +632,8 @@ fn forged_relations_are_refused() {
     let (agent, _) = learned::<Fx>(12);
     let active = agent.active_context();
     let other = (active + 1) % 4;
-    let forgeries: Vec<(&str, Box<dyn Fn(&mut DefaultAgent)>)> = vec![
+    type Forgery = (&'static str, Box<dyn Fn(&mut DefaultAgent)>);
+    let forgeries: Vec<Forgery> = vec![
         (
             "context_channels.selected",
             Box::new(move |a| a.context_channels.selected = other as u8),
