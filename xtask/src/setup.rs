@@ -157,6 +157,27 @@ fn missing_targets<'a>(targets: &[&'a str]) -> Res<Vec<&'a str>> {
     Ok(targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect())
 }
 
+/// Adds the rustup components (`clippy`, `rustfmt`) that are not installed
+/// yet; like targets, a component another job added meanwhile counts.
+pub fn ensure_components(components: &[&str]) -> Res {
+    let installed = || output(&mut cmd("rustup", "component list --installed"));
+    let missing = |list: String| -> Vec<String> {
+        components
+            .iter()
+            .filter(|c| !list.lines().any(|l| l.trim().starts_with(&format!("{c}-"))))
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let todo = missing(installed()?);
+    if todo.is_empty() {
+        return Ok(());
+    }
+    match run(cmd("rustup", "component add").args(&todo)) {
+        Err(e) if !missing(installed()?).is_empty() => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Makes sure `node` runs: the wasm tests, the snapshot export for the
 /// boards and the wasm benchmark use it. A `node` already on the PATH (from
 /// any source) is kept; otherwise Debian's `nodejs` is installed.

@@ -42,6 +42,7 @@ fn phases() -> Vec<(String, PhaseFn)> {
         ("targets".into(), Box::new(|| setup::ensure_targets(TARGETS))),
         ("host-tests".into(), Box::new(host_tests)),
         ("docs".into(), Box::new(docs)),
+        ("lint".into(), Box::new(lint)),
     ];
     // The targets the core library must build for (thumbv7m is the M4F's subset).
     for &t in TARGETS.iter().filter(|t| **t != "thumbv7m-none-eabi") {
@@ -125,6 +126,14 @@ fn host_tests() -> Res {
 /// The API docs build without a single warning (broken links included).
 fn docs() -> Res {
     run(cargo_at_root("doc -p tcbg --no-deps").env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// The workspace is formatted (`rustfmt --check`) and clippy has nothing to
+/// say about it (every target, warnings denied).
+fn lint() -> Res {
+    setup::ensure_components(&["clippy", "rustfmt"])?;
+    run(&mut cargo_at_root("fmt --all -- --check"))?;
+    run(&mut cargo_at_root("clippy --workspace --all-targets -- -D warnings"))
 }
 
 /// The core library builds `no_std` for `target`.
