@@ -1005,9 +1005,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             }
         }
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
-        // Working memory of the pattern's last outcome: win-stay, lose-shift,
-        // as far as in-place learning calls for learning (not in trials of
-        // several decisions, whose outcome no one pattern's action brings).
+        // The outcome memory of the pattern's last trial: win-stay,
+        // lose-shift, as far as in-place learning calls for learning (not in
+        // trials of several decisions, whose outcome no one pattern's action
+        // brings).
         let w_mem = self.p.w_memory * self.contexts.in_place * self.contexts.in_place;
         let memory = sc
             .pattern

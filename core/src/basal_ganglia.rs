@@ -872,8 +872,9 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// nor counts, for the outcome of such trials is the whole trial's, which
     /// no one pattern's choice predicts. 0 to 64.
     pub several: u8,
-    /// Working memory of the last outcome per input pattern (after Collins &
-    /// Frank 2012): the action taken at the first step of the last trial
+    /// The outcome memory (after the working memory of Collins & Frank
+    /// 2012, which learns in one trial): the action taken at the first step
+    /// of the last trial
     /// with the pattern of each entry of the thalamus's recency memory, plus
     /// 1; 0 for none (cleared when the entry takes a new pattern). 0 to A.
     pub last_action: [u8; PATTERNS],
@@ -1010,7 +1011,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// The trial just begun with the pattern of entry `slot` took action
-    /// `a`: working memory holds it until the outcome
+    /// `a`: the outcome memory holds it until the outcome
     /// ([`ContextChannels::remember_outcome`]).
     pub fn remember_action(&mut self, slot: usize, a: usize) {
         if let Some(m) = self.last_action.get_mut(slot) {
@@ -1019,7 +1020,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         }
     }
 
-    /// The open trial's outcome: working memory notes whether it was
+    /// The open trial's outcome: the outcome memory notes whether it was
     /// rewarded (a trial of several decisions notes nothing: `judged`
     /// false), and the trial is closed.
     pub fn remember_outcome(&mut self, rewarded: bool, judged: bool) {
@@ -1035,11 +1036,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         self.last_open = 0;
     }
 
-    /// What working memory holds for the pattern of entry `slot`: the last
+    /// What the outcome memory holds for the pattern of entry `slot`: the last
     /// action taken there and whether it was rewarded.
     pub fn recall_last(&self, slot: usize) -> Option<(usize, bool)> {
         let a = *self.last_action.get(slot)? as usize;
-        (a > 0 && slot < 8).then(|| (a - 1, self.last_lost & (1 << slot) == 0))
+        (a > 0 && slot < PATTERNS).then(|| (a - 1, self.last_lost & (1 << slot) == 0))
     }
 
     /// The input's pattern (its entry `slot` in the thalamus's recency

@@ -408,7 +408,7 @@ config! {
     /// Weight of belief (the log-probability that a control function is the rule in
     /// force, relative to the best) in a context channel's salience.
     w_belief: f32 = 0.5, 0.0 to 2.0;
-    /// Weight of working memory (the last outcome for the trial's input pattern: the
+    /// Weight of the outcome memory (the last outcome for the trial's input pattern: the
     /// action taken there, for it if rewarded, against it if not) in an action
     /// channel's salience, at in-place learning 1; it counts as far as in-place
     /// learning is high.
