@@ -874,9 +874,9 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub several: u8,
     /// The outcome memory (after the working memory of Collins & Frank
     /// 2012, which learns in one trial): the action taken at the first step
-    /// of the last trial
-    /// with the pattern of each entry of the thalamus's recency memory, plus
-    /// 1; 0 for none (cleared when the entry takes a new pattern). 0 to A.
+    /// of the last trial with the pattern of each entry of the thalamus's
+    /// recency memory, plus 1; 0 for none (cleared when the entry takes a
+    /// new pattern). 0 to A.
     pub last_action: [u8; PATTERNS],
     /// Whether that trial went unrewarded. A bit per entry of the recency
     /// memory, 0 to 255.
