@@ -1111,6 +1111,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let all = (1u32 << K) - 1;
         let neg_h: [N; K] = core::array::from_fn(|k| -th.h[k]);
         let mut new = select_channel(&neg_h, all, |n| rng.below(n));
+        // Every unused function stands for the same hypothesis, a rule not
+        // met yet: the first of them competes for it, however many there
+        // are (with one noisy salience each, the many fresh functions of a
+        // large agent outbid the stored ones after a switch). Chosen again
+        // among the contenders only when another won: the same choice.
+        let contenders = th.contenders();
+        if contenders & (1 << new) == 0 {
+            new = select_channel(&neg_h, contenders, |n| rng.below(n));
+        }
         // A switch in a new situation gives the function entered time to
         // learn; among familiar inputs belief tells at once whether it
         // explains the outcomes, and no refractory period is needed (where

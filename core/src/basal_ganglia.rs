@@ -257,22 +257,22 @@ pub fn select_channel<N: Num, const M: usize>(
     pick: impl FnOnce(u32) -> u32,
 ) -> usize {
     let mut best = N::MAX;
-    let mut n = 0u32;
+    let (mut n, mut first) = (0u32, 0usize);
     for i in 0..M {
         if mask & (1 << i) == 0 {
             continue;
         }
         if n == 0 || gpi[i] < best {
-            best = gpi[i];
-            n = 1;
+            (best, n, first) = (gpi[i], 1, i);
         } else if gpi[i] == best {
             n += 1;
         }
     }
-    if n == 0 {
-        return 0;
+    // One lowest (most channels, most steps): no second pass.
+    if n <= 1 {
+        return first;
     }
-    let mut k = if n > 1 { pick(n) } else { 0 };
+    let mut k = pick(n);
     for i in 0..M {
         if mask & (1 << i) != 0 && gpi[i] == best {
             if k == 0 {

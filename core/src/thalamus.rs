@@ -395,6 +395,16 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize> Thalamus<N, S, 
         }
     }
 
+    /// The control functions that compete for the thalamus (bit `k` for
+    /// function `k`): every used one and the first unused one. The unused
+    /// ones are all the same hypothesis, a rule not met yet, and one of
+    /// them stands for it.
+    #[inline(always)]
+    pub fn contenders(&self) -> u32 {
+        let used = u32::from(self.used);
+        (used | (!used & (used + 1))) & ((1u32 << K) - 1)
+    }
+
     /// Hebbian cortex-to-thalamus weights `M` (per control function, per
     /// cortical unit).
     pub fn m_hebb(&self) -> &[[N; C]; K] {

@@ -9,7 +9,8 @@
 //! when the trial ended wrong), the control function in force, the value,
 //! each action's drive `(W_go − W_nogo)·x`, the saliences and the
 //! competence of the function in force. `BIG=1` runs the 16-96-8-8 agent;
-//! `SW=1` prints only errors and switches.
+//! `SW=1` prints only errors and switches; `CTX=1` adds in-place
+//! learning and each function's belief, competence and salience.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -88,6 +89,22 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                 continue;
             }
             last = agent.active_context();
+            if std::env::var("CTX").is_ok() {
+                let cc = &agent.contexts;
+                let f = |v: &[Fx]| {
+                    v.iter()
+                        .map(|x| format!("{:+.1}", x.to_f32()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                println!(
+                    "    in_place {:.2} belief[{}] comp[{}] sal[{}]",
+                    cc.in_place.to_f32(),
+                    f(&cc.belief),
+                    f(&cc.competence),
+                    f(&agent.context_channels.salience)
+                );
+            }
             println!("x{xs:.2}/{nnz} b{blk} n{trial:4} cue{:?} a{a} {} ctx{} v{:.2} d[{}] sal[{}] comp{:.2}", cue, if ok {" "} else {"X"}, agent.active_context(), agent.value().to_f32(),
                 drive.iter().map(|d| format!("{:+.2}", d)).collect::<Vec<_>>().join(" "), sal.join(" "), agent.contexts.competence[agent.active_context()].to_f32());
         }

@@ -150,6 +150,35 @@ fn the_runner_reports_the_metrics_of_tasks_md() {
     assert!(m.get("block_end_accuracy").is_some());
 }
 
+/// Unused control functions are one hypothesis (a rule not met yet): the
+/// first of them competes for it, so functions open in order and the used
+/// ones are always a prefix. On the 16-96-8-8 agent, where eight functions
+/// outnumber three rules, entering any empty slot broke this within a run.
+#[test]
+fn unused_functions_open_in_order() {
+    let kind = TaskKind::parse("multi-rule-switch-3x3x3", 0).unwrap();
+    let mut opened = 0;
+    for seed in 0..4 {
+        let mut agent: Agent<tcbg::fixed::Fx, 16, 96, 8, 8> =
+            Agent::new(Config::default(), seed).unwrap();
+        let mut task = Task::new(kind, Schedule::default(), seed);
+        let mut used = 0u16;
+        tcbg::tasks::run_observed(
+            &mut agent,
+            &mut task,
+            |_, a| {
+                used = a.thalamus.used;
+                assert_eq!(used & (used + 1), 0, "seed {seed}: used {used:#b}");
+            },
+            |_| {},
+        )
+        .unwrap();
+        opened = opened.max(used.count_ones());
+    }
+    // More than the three rules' functions opened: the order was tested.
+    assert!(opened > 3, "at most {opened} functions opened");
+}
+
 #[test]
 fn rikhye_length() {
     let mut task = Task::new(TaskKind::CueContext, Schedule::RIKHYE, 1);
