@@ -627,6 +627,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // trial's outcome (its end, a marked trial start), not the steps
         // within a trial of several actions.
         let trial_outcome = outcome && (self.trial_start || !self.trials_marked);
+        self.judge(reward, trial_outcome);
         let hold = self.surprise(cur, delta, trial_outcome);
 
         // 4. Three-factor learning on the critic's and the actor's dopamine
@@ -733,7 +734,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }
         if self.lesions.context_selection() {
-            cc.hold(cur, p.hold_start, p.hold_inv, p.k_dev, p.usual_surprise_max)
+            // Where belief speaks (as in `select_context`): trials of one
+            // decision over inputs some function has met.
+            let speaks = !(self.thalamus.inputs_new() || cc.several > 0);
+            let answers = if speaks { cc.answerable(cur) } else { N::ONE };
+            let (start, inv, usual) = (p.hold_start, p.hold_inv, p.usual_surprise_max);
+            cc.hold(cur, start, inv, p.k_dev, usual, answers)
         } else {
             N::ONE
         }
@@ -834,6 +840,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             cc.learn_usual_surprise(cur, p.eta_surprise_baseline, p.surprise_max);
         }
+    }
+
+    /// Step 3's judging of an outcome by every control function and by a
+    /// new rule (belief), and the outcome memory.
+    #[inline(always)]
+    fn judge(&mut self, reward: N, outcome: bool) {
+        let (p, cc) = (&self.p, &mut self.contexts);
         // A trial's outcome meets every function's prediction of it.
         // Only a trial of one decision: the outcome of a sequence or of a
         // delay is the whole trial's, which no one pattern's choice predicts.
@@ -850,7 +863,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.remember_outcome(rewarded, judged && !self.lesions.no_dopamine);
         }
         if judged && self.lesions.context_selection() && !self.lesions.no_dopamine {
-            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo);
+            let m = (self.action_mask.count_ones() as usize).min(RECIP_Q15.len() - 1);
+            let guess = N::from_q15(RECIP_Q15[m]);
+            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo, guess);
         }
     }
 

@@ -849,6 +849,15 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// have changed since: the hazard of a change bounds how little a
     /// function can be believed). Q3.12, −[`BELIEF_MAX`] to 0, the best at 0.
     pub belief: [N; K],
+    /// Belief in a new rule: the log-probability that the outcomes come from
+    /// a rule no control function holds, relative to the best function. A
+    /// new rule's prediction is a guess, `1/m` that the action taken is
+    /// rewarded (a new task set is always a hypothesis: Collins & Frank
+    /// 2013). It follows every outcome as the beliefs do; the functions
+    /// never fall more than the config's `belief_floor` below it (the same
+    /// hazard), nor it below [`BELIEF_MAX`] of them. Q3.12, −[`BELIEF_MAX`]
+    /// to [`BELIEF_MAX`].
+    pub belief_new: N,
     /// Each control function's predicted probability that the last action
     /// taken is rewarded ([`ContextChannels::predict`]). Q3.12, 0 to 1.
     pub predicted: [N; K],
@@ -1000,6 +1009,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             recall_reward: N::ZERO,
             recall_expected: N::ZERO,
             belief: [N::ZERO; K],
+            belief_new: N::ZERO,
             predicted: [N::ZERO; K],
             choice: [[0; PATTERNS]; K],
             seen: [0; K],
@@ -1152,8 +1162,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 N::ONE
             }
         });
-        // No floor here: the hazard of a rule change is per outcome.
-        N::learn_belief(&mut self.belief, &lik, lo, lo, &ln.t);
+        // No floor here: the hazard of a rule change is per outcome. A new
+        // rule is no more against the input than for it: relative to the
+        // best, it moves as the best does.
+        let (best, _) = N::learn_belief(&mut self.belief, &lik, N::ONE, (lo, lo), &ln.t);
+        self.belief_new = (self.belief_new - best).clamp(lo, -lo);
     }
 
     /// A pattern new to the thalamus's memory took entry `slot`: what the
@@ -1177,10 +1190,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// An outcome meets every control function's prediction of it
-    /// ([`ContextChannels::predicted`]): each belief, raised to `floor`,
-    /// adds the log-likelihood of the outcome (`reward` at least one half
-    /// counts as rewarded); then the beliefs are taken relative to the best
-    /// (limited to `lo`).
+    /// ([`ContextChannels::predicted`]), and a new rule's, the `guess` `1/m`:
+    /// each belief, raised to `floor`, adds the log-likelihood of the
+    /// outcome (`reward` at least one half counts as rewarded); then the
+    /// beliefs are taken relative to the best function (limited to `lo`;
+    /// a new rule's to `[lo, −floor]`).
     ///
     /// ```
     /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
@@ -1188,20 +1202,54 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// let ln = LnTable::new();
     /// // Function 0 predicted the reward; 1 did not; 2 had no preference.
     /// cc.predicted = [0.9, 0.1, 0.5];
-    /// cc.learn_belief(1.0, &ln, -3.0, -6.0);
+    /// cc.learn_belief(1.0, &ln, -3.0, -6.0, 0.5);
     /// assert_eq!(cc.belief[0], 0.0);
     /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
+    /// // A new rule guessed as function 2 did.
+    /// assert!((cc.belief_new - cc.belief[2]).abs() < 1e-6);
     /// ```
     // Out of line: once in the step (the f32 oracle's firmware is near its
     // flash).
     #[inline(never)]
-    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N)
+    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N, guess: N)
     where
         N: Kernels,
     {
         let hit = reward >= N::from_q15(16384);
         let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
-        N::learn_belief(&mut self.belief, &lik, floor, lo, &ln.t);
+        let p_new = if hit { guess } else { N::ONE - guess };
+        let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);
+        self.belief_new = (self.belief_new.max(floor) + ln_new - best).clamp(lo, -floor);
+    }
+
+    /// How far the current function `cur` answers for the outcomes: the
+    /// likelihood of the best explanation it stands for (its own rule, or a
+    /// new rule it would learn) relative to the best of all,
+    /// `e^(max(b_cur, b_new) − max(0, b_new))`. 1 when it, or a new rule,
+    /// explains the outcomes best; near 0 when another function does. A
+    /// function learns from an outcome as far as it answers for it
+    /// (responsibility, after Collins & Frank 2013): re-entered by mistake,
+    /// it does not unlearn its rule on another rule's outcomes.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::ContextChannels;
+    /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
+    /// cc.belief = [-2.0, 0.0];
+    /// cc.belief_new = -3.0;
+    /// assert!((cc.answerable(0) - (-2.0f32).exp()).abs() < 1e-6);
+    /// assert_eq!(cc.answerable(1), 1.0);
+    /// cc.belief_new = 0.5; // a new rule explains the outcomes best
+    /// assert_eq!(cc.answerable(0), 1.0);
+    /// ```
+    #[inline(always)]
+    pub fn answerable(&self, cur: usize) -> N {
+        let (own, new) = (self.belief[cur.min(K - 1)], self.belief_new);
+        let (stands, best) = (own.max(new), new.max(N::ZERO));
+        if stands >= best {
+            N::ONE // (no exponential: the usual case)
+        } else {
+            (stands - best).exp_nonpos()
+        }
     }
 
     /// The current context `cur` meets the dopamine `delta` of an outcome:
@@ -1240,21 +1288,36 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// itself learns unheld, so a level that persists without a switch
     /// becomes the usual and learning resumes.
     ///
+    ///
+    /// It is held as well as far as `cur` does not answer for the outcomes
+    /// (`answers`, [`ContextChannels::answerable`]), before in-place
+    /// learning releases it.
+    ///
     /// ```
     /// use tcbg::basal_ganglia::ContextChannels;
     /// let mut cc: ContextChannels<f32, 1> = ContextChannels::new();
     /// cc.surprise = 1.0; // start 0.5, full hold from 1.5
-    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0), 0.5);
+    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0, 1.0), 0.5);
+    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0, 0.5), 0.25);
     /// cc.surprise_mean = [0.5]; // as surprised as usual: no hold
-    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0), 1.0);
+    /// assert_eq!(cc.hold(0, 0.5, 1.0, 2.0, 1.0, 1.0), 1.0);
     /// ```
     #[inline(always)]
-    pub fn hold(&self, cur: usize, start: N, inv: N, k_dev: N, usual_max: N) -> N {
-        if self.surprise <= start {
-            return N::ONE; // (the usual surprise is never below 0)
+    pub fn hold(&self, cur: usize, start: N, inv: N, k_dev: N, usual_max: N, answers: N) -> N {
+        let held = if self.surprise <= start {
+            answers // (the usual surprise is never below 0)
+        } else {
+            let excess = self.surprise - self.usual_surprise(cur, k_dev, usual_max);
+            let held = N::ONE - ((excess - start) * inv).clamp(N::ZERO, N::ONE);
+            if answers == N::ONE {
+                held
+            } else {
+                held * answers
+            }
+        };
+        if held == N::ONE {
+            return N::ONE;
         }
-        let excess = self.surprise - self.usual_surprise(cur, k_dev, usual_max);
-        let held = N::ONE - ((excess - start) * inv).clamp(N::ZERO, N::ONE);
         let in_place = self.in_place;
         if in_place == N::ZERO {
             held // the same value, without the products

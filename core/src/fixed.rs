@@ -93,6 +93,11 @@ pub trait Num:
     /// nearest).
     fn recip_sat(self) -> Self;
 
+    /// `e^self` for a value at most 0 (1 above): the likelihood ratio of a
+    /// log-probability ratio. [`Fx`]: no division and no float, from a table
+    /// of powers of two ([`POW2_NEG_Q15`]), within 2 LSBs.
+    fn exp_nonpos(self) -> Self;
+
     /// The larger of two values.
     #[inline(always)]
     fn max(self, o: Self) -> Self {
@@ -456,7 +461,33 @@ impl Num for Fx {
         };
         Fx(q.min(i16::MAX as i32) as i16)
     }
+    #[inline(always)]
+    fn exp_nonpos(self) -> Self {
+        // e^x = 2^(−t), t = −x log2(e) = n + f: 2^(−f) from the table
+        // (linear between its sixteenths), shifted right n times.
+        let y = -(self.0.min(0) as i32); // 0 to 32768, Q12
+        let t = (y * LOG2_E_Q14 + (1 << 13)) >> 14; // Q12, rounded
+        let n = t >> FRAC;
+        if n > FRAC as i32 {
+            return Fx::ZERO; // below half an LSB
+        }
+        let f = t & ((1 << FRAC) - 1);
+        let i = (f >> 8) as usize & 0xf;
+        let (a, b) = (POW2_NEG_Q15[i] as i32, POW2_NEG_Q15[i + 1] as i32);
+        let v = a - (((a - b) * (f & 0xff) + 128) >> 8); // Q15
+        let sh = 3 + n; // Q15 to Q12, and the n halvings
+        Fx(((v + (1 << (sh - 1))) >> sh) as i16)
+    }
 }
+
+/// log2(e) in Q14, for [`Fx`]'s [`Num::exp_nonpos`].
+const LOG2_E_Q14: i32 = 23637;
+
+/// `POW2_NEG_Q15[i]` = 2^(−i/16) in Q15, for [`Fx`]'s [`Num::exp_nonpos`].
+pub const POW2_NEG_Q15: [u16; 17] = [
+    32768, 31379, 30048, 28774, 27554, 26386, 25268, 24196, 23170, 22188, 21247, 20347, 19484,
+    18658, 17867, 17109, 16384,
+];
 
 impl Num for f32 {
     const ZERO: f32 = 0.0;
@@ -536,6 +567,10 @@ impl Num for f32 {
             f32::MAX
         }
     }
+    #[inline(always)]
+    fn exp_nonpos(self) -> Self {
+        libm::expf(self.min(0.0))
+    }
 }
 
 /// `RECIP_Q15[n]` = 1/n in Q15 (saturated at n = 1), built at compile time so
@@ -594,6 +629,21 @@ mod tests {
             } else {
                 assert!((got - want).abs() <= 2.0 / 4096.0, "{raw}: {got} {want}");
             }
+        }
+    }
+
+    #[test]
+    fn exp_of_every_nonpositive_value() {
+        assert_eq!(Fx::ZERO.exp_nonpos(), Fx::ONE);
+        assert_eq!(Fx::ONE.exp_nonpos(), Fx::ONE);
+        assert_eq!(Fx::MIN.exp_nonpos(), Fx(1)); // e^−8, 1.4 LSB
+        assert_eq!(2.0f32.exp_nonpos(), 1.0);
+        // Within two LSBs of e^x for every raw value at most 0.
+        for raw in i16::MIN..=0 {
+            let x = Fx(raw);
+            let want = libm::expf(x.to_f32());
+            let got = x.exp_nonpos().to_f32();
+            assert!((got - want).abs() <= 2.0 / 4096.0, "{raw}: {got} {want}");
         }
     }
 

@@ -150,17 +150,19 @@ pub trait Kernels: Num {
     /// (`basal_ganglia::ContextChannels::learn_belief`): each belief, raised
     /// to `floor`, adds `ln` of its likelihood (the table `t` of
     /// `basal_ganglia::LnTable`, see [`ln_table`]); then every belief is
-    /// taken relative to the best, at least `lo`. [`Fx`] computes it in
-    /// `i32`, rounding and saturating where the reference does.
+    /// taken relative to the best, at least `lo`. Returns the best before
+    /// that (what every belief came down by) and `ln` of one more
+    /// likelihood, `other` (a new rule's). [`Fx`] computes it in `i32`,
+    /// rounding and saturating where the reference does.
     #[inline(always)]
     fn learn_belief<const K: usize>(
         belief: &mut [Self; K],
         lik: &[Self; K],
-        floor: Self,
-        lo: Self,
+        other: Self,
+        (floor, lo): (Self, Self),
         t: &[Self; 16],
-    ) {
-        learn_belief(belief, lik, floor, lo, t)
+    ) -> (Self, Self) {
+        learn_belief(belief, lik, other, (floor, lo), t)
     }
     /// One unit's row of Oja's rule (`cortex::Cortex::learn_at`);
     /// [`Fx`] runs it in plain `i32` when the bound, rate and input keep every
@@ -269,11 +271,11 @@ impl Kernels for Fx {
     fn learn_belief<const K: usize>(
         belief: &mut [Fx; K],
         lik: &[Fx; K],
-        floor: Fx,
-        lo: Fx,
+        other: Fx,
+        (floor, lo): (Fx, Fx),
         t: &[Fx; 16],
-    ) {
-        learn_belief_fx(belief, lik, floor, lo, t)
+    ) -> (Fx, Fx) {
+        learn_belief_fx(belief, lik, other, (floor, lo), t)
     }
     #[inline(always)]
     fn oja_row<const S: usize>(
@@ -515,10 +517,10 @@ pub fn ln_table<N: Kernels>(x: N, t: &[N; 16]) -> N {
 pub fn learn_belief<N: Kernels, const K: usize>(
     belief: &mut [N; K],
     lik: &[N; K],
-    floor: N,
-    lo: N,
+    other: N,
+    (floor, lo): (N, N),
     t: &[N; 16],
-) {
+) -> (N, N) {
     let mut best = N::MIN;
     for (b, &l) in belief.iter_mut().zip(lik.iter()) {
         *b = b.max(floor) + ln_table(l, t);
@@ -527,6 +529,7 @@ pub fn learn_belief<N: Kernels, const K: usize>(
     for b in belief.iter_mut() {
         *b = (*b - best).max(lo);
     }
+    (best, ln_table(other, t))
 }
 
 /// The fast form of [`Kernels::learn_belief`].
@@ -534,10 +537,10 @@ pub fn learn_belief<N: Kernels, const K: usize>(
 fn learn_belief_fx<const K: usize>(
     belief: &mut [Fx; K],
     lik: &[Fx; K],
-    floor: Fx,
-    lo: Fx,
+    other: Fx,
+    (floor, lo): (Fx, Fx),
     t: &[Fx; 16],
-) {
+) -> (Fx, Fx) {
     // Saturation as the reference's (`i16` rails), by plain comparisons.
     #[inline(always)]
     fn sat(v: i32) -> i32 {
@@ -549,7 +552,7 @@ fn learn_belief_fx<const K: usize>(
     // at most one (as `LnTable` builds it); any other table takes the
     // reference.
     if x_lo <= 0 || half <= 0 || half & (half - 1) != 0 || half > 1 << FRAC {
-        return learn_belief(belief, lik, floor, lo, t);
+        return learn_belief(belief, lik, other, (floor, lo), t);
     }
     let half_lz = (half as u32).leading_zeros();
     let ln = |x: i32| -> i32 {
@@ -573,10 +576,10 @@ fn learn_belief_fx<const K: usize>(
     // Functions that predict alike (every fresh one, every established one
     // sure of its choice) share one `ln`: the last two are kept.
     let mut memo = [(i32::MIN, 0i32); 2];
-    for (b, &l) in belief.iter_mut().zip(lik.iter()) {
+    let mut ln_memo = |l: Fx| {
         // (by comparisons: `clamp` of a table's knots has a panic path)
         let x = (l.0 as i32).max(x_lo).min(x_hi);
-        let v = if x == memo[0].0 {
+        if x == memo[0].0 {
             memo[0].1
         } else if x == memo[1].0 {
             memo[1].1
@@ -584,14 +587,19 @@ fn learn_belief_fx<const K: usize>(
             let v = ln(x);
             memo = [(x, v), memo[0]];
             v
-        };
-        let v = sat((b.0 as i32).max(floor) + v);
+        }
+    };
+    for (b, &l) in belief.iter_mut().zip(lik.iter()) {
+        let v = sat((b.0 as i32).max(floor) + ln_memo(l));
         *b = Fx(v as i16);
         best = best.max(v);
     }
+    // A new rule guesses as every fresh function does: mostly a memo hit.
+    let ln_other = ln_memo(other);
     for b in belief.iter_mut() {
         *b = Fx(sat(b.0 as i32 - best).max(lo) as i16);
     }
+    (Fx(best as i16), Fx(ln_other as i16)) // (`i16`s already: `sat`)
 }
 
 // ------------------------------------------------------------------ cortex
@@ -1098,9 +1106,11 @@ mod tests {
             let floor = pick_in(&mut rng, -32768, 0);
             let lo = pick_in(&mut rng, -32768, 0);
             let mut b = a;
-            Fx::learn_belief(&mut a, &lik, floor, lo, &t);
-            learn_belief(&mut b, &lik, floor, lo, &t);
+            let other = pick_in(&mut rng, 0, 4096);
+            let best_a = Fx::learn_belief(&mut a, &lik, other, (floor, lo), &t);
+            let best_b = learn_belief(&mut b, &lik, other, (floor, lo), &t);
             assert_eq!(a, b, "{n} {lik:?} {floor:?} {lo:?}");
+            assert_eq!(best_a, best_b, "{n} {lik:?} {floor:?} {lo:?}");
         }
     }
 

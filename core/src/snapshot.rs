@@ -230,10 +230,11 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// `trials_marked`, and the context channels' belief, predictions and
 /// choices; 6: the state gained `contexts.seen` (which input patterns each
 /// control function has met); 7: the config gained `w_memory`, the state the
-/// context channels' working memory (`contexts.last_action`, `last_lost`,
-/// `last_open`). An older snapshot is refused as such. The thalamic masks are
-/// dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 7;
+/// context channels' outcome memory (`contexts.last_action`, `last_lost`,
+/// `last_open`); 8: the state gained `contexts.belief_new` (belief in a new
+/// rule). An older snapshot is refused as such. The thalamic masks are dealt
+/// from the seed, as at reset.
+pub const SNAPSHOT_VERSION: u16 = 8;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

@@ -403,6 +403,7 @@ state! {
         "Q3.12, −`RECALL_OUTCOMES`/2 to `RECALL_OUTCOMES`/2";
     contexts.recall_expected: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.belief: [K] num in -BELIEF_MAX, 0.0; "Q3.12, −[`BELIEF_MAX`] to 0, the best at 0";
+    contexts.belief_new: [] num in -BELIEF_MAX, BELIEF_MAX; "Q3.12, −[`BELIEF_MAX`] to [`BELIEF_MAX`]";
     contexts.predicted: [K] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.choice: [K PATTERNS] u8 in 0.0, A as f32; "0 to A";
     contexts.seen: [K] u8; "A bit per entry of the recency memory, 0 to 255";
