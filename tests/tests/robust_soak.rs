@@ -43,16 +43,17 @@
 //! short soak of `cargo test` enforces the invariants and prints the health
 //! figures.
 //! Measured on the model of this commit (seed 1, `cargo xtask soak --steps
-//! 100000000`, 9 min 22 s of stepping at 178,000 steps a second on this
-//! machine's shared core, beside other work): every invariant holds (10^8
-//! range checks, 69,546 snapshot round trips) and so does health: `|δ|` at
-//! most 2.23 (the bound 4); at most 0.0% of the Go, 2.1% of the NoGo and 2.6%
-//! of the critic weights end an episode at a rail; 98.9% of the 69,546
-//! episodes recover (the limit 90%). By task: rule switch 99.9%, cued rule
-//! switch 98.9%, cue context 99.7%, reversal bandit 92.9%, delayed reward
-//! 99.9–100%, serial reversal 99.7%, new-rule transfer 98.4%.
-//! (Earlier models: before the outcome memory and the normalised striatal
-//! input, 90.2% recovered, the bandit 65% and new-rule transfer 77%, `|δ|` at
+//! 100000000`, 7 min 0 s of stepping at 238,000 steps a second on this
+//! machine's shared core): every invariant holds (10^8 range checks, 69,546
+//! snapshot round trips) and so does health: `|δ|` at most 3.0 (the bound 4);
+//! at most 0.0% of the Go, 2.1% of the NoGo and 2.1% of the critic weights
+//! end an episode at a rail; 98.4% of the 69,546 episodes recover (the limit
+//! 90%). By task: rule switch 99.3%, cued rule switch 97.2%, cue context
+//! 99.1%, reversal bandit 92.1%, delayed reward 99.8–99.9%, serial reversal
+//! 99.4%, new-rule transfer 97.2%.
+//! (Earlier models: before answerable learning, 98.9% recovered, `|δ|` at
+//! most 2.23, 2.6% of the critic at a rail; before the outcome memory and
+//! the normalised striatal input, 90.2% recovered, the bandit 65% and new-rule transfer 77%, `|δ|` at
 //! most 3.0, 4.2% of the critic at a rail; Go at its rail on more than 10% of
 //! the weights from step
 //! 40 million, before Go's potentiation was soft-bounded; 83.3% recovered
