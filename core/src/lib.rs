@@ -45,9 +45,11 @@
 //!   for actions and for contexts, solved at its steady state), Go/NoGo
 //!   corticostriatal learning (Go's potentiation soft-bounded below its
 //!   rail), and the context channels' competence, surprise and *belief*:
-//!   which stored control function is the rule in force, from each one's
-//!   counterfactual prediction of every outcome and from the input patterns
-//!   it has met. Their slow timescale,
+//!   which stored control function is the rule in force, or a new rule,
+//!   from each one's counterfactual prediction of every outcome and from the
+//!   input patterns it has met; a function learns from an outcome as far as
+//!   it *answers* for it (another does not explain it better). Their slow
+//!   timescale,
 //!   **learning to learn**: *in-place learning*, trained at every context
 //!   switch and every recall of a stored control function, sets whether
 //!   surprise holds plasticity for a switch or releases it (and doubles the
