@@ -5,6 +5,15 @@
 //! figures on the larger agent (issue 17):
 //!
 //! `cargo run --release -p tcbg-tests --example seeds -- TASK [SEEDS] [LESION]`
+//!
+//! Paired comparison of two models on the same seeds: save this output on
+//! each (one commit, then the other) and compare the files:
+//!
+//! `cargo run --release -p tcbg-tests --example seeds -- --paired BEFORE AFTER`
+//!
+//! prints, per agent and metric, both means over the seeds and the mean of
+//! the per-seed changes with its standard error (`docs/MODEL.md`'s paired
+//! tables).
 use tcbg::fixed::Fx;
 use tcbg::tasks::*;
 use tcbg::*;
@@ -44,8 +53,60 @@ fn one<const S: usize, const C: usize, const K: usize, const A: usize>(
     )
 }
 
+/// The metrics of each output line, by agent (`D` or `B`), in seed order.
+fn read_runs(path: &str) -> [Vec<Vec<(String, f64)>>; 2] {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut runs = [Vec::new(), Vec::new()];
+    for line in text.lines() {
+        let agent = if line.contains(" D e[") {
+            0
+        } else if line.contains(" B e[") {
+            1
+        } else {
+            continue;
+        };
+        let metrics = line
+            .split_whitespace()
+            .filter_map(|w| {
+                let (k, v) = w.split_once('=')?;
+                Some((k.to_string(), v.parse().ok()?))
+            })
+            .collect();
+        runs[agent].push(metrics);
+    }
+    runs
+}
+
+/// Paired means and changes of two saved outputs (see the module doc).
+fn paired(before: &str, after: &str) {
+    let (a, b) = (read_runs(before), read_runs(after));
+    for (agent, name) in [(0, "D"), (1, "B")] {
+        let (ra, rb) = (&a[agent], &b[agent]);
+        assert_eq!(
+            ra.len(),
+            rb.len(),
+            "{name}: the files hold different numbers of seeds"
+        );
+        let Some(first) = ra.first() else { continue };
+        for (k, (key, _)) in first.iter().enumerate() {
+            let pairs: Vec<(f64, f64)> = ra.iter().zip(rb).map(|(x, y)| (x[k].1, y[k].1)).collect();
+            let n = pairs.len() as f64;
+            let mean = |f: &dyn Fn(&(f64, f64)) -> f64| pairs.iter().map(f).sum::<f64>() / n;
+            let (ma, mb, md) = (mean(&|p| p.0), mean(&|p| p.1), mean(&|p| p.1 - p.0));
+            let var =
+                pairs.iter().map(|p| (p.1 - p.0 - md).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+            let se = (var / n).sqrt();
+            println!("{name} {key:28} {ma:8.3} -> {mb:8.3}  change {md:+.3} ± {se:.3} ({n} seeds)");
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--paired") {
+        let usage = "usage: seeds --paired BEFORE AFTER";
+        return paired(args.get(2).expect(usage), args.get(3).expect(usage));
+    }
     let name = args.get(1).expect("usage: seeds TASK [SEEDS] [LESION]");
     let n: u64 = args
         .get(2)
@@ -54,7 +115,7 @@ fn main() {
     let show = |m: &Metrics| {
         m.values
             .iter()
-            .map(|(k, v)| format!("{k}={v:.2}"))
+            .map(|(k, v)| format!("{k}={v:.4}"))
             .collect::<Vec<_>>()
             .join(" ")
     };
