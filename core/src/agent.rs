@@ -735,9 +735,18 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         if self.lesions.context_selection() {
             // Where belief speaks (as in `select_context`): trials of one
-            // decision over inputs some function has met.
-            let speaks = !(self.thalamus.inputs_new() || cc.several > 0);
-            let answers = if speaks { cc.answerable(cur) } else { N::ONE };
+            // decision over inputs some function has met. A new rule is the
+            // first unused function's to learn; the function in force stands
+            // in for it only when none is left (recycling).
+            let th = &self.thalamus;
+            let speaks = !(th.inputs_new() || cc.several > 0);
+            let all = (1u32 << K) - 1;
+            let stand_in = u32::from(th.used) & all == all;
+            let answers = if speaks {
+                cc.answerable(cur, stand_in)
+            } else {
+                N::ONE
+            };
             let (start, inv, usual) = (p.hold_start, p.hold_inv, p.usual_surprise_max);
             cc.hold(cur, start, inv, p.k_dev, usual, answers)
         } else {

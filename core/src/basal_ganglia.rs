@@ -1223,11 +1223,13 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// How far the current function `cur` answers for the outcomes: the
-    /// likelihood of the best explanation it stands for (its own rule, or a
-    /// new rule it would learn) relative to the best of all,
-    /// `e^(max(b_cur, b_new) − max(0, b_new))`. 1 when it, or a new rule,
-    /// explains the outcomes best; near 0 when another function does. A
-    /// function learns from an outcome as far as it answers for it
+    /// likelihood of the best explanation it stands for relative to the
+    /// best of all, `e^(b − max(0, b_new))`. `b` is its own belief, or, when
+    /// it stands in for a new rule (`stand_in`: no unused function is left
+    /// to learn one), the better of its own and a new rule's. 1 when it (or
+    /// the new rule it stands in for) explains the outcomes best; near 0
+    /// when another function, or a new rule an unused function would learn,
+    /// does. A function learns from an outcome as far as it answers for it
     /// (responsibility, after Collins & Frank 2013): re-entered by mistake,
     /// it does not unlearn its rule on another rule's outcomes.
     ///
@@ -1236,15 +1238,17 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
     /// cc.belief = [-2.0, 0.0];
     /// cc.belief_new = -3.0;
-    /// assert!((cc.answerable(0) - (-2.0f32).exp()).abs() < 1e-6);
-    /// assert_eq!(cc.answerable(1), 1.0);
-    /// cc.belief_new = 0.5; // a new rule explains the outcomes best
-    /// assert_eq!(cc.answerable(0), 1.0);
+    /// assert!((cc.answerable(0, false) - (-2.0f32).exp()).abs() < 1e-6);
+    /// assert_eq!(cc.answerable(1, false), 1.0);
+    /// cc.belief_new = 0.5; // a new rule explains the outcomes best:
+    /// assert_eq!(cc.answerable(0, true), 1.0); // the function in force learns it
+    /// assert!((cc.answerable(1, false) - (-0.5f32).exp()).abs() < 1e-6); // an unused one will
     /// ```
     #[inline(always)]
-    pub fn answerable(&self, cur: usize) -> N {
+    pub fn answerable(&self, cur: usize, stand_in: bool) -> N {
         let (own, new) = (self.belief[cur.min(K - 1)], self.belief_new);
-        let (stands, best) = (own.max(new), new.max(N::ZERO));
+        let stands = if stand_in { own.max(new) } else { own };
+        let best = new.max(N::ZERO);
         if stands >= best {
             N::ONE // (no exponential: the usual case)
         } else {

@@ -60,7 +60,7 @@ fn main() {
             let f = |x: &[Fx]| x.iter().map(|v| format!("{:5.2}", v.to_f32())).collect::<Vec<_>>().join(" ");
             println!("b{} t{:4} err {:3} ctx {} use {:?} sw {} comp [{}] bel [{}] inpl {:.2} surp {:.2} dmean {:.3} dneg {:.3} v {:.2} xsum {:.2} gn {:.2} hold {:.2} usual {:.2} {}",
                 o.block, o.trial, errs, a.active_context(), &ctxs[..4], a.counters().switches - sw0,
-                f(&c.competence), f(&c.belief), c.in_place.to_f32(), c.surprise.to_f32(), dsum/win as f32, dneg/win as f32, vsum/win as f32, a.striatal_input.iter().map(|v| v.to_f32()).sum::<f32>(), a.gain_norm.to_f32(), c.hold(a.active_context(), Fx::from_f32(0.5), Fx::from_f32(1.0), Fx::from_f32(2.0), Fx::from_f32(1.0), c.answerable(a.active_context())).to_f32(), c.surprise_mean[a.active_context()].to_f32(), if o.correct {""} else {"X"});
+                f(&c.competence), f(&c.belief), c.in_place.to_f32(), c.surprise.to_f32(), dsum/win as f32, dneg/win as f32, vsum/win as f32, a.striatal_input.iter().map(|v| v.to_f32()).sum::<f32>(), a.gain_norm.to_f32(), c.hold(a.active_context(), Fx::from_f32(0.5), Fx::from_f32(1.0), Fx::from_f32(2.0), Fx::from_f32(1.0), c.answerable(a.active_context(), a.thalamus.used == 0xf)).to_f32(), c.surprise_mean[a.active_context()].to_f32(), if o.correct {""} else {"X"});
             if std::env::var("W").is_ok() {
                 let st = &a.striatum; let wm = 1.0f32;
                 for act in 0..2 { let g: Vec<f32> = st.w_go[act].iter().map(|v| v.to_f32()).collect(); let ng: Vec<f32> = st.w_nogo[act].iter().map(|v| v.to_f32()).collect();
