@@ -1236,8 +1236,7 @@ fn scale_rates<N: Num, const C: usize>(
         let i = bounded::<C>(i);
         let r = rate[i];
         if r == N::ZERO {
-            x[i] = r;
-            continue;
+            continue; // (`x` holds 0 there already)
         }
         let v = k * r;
         x[i] = v;
