@@ -1236,7 +1236,8 @@ fn scale_rates<N: Num, const C: usize>(
         let i = bounded::<C>(i);
         let r = rate[i];
         if r == N::ZERO {
-            continue; // (`x` holds 0 there already)
+            x[i] = r;
+            continue;
         }
         let v = k * r;
         x[i] = v;
