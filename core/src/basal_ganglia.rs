@@ -853,9 +853,10 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// a rule no control function holds, relative to the best function. A
     /// new rule's prediction is a guess, `1/m` that the action taken is
     /// rewarded (a new task set is always a hypothesis: Collins & Frank
-    /// 2013). It follows every outcome as the beliefs do; the functions
-    /// never fall more than the config's `belief_floor` below it (the same
-    /// hazard), nor it below [`BELIEF_MAX`] of them. Q3.12, −[`BELIEF_MAX`]
+    /// 2013). It follows every outcome as the beliefs do: after an outcome
+    /// it leads the best function by at most the config's `belief_floor`
+    /// (the same hazard); the input's evidence against the functions can
+    /// raise it further, to at most [`BELIEF_MAX`]. Q3.12, −[`BELIEF_MAX`]
     /// to [`BELIEF_MAX`].
     pub belief_new: N,
     /// Each control function's predicted probability that the last action
