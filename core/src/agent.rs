@@ -285,9 +285,9 @@ pub(crate) struct Scratch<N: Num, const C: usize, const A: usize> {
     /// the input changed, of step 6: every later pass over the input reads
     /// only these (skips the zeros).
     nz: Indices<C>,
-    /// Step 2's total rate: step 6's stimulus test when the input is step
-    /// 2's (skips summing the rates).
-    rate_sum: N,
+    /// Step 2's striatal input total: step 6's stimulus test when the input
+    /// is step 2's (skips summing the rates).
+    input_total: N,
     /// The striatal drive of each action, of step 2; step 6 keeps it when
     /// neither the input nor the striatum changed (skips the drive's dot
     /// products), and step 7 reads it.
@@ -314,7 +314,7 @@ impl<N: Num, const C: usize, const A: usize> Scratch<N, C, A> {
             gain_norm,
             units: empty_list(),
             nz: empty_list(),
-            rate_sum: N::ZERO,
+            input_total: N::ZERO,
             drive: [N::ZERO; A],
             pattern: None,
             elig: EligSupport::new(),
@@ -615,7 +615,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.recur(cur, afferent);
 
         // 2. Dopamine: the critic's TD error under the current thalamic state.
-        let value_now = self.read_out(cur, &mut scratch);
+        let value_now = self.read_out(cur, afferent, &mut scratch);
         let outcome = self.brings_news(&s, reward);
         let news = outcome && !self.lesions.no_dopamine;
         let delta = self
@@ -708,7 +708,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// gain row and the gain norm stay as they are: most steps), which
     /// spares zeroing and copying two rows.
     #[inline(always)]
-    fn read_out(&mut self, cur: usize, sc: &mut Scratch<N, C, A>) -> N {
+    fn read_out(&mut self, cur: usize, afferent: bool, sc: &mut Scratch<N, C, A>) -> N {
         let p = &self.p;
         let (drive, rate) = (&self.cortex.drive, &mut self.cortex.rate);
         let units = &mut sc.units;
@@ -717,10 +717,52 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, units)
         });
         let x0 = &mut self.striatal_input;
-        sc.rate_sum = scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
+        sc.input_total = scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
+        if sc.input_total == N::ZERO && afferent {
+            sc.input_total = self.winners_without_threshold(cur, sc.gain_norm, sc);
+        }
+        let x0 = &self.striatal_input;
         sc.drive = self.striatum.drive_at(x0, &sc.nz);
+        let bound = self.p.value_bound;
         self.critic
-            .state_value_at(x0, &sc.nz, &sc.drive, self.action_mask, p.value_bound)
+            .state_value_at(x0, &sc.nz, &sc.drive, self.action_mask, bound)
+    }
+
+    /// The rates and striatal input (returning the total rate) of an input
+    /// that drives no unit with gain to the rate threshold: the `k` winners
+    /// fire all the same, by their margins over the next unit. A pattern
+    /// the control function's cortex does not answer would otherwise stay
+    /// silent for good: a silent unit neither learns (Oja's rule) nor
+    /// carries striatal learning, so nothing could ever make it answer,
+    /// and every choice for that pattern under that function stayed a coin
+    /// toss. Only for an afferent input: activity that outlasts its input
+    /// keeps the threshold (without the thalamus's amplification it fades).
+    /// Rare, out of line.
+    #[cold]
+    #[inline(never)]
+    fn winners_without_threshold(&mut self, k: usize, gain_norm: N, sc: &mut Scratch<N, C, A>) -> N {
+        let (p, cx) = (&self.p, &mut self.cortex);
+        let (drive, rate, units) = (&cx.drive, &mut cx.rate, &mut sc.units);
+        Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
+            Cortex::<N, S, C>::rates_into(drive, g, N::ZERO, p.inv_span, p.kwta, rate, units)
+        });
+        // The margins of a weak drive are small: doubled (exactly, in
+        // either number type) until the strongest winner fires at one half.
+        let rate = &mut self.cortex.rate;
+        let mut top = N::ZERO;
+        for &i in sc.units.as_slice() {
+            top = top.max(rate[bounded::<C>(i)]);
+        }
+        let half = N::from_q15(16384);
+        while top > N::ZERO && top < half {
+            for &i in sc.units.as_slice() {
+                let i = bounded::<C>(i);
+                rate[i] = rate[i] + rate[i];
+            }
+            top = top + top;
+        }
+        let x = &mut self.striatal_input;
+        scale_rates(&self.cortex.rate, gain_norm, &sc.units, x, &mut sc.nz)
     }
 
     /// Step 3: an outcome's dopamine adds to the current context's surprise;
@@ -950,18 +992,21 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                 &mut sc.units,
             );
         }
-        let units = sc.units.as_slice();
-        // The total rate (of the same rates as step 2's when `same_x`).
-        let mut rate_sum = sc.rate_sum;
+        // The striatal input's total (step 2's when `same_x`).
+        let mut input_total = sc.input_total;
         if !same_x {
-            let x = &mut self.striatal_input;
-            rate_sum = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
+            let (x, units) = (&mut self.striatal_input, sc.units.as_slice());
+            input_total = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
+            if input_total == N::ZERO && afferent {
+                input_total = self.winners_without_threshold(active, self.gain_norm, sc);
+            }
         }
+        let units = sc.units.as_slice();
         let x = &self.striatal_input;
         let nz = sc.nz.as_slice();
         // Activity held through a delay is no new stimulus: only an afferent
         // input is.
-        let stimulus = afferent && rate_sum >= self.p.stimulus_threshold;
+        let stimulus = afferent && input_total >= self.p.stimulus_threshold;
         if stimulus {
             self.critic
                 .track_norm(N::dot_shr_at(x, x, nz, 2), self.p.kappa_norm);
@@ -1213,8 +1258,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 /// 0.35 to 1.83, and a weak cue learned slowly and erred to the block's end.
 /// The bound `4 g` keeps a faint remnant (a delay's fading
 /// activity) from being raised to a full stimulus. The units of nonzero
-/// input are written to `nz`, ascending. Returns the total rate (in the
-/// order of `units`; every other rate is 0, and a 0 adds nothing).
+/// input are written to `nz`, ascending. Returns the striatal input's
+/// total `k Σr` (1 for a code of any strength, less for a faint one; the
+/// total rate summed in the order of `units`, every other rate being 0).
 #[inline(always)]
 fn scale_rates<N: Num, const C: usize>(
     rate: &[N; C],
@@ -1236,8 +1282,7 @@ fn scale_rates<N: Num, const C: usize>(
         let i = bounded::<C>(i);
         let r = rate[i];
         if r == N::ZERO {
-            x[i] = r;
-            continue;
+            continue; // (`x` holds +0 there already: a silent unit is 0)
         }
         let v = k * r;
         x[i] = v;
@@ -1245,7 +1290,7 @@ fn scale_rates<N: Num, const C: usize>(
             let _ = nz.push(i as u16); // a unit at most once: never full
         }
     }
-    sum
+    k * sum
 }
 
 /// A state variable found outside its declared range.
@@ -1543,13 +1588,13 @@ mod tests {
             let (mut x, mut nz) = ([Fx::MAX; 13], Indices::new());
             let _ = nz.push(3); // whatever it held is replaced
             let sum = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
-            // The total rate, summed over the listed units in order.
+            // The total rate, summed over the listed units in order,
+            // normalised by itself, raised at most 4 g.
             let want_sum = units[..nu]
                 .iter()
                 .fold(Fx::ZERO, |acc, &i| acc + rate[i as usize]);
-            assert_eq!(sum, want_sum);
-            // Normalised by the total rate, raised at most 4 g.
             let k = Ord::min(want_sum.recip_sat(), (g + g) + (g + g));
+            assert_eq!(sum, k * want_sum);
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
@@ -1559,13 +1604,14 @@ mod tests {
             });
             assert_eq!(x, want, "{rate:?} {g:?}");
             assert_eq!(nz, support(&want));
-            // f32: a zero rate is kept as it is (−0.0 stays −0.0).
+            // f32: a silent unit's input is +0.0, whatever the sign of its
+            // zero rate.
             let rf: [f32; 5] = core::array::from_fn(|i| [0.0, -0.0, 0.5, 0.0, 0.25][(i + n) % 5]);
             let mut xf = [1.0f32; 5];
             scale_rates(&rf, 2.0, &[0, 1, 2, 3, 4], &mut xf, &mut Indices::new());
             // The total rate is 0.75 (1/0.75 < 4 × 2).
             for (x, r) in xf.iter().zip(rf.iter()) {
-                let w = if *r == 0.0 { *r } else { (1.0 / 0.75) * r };
+                let w = if *r == 0.0 { 0.0 } else { (1.0 / 0.75) * r };
                 assert_eq!(x.to_bits(), w.to_bits());
             }
         }

@@ -369,8 +369,9 @@ config! {
     aspiration: f32 = 1.0, 0.0 to 1.0;
     /// Rate of the aspiration `ρ`, per trial.
     eta_aspiration: f32 = 0.005, 0.0 to 0.1;
-    /// Total cortical rate above which a step counts as a stimulus (clears traces).
-    stimulus_threshold: f32 = 0.25, 0.01 to 4.0;
+    /// Total striatal input (the normalised rates: 1 for a code of any strength, less
+    /// for a faint one) at which an afferent step counts as a stimulus (clears traces).
+    stimulus_threshold: f32 = 0.25, 0.01 to 1.0;
     // --- basal ganglia, context channels
     /// Salience bias of the context channels.
     context_bias: f32 = 0.4, 0.0 to 1.0;

@@ -34,7 +34,7 @@ pub struct Activity {
     pub elig_nonzero: u64,
     /// Cortical units with a nonzero trace for some action, over learning steps.
     pub elig_units: u64,
-    /// Steps whose total cortical rate reached the stimulus threshold.
+    /// Steps whose afferent input's striatal total reached the stimulus threshold.
     pub stimulus_steps: u64,
     /// Active (nonzero-rate) cortical units, over all steps.
     pub active_units: u64,
@@ -257,8 +257,10 @@ pub fn reference_activity(steps: u32) -> Activity {
                 .count() as u64;
         }
         let rates = agent.cortical_rates();
-        let total = rates.iter().fold(Fx::ZERO, |t, r| t + *r);
-        act.stimulus_steps += u64::from(total >= stimulus);
+        // A stimulus: an afferent input whose striatal input totals the threshold.
+        let total = agent.striatal_input.iter().fold(Fx::ZERO, |t, x| t + *x);
+        let afferent = obs.iter().any(|v| *v != Fx::ZERO);
+        act.stimulus_steps += u64::from(afferent && total >= stimulus);
         act.active_units += rates.iter().filter(|r| **r != Fx::ZERO).count() as u64;
         act.striatal_inputs += agent
             .striatal_input

@@ -1,0 +1,66 @@
+//! Every input reaches the striatum: a pattern that drives none of a
+//! control function's units to the rate threshold still fires that
+//! function's `k` winners (by their margins over the next unit), so that
+//! it can be learned. Before, such a pattern stayed silent for good (a
+//! silent unit neither learns nor carries striatal learning): on the
+//! reversal bandit's seed 20 the one cue drove no unit of the first
+//! function, and every choice of the run was a coin toss.
+
+use tcbg::tasks::{run, Environment, Schedule, Task, TaskKind};
+use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
+
+/// Runs `kind` on `seed`; counts the afferent steps on which some unit with
+/// gain had a positive gained drive but the striatum received nothing.
+fn silent_inputs(kind: TaskKind, seed: u64) -> (usize, usize) {
+    let mut agent: DefaultAgent = Agent::new(Config::default(), seed).unwrap();
+    let mut task = Task::new(kind, Schedule::default(), seed);
+    let _ = agent.set_action_count(Environment::actions(&task));
+    let (mut reward, mut afferent, mut silent) = (Fx::ZERO, 0, 0);
+    loop {
+        let mut obs = [Fx::ZERO; 8];
+        let Some(trial_start) = Environment::next_input(&mut task, &mut obs) else {
+            break;
+        };
+        if trial_start {
+            agent.mark_trial_start();
+        }
+        let a = agent.step(&obs, reward);
+        if obs.iter().any(|v| *v != Fx::ZERO) {
+            afferent += 1;
+            let cx = &agent.cortex;
+            let answerable = (0..cx.gain.len())
+                .any(|i| cx.gain[i] > Fx::ZERO && cx.gain[i] * cx.drive[i] > Fx::ZERO);
+            let reached = agent.striatal_input.iter().any(|x| *x != Fx::ZERO);
+            if answerable && !reached {
+                silent += 1;
+            }
+        }
+        let (r, _) = Environment::act(&mut task, a);
+        reward = if r { Fx::ONE } else { Fx::ZERO };
+    }
+    (silent, afferent)
+}
+
+#[test]
+fn every_input_reaches_the_striatum() {
+    let mut kinds = vec![TaskKind::ReversalBandit, TaskKind::RuleSwitch];
+    kinds.extend(TaskKind::MULTI_RULE);
+    for kind in kinds {
+        for seed in 0..24 {
+            let (silent, afferent) = silent_inputs(kind, seed);
+            assert!(afferent > 0, "{kind} seed {seed}: no input");
+            assert_eq!(silent, 0, "{kind} seed {seed}: {silent} of {afferent} inputs silent");
+        }
+    }
+}
+
+/// The bandit's seed 20, whose one cue drove no unit of the first control
+/// function: it is now learned like any other seed.
+#[test]
+fn a_pattern_below_threshold_is_learned() {
+    let mut agent: DefaultAgent = Agent::new(Config::default(), 20).unwrap();
+    let mut task = Task::new(TaskKind::ReversalBandit, Schedule::default(), 20);
+    let r = run(&mut agent, &mut task, |_| {}).unwrap();
+    let rate = r.metrics().get("reward_rate").unwrap();
+    assert!(rate >= 0.65, "reward rate {rate}");
+}
