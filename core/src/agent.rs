@@ -718,7 +718,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         });
         let x0 = &mut self.striatal_input;
         sc.input_total = scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
-        if sc.input_total == N::ZERO && afferent {
+        if sc.input_total < self.p.stimulus_threshold && afferent {
             sc.input_total = self.winners_without_threshold(cur, sc.gain_norm, sc);
         }
         let x0 = &self.striatal_input;
@@ -728,19 +728,25 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             .state_value_at(x0, &sc.nz, &sc.drive, self.action_mask, bound)
     }
 
-    /// The rates and striatal input (returning the total rate) of an input
-    /// that drives no unit with gain to the rate threshold: the `k` winners
-    /// fire all the same, by their margins over the next unit. A pattern
-    /// the control function's cortex does not answer would otherwise stay
-    /// silent for good: a silent unit neither learns (Oja's rule) nor
-    /// carries striatal learning, so nothing could ever make it answer,
-    /// and every choice for that pattern under that function stayed a coin
-    /// toss. Only for an afferent input: activity that outlasts its input
+    /// The rates and striatal input (returning its total) of an input too
+    /// faint to be a stimulus (no unit with gain past the rate threshold, or
+    /// too few by too little): the `k` winners fire all the same, by their
+    /// margins over the next unit, doubled until the strongest fires at one
+    /// half. A pattern the control function's cortex does not answer would
+    /// otherwise stay silent (or below a stimulus) for good: a silent unit
+    /// neither learns (Oja's rule) nor carries striatal learning, a faint
+    /// code takes no trace, so nothing could ever make it answer, and every
+    /// choice for that pattern under that function stayed a coin toss. Only for an afferent input: activity that outlasts its input
     /// keeps the threshold (without the thalamus's amplification it fades).
     /// Rare, out of line.
     #[cold]
     #[inline(never)]
-    fn winners_without_threshold(&mut self, k: usize, gain_norm: N, sc: &mut Scratch<N, C, A>) -> N {
+    fn winners_without_threshold(
+        &mut self,
+        k: usize,
+        gain_norm: N,
+        sc: &mut Scratch<N, C, A>,
+    ) -> N {
         let (p, cx) = (&self.p, &mut self.cortex);
         let (drive, rate, units) = (&cx.drive, &mut cx.rate, &mut sc.units);
         Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
@@ -997,7 +1003,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if !same_x {
             let (x, units) = (&mut self.striatal_input, sc.units.as_slice());
             input_total = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
-            if input_total == N::ZERO && afferent {
+            if input_total < self.p.stimulus_threshold && afferent {
                 input_total = self.winners_without_threshold(active, self.gain_norm, sc);
             }
         }
