@@ -10,7 +10,10 @@
 //! each action's drive `(W_go − W_nogo)·x`, the saliences and the
 //! competence of the function in force. `BIG=1` runs the 16-96-8-8 agent;
 //! `SW=1` prints only errors and switches; `CTX=1` adds in-place
-//! learning and each function's belief, competence and salience.
+//! learning, each function's belief (and a new rule's), competence and
+//! salience, surprise against the usual of the function in force, and how
+//! far that function answers for the outcomes (alone / standing in for a
+//! new rule).
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -97,12 +100,20 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                         .collect::<Vec<_>>()
                         .join(" ")
                 };
+                let cur = agent.active_context();
+                let c = Config::default();
+                let usual = cc.usual_surprise(cur, Fx::from_f32(c.k_dev), Fx::from_f32(c.usual_surprise_max));
                 println!(
-                    "    in_place {:.2} belief[{}] comp[{}] sal[{}]",
+                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2}",
                     cc.in_place.to_f32(),
                     f(&cc.belief),
+                    cc.belief_new.to_f32(),
                     f(&cc.competence),
-                    f(&agent.context_channels.salience)
+                    f(&agent.context_channels.salience),
+                    cc.surprise.to_f32(),
+                    usual.to_f32(),
+                    cc.answerable(cur, false).to_f32(),
+                    cc.answerable(cur, true).to_f32(),
                 );
             }
             println!("x{xs:.2}/{nnz} b{blk} n{trial:4} cue{:?} a{a} {} ctx{} v{:.2} d[{}] sal[{}] comp{:.2}", cue, if ok {" "} else {"X"}, agent.active_context(), agent.value().to_f32(),
