@@ -736,9 +736,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// otherwise stay silent (or below a stimulus) for good: a silent unit
     /// neither learns (Oja's rule) nor carries striatal learning, a faint
     /// code takes no trace, so nothing could ever make it answer, and every
-    /// choice for that pattern under that function stayed a coin toss. Only for an afferent input: activity that outlasts its input
-    /// keeps the threshold (without the thalamus's amplification it fades).
-    /// Rare, out of line.
+    /// choice for that pattern under that function stayed a coin toss. Only
+    /// for an afferent input: activity that outlasts its input keeps the
+    /// threshold (without the thalamus's amplification it fades). Rare, out
+    /// of line.
     #[cold]
     #[inline(never)]
     fn winners_without_threshold(

@@ -102,7 +102,11 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                 };
                 let cur = agent.active_context();
                 let c = Config::default();
-                let usual = cc.usual_surprise(cur, Fx::from_f32(c.k_dev), Fx::from_f32(c.usual_surprise_max));
+                let usual = cc.usual_surprise(
+                    cur,
+                    Fx::from_f32(c.k_dev),
+                    Fx::from_f32(c.usual_surprise_max),
+                );
                 println!(
                     "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2}",
                     cc.in_place.to_f32(),
