@@ -7,18 +7,20 @@
 //! function, and every choice of the run was a coin toss.
 
 use tcbg::tasks::{run, Environment, Schedule, Task, TaskKind};
-use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
+use tcbg::{Agent, Config, DefaultAgent, Kernels, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
 /// Runs `kind` on `seed`; counts the afferent steps on which some unit with
 /// gain had a positive gained drive but the striatum received less than a
 /// stimulus.
-fn silent_inputs(kind: TaskKind, seed: u64) -> (usize, usize) {
-    let mut agent: DefaultAgent = Agent::new(Config::default(), seed).unwrap();
+fn silent_inputs<N: Kernels>(kind: TaskKind, seed: u64) -> (usize, usize) {
+    let mut agent: Agent<N, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A> =
+        Agent::new(Config::default(), seed).unwrap();
     let mut task = Task::new(kind, Schedule::default(), seed);
     let _ = agent.set_action_count(Environment::actions(&task));
-    let (mut reward, mut afferent, mut silent) = (Fx::ZERO, 0, 0);
+    let (mut reward, mut afferent, mut silent) = (N::ZERO, 0, 0);
+    let stimulus = N::from_f32(Config::default().stimulus_threshold);
     loop {
-        let mut obs = [Fx::ZERO; 8];
+        let mut obs = [N::ZERO; DEFAULT_S];
         let Some(trial_start) = Environment::next_input(&mut task, &mut obs) else {
             break;
         };
@@ -26,20 +28,19 @@ fn silent_inputs(kind: TaskKind, seed: u64) -> (usize, usize) {
             agent.mark_trial_start();
         }
         let a = agent.step(&obs, reward);
-        if obs.iter().any(|v| *v != Fx::ZERO) {
+        if obs.iter().any(|v| *v != N::ZERO) {
             afferent += 1;
             let cx = &agent.cortex;
             let answerable = (0..cx.gain.len())
-                .any(|i| cx.gain[i] > Fx::ZERO && cx.gain[i] * cx.drive[i] > Fx::ZERO);
+                .any(|i| cx.gain[i] > N::ZERO && cx.gain[i] * cx.drive[i] > N::ZERO);
             // A stimulus: the striatal input totals the threshold (0.25).
-            let total = agent.striatal_input.iter().fold(Fx::ZERO, |t, x| t + *x);
-            let reached = total >= Fx::from_f32(Config::default().stimulus_threshold);
-            if answerable && !reached {
+            let total = agent.striatal_input.iter().fold(N::ZERO, |t, x| t + *x);
+            if answerable && total < stimulus {
                 silent += 1;
             }
         }
         let (r, _) = Environment::act(&mut task, a);
-        reward = if r { Fx::ONE } else { Fx::ZERO };
+        reward = if r { N::ONE } else { N::ZERO };
     }
     (silent, afferent)
 }
@@ -50,7 +51,7 @@ fn every_input_reaches_the_striatum() {
     kinds.extend(TaskKind::MULTI_RULE);
     for kind in kinds {
         for seed in 0..24 {
-            let (silent, afferent) = silent_inputs(kind, seed);
+            let (silent, afferent) = silent_inputs::<tcbg::Fx>(kind, seed);
             assert!(afferent > 0, "{kind} seed {seed}: no input");
             assert_eq!(
                 silent, 0,
@@ -69,4 +70,19 @@ fn a_pattern_below_threshold_is_learned() {
     let r = run(&mut agent, &mut task, |_| {}).unwrap();
     let rate = r.metrics().get("reward_rate").unwrap();
     assert!(rate >= 0.65, "reward rate {rate}");
+}
+
+/// The same in the `f32` oracle: one source, both number types.
+#[test]
+fn every_input_reaches_the_striatum_f32() {
+    for kind in [TaskKind::ReversalBandit, TaskKind::MULTI_RULE[2]] {
+        for seed in 0..24 {
+            let (silent, afferent) = silent_inputs::<f32>(kind, seed);
+            assert!(afferent > 0, "{kind} seed {seed}: no input");
+            assert_eq!(
+                silent, 0,
+                "{kind} seed {seed}: {silent} of {afferent} inputs silent"
+            );
+        }
+    }
 }
