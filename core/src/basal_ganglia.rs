@@ -1293,7 +1293,6 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// itself learns unheld, so a level that persists without a switch
     /// becomes the usual and learning resumes.
     ///
-    ///
     /// It is held as well as far as `cur` does not answer for the outcomes
     /// (`answers`, [`ContextChannels::answerable`]), before in-place
     /// learning releases it.

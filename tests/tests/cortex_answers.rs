@@ -1,35 +1,29 @@
 //! Every input reaches the striatum as a stimulus: a pattern that drives
 //! a control function's units too weakly to be one (none, or too few by
 //! too little, past the rate threshold) fires that function's `k` winners
-//! (by their margins over the next unit), so that it can be learned. Before, such a pattern stayed silent for good (a
-//! silent unit neither learns nor carries striatal learning): on the
-//! reversal bandit's seed 20 the one cue drove no unit of the first
-//! function, and every choice of the run was a coin toss.
+//! (by their margins over the next unit), so that it can be learned.
+//! Before, such a pattern stayed silent for good (a silent unit neither
+//! learns nor carries striatal learning): on the reversal bandit's seed 20
+//! the one cue drove no unit of the first function, and every choice of the
+//! run was a coin toss.
 
-use tcbg::tasks::{run, Environment, Schedule, Task, TaskKind};
+use tcbg::tasks::{run, run_observed, Schedule, Task, TaskKind};
 use tcbg::{Agent, Config, DefaultAgent, Kernels, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
-/// Runs `kind` on `seed`; counts the afferent steps on which some unit with
-/// gain had a positive gained drive but the striatum received less than a
-/// stimulus.
+/// Runs `kind` (a task of one step per trial, each with its cue) on
+/// `seed`; counts the trials on which some unit with gain had a positive
+/// gained drive but the striatum received less than a stimulus.
 fn silent_inputs<N: Kernels>(kind: TaskKind, seed: u64) -> (usize, usize) {
     let mut agent: Agent<N, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A> =
         Agent::new(Config::default(), seed).unwrap();
     let mut task = Task::new(kind, Schedule::default(), seed);
-    let _ = agent.set_action_count(Environment::actions(&task));
-    let (mut reward, mut afferent, mut silent) = (N::ZERO, 0, 0);
     let stimulus = N::from_f32(Config::default().stimulus_threshold);
-    loop {
-        let mut obs = [N::ZERO; DEFAULT_S];
-        let Some(trial_start) = Environment::next_input(&mut task, &mut obs) else {
-            break;
-        };
-        if trial_start {
-            agent.mark_trial_start();
-        }
-        let a = agent.step(&obs, reward);
-        if obs.iter().any(|v| *v != N::ZERO) {
-            afferent += 1;
+    let (mut trials, mut silent) = (0, 0);
+    let report = run_observed(
+        &mut agent,
+        &mut task,
+        |_, agent| {
+            trials += 1;
             let cx = &agent.cortex;
             let answerable = (0..cx.gain.len())
                 .any(|i| cx.gain[i] > N::ZERO && cx.gain[i] * cx.drive[i] > N::ZERO);
@@ -38,11 +32,12 @@ fn silent_inputs<N: Kernels>(kind: TaskKind, seed: u64) -> (usize, usize) {
             if answerable && total < stimulus {
                 silent += 1;
             }
-        }
-        let (r, _) = Environment::act(&mut task, a);
-        reward = if r { N::ONE } else { N::ZERO };
-    }
-    (silent, afferent)
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(report.steps, trials as u32, "{kind}: one step a trial");
+    (silent, trials)
 }
 
 #[test]
