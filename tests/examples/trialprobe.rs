@@ -13,7 +13,9 @@
 //! learning, each function's belief (and a new rule's), competence and
 //! salience, surprise against the usual of the function in force, and how
 //! far that function answers for the outcomes (alone / standing in for a
-//! new rule).
+//! new rule). `LATE=N` prints only a summary of each block's last `N`
+//! trials: wrong choices under the block's main function there, and under
+//! the others.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -46,6 +48,9 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
     let mut reward = Fx::ZERO;
     let mut trial = 0;
     let mut last = 0usize;
+    // `LATE=N`: per block, (function in force, correct) of every trial.
+    let late: Option<usize> = std::env::var("LATE").ok().and_then(|v| v.parse().ok());
+    let mut trials_by_block: Vec<Vec<(usize, bool)>> = Vec::new();
     loop {
         let mut obs = [Fx::ZERO; S];
         let Some(ts) = Environment::next_input(&mut task, &mut obs) else {
@@ -76,6 +81,15 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
             .collect();
         let (r, o) = Environment::act(&mut task, a);
         reward = if r { Fx::ONE } else { Fx::ZERO };
+        if let Some(o) = o {
+            if trials_by_block.len() <= blk {
+                trials_by_block.resize(blk + 1, Vec::new());
+            }
+            trials_by_block[blk].push((agent.active_context(), o.correct));
+        }
+        if late.is_some() {
+            continue;
+        }
         if blk >= b0 && blk <= b1 {
             let ok = o.map(|o| o.correct).unwrap_or(true);
             let sal: Vec<String> = (0..na)
@@ -123,5 +137,30 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
             println!("x{xs:.2}/{nnz} b{blk} n{trial:4} cue{:?} a{a} {} ctx{} v{:.2} d[{}] sal[{}] comp{:.2}", cue, if ok {" "} else {"X"}, agent.active_context(), agent.value().to_f32(),
                 drive.iter().map(|d| format!("{:+.2}", d)).collect::<Vec<_>>().join(" "), sal.join(" "), agent.contexts.competence[agent.active_context()].to_f32());
         }
+    }
+    if let Some(n) = late {
+        // The last `n` trials of each block: wrong choices under the
+        // block's main function there and under any other.
+        let (mut t_main, mut w_main, mut t_other, mut w_other) = (0, 0, 0, 0);
+        for b in trials_by_block.iter().skip(b0).take(b1 + 1 - b0) {
+            let tail = &b[b.len().saturating_sub(n)..];
+            let mut count = vec![0usize; K];
+            for &(k, _) in tail {
+                count[k] += 1;
+            }
+            let main = (0..K).max_by_key(|&k| count[k]).unwrap_or(0);
+            for &(k, ok) in tail {
+                if k == main {
+                    (t_main, w_main) = (t_main + 1, w_main + usize::from(!ok));
+                } else {
+                    (t_other, w_other) = (t_other + 1, w_other + usize::from(!ok));
+                }
+            }
+        }
+        println!(
+            "late {n}: trials {} wrong {} | main function: trials {t_main} wrong {w_main} | other functions: trials {t_other} wrong {w_other}",
+            t_main + t_other,
+            w_main + w_other
+        );
     }
 }
