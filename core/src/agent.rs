@@ -360,6 +360,9 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     pub(crate) trials_marked: bool,
     /// Stimulus steps in the trial, saturates.
     pub(crate) decisions: u8,
+    /// Whether the last step had no afferent input (cortex held its code
+    /// through it, amplified by the thalamus).
+    pub(crate) held: bool,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
@@ -409,6 +412,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             action_mask: 0,
             trial_start: false,
             trials_marked: false,
+            held: false,
             decisions: 0,
             explore_rng: Rng::seed_stream(0, 2),
             dither_rng: Rng::seed_stream(0, 3),
@@ -456,6 +460,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         self.action_mask = (1u32 << A) - 1;
         self.trial_start = false;
         self.trials_marked = false;
+        self.held = false;
         self.decisions = 0;
         self.explore_rng = Rng::seed_stream(seed, 2);
         self.dither_rng = Rng::seed_stream(seed, 3);
@@ -670,9 +675,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     #[inline(always)]
     fn recur(&mut self, cur: usize, afferent: bool) {
         if self.trial_start || self.p.recurrence == N::ZERO {
+            // Nothing carries across a trial start: nothing is held.
+            self.held = false;
             return;
         }
-        let amplify = !afferent && !self.lesions.no_amplification && !self.lesions.no_thalamus;
+        let held = core::mem::replace(&mut self.held, !afferent);
+        let amplify =
+            (!afferent || held) && !self.lesions.no_amplification && !self.lesions.no_thalamus;
         let (w, wa) = (self.p.recurrence, self.p.recurrence_amplified);
         let g = &self.thalamus.g[cur.min(K - 1)];
         self.cortex.add_recurrence(w, amplify.then_some((wa, g)));

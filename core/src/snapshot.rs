@@ -232,9 +232,10 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// control function has met); 7: the config gained `w_memory`, the state the
 /// context channels' outcome memory (`contexts.last_action`, `last_lost`,
 /// `last_open`); 8: the state gained `contexts.belief_new` (belief in a new
-/// rule). An older snapshot is refused as such. The thalamic masks are dealt
+/// rule); 9: the state gained `held` (the last step held cortex's code
+/// without afferent input). An older snapshot is refused as such. The thalamic masks are dealt
 /// from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 8;
+pub const SNAPSHOT_VERSION: u16 = 9;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

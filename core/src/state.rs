@@ -438,6 +438,7 @@ state! {
     counters.novelties: [] u32; "Switches to an unused context on a novel pattern; saturates";
     trials_marked: [] bool; "";
     decisions: [] u8; "Stimulus steps in the trial, saturates";
+    held: [] bool; "";
 }
 
 fn flat1<T, const M: usize>(v: &[T; M]) -> &[T] {

@@ -15,7 +15,9 @@
 //! far that function answers for the outcomes (alone / standing in for a
 //! new rule). `LATE=N` prints only a summary of each block's last `N`
 //! trials: wrong choices under the block's main function there, and under
-//! the others.
+//! the others. `UNITS=1` prefixes each line with the striatal input's
+//! active units and their inputs. `DELAY=D` sets the delay of the delayed
+//! tasks (default 0).
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -40,7 +42,11 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
     if lesion != "none" {
         config.lesions = Lesions::named(&lesion).unwrap();
     }
-    let kind = tcbg_tests::task_kind(&name).unwrap_or_else(|| panic!("unknown task {name}"));
+    let delay: u8 = std::env::var("DELAY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let kind = TaskKind::parse(&name, delay).unwrap_or_else(|| panic!("unknown task {name}"));
     let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
     let mut task = Task::new(kind, Schedule::default(), seed);
     let na = Environment::actions(&task);
@@ -133,6 +139,16 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     cc.answerable(cur, false).to_f32(),
                     cc.answerable(cur, true).to_f32(),
                 );
+            }
+            if std::env::var("UNITS").is_ok() {
+                let on: Vec<String> = agent
+                    .striatal_input
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != Fx::ZERO)
+                    .map(|(i, v)| format!("{i}:{:.2}", v.to_f32()))
+                    .collect();
+                print!("u[{}] ", on.join(" "));
             }
             println!("x{xs:.2}/{nnz} b{blk} n{trial:4} cue{:?} a{a} {} ctx{} v{:.2} d[{}] sal[{}] comp{:.2}", cue, if ok {" "} else {"X"}, agent.active_context(), agent.value().to_f32(),
                 drive.iter().map(|d| format!("{:+.2}", d)).collect::<Vec<_>>().join(" "), sal.join(" "), agent.contexts.competence[agent.active_context()].to_f32());
