@@ -264,8 +264,9 @@ macro_rules! config {
 config! {
     c;
     // --- cortex
-    /// Afferent weights `W_in` start uniform in `[-w_in_init, w_in_init]` (mixed sign
-    /// gives sparse, decorrelated codes).
+    /// Afferent weights `W_in` start uniform in `[-w_in_init, w_in_init]`, each unit's
+    /// row then less its mean (balanced: mixed sign and a zero sum give sparse,
+    /// decorrelated codes without hub units).
     w_in_init: f32 = 1.0, 0.05 to 2.0;
     /// Oja rate of the afferent weights (slow, Hebbian, dopamine-free).
     eta_cortex: f32 = 0.0002, 0.0 to 0.1;

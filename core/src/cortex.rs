@@ -62,14 +62,49 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         }
     }
 
-    /// Afferent weights uniform in `[-scale, scale]` from `uniform`; rates 0.
-    /// In place, so a board needs no second copy of cortex on its stack.
+    /// Afferent weights drawn uniform in `[-scale, scale]` from `uniform`,
+    /// then *balanced*: each unit's row less its mean (with more than one
+    /// input line), kept within `[-scale, scale]`, so that excitation and
+    /// inhibition onto a unit (nearly) cancel over its lines (after the
+    /// detailed balance of Vogels et al. 2011) and a unit answers the lines
+    /// it prefers over its others, not every input; rates 0. In place, so a
+    /// board needs no second copy of cortex on its stack.
+    ///
+    /// Without the balance a unit whose random weights happen to be high on
+    /// many lines wins under every cue: in a control function's 12 units
+    /// such a hub carried part of the code of four of six cues
+    /// (`multi-rule-switch-6x3x4`, seed 1), and cues with different actions
+    /// were hard for the striatum to tell apart (`docs/MODEL.md`, "Balanced
+    /// afferents"). Kept within the drawn range, every weight of the
+    /// thalamus's copy stays at most 1 at the default scale, where its read
+    /// of a cue is one compare per unit.
+    ///
+    /// ```
+    /// use tcbg::cortex::Cortex;
+    /// let mut cx: Cortex<f32, 4, 3> = Cortex::blank();
+    /// let mut draws = [0.9f32, 0.1, 0.5, 0.7].into_iter().cycle();
+    /// cx.init(1.0, || draws.next().unwrap());
+    /// for row in cx.w_in() {
+    ///     assert!(row.iter().sum::<f32>().abs() < 1e-6);
+    /// }
+    /// ```
     pub fn init(&mut self, scale: f32, mut uniform: impl FnMut() -> N) {
         let two = N::ONE + N::ONE;
         let sc = N::from_f32(scale);
         for row in self.w_in.iter_mut() {
+            let mut sum = N::ZERO;
             for w in row.iter_mut() {
                 *w = (two * uniform() - N::ONE) * sc;
+                sum = sum + *w;
+            }
+            // Balanced afferents: each unit's weights sum to 0 but where
+            // the drawn range clips one (a unit with one line has nothing
+            // to balance against).
+            if S > 1 {
+                let mean = sum * N::from_f32(1.0 / S as f32);
+                for w in row.iter_mut() {
+                    *w = (*w - mean).clamp(-sc, sc);
+                }
             }
         }
         self.drive = [N::ZERO; C];
