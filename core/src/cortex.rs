@@ -394,6 +394,34 @@ mod tests {
         })
     }
 
+    /// Balanced afferents: every row sums to 0 but where the drawn range
+    /// clips a weight, and no weight leaves that range (both number types).
+    fn balanced<N: Kernels>(to_f32: impl Fn(N) -> f32) {
+        let mut rng = Rng::seed(7);
+        let mut cx: Cortex<N, 8, 48> = Cortex::blank();
+        cx.init(1.0, || N::unit(rng.next()));
+        let mut exact = 0;
+        for row in cx.w_in() {
+            let w: [f32; 8] = core::array::from_fn(|j| to_f32(row[j]));
+            assert!(w.iter().all(|x| x.abs() <= 1.0), "{w:?}");
+            let clipped = w.iter().any(|x| x.abs() >= 1.0 - 1.0 / 4096.0);
+            let sum: f32 = w.iter().sum();
+            if !clipped {
+                // The mean's rounding, at most one LSB per weight in `Fx`.
+                assert!(sum.abs() <= 8.0 / 4096.0, "row sums to {sum}: {w:?}");
+                exact += 1;
+            }
+        }
+        // Clipping is the exception: most rows balance exactly.
+        assert!(exact >= 40, "only {exact} of 48 rows balanced");
+    }
+
+    #[test]
+    fn afferents_are_balanced() {
+        balanced::<Fx>(|x| x.to_f32());
+        balanced::<f32>(|x| x);
+    }
+
     #[test]
     fn rates_read_only_the_gained_units_and_keep_the_definition() {
         let mut rng = Rng::seed(24);
