@@ -670,8 +670,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// afferent input the thalamus amplifies it by `amplification` times the
     /// unit's gain under the current control function (Schmitt et al. 2017:
     /// the mediodorsal thalamus sustains prefrontal activity through a delay
-    /// by amplifying its local connectivity). Nothing carries across a
-    /// marked trial start, so a task of one step per trial is untouched.
+    /// by amplifying its local connectivity), and on the first step with
+    /// input after such a step within a marked trial (the go step keeps the
+    /// held code). Nothing carries across a marked trial start, so a task of
+    /// one step per trial is untouched.
     #[inline(always)]
     fn recur(&mut self, cur: usize, afferent: bool) {
         if self.trial_start || self.p.recurrence == N::ZERO {
@@ -679,7 +681,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             self.held = false;
             return;
         }
-        let held = core::mem::replace(&mut self.held, !afferent);
+        // Within a marked trial the first input after a held step is the
+        // cue's go: the held code stays among its winners. Without marks an
+        // input after blank steps may start a new trial, which the last
+        // one's code must not enter.
+        let held = core::mem::replace(&mut self.held, !afferent) && self.trials_marked;
         let amplify =
             (!afferent || held) && !self.lesions.no_amplification && !self.lesions.no_thalamus;
         let (w, wa) = (self.p.recurrence, self.p.recurrence_amplified);
