@@ -6,7 +6,10 @@
 //! ([`Cortex::add_recurrence`]; a dense `J` would not fit the memory budget).
 //! Alone it does not sustain activity; through a delay (a step without
 //! input) the thalamus amplifies it by its gain, so a cue's code outlasts
-//! the cue (working memory; Schmitt et al. 2017). The thalamus sets a *gain*
+//! the cue (working memory; Schmitt et al. 2017), into the go step that
+//! follows within the trial. `W_in` starts *balanced* ([`Cortex::init`]):
+//! each unit's weights sum to about 0, so no unit answers every input. The
+//! thalamus sets a *gain*
 //! `g_i` per unit, which multiplies the drive: `r_i = clamp((g_i u_i −
 //! θ)/(1 − θ), 0, 1)`. Gain, not drive: with no input and nothing held, no
 //! thalamic state changes any rate, and units outside the active control
