@@ -1,8 +1,9 @@
 //! Seed by seed, the default agent (`D`, 8-48-4-4) beside the 16-96-8-8 one
 //! (`B`) on one task: errors in each block's first 10 trials, context
 //! switches per block (`L10=1`: correct among each block's last 10) and the
-//! task's metrics. The development loop's tool behind `docs/MODEL.md`'s
-//! figures on the larger agent (issue 17):
+//! task's metrics, then each metric's mean and median over the seeds per
+//! agent. The development loop's tool behind `docs/MODEL.md`'s figures on
+//! the larger agent (issue 17):
 //!
 //! `cargo run --release -p tcbg-tests --example seeds -- TASK [SEEDS] [LESION]`
 //!
@@ -119,10 +120,25 @@ fn main() {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let mut all: [Vec<Metrics>; 2] = [Vec::new(), Vec::new()];
     for s in 0..n {
         let (e, w, m) = one::<8, 48, 4, 4>(name, s, &lesion);
         println!("seed {s:2} D e{e:?} {w:?} {}", show(&m));
+        all[0].push(m);
         let (e, w, m) = one::<16, 96, 8, 8>(name, s, &lesion);
         println!("        B e{e:?} {w:?} {}", show(&m));
+        all[1].push(m);
+    }
+    // Over the seeds: each metric's mean and median, per agent.
+    for (runs, agent) in all.iter().zip(["D", "B"]) {
+        let Some(first) = runs.first() else { continue };
+        for (k, (key, _)) in first.values.iter().enumerate() {
+            let mut v: Vec<f64> = runs.iter().map(|m| m.values[k].1 as f64).collect();
+            v.sort_by(f64::total_cmp);
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let mid = v.len() / 2;
+            let median = if v.len() % 2 == 0 { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
+            println!("{agent} {key:28} mean {mean:8.3} median {median:8.3} ({} seeds)", v.len());
+        }
     }
 }
