@@ -137,8 +137,15 @@ fn main() {
             v.sort_by(f64::total_cmp);
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             let mid = v.len() / 2;
-            let median = if v.len() % 2 == 0 { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] };
-            println!("{agent} {key:28} mean {mean:8.3} median {median:8.3} ({} seeds)", v.len());
+            let median = if v.len() % 2 == 0 {
+                (v[mid - 1] + v[mid]) / 2.0
+            } else {
+                v[mid]
+            };
+            println!(
+                "{agent} {key:28} mean {mean:8.3} median {median:8.3} ({} seeds)",
+                v.len()
+            );
         }
     }
 }
