@@ -137,7 +137,7 @@ fn main() {
             v.sort_by(f64::total_cmp);
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             let mid = v.len() / 2;
-            let median = if v.len() % 2 == 0 {
+            let median = if v.len().is_multiple_of(2) {
                 (v[mid - 1] + v[mid]) / 2.0
             } else {
                 v[mid]
