@@ -1586,6 +1586,39 @@ mod tests {
     use super::*;
     use crate::fixed::{pick, support, Fx};
 
+    /// The recurrence each unit adds at a step with input after a step
+    /// without: amplified within a marked trial (the go step keeps the held
+    /// code), plain `J r` without trial marks (the input may begin a new
+    /// trial) and at any other step with input.
+    #[test]
+    fn the_go_step_keeps_the_held_code_only_within_a_marked_trial() {
+        let c = Config::default();
+        let fresh = || -> Agent<f32, 2, 8, 2, 2> { Agent::new(c, 3).unwrap() };
+        // A unit of control function 0's mask (gain above 0).
+        let (i, g) = (0..8)
+            .map(|i| (i, fresh().thalamus.g[0][i]))
+            .find(|&(_, g)| g > 0.0)
+            .unwrap();
+        let recurrence_at_go = |marked: bool, after_blank: bool| -> f32 {
+            let mut a = fresh();
+            a.trials_marked = marked;
+            a.trial_start = false;
+            a.held = after_blank;
+            a.cortex.rate = [0.0; 8];
+            a.cortex.rate[i] = 1.0; // the held code: one unit at full rate
+            a.cortex.compute_drive(&[0.0, 1.0]); // the go input
+            let before = a.cortex.drive[i];
+            a.recur(0, true);
+            a.cortex.drive[i] - before
+        };
+        let plain = c.recurrence;
+        let amplified = c.recurrence * c.amplification * g;
+        assert!(amplified > plain);
+        assert!((recurrence_at_go(true, true) - amplified).abs() < 1e-5);
+        assert!((recurrence_at_go(false, true) - plain).abs() < 1e-5);
+        assert!((recurrence_at_go(true, false) - plain).abs() < 1e-5);
+    }
+
     #[test]
     fn scale_rates_is_the_plain_loop() {
         let mut rng = Rng::seed(41);
