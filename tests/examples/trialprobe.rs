@@ -10,7 +10,8 @@
 //! each action's drive `(W_go − W_nogo)·x`, the saliences and the
 //! competence of the function in force. `BIG=1` runs the 16-96-8-8 agent;
 //! `SW=1` prints only errors and switches; `CTX=1` adds in-place
-//! learning, each function's belief (and a new rule's), competence and
+//! learning, each function's noted choice per pattern of the recency memory
+//! (action + 1, 0 for none), belief (and a new rule's), competence and
 //! salience, surprise against the usual of the function in force, and how
 //! far that function answers for the outcomes (alone / standing in for a
 //! new rule). `LATE=N` prints only a summary of each block's last `N`
@@ -127,6 +128,12 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     Fx::from_f32(c.k_dev),
                     Fx::from_f32(c.usual_surprise_max),
                 );
+                let choices: Vec<String> = cc
+                    .choice
+                    .iter()
+                    .map(|row| row.iter().map(|c| c.to_string()).collect::<String>())
+                    .collect();
+                print!("    choice[{}]", choices.join(" "));
                 println!(
                     "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2}",
                     cc.in_place.to_f32(),
