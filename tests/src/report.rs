@@ -199,13 +199,12 @@ impl Report {
     }
 
     /// The results as JSON: `seeds`, `results` (task, number, lesion,
-    /// variant, seed_start, metrics with median, p10, p90) and `checks`;
+    /// variant, seed_start, metrics with median, p10, p90, mean) and `checks`;
     /// metrics in the order the tasks report them, numbers to 6 decimals,
     /// NaN as null.
     pub fn json(&self) -> Value {
         let num = |x: f64| json!((x * 1e6).round() / 1e6);
-        let summary =
-            |m: &Summary| json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90) });
+        let summary = |m: &Summary| json!({ "median": num(m.median), "p10": num(m.p10), "p90": num(m.p90), "mean": num(m.mean) });
         let results: Vec<Value> = self
             .rows
             .iter()

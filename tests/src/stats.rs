@@ -40,6 +40,9 @@ pub struct Summary {
     pub p10: f64,
     /// 90th percentile.
     pub p90: f64,
+    /// Arithmetic mean (finer than the median for comparing two models on
+    /// the same seeds).
+    pub mean: f64,
     /// Values summarised (NaN excluded).
     pub n: usize,
 }
@@ -53,6 +56,7 @@ impl Summary {
                 median: f64::NAN,
                 p10: f64::NAN,
                 p90: f64::NAN,
+                mean: f64::NAN,
                 n: 0,
             };
         }
@@ -61,6 +65,7 @@ impl Summary {
             median: percentile_sorted(&v, 50.0),
             p10: percentile_sorted(&v, 10.0),
             p90: percentile_sorted(&v, 90.0),
+            mean: v.iter().sum::<f64>() / v.len() as f64,
             n: v.len(),
         }
     }
@@ -71,6 +76,7 @@ impl Summary {
             median: x,
             p10: x,
             p90: x,
+            mean: x,
             n: 1,
         }
     }
