@@ -139,6 +139,7 @@ pub(crate) struct Params<N: Num> {
     ln: LnTable<N>,
     w_belief: N,
     w_memory: N,
+    eta_reliability: N,
     belief_floor: N,
     belief_lo: N,
 
@@ -221,6 +222,7 @@ impl<N: Kernels> Params<N> {
             ln: LnTable::new(),
             w_belief: f(c.w_belief),
             w_memory: f(c.w_memory),
+            eta_reliability: f(c.eta_reliability),
             belief_floor: f(-c.belief_floor),
             belief_lo: f(-BELIEF_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
@@ -931,14 +933,25 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             };
         }
         let judged = outcome && cc.several == 0;
-        if outcome {
-            let rewarded = reward >= N::from_q15(16384);
-            cc.remember_outcome(rewarded, judged && !self.lesions.no_dopamine);
-        }
         if judged && self.lesions.context_selection() && !self.lesions.no_dopamine {
             let m = (self.action_mask.count_ones() as usize).min(RECIP_Q15.len() - 1);
             let guess = N::from_q15(RECIP_Q15[m]);
-            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo, guess);
+            // The outcome memory's reliability is a slow setting, as
+            // in-place learning is: `no_meta` stops both.
+            let rate = if self.lesions.no_meta {
+                N::ZERO
+            } else {
+                p.eta_reliability
+            };
+            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo, guess, rate);
+        }
+        if outcome {
+            let rewarded = reward >= N::from_q15(16384);
+            cc.remember_outcome(rewarded, judged && !self.lesions.no_dopamine);
+        } else if self.lesions.no_traces {
+            // Without traces nothing links an outcome to an action steps
+            // before it: a step without news closes the open trial.
+            cc.close_trial();
         }
     }
 
@@ -1089,6 +1102,18 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // Otherwise NoGo learned on every action (a context relearning rule
         // after rule) pushed all saliences below the GPR's floor, where the
         // choice is a coin toss that no learning can change.
+        // The outcome memory of the pattern's last trial: win-stay,
+        // lose-shift, as far as in-place learning calls for learning or the
+        // memory has foretold outcomes (not in trials of several decisions,
+        // whose outcome no one pattern's action brings).
+        let memory = sc
+            .pattern
+            .filter(|_| first_step && self.contexts.several == 0)
+            .and_then(|slot| {
+                self.contexts
+                    .recall_last(slot)
+                    .map(|(m, won)| (m, slot, won))
+            });
         let mut sum = N::ZERO;
         let mut n = 0usize;
         for a in 0..A {
@@ -1098,19 +1123,16 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             }
         }
         let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
-        // The outcome memory of the pattern's last trial: win-stay,
-        // lose-shift, as far as in-place learning calls for learning (not in
-        // trials of several decisions, whose outcome no one pattern's action
-        // brings).
-        let w_mem = self.p.w_memory * self.contexts.in_place * self.contexts.in_place;
-        let memory = sc
-            .pattern
-            .filter(|_| first_step && w_mem != N::ZERO && self.contexts.several == 0)
-            .and_then(|slot| self.contexts.recall_last(slot));
-        // The remembered action (A for none) and what it adds.
+        // The remembered action (A for none) and what it adds: a win's
+        // action counts less where the function in force clearly chose it
+        // there (its noted choice), for then it adds nothing.
         let (m_action, m_add) = match memory {
-            Some((m, true)) => (m, w_mem),
-            Some((m, false)) => (m, -w_mem),
+            Some((m, slot, won)) => {
+                let cur = self.thalamus.active as usize;
+                let chose = self.contexts.chose(cur, slot) == Some(m);
+                let w = self.contexts.memory_weight(won, chose, self.p.w_memory);
+                (m, if won { w } else { -w })
+            }
             None => (A, N::ZERO),
         };
         for a in 0..A {
@@ -1619,6 +1641,47 @@ mod tests {
         assert!((recurrence_at_go(true, true) - amplified).abs() < 1e-5);
         assert!((recurrence_at_go(false, true) - plain).abs() < 1e-5);
         assert!((recurrence_at_go(true, false) - plain).abs() < 1e-5);
+    }
+
+    /// The outcome memory's reliability learns from a foretold outcome
+    /// where context selection and the slow settings run (not under
+    /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
+    /// traces a step without news closes the open trial: its delayed
+    /// outcome is noted nowhere.
+    #[test]
+    fn the_outcome_memory_is_judged_as_its_lesions_say() {
+        let judged_after = |lesion: &str, blank: bool, reward: f32| {
+            let mut c = Config::default();
+            if lesion != "none" {
+                c.lesions = Lesions::named(lesion).unwrap();
+            }
+            let mut a: Agent<f32, 2, 8, 2, 2> = Agent::new(c, 3).unwrap();
+            // A trial just opened with pattern 0, action 1, as the last one
+            // there, which was rewarded: the memory foretells a reward.
+            a.contexts.last_action[0] = 2;
+            a.contexts.remember_action(0, 1);
+            assert_eq!(a.contexts.foretold, 2);
+            a.decisions = 1;
+            if blank {
+                a.judge(0.0, false); // a step of the delay
+            }
+            a.judge(reward, true);
+            (a.contexts.reliability, a.contexts.last_lost)
+        };
+        let rate = Config::default().eta_reliability;
+        assert!((judged_after("none", false, 1.0).0 - rate).abs() < 1e-6);
+        assert!((judged_after("no_traces", false, 1.0).0 - rate).abs() < 1e-6);
+        assert!((judged_after("none", true, 1.0).0 - rate).abs() < 1e-6);
+        for lesion in ["no_thalamus", "no_context_selection", "no_meta"] {
+            assert_eq!(judged_after(lesion, false, 1.0).0, 0.0, "{lesion}");
+        }
+        // A loss is noted for the pattern, with traces even after a delay.
+        assert_eq!(judged_after("none", true, 0.0).1, 1);
+        assert_eq!(judged_after("no_traces", false, 0.0).1, 1);
+        // Without traces the delay closed the trial: nothing was foretold,
+        // and the loss was noted for no pattern.
+        assert_eq!(judged_after("no_traces", true, 1.0).0, 0.0);
+        assert_eq!(judged_after("no_traces", true, 0.0).1, 0);
     }
 
     #[test]

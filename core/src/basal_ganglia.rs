@@ -894,6 +894,18 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// The entry of the open trial's pattern, plus 1, until its outcome; 0
     /// for none. 0 to [`PATTERNS`].
     pub last_open: u8,
+    /// The outcome memory's reliability: the running rate at which an action
+    /// taken again for a pattern brought what it brought the last time there
+    /// (about 1 where rules are deterministic, `p² + (1 − p)²` where an
+    /// action is rewarded with probability `p`: 0.68 on a 0.8 bandit arm).
+    /// It learns slowly (the config's `eta_reliability`), from 0 at birth: a
+    /// setting of the fast learner learned over blocks, as in-place learning
+    /// is. Q3.12, 0 to 1.
+    pub reliability: N,
+    /// What the outcome memory foretells for the open trial: 0 nothing (its
+    /// action is not the one remembered for the pattern), 1 a loss, 2 a
+    /// reward. 0 to 2.
+    pub foretold: u8,
 }
 
 // `ContextChannels::seen` holds a bit per entry of the recency memory.
@@ -1018,6 +1030,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             last_action: [0; PATTERNS],
             last_lost: 0,
             last_open: 0,
+            reliability: N::ZERO,
+            foretold: 0,
         }
     }
 
@@ -1026,6 +1040,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// ([`ContextChannels::remember_outcome`]).
     pub fn remember_action(&mut self, slot: usize, a: usize) {
         if let Some(m) = self.last_action.get_mut(slot) {
+            let lost = (self.last_lost >> slot) & 1;
+            self.foretold = if *m as usize == a + 1 { 2 - lost } else { 0 };
             *m = (a as u8).saturating_add(1);
             self.last_open = slot as u8 + 1;
         }
@@ -1044,7 +1060,48 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 self.last_lost | bit
             };
         }
+        self.close_trial();
+    }
+
+    /// The open trial is closed unnoted: its outcome will meet no action.
+    pub fn close_trial(&mut self) {
         self.last_open = 0;
+        self.foretold = 0;
+    }
+
+    /// How far the outcome memory counts (its weight in an action's
+    /// salience, relative to the config's `w_memory`) after a trial that
+    /// was rewarded (`won`) or not, where the function in force noted the
+    /// remembered action as its clear choice for the pattern (`chose`) or
+    /// not: as far as in-place learning calls for learning, `in_place²`;
+    /// and, unless a win's action is the function's clear choice (the
+    /// memory would add nothing), as far as the memory has foretold
+    /// outcomes, `(2 reliability − 1)²` (a reliability of one half or less,
+    /// chance, counts nothing): the larger of the two. Squared, so that a
+    /// setting still rising counts little. A loss counts however clear the
+    /// choice: it is the choice that erred, which one dip may not undo
+    /// where cues share units.
+    #[inline(always)]
+    pub fn memory_weight(&self, won: bool, chose: bool, w_memory: N) -> N {
+        let m = if won && chose {
+            self.in_place
+        } else {
+            let sure = (self.reliability + self.reliability - N::ONE).relu();
+            self.in_place.max(sure)
+        };
+        if m == N::ZERO {
+            N::ZERO // (no products: the usual case)
+        } else {
+            w_memory * (m * m) // (max(a², b²) = max(a, b)² for a, b ≥ 0)
+        }
+    }
+
+    /// The action control function `k` noted as its clear choice for the
+    /// pattern of entry `slot` ([`ContextChannels::choice`]), if any.
+    #[inline(always)]
+    pub fn chose(&self, k: usize, slot: usize) -> Option<usize> {
+        let c = *self.choice.get(k)?.get(slot)? as usize;
+        c.checked_sub(1)
     }
 
     /// What the outcome memory holds for the pattern of entry `slot`: the last
@@ -1197,13 +1254,19 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// beliefs are taken relative to the best function (limited to `lo`;
     /// a new rule's to `[lo, −floor]`).
     ///
+    ///
+    /// The outcome memory is judged too, where it foretold the outcome (the
+    /// trial's action is the one remembered for its pattern): its
+    /// [`ContextChannels::reliability`] follows at `rate` whether it
+    /// was right.
+    ///
     /// ```
     /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
     /// let mut cc: ContextChannels<f32, 3> = ContextChannels::new();
     /// let ln = LnTable::new();
     /// // Function 0 predicted the reward; 1 did not; 2 had no preference.
     /// cc.predicted = [0.9, 0.1, 0.5];
-    /// cc.learn_belief(1.0, &ln, -3.0, -6.0, 0.5);
+    /// cc.learn_belief(1.0, &ln, -3.0, -6.0, 0.5, 0.0);
     /// assert_eq!(cc.belief[0], 0.0);
     /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
     /// // A new rule guessed as function 2 did.
@@ -1212,11 +1275,21 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     // Out of line: once in the step (the f32 oracle's firmware is near its
     // flash).
     #[inline(never)]
-    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N, guess: N)
+    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N, guess: N, rate: N)
     where
         N: Kernels,
     {
         let hit = reward >= N::from_q15(16384);
+        if self.foretold != 0 {
+            let r = self.reliability;
+            let error = if (self.foretold == 2) == hit {
+                N::ONE - r
+            } else {
+                -r
+            };
+            // (within 0 to 1 without a clamp: `rate` is at most 0.1)
+            self.reliability = r + rate * error;
+        }
         let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
         let p_new = if hit { guess } else { N::ONE - guess };
         let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);

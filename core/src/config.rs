@@ -412,9 +412,13 @@ config! {
     w_belief: f32 = 0.5, 0.0 to 2.0;
     /// Weight of the outcome memory (the last outcome for the trial's input pattern: the
     /// action taken there, for it if rewarded, against it if not) in an action
-    /// channel's salience, at in-place learning 1; it counts as far as in-place
-    /// learning is high.
+    /// channel's salience, at in-place learning 1 or a memory that always foretold; it
+    /// counts as far as in-place learning is high, or the memory reliable.
     w_memory: f32 = 0.5, 0.0 to 2.0;
+    /// Rate at which the outcome memory's reliability follows whether an action taken
+    /// again for a pattern brought what it brought the last time: slow, a setting the
+    /// basal ganglia learn over blocks, not within one.
+    eta_reliability: f32 = 0.004, 0.0 to 0.1;
     /// How far (in nats) below the best a control function's belief can have fallen
     /// before an outcome: the hazard of a rule change (a function disproved long ago
     /// is a candidate again after about one outcome it predicts better than the one in

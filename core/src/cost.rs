@@ -18,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,393.4 per step (3,146 dense).
+//! steps of the reference trace it is 3,391.8 per step (3,146 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -49,6 +49,10 @@ pub struct Activity {
     pub gpr_pieces_contexts: u64,
     /// Trial outcomes that updated the context channels' belief.
     pub belief_updates: u64,
+    /// Of those, outcomes the outcome memory had foretold (the trial's
+    /// action was the one remembered for its pattern): its reliability
+    /// learns.
+    pub foretold_outcomes: u64,
     /// Cortical units whose rate a step carried over from the last step
     /// (their recurrence: steps within a trial), over all steps.
     pub recurrent_units: u64,
@@ -71,7 +75,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 21;
+pub const PHASES: usize = 22;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -194,6 +198,11 @@ pub const fn phases(
             k as u64 * act.belief_updates,
         ),
         e(
+            "4 outcome memory's reliability per foretold outcome",
+            "1",
+            act.foretold_outcomes,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -246,9 +255,11 @@ pub fn reference_activity(steps: u32) -> Activity {
         let switches = agent.counters().switches;
         let start = agent.trial_start;
         let trial_end = start || !agent.trials_marked;
+        let foretold = agent.contexts.foretold != 0;
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
+        act.foretold_outcomes += u64::from(trial_end && news && foretold);
         if agent.dopamine() != Fx::ZERO {
             act.learning_steps += 1;
             act.elig_nonzero += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
@@ -292,8 +303,8 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,390.8 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_908);
+        // 3,391.8 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_918);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)

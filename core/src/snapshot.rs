@@ -233,9 +233,11 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// context channels' outcome memory (`contexts.last_action`, `last_lost`,
 /// `last_open`); 8: the state gained `contexts.belief_new` (belief in a new
 /// rule); 9: the state gained `held` (the last step held cortex's code
-/// without afferent input). An older snapshot is refused as such. The
+/// without afferent input); 10: the config gained `eta_reliability`, the
+/// state the outcome memory's `contexts.reliability` and
+/// `contexts.foretold`. An older snapshot is refused as such. The
 /// thalamic masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 9;
+pub const SNAPSHOT_VERSION: u16 = 10;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

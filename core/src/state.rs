@@ -411,6 +411,8 @@ state! {
     contexts.last_action: [PATTERNS] u8 in 0.0, A as f32; "0 to A";
     contexts.last_lost: [] u8; "A bit per entry of the recency memory, 0 to 255";
     contexts.last_open: [] u8 in 0.0, PATTERNS as f32; "0 to [`PATTERNS`]";
+    contexts.reliability: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
+    contexts.foretold: [] u8 in 0.0, 2.0; "0 to 2";
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
     critic.value: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
