@@ -56,7 +56,10 @@
 //!   learning rates) to learn in place, how much of cortex every control
 //!   function shares, and how far the *outcome memory* (the last action and
 //!   outcome per input pattern: win-stay, lose-shift) counts; it transfers to
-//!   contexts never seen.
+//!   contexts never seen. Beside it the memory's *reliability*, how often an
+//!   action taken again brought what it brought last time, learned as slowly,
+//!   lets the memory count where outcomes repeat (deterministic rules) and
+//!   not where they are a draw (a bandit).
 //! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V` (limited to
 //!   `±`[`dopamine::DOPAMINE_MAX`]), eligibility traces (**temporal**
 //!   credit), and the aspiration, the running reward per trial against which
