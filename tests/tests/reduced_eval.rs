@@ -19,6 +19,19 @@ fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: 
         .median
 }
 
+/// Every run of `tasks` (their default agent) in fixed point under each of
+/// `lesions` (`"none"` for the full model), seeds [`SEEDS`].
+fn fixed_rows(tasks: &[Spec], lesions: &[&str]) -> Vec<ResultRow> {
+    evaluate_specs(
+        tasks,
+        &[Number::Fixed],
+        lesions,
+        Variant::Default,
+        SEEDS,
+        |_| {},
+    )
+}
+
 /// Prints one check and keeps it if it missed.
 fn report(misses: &mut Vec<String>, what: &str, value: f64, ok: bool) {
     println!("{:<52} {value:.3} {}", what, if ok { "ok" } else { "MISS" });
@@ -29,18 +42,11 @@ fn report(misses: &mut Vec<String>, what: &str, value: f64, ok: bool) {
 
 #[test]
 fn the_suite_learns_and_each_mechanism_matters() {
-    let tasks: Vec<TaskKind> = tcbg_tests::TASK_NAMES
+    let tasks: Vec<Spec> = tcbg_tests::TASK_NAMES
         .iter()
-        .map(|n| tcbg_tests::task_kind(n).unwrap())
+        .map(|n| Spec::from(tcbg_tests::task_kind(n).unwrap()))
         .collect();
-    let mut rows = evaluate(
-        &tasks,
-        &[Number::Fixed],
-        &["none", "no_thalamus", "no_traces"],
-        Variant::Default,
-        SEEDS,
-        |_| {},
-    );
+    let mut rows = fixed_rows(&tasks, &["none", "no_thalamus", "no_traces"]);
     let oracle = [
         tcbg_tests::task_kind("rule-switch").unwrap(),
         tcbg_tests::task_kind("reversal-bandit").unwrap(),
@@ -134,14 +140,7 @@ fn many_rules_are_kept_apart() {
     .iter()
     .map(|n| Spec::for_name(n).unwrap()[0])
     .collect();
-    let rows = evaluate_specs(
-        &specs,
-        &[Number::Fixed],
-        &["none", "no_thalamus"],
-        Variant::Default,
-        SEEDS,
-        |_| {},
-    );
+    let rows = fixed_rows(&specs, &["none", "no_thalamus"]);
     let fx = Number::Fixed;
     let mut misses = Vec::new();
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
@@ -186,17 +185,10 @@ fn many_rules_are_kept_apart() {
 #[test]
 fn sequences_are_learned_and_memory_is_thalamic() {
     let tasks = [
-        TaskKind::ActionSequence,
-        TaskKind::DelayedResponse { delay: 0 },
+        Spec::from(TaskKind::ActionSequence),
+        Spec::from(TaskKind::DelayedResponse { delay: 0 }),
     ];
-    let rows = evaluate(
-        &tasks,
-        &[Number::Fixed],
-        &["none", "no_traces", "no_amplification"],
-        Variant::Default,
-        SEEDS,
-        |_| {},
-    );
+    let rows = fixed_rows(&tasks, &["none", "no_traces", "no_amplification"]);
     let fx = Number::Fixed;
     let mut misses = Vec::new();
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
