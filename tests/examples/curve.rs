@@ -1,0 +1,57 @@
+//! Errors and context switches by trial within a block, over seeds, for the
+//! full model and each lesion named: where in a block a model loses what
+//! another does not. The development loop's tool behind `docs/MODEL.md`'s
+//! reading of the reversal bandit (issue 17):
+//!
+//! `cargo run --release -p tcbg-tests --example curve -- TASK [SEEDS] [LESION ..]`
+//!
+//! Blocks after the first; trials past the 40th of a block are counted as
+//! the 40th. Per trial index: the error rate and the rate of trials begun
+//! under another control function than the last trial, in per mille.
+use tcbg::fixed::Fx;
+use tcbg::tasks::*;
+use tcbg::*;
+
+const TRIALS: usize = 40;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("reversal-bandit", String::as_str);
+    let seeds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let kind = tcbg_tests::task_kind(name).unwrap_or_else(|| panic!("unknown task {name}"));
+    let mut lesions = vec!["none".to_string()];
+    lesions.extend(args.iter().skip(2).cloned());
+    for lesion in &lesions {
+        let (mut wrong, mut switched, mut n) = ([0u32; TRIALS], [0u32; TRIALS], [0u32; TRIALS]);
+        for seed in 0..seeds {
+            let mut config = Config::default();
+            if lesion != "none" {
+                config.lesions = Lesions::named(lesion).expect("a lesion's name");
+            }
+            let mut agent: Agent<Fx, 8, 48, 4, 4> = Agent::new(config, seed).unwrap();
+            let mut task = Task::new(kind, Schedule::default(), seed);
+            let mut last = None;
+            let on_trial = |t: &TrialOutcome, a: &Agent<Fx, 8, 48, 4, 4>| {
+                let ctx = a.active_context();
+                if t.block >= 1 {
+                    let i = (t.trial as usize).min(TRIALS - 1);
+                    wrong[i] += u32::from(!t.correct);
+                    switched[i] += u32::from(last.is_some_and(|c| c != ctx));
+                    n[i] += 1;
+                }
+                last = Some(ctx);
+            };
+            run_observed(&mut agent, &mut task, on_trial, |_| {}).unwrap();
+        }
+        let per_mille = |x: &[u32; TRIALS]| -> String {
+            let v: Vec<String> = (0..TRIALS)
+                .map(|i| format!("{:.0}", 1000.0 * x[i] as f64 / n[i].max(1) as f64))
+                .collect();
+            v.join(" ")
+        };
+        let total = wrong.iter().sum::<u32>() as f64 / n.iter().sum::<u32>().max(1) as f64;
+        println!("{name} {lesion} ({seeds} seeds): errors {total:.4} of trials after block 1");
+        println!("  errors ‰   {}", per_mille(&wrong));
+        println!("  switches ‰ {}", per_mille(&switched));
+    }
+}
