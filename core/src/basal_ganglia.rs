@@ -900,7 +900,9 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// action is rewarded with probability `p`: 0.68 on a 0.8 bandit arm).
     /// It learns slowly (the config's `eta_reliability`), from 0 at birth: a
     /// setting of the fast learner learned over blocks, as in-place learning
-    /// is. Q3.12, 0 to 1.
+    /// is. Q3.12, 0 to 1 (in fixed point it climbs to about 0.97 at most at
+    /// the default rate, where a step of the average rounds to 0; `f32`
+    /// reaches 1).
     pub reliability: N,
     /// What the outcome memory foretells for the open trial: 0 nothing (its
     /// action is not the one remembered for the pattern), 1 a loss, 2 a
