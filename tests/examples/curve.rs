@@ -7,7 +7,12 @@
 //!
 //! Blocks after the first; trials past the 40th of a block are counted as
 //! the 40th. Per trial index: the error rate and the rate of trials begun
-//! under another control function than the last trial, in per mille.
+//! under another control function than the last trial, in per mille. Then,
+//! for the full model where the thalamus's recency memory holds one input
+//! pattern (the bandit), the switches from the 10th trial of a block on: the
+//! mean belief of the function entered over the one left, and their count by
+//! the noted choices (action + 1, 0 for none) of the function left and the
+//! one entered, as they stood before the switch.
 use tcbg::fixed::Fx;
 use tcbg::tasks::*;
 use tcbg::*;
@@ -23,6 +28,8 @@ fn main() {
     lesions.extend(args.iter().skip(2).cloned());
     for lesion in &lesions {
         let (mut wrong, mut switched, mut n) = ([0u32; TRIALS], [0u32; TRIALS], [0u32; TRIALS]);
+        let mut gap = 0f64;
+        let mut by_choice = std::collections::BTreeMap::new();
         for seed in 0..seeds {
             let mut config = Config::default();
             if lesion != "none" {
@@ -30,16 +37,27 @@ fn main() {
             }
             let mut agent: Agent<Fx, 8, 48, 4, 4> = Agent::new(config, seed).unwrap();
             let mut task = Task::new(kind, Schedule::default(), seed);
-            let mut last = None;
+            let mut last: Option<(usize, [u8; 4])> = None;
             let on_trial = |t: &TrialOutcome, a: &Agent<Fx, 8, 48, 4, 4>| {
                 let ctx = a.active_context();
+                let cc = &a.contexts;
+                let switch = last.filter(|&(c, _)| c != ctx);
                 if t.block >= 1 {
                     let i = (t.trial as usize).min(TRIALS - 1);
                     wrong[i] += u32::from(!t.correct);
-                    switched[i] += u32::from(last.is_some_and(|c| c != ctx));
+                    switched[i] += u32::from(switch.is_some());
                     n[i] += 1;
                 }
-                last = Some(ctx);
+                let one_pattern = a.thalamus.patterns_held == 1;
+                if let Some((left, noted)) =
+                    switch.filter(|_| one_pattern && t.block >= 1 && t.trial >= 10)
+                {
+                    // The beliefs the switch was made on: the last outcome
+                    // was judged at this trial's start, before the choice.
+                    gap += (cc.belief[ctx] - cc.belief[left]).to_f32() as f64;
+                    *by_choice.entry((noted[left], noted[ctx])).or_insert(0) += 1;
+                }
+                last = Some((ctx, core::array::from_fn(|k| cc.choice[k][0])));
             };
             run_observed(&mut agent, &mut task, on_trial, |_| {}).unwrap();
         }
@@ -53,5 +71,13 @@ fn main() {
         println!("{name} {lesion} ({seeds} seeds): errors {total:.4} of trials after block 1");
         println!("  errors ‰   {}", per_mille(&wrong));
         println!("  switches ‰ {}", per_mille(&switched));
+        let steady: u32 = by_choice.values().sum();
+        if steady > 0 {
+            println!(
+                "  from the 10th trial: {steady} switches, the function entered believed {:.2} nats above the one left",
+                gap / steady as f64
+            );
+            println!("  by noted choice (left, entered): {by_choice:?}");
+        }
     }
 }
