@@ -1102,6 +1102,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // Otherwise NoGo learned on every action (a context relearning rule
         // after rule) pushed all saliences below the GPR's floor, where the
         // choice is a coin toss that no learning can change.
+        let mut sum = N::ZERO;
+        let mut n = 0usize;
+        for a in 0..A {
+            if self.action_mask & (1 << a) != 0 {
+                sum = sum + drive[a];
+                n += 1;
+            }
+        }
+        let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         // The outcome memory of the pattern's last trial: win-stay,
         // lose-shift, as far as in-place learning calls for learning or the
         // memory has foretold outcomes (not in trials of several decisions,
@@ -1114,15 +1123,6 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                     .recall_last(slot)
                     .map(|(m, won)| (m, slot, won))
             });
-        let mut sum = N::ZERO;
-        let mut n = 0usize;
-        for a in 0..A {
-            if self.action_mask & (1 << a) != 0 {
-                sum = sum + drive[a];
-                n += 1;
-            }
-        }
-        let centre = sum * N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]);
         // The remembered action (A for none) and what it adds: a win's
         // action counts less where the function in force clearly chose it
         // there (its noted choice), for then it adds nothing.

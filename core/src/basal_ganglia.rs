@@ -1256,7 +1256,6 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// beliefs are taken relative to the best function (limited to `lo`;
     /// a new rule's to `[lo, −floor]`).
     ///
-    ///
     /// The outcome memory is judged too, where it foretold the outcome (the
     /// trial's action is the one remembered for its pattern): its
     /// [`ContextChannels::reliability`] follows at `rate` whether it
