@@ -140,6 +140,7 @@ pub(crate) struct Params<N: Num> {
     w_belief: N,
     w_memory: N,
     eta_reliability: N,
+    eta_consistency: N,
     belief_floor: N,
     belief_lo: N,
 
@@ -223,6 +224,7 @@ impl<N: Kernels> Params<N> {
             w_belief: f(c.w_belief),
             w_memory: f(c.w_memory),
             eta_reliability: f(c.eta_reliability),
+            eta_consistency: f(c.eta_consistency),
             belief_floor: f(-c.belief_floor),
             belief_lo: f(-BELIEF_MAX),
             k_over_c: f(n_k as f32 / n_c as f32),
@@ -328,32 +330,13 @@ impl<N: Num, const C: usize, const A: usize> Scratch<N, C, A> {
 /// The thalamocortical basal-ganglia loop, generic over the number type `N`
 /// ([`crate::fixed::Fx`] or `f32`) and the sizes: `S` inputs, `C` cortical
 /// units, `K` thalamic control functions, `A` actions.
+// Laid out as written, the step's scalars first and the large arrays last:
+// a Cortex-M load reaches 4,095 bytes past its base in one instruction.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> {
-    pub(crate) config: Config,
-    pub(crate) seed: u64,
     pub(crate) p: Params<N>,
     pub(crate) lesions: Lesions,
-    /// Cortex.
-    pub cortex: Cortex<N, S, C>,
-    /// Thalamus.
-    pub thalamus: Thalamus<N, S, C, K>,
-    /// Striatum of the action channels.
-    pub striatum: Striatum<N, C, A>,
-    /// Context-channel bookkeeping.
-    pub contexts: ContextChannels<N, K>,
-    /// Critic and dopamine.
-    pub critic: Critic<N, C, A>,
-    /// Striatal input `x = r / (mean gain)`: cortex normalised by the total
-    /// thalamic gain. Q3.12, 0 to 8, saturates.
-    pub striatal_input: [N; C],
-    /// Reciprocal of the mean gain of the active control function (tracked).
-    /// Q3.12, 0 to 8.
-    pub gain_norm: N,
-    /// Action channels this step.
-    pub actions: Selection<N, A>,
-    /// Context channels this step.
-    pub context_channels: Selection<N, K>,
     pub(crate) action_mask: u32,
     pub(crate) trial_start: bool,
     /// Whether a trial start has ever been marked. Until one is, every step
@@ -365,12 +348,34 @@ pub struct Agent<N: Num, const S: usize, const C: usize, const K: usize, const A
     /// Whether the last step had no afferent input (cortex held its code
     /// through it, amplified by the thalamus).
     pub(crate) held: bool,
+    /// Reciprocal of the mean gain of the active control function (tracked).
+    /// Q3.12, 0 to 8.
+    pub gain_norm: N,
     pub(crate) explore_rng: Rng,
     pub(crate) dither_rng: Rng,
     /// Cortex's own rounding dither: its plasticity must not depend on how
     /// many draws dopamine-driven learning took.
     pub(crate) cortex_rng: Rng,
     pub(crate) counters: Counters,
+    /// Action channels this step.
+    pub actions: Selection<N, A>,
+    /// Context channels this step.
+    pub context_channels: Selection<N, K>,
+    /// Context-channel bookkeeping.
+    pub contexts: ContextChannels<N, K>,
+    /// Critic and dopamine.
+    pub critic: Critic<N, C, A>,
+    /// Striatal input `x = r / (mean gain)`: cortex normalised by the total
+    /// thalamic gain. Q3.12, 0 to 8, saturates.
+    pub striatal_input: [N; C],
+    /// Striatum of the action channels.
+    pub striatum: Striatum<N, C, A>,
+    /// Cortex.
+    pub cortex: Cortex<N, S, C>,
+    /// Thalamus.
+    pub thalamus: Thalamus<N, S, C, K>,
+    pub(crate) config: Config,
+    pub(crate) seed: u64,
 }
 
 impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
@@ -943,7 +948,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             } else {
                 p.eta_reliability
             };
-            cc.learn_belief(reward, &p.ln, p.belief_floor, p.belief_lo, guess, rate);
+            let rates = (rate, p.eta_consistency);
+            let cur = self.thalamus.active as usize;
+            cc.learn_belief(reward, &p.ln, (p.belief_floor, p.belief_lo), guess, rates, cur);
         }
         if outcome {
             let rewarded = reward >= N::from_q15(16384);

@@ -908,10 +908,40 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// action is not the one remembered for the pattern), 1 a loss, 2 a
     /// reward. 0 to 2.
     pub foretold: u8,
+    /// How often outcomes repeat where the basal ganglia took them for
+    /// noise: the running rate at which an action taken again for a
+    /// pattern brought what it brought the last time. A disappointment
+    /// counts once the model has stayed with, or come back to, the control
+    /// function it came under ([`ContextChannels::doubt`]): one left for good
+    /// was a rule's change, not noise. About 1 where rules are
+    /// deterministic, `p² + (1 − p)²` where an action is rewarded with
+    /// probability `p` (0.68 on a 0.8 bandit arm). It bounds how sure any
+    /// function's prediction is ([`ContextChannels::predict`]): a function
+    /// is no surer of an outcome than outcomes have been seen to repeat, so
+    /// one unlucky outcome of a noisy rule does not disprove it. Learned at
+    /// the config's `eta_consistency`, from 1 at birth (rules are taken as
+    /// deterministic until outcomes show otherwise). Q3.12, 0 to 1 (in
+    /// fixed point at most about 0.985 once it has fallen: a step of the
+    /// average rounds to 0 there, above the predictions' own bound, 0.98).
+    pub consistency: N,
+    /// The control function under which the outcome memory last foretold
+    /// wrong, plus 1, until that disappointment is judged noise (the model
+    /// stays with the function or comes back to it within
+    /// [`DOUBT_OUTCOMES`] outcomes) or a change (it does not); 0 for none.
+    /// 0 to K.
+    pub doubt: u8,
+    /// Outcomes judged under other functions since that disappointment. 0
+    /// to [`DOUBT_OUTCOMES`].
+    pub doubt_age: u8,
 }
 
 // `ContextChannels::seen` holds a bit per entry of the recency memory.
 const _: () = assert!(PATTERNS <= 8);
+
+/// Outcomes judged under other control functions after which the model
+/// must still come back to the function a disappointment came under, at
+/// the next outcome, for it to count as noise ([`ContextChannels::doubt`]).
+pub const DOUBT_OUTCOMES: u8 = 4;
 
 /// The least belief (log probability relative to the best).
 pub const BELIEF_MAX: f32 = 6.0;
@@ -1034,6 +1064,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             last_open: 0,
             reliability: N::ZERO,
             foretold: 0,
+            consistency: N::ONE,
+            doubt: 0,
+            doubt_age: 0,
         }
     }
 
@@ -1119,8 +1152,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// the `m` `allowed` actions (bit `b` for action `b`), a clear one (the
     /// drive leads the next by [`CLEAR_LEAD`]) or none; and every function
     /// predicts `a`'s reward (the counterfactual read-out, after Collins &
-    /// Koechlin 2012): with `q` its competence (limited to `[0.02, 0.98]`),
-    /// `q` if it chose `a`, `(1 − q)/(m − 1)` if another action, `1/m` if
+    /// Koechlin 2012): with `q` its competence, at least `competent` (an
+    /// established function's) and at most the smaller of 0.98 and
+    /// [`ContextChannels::consistency`], `q` if it chose `a`, `(1 − q)/(m − 1)` if another action, `1/m` if
     /// none (a fresh function's zero weights choose none). Returns the
     /// functions the input itself speaks against (bit `k`): each has met
     /// patterns ([`ContextChannels::seen`]), but never this one, which
@@ -1172,9 +1206,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         }
         let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
         for (b, &v) in drive.iter().enumerate() {
-            if allowed & (1 << b) == 0 {
-                continue;
-            }
+            // (an action not allowed never leads: no branch on it)
+            let v = if allowed & (1 << b) != 0 { v } else { N::MIN };
             if v > first {
                 (second, first, best) = (first, v, b);
             } else if v > second {
@@ -1188,9 +1221,11 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         let inv_m1 = recip((m - 1).max(1));
         // As sure as an established function at least: a choice is a rule
         // learned, and a function failing now does not come to expect its
-        // failures (never more certain than 1 in 50 either way).
-        // (`max` then `min`: a config's `competent` above 0.98 gives 0.98)
-        let (lo, hi) = (competent.max(N::from_q15(655)), N::from_q15(32113));
+        // failures. Never surer than outcomes have been seen to repeat
+        // (`consistency`), nor than 1 in 50 either way.
+        // (`max` then `min`: a config's `competent` above the bound gives it)
+        let hi = self.consistency.min(N::from_q15(32113));
+        let lo = competent.max(N::from_q15(655));
         let sure = |q: N| q.max(lo).min(hi);
         let rows = self.choice.iter().zip(self.competence.iter());
         for (p, (row, &q)) in self.predicted.iter_mut().zip(rows) {
@@ -1258,8 +1293,10 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     ///
     /// The outcome memory is judged too, where it foretold the outcome (the
     /// trial's action is the one remembered for its pattern): its
-    /// [`ContextChannels::reliability`] follows at `rate` whether it
-    /// was right.
+    /// [`ContextChannels::reliability`] follows at `rates.0` whether it
+    /// was right, and [`ContextChannels::consistency`] at `rates.1`, a
+    /// disappointment under the function `cur` in force once it is judged
+    /// noise ([`ContextChannels::doubt`]).
     ///
     /// ```
     /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
@@ -1267,29 +1304,62 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// let ln = LnTable::new();
     /// // Function 0 predicted the reward; 1 did not; 2 had no preference.
     /// cc.predicted = [0.9, 0.1, 0.5];
-    /// cc.learn_belief(1.0, &ln, -3.0, -6.0, 0.5, 0.0);
+    /// cc.learn_belief(1.0, &ln, (-3.0, -6.0), 0.5, (0.0, 0.0), 0);
     /// assert_eq!(cc.belief[0], 0.0);
     /// assert!(cc.belief[1] < cc.belief[2] && cc.belief[2] < 0.0);
     /// // A new rule guessed as function 2 did.
     /// assert!((cc.belief_new - cc.belief[2]).abs() < 1e-6);
+    ///
+    /// // The memory foretold a reward under function 0 and was wrong; the
+    /// // model stays with function 0 for the next outcome: it was noise.
+    /// cc.foretold = 2;
+    /// cc.learn_belief(0.0, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
+    /// assert_eq!((cc.doubt, cc.consistency), (1, 1.0));
+    /// cc.foretold = 0;
+    /// cc.learn_belief(1.0, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
+    /// assert_eq!((cc.doubt, cc.consistency), (0, 0.5));
     /// ```
     // Out of line: once in the step (the f32 oracle's firmware is near its
     // flash).
     #[inline(never)]
-    pub fn learn_belief(&mut self, reward: N, ln: &LnTable<N>, floor: N, lo: N, guess: N, rate: N)
-    where
+    pub fn learn_belief(
+        &mut self,
+        reward: N,
+        ln: &LnTable<N>,
+        (floor, lo): (N, N),
+        guess: N,
+        rates: (N, N),
+        cur: usize,
+    ) where
         N: Kernels,
     {
         let hit = reward >= N::from_q15(16384);
+        let wrong = self.foretold != 0 && (self.foretold == 2) != hit;
         if self.foretold != 0 {
             let r = self.reliability;
-            let error = if (self.foretold == 2) == hit {
-                N::ONE - r
+            let error = if wrong { -r } else { N::ONE - r };
+            // (within 0 to 1 without a clamp: the rate is at most 0.1)
+            self.reliability = r + rates.0 * error;
+        }
+        // A disappointment is judged at a later outcome: noise if the model
+        // is (again) under the function it came under, a change if it has
+        // stayed away for `DOUBT_OUTCOMES` outcomes.
+        let cur1 = cur as u8 + 1;
+        if self.doubt != 0 && !wrong {
+            if self.doubt == cur1 {
+                self.consistency = self.consistency - rates.1 * self.consistency;
+                self.doubt = 0;
+            } else if self.doubt_age >= DOUBT_OUTCOMES {
+                self.doubt = 0;
             } else {
-                -r
-            };
-            // (within 0 to 1 without a clamp: `rate` is at most 0.1)
-            self.reliability = r + rate * error;
+                self.doubt_age += 1;
+            }
+        }
+        if wrong {
+            (self.doubt, self.doubt_age) = (cur1, 0);
+        } else if self.foretold != 0 {
+            let c = self.consistency;
+            self.consistency = c + rates.1 * (N::ONE - c);
         }
         let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
         let p_new = if hit { guess } else { N::ONE - guess };

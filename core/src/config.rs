@@ -419,6 +419,11 @@ config! {
     /// again for a pattern brought what it brought the last time: slow, a setting the
     /// basal ganglia learn over blocks, not within one.
     eta_reliability: f32 = 0.004, 0.0 to 0.1;
+    /// Rate at which the consistency of outcomes (how often an action taken again for
+    /// a pattern brought what it brought the last time, where the model took a
+    /// disappointment for noise) follows each foretold outcome: it bounds how sure a
+    /// control function's prediction is (0 keeps every prediction at the bound 0.98).
+    eta_consistency: f32 = 0.015625, 0.0 to 0.5;
     /// How far (in nats) below the best a control function's belief can have fallen
     /// before an outcome: the hazard of a rule change (a function disproved long ago
     /// is a candidate again after about one outcome it predicts better than the one in

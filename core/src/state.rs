@@ -19,7 +19,7 @@
 //! variable's docs state the format and range the table gives.
 
 use crate::agent::{Agent, RangeViolation, OBS_RANGE};
-use crate::basal_ganglia::{BELIEF_MAX, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX};
+use crate::basal_ganglia::{BELIEF_MAX, DOUBT_OUTCOMES, GPI_MAX, RECALL_OUTCOMES, TRACE_MAX};
 use crate::cortex::W_IN_BOUND;
 use crate::dopamine::{DOPAMINE_MAX, SIGNAL_MAX, W_V_BOUND};
 use crate::fixed::Num;
@@ -413,6 +413,9 @@ state! {
     contexts.last_open: [] u8 in 0.0, PATTERNS as f32; "0 to [`PATTERNS`]";
     contexts.reliability: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.foretold: [] u8 in 0.0, 2.0; "0 to 2";
+    contexts.consistency: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
+    contexts.doubt: [] u8 in 0.0, K as f32; "0 to K";
+    contexts.doubt_age: [] u8 in 0.0, DOUBT_OUTCOMES as f32; "0 to [`DOUBT_OUTCOMES`]";
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
     critic.value: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";

@@ -3,7 +3,8 @@
 //! another does not. The development loop's tool behind `docs/MODEL.md`'s
 //! reading of the reversal bandit (issue 17):
 //!
-//! `cargo run --release -p tcbg-tests --example curve -- TASK [SEEDS] [LESION ..]`
+//! `[FLIP=1] cargo run --release -p tcbg-tests --example curve -- TASK [SEEDS] [LESION ..]`
+//! (`FLIP=1`: 5% of rewards flipped, as `--robust`'s `flip5`)
 //!
 //! Blocks after the first; trials past the 40th of a block are counted as
 //! the 40th. Per trial index: the error rate and the rate of trials begun
@@ -24,11 +25,18 @@ fn main() {
     let name = args.first().map_or("reversal-bandit", String::as_str);
     let seeds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);
     let kind = tcbg_tests::task_kind(name).unwrap_or_else(|| panic!("unknown task {name}"));
+    // `FLIP=1`: 5% of rewards flipped, as `--robust`'s `flip5`.
+    let schedule = match std::env::var("FLIP") {
+        Ok(v) if v == "1" => Schedule::FLIP5,
+        _ => Schedule::default(),
+    };
     let mut lesions = vec!["none".to_string()];
     lesions.extend(args.iter().skip(2).cloned());
     for lesion in &lesions {
         let (mut wrong, mut switched, mut n) = ([0u32; TRIALS], [0u32; TRIALS], [0u32; TRIALS]);
         let mut gap = 0f64;
+        let mut near = [[0u32; 2]; 2]; // [near a switch][wrong]
+        let mut since = 99u32;
         let mut by_choice = std::collections::BTreeMap::new();
         for seed in 0..seeds {
             let mut config = Config::default();
@@ -36,12 +44,16 @@ fn main() {
                 config.lesions = Lesions::named(lesion).expect("a lesion's name");
             }
             let mut agent: Agent<Fx, 8, 48, 4, 4> = Agent::new(config, seed).unwrap();
-            let mut task = Task::new(kind, Schedule::default(), seed);
+            let mut task = Task::new(kind, schedule, seed);
             let mut last: Option<(usize, [u8; 4])> = None;
             let on_trial = |t: &TrialOutcome, a: &Agent<Fx, 8, 48, 4, 4>| {
                 let ctx = a.active_context();
                 let cc = &a.contexts;
                 let switch = last.filter(|&(c, _)| c != ctx);
+                since = if switch.is_some() { 0 } else { since.saturating_add(1) };
+                if t.block >= 1 && t.trial >= 10 {
+                    near[usize::from(since < 4)][usize::from(!t.correct)] += 1;
+                }
                 if t.block >= 1 {
                     let i = (t.trial as usize).min(TRIALS - 1);
                     wrong[i] += u32::from(!t.correct);
@@ -71,6 +83,7 @@ fn main() {
         println!("{name} {lesion} ({seeds} seeds): errors {total:.4} of trials after block 1");
         println!("  errors ‰   {}", per_mille(&wrong));
         println!("  switches ‰ {}", per_mille(&switched));
+        println!("  trials 10+: far from a switch {} wrong of {}, within 3 trials of one {} wrong of {}", near[0][1], near[0][0] + near[0][1], near[1][1], near[1][0] + near[1][1]);
         let steady: u32 = by_choice.values().sum();
         if steady > 0 {
             println!(

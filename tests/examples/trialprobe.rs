@@ -18,7 +18,7 @@
 //! trials: wrong choices under the block's main function there, and under
 //! the others. `UNITS=1` prefixes each line with the striatal input's
 //! active units and their inputs. `DELAY=D` sets the delay of the delayed
-//! tasks (default 0).
+//! tasks (default 0). `FLIP=1` flips 5% of rewards, as `--robust`'s `flip5`.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -49,7 +49,12 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
         .unwrap_or(0);
     let kind = TaskKind::parse(&name, delay).unwrap_or_else(|| panic!("unknown task {name}"));
     let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
-    let mut task = Task::new(kind, Schedule::default(), seed);
+    let schedule = if std::env::var("FLIP").is_ok() {
+        Schedule::FLIP5
+    } else {
+        Schedule::default()
+    };
+    let mut task = Task::new(kind, schedule, seed);
     let na = Environment::actions(&task);
     let _ = agent.set_action_count(na);
     let mut reward = Fx::ZERO;
