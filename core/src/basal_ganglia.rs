@@ -1616,6 +1616,47 @@ mod tests {
     use super::*;
     use crate::fixed::Fx;
 
+    /// A disappointment counts against the consistency of outcomes only if
+    /// the model stays with, or comes back to, the function it came under;
+    /// and the consistency bounds every prediction.
+    #[test]
+    fn consistency_counts_noise_not_changes() {
+        let ln = LnTable::<f32>::new();
+        let judge = |cc: &mut ContextChannels<f32, 2>, foretold: u8, reward: f32, cur: usize| {
+            cc.foretold = foretold;
+            cc.learn_belief(reward, &ln, (-3.0, -6.0), 0.5, (0.0, 0.25), cur);
+        };
+        // A change: the memory foretold a reward under function 0 and was
+        // wrong; the model leaves for function 1 and does not come back.
+        let mut cc = ContextChannels::<f32, 2>::new();
+        judge(&mut cc, 2, 0.0, 0);
+        for _ in 0..=DOUBT_OUTCOMES {
+            judge(&mut cc, 0, 1.0, 1);
+        }
+        assert_eq!((cc.doubt, cc.consistency), (0, 1.0));
+        judge(&mut cc, 0, 1.0, 0); // too late to come back
+        assert_eq!(cc.consistency, 1.0);
+        // Noise: the model leaves, but comes back within DOUBT_OUTCOMES.
+        judge(&mut cc, 2, 0.0, 0);
+        for _ in 0..DOUBT_OUTCOMES {
+            judge(&mut cc, 0, 1.0, 1);
+        }
+        judge(&mut cc, 0, 1.0, 0);
+        assert_eq!((cc.doubt, cc.consistency), (0, 0.75));
+        // An outcome foretold right raises it again.
+        judge(&mut cc, 2, 1.0, 0);
+        assert_eq!(cc.consistency, 0.8125);
+        // However competent, a function predicts no surer than outcomes repeat.
+        cc.competence = [1.0, 1.0];
+        cc.choice = [[1; PATTERNS], [2; PATTERNS]];
+        cc.predict(0, Some(0), &[0.9, 0.1], (0b11, 2), 0, 0.85);
+        assert_eq!(cc.predicted[0], 0.8125);
+        assert!((cc.predicted[1] - (1.0 - 0.8125)).abs() < 1e-4);
+        cc.consistency = 1.0;
+        cc.predict(0, Some(0), &[0.9, 0.1], (0b11, 2), 0, 0.85);
+        assert!((cc.predicted[0] - 0.98).abs() < 1e-4, "{:?}", cc.predicted);
+    }
+
     #[test]
     fn selects_highest_salience_both_types() {
         let g = Gpr::<f32>::nengo();

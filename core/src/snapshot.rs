@@ -235,9 +235,11 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// rule); 9: the state gained `held` (the last step held cortex's code
 /// without afferent input); 10: the config gained `eta_reliability`, the
 /// state the outcome memory's `contexts.reliability` and
-/// `contexts.foretold`. An older snapshot is refused as such. The
+/// `contexts.foretold`; 11: the config gained `eta_consistency`, the state
+/// the context channels' `consistency` of outcomes and its `doubt` and
+/// `doubt_age`. An older snapshot is refused as such. The
 /// thalamic masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 10;
+pub const SNAPSHOT_VERSION: u16 = 11;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

@@ -50,7 +50,11 @@ fn main() {
                 let ctx = a.active_context();
                 let cc = &a.contexts;
                 let switch = last.filter(|&(c, _)| c != ctx);
-                since = if switch.is_some() { 0 } else { since.saturating_add(1) };
+                since = if switch.is_some() {
+                    0
+                } else {
+                    since.saturating_add(1)
+                };
                 if t.block >= 1 && t.trial >= 10 {
                     near[usize::from(since < 4)][usize::from(!t.correct)] += 1;
                 }
@@ -83,7 +87,13 @@ fn main() {
         println!("{name} {lesion} ({seeds} seeds): errors {total:.4} of trials after block 1");
         println!("  errors ‰   {}", per_mille(&wrong));
         println!("  switches ‰ {}", per_mille(&switched));
-        println!("  trials 10+: far from a switch {} wrong of {}, within 3 trials of one {} wrong of {}", near[0][1], near[0][0] + near[0][1], near[1][1], near[1][0] + near[1][1]);
+        println!(
+            "  trials 10+: far from a switch {} wrong of {}, within 3 trials of one {} wrong of {}",
+            near[0][1],
+            near[0][0] + near[0][1],
+            near[1][1],
+            near[1][0] + near[1][1]
+        );
         let steady: u32 = by_choice.values().sum();
         if steady > 0 {
             println!(
