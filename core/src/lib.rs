@@ -59,7 +59,11 @@
 //!   contexts never seen. Beside it the memory's *reliability*, how often an
 //!   action taken again brought what it brought last time, learned as slowly,
 //!   lets the memory count where outcomes repeat (deterministic rules) and
-//!   not where they are a draw (a bandit).
+//!   not where they are a draw (a bandit). The same record, learned faster
+//!   and only from disappointments the model did not answer by leaving a
+//!   function for good, is the *consistency* of outcomes: no function's
+//!   prediction is surer, so one unlucky outcome of a noisy rule does not
+//!   disprove it.
 //! - [`dopamine`]: the critic, the TD error `δ = r + γV' − V` (limited to
 //!   `±`[`dopamine::DOPAMINE_MAX`]), eligibility traces (**temporal**
 //!   credit), and the aspiration, the running reward per trial against which
