@@ -18,7 +18,7 @@
 //!
 //! [`phases`] lists every phase with its formula and its MACs over the
 //! run; [`macs`] is their sum. For the default agent over the first 1,000
-//! steps of the reference trace it is 3,391.8 per step (3,146 dense).
+//! steps of the reference trace it is 3,392.7 per step (3,146 dense).
 
 use crate::fixed::{Fx, Num};
 use crate::Config;
@@ -53,6 +53,10 @@ pub struct Activity {
     /// action was the one remembered for its pattern): its reliability
     /// learns.
     pub foretold_outcomes: u64,
+    /// Updates of the consistency of outcomes: each foretold outcome that
+    /// came true, and each disappointment judged noise
+    /// (`basal_ganglia::ContextChannels::consistency`).
+    pub consistency_updates: u64,
     /// Cortical units whose rate a step carried over from the last step
     /// (their recurrence: steps within a trial), over all steps.
     pub recurrent_units: u64,
@@ -75,7 +79,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 22;
+pub const PHASES: usize = 23;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -203,6 +207,11 @@ pub const fn phases(
             act.foretold_outcomes,
         ),
         e(
+            "4 consistency of outcomes per outcome foretold right or disappointment judged noise",
+            "1",
+            act.consistency_updates,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -256,10 +265,18 @@ pub fn reference_activity(steps: u32) -> Activity {
         let start = agent.trial_start;
         let trial_end = start || !agent.trials_marked;
         let foretold = agent.contexts.foretold != 0;
+        let (doubt, active) = (agent.contexts.doubt, agent.thalamus.active);
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
         act.foretold_outcomes += u64::from(trial_end && news && foretold);
+        // A disappointment foretold leaves a fresh doubt under the function
+        // in force; a doubt under it that clears was judged noise.
+        let after = (agent.contexts.doubt, agent.contexts.doubt_age);
+        let disappointed = foretold && after == (active + 1, 0);
+        let came_true = trial_end && news && foretold && !disappointed;
+        let noise = doubt != 0 && doubt == active + 1 && after.0 == 0;
+        act.consistency_updates += u64::from(came_true) + u64::from(noise);
         if agent.dopamine() != Fx::ZERO {
             act.learning_steps += 1;
             act.elig_nonzero += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
@@ -303,8 +320,8 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,391.8 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_918);
+        // 3,392.7 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_927);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)
