@@ -1657,11 +1657,6 @@ mod tests {
         assert!((recurrence_at_go(true, false) - plain).abs() < 1e-5);
     }
 
-    /// The outcome memory's reliability learns from a foretold outcome
-    /// where context selection and the slow settings run (not under
-    /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
-    /// traces a step without news closes the open trial: its delayed
-    /// outcome is noted nowhere.
     /// The consistency of outcomes follows a rule's noise, not its
     /// changes: near 1 over rules that switch but never lie, near
     /// `p² + (1 − p)²` where 5% of rewards are flipped (0.905), well below
@@ -1690,6 +1685,11 @@ mod tests {
         assert!((0.65..=0.9).contains(&bandit), "{bandit}");
     }
 
+    /// The outcome memory's reliability learns from a foretold outcome
+    /// where context selection and the slow settings run (not under
+    /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
+    /// traces a step without news closes the open trial: its delayed
+    /// outcome is noted nowhere.
     #[test]
     fn the_outcome_memory_is_judged_as_its_lesions_say() {
         let judged_after = |lesion: &str, blank: bool, reward: f32| {

@@ -1154,8 +1154,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// predicts `a`'s reward (the counterfactual read-out, after Collins &
     /// Koechlin 2012): with `q` its competence, at least `competent` (an
     /// established function's) and at most the smaller of 0.98 and
-    /// [`ContextChannels::consistency`], `q` if it chose `a`, `(1 − q)/(m − 1)` if another action, `1/m` if
-    /// none (a fresh function's zero weights choose none). Returns the
+    /// [`ContextChannels::consistency`], `q` if it chose `a`,
+    /// `(1 − q)/(m − 1)` if another action, `1/m` if none (a fresh
+    /// function's zero weights choose none). Returns the
     /// functions the input itself speaks against (bit `k`): each has met
     /// patterns ([`ContextChannels::seen`]), but never this one, which
     /// another function met before.
