@@ -13,7 +13,8 @@
 //! pattern (the bandit), the switches from the 10th trial of a block on: the
 //! mean belief of the function entered over the one left, and their count by
 //! the noted choices (action + 1, 0 for none) of the function left and the
-//! one entered, as they stood before the switch.
+//! one entered, as they stood before the switch. Last, the consistency of
+//! outcomes each seed's agent ended with (p10, median, p90).
 use tcbg::fixed::Fx;
 use tcbg::tasks::*;
 use tcbg::*;
@@ -36,6 +37,7 @@ fn main() {
         let (mut wrong, mut switched, mut n) = ([0u32; TRIALS], [0u32; TRIALS], [0u32; TRIALS]);
         let mut gap = 0f64;
         let mut near = [[0u32; 2]; 2]; // [near a switch][wrong]
+        let mut consistency = Vec::new();
         let mut since = 99u32;
         let mut by_choice = std::collections::BTreeMap::new();
         for seed in 0..seeds {
@@ -76,6 +78,7 @@ fn main() {
                 last = Some((ctx, core::array::from_fn(|k| cc.choice[k][0])));
             };
             run_observed(&mut agent, &mut task, on_trial, |_| {}).unwrap();
+            consistency.push(agent.contexts.consistency.to_f32());
         }
         let per_mille = |x: &[u32; TRIALS]| -> String {
             let v: Vec<String> = (0..TRIALS)
@@ -93,6 +96,14 @@ fn main() {
             near[0][0] + near[0][1],
             near[1][1],
             near[1][0] + near[1][1]
+        );
+        consistency.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: usize| consistency[(consistency.len() - 1) * q / 10];
+        println!(
+            "  consistency of outcomes at the end: p10 {:.3}, median {:.3}, p90 {:.3}",
+            at(1),
+            at(5),
+            at(9)
         );
         let steady: u32 = by_choice.values().sum();
         if steady > 0 {
