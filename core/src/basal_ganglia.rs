@@ -911,11 +911,13 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// How often outcomes repeat where the basal ganglia took them for
     /// noise: the running rate at which an action taken again for a
     /// pattern brought what it brought the last time. A disappointment
-    /// counts once the model has stayed with, or come back to, the control
-    /// function it came under ([`ContextChannels::doubt`]): one left for good
-    /// was a rule's change, not noise. About 1 where rules are
-    /// deterministic, `p² + (1 − p)²` where an action is rewarded with
-    /// probability `p` (0.68 on a 0.8 bandit arm). It bounds how sure any
+    /// counts once it is judged noise ([`ContextChannels::doubt`]): its
+    /// pattern, back under the control function it came under, brought
+    /// what it used to; one that the function relearned, or left for good,
+    /// was a rule's change. So it is 1 where rules are deterministic, and
+    /// about `p` where the rule's action is rewarded with probability `p`
+    /// (`(p² + (1 − p)²)/(1 − p (1 − p))`: 0.95 with 5% of rewards
+    /// flipped, 0.81 on a 0.8 bandit arm). It bounds how sure any
     /// function's prediction is ([`ContextChannels::predict`]): a function
     /// is no surer of an outcome than outcomes have been seen to repeat, so
     /// one unlucky outcome of a noisy rule does not disprove it. Learned at
@@ -925,22 +927,29 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// average rounds to 0 there, above the predictions' own bound, 0.98).
     pub consistency: N,
     /// The control function under which the outcome memory last foretold
-    /// wrong, plus 1, until that disappointment is judged noise (the model
-    /// stays with the function or comes back to it within
-    /// [`DOUBT_OUTCOMES`] outcomes) or a change (it does not); 0 for none.
-    /// 0 to K.
+    /// wrong, plus 1, until that disappointment is judged, when its pattern
+    /// ([`ContextChannels::doubt_slot`]) comes back under the function:
+    /// noise if the same action brings back what it used to, or another
+    /// action fails (the one left was right); a change if the same action
+    /// brings the new outcome again, or another action succeeds (the
+    /// function relearned). A change as well if the model stays under
+    /// other functions for [`DOUBT_OUTCOMES`] outcomes: it left the
+    /// function for good. 0 for none. 0 to K.
     pub doubt: u8,
     /// Outcomes judged under other functions since that disappointment. 0
     /// to [`DOUBT_OUTCOMES`].
     pub doubt_age: u8,
+    /// The pattern of that disappointment: its entry in the thalamus's
+    /// recency memory, plus 1 (0 for none). 0 to [`PATTERNS`].
+    pub doubt_slot: u8,
 }
 
 // `ContextChannels::seen` holds a bit per entry of the recency memory.
 const _: () = assert!(PATTERNS <= 8);
 
-/// Outcomes judged under other control functions after which the model
-/// must still come back to the function a disappointment came under, at
-/// the next outcome, for it to count as noise ([`ContextChannels::doubt`]).
+/// Outcomes judged under other control functions after which a
+/// disappointment is taken for a rule's change: the model left the function
+/// it came under ([`ContextChannels::doubt`]).
 pub const DOUBT_OUTCOMES: u8 = 4;
 
 /// The least belief (log probability relative to the best).
@@ -1067,6 +1076,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             consistency: N::ONE,
             doubt: 0,
             doubt_age: 0,
+            doubt_slot: 0,
         }
     }
 
@@ -1296,8 +1306,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// trial's action is the one remembered for its pattern): its
     /// [`ContextChannels::reliability`] follows at `rates.0` whether it
     /// was right, and [`ContextChannels::consistency`] at `rates.1`, a
-    /// disappointment under the function `cur` in force once it is judged
-    /// noise ([`ContextChannels::doubt`]).
+    /// disappointment once it is judged noise, when its pattern comes back
+    /// under the function it came under (`cur` is the function in force;
+    /// [`ContextChannels::doubt`]).
     ///
     /// ```
     /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
@@ -1311,13 +1322,20 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// // A new rule guessed as function 2 did.
     /// assert!((cc.belief_new - cc.belief[2]).abs() < 1e-6);
     ///
-    /// // The memory foretold a reward under function 0 and was wrong; the
-    /// // model stays with function 0 for the next outcome: it was noise.
-    /// cc.foretold = 2;
-    /// cc.learn_belief(0.0, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
+    /// // Action 0 for pattern 3 is rewarded, then, taken again, it is not:
+    /// // the memory foretold wrong under function 0.
+    /// let mut trial = |cc: &mut ContextChannels<f32, 3>, won: bool| {
+    ///     cc.remember_action(3, 0);
+    ///     let r = if won { 1.0 } else { 0.0 };
+    ///     cc.learn_belief(r, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
+    ///     cc.remember_outcome(won, true);
+    /// };
+    /// trial(&mut cc, true);
+    /// trial(&mut cc, false);
     /// assert_eq!((cc.doubt, cc.consistency), (1, 1.0));
-    /// cc.foretold = 0;
-    /// cc.learn_belief(1.0, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
+    /// // Back under function 0, the same action brings the reward again:
+    /// // the disappointment was noise.
+    /// trial(&mut cc, true);
     /// assert_eq!((cc.doubt, cc.consistency), (0, 0.5));
     /// ```
     // Out of line: once in the step (the f32 oracle's firmware is near its
@@ -1342,23 +1360,32 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             // (within 0 to 1 without a clamp: the rate is at most 0.1)
             self.reliability = r + rates.0 * error;
         }
-        // A disappointment is judged at a later outcome: noise if the model
-        // is (again) under the function it came under, a change if it has
-        // stayed away for `DOUBT_OUTCOMES` outcomes.
+        // A disappointment is judged when its pattern comes back under the
+        // function it came under (see `doubt`). Judging by the pattern, not
+        // by the next outcome: a function relearning in place after a
+        // rule's change would otherwise take the change for noise.
         let cur1 = cur as u8 + 1;
-        if self.doubt != 0 && !wrong {
-            if self.doubt == cur1 {
+        let slot = self.last_open;
+        let mut judged = false;
+        if self.doubt == cur1 && slot == self.doubt_slot {
+            // The same action bringing back the old outcome is `wrong` for
+            // the memory, which now holds the disappointment.
+            let same_back = self.foretold != 0 && wrong;
+            let other_failed = self.foretold == 0 && !hit;
+            if same_back || other_failed {
                 self.consistency = self.consistency - rates.1 * self.consistency;
-                self.doubt = 0;
-            } else if self.doubt_age >= DOUBT_OUTCOMES {
+            }
+            (self.doubt, judged) = (0, true);
+        } else if self.doubt != 0 && self.doubt != cur1 {
+            if self.doubt_age >= DOUBT_OUTCOMES {
                 self.doubt = 0;
             } else {
                 self.doubt_age += 1;
             }
         }
-        if wrong {
-            (self.doubt, self.doubt_age) = (cur1, 0);
-        } else if self.foretold != 0 {
+        if wrong && !judged {
+            (self.doubt, self.doubt_age, self.doubt_slot) = (cur1, 0, slot);
+        } else if !wrong && self.foretold != 0 {
             let c = self.consistency;
             self.consistency = c + rates.1 * (N::ONE - c);
         }
@@ -1366,6 +1393,40 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         let p_new = if hit { guess } else { N::ONE - guess };
         let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);
         self.belief_new = (self.belief_new.max(floor) + ln_new - best).clamp(lo, -floor);
+    }
+
+    /// How far a dip of dopamine teaches the actor (a factor of its Go and
+    /// NoGo steps, 0 to 1) after an action for which the function `cur` had
+    /// noted a clear choice, as [`ContextChannels::predicted`] still holds
+    /// (it predicted the action rewarded surer than a guess over the `m`
+    /// allowed actions): `(2 consistency − 1)²`; 1 after any other action.
+    /// Where rules are deterministic a loss on a rule's choice says the
+    /// rule changed or is wrong, and teaches fully; where outcomes are
+    /// noisy it is mostly noise, and a change is for belief to answer, by a
+    /// switch of control function, not for the actor to unlearn the rule.
+    /// Squared as the outcome memory's weight is
+    /// ([`ContextChannels::memory_weight`]): chance counts nothing.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::ContextChannels;
+    /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
+    /// cc.predicted = [0.8, 0.5]; // function 0 chose the action; 1 did not
+    /// cc.consistency = 0.8;
+    /// assert!((cc.dip_weight(0, 2) - 0.36).abs() < 1e-6);
+    /// assert_eq!(cc.dip_weight(1, 2), 1.0);
+    /// cc.consistency = 1.0; // deterministic rules: a loss teaches fully
+    /// assert_eq!(cc.dip_weight(0, 2), 1.0);
+    /// ```
+    #[inline(always)]
+    pub fn dip_weight(&self, cur: usize, m: usize) -> N {
+        let guess = N::from_q15(RECIP_Q15.get(m).copied().unwrap_or(0));
+        let chose = self.predicted.get(cur).is_some_and(|&p| p > guess);
+        let c = self.consistency;
+        if !chose || c == N::ONE {
+            return N::ONE; // (no products: the usual case)
+        }
+        let w = (c + c - N::ONE).relu();
+        w * w
     }
 
     /// How far the current function `cur` answers for the outcomes: the
@@ -1623,30 +1684,62 @@ mod tests {
     #[test]
     fn consistency_counts_noise_not_changes() {
         let ln = LnTable::<f32>::new();
-        let judge = |cc: &mut ContextChannels<f32, 2>, foretold: u8, reward: f32, cur: usize| {
-            cc.foretold = foretold;
-            cc.learn_belief(reward, &ln, (-3.0, -6.0), 0.5, (0.0, 0.25), cur);
+        // One trial: action `a` for the pattern of entry `slot`, under
+        // function `cur`, and its outcome.
+        let trial = |cc: &mut ContextChannels<f32, 2>, slot: usize, a: usize, won: bool, cur| {
+            cc.remember_action(slot, a);
+            let r = if won { 1.0 } else { 0.0 };
+            cc.learn_belief(r, &ln, (-3.0, -6.0), 0.5, (0.0, 0.25), cur);
+            cc.remember_outcome(won, true);
         };
-        // A change: the memory foretold a reward under function 0 and was
-        // wrong; the model leaves for function 1 and does not come back.
+        // Action 0 brings a reward for patterns 0 and 1, then a loss for
+        // pattern 0: a disappointment under function 0.
         let mut cc = ContextChannels::<f32, 2>::new();
-        judge(&mut cc, 2, 0.0, 0);
-        for _ in 0..=DOUBT_OUTCOMES {
-            judge(&mut cc, 0, 1.0, 1);
-        }
-        assert_eq!((cc.doubt, cc.consistency), (0, 1.0));
-        judge(&mut cc, 0, 1.0, 0); // too late to come back
-        assert_eq!(cc.consistency, 1.0);
-        // Noise: the model leaves, but comes back within DOUBT_OUTCOMES.
-        judge(&mut cc, 2, 0.0, 0);
-        for _ in 0..DOUBT_OUTCOMES {
-            judge(&mut cc, 0, 1.0, 1);
-        }
-        judge(&mut cc, 0, 1.0, 0);
+        let disappoint = |cc: &mut ContextChannels<f32, 2>| {
+            trial(cc, 0, 0, true, 0);
+            trial(cc, 1, 0, true, 0);
+            trial(cc, 0, 0, true, 0);
+            trial(cc, 0, 0, false, 0);
+            assert_eq!((cc.doubt, cc.doubt_slot), (1, 1));
+        };
+        disappoint(&mut cc);
+        // Another pattern under the same function judges nothing.
+        trial(&mut cc, 1, 0, true, 0);
+        assert_eq!(cc.doubt, 1);
+        // Noise: pattern 0, back under function 0, the same action rewarded.
+        trial(&mut cc, 0, 0, true, 0);
         assert_eq!((cc.doubt, cc.consistency), (0, 0.75));
         // An outcome foretold right raises it again.
-        judge(&mut cc, 2, 1.0, 0);
+        trial(&mut cc, 0, 0, true, 0);
         assert_eq!(cc.consistency, 0.8125);
+        // Noise too: the function took another action there, which failed
+        // (the one it left was right), after outcomes under function 1.
+        let mut cc = ContextChannels::<f32, 2>::new();
+        disappoint(&mut cc);
+        for _ in 0..DOUBT_OUTCOMES {
+            trial(&mut cc, 1, 1, true, 1);
+        }
+        trial(&mut cc, 0, 1, false, 0);
+        assert_eq!((cc.doubt, cc.consistency), (0, 0.75));
+        // A change: the same action fails again, or another one succeeds
+        // (the function relearned).
+        for other_won in [false, true] {
+            let mut cc = ContextChannels::<f32, 2>::new();
+            disappoint(&mut cc);
+            let a = usize::from(other_won);
+            trial(&mut cc, 0, a, other_won, 0);
+            assert_eq!((cc.doubt, cc.consistency), (0, 1.0));
+        }
+        // A change: the model leaves function 0 for good.
+        let mut cc = ContextChannels::<f32, 2>::new();
+        disappoint(&mut cc);
+        for _ in 0..=DOUBT_OUTCOMES {
+            trial(&mut cc, 1, 1, true, 1);
+        }
+        assert_eq!(cc.doubt, 0);
+        trial(&mut cc, 0, 0, true, 0); // too late to come back
+        assert_eq!(cc.consistency, 1.0);
+        cc.consistency = 0.8125;
         // However competent, a function predicts no surer than outcomes repeat.
         cc.competence = [1.0, 1.0];
         cc.choice = [[1; PATTERNS], [2; PATTERNS]];

@@ -237,9 +237,10 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// state the outcome memory's `contexts.reliability` and
 /// `contexts.foretold`; 11: the config gained `eta_consistency`, the state
 /// the context channels' `consistency` of outcomes and its `doubt` and
-/// `doubt_age`. An older snapshot is refused as such. The
+/// `doubt_age`; 12: the state gained `contexts.doubt_slot` (the pattern a
+/// disappointment is judged on). An older snapshot is refused as such. The
 /// thalamic masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 11;
+pub const SNAPSHOT_VERSION: u16 = 12;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

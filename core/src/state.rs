@@ -416,6 +416,7 @@ state! {
     contexts.consistency: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.doubt: [] u8 in 0.0, K as f32; "0 to K";
     contexts.doubt_age: [] u8 in 0.0, DOUBT_OUTCOMES as f32; "0 to [`DOUBT_OUTCOMES`]";
+    contexts.doubt_slot: [] u8 in 0.0, PATTERNS as f32; "0 to [`PATTERNS`]";
     critic.w_v: [A C] num in -W_V_BOUND, W_V_BOUND; "Q3.12, −4 to 4";
     critic.value_prev: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
     critic.value: [] num in -SIGNAL_MAX, SIGNAL_MAX; "Q3.12, −8 to 8";
