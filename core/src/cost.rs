@@ -57,6 +57,11 @@ pub struct Activity {
     /// came true, and each disappointment judged noise
     /// (`basal_ganglia::ContextChannels::consistency`).
     pub consistency_updates: u64,
+    /// Learning steps after an action that the function in force had
+    /// chosen while the consistency of outcomes was below 1: at most the
+    /// dips weighed by it
+    /// (`basal_ganglia::ContextChannels::dip_weight`).
+    pub weighed_dips: u64,
     /// Cortical units whose rate a step carried over from the last step
     /// (their recurrence: steps within a trial), over all steps.
     pub recurrent_units: u64,
@@ -79,7 +84,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 23;
+pub const PHASES: usize = 24;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -212,6 +217,11 @@ pub const fn phases(
             act.consistency_updates,
         ),
         e(
+            "4 a dip on a rule's choice weighed, (2c - 1)^2 times Go and NoGo",
+            "3",
+            3 * act.weighed_dips,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -264,21 +274,26 @@ pub fn reference_activity(steps: u32) -> Activity {
         let switches = agent.counters().switches;
         let start = agent.trial_start;
         let trial_end = start || !agent.trials_marked;
-        let foretold = agent.contexts.foretold != 0;
-        let (doubt, active) = (agent.contexts.doubt, agent.thalamus.active);
+        let foretold = agent.contexts.foretold;
+        let active = agent.thalamus.active;
+        let consistency = agent.contexts.consistency;
+        let m = agent.action_mask.count_ones() as usize;
+        let weighed =
+            consistency < Fx::ONE && agent.contexts.dip_weight(active as usize, m) < Fx::ONE;
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
-        act.foretold_outcomes += u64::from(trial_end && news && foretold);
-        // A disappointment foretold leaves a fresh doubt under the function
-        // in force; a doubt under it that clears was judged noise.
-        let after = (agent.contexts.doubt, agent.contexts.doubt_age);
-        let disappointed = foretold && after == (active + 1, 0);
-        let came_true = trial_end && news && foretold && !disappointed;
-        let noise = doubt != 0 && doubt == active + 1 && after.0 == 0;
+        let judged = trial_end && news && foretold != 0;
+        act.foretold_outcomes += u64::from(judged);
+        // The consistency rises at an outcome foretold right, and falls at a
+        // disappointment judged noise.
+        let hit = reward >= Fx::from_f32(0.5);
+        let came_true = judged && (foretold == 2) == hit;
+        let noise = agent.contexts.consistency < consistency;
         act.consistency_updates += u64::from(came_true) + u64::from(noise);
         if agent.dopamine() != Fx::ZERO {
             act.learning_steps += 1;
+            act.weighed_dips += u64::from(weighed);
             act.elig_nonzero += elig.iter().flatten().filter(|e| **e != Fx::ZERO).count() as u64;
             act.elig_units += (0..elig[0].len())
                 .filter(|&i| elig.iter().any(|row| row[i] != Fx::ZERO))

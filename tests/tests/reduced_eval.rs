@@ -181,16 +181,17 @@ fn many_rules_are_kept_apart() {
 }
 
 /// Noisy outcomes (`--robust`'s `flip5`: 5% of rewards flipped) are not
-/// taken for rule changes: a control function is not left for one
-/// unrewarded trial once outcomes have been seen not to repeat
-/// (`ContextChannels::consistency`). Without that bound (`eta_consistency`
-/// 0), on these seeds, rule switch ended its blocks at 0.963 and 4×2×6
-/// switched 2.38 times a block.
+/// taken for rule changes: once outcomes have been seen not to repeat
+/// (`ContextChannels::consistency`), no function predicts surer than they
+/// do, and a loss on a rule's choice weighs as little
+/// (`ContextChannels::dip_weight`). Without them (`eta_consistency` 0), on
+/// these seeds, rule switch ended its blocks at 0.963 and 3×3×3 at 0.954
+/// (with them 0.988 and 0.975).
 #[test]
 fn noisy_rules_are_not_left_for_one_outcome() {
     let tasks = [
         tcbg_tests::task_kind("rule-switch").unwrap(),
-        tcbg_tests::task_kind("multi-rule-switch-4x2x6").unwrap(),
+        tcbg_tests::task_kind("multi-rule-switch-3x3x3").unwrap(),
     ];
     let rows = evaluate(
         &tasks,
@@ -214,11 +215,11 @@ fn noisy_rules_are_not_left_for_one_outcome() {
         be,
         be >= 0.975,
     );
-    let sw = flip5("multi-rule-switch-4x2x6", "context_switches_per_block");
+    let be = flip5("multi-rule-switch-3x3x3", "block_end_accuracy");
     check(
-        "4x2x6, 5% flipped, context switches per block <= 2",
-        sw,
-        sw <= 2.0,
+        "3x3x3, 5% flipped, block_end_accuracy >= 0.965",
+        be,
+        be >= 0.965,
     );
     assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
 }
