@@ -10,8 +10,10 @@
 //! `cargo run --release -p tcbg-tests --example bayes -- [SEEDS] [half|double|flip5]`
 //!
 //! Prints the reward rate (trials 41 on, as the eval scores it; mean and
-//! median) and the errors per mille by trial within a block after the
-//! first, as the `curve` example prints the model's.
+//! median), the trials after a reversal until the good arm is chosen (the
+//! eval's `trials_to_switch`, a mean over reversals) and the errors per
+//! mille by trial within a block after the first, as the `curve` example
+//! prints the model's.
 use tcbg::tasks::*;
 
 const TRIALS: usize = 40;
@@ -35,16 +37,27 @@ fn main() {
     let evidence = (good / bad).ln();
     let (mut wrong, mut n) = ([0u32; TRIALS], [0u32; TRIALS]);
     let mut rates = Vec::new();
+    // Trials after a reversal until the good arm is chosen (1 for the first).
+    let (mut to_switch, mut reversals) = (0u32, 0u32);
     for seed in 0..seeds {
         let mut task = Task::new(TaskKind::ReversalBandit, Schedule { scale, flip_q16 }, seed);
         let mut odds = 0.0f64; // log-odds that arm 0 is the good one
         let mut obs = [0.0f32; 8];
         let (mut won, mut scored) = (0u32, 0u32);
+        let mut switched_in = None;
         while Environment::next_input(&mut task, &mut obs).is_some() {
             let arm = usize::from(odds < 0.0);
             let (reward, outcome) = Environment::act(&mut task, arm);
             let Some(t) = outcome else { continue };
+            if t.trial == 0 {
+                switched_in = None;
+            }
             if t.block >= 1 {
+                if t.correct && switched_in.is_none() {
+                    switched_in = Some(t.trial + 1);
+                    to_switch += u32::from(t.trial) + 1;
+                    reversals += 1;
+                }
                 let i = (t.trial as usize).min(TRIALS - 1);
                 wrong[i] += u32::from(!t.correct);
                 n[i] += 1;
@@ -64,8 +77,9 @@ fn main() {
     rates.sort_by(f64::total_cmp);
     let mean = rates.iter().sum::<f64>() / rates.len() as f64;
     println!(
-        "reversal-bandit ({variant}), Bayes observer ({seeds} seeds): reward rate mean {mean:.4}, median {:.4}",
-        rates[rates.len() / 2]
+        "reversal-bandit ({variant}), Bayes observer ({seeds} seeds): reward rate mean {mean:.4}, median {:.4}; trials to switch {:.3}",
+        rates[rates.len() / 2],
+        f64::from(to_switch) / f64::from(reversals.max(1))
     );
     let per_mille: Vec<String> = (0..TRIALS)
         .map(|i| {
