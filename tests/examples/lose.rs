@@ -25,8 +25,10 @@ fn main() {
         let (mut all, mut stayed) = ([[0u32; 2]; 4], [[0u32; 2]; 4]);
         let mut since_switch = [[0u32; 2]; SINCE];
         for seed in 0..seeds {
-            let mut config = Config::default();
-            config.lesions = Lesions::named(lesion).expect("a lesion");
+            let config = Config {
+                lesions: Lesions::named(lesion).expect("a lesion"),
+                ..Config::default()
+            };
             let mut agent: Agent<Fx, 8, 48, 4, 4> = Agent::new(config, seed).unwrap();
             let mut task = Task::new(TaskKind::ReversalBandit, Schedule::default(), seed);
             let mut last: Option<(usize, usize)> = None; // (kind, function)
