@@ -967,9 +967,20 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                 cur,
             );
         }
+        // A trial of several decisions still ends on one: the outcome
+        // memory judges the last (a sequence's failing or final action, a
+        // delay's go step), for the consistency of outcomes alone; belief
+        // stays aside.
+        let last_decides = outcome && !judged && self.decisions > 1;
+        if last_decides && self.lesions.context_selection() && !self.lesions.no_dopamine {
+            let hit = reward >= N::from_q15(16384);
+            let cur = self.thalamus.active as usize;
+            cc.judge_memory(hit, (N::ZERO, p.eta_consistency), cur);
+        }
         if outcome {
             let rewarded = reward >= N::from_q15(16384);
-            cc.remember_outcome(rewarded, judged && !self.lesions.no_dopamine);
+            let noted = judged || last_decides;
+            cc.remember_outcome(rewarded, noted && !self.lesions.no_dopamine);
         } else if self.lesions.no_traces {
             // Without traces nothing links an outcome to an action steps
             // before it: a step without news closes the open trial.
@@ -1668,8 +1679,10 @@ mod tests {
     /// The consistency of outcomes follows a rule's noise, not its
     /// changes: exactly 1 over rules that switch (more rules than control
     /// functions: some are relearned in place) but never lie; about the
-    /// rule's reward probability where 5% of rewards are flipped (0.95)
-    /// and on a 0.8 bandit arm (0.81). Medians over seeds 0–4, fixed point.
+    /// rule's reward probability where 5% of rewards are flipped (0.95),
+    /// on a 0.8 bandit arm (0.81), and over action sequences with flips,
+    /// whose trials are judged on their last decision. Medians over seeds
+    /// 0–4, fixed point.
     #[test]
     fn consistency_follows_noise_not_rule_changes() {
         use crate::tasks::{run, Schedule, Task, TaskKind};
@@ -1691,6 +1704,10 @@ mod tests {
         assert!((0.9..=0.98).contains(&noisy), "{noisy}");
         let bandit = median(TaskKind::ReversalBandit, Schedule::default());
         assert!((0.72..=0.9).contains(&bandit), "{bandit}");
+        // A sequence's outcome is its last decision's.
+        let sequence = median(TaskKind::ActionSequence, Schedule::FLIP5);
+        assert!((0.9..=0.98).contains(&sequence), "{sequence}");
+        assert_eq!(median(TaskKind::ActionSequence, Schedule::default()), 1.0);
     }
 
     /// On the reversal bandit, once its outcomes have been seen not to

@@ -1093,8 +1093,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     }
 
     /// The open trial's outcome: the outcome memory notes whether it was
-    /// rewarded (a trial of several decisions notes nothing: `judged`
-    /// false), and the trial is closed.
+    /// rewarded, for the pattern of the trial's last decision (`judged`
+    /// false notes nothing), and the trial is closed.
     pub fn remember_outcome(&mut self, rewarded: bool, judged: bool) {
         let open = self.last_open as usize;
         if judged && (1..=PATTERNS).contains(&open) {
@@ -1353,6 +1353,25 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         N: Kernels,
     {
         let hit = reward >= N::from_q15(16384);
+        self.judge_memory_at(hit, rates, cur);
+        let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
+        let p_new = if hit { guess } else { N::ONE - guess };
+        let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);
+        self.belief_new = (self.belief_new.max(floor) + ln_new - best).clamp(lo, -floor);
+    }
+
+    /// The outcome memory meets an outcome (`hit`: rewarded) where it
+    /// foretold one: its reliability at `rates.0`, the consistency of
+    /// outcomes at `rates.1` (see [`ContextChannels::learn_belief`]).
+    // Out of line: called from the step only after a trial of several
+    // decisions; `learn_belief` has its own copy.
+    #[inline(never)]
+    pub fn judge_memory(&mut self, hit: bool, rates: (N, N), cur: usize) {
+        self.judge_memory_at(hit, rates, cur);
+    }
+
+    #[inline(always)]
+    fn judge_memory_at(&mut self, hit: bool, rates: (N, N), cur: usize) {
         let wrong = self.foretold != 0 && (self.foretold == 2) != hit;
         if self.foretold != 0 {
             let r = self.reliability;
@@ -1389,10 +1408,6 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             let c = self.consistency;
             self.consistency = c + rates.1 * (N::ONE - c);
         }
-        let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
-        let p_new = if hit { guess } else { N::ONE - guess };
-        let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);
-        self.belief_new = (self.belief_new.max(floor) + ln_new - best).clamp(lo, -floor);
     }
 
     /// How far a dip of dopamine teaches the actor (a factor of its Go and
