@@ -973,6 +973,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // stays aside.
         let last_decides = outcome && !judged && self.decisions > 1;
         if last_decides && self.lesions.context_selection() && !self.lesions.no_dopamine {
+            // (`rewarded` below, compared again: shared, the M4F paid 8
+            // instructions a step)
             let hit = reward >= N::from_q15(16384);
             let cur = self.thalamus.active as usize;
             cc.judge_memory(hit, (N::ZERO, p.eta_consistency), cur);
