@@ -1,9 +1,10 @@
 //! One task's metrics, as means over seeds, on agents of several sizes: the
 //! default (8-48-4-4), twice the control functions (8-48-8-4), twice the
-//! cortex (8-96-4-4), both (8-96-8-4) and the larger agent of the eval
+//! cortex (8-96-4-4), both (8-96-8-4), both with twice the input lines
+//! (16-96-8-4) or the actions (8-96-8-8), and the larger agent of the eval
 //! (16-96-8-8). Cortical units per control function (`C/K`) are 12, 6, 24,
-//! 12 and 12. The development loop's tool behind `docs/MODEL.md`'s reading
-//! of the larger agent (issue 17):
+//! and 12 for the rest. The development loop's tool behind `docs/MODEL.md`'s
+//! reading of the larger agent (issue 17):
 //!
 //! `cargo run --release -p tcbg-tests --example sizes -- [TASK] [SEEDS]`
 //!
@@ -47,6 +48,8 @@ fn main() {
         ("8-48-8-4 (C/K 6)", means::<8, 48, 8, 4>(kind, seeds)),
         ("8-96-4-4 (C/K 24)", means::<8, 96, 4, 4>(kind, seeds)),
         ("8-96-8-4 (C/K 12)", means::<8, 96, 8, 4>(kind, seeds)),
+        ("16-96-8-4 (C/K 12)", means::<16, 96, 8, 4>(kind, seeds)),
+        ("8-96-8-8 (C/K 12)", means::<8, 96, 8, 8>(kind, seeds)),
         ("16-96-8-8 (C/K 12)", means::<16, 96, 8, 8>(kind, seeds)),
     ];
     for (label, metrics) in rows {
