@@ -47,7 +47,7 @@ use crate::basal_ganglia::{
     Striatum, BELIEF_MAX, RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
-use crate::cortex::{bounded, Cortex};
+use crate::cortex::{bounded, Cortex, W_IN_BOUND};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
@@ -1008,6 +1008,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             .observe(s, p.kappa_fast, p.kappa_slow, p.line_on);
         if let Some(Seen { slot, new: true }) = seen {
             self.contexts.forget_pattern(slot);
+            self.meet_lines(slot, s, sc);
         }
         sc.pattern = seen.map(|x| x.slot);
         if self.lesions.context_selection() {
@@ -1024,6 +1025,21 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             self.thalamus.keep_outcome_pattern();
         }
+    }
+
+    /// Step 5's meeting of new input lines (a new pattern, entry `slot` of
+    /// the pattern memory, may bring one): cortex's afferents are balanced
+    /// again over every line met ([`Cortex::meet_lines`]), but for the
+    /// units of an established control function, whose code is kept; this
+    /// step's rates follow. Rare, out of line.
+    #[cold]
+    #[inline(never)]
+    fn meet_lines(&mut self, slot: usize, s: &[N; S], sc: &mut Scratch<N, C, A>) {
+        let key = self.thalamus.patterns[slot.min(PATTERNS - 1)];
+        let (mask, comp) = (&self.thalamus.mask, &self.contexts.competence);
+        let competent = self.p.competent;
+        let kept = |i: usize| comp[(mask[i] as usize).min(K - 1)] >= competent;
+        sc.gain_changed |= self.cortex.meet_lines(key, s, W_IN_BOUND, kept);
     }
 
     /// Step 6: cortex fires under the gain of the selected control function

@@ -39,6 +39,44 @@ pub struct Cortex<N: Num, const S: usize, const C: usize> {
     pub gain: [N; C],
     /// Firing rates `r`. Q3.12, 0 to 1.
     pub rate: [N; C],
+    /// The input lines `W_in` is balanced over: bit `j` once line `j` has
+    /// been on (at least `line_on`; [`Cortex::meet_lines`]). Lines `0..S`.
+    pub(crate) lines_met: u64,
+}
+
+/// Every line of a row (`S` is at most 64).
+const ALL_LINES: u64 = u64::MAX;
+
+/// Balanced afferents: each row of `rows` less its mean over the lines of
+/// `lines` (bit `j` for line `j`), kept within `±bound`, so that excitation
+/// and inhibition onto a unit (nearly) cancel over those lines (after the
+/// detailed balance of Vogels et al. 2011). Nothing moves with fewer than
+/// two lines (a unit with one line has nothing to balance against).
+pub(crate) fn balance<N: Num, const S: usize, const R: usize>(
+    rows: &mut [[N; S]; R],
+    lines: u64,
+    bound: N,
+) {
+    let on = |j: usize| j < 64 && lines & (1 << j) != 0;
+    let n = (0..S).filter(|&j| on(j)).count();
+    if n < 2 {
+        return;
+    }
+    let recip = N::from_f32(1.0 / n as f32);
+    for row in rows.iter_mut() {
+        let mut sum = N::ZERO;
+        for (j, w) in row.iter().enumerate() {
+            if on(j) {
+                sum = sum + *w;
+            }
+        }
+        let mean = sum * recip;
+        for (j, w) in row.iter_mut().enumerate() {
+            if on(j) {
+                *w = (*w - mean).clamp(-bound, bound);
+            }
+        }
+    }
 }
 
 /// An index from a support list as an index below `C` (it is one already;
@@ -62,6 +100,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
             drive: [N::ZERO; C],
             gain: [N::ZERO; C],
             rate: [N::ZERO; C],
+            lines_met: 0,
         }
     }
 
@@ -95,24 +134,74 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         let two = N::ONE + N::ONE;
         let sc = N::from_f32(scale);
         for row in self.w_in.iter_mut() {
-            let mut sum = N::ZERO;
             for w in row.iter_mut() {
                 *w = (two * uniform() - N::ONE) * sc;
-                sum = sum + *w;
-            }
-            // Balanced afferents: each unit's weights sum to 0 but where
-            // the drawn range clips one (a unit with one line has nothing
-            // to balance against).
-            if S > 1 {
-                let mean = sum * N::from_f32(1.0 / S as f32);
-                for w in row.iter_mut() {
-                    *w = (*w - mean).clamp(-sc, sc);
-                }
             }
         }
+        balance(&mut self.w_in, ALL_LINES, sc);
+        self.lines_met = 0;
         self.drive = [N::ZERO; C];
         self.gain = [N::ZERO; C];
         self.rate = [N::ZERO; C];
+    }
+
+    /// The afferents meet the lines of `key` (bit `j` for line `j`): each
+    /// row is balanced again over every line met so far, within `bound`,
+    /// and this step's drive for the input `s` follows. Returns whether a
+    /// line was new (otherwise nothing changes).
+    ///
+    /// Balanced at birth over all `S` lines, a row is nearly unbalanced over
+    /// the few a task uses (the correlation the balance puts between two of
+    /// its weights is `−1/(S − 1)`), and hub units come back. Balanced over
+    /// the lines met, the codes of the cues a unit meets are as far apart
+    /// as the balance can put them, whatever `S` is (`docs/MODEL.md`,
+    /// "Afferents balanced over the lines met").
+    ///
+    /// ```
+    /// use tcbg::cortex::Cortex;
+    /// let mut cx: Cortex<f32, 4, 3> = Cortex::blank();
+    /// let mut draws = [0.9f32, 0.1, 0.5, 0.7].into_iter().cycle();
+    /// cx.init(1.0, || draws.next().unwrap());
+    /// let s = [1.0, 0.0, 0.0, 0.0];
+    /// assert!(cx.meet_lines(0b0001, &s, 1.0, |_| false)); // one line: nothing to balance against
+    /// assert!(cx.meet_lines(0b0010, &[0.0, 1.0, 0.0, 0.0], 1.0, |_| false));
+    /// assert!(!cx.meet_lines(0b0011, &s, 1.0, |_| false)); // both met already
+    /// for row in cx.w_in() {
+    ///     assert!((row[0] + row[1]).abs() < 1e-6);
+    /// }
+    /// ```
+    pub fn meet_lines(
+        &mut self,
+        key: u64,
+        s: &[N; S],
+        bound: f32,
+        kept: impl Fn(usize) -> bool,
+    ) -> bool {
+        let met = self.lines_met | (key & ALL_LINES);
+        if met == self.lines_met {
+            return false;
+        }
+        self.lines_met = met;
+        let bound = N::from_f32(bound);
+        for (i, (u, row)) in self.drive.iter_mut().zip(self.w_in.iter_mut()).enumerate() {
+            if kept(i) {
+                continue;
+            }
+            let before = *row;
+            balance(core::array::from_mut(row), met, bound);
+            // This step's drive (its afferent part) under the new weights.
+            for ((&w1, &w0), &x) in row.iter().zip(&before).zip(s) {
+                if w1 != w0 && x != N::ZERO {
+                    *u = *u + (w1 - w0) * x;
+                }
+            }
+        }
+        true
+    }
+
+    /// The input lines the afferents have met (bit `j` for line `j`).
+    pub fn lines_met(&self) -> u64 {
+        self.lines_met
     }
 
     /// Afferent weights `W_in` (per cortical unit, per input line).

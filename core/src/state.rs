@@ -365,6 +365,7 @@ state! {
         "Q3.12, −2S to 2S + `recurrence` × `amplification` × `gain_max`";
     cortex.gain: [C] num in 0.0, q(c.gain_max).max(1.0); "Q3.12, 0 to `gain_max`";
     cortex.rate: [C] num in 0.0, 1.0; "Q3.12, 0 to 1";
+    cortex.lines_met: [] u64; "bit `j` once line `j` has been on";
     thalamus.g: [K C] num in 0.0, q(c.gain_max); "Q3.12, 0 to `gain_max`";
     thalamus.m_hebb: [K C] num in -q(c.m_max), q(c.m_max); "Q3.12, −`m_max` to `m_max`";
     thalamus.u_rec: [K C] num in 0.0, 1.0; "Q3.12, 0 to 1";

@@ -99,8 +99,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5790);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 11084);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5798);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 11092);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
@@ -356,12 +356,13 @@ fn refusals_name_their_reason() {
         other => panic!("{other:?}"),
     }
     // A weight beyond its rail: the first Go weight (after config, seed,
-    // lesions, cortex and thalamus) set to 7.5 > w_max.
+    // lesions, cortex with its lines met, and thalamus) set to 7.5 > w_max.
     let go_at = HEADER_LEN
         + tcbg::snapshot::CONFIG_LEN
         + 8
         + 1
         + 2 * (8 * 48 + 3 * 48)
+        + 8
         + 2 * (3 * 4 * 48 + 48 * 8 + 4 * 48 + 4 + 1)
         + 6
         + 8 * tcbg::thalamus::PATTERNS
