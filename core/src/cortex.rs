@@ -8,7 +8,9 @@
 //! input) the thalamus amplifies it by its gain, so a cue's code outlasts
 //! the cue (working memory; Schmitt et al. 2017), into the go step that
 //! follows within the trial. `W_in` starts *balanced* ([`Cortex::init`]):
-//! each unit's weights sum to about 0, so no unit answers every input. The
+//! each unit's weights sum to about 0, so no unit answers every input; each
+//! line the input brings for the first time balances the rows again over
+//! the lines met ([`Cortex::meet_lines`]). The
 //! thalamus sets a *gain*
 //! `g_i` per unit, which multiplies the drive: `r_i = clamp((g_i u_i −
 //! θ)/(1 − θ), 0, 1)`. Gain, not drive: with no input and nothing held, no
@@ -150,12 +152,16 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     /// and this step's drive for the input `s` follows. Returns whether a
     /// line was new (otherwise nothing changes).
     ///
+    /// The rows for which `kept(i)` holds are left as they are (the agent
+    /// keeps the units of an established control function: their code is
+    /// learned, and shifting it would lose what was learned on it).
+    ///
     /// Balanced at birth over all `S` lines, a row is nearly unbalanced over
     /// the few a task uses (the correlation the balance puts between two of
     /// its weights is `−1/(S − 1)`), and hub units come back. Balanced over
     /// the lines met, the codes of the cues a unit meets are as far apart
     /// as the balance can put them, whatever `S` is (`docs/MODEL.md`,
-    /// "Afferents balanced over the lines met").
+    /// "Balanced over the lines met").
     ///
     /// ```
     /// use tcbg::cortex::Cortex;

@@ -74,7 +74,11 @@ pub struct Thalamus<N: Num, const S: usize, const C: usize, const K: usize> {
     pub(crate) u_rec: [[N; C]; K],
     /// The thalamus's fixed afferent copy (initial `W_in`). Q3.12, −2 to 2,
     /// never changes: written only by [`Thalamus::init`] and restore, which
-    /// keep `w_rec_unit` true to it (read with [`Thalamus::w_rec`]).
+    /// keep `w_rec_unit` true to it (read with [`Thalamus::w_rec`]). It does
+    /// not follow cortex's balance over the lines met: the recognition
+    /// memories are read through it, and a row balanced over two lines
+    /// reads one of them in every unit, so a function's union of patterns
+    /// would cover all of cortex and no input would look new.
     pub(crate) w_rec: [[N; S]; C],
     /// Whether every weight of `W_rec` is at most 1 (so a cue of 1 reads
     /// `ρ = max(w, 0)`, with no clamp at 1 to apply). Derived from `W_rec`;
