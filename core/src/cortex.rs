@@ -514,6 +514,54 @@ mod tests {
         assert!(exact >= 40, "only {exact} of 48 rows balanced");
     }
 
+    /// `meet_lines` in one number type: rows not kept balance over the
+    /// lines met (and only those move), kept rows stay, the drive follows
+    /// the new weights, and a line met before changes nothing.
+    fn meets_lines<N: Kernels>(to_f32: impl Fn(N) -> f32) {
+        let mut rng = Rng::seed(11);
+        let mut cx: Cortex<N, 8, 48> = Cortex::blank();
+        cx.init(1.0, || N::unit(rng.next()));
+        let kept = |i: usize| i % 4 == 0;
+        let one = |j: usize| -> [N; 8] {
+            core::array::from_fn(|l| if l == j { N::ONE } else { N::ZERO })
+        };
+        for j in [5, 2, 7] {
+            let before = cx.w_in;
+            let s = one(j);
+            cx.compute_drive(&s);
+            assert!(cx.meet_lines(1 << j, &s, W_IN_BOUND, kept));
+            assert!(!cx.meet_lines(1 << j, &s, W_IN_BOUND, kept), "met twice");
+            for (i, (row, old)) in cx.w_in.iter().zip(&before).enumerate() {
+                // Only the lines met move, and kept rows not at all.
+                for l in 0..8 {
+                    if kept(i) || cx.lines_met & (1 << l) == 0 {
+                        assert!(row[l] == old[l], "unit {i} line {l} moved");
+                    }
+                }
+                // The drive is this step's under the new weights.
+                let want = to_f32(row[j]);
+                assert!(
+                    (to_f32(cx.drive[i]) - want).abs() <= 2.0 / 4096.0,
+                    "unit {i}"
+                );
+                if !kept(i) && cx.lines_met.count_ones() >= 2 {
+                    let sum: f32 = (0..8)
+                        .filter(|l| cx.lines_met & (1 << l) != 0)
+                        .map(|l| to_f32(row[l]))
+                        .sum();
+                    assert!(sum.abs() <= 8.0 / 4096.0, "unit {i} sums to {sum}");
+                }
+            }
+        }
+        assert_eq!(cx.lines_met(), (1 << 5) | (1 << 2) | (1 << 7));
+    }
+
+    #[test]
+    fn afferents_balance_over_the_lines_met() {
+        meets_lines::<Fx>(|x| x.to_f32());
+        meets_lines::<f32>(|x| x);
+    }
+
     #[test]
     fn afferents_are_balanced() {
         balanced::<Fx>(|x| x.to_f32());

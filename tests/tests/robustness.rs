@@ -290,6 +290,12 @@ fn refusals_name_their_reason() {
         DefaultAgent::restore(&b),
         Err(RestoreError::UnsupportedVersion { found: 11 })
     );
+    let mut b = good.clone();
+    b[4] = 12; // the format before cortex kept the lines it has met
+    assert_eq!(
+        DefaultAgent::restore(&b),
+        Err(RestoreError::UnsupportedVersion { found: 12 })
+    );
     assert_eq!(
         OracleAgent::restore(&good),
         Err(RestoreError::NumberType {
