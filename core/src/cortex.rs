@@ -22,7 +22,7 @@
 //! the active context neither express nor learn (their weights are protected
 //! while another context is active: continual learning without forgetting).
 
-use crate::fixed::{fill_row, support, Indices, Num};
+use crate::fixed::{fill_row, support, Indices, Num, RECIP_Q15};
 use crate::kernels::Kernels;
 
 /// The cortical rate network.
@@ -64,7 +64,9 @@ pub(crate) fn balance<N: Num, const S: usize, const R: usize>(
     if n < 2 {
         return;
     }
-    let recip = N::from_f32(1.0 / n as f32);
+    // 1/n from the table: no division on the step's path (exact for the
+    // powers of two, so the default balance at birth over 8 lines too).
+    let recip = N::from_q15(RECIP_Q15[n.min(255)]);
     for row in rows.iter_mut() {
         let mut sum = N::ZERO;
         for (j, w) in row.iter().enumerate() {
