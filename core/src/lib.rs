@@ -33,7 +33,8 @@
 //! - [`rng`]: the seeded generator (xoshiro128++). Every random choice flows
 //!   from the agent's seed, so a run is a pure function of config, seed and
 //!   inputs.
-//! - [`cortex`]: the rate network `a = f_c(s)`: afferent drive, thalamic
+//! - [`cortex`]: the rate network `a = f_c(s)`: afferent drive (balanced
+//!   over the input lines met, so no unit answers every cue), thalamic
 //!   *gain* (not drive), each unit's recurrence, which the thalamus
 //!   amplifies through a delay (**working memory**), and slow,
 //!   dopamine-free Hebbian plasticity gated by that gain; the striatum reads
