@@ -1482,6 +1482,17 @@ impl<N: Num, const S: usize, const C: usize, const K: usize, const A: usize> Age
         for (index, &m) in th.mask.iter().enumerate() {
             check_count("thalamus.mask", m, K - 1).map_err(|e| RangeViolation { index, ..e })?;
         }
+        // Cortex can only have met the lines it has.
+        let met = self.cortex.lines_met;
+        if met & !crate::cortex::all_lines(S) != 0 {
+            return Err(RangeViolation {
+                field: "cortex.lines_met",
+                index: 0,
+                value: met as f32,
+                min: 0.0,
+                max: crate::cortex::all_lines(S) as f32,
+            });
+        }
         // The rows in use are derived from the traces: exactly theirs.
         let st = &self.striatum;
         let rows = elig_rows(&st.elig);

@@ -46,8 +46,14 @@ pub struct Cortex<N: Num, const S: usize, const C: usize> {
     pub(crate) lines_met: u64,
 }
 
-/// Every line of a row (`S` is at most 64).
-const ALL_LINES: u64 = u64::MAX;
+/// The bit set of lines `0..S` (`S` is at most 64): the lines a row has.
+pub const fn all_lines(s: usize) -> u64 {
+    if s >= 64 {
+        u64::MAX
+    } else {
+        (1 << s) - 1
+    }
+}
 
 /// Balanced afferents: each row of `rows` less its mean over the lines of
 /// `lines` (bit `j` for line `j`), kept within `±bound`, so that excitation
@@ -142,7 +148,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
                 *w = (two * uniform() - N::ONE) * sc;
             }
         }
-        balance(&mut self.w_in, ALL_LINES, sc);
+        balance(&mut self.w_in, all_lines(S), sc);
         self.lines_met = 0;
         self.drive = [N::ZERO; C];
         self.gain = [N::ZERO; C];
@@ -185,7 +191,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         bound: f32,
         kept: impl Fn(usize) -> bool,
     ) -> bool {
-        let met = self.lines_met | (key & ALL_LINES);
+        let met = self.lines_met | (key & all_lines(S));
         if met == self.lines_met {
             return false;
         }

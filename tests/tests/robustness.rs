@@ -361,6 +361,15 @@ fn refusals_name_their_reason() {
         Err(RestoreError::Range(v)) => assert_eq!((v.field, v.value), ("action_mask", 5.0)),
         other => panic!("{other:?}"),
     }
+    // A line beyond the agent's eight met by cortex.
+    let met_at = state_offset("cortex.lines_met", 2);
+    let mut b = good.clone();
+    b[met_at..met_at + 8].copy_from_slice(&(1u64 << 8 | 0b11).to_le_bytes());
+    reseal(&mut b);
+    match DefaultAgent::restore(&b) {
+        Err(RestoreError::Range(v)) => assert_eq!(v.field, "cortex.lines_met"),
+        other => panic!("{other:?}"),
+    }
     // A weight beyond its rail: the first Go weight (after config, seed,
     // lesions, cortex with its lines met, and thalamus) set to 7.5 > w_max.
     let go_at = HEADER_LEN
