@@ -47,7 +47,7 @@ use crate::basal_ganglia::{
     Striatum, BELIEF_MAX, RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
-use crate::cortex::{bounded, Cortex, W_IN_BOUND};
+use crate::cortex::{bounded, Cortex};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
@@ -1039,7 +1039,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let (mask, comp) = (&self.thalamus.mask, &self.contexts.competence);
         let competent = self.p.competent;
         let kept = |i: usize| comp[(mask[i] as usize).min(K - 1)] >= competent;
-        sc.gain_changed |= self.cortex.meet_lines(key, s, W_IN_BOUND, kept);
+        sc.gain_changed |= self.cortex.meet_lines(key, s, kept);
     }
 
     /// Step 6: cortex fires under the gain of the selected control function

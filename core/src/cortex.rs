@@ -156,7 +156,8 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     }
 
     /// The afferents meet the lines of `key` (bit `j` for line `j`): each
-    /// row is balanced again over every line met so far, within `bound`,
+    /// row is balanced again over every line met so far, within
+    /// [`W_IN_BOUND`],
     /// and this step's drive for the input `s` follows. Returns whether a
     /// line was new (otherwise nothing changes).
     ///
@@ -177,26 +178,20 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     /// let mut draws = [0.9f32, 0.1, 0.5, 0.7].into_iter().cycle();
     /// cx.init(1.0, || draws.next().unwrap());
     /// let s = [1.0, 0.0, 0.0, 0.0];
-    /// assert!(cx.meet_lines(0b0001, &s, 1.0, |_| false)); // one line: nothing to balance against
-    /// assert!(cx.meet_lines(0b0010, &[0.0, 1.0, 0.0, 0.0], 1.0, |_| false));
-    /// assert!(!cx.meet_lines(0b0011, &s, 1.0, |_| false)); // both met already
+    /// assert!(cx.meet_lines(0b0001, &s, |_| false)); // one line: nothing to balance against
+    /// assert!(cx.meet_lines(0b0010, &[0.0, 1.0, 0.0, 0.0], |_| false));
+    /// assert!(!cx.meet_lines(0b0011, &s, |_| false)); // both met already
     /// for row in cx.w_in() {
     ///     assert!((row[0] + row[1]).abs() < 1e-6);
     /// }
     /// ```
-    pub fn meet_lines(
-        &mut self,
-        key: u64,
-        s: &[N; S],
-        bound: f32,
-        kept: impl Fn(usize) -> bool,
-    ) -> bool {
+    pub fn meet_lines(&mut self, key: u64, s: &[N; S], kept: impl Fn(usize) -> bool) -> bool {
         let met = self.lines_met | (key & all_lines(S));
         if met == self.lines_met {
             return false;
         }
         self.lines_met = met;
-        let bound = N::from_f32(bound);
+        let bound = N::from_f32(W_IN_BOUND);
         for (i, (u, row)) in self.drive.iter_mut().zip(self.w_in.iter_mut()).enumerate() {
             if kept(i) {
                 continue;
@@ -537,8 +532,8 @@ mod tests {
             let before = cx.w_in;
             let s = one(j);
             cx.compute_drive(&s);
-            assert!(cx.meet_lines(1 << j, &s, W_IN_BOUND, kept));
-            assert!(!cx.meet_lines(1 << j, &s, W_IN_BOUND, kept), "met twice");
+            assert!(cx.meet_lines(1 << j, &s, kept));
+            assert!(!cx.meet_lines(1 << j, &s, kept), "met twice");
             for (i, (row, old)) in cx.w_in.iter().zip(&before).enumerate() {
                 // Only the lines met move, and kept rows not at all.
                 for l in 0..8 {
