@@ -111,6 +111,22 @@ fn balanced_mappings(n: usize, m: usize) -> usize {
     (fact(n) / fact(n / m).pow(m as u32)).min(255)
 }
 
+/// The names `multi-rule-switch-NxMxK` of `N` cues and `M` actions, for
+/// `K` = 2 to [`MAX_RULES`] rules (static: `no_std` builds no strings).
+macro_rules! multi_rule_names {
+    ($n:literal, $m:literal) => {
+        [
+            concat!("multi-rule-switch-", $n, "x", $m, "x2"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x3"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x4"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x5"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x6"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x7"),
+            concat!("multi-rule-switch-", $n, "x", $m, "x8"),
+        ]
+    };
+}
+
 impl TaskKind {
     /// Every task of the suite (delayed reward at D = 0, 2, 5, 10).
     pub const ALL: [TaskKind; 10] = [
@@ -217,7 +233,14 @@ impl TaskKind {
     }
 
     /// The task's name (`delayed-reward` for every delay;
-    /// `multi-rule-switch-NxMxK` for the multi-rule points).
+    /// `multi-rule-switch-NxMxK` for every multi-rule size).
+    ///
+    /// ```
+    /// use tcbg::tasks::TaskKind;
+    /// let k = TaskKind::multi_rule(6, 2, 5).unwrap();
+    /// assert_eq!(k.name(), "multi-rule-switch-6x2x5");
+    /// assert_eq!(TaskKind::parse(k.name(), 0), Some(k));
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             TaskKind::RuleSwitch => "rule-switch",
@@ -233,12 +256,25 @@ impl TaskKind {
                 cues,
                 actions,
                 rules,
-            } => match (cues, actions, rules) {
-                (3, 3, 3) => "multi-rule-switch-3x3x3",
-                (4, 2, 3) => "multi-rule-switch-4x2x3",
-                (4, 2, 6) => "multi-rule-switch-4x2x6",
-                _ => "multi-rule-switch",
-            },
+            } => {
+                // Every size `multi_rule` accepts, so that a row of any point
+                // names its sizes.
+                let by_rules: &[&str; 7] = match (cues, actions) {
+                    (2, 2) => &multi_rule_names!(2, 2),
+                    (3, 3) => &multi_rule_names!(3, 3),
+                    (4, 2) => &multi_rule_names!(4, 2),
+                    (4, 4) => &multi_rule_names!(4, 4),
+                    (6, 2) => &multi_rule_names!(6, 2),
+                    (6, 3) => &multi_rule_names!(6, 3),
+                    (8, 2) => &multi_rule_names!(8, 2),
+                    (8, 4) => &multi_rule_names!(8, 4),
+                    _ => return "multi-rule-switch",
+                };
+                by_rules
+                    .get(rules.wrapping_sub(2) as usize)
+                    .copied()
+                    .unwrap_or("multi-rule-switch")
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! seeds, lesions, number types and variations, from the command's
 //! arguments), and what it prints and writes ([`Report`]): per variation
 //! median [p10, p90] per metric, the learning-to-learn tasks by block and
-//! the check of [`THRESHOLDS`], as aligned text or Markdown (how
+//! the check of [`THRESHOLDS`](crate::THRESHOLDS), as aligned text or Markdown (how
 //! `docs/RESULTS.md` is made), and as JSON. [`run_summary`] is the per-block
 //! summary of one run (`cargo xtask run`).
 //!
@@ -19,7 +19,7 @@ use tcbg::Lesions;
 use crate::bayes;
 use crate::eval::{evaluate_specs, Progress, ResultRow, Spec, Variant};
 use crate::stats::Summary;
-use crate::thresholds::{check_all, fmt, Check, Status, Tolerance, THRESHOLDS};
+use crate::thresholds::{check_all, fmt, Check, Status, Threshold, Tolerance};
 use crate::{AgentSize, Number, RunLog, EVAL_TASK_NAMES, LESION_NAMES};
 
 /// The error for a task name the evaluation does not know (or a
@@ -139,7 +139,8 @@ impl Plan {
     }
 }
 
-/// The rows of a plan, checked against [`THRESHOLDS`] for every variation.
+/// The rows of a plan, checked against every threshold that applies to them
+/// ([`thresholds_for`](crate::thresholds::thresholds_for)) for every variation.
 pub struct Report {
     /// What was run.
     pub plan: Plan,
@@ -413,9 +414,9 @@ fn print_checks(out: &mut String, checks: &[Check], v: Variant, seeds: u64, md: 
         out,
         "\n{h} thresholds, variation `{name}` (fixed point, full model unless named, medians over {seeds} seeds){loose}"
     );
-    let w = THRESHOLDS
+    let w = checks
         .iter()
-        .map(|t| t.describe().len())
+        .map(|c| c.threshold.describe().len())
         .max()
         .unwrap_or(0);
     if md {
@@ -479,7 +480,15 @@ fn print_robust_summary(out: &mut String, checks: &[Check], variants: &[Variant]
         .chain(variants.iter().map(|v| v.name()))
         .map(str::to_string)
         .collect();
-    let rows = THRESHOLDS.iter().map(|t| {
+    // Each threshold once, in the order checked (the table's, then the other
+    // multi-rule sizes').
+    let mut thresholds: Vec<&Threshold> = Vec::new();
+    for c in checks {
+        if !thresholds.contains(&&c.threshold) {
+            thresholds.push(&c.threshold);
+        }
+    }
+    let rows = thresholds.into_iter().map(|t| {
         let status = variants.iter().map(|v| {
             let c = checks.iter().find(|c| c.threshold == *t && c.variant == *v);
             c.map_or("", |c| status_text(&c.status))

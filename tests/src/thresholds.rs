@@ -592,9 +592,41 @@ impl Threshold {
     }
 }
 
-/// Checks every threshold of [`THRESHOLDS`] on `variant`.
+/// The thresholds that apply to `rows`: every one of [`THRESHOLDS`], then,
+/// for each multi-rule size among the rows that is not a public point (say
+/// `multi-rule-switch-6x2x5`), issue 17's "every multi-rule point" pair: a
+/// block end of at least 0.95 and at least `no_thalamus`'s − 0.02.
+pub fn thresholds_for(rows: &[ResultRow]) -> Vec<Threshold> {
+    let mut all = THRESHOLDS.to_vec();
+    for r in rows {
+        let other_size = r.task.starts_with("multi-rule-switch-")
+            && ![MRS3, MRS4, MRS6].contains(&r.task)
+            && !all.iter().any(|t| t.task == r.task);
+        if other_size {
+            all.push(p(
+                r.task,
+                "block_end_accuracy",
+                Rule::AtLeast(0.95),
+                Tolerance::Accuracy,
+            ));
+            all.push(p(
+                r.task,
+                "block_end_accuracy",
+                NEAR_NO_THALAMUS,
+                Tolerance::Ratio,
+            ));
+        }
+    }
+    all
+}
+
+/// Checks every threshold that applies to `rows` ([`thresholds_for`]) on
+/// `variant`.
 pub fn check_all(rows: &[ResultRow], variant: Variant) -> Vec<Check> {
-    THRESHOLDS.iter().map(|t| t.check(rows, variant)).collect()
+    thresholds_for(rows)
+        .iter()
+        .map(|t| t.check(rows, variant))
+        .collect()
 }
 
 /// A number with at most 3 decimals, trailing zeros dropped.

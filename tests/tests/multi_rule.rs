@@ -98,10 +98,21 @@ fn sizes_are_checked() {
     assert!(TaskKind::multi_rule(4, 2, 1).is_err());
     let err = TaskKind::multi_rule(9, 3, 3).unwrap_err();
     assert!(err.to_string().contains("8 cues"), "{err}");
-    for kind in TaskKind::MULTI_RULE {
-        assert_eq!(TaskKind::parse(kind.name(), 0), Some(kind));
-        assert_eq!(kind.to_string(), kind.name());
+    // Every valid size names itself, so a row of any point says which.
+    let mut valid = 0;
+    for n in 1..=9 {
+        for m in 1..=5 {
+            for k in 0..=9 {
+                if let Ok(kind) = TaskKind::multi_rule(n, m, k) {
+                    assert_eq!(kind.name(), format!("multi-rule-switch-{n}x{m}x{k}"));
+                    assert_eq!(TaskKind::parse(kind.name(), 0), Some(kind));
+                    assert_eq!(kind.to_string(), kind.name());
+                    valid += 1;
+                }
+            }
+        }
     }
+    assert!(valid > 30, "{valid} valid sizes");
     assert_eq!(
         TaskKind::parse("multi-rule-switch-2x2x2", 0),
         TaskKind::multi_rule(2, 2, 2).ok()
