@@ -291,29 +291,45 @@ pub fn rows_of<'a>(rows: &'a [ResultRow], task: &str, v: Variant) -> Vec<&'a Res
         .collect()
 }
 
-/// The learning-to-learn tasks by block: median trials to criterion over
-/// seeds, one line per number type and lesion.
+/// By block, one line per number type, lesion and agent: the
+/// learning-to-learn tasks' median trials to criterion over seeds, and every
+/// multi-rule point's mean errors in a block's first 10 trials (issue 17's
+/// by-block errors: first visits, then the familiar blocks whose first
+/// trials are the switch cost).
 fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
-    for task in [TaskKind::SerialReversal, TaskKind::NewRuleTransfer] {
-        let rs = rows_of(rows, task.name(), v);
+    let mut tasks: Vec<(&str, &str)> = [TaskKind::SerialReversal, TaskKind::NewRuleTransfer]
+        .iter()
+        .map(|t| (t.name(), "trials to criterion by block, median over seeds"))
+        .collect();
+    for r in rows {
+        let multi = r.task.starts_with("multi-rule-switch-");
+        if multi && !tasks.iter().any(|(t, _)| *t == r.task) {
+            tasks.push((r.task, "errors in the first 10 trials by block, mean over seeds"));
+        }
+    }
+    for (name, what) in tasks {
+        let rs = rows_of(rows, name, v);
         if rs.is_empty() {
             continue;
         }
-        let (name, variant) = (task.name(), v.name());
-        let title = format!(
-            "{name} trials to criterion by block, median over seeds (variation `{variant}`)"
-        );
+        let errors = name.starts_with("multi-rule-switch-");
+        let title = format!("{name} {what} (variation `{}`)", v.name());
         let lines: Vec<(String, Vec<f64>)> = rs
             .iter()
             .map(|r| {
-                let blocks = r
-                    .per_block(|s| s.to_criterion as f64)
-                    .into_iter()
-                    .map(|s| s.median);
-                (
-                    format!("{} {}", r.number.name(), r.lesion),
-                    blocks.collect(),
-                )
+                let blocks = if errors {
+                    let b = r.per_block(|s| f64::from(s.errors_first10));
+                    b.into_iter().map(|s| (s.mean * 100.0).round() / 100.0).collect()
+                } else {
+                    let b = r.per_block(|s| f64::from(s.to_criterion));
+                    b.into_iter().map(|s| s.median).collect()
+                };
+                let label = format!("{} {}", r.number.name(), r.lesion);
+                let label = match r.agent {
+                    AgentSize::Default => label,
+                    a => format!("{label} (agent {})", a.name()),
+                };
+                (label, blocks)
             })
             .collect();
         if md {
@@ -328,9 +344,10 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
             let _ = write!(out, "\n### {title}\n\n{table}");
         } else {
             let _ = writeln!(out, "\n{title}");
+            let w = lines.iter().map(|(l, _)| l.len() + 2).max().unwrap_or(26);
             for (label, blocks) in lines {
-                let b: String = blocks.iter().map(|x| format!("{x:>5}")).collect();
-                let _ = writeln!(out, "{label:<26}{b}");
+                let b: String = blocks.iter().map(|x| format!("{x:>6}")).collect();
+                let _ = writeln!(out, "{label:<w$}{b}");
             }
         }
     }
