@@ -304,7 +304,10 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
     for r in rows {
         let multi = r.task.starts_with("multi-rule-switch-");
         if multi && !tasks.iter().any(|(t, _)| *t == r.task) {
-            tasks.push((r.task, "errors in the first 10 trials by block, mean over seeds"));
+            tasks.push((
+                r.task,
+                "errors in the first 10 trials by block, mean over seeds",
+            ));
         }
     }
     for (name, what) in tasks {
@@ -319,7 +322,9 @@ fn print_blocks(out: &mut String, rows: &[ResultRow], v: Variant, md: bool) {
             .map(|r| {
                 let blocks = if errors {
                     let b = r.per_block(|s| f64::from(s.errors_first10));
-                    b.into_iter().map(|s| (s.mean * 100.0).round() / 100.0).collect()
+                    b.into_iter()
+                        .map(|s| (s.mean * 100.0).round() / 100.0)
+                        .collect()
                 } else {
                     let b = r.per_block(|s| f64::from(s.to_criterion));
                     b.into_iter().map(|s| s.median).collect()
