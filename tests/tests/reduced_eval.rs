@@ -295,8 +295,12 @@ fn sequences_are_learned_and_memory_is_thalamic() {
 /// seeds differ between the two agents by their random streams alone (the
 /// larger one draws twice the afferent weights at birth), so the check is
 /// paired, seed by seed, over 1000 seeds: on no point and metric may the
-/// larger agent's mean be worse than the default's by more than three
-/// standard errors of the paired difference.
+/// larger agent's mean be worse than the default's by more than two
+/// standard errors of the paired difference and a margin below which no
+/// learner differs in practice (a quarter trial, 0.05 errors of switch
+/// cost, 0.005 of accuracy). On `065b4c3`, whose afferents were balanced
+/// over all 16 lines, 4×2×3's new rule fails it (0.51 trials worse, two
+/// standard errors 0.40).
 #[test]
 fn the_larger_agent_is_as_good_on_every_public_point() {
     let seeds = 0..1000;
@@ -330,12 +334,12 @@ fn the_larger_agent_is_as_good_on_every_public_point() {
                 .unwrap_or_else(|| panic!("no row for {task}"))
         };
         let (default, large) = (on(AgentSize::Default), on(AgentSize::Large));
-        // (metric, whether higher is better)
-        for (metric, higher) in [
-            ("first_learning", false),
-            ("new_rule", false),
-            ("switch_cost", false),
-            ("block_end_accuracy", true),
+        // (metric, whether higher is better, the margin)
+        for (metric, higher, margin) in [
+            ("first_learning", false, 0.25),
+            ("new_rule", false, 0.25),
+            ("switch_cost", false, 0.05),
+            ("block_end_accuracy", true, 0.005),
         ] {
             let (d, l) = (default.values(metric), large.values(metric));
             assert_eq!(d.len(), l.len());
@@ -349,14 +353,12 @@ fn the_larger_agent_is_as_good_on_every_public_point() {
             let mean = worse.iter().sum::<f64>() / n;
             let var = worse.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (n - 1.0);
             let se = (var / n).sqrt();
+            let limit = (2.0 * se).max(margin);
             report(
                 &mut misses,
-                &format!(
-                    "{task} {metric}: 16-96-8-8 worse by (3 se = {:.3})",
-                    3.0 * se
-                ),
+                &format!("{task} {metric}: 16-96-8-8 worse by (limit {limit:.3})"),
                 mean,
-                mean <= 3.0 * se + 1e-9,
+                mean <= limit,
             );
         }
     }
