@@ -1038,8 +1038,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let key = self.thalamus.patterns[slot.min(PATTERNS - 1)];
         let (mask, comp) = (&self.thalamus.mask, &self.contexts.competence);
         let competent = self.p.competent;
-        let kept = |i: usize| comp[(mask[i] as usize).min(K - 1)] >= competent;
-        sc.gain_changed |= self.cortex.meet_lines(key, s, kept);
+        // A function's units are a group (its code is picked among them);
+        // without the thalamus, all of cortex is one.
+        let whole = self.lesions.no_thalamus;
+        let groups = if whole { 1 } else { K };
+        let group = |i: usize| {
+            let k = (mask[i] as usize).min(K - 1);
+            (comp[k] < competent).then_some(if whole { 0 } else { k })
+        };
+        sc.gain_changed |= self.cortex.meet_lines(key, s, (groups, group));
     }
 
     /// Step 6: cortex fires under the gain of the selected control function

@@ -89,6 +89,66 @@ pub(crate) fn balance<N: Num, const S: usize, const R: usize>(
     }
 }
 
+/// Decorrelated afferents: within one group of units (`in_group`: the
+/// units of one control function, whose code k-winners-take-all picks
+/// among), the column of line `j` less its projection on the column of each
+/// line of `old` in turn, within `±bound`; this step's drive for the input
+/// `s` follows. Two cues whose columns are uncorrelated over a function's
+/// units share fewer of its winners, so a lesson on one moves the other's
+/// action less (after the decorrelating inhibitory plasticity of King,
+/// Zylberberg & DeWeese 2013). A column nearly 0 over the group (squared
+/// norm below 1/4) is not projected on. No division: `1/|c|²` comes from
+/// [`Num::recip_sat`], on norms scaled into its range.
+pub(crate) fn decorrelate<N: Num, const S: usize, const C: usize>(
+    w: &mut [[N; S]; C],
+    drive: &mut [N; C],
+    s: &[N; S],
+    (j, old): (usize, u64),
+    in_group: impl Fn(usize) -> bool,
+    bound: N,
+) {
+    if j >= S {
+        return;
+    }
+    let mut v = [N::ZERO; C];
+    let mut c = [N::ZERO; C];
+    for (i, row) in w.iter().enumerate() {
+        if in_group(i) {
+            v[i] = row[j];
+        }
+    }
+    for l in (0..S.min(64)).filter(|&l| l != j && old & (1 << l) != 0) {
+        for (i, row) in w.iter().enumerate() {
+            c[i] = if in_group(i) { row[l] } else { N::ZERO };
+        }
+        // Squared norms over up to C units reach past the type's range: both
+        // dot products are taken over 16 (over 2 for a small norm, whose
+        // reciprocal would saturate), which leaves their ratio.
+        let mut k = 4;
+        let mut cc = N::dot_shr(&c, &c, k);
+        if cc < N::from_f32(0.25) {
+            k = 1;
+            cc = N::dot_shr(&c, &c, k);
+            if cc < N::from_f32(0.125) {
+                continue; // (a squared norm below 1/4: the column says nothing)
+            }
+        }
+        let d = N::dot_shr(&v, &c, k) * cc.recip_sat();
+        for (v, &c) in v.iter_mut().zip(&c) {
+            *v = (*v - d * c).clamp(-bound, bound);
+        }
+    }
+    let x = s[j];
+    for (i, (row, u)) in w.iter_mut().zip(drive.iter_mut()).enumerate() {
+        if in_group(i) {
+            if x != N::ZERO {
+                *u = *u + (v[i] - row[j]) * x;
+            }
+            row[j] = v[i];
+        }
+    }
+}
+
 /// An index from a support list as an index below `C` (it is one already;
 /// the bound spares the step a panic path).
 #[inline(always)]
@@ -155,14 +215,17 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         self.rate = [N::ZERO; C];
     }
 
-    /// The afferents meet the lines of `key` (bit `j` for line `j`): each
-    /// row is balanced again over every line met so far, within
-    /// [`W_IN_BOUND`],
-    /// and this step's drive for the input `s` follows. Returns whether a
-    /// line was new (otherwise nothing changes).
+    /// The afferents meet the lines of `key` (bit `j` for line `j`). Each
+    /// line met for the first time has its column decorrelated, within each
+    /// of the `groups` groups of units, from the lines met before
+    /// ([`decorrelate`]); then each row is balanced again over every line
+    /// met so far; all within [`W_IN_BOUND`], and this step's drive for the
+    /// input `s` follows. Returns whether a line was new (otherwise nothing
+    /// changes).
     ///
-    /// The rows for which `kept(i)` holds are left as they are (the agent
-    /// keeps the units of an established control function: their code is
+    /// `group(i)` is unit `i`'s group (the agent's: the control function
+    /// whose mask holds it), `None` for a row left as it is (the agent keeps
+    /// the units of an established control function: their code is
     /// learned, and shifting it would lose what was learned on it).
     ///
     /// Balanced at birth over all `S` lines, a row is nearly unbalanced over
@@ -170,30 +233,57 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     /// its weights is `−1/(S − 1)`), and hub units come back. Balanced over
     /// the lines met, the codes of the cues a unit meets are as far apart
     /// as the balance can put them, whatever `S` is (`docs/MODEL.md`,
-    /// "Balanced over the lines met").
+    /// "Balanced over the lines met"). Decorrelated within a function's
+    /// units, two cues share fewer of its k winners ("Decorrelated over the
+    /// lines met").
     ///
     /// ```
     /// use tcbg::cortex::Cortex;
     /// let mut cx: Cortex<f32, 4, 3> = Cortex::blank();
     /// let mut draws = [0.9f32, 0.1, 0.5, 0.7].into_iter().cycle();
     /// cx.init(1.0, || draws.next().unwrap());
+    /// let one_group = (1, |_| Some(0));
     /// let s = [1.0, 0.0, 0.0, 0.0];
-    /// assert!(cx.meet_lines(0b0001, &s, |_| false)); // one line: nothing to balance against
-    /// assert!(cx.meet_lines(0b0010, &[0.0, 1.0, 0.0, 0.0], |_| false));
-    /// assert!(!cx.meet_lines(0b0011, &s, |_| false)); // both met already
+    /// assert!(cx.meet_lines(0b0001, &s, one_group)); // one line: nothing to balance against
+    /// assert!(cx.meet_lines(0b0010, &[0.0, 1.0, 0.0, 0.0], one_group));
+    /// assert!(!cx.meet_lines(0b0011, &s, one_group)); // both met already
     /// for row in cx.w_in() {
     ///     assert!((row[0] + row[1]).abs() < 1e-6);
     /// }
     /// ```
-    pub fn meet_lines(&mut self, key: u64, s: &[N; S], kept: impl Fn(usize) -> bool) -> bool {
+    pub fn meet_lines(
+        &mut self,
+        key: u64,
+        s: &[N; S],
+        (groups, group): (usize, impl Fn(usize) -> Option<usize>),
+    ) -> bool {
         let met = self.lines_met | (key & all_lines(S));
         if met == self.lines_met {
             return false;
         }
+        let old = self.lines_met;
         self.lines_met = met;
         let bound = N::from_f32(W_IN_BOUND);
+        // Each new line's column, decorrelated within each group from the
+        // lines met before (with none met before, there is nothing to
+        // decorrelate from).
+        if old != 0 {
+            for j in (0..S.min(64)).filter(|&j| (met & !old) & (1 << j) != 0) {
+                for g in 0..groups {
+                    let in_group = |i: usize| group(i) == Some(g);
+                    decorrelate(
+                        &mut self.w_in,
+                        &mut self.drive,
+                        s,
+                        (j, old),
+                        in_group,
+                        bound,
+                    );
+                }
+            }
+        }
         for (i, (u, row)) in self.drive.iter_mut().zip(self.w_in.iter_mut()).enumerate() {
-            if kept(i) {
+            if group(i).is_none() {
                 continue;
             }
             let before = *row;
@@ -525,6 +615,8 @@ mod tests {
         let mut cx: Cortex<N, 8, 48> = Cortex::blank();
         cx.init(1.0, || N::unit(rng.next()));
         let kept = |i: usize| i % 4 == 0;
+        // Two groups (units by parity), the kept rows in none.
+        let groups = (2, |i: usize| (!kept(i)).then_some(i % 2));
         let one = |j: usize| -> [N; 8] {
             core::array::from_fn(|l| if l == j { N::ONE } else { N::ZERO })
         };
@@ -532,8 +624,8 @@ mod tests {
             let before = cx.w_in;
             let s = one(j);
             cx.compute_drive(&s);
-            assert!(cx.meet_lines(1 << j, &s, kept));
-            assert!(!cx.meet_lines(1 << j, &s, kept), "met twice");
+            assert!(cx.meet_lines(1 << j, &s, groups));
+            assert!(!cx.meet_lines(1 << j, &s, groups), "met twice");
             for (i, (row, old)) in cx.w_in.iter().zip(&before).enumerate() {
                 // Only the lines met move, and kept rows not at all.
                 for l in 0..8 {
@@ -557,6 +649,82 @@ mod tests {
             }
         }
         assert_eq!(cx.lines_met(), (1 << 5) | (1 << 2) | (1 << 7));
+    }
+
+    /// `decorrelate` in one number type: within the group, the new line's
+    /// column is orthogonal to an old one's (to rounding) and keeps the
+    /// part orthogonal to it; outside the group nothing moves; the drive
+    /// follows.
+    fn decorrelates<N: Kernels>(to_f32: impl Fn(N) -> f32) {
+        let mut rng = Rng::seed(5);
+        let mut cx: Cortex<N, 8, 48> = Cortex::blank();
+        cx.init(1.0, || N::unit(rng.next()));
+        let in_group = |i: usize| i % 3 != 0;
+        let col = |cx: &Cortex<N, 8, 48>, l: usize| -> [f32; 48] {
+            core::array::from_fn(|i| {
+                if in_group(i) {
+                    to_f32(cx.w_in[i][l])
+                } else {
+                    0.0
+                }
+            })
+        };
+        let dot = |a: &[f32; 48], b: &[f32; 48]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let (old, new) = (col(&cx, 1), col(&cx, 4));
+        let before = cx.w_in;
+        let s: [N; 8] = core::array::from_fn(|l| if l == 4 { N::ONE } else { N::ZERO });
+        cx.compute_drive(&s);
+        let bound = N::from_f32(W_IN_BOUND);
+        decorrelate(
+            &mut cx.w_in,
+            &mut cx.drive,
+            &s,
+            (4, 1 << 1),
+            in_group,
+            bound,
+        );
+        let after = col(&cx, 4);
+        // Orthogonal to the old column, to rounding.
+        let scale = dot(&old, &old).sqrt() * dot(&new, &new).sqrt();
+        assert!(
+            dot(&after, &old).abs() <= 0.01 * scale,
+            "{}",
+            dot(&after, &old)
+        );
+        // What was orthogonal to it stays.
+        let d = dot(&new, &old) / dot(&old, &old);
+        for i in 0..48 {
+            let want = new[i] - d * old[i];
+            assert!((after[i] - want).abs() <= 4.0 / 4096.0, "unit {i}");
+        }
+        for (i, (row, was)) in cx.w_in.iter().zip(&before).enumerate() {
+            for l in 0..8 {
+                if !in_group(i) || l != 4 {
+                    assert!(row[l] == was[l], "unit {i} line {l} moved");
+                }
+            }
+            assert!((to_f32(cx.drive[i]) - to_f32(row[4])).abs() <= 2.0 / 4096.0);
+        }
+        // A column of zeros is no direction: nothing moves.
+        for row in cx.w_in.iter_mut() {
+            row[6] = N::ZERO;
+        }
+        let before = cx.w_in;
+        decorrelate(
+            &mut cx.w_in,
+            &mut cx.drive,
+            &s,
+            (4, 1 << 6),
+            in_group,
+            bound,
+        );
+        assert!(cx.w_in == before);
+    }
+
+    #[test]
+    fn new_lines_are_decorrelated_within_a_group() {
+        decorrelates::<Fx>(|x| x.to_f32());
+        decorrelates::<f32>(|x| x);
     }
 
     #[test]

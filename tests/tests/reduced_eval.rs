@@ -185,6 +185,45 @@ fn many_rules_are_kept_apart() {
     assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
 }
 
+/// Sizes the suite does not hold (issue 17: "every multi-rule point"): six
+/// cues on two actions in a control function's 12 units. A new line's
+/// afferents decorrelated from the lines met before, within each
+/// function's units (`cortex::decorrelate`), keep the six cues' codes
+/// apart enough to end every block as the lesion does.
+#[test]
+fn six_cues_are_kept_apart_in_a_function() {
+    let specs: Vec<Spec> = ["multi-rule-switch-6x2x3", "multi-rule-switch-8x4x4"]
+        .iter()
+        .map(|n| Spec::for_name(n).unwrap()[0])
+        .collect();
+    let rows = fixed_rows(&specs, &["none", "no_thalamus"]);
+    let fx = Number::Fixed;
+    let mut misses = Vec::new();
+    let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
+    let task = "multi-rule-switch-6x2x3";
+    let be = median(&rows, task, fx, "none", "block_end_accuracy");
+    let be_nt = median(&rows, task, fx, "no_thalamus", "block_end_accuracy");
+    check(
+        &format!("{task} block_end_accuracy >= 0.98"),
+        be,
+        be >= 0.98,
+    );
+    check(
+        &format!("{task} block_end >= no_thalamus - 0.01"),
+        be - be_nt,
+        be >= be_nt - 0.01,
+    );
+    let task = "multi-rule-switch-8x4x4";
+    let nr = median(&rows, task, fx, "none", "new_rule");
+    let nr_nt = median(&rows, task, fx, "no_thalamus", "new_rule");
+    check(
+        &format!("{task} new_rule <= no_thalamus"),
+        nr - nr_nt,
+        nr <= nr_nt,
+    );
+    assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
+}
+
 /// Noisy outcomes (`--robust`'s `flip5`: 5% of rewards flipped) are not
 /// taken for rule changes: once outcomes have been seen not to repeat
 /// (`ContextChannels::consistency`), no function predicts surer than they
