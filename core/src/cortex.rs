@@ -9,8 +9,9 @@
 //! the cue (working memory; Schmitt et al. 2017), into the go step that
 //! follows within the trial. `W_in` starts *balanced* ([`Cortex::init`]):
 //! each unit's weights sum to about 0, so no unit answers every input; each
-//! line the input brings for the first time balances the rows again over
-//! the lines met ([`Cortex::meet_lines`]). The
+//! line the input brings for the first time is decorrelated, within each
+//! control function's units, from the lines met before, and the rows are
+//! balanced again over the lines met ([`Cortex::meet_lines`]). The
 //! thalamus sets a *gain*
 //! `g_i` per unit, which multiplies the drive: `r_i = clamp((g_i u_i −
 //! θ)/(1 − θ), 0, 1)`. Gain, not drive: with no input and nothing held, no
@@ -218,7 +219,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
     /// The afferents meet the lines of `key` (bit `j` for line `j`). Each
     /// line met for the first time has its column decorrelated, within each
     /// of the `groups` groups of units, from the lines met before
-    /// ([`decorrelate`]); then each row is balanced again over every line
+    /// (`cortex::decorrelate`); then each row is balanced again over every line
     /// met so far; all within [`W_IN_BOUND`], and this step's drive for the
     /// input `s` follows. Returns whether a line was new (otherwise nothing
     /// changes).

@@ -34,7 +34,9 @@
 //!   from the agent's seed, so a run is a pure function of config, seed and
 //!   inputs.
 //! - [`cortex`]: the rate network `a = f_c(s)`: afferent drive (balanced
-//!   over the input lines met, so no unit answers every cue), thalamic
+//!   over the input lines met, so no unit answers every cue, and each new
+//!   line decorrelated from the others within a control function's units,
+//!   so two cues share few of its winners), thalamic
 //!   *gain* (not drive), each unit's recurrence, which the thalamus
 //!   amplifies through a delay (**working memory**), and slow,
 //!   dopamine-free Hebbian plasticity gated by that gain; the striatum reads
