@@ -108,19 +108,23 @@ pub(crate) fn decorrelate<N: Num, const S: usize, const C: usize>(
     in_group: impl Fn(usize) -> bool,
     bound: N,
 ) {
-    if j >= S {
+    let Some(&x) = s.get(j) else {
         return;
-    }
+    };
+    // (iterators and `get`, not indexing: the step links no panic path)
     let mut v = [N::ZERO; C];
     let mut c = [N::ZERO; C];
-    for (i, row) in w.iter().enumerate() {
+    for (i, (v, row)) in v.iter_mut().zip(w.iter()).enumerate() {
         if in_group(i) {
-            v[i] = row[j];
+            *v = row.get(j).copied().unwrap_or(N::ZERO);
         }
     }
     for l in (0..S.min(64)).filter(|&l| l != j && old & (1 << l) != 0) {
-        for (i, row) in w.iter().enumerate() {
-            c[i] = if in_group(i) { row[l] } else { N::ZERO };
+        for (i, (c, row)) in c.iter_mut().zip(w.iter()).enumerate() {
+            *c = match row.get(l) {
+                Some(&wl) if in_group(i) => wl,
+                _ => N::ZERO,
+            };
         }
         // Squared norms over up to C units reach past the type's range: both
         // dot products are taken over 16 (over 2 for a small norm, whose
@@ -139,13 +143,13 @@ pub(crate) fn decorrelate<N: Num, const S: usize, const C: usize>(
             *v = (*v - d * c).clamp(-bound, bound);
         }
     }
-    let x = s[j];
-    for (i, (row, u)) in w.iter_mut().zip(drive.iter_mut()).enumerate() {
-        if in_group(i) {
+    let rows = w.iter_mut().zip(drive.iter_mut()).zip(v.iter());
+    for (i, ((row, u), &v)) in rows.enumerate() {
+        if let (true, Some(wj)) = (in_group(i), row.get_mut(j)) {
             if x != N::ZERO {
-                *u = *u + (v[i] - row[j]) * x;
+                *u = *u + (v - *wj) * x;
             }
-            row[j] = v[i];
+            *wj = v;
         }
     }
 }

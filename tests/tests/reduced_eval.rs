@@ -40,6 +40,38 @@ fn report(misses: &mut Vec<String>, what: &str, value: f64, ok: bool) {
     }
 }
 
+/// The default agent's spec of each task named (the larger agent is
+/// `cargo xtask eval`'s).
+fn default_specs(names: &[&str]) -> Vec<Spec> {
+    names
+        .iter()
+        .map(|n| Spec::for_name(n).unwrap()[0])
+        .collect()
+}
+
+/// Issue 17's "every multi-rule point" pair on `task`: a block end of at
+/// least `floor`, and at least `no_thalamus`'s less `margin`.
+fn block_end_pair(
+    rows: &[ResultRow],
+    task: &str,
+    (floor, margin): (f64, f64),
+    check: &mut impl FnMut(&str, f64, bool),
+) {
+    let fx = Number::Fixed;
+    let be = median(rows, task, fx, "none", "block_end_accuracy");
+    let be_nt = median(rows, task, fx, "no_thalamus", "block_end_accuracy");
+    check(
+        &format!("{task} block_end_accuracy >= {floor}"),
+        be,
+        be >= floor,
+    );
+    check(
+        &format!("{task} block_end >= no_thalamus - {margin}"),
+        be - be_nt,
+        be >= be_nt - margin,
+    );
+}
+
 #[test]
 fn the_suite_learns_and_each_mechanism_matters() {
     let tasks: Vec<Spec> = tcbg_tests::TASK_NAMES
@@ -129,17 +161,12 @@ fn the_suite_learns_and_each_mechanism_matters() {
 /// 0.025 without the outcome memory's reliability).
 #[test]
 fn many_rules_are_kept_apart() {
-    // The default agent's spec of each (the larger agent is `cargo xtask
-    // eval`'s).
-    let specs: Vec<Spec> = [
+    let specs = default_specs(&[
         "multi-rule-switch-3x3x3",
         "multi-rule-switch-4x2x3",
         "multi-rule-switch-4x2x6",
         "cue-context-rikhye",
-    ]
-    .iter()
-    .map(|n| Spec::for_name(n).unwrap()[0])
-    .collect();
+    ]);
     let rows = fixed_rows(&specs, &["none", "no_thalamus"]);
     let fx = Number::Fixed;
     let mut misses = Vec::new();
@@ -162,18 +189,7 @@ fn many_rules_are_kept_apart() {
         "multi-rule-switch-4x2x3",
         "multi-rule-switch-4x2x6",
     ] {
-        let be = median(&rows, task, fx, "none", "block_end_accuracy");
-        let be_nt = median(&rows, task, fx, "no_thalamus", "block_end_accuracy");
-        check(
-            &format!("{task} block_end_accuracy >= 0.95"),
-            be,
-            be >= 0.95,
-        );
-        check(
-            &format!("{task} block_end >= no_thalamus - 0.03"),
-            be - be_nt,
-            be >= be_nt - 0.03,
-        );
+        block_end_pair(&rows, task, (0.95, 0.03), &mut check);
     }
     // A new rule on familiar cues is learned on codes kept apart by the
     // afferents' balance over the lines met (`Cortex::meet_lines`): 14.5
@@ -192,27 +208,12 @@ fn many_rules_are_kept_apart() {
 /// apart enough to end every block as the lesion does.
 #[test]
 fn six_cues_are_kept_apart_in_a_function() {
-    let specs: Vec<Spec> = ["multi-rule-switch-6x2x3", "multi-rule-switch-8x4x4"]
-        .iter()
-        .map(|n| Spec::for_name(n).unwrap()[0])
-        .collect();
+    let specs = default_specs(&["multi-rule-switch-6x2x3", "multi-rule-switch-8x4x4"]);
     let rows = fixed_rows(&specs, &["none", "no_thalamus"]);
     let fx = Number::Fixed;
     let mut misses = Vec::new();
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
-    let task = "multi-rule-switch-6x2x3";
-    let be = median(&rows, task, fx, "none", "block_end_accuracy");
-    let be_nt = median(&rows, task, fx, "no_thalamus", "block_end_accuracy");
-    check(
-        &format!("{task} block_end_accuracy >= 0.98"),
-        be,
-        be >= 0.98,
-    );
-    check(
-        &format!("{task} block_end >= no_thalamus - 0.01"),
-        be - be_nt,
-        be >= be_nt - 0.01,
-    );
+    block_end_pair(&rows, "multi-rule-switch-6x2x3", (0.98, 0.01), &mut check);
     let task = "multi-rule-switch-8x4x4";
     let nr = median(&rows, task, fx, "none", "new_rule");
     let nr_nt = median(&rows, task, fx, "no_thalamus", "new_rule");
