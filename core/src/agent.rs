@@ -141,7 +141,9 @@ pub(crate) struct Params<N: Num> {
     w_memory: N,
     eta_reliability: N,
     eta_consistency: N,
-    belief_floor: N,
+    /// The belief floor, `−belief_floor` (at most 0): `e^` of it is the
+    /// hazard of a rule change on one outcome.
+    pub(crate) belief_floor: N,
     belief_lo: N,
 
     /// `K/C`: turns a sum of gains over cortex into a mean gain per mask share.
@@ -853,9 +855,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if d_actor < N::ZERO {
             // A dip blames the most recent action (see `learn_recent`).
             let settle = p.opponent_settle;
-            // On a rule's choice, as far as outcomes repeat (`dip_weight`).
+            // On a rule's choice, as far as the loss says the rule changed
+            // (`dip_weight`).
             let m = self.action_mask.count_ones() as usize;
-            let w = self.contexts.dip_weight(cur, m);
+            let w = self.contexts.dip_weight(cur, m, p.belief_floor);
             let (go, nogo) = if w == N::ONE {
                 (go, nogo)
             } else {

@@ -1421,34 +1421,52 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// NoGo steps, 0 to 1) after an action for which the function `cur` had
     /// noted a clear choice, as [`ContextChannels::predicted`] still holds
     /// (it predicted the action rewarded surer than a guess over the `m`
-    /// allowed actions): `(2 consistency − 1)²`; 1 after any other action.
-    /// Where rules are deterministic a loss on a rule's choice says the
-    /// rule changed or is wrong, and teaches fully; where outcomes are
+    /// allowed actions): the probability that the loss means a change of
+    /// rule rather than noise, `h / (h + (1 − h)(1 − c))`, with `c` the
+    /// consistency (how often a rule's choice brings what it brought) and
+    /// `h = e^floor` the hazard of a change on one outcome, the one the
+    /// belief floor stands for (`floor` is the floor as a log probability,
+    /// the agent's −3); 1 after any other action.
+    /// Where rules are deterministic (`c` = 1) a loss on a rule's choice says
+    /// the rule changed or is wrong, and teaches fully; where outcomes are
     /// noisy it is mostly noise, and a change is for belief to answer, by a
     /// switch of control function, not for the actor to unlearn the rule.
-    /// Squared as the outcome memory's weight is
-    /// ([`ContextChannels::memory_weight`]): chance counts nothing.
+    /// The Bayes posterior of a change after one loss, where this used to be
+    /// `(2c − 1)²` (`docs/MODEL.md`, "A loss on a rule's choice").
     ///
     /// ```
     /// use tcbg::basal_ganglia::ContextChannels;
     /// let mut cc: ContextChannels<f32, 2> = ContextChannels::new();
     /// cc.predicted = [0.8, 0.5]; // function 0 chose the action; 1 did not
     /// cc.consistency = 0.8;
-    /// assert!((cc.dip_weight(0, 2) - 0.36).abs() < 1e-6);
-    /// assert_eq!(cc.dip_weight(1, 2), 1.0);
+    /// let floor = -3.0f32; // the belief floor: a hazard of e^−3 per outcome
+    /// let h = floor.exp();
+    /// let want = h / (h + (1.0 - h) * 0.2); // about 0.21
+    /// assert!((cc.dip_weight(0, 2, floor) - want).abs() < 1e-6);
+    /// assert_eq!(cc.dip_weight(1, 2, floor), 1.0);
     /// cc.consistency = 1.0; // deterministic rules: a loss teaches fully
-    /// assert_eq!(cc.dip_weight(0, 2), 1.0);
+    /// assert_eq!(cc.dip_weight(0, 2, floor), 1.0);
     /// ```
     #[inline(always)]
-    pub fn dip_weight(&self, cur: usize, m: usize) -> N {
+    pub fn dip_weight(&self, cur: usize, m: usize, floor: N) -> N {
         let guess = N::from_q15(RECIP_Q15.get(m).copied().unwrap_or(0));
         let chose = self.predicted.get(cur).is_some_and(|&p| p > guess);
         let c = self.consistency;
         if !chose || c == N::ONE {
             return N::ONE; // (no products: the usual case)
         }
-        let w = beyond_chance(c);
-        w * w
+        let hazard = floor.exp_nonpos();
+        let (mut h, mut d) = (hazard, hazard + (N::ONE - hazard) * (N::ONE - c));
+        // `d` is at least `h`, which may lie below the range of `recip_sat`
+        // (1/8 and up): both are scaled by 8, up to twice (a hazard of e^−6).
+        for _ in 0..2 {
+            if d < N::from_q15(4096) {
+                (h, d) = (h + h, d + d);
+                (h, d) = (h + h, d + d);
+                (h, d) = (h + h, d + d);
+            }
+        }
+        (h * d.recip_sat()).min(N::ONE)
     }
 
     /// How far the current function `cur` answers for the outcomes: the
