@@ -641,6 +641,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // trial's outcome (its end, a marked trial start), not the steps
         // within a trial of several actions.
         let trial_outcome = outcome && (self.trial_start || !self.trials_marked);
+        // The outcome memory foretold a loss: the trial's action lost for
+        // its pattern last time too (read before the outcome closes it).
+        let loss_foretold = self.contexts.foretold == 1;
         self.judge(reward, trial_outcome);
         let hold = self.surprise(cur, delta, trial_outcome);
 
@@ -657,7 +660,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         self.striatum.elig_support_into(&mut scratch.elig);
         if d != N::ZERO || d_actor != N::ZERO {
-            self.three_factor(cur, d, d_actor, &mut scratch);
+            self.three_factor(cur, (d, d_actor), loss_foretold, &mut scratch);
         }
         self.recall_test(cur, reward, &mut scratch);
         self.learn_competence(cur, reward, hold, trial_outcome);
@@ -847,7 +850,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// common settling away, the critic from `d`; and the slow training of
     /// the current control function's gains, with the gain norm following.
     #[inline(always)]
-    fn three_factor(&mut self, cur: usize, d: N, d_actor: N, sc: &mut Scratch<N, C, A>) {
+    fn three_factor(
+        &mut self,
+        cur: usize,
+        (d, d_actor): (N, N),
+        again: bool,
+        sc: &mut Scratch<N, C, A>,
+    ) {
         let p = &self.p;
         let dither = &mut self.dither_rng;
         let (go, nogo) = (p.eta_go * d_actor, p.eta_nogo * d_actor);
@@ -856,9 +865,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             // A dip blames the most recent action (see `learn_recent`).
             let settle = p.opponent_settle;
             // On a rule's choice, as far as the loss says the rule changed
-            // (`dip_weight`).
+            // (`dip_weight`): more so when it lost there last time too.
             let m = self.action_mask.count_ones() as usize;
-            let w = self.contexts.dip_weight(cur, m, p.belief_floor);
+            let w = self.contexts.dip_weight(cur, m, p.belief_floor, again);
             let (go, nogo) = if w == N::ONE {
                 (go, nogo)
             } else {

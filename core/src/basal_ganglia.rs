@@ -1426,7 +1426,10 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// consistency (how often a rule's choice brings what it brought) and
     /// `h = e^floor` the hazard of a change on one outcome, the one the
     /// belief floor stands for (`floor` is the floor as a log probability,
-    /// the agent's −3); 1 after any other action.
+    /// the agent's −3); 1 after any other action. When the same action lost
+    /// for the same pattern last time too (`again`: the outcome memory
+    /// foretold the loss), two losses in a row are the evidence, and `1 − c`
+    /// is squared: noise repeats that rarely.
     /// Where rules are deterministic (`c` = 1) a loss on a rule's choice says
     /// the rule changed or is wrong, and teaches fully; where outcomes are
     /// noisy it is mostly noise, and a change is for belief to answer, by a
@@ -1442,13 +1445,15 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// let floor = -3.0f32; // the belief floor: a hazard of e^−3 per outcome
     /// let h = floor.exp();
     /// let want = h / (h + (1.0 - h) * 0.2); // about 0.21
-    /// assert!((cc.dip_weight(0, 2, floor) - want).abs() < 1e-6);
-    /// assert_eq!(cc.dip_weight(1, 2, floor), 1.0);
+    /// assert!((cc.dip_weight(0, 2, floor, false) - want).abs() < 1e-6);
+    /// let again = h / (h + (1.0 - h) * 0.04); // a second loss: about 0.57
+    /// assert!((cc.dip_weight(0, 2, floor, true) - again).abs() < 1e-6);
+    /// assert_eq!(cc.dip_weight(1, 2, floor, false), 1.0);
     /// cc.consistency = 1.0; // deterministic rules: a loss teaches fully
-    /// assert_eq!(cc.dip_weight(0, 2, floor), 1.0);
+    /// assert_eq!(cc.dip_weight(0, 2, floor, false), 1.0);
     /// ```
     #[inline(always)]
-    pub fn dip_weight(&self, cur: usize, m: usize, floor: N) -> N {
+    pub fn dip_weight(&self, cur: usize, m: usize, floor: N, again: bool) -> N {
         let guess = N::from_q15(RECIP_Q15.get(m).copied().unwrap_or(0));
         let chose = self.predicted.get(cur).is_some_and(|&p| p > guess);
         let c = self.consistency;
@@ -1456,7 +1461,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             return N::ONE; // (no products: the usual case)
         }
         let hazard = floor.exp_nonpos();
-        let (mut h, mut d) = (hazard, hazard + (N::ONE - hazard) * (N::ONE - c));
+        let noise = N::ONE - c;
+        let noise = if again { noise * noise } else { noise };
+        let (mut h, mut d) = (hazard, hazard + (N::ONE - hazard) * noise);
         // `d` is at least `h`, which may lie below the range of `recip_sat`
         // (1/8 and up): both are scaled by 8, up to twice (a hazard of e^−6).
         for _ in 0..2 {

@@ -279,8 +279,8 @@ pub fn reference_activity(steps: u32) -> Activity {
         let consistency = agent.contexts.consistency;
         let floor = agent.p.belief_floor;
         let m = agent.action_mask.count_ones() as usize;
-        let weighed =
-            consistency < Fx::ONE && agent.contexts.dip_weight(active as usize, m, floor) < Fx::ONE;
+        let weighed = consistency < Fx::ONE
+            && agent.contexts.dip_weight(active as usize, m, floor, false) < Fx::ONE;
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
