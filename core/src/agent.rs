@@ -1761,9 +1761,10 @@ mod tests {
     /// On the reversal bandit, once its outcomes have been seen not to
     /// repeat, a loss on the good arm, far from a reversal, does not turn
     /// the function in force away from it: the dip on its choice weighs
-    /// `(2 consistency − 1)²`. Taught fully (`eta_consistency` 0: the
-    /// consistency stays 1), the actor shifted away after 19% of those
-    /// losses on seeds 0–4; weighed, after 4.5%.
+    /// the posterior that the loss means a change (`dip_weight`). Taught
+    /// fully (`eta_consistency` 0: the consistency stays 1), the actor
+    /// shifted away after 19% of those losses on seeds 0–4; weighed, after
+    /// 4.8%.
     #[test]
     fn a_loss_on_a_noisy_rules_choice_is_not_unlearned() {
         use crate::tasks::{run_observed, Schedule, Task, TaskKind};

@@ -217,7 +217,7 @@ pub const fn phases(
             act.consistency_updates,
         ),
         e(
-            "4 a dip on a rule's choice weighed, (2c - 1)^2 times Go and NoGo",
+            "4 a dip on a rule's choice weighed by the posterior of a change, times Go and NoGo",
             "3",
             3 * act.weighed_dips,
         ),
