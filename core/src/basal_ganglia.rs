@@ -1434,7 +1434,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// the rule changed or is wrong, and teaches fully; where outcomes are
     /// noisy it is mostly noise, and a change is for belief to answer, by a
     /// switch of control function, not for the actor to unlearn the rule.
-    /// The Bayes posterior of a change after one loss, where this used to be
+    /// The Bayes posterior of a change, where this used to be
     /// `(2c − 1)²` (`docs/MODEL.md`, "A loss on a rule's choice").
     ///
     /// ```
