@@ -136,7 +136,7 @@ pub(crate) struct Params<N: Num> {
     in_place_decay: N,
     line_on: N,
     eta_recall: N,
-    ln: LnTable<N>,
+    pub(crate) ln: LnTable<N>,
     w_belief: N,
     w_memory: N,
     eta_reliability: N,
@@ -970,10 +970,12 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             };
             let rates = (rate, p.eta_consistency);
             let cur = self.thalamus.active as usize;
+            // The hazard of a change, shared among the rules it could lead to.
+            let floor = cc.hazard_floor(cur, p.belief_floor, &p.ln);
             cc.learn_belief(
                 reward,
                 &p.ln,
-                (p.belief_floor, p.belief_lo),
+                (floor, p.belief_lo),
                 guess,
                 rates,
                 cur,

@@ -923,8 +923,9 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// one unlucky outcome of a noisy rule does not disprove it. Learned at
     /// the config's `eta_consistency`, from 1 at birth (rules are taken as
     /// deterministic until outcomes show otherwise). Q3.12, 0 to 1 (in
-    /// fixed point at most about 0.985 once it has fallen: a step of the
-    /// average rounds to 0 there, above the predictions' own bound, 0.98).
+    /// fixed point at most about 0.992 once it has fallen: a step of the
+    /// average rounds to 0 there, below the predictions' own bound,
+    /// [`PREDICTION_MAX`]).
     pub consistency: N,
     /// The control function under which the outcome memory last foretold
     /// wrong, plus 1, until that disappointment is judged, when its pattern
@@ -966,9 +967,21 @@ pub const BELIEF_MAX: f32 = 6.0;
 pub const CLEAR_LEAD: f32 = 0.25;
 const CLEAR_LEAD_Q15: u16 = (CLEAR_LEAD * 32768.0) as u16;
 
-/// The least likelihood [`LnTable::ln`] takes (a prediction is never
-/// more certain than 1 in 50).
-pub const LIK_MIN: f32 = 0.02;
+/// The least likelihood [`LnTable::ln`] takes: 1 in 256, the complement
+/// of [`PREDICTION_MAX`].
+pub const LIK_MIN: f32 = 1.0 / 256.0;
+
+/// The surest prediction of an outcome, 1 − 1/256: surer than any noise
+/// level a task of the suite has, so that on deterministic rules one
+/// unexpected outcome outweighs the hazard of a change shared among
+/// several stored rules ([`ContextChannels::hazard_floor`]), as it must.
+pub const PREDICTION_MAX: f32 = 1.0 - 1.0 / 256.0;
+const PREDICTION_MAX_Q15: u16 = 32640;
+const _: () = assert!(PREDICTION_MAX_Q15 as f32 == PREDICTION_MAX * 32768.0);
+
+/// The likelihood of a trial's input under a function that would not have
+/// brought it ([`ContextChannels::input_evidence`]): 1 in 50.
+pub const LIK_INPUT: f32 = 0.02;
 
 /// `ln x` for `x` in `[LIK_MIN, 1]`: `x = 2^−e m` with `m` in `[0.5, 1]`
 /// (doublings, [`Kernels::doublings`]; no division), `ln m` piecewise
@@ -990,7 +1003,7 @@ impl<N: Num> LnTable<N> {
         for (v, x) in t.iter_mut().zip(head) {
             *v = N::from_f32(x);
         }
-        // e ln 2, e = 0 to 7 (at least LIK_MIN = 0.02 > 2^-6: at most 5
+        // e ln 2, e = 0 to 7 (at least LIK_MIN = 2^-8: at most 7
         // doublings).
         for e in 9..16 {
             t[e] = t[e - 1] + ln2;
@@ -1169,8 +1182,8 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// drive leads the next by [`CLEAR_LEAD`]) or none; and every function
     /// predicts `a`'s reward (the counterfactual read-out, after Collins &
     /// Koechlin 2012): with `q` its competence, at least `competent` (an
-    /// established function's) and at most the smaller of 0.98 and
-    /// [`ContextChannels::consistency`], `q` if it chose `a`,
+    /// established function's) and at most the smaller of
+    /// [`PREDICTION_MAX`] and [`ContextChannels::consistency`], `q` if it chose `a`,
     /// `(1 − q)/(m − 1)` if another action, `1/m` if none (a fresh
     /// function's zero weights choose none). Returns the
     /// functions the input itself speaks against (bit `k`): each has met
@@ -1239,9 +1252,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
         // As sure as an established function at least: a choice is a rule
         // learned, and a function failing now does not come to expect its
         // failures. Never surer than outcomes have been seen to repeat
-        // (`consistency`), nor than 1 in 50 either way.
+        // (`consistency`), nor than `PREDICTION_MAX` either way.
         // (`max` then `min`: a config's `competent` above the bound gives it)
-        let hi = self.consistency.min(N::from_q15(32113));
+        let hi = self.consistency.min(N::from_q15(PREDICTION_MAX_Q15));
         let lo = competent.max(N::from_q15(655));
         let sure = |q: N| q.max(lo).min(hi);
         let rows = self.choice.iter().zip(self.competence.iter());
@@ -1260,7 +1273,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
 
     /// The input of a trial speaks against the functions `against` (from
     /// [`ContextChannels::predict`]): each takes the least likelihood,
-    /// [`LIK_MIN`] (it would not have brought this pattern), and the beliefs
+    /// [`LIK_INPUT`] (it would not have brought this pattern), and the beliefs
     /// are taken relative to the best again (limited to `lo`).
     #[inline(never)]
     pub fn input_evidence(&mut self, against: u32, ln: &LnTable<N>, lo: N)
@@ -1269,7 +1282,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     {
         let lik: [N; K] = core::array::from_fn(|k| {
             if against & (1 << k) != 0 {
-                N::from_f32(LIK_MIN)
+                N::from_f32(LIK_INPUT)
             } else {
                 N::ONE
             }
@@ -1298,6 +1311,61 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             if self.last_open as usize == slot + 1 {
                 self.last_open = 0;
             }
+        }
+    }
+
+    /// The belief floor for the next outcome, with the function `cur` in
+    /// force: the config's `floor` (at most 0; `e^floor` is the hazard of a
+    /// rule change) less `ln n`, where `n` (at least 1) counts the distinct
+    /// rules stored besides `cur`'s: functions with a clear choice for some
+    /// pattern ([`ContextChannels::choice`]) whose choices differ from
+    /// `cur`'s and from each other's. A change of rule leads to one of them,
+    /// so each is a candidate with a share of the hazard: with three rules
+    /// stored, one unexpected outcome of a noisy rule no longer makes either
+    /// other one more believed than the one in force, where two in a row
+    /// (or one on deterministic rules, predicted as sure as
+    /// [`PREDICTION_MAX`]) still do. Functions that hold the same choices
+    /// are one rule, stored twice: on the bandit's single input every
+    /// function holds one of two choices, and the floor stays.
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::{ContextChannels, LnTable};
+    /// let mut cc: ContextChannels<f32, 4> = ContextChannels::new();
+    /// let ln = LnTable::new();
+    /// // Function 0 in force; 1 holds another rule; 2 and 3 hold none.
+    /// cc.choice[0][0] = 1;
+    /// cc.choice[1][0] = 2;
+    /// assert_eq!(cc.hazard_floor(0, -3.0, &ln), -3.0);
+    /// // A third rule: the hazard is shared between two.
+    /// cc.choice[2][0] = 3;
+    /// assert!((cc.hazard_floor(0, -3.0, &ln) - (-3.0 - 2f32.ln())).abs() < 0.02);
+    /// // Function 3 stores function 1's rule again: still two.
+    /// cc.choice[3][0] = 2;
+    /// assert!((cc.hazard_floor(0, -3.0, &ln) - (-3.0 - 2f32.ln())).abs() < 0.02);
+    /// ```
+    pub fn hazard_floor(&self, cur: usize, floor: N, ln: &LnTable<N>) -> N
+    where
+        N: Kernels,
+    {
+        let mine = self.choice.get(cur);
+        let mut n = 0usize;
+        for (k, row) in self.choice.iter().enumerate() {
+            let held = row.iter().any(|&c| c != 0);
+            // (a rule stored earlier, not `cur`'s, was counted there)
+            let seen = self
+                .choice
+                .iter()
+                .take(k)
+                .enumerate()
+                .any(|(j, r)| j != cur && r == row);
+            if k != cur && held && Some(row) != mine && !seen {
+                n += 1;
+            }
+        }
+        if n <= 1 {
+            floor
+        } else {
+            floor + ln.ln(N::from_q15(RECIP_Q15[n.min(RECIP_Q15.len() - 1)]))
         }
     }
 
@@ -1795,7 +1863,7 @@ mod tests {
         assert!((cc.predicted[1] - (1.0 - 0.8125)).abs() < 1e-4);
         cc.consistency = 1.0;
         cc.predict(0, Some(0), &[0.9, 0.1], (0b11, 2), 0, 0.85);
-        assert!((cc.predicted[0] - 0.98).abs() < 1e-4, "{:?}", cc.predicted);
+        assert!((cc.predicted[0] - PREDICTION_MAX).abs() < 1e-4, "{:?}", cc.predicted);
     }
 
     #[test]

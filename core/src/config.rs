@@ -422,12 +422,15 @@ config! {
     /// Rate at which the consistency of outcomes (how often an action taken again for
     /// a pattern brought what it brought the last time, where the model took a
     /// disappointment for noise) follows each foretold outcome: it bounds how sure a
-    /// control function's prediction is (0 keeps every prediction at the bound 0.98).
+    /// control function's prediction is (0 keeps every prediction at its bound,
+    /// `basal_ganglia::PREDICTION_MAX`).
     eta_consistency: f32 = 0.015625, 0.0 to 0.5;
     /// How far (in nats) below the best a control function's belief can have fallen
-    /// before an outcome: the hazard of a rule change (a function disproved long ago
-    /// is a candidate again after about one outcome it predicts better than the one in
-    /// force).
+    /// before an outcome: the hazard of a rule change, `e^−belief_floor` (a function
+    /// disproved long ago is a candidate again after about one outcome it predicts
+    /// better than the one in force). Shared among the distinct rules stored besides
+    /// the one in force: with `n` of them each floor lies `ln n` lower
+    /// (`basal_ganglia::ContextChannels::hazard_floor`).
     belief_floor: f32 = 3.0, 0.0 to 6.0;
     // --- basal ganglia, the slow setting of the fast learner
     /// Step of in-place learning up at a context switch after a new input pattern.

@@ -49,6 +49,10 @@ pub struct Activity {
     pub gpr_pieces_contexts: u64,
     /// Trial outcomes that updated the context channels' belief.
     pub belief_updates: u64,
+    /// Of those, outcomes with two or more distinct rules stored besides the
+    /// one in force: the belief floor is shared among them
+    /// (`basal_ganglia::ContextChannels::hazard_floor`, one `ln`).
+    pub shared_floors: u64,
     /// Of those, outcomes the outcome memory had foretold (the trial's
     /// action was the one remembered for its pattern): its reliability
     /// learns.
@@ -84,7 +88,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 24;
+pub const PHASES: usize = 25;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -207,6 +211,11 @@ pub const fn phases(
             k as u64 * act.belief_updates,
         ),
         e(
+            "4 belief floor shared among the stored rules, per outcome with two or more",
+            "1",
+            act.shared_floors,
+        ),
+        e(
             "4 outcome memory's reliability per foretold outcome",
             "1",
             act.foretold_outcomes,
@@ -281,9 +290,11 @@ pub fn reference_activity(steps: u32) -> Activity {
         let m = agent.action_mask.count_ones() as usize;
         let weighed = consistency < Fx::ONE
             && agent.contexts.dip_weight(active as usize, m, floor, false) < Fx::ONE;
+        let shared = agent.contexts.hazard_floor(active as usize, floor, &agent.p.ln) != floor;
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
+        act.shared_floors += u64::from(trial_end && news && shared);
         let judged = trial_end && news && foretold != 0;
         act.foretold_outcomes += u64::from(judged);
         // The consistency rises at an outcome foretold right, and falls at a
@@ -336,8 +347,8 @@ mod tests {
         let kwta = c.winners > 0.0;
         let (s, cc, k, a) = (DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A);
         let total = macs(s, cc, k, a, kwta, &act);
-        // 3,379.0 MACs per step, to a tenth.
-        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_790);
+        // 3,379.5 MACs per step, to a tenth.
+        assert_eq!((total * 10 + act.steps / 2) / act.steps, 33_795);
         let dense: u64 = phases(s, cc, k, a, kwta, &act)
             .iter()
             .filter(|p| p.dense)

@@ -140,7 +140,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     .collect();
                 print!("    choice[{}]", choices.join(" "));
                 println!(
-                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2}",
+                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2} c {:.3}",
                     cc.in_place.to_f32(),
                     f(&cc.belief),
                     cc.belief_new.to_f32(),
@@ -150,6 +150,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     usual.to_f32(),
                     cc.answerable(cur, false).to_f32(),
                     cc.answerable(cur, true).to_f32(),
+                    cc.consistency.to_f32(),
                 );
             }
             if std::env::var("UNITS").is_ok() {
