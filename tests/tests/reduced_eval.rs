@@ -269,6 +269,48 @@ fn noisy_rules_are_not_left_for_one_outcome() {
     assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
 }
 
+/// With three rules stored, the hazard of a change is shared between the
+/// two the rule in force could change to
+/// (`ContextChannels::hazard_floor`): with 5% of rewards flipped, one
+/// flipped loss no longer sends the model into another stored function, so
+/// the blocks end as well as `no_thalamus`'s (issue 17's bound, 0.02 below
+/// it), and deterministic rules still switch on one loss, predicted as sure
+/// as `PREDICTION_MAX` (4×2×3's switch cost). Temporary variants, on these
+/// seeds: with the floor unshared, 3×3×3 and 4×2×3 ended their blocks at
+/// 0.975, against `no_thalamus`'s 1 and 0.996; with the floor shared but
+/// predictions bounded at 0.98 as before, 4×2×3's switch cost was 1.944
+/// (1.278 with both).
+#[test]
+fn a_change_is_shared_among_the_rules_stored() {
+    let tasks = [
+        tcbg_tests::task_kind("multi-rule-switch-3x3x3").unwrap(),
+        tcbg_tests::task_kind("multi-rule-switch-4x2x3").unwrap(),
+    ];
+    let lesions = ["none", "no_thalamus"];
+    let flipped = evaluate(&tasks, &[Number::Fixed], &lesions, Variant::Flip5, SEEDS, |_| {});
+    let plain = evaluate(&tasks, &[Number::Fixed], &["none"], Variant::Default, SEEDS, |_| {});
+    let median = |rows: &[ResultRow], task: &str, lesion: &str, variant: Variant, metric: &str| {
+        find(rows, task, Number::Fixed, lesion, variant)
+            .and_then(|r| r.metric(metric))
+            .unwrap_or_else(|| panic!("no {metric} for {task} {lesion}"))
+            .median
+    };
+    let mut misses = Vec::new();
+    let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
+    for task in ["multi-rule-switch-3x3x3", "multi-rule-switch-4x2x3"] {
+        let be = |lesion| median(&flipped, task, lesion, Variant::Flip5, "block_end_accuracy");
+        let (full, nt) = (be("none"), be("no_thalamus"));
+        check(
+            &format!("{task}, 5% flipped, block_end_accuracy >= no_thalamus - 0.02 ({nt:.3})"),
+            full,
+            full >= nt - 0.02,
+        );
+    }
+    let sc = median(&plain, "multi-rule-switch-4x2x3", "none", Variant::Default, "switch_cost");
+    check("4x2x3 switch_cost <= 1.6", sc, sc <= 1.6);
+    assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
+}
+
 /// Issue 18: credit over several actions and memory through a delay, with
 /// looser versions of its thresholds (pending in `cargo xtask eval`).
 #[test]
