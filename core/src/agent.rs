@@ -972,14 +972,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             let cur = self.thalamus.active as usize;
             // The hazard of a change, shared among the rules it could lead to.
             let floor = cc.hazard_floor(cur, p.belief_floor, &p.ln);
-            cc.learn_belief(
-                reward,
-                &p.ln,
-                (floor, p.belief_lo),
-                guess,
-                rates,
-                cur,
-            );
+            cc.learn_belief(reward, &p.ln, (floor, p.belief_lo), guess, rates, cur);
         }
         // A trial of several decisions still ends on one: the outcome
         // memory judges the last (a sequence's failing or final action, a

@@ -1863,7 +1863,11 @@ mod tests {
         assert!((cc.predicted[1] - (1.0 - 0.8125)).abs() < 1e-4);
         cc.consistency = 1.0;
         cc.predict(0, Some(0), &[0.9, 0.1], (0b11, 2), 0, 0.85);
-        assert!((cc.predicted[0] - PREDICTION_MAX).abs() < 1e-4, "{:?}", cc.predicted);
+        assert!(
+            (cc.predicted[0] - PREDICTION_MAX).abs() < 1e-4,
+            "{:?}",
+            cc.predicted
+        );
     }
 
     #[test]

@@ -290,7 +290,10 @@ pub fn reference_activity(steps: u32) -> Activity {
         let m = agent.action_mask.count_ones() as usize;
         let weighed = consistency < Fx::ONE
             && agent.contexts.dip_weight(active as usize, m, floor, false) < Fx::ONE;
-        let shared = agent.contexts.hazard_floor(active as usize, floor, &agent.p.ln) != floor;
+        let shared = agent
+            .contexts
+            .hazard_floor(active as usize, floor, &agent.p.ln)
+            != floor;
         let chosen = agent.step(obs, reward);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);

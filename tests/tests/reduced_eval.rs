@@ -287,8 +287,22 @@ fn a_change_is_shared_among_the_rules_stored() {
         tcbg_tests::task_kind("multi-rule-switch-4x2x3").unwrap(),
     ];
     let lesions = ["none", "no_thalamus"];
-    let flipped = evaluate(&tasks, &[Number::Fixed], &lesions, Variant::Flip5, SEEDS, |_| {});
-    let plain = evaluate(&tasks, &[Number::Fixed], &["none"], Variant::Default, SEEDS, |_| {});
+    let flipped = evaluate(
+        &tasks,
+        &[Number::Fixed],
+        &lesions,
+        Variant::Flip5,
+        SEEDS,
+        |_| {},
+    );
+    let plain = evaluate(
+        &tasks,
+        &[Number::Fixed],
+        &["none"],
+        Variant::Default,
+        SEEDS,
+        |_| {},
+    );
     let median = |rows: &[ResultRow], task: &str, lesion: &str, variant: Variant, metric: &str| {
         find(rows, task, Number::Fixed, lesion, variant)
             .and_then(|r| r.metric(metric))
@@ -306,7 +320,13 @@ fn a_change_is_shared_among_the_rules_stored() {
             full >= nt - 0.02,
         );
     }
-    let sc = median(&plain, "multi-rule-switch-4x2x3", "none", Variant::Default, "switch_cost");
+    let sc = median(
+        &plain,
+        "multi-rule-switch-4x2x3",
+        "none",
+        Variant::Default,
+        "switch_cost",
+    );
     check("4x2x3 switch_cost <= 1.6", sc, sc <= 1.6);
     assert!(misses.is_empty(), "reduced evaluation missed: {misses:?}");
 }
