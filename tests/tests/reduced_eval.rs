@@ -12,8 +12,22 @@ use tcbg_tests::{AgentSize, Number};
 
 const SEEDS: std::ops::Range<u64> = 1..13;
 
+/// The median of `metric` over the runs of `task` in `number` under
+/// `lesion`, on the default schedules.
 fn median(rows: &[ResultRow], task: &str, number: Number, lesion: &str, metric: &str) -> f64 {
-    find(rows, task, number, lesion, Variant::Default)
+    median_in(rows, task, number, lesion, Variant::Default, metric)
+}
+
+/// The same in the `variant` of the schedules.
+fn median_in(
+    rows: &[ResultRow],
+    task: &str,
+    number: Number,
+    lesion: &str,
+    variant: Variant,
+    metric: &str,
+) -> f64 {
+    find(rows, task, number, lesion, variant)
         .and_then(|r| r.metric(metric))
         .unwrap_or_else(|| panic!("no {metric} for {task} {lesion} {}", number.name()))
         .median
@@ -38,6 +52,12 @@ fn report(misses: &mut Vec<String>, what: &str, value: f64, ok: bool) {
     if !ok {
         misses.push(format!("{what}: {value:.3}"));
     }
+}
+
+/// Every run of `tasks` in fixed point under each of `lesions`, in the
+/// `variant` of their schedules, seeds [`SEEDS`].
+fn variant_rows(tasks: &[TaskKind], lesions: &[&str], variant: Variant) -> Vec<ResultRow> {
+    evaluate(tasks, &[Number::Fixed], lesions, variant, SEEDS, |_| {})
 }
 
 /// The default agent's spec of each task named (the larger agent is
@@ -238,19 +258,9 @@ fn noisy_rules_are_not_left_for_one_outcome() {
         tcbg_tests::task_kind("rule-switch").unwrap(),
         tcbg_tests::task_kind("multi-rule-switch-3x3x3").unwrap(),
     ];
-    let rows = evaluate(
-        &tasks,
-        &[Number::Fixed],
-        &["none"],
-        Variant::Flip5,
-        SEEDS,
-        |_| {},
-    );
+    let rows = variant_rows(&tasks, &["none"], Variant::Flip5);
     let flip5 = |task: &str, metric: &str| {
-        find(&rows, task, Number::Fixed, "none", Variant::Flip5)
-            .and_then(|r| r.metric(metric))
-            .unwrap_or_else(|| panic!("no {metric} for {task}"))
-            .median
+        median_in(&rows, task, Number::Fixed, "none", Variant::Flip5, metric)
     };
     let mut misses = Vec::new();
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
@@ -287,32 +297,21 @@ fn a_change_is_shared_among_the_rules_stored() {
         tcbg_tests::task_kind("multi-rule-switch-4x2x3").unwrap(),
     ];
     let lesions = ["none", "no_thalamus"];
-    let flipped = evaluate(
-        &tasks,
-        &[Number::Fixed],
-        &lesions,
-        Variant::Flip5,
-        SEEDS,
-        |_| {},
-    );
-    let plain = evaluate(
-        &tasks,
-        &[Number::Fixed],
-        &["none"],
-        Variant::Default,
-        SEEDS,
-        |_| {},
-    );
-    let median = |rows: &[ResultRow], task: &str, lesion: &str, variant: Variant, metric: &str| {
-        find(rows, task, Number::Fixed, lesion, variant)
-            .and_then(|r| r.metric(metric))
-            .unwrap_or_else(|| panic!("no {metric} for {task} {lesion}"))
-            .median
-    };
+    let flipped = variant_rows(&tasks, &lesions, Variant::Flip5);
+    let plain = variant_rows(&tasks, &["none"], Variant::Default);
     let mut misses = Vec::new();
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
     for task in ["multi-rule-switch-3x3x3", "multi-rule-switch-4x2x3"] {
-        let be = |lesion| median(&flipped, task, lesion, Variant::Flip5, "block_end_accuracy");
+        let be = |lesion| {
+            median_in(
+                &flipped,
+                task,
+                Number::Fixed,
+                lesion,
+                Variant::Flip5,
+                "block_end_accuracy",
+            )
+        };
         let (full, nt) = (be("none"), be("no_thalamus"));
         check(
             &format!("{task}, 5% flipped, block_end_accuracy >= no_thalamus - 0.02 ({nt:.3})"),
@@ -323,8 +322,8 @@ fn a_change_is_shared_among_the_rules_stored() {
     let sc = median(
         &plain,
         "multi-rule-switch-4x2x3",
+        Number::Fixed,
         "none",
-        Variant::Default,
         "switch_cost",
     );
     check("4x2x3 switch_cost <= 1.6", sc, sc <= 1.6);
