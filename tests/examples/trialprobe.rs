@@ -14,7 +14,7 @@
 //! (action + 1, 0 for none), belief (and a new rule's), competence and
 //! salience, surprise against the usual of the function in force, and how
 //! far that function answers for the outcomes (alone / standing in for a
-//! new rule). `LATE=N` prints only a summary of each block's last `N`
+//! new rule), and the consistency of outcomes (`c`). `LATE=N` prints only a summary of each block's last `N`
 //! trials: wrong choices under the block's main function there, and under
 //! the others. `UNITS=1` prefixes each line with the striatal input's
 //! active units and their inputs. `DELAY=D` sets the delay of the delayed
