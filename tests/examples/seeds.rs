@@ -7,6 +7,9 @@
 //!
 //! `cargo run --release -p tcbg-tests --example seeds -- TASK [SEEDS] [LESION]`
 //!
+//! `FLIP=P` flips each reward with probability `P` (0 to 1; `--robust`'s
+//! `flip5` is 0.05), for noise levels the evaluation does not run.
+//!
 //! Paired comparison of two models on the same seeds: save this output on
 //! each (one commit, then the other) and compare the files:
 //!
@@ -33,7 +36,18 @@ fn one<const S: usize, const C: usize, const K: usize, const A: usize>(
     }
     let kind = tcbg_tests::task_kind(name).unwrap_or_else(|| panic!("unknown task {name}"));
     let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
-    let mut task = Task::new(kind, Schedule::default(), seed);
+    let flip = std::env::var("FLIP")
+        .ok()
+        .map(|v| v.parse::<f64>().expect("FLIP: a probability"));
+    let schedule = match flip {
+        Some(p) if (0.0..=1.0).contains(&p) => Schedule {
+            flip_q16: (p * 65535.0).round() as u16,
+            ..Schedule::default()
+        },
+        Some(p) => panic!("FLIP={p}: a probability from 0 to 1"),
+        None => Schedule::default(),
+    };
+    let mut task = Task::new(kind, schedule, seed);
     let r = run(&mut agent, &mut task, |_| {}).unwrap();
     let last10 = std::env::var("L10").is_ok();
     let second = r

@@ -18,7 +18,8 @@
 //! trials: wrong choices under the block's main function there, and under
 //! the others. `UNITS=1` prefixes each line with the striatal input's
 //! active units and their inputs. `DELAY=D` sets the delay of the delayed
-//! tasks (default 0). `FLIP=1` flips 5% of rewards, as `--robust`'s `flip5`.
+//! tasks (default 0). `FLIP=1` flips 5% of rewards, as `--robust`'s `flip5`;
+//! `FLIP=P` (below 1) flips them with probability `P`.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
 use tcbg::tasks::*;
@@ -49,10 +50,14 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
         .unwrap_or(0);
     let kind = TaskKind::parse(&name, delay).unwrap_or_else(|| panic!("unknown task {name}"));
     let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
-    let schedule = if std::env::var("FLIP").is_ok() {
-        Schedule::FLIP5
-    } else {
-        Schedule::default()
+    // `FLIP=1`: `--robust`'s 5%; `FLIP=P` below 1: that probability.
+    let schedule = match std::env::var("FLIP").ok().map(|v| v.parse::<f64>()) {
+        None => Schedule::default(),
+        Some(Ok(p)) if (0.0..1.0).contains(&p) => Schedule {
+            flip_q16: (p * 65535.0).round() as u16,
+            ..Schedule::default()
+        },
+        Some(_) => Schedule::FLIP5,
     };
     let mut task = Task::new(kind, schedule, seed);
     let na = Environment::actions(&task);
