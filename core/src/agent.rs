@@ -989,7 +989,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             let rewarded = reward >= N::from_q15(16384);
             let noted = judged || last_decides;
-            cc.remember_outcome(rewarded, noted && !self.lesions.no_dopamine);
+            cc.remember_outcome(rewarded, noted && !self.lesions.no_dopamine, self.action_mask);
         } else if self.lesions.no_traces {
             // Without traces nothing links an outcome to an action steps
             // before it: a step without news closes the open trial.
@@ -1188,21 +1188,41 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                     .recall_last(slot)
                     .map(|(m, won)| (m, slot, won))
             });
-        // The remembered action (A for none) and what it adds: a win's
-        // action counts less where the function in force clearly chose it
-        // there (its noted choice), for then it adds nothing.
-        let (m_action, m_add) = match memory {
+        // After a win, its action (A for none) and what it adds: less where
+        // the function in force clearly chose it there (its noted choice),
+        // for then it adds nothing. After a loss, the actions lost since the
+        // pattern last paid, each shifted from by as much: where the loss
+        // was the function's choice, as far as it means a change of rule
+        // rather than noise (as the dip teaches).
+        let floor = self.p.belief_floor;
+        let (won_action, won_add, lost, lost_sub) = match memory {
             Some((m, slot, won)) => {
                 let cur = self.thalamus.active as usize;
                 let chose = self.contexts.chose(cur, slot) == Some(m);
                 let w = self.contexts.memory_weight(won, chose, self.p.w_memory);
-                (m, if won { w } else { -w })
+                if won {
+                    (m, w, 0, N::ZERO)
+                } else {
+                    let lost = self.contexts.lost_since.get(slot).copied().unwrap_or(0);
+                    let w = if chose {
+                        w * self.contexts.change_posterior(floor, false)
+                    } else {
+                        w
+                    };
+                    (A, N::ZERO, lost, w)
+                }
             }
-            None => (A, N::ZERO),
+            None => (A, N::ZERO, 0, N::ZERO),
         };
         for a in 0..A {
             let noise = sd * N::gauss(self.explore_rng.next());
-            let recalled = if a == m_action { m_add } else { N::ZERO };
+            let recalled = if a == won_action {
+                won_add
+            } else if lost & (1 << a) != 0 {
+                -lost_sub
+            } else {
+                N::ZERO
+            };
             let sal = (self.p.action_bias + drive[a] - centre + recalled + noise)
                 .clamp(N::ZERO, self.p.salience_max);
             self.actions.salience[a] = if self.action_mask & (1 << a) != 0 {

@@ -891,6 +891,17 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// Whether that trial went unrewarded. A bit per entry of the recency
     /// memory, 0 to 255.
     pub last_lost: u8,
+    /// The actions that went unrewarded at the first step of a trial with
+    /// the pattern of each entry of the thalamus's recency memory since the
+    /// last reward there: a bit per action, the losses of the working
+    /// memory's table of Collins & Frank (2012), which holds each action's
+    /// last outcome per stimulus. With two actions it is the last loss
+    /// alone; with more, every action tried and failed since the pattern
+    /// last paid is shifted from, not only the last (elimination). Once
+    /// every allowed action has lost, none is ruled out any more: the set
+    /// starts again from the last. Cleared by a reward, and when the entry
+    /// takes a new pattern. 0 to 2^A − 1.
+    pub lost_since: [u16; PATTERNS],
     /// The entry of the open trial's pattern, plus 1, until its outcome; 0
     /// for none. 0 to [`PATTERNS`].
     pub last_open: u8,
@@ -1090,6 +1101,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
             several: 0,
             last_action: [0; PATTERNS],
             last_lost: 0,
+            lost_since: [0; PATTERNS],
             last_open: 0,
             reliability: N::ZERO,
             foretold: 0,
@@ -1114,11 +1126,42 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
 
     /// The open trial's outcome: the outcome memory notes whether it was
     /// rewarded, for the pattern of the trial's last decision (`judged`
-    /// false notes nothing), and the trial is closed.
-    pub fn remember_outcome(&mut self, rewarded: bool, judged: bool) {
+    /// false notes nothing), and the trial is closed. `allowed`: the
+    /// actions allowed (a bit each), which bound the losses noted since the
+    /// pattern last paid ([`ContextChannels::lost_since`]).
+    ///
+    /// ```
+    /// use tcbg::basal_ganglia::ContextChannels;
+    /// let mut cc = ContextChannels::<f32, 2>::new();
+    /// let three = 0b111; // three actions allowed
+    /// let mut trial = |cc: &mut ContextChannels<f32, 2>, a: usize, won: bool| {
+    ///     cc.remember_action(0, a); // pattern 0 took action `a`
+    ///     cc.remember_outcome(won, true, three);
+    ///     cc.lost_since[0]
+    /// };
+    /// assert_eq!(trial(&mut cc, 0, false), 0b001);
+    /// assert_eq!(trial(&mut cc, 1, false), 0b011); // both are shifted from
+    /// assert_eq!(trial(&mut cc, 2, false), 0b100); // all lost: the last alone
+    /// assert_eq!(trial(&mut cc, 0, true), 0); // a reward clears the losses
+    /// ```
+    pub fn remember_outcome(&mut self, rewarded: bool, judged: bool, allowed: u32) {
         let open = self.last_open as usize;
         if judged && (1..=PATTERNS).contains(&open) {
-            let bit = 1u8 << (open - 1);
+            let slot = open - 1;
+            let a = self.last_action[slot].saturating_sub(1).min(15);
+            let lost = &mut self.lost_since[slot];
+            *lost = if rewarded {
+                0
+            } else {
+                let more = *lost | 1 << a;
+                // Every allowed action lost: the last alone is shifted from.
+                if u32::from(more) & allowed == allowed {
+                    1 << a
+                } else {
+                    more
+                }
+            };
+            let bit = 1u8 << slot;
             self.last_lost = if rewarded {
                 self.last_lost & !bit
             } else {
@@ -1307,6 +1350,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 *s &= !(1u8 << slot);
             }
             self.last_action[slot] = 0;
+            self.lost_since[slot] = 0;
             self.last_lost &= !(1u8 << slot);
             if self.last_open as usize == slot + 1 {
                 self.last_open = 0;
@@ -1402,7 +1446,7 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     ///     cc.remember_action(3, 0);
     ///     let r = if won { 1.0 } else { 0.0 };
     ///     cc.learn_belief(r, &ln, (-3.0, -6.0), 0.5, (0.0, 0.5), 0);
-    ///     cc.remember_outcome(won, true);
+    ///     cc.remember_outcome(won, true, 0b11);
     /// };
     /// trial(&mut cc, true);
     /// trial(&mut cc, false);
@@ -1524,8 +1568,22 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     pub fn dip_weight(&self, cur: usize, m: usize, floor: N, again: bool) -> N {
         let guess = N::from_q15(RECIP_Q15.get(m).copied().unwrap_or(0));
         let chose = self.predicted.get(cur).is_some_and(|&p| p > guess);
+        if !chose {
+            return N::ONE;
+        }
+        self.change_posterior(floor, again)
+    }
+
+    /// The probability that a loss on a rule's choice means a change of
+    /// rule rather than noise, `h / (h + (1 − h)(1 − c))` (see
+    /// [`ContextChannels::dip_weight`]; `again`: the second loss in a row,
+    /// `1 − c` squared); 1 where outcomes have always repeated (`c` = 1).
+    /// It weighs the dip's lesson and the outcome memory's shift from a
+    /// choice that lost alike.
+    #[inline(always)]
+    pub fn change_posterior(&self, floor: N, again: bool) -> N {
         let c = self.consistency;
-        if !chose || c == N::ONE {
+        if c == N::ONE {
             return N::ONE; // (no products: the usual case)
         }
         let hazard = floor.exp_nonpos();
@@ -1805,7 +1863,7 @@ mod tests {
             cc.remember_action(slot, a);
             let r = if won { 1.0 } else { 0.0 };
             cc.learn_belief(r, &ln, (-3.0, -6.0), 0.5, (0.0, 0.25), cur);
-            cc.remember_outcome(won, true);
+            cc.remember_outcome(won, true, 0b11);
         };
         // Action 0 brings a reward for patterns 0 and 1, then a loss for
         // pattern 0: a disappointment under function 0.

@@ -418,7 +418,7 @@ config! {
     /// Rate at which the outcome memory's reliability follows whether an action taken
     /// again for a pattern brought what it brought the last time: slow, a setting the
     /// basal ganglia learn over blocks, not within one.
-    eta_reliability: f32 = 0.004, 0.0 to 0.1;
+    eta_reliability: f32 = 0.008, 0.0 to 0.1;
     /// Rate at which the consistency of outcomes (how often an action taken again for
     /// a pattern brought what it brought the last time, where the model took a
     /// disappointment for noise) follows each foretold outcome: it bounds how sure a

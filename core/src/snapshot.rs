@@ -239,10 +239,11 @@ pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TCBG";
 /// the context channels' `consistency` of outcomes and its `doubt` and
 /// `doubt_age`; 12: the state gained `contexts.doubt_slot` (the pattern a
 /// disappointment is judged on); 13: the state gained `cortex.lines_met`
-/// (the input lines the afferents are balanced over). An older snapshot is
-/// refused as such. The
+/// (the input lines the afferents are balanced over); 14: the state gained
+/// `contexts.lost_since` (the actions lost per pattern since it last paid).
+/// An older snapshot is refused as such. The
 /// thalamic masks are dealt from the seed, as at reset.
-pub const SNAPSHOT_VERSION: u16 = 13;
+pub const SNAPSHOT_VERSION: u16 = 14;
 /// Bytes of the header (magic, version, number type, sizes).
 pub const HEADER_LEN: usize = 16;
 /// Bytes of the CRC-32 trailer.

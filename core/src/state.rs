@@ -411,6 +411,7 @@ state! {
     contexts.several: [] u8 in 0.0, 64.0; "0 to 64";
     contexts.last_action: [PATTERNS] u8 in 0.0, A as f32; "0 to A";
     contexts.last_lost: [] u8; "A bit per entry of the recency memory, 0 to 255";
+    contexts.lost_since: [PATTERNS] u16 in 0.0, ((1u32 << A) - 1) as f32; "0 to 2^A − 1";
     contexts.last_open: [] u8 in 0.0, PATTERNS as f32; "0 to [`PATTERNS`]";
     contexts.reliability: [] num in 0.0, 1.0; "Q3.12, 0 to 1";
     contexts.foretold: [] u8 in 0.0, 2.0; "0 to 2";
