@@ -911,7 +911,7 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// action is rewarded with probability `p`: 0.68 on a 0.8 bandit arm).
     /// It learns slowly (the config's `eta_reliability`), from 0 at birth: a
     /// setting of the fast learner learned over blocks, as in-place learning
-    /// is. Q3.12, 0 to 1 (in fixed point it climbs to about 0.97 at most at
+    /// is. Q3.12, 0 to 1 (in fixed point it climbs to about 0.985 at most at
     /// the default rate, where a step of the average rounds to 0; `f32`
     /// reaches 1).
     pub reliability: N,

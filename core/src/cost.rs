@@ -66,6 +66,11 @@ pub struct Activity {
     /// dips weighed by it
     /// (`basal_ganglia::ContextChannels::dip_weight`).
     pub weighed_dips: u64,
+    /// Trials opened on a pattern whose last trial was a loss while the
+    /// consistency of outcomes was below 1: at most the outcome memory's
+    /// shifts from a lost choice weighed by the posterior of a change
+    /// (`basal_ganglia::ContextChannels::change_posterior`).
+    pub weighed_shifts: u64,
     /// Cortical units whose rate a step carried over from the last step
     /// (their recurrence: steps within a trial), over all steps.
     pub recurrent_units: u64,
@@ -88,7 +93,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 25;
+pub const PHASES: usize = 26;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -231,6 +236,11 @@ pub const fn phases(
             3 * act.weighed_dips,
         ),
         e(
+            "7 the outcome memory's shift from a lost choice weighed by the posterior of a change",
+            "3",
+            3 * act.weighed_shifts,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -294,7 +304,14 @@ pub fn reference_activity(steps: u32) -> Activity {
             .contexts
             .hazard_floor(active as usize, floor, &agent.p.ln)
             != floor;
+        let open = agent.contexts.last_open;
         let chosen = agent.step(obs, reward);
+        // A trial opened (its pattern's entry noted) on a pattern that lost
+        // last time, under noise.
+        let opened = agent.contexts.last_open;
+        let lost_before = opened != 0 && agent.contexts.last_lost & (1 << (opened - 1)) != 0;
+        act.weighed_shifts +=
+            u64::from(consistency < Fx::ONE && opened != open && lost_before);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
         act.shared_floors += u64::from(trial_end && news && shared);

@@ -99,8 +99,8 @@ fn restored_agent_continues_bit_identically_f32() {
 
 #[test]
 fn snapshot_sizes() {
-    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5798);
-    assert_eq!(OracleAgent::SNAPSHOT_LEN, 11092);
+    assert_eq!(DefaultAgent::SNAPSHOT_LEN, 5814);
+    assert_eq!(OracleAgent::SNAPSHOT_LEN, 11108);
     assert_eq!(DefaultAgent::SNAPSHOT_LEN, snapshot_len(8, 48, 4, 4, 2));
     // The const size is what the writer writes, for other sizes too.
     let a = Agent::<Fx, 3, 12, 3, 2>::new(Config::default(), 1).unwrap();
