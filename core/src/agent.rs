@@ -989,7 +989,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         if outcome {
             let rewarded = reward >= N::from_q15(16384);
             let noted = judged || last_decides;
-            cc.remember_outcome(rewarded, noted && !self.lesions.no_dopamine, self.action_mask);
+            cc.remember_outcome(
+                rewarded,
+                noted && !self.lesions.no_dopamine,
+                self.action_mask,
+            );
         } else if self.lesions.no_traces {
             // Without traces nothing links an outcome to an action steps
             // before it: a step without news closes the open trial.
@@ -1817,6 +1821,35 @@ mod tests {
     /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
     /// traces a step without news closes the open trial: its delayed
     /// outcome is noted nowhere.
+    #[test]
+    fn the_outcome_memory_shifts_from_every_loss_since_the_pattern_paid() {
+        // Three actions; a pattern met once (entry 0 of the recency
+        // memory), whose last two trials lost on actions 0 and then 1, with
+        // a memory that has always foretold right; beside it the same agent
+        // remembering the last loss alone.
+        let mut a: Agent<f32, 2, 8, 2, 3> = Agent::new(Config::default(), 5).unwrap();
+        let cue = [1.0, 0.0];
+        a.mark_trial_start();
+        a.step(&cue, 0.0);
+        a.contexts.close_trial(); // (its outcome would be noted below)
+        a.contexts.reliability = 1.0;
+        a.contexts.last_action[0] = 2;
+        a.contexts.last_lost = 1;
+        let mut last_alone = a.clone();
+        a.contexts.lost_since[0] = 0b011;
+        last_alone.contexts.lost_since[0] = 0b010;
+        for agent in [&mut a, &mut last_alone] {
+            agent.mark_trial_start();
+            agent.step(&cue, 0.0);
+        }
+        let (sal, alone) = (a.actions.salience, last_alone.actions.salience);
+        // Action 0 is shifted from too, by the memory's whole weight
+        // (`w_memory`, 0.5); the others alike.
+        let w = Config::default().w_memory;
+        assert!((alone[0] - sal[0] - w).abs() < 1e-5, "{sal:?} {alone:?}");
+        assert_eq!((sal[1], sal[2]), (alone[1], alone[2]));
+    }
+
     #[test]
     fn the_outcome_memory_is_judged_as_its_lesions_say() {
         let judged_after = |lesion: &str, blank: bool, reward: f32| {

@@ -310,8 +310,7 @@ pub fn reference_activity(steps: u32) -> Activity {
         // last time, under noise.
         let opened = agent.contexts.last_open;
         let lost_before = opened != 0 && agent.contexts.last_lost & (1 << (opened - 1)) != 0;
-        act.weighed_shifts +=
-            u64::from(consistency < Fx::ONE && opened != open && lost_before);
+        act.weighed_shifts += u64::from(consistency < Fx::ONE && opened != open && lost_before);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
         act.shared_floors += u64::from(trial_end && news && shared);
