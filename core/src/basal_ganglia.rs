@@ -1188,7 +1188,9 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// chance, counts nothing): the larger of the two. Squared, so that a
     /// setting still rising counts little. A loss counts however clear the
     /// choice: it is the choice that erred, which one dip may not undo
-    /// where cues share units.
+    /// where cues share units (the step then weighs a loss of the function's
+    /// own choice by the posterior of a change,
+    /// [`ContextChannels::change_posterior`], as the dip is).
     #[inline(always)]
     pub fn memory_weight(&self, won: bool, chose: bool, w_memory: N) -> N {
         let m = if won && chose {

@@ -57,8 +57,9 @@
 //!   switch and every recall of a stored control function, sets whether
 //!   surprise holds plasticity for a switch or releases it (and doubles the
 //!   learning rates) to learn in place, how much of cortex every control
-//!   function shares, and how far the *outcome memory* (the last action and
-//!   outcome per input pattern: win-stay, lose-shift) counts; it transfers to
+//!   function shares, and how far the *outcome memory* (per input pattern,
+//!   the last win's action and every action lost since: win-stay,
+//!   lose-shift) counts; it transfers to
 //!   contexts never seen. Beside it the memory's *reliability*, how often an
 //!   action taken again brought what it brought last time, learned as slowly,
 //!   lets the memory count where outcomes repeat (deterministic rules) and
