@@ -1816,11 +1816,9 @@ mod tests {
         assert!(full >= 0.12, "{full}");
     }
 
-    /// The outcome memory's reliability learns from a foretold outcome
-    /// where context selection and the slow settings run (not under
-    /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
-    /// traces a step without news closes the open trial: its delayed
-    /// outcome is noted nowhere.
+    /// With three actions the outcome memory shifts from every action lost
+    /// since a pattern last paid, not only from the last one
+    /// ([`ContextChannels::lost_since`](crate::basal_ganglia::ContextChannels::lost_since)).
     #[test]
     fn the_outcome_memory_shifts_from_every_loss_since_the_pattern_paid() {
         // Three actions; a pattern met once (entry 0 of the recency
@@ -1850,6 +1848,11 @@ mod tests {
         assert_eq!((sal[1], sal[2]), (alone[1], alone[2]));
     }
 
+    /// The outcome memory's reliability learns from a foretold outcome
+    /// where context selection and the slow settings run (not under
+    /// `no_thalamus`, `no_context_selection` or `no_meta`), and without
+    /// traces a step without news closes the open trial: its delayed
+    /// outcome is noted nowhere.
     #[test]
     fn the_outcome_memory_is_judged_as_its_lesions_say() {
         let judged_after = |lesion: &str, blank: bool, reward: f32| {
