@@ -14,7 +14,7 @@
 //! (action + 1, 0 for none), belief (and a new rule's), competence and
 //! salience, surprise against the usual of the function in force, and how
 //! far that function answers for the outcomes (alone / standing in for a
-//! new rule), and the consistency of outcomes (`c`). `LATE=N` prints only a summary of each block's last `N`
+//! new rule), and the consistency of outcomes (`c`) and the outcome memory's reliability (`rel`). `LATE=N` prints only a summary of each block's last `N`
 //! trials: wrong choices under the block's main function there, and under
 //! the others. `UNITS=1` prefixes each line with the striatal input's
 //! active units and their inputs. `DELAY=D` sets the delay of the delayed
@@ -145,7 +145,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     .collect();
                 print!("    choice[{}]", choices.join(" "));
                 println!(
-                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2} c {:.3}",
+                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2} c {:.3} rel {:.3}",
                     cc.in_place.to_f32(),
                     f(&cc.belief),
                     cc.belief_new.to_f32(),
@@ -156,6 +156,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     cc.answerable(cur, false).to_f32(),
                     cc.answerable(cur, true).to_f32(),
                     cc.consistency.to_f32(),
+                    cc.reliability.to_f32(),
                 );
             }
             if std::env::var("UNITS").is_ok() {
