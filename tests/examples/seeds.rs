@@ -10,6 +10,10 @@
 //! `FLIP=P` flips each reward with probability `P` (0 to 1; `--robust`'s
 //! `flip5` is 0.05), for noise levels the evaluation does not run.
 //!
+//! `DELAY=D` sets delayed-reward's and delayed-response's delay (default 0),
+//! `SCALE=half` or `SCALE=double` every block's length (`--robust`'s `half`
+//! and `double`).
+//!
 //! Paired comparison of two models on the same seeds: save this output on
 //! each (one commit, then the other) and compare the files:
 //!
@@ -34,7 +38,15 @@ fn one<const S: usize, const C: usize, const K: usize, const A: usize>(
     if lesion != "none" {
         config.lesions = Lesions::named(lesion).expect("a lesion's name");
     }
-    let kind = tcbg_tests::task_kind(name).unwrap_or_else(|| panic!("unknown task {name}"));
+    let delay =
+        std::env::var("DELAY").map_or(0, |v| v.parse::<u8>().expect("DELAY: a number of steps"));
+    let kind = TaskKind::parse(name, delay).unwrap_or_else(|| panic!("unknown task {name}"));
+    let scale = match std::env::var("SCALE").as_deref() {
+        Ok("half") => Scale::Half,
+        Ok("double") => Scale::Double,
+        Ok(v) => panic!("SCALE={v}: half or double"),
+        Err(_) => Scale::Normal,
+    };
     let mut agent: Agent<Fx, S, C, K, A> = Agent::new(config, seed).unwrap();
     let flip = std::env::var("FLIP")
         .ok()
@@ -42,10 +54,13 @@ fn one<const S: usize, const C: usize, const K: usize, const A: usize>(
     let schedule = match flip {
         Some(p) if (0.0..=1.0).contains(&p) => Schedule {
             flip_q16: (p * 65535.0).round() as u16,
-            ..Schedule::default()
+            scale,
         },
         Some(p) => panic!("FLIP={p}: a probability from 0 to 1"),
-        None => Schedule::default(),
+        None => Schedule {
+            scale,
+            ..Schedule::default()
+        },
     };
     let mut task = Task::new(kind, schedule, seed);
     let r = run(&mut agent, &mut task, |_| {}).unwrap();
