@@ -744,8 +744,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             Cortex::<N, S, C>::rates_into(drive, g, t, s, k, rate, units)
         });
         let x0 = &mut self.striatal_input;
-        sc.input_total = scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
-        if sc.input_total < self.p.stimulus_threshold && afferent {
+        let (total, short) =
+            scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
+        sc.input_total = total;
+        if short && afferent {
             sc.input_total = self.winners_without_threshold(cur, sc.gain_norm, sc);
         }
         let x0 = &self.striatal_input;
@@ -796,7 +798,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             top = top + top;
         }
         let x = &mut self.striatal_input;
-        scale_rates(&self.cortex.rate, gain_norm, &sc.units, x, &mut sc.nz)
+        scale_rates(&self.cortex.rate, gain_norm, &sc.units, x, &mut sc.nz).0
     }
 
     /// Step 3: an outcome's dopamine adds to the current context's surprise;
@@ -1102,8 +1104,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         let mut input_total = sc.input_total;
         if !same_x {
             let (x, units) = (&mut self.striatal_input, sc.units.as_slice());
-            input_total = scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
-            if input_total < self.p.stimulus_threshold && afferent {
+            let short;
+            (input_total, short) =
+                scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
+            if short && afferent {
                 input_total = self.winners_without_threshold(active, self.gain_norm, sc);
             }
         }
@@ -1395,7 +1399,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 /// activity) from being raised to a full stimulus. The units of nonzero
 /// input are written to `nz`, ascending. Returns the striatal input's
 /// total `k Σr` (1 for a code of any strength, less for a faint one; the
-/// total rate summed in the order of `units`, every other rate being 0).
+/// total rate summed in the order of `units`, every other rate being 0),
+/// and whether the bound held `k` below `1/Σr` (the code fell short of a
+/// full stimulus).
 #[inline(always)]
 fn scale_rates<N: Num, const C: usize>(
     rate: &[N; C],
@@ -1403,7 +1409,7 @@ fn scale_rates<N: Num, const C: usize>(
     units: &[u16],
     x: &mut [N; C],
     nz: &mut Indices<C>,
-) -> N {
+) -> (N, bool) {
     fill_row(x, N::ZERO);
     nz.clear();
     let mut sum = N::ZERO;
@@ -1413,6 +1419,7 @@ fn scale_rates<N: Num, const C: usize>(
     // At most 4 g: the gain norm doubled twice.
     let (g2, sum_recip) = (g + g, sum.recip_sat());
     let k = sum_recip.min(g2 + g2);
+    let short = sum_recip > k;
     for &i in units {
         let i = bounded::<C>(i);
         let r = rate[i];
@@ -1425,7 +1432,7 @@ fn scale_rates<N: Num, const C: usize>(
             let _ = nz.push(i as u16); // a unit at most once: never full
         }
     }
-    k * sum
+    (k * sum, short)
 }
 
 /// A state variable found outside its declared range.
@@ -1912,7 +1919,7 @@ mod tests {
             let g = pick(&mut rng, 0, 16384);
             let (mut x, mut nz) = ([Fx::MAX; 13], Indices::new());
             let _ = nz.push(3); // whatever it held is replaced
-            let sum = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
+            let (sum, short) = scale_rates(&rate, g, &units[..nu], &mut x, &mut nz);
             // The total rate, summed over the listed units in order,
             // normalised by itself, raised at most 4 g.
             let want_sum = units[..nu]
@@ -1920,6 +1927,8 @@ mod tests {
                 .fold(Fx::ZERO, |acc, &i| acc + rate[i as usize]);
             let k = Ord::min(want_sum.recip_sat(), (g + g) + (g + g));
             assert_eq!(sum, k * want_sum);
+            // Short of a full stimulus exactly where the bound held.
+            assert_eq!(short, want_sum.recip_sat() > (g + g) + (g + g));
             let want: [Fx; 13] = core::array::from_fn(|i| {
                 if rate[i] == Fx::ZERO {
                     rate[i]
