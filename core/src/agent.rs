@@ -760,8 +760,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// The rates and striatal input (returning its total) of an input too
     /// faint to be a stimulus (no unit with gain past the rate threshold, or
     /// too few by too little): the `k` winners fire all the same, by their
-    /// margins over the next unit, doubled until the strongest fires at one
-    /// half. A pattern the control function's cortex does not answer would
+    /// margins over the next unit, doubled until the code is a full stimulus
+    /// (or the strongest fires at one half). A pattern the control function's cortex does not answer would
     /// otherwise stay silent (or below a stimulus) for good: a silent unit
     /// neither learns (Oja's rule) nor carries striatal learning, a faint
     /// code takes no trace, so nothing could ever make it answer, and every
@@ -783,19 +783,23 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             Cortex::<N, S, C>::rates_into(drive, g, N::ZERO, p.inv_span, p.kwta, rate, units)
         });
         // The margins of a weak drive are small: doubled (exactly, in
-        // either number type) until the strongest winner fires at one half.
+        // either number type) until the code is a full stimulus (the bound
+        // of `scale_rates` no longer holds it short), or at most until the
+        // strongest winner fires at one half. No further: activity that
+        // outlasts its input must fade without the thalamus's amplification.
         let rate = &mut self.cortex.rate;
-        let mut top = N::ZERO;
+        let (mut top, mut sum) = (N::ZERO, N::ZERO);
         for &i in sc.units.as_slice() {
-            top = top.max(rate[bounded::<C>(i)]);
+            let r = rate[bounded::<C>(i)];
+            (top, sum) = (top.max(r), sum + r);
         }
-        let half = N::from_q15(16384);
-        while top > N::ZERO && top < half {
+        let (half, g2) = (N::from_q15(16384), gain_norm + gain_norm);
+        while top > N::ZERO && top < half && sum.recip_sat() > g2 + g2 {
             for &i in sc.units.as_slice() {
                 let i = bounded::<C>(i);
                 rate[i] = rate[i] + rate[i];
             }
-            top = top + top;
+            (top, sum) = (top + top, sum + sum);
         }
         let x = &mut self.striatal_input;
         scale_rates(&self.cortex.rate, gain_norm, &sc.units, x, &mut sc.nz).0
