@@ -11,7 +11,7 @@
 //!
 //! (default 10 million steps; 30 million take about 100 s).
 use tcbg::rng::Rng;
-use tcbg::tasks::{observation, Scale, Schedule, Task, TaskKind};
+use tcbg::tasks::{observation, TaskKind};
 use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
 fn main() {
     let steps: u64 = std::env::args()
@@ -26,15 +26,8 @@ fn main() {
     let mut bandit = vec![(0u32, 0u32); 10];
     let mut done = 0u64;
     while done < steps {
-        let ki = rng.below(kinds.len() as u32) as usize;
+        let (ki, mut task) = tcbg_tests::life_episode(&mut rng);
         let kind = kinds[ki];
-        let scale = [Scale::Half, Scale::Normal, Scale::Double][rng.below(3) as usize];
-        let flip_q16 = if rng.below(4) == 0 {
-            Schedule::FLIP5.flip_q16
-        } else {
-            0
-        };
-        let mut task = Task::new(kind, Schedule { scale, flip_q16 }, rng.next() as u64);
         agent.set_action_count(TaskKind::ACTIONS).unwrap();
         let mut reward = Fx::ZERO;
         while done < steps {

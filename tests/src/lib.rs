@@ -286,6 +286,24 @@ pub fn task_kind(name: &str) -> Option<TaskKind> {
     TaskKind::parse(name, 0)
 }
 
+/// One episode of the soak's long life (`tests/tests/robust_soak.rs`, and
+/// the `longlife` example that reads the same life): a task of
+/// [`TaskKind::ALL`] (its index there), a block scale (half, normal or
+/// double), 5% flipped rewards in one episode of four, and the task, seeded
+/// from `rng`.
+pub fn life_episode(rng: &mut tcbg::rng::Rng) -> (usize, Task) {
+    let kinds = TaskKind::ALL;
+    let ki = rng.below(kinds.len() as u32) as usize;
+    let scale = [Scale::Half, Scale::Normal, Scale::Double][rng.below(3) as usize];
+    let flip_q16 = if rng.below(4) == 0 {
+        Schedule::FLIP5.flip_q16
+    } else {
+        0
+    };
+    let task = Task::new(kinds[ki], Schedule { scale, flip_q16 }, rng.next() as u64);
+    (ki, task)
+}
+
 /// Total trials of `kind` under `schedule`.
 pub fn total_trials(kind: TaskKind, schedule: Schedule) -> usize {
     (0..kind.blocks())

@@ -8,38 +8,55 @@
 //! run was a coin toss.
 
 use tcbg::tasks::{run, run_observed, Schedule, Task, TaskKind};
-use tcbg::{
-    Agent, Config, DefaultAgent, Fx, Kernels, Num, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S,
-};
+use tcbg::{Agent, Config, DefaultAgent, Fx, Kernels, DEFAULT_A, DEFAULT_C, DEFAULT_K, DEFAULT_S};
 
-/// Runs `kind` (a task of one step per trial, each with its cue) on
-/// `seed`; counts the trials on which some unit with gain had a positive
-/// gained drive but the striatum received less than a stimulus.
-fn silent_inputs<N: Kernels>(kind: TaskKind, seed: u64) -> (usize, usize) {
+/// Counts of a run's inputs, each on a trial where some unit with gain had
+/// a positive gained drive.
+struct Inputs {
+    /// Trials.
+    trials: usize,
+    /// Inputs whose striatal input totalled less than a stimulus (0.25).
+    silent: usize,
+    /// Inputs whose striatal input totalled less than a full stimulus (1,
+    /// less rounding) where the gain norm allowed one (at least 1/2: the
+    /// normalisation's bound `4 g` is then at least 2).
+    short: usize,
+}
+
+/// Runs `kind` (a task of one step per trial, each with its cue) on `seed`
+/// and counts its inputs.
+fn inputs<N: Kernels>(kind: TaskKind, seed: u64) -> Inputs {
     let mut agent: Agent<N, DEFAULT_S, DEFAULT_C, DEFAULT_K, DEFAULT_A> =
         Agent::new(Config::default(), seed).unwrap();
     let mut task = Task::new(kind, Schedule::default(), seed);
     let stimulus = N::from_f32(Config::default().stimulus_threshold);
-    let (mut trials, mut silent) = (0, 0);
+    let (half, full) = (N::from_f32(0.5), N::from_f32(1.0 - 1.0 / 64.0));
+    let mut n = Inputs {
+        trials: 0,
+        silent: 0,
+        short: 0,
+    };
     let report = run_observed(
         &mut agent,
         &mut task,
         |_, agent| {
-            trials += 1;
+            n.trials += 1;
             let cx = &agent.cortex;
             let answerable = (0..cx.gain.len())
                 .any(|i| cx.gain[i] > N::ZERO && cx.gain[i] * cx.drive[i] > N::ZERO);
-            // A stimulus: the striatal input totals the threshold (0.25).
             let total = agent.striatal_input.iter().fold(N::ZERO, |t, x| t + *x);
             if answerable && total < stimulus {
-                silent += 1;
+                n.silent += 1;
+            }
+            if answerable && agent.gain_norm >= half && total < full {
+                n.short += 1;
             }
         },
         |_| {},
     )
     .unwrap();
-    assert_eq!(report.steps, trials as u32, "{kind}: one step a trial");
-    (silent, trials)
+    assert_eq!(report.steps, n.trials as u32, "{kind}: one step a trial");
+    n
 }
 
 #[test]
@@ -48,7 +65,11 @@ fn every_input_reaches_the_striatum() {
     kinds.extend(TaskKind::MULTI_RULE);
     for kind in kinds {
         for seed in 0..24 {
-            let (silent, afferent) = silent_inputs::<tcbg::Fx>(kind, seed);
+            let Inputs {
+                silent,
+                trials: afferent,
+                ..
+            } = inputs::<Fx>(kind, seed);
             assert!(afferent > 0, "{kind} seed {seed}: no input");
             assert_eq!(
                 silent, 0,
@@ -56,35 +77,6 @@ fn every_input_reaches_the_striatum() {
             );
         }
     }
-}
-
-/// Runs `kind` (one step per trial) on `seed`; counts the trials on which
-/// some unit with gain had a positive gained drive, the gain norm allowed a
-/// full stimulus (at least 1/2: the normalisation's bound `4 g` is then at
-/// least 2), and the striatal input fell short of one (a total of 1, less
-/// rounding).
-fn short_inputs(kind: TaskKind, seed: u64) -> (usize, usize) {
-    let mut agent: DefaultAgent = Agent::new(Config::default(), seed).unwrap();
-    let mut task = Task::new(kind, Schedule::default(), seed);
-    let (half, full) = (Fx::from_f32(0.5), Fx::from_f32(1.0 - 1.0 / 64.0));
-    let (mut trials, mut short) = (0, 0);
-    run_observed(
-        &mut agent,
-        &mut task,
-        |_, agent| {
-            trials += 1;
-            let cx = &agent.cortex;
-            let answerable = (0..cx.gain.len())
-                .any(|i| cx.gain[i] > Fx::ZERO && cx.gain[i] * cx.drive[i] > Fx::ZERO);
-            let total = agent.striatal_input.iter().fold(Fx::ZERO, |t, x| t + *x);
-            if answerable && agent.gain_norm >= half && total < full {
-                short += 1;
-            }
-        },
-        |_| {},
-    )
-    .unwrap();
-    (short, trials)
 }
 
 /// Every afferent input is a full stimulus, not only one past the stimulus
@@ -98,7 +90,7 @@ fn every_input_is_a_full_stimulus() {
     kinds.extend(TaskKind::MULTI_RULE);
     for kind in kinds {
         for seed in 0..24 {
-            let (short, trials) = short_inputs(kind, seed);
+            let Inputs { short, trials, .. } = inputs::<Fx>(kind, seed);
             assert_eq!(
                 short, 0,
                 "{kind} seed {seed}: {short} of {trials} inputs short of a full stimulus"
@@ -123,7 +115,11 @@ fn a_pattern_below_threshold_is_learned() {
 fn every_input_reaches_the_striatum_f32() {
     for kind in [TaskKind::ReversalBandit, TaskKind::MULTI_RULE[2]] {
         for seed in 0..24 {
-            let (silent, afferent) = silent_inputs::<f32>(kind, seed);
+            let Inputs {
+                silent,
+                trials: afferent,
+                ..
+            } = inputs::<f32>(kind, seed);
             assert!(afferent > 0, "{kind} seed {seed}: no input");
             assert_eq!(
                 silent, 0,

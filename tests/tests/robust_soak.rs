@@ -95,7 +95,7 @@ use std::time::{Duration, Instant};
 use tcbg::basal_ganglia::Striatum;
 use tcbg::dopamine::{DOPAMINE_MAX, W_V_BOUND};
 use tcbg::rng::Rng;
-use tcbg::tasks::{observation, Scale, Schedule, Task, TaskKind};
+use tcbg::tasks::{observation, TaskKind};
 use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
 
 /// A healthy learner's `|δ|` stays below this on every step: the bound the
@@ -165,15 +165,8 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
     let start = Instant::now();
     let mut last_print = Instant::now();
     while done < steps {
-        let ki = rng.below(kinds.len() as u32) as usize;
+        let (ki, mut task) = tcbg_tests::life_episode(&mut rng);
         let kind = kinds[ki];
-        let scale = [Scale::Half, Scale::Normal, Scale::Double][rng.below(3) as usize];
-        let flip_q16 = if rng.below(4) == 0 {
-            Schedule::FLIP5.flip_q16
-        } else {
-            0
-        };
-        let mut task = Task::new(kind, Schedule { scale, flip_q16 }, rng.next() as u64);
         agent
             .set_action_count(TaskKind::ACTIONS)
             .expect("2 actions");
