@@ -23,7 +23,7 @@ fn main() {
     let mut rng = Rng::seed_stream(seed, 0x50a4);
     let kinds = TaskKind::ALL;
     let mut short = vec![(0u64, 0u64); kinds.len()];
-    let mut bandit = vec![(0u32, 0u32); 10];
+    let mut bandit = [(0u32, 0u32); 10];
     let mut done = 0u64;
     while done < steps {
         let (ki, mut task) = tcbg_tests::life_episode(&mut rng);
