@@ -47,7 +47,7 @@ use crate::basal_ganglia::{
     Striatum, BELIEF_MAX, RECALL_OUTCOMES,
 };
 use crate::config::{assert_sizes, Config, ConfigError, Lesions};
-use crate::cortex::{bounded, winners, Cortex};
+use crate::cortex::{bounded, Cortex};
 use crate::dopamine::{recip, Critic, SIGNAL_MAX};
 use crate::fixed::{copy_row, empty_list, fill_row, Indices, Num, RECIP_Q15};
 use crate::kernels::{leaking_columns, w_rec_unit, Kernels};
@@ -748,11 +748,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             scale_rates(&self.cortex.rate, sc.gain_norm, &sc.units, x0, &mut sc.nz);
         sc.input_total = total;
         if short && afferent {
-            sc.input_total = if takes_winners(total, self.p.stimulus_threshold, self.p.kwta, sc) {
-                self.winners_without_threshold(cur, sc.gain_norm, sc)
-            } else {
-                raise_to_full(&mut self.striatal_input, &sc.nz, total)
-            };
+            sc.input_total = self.winners_without_threshold(cur, sc.gain_norm, sc);
         }
         let x0 = &self.striatal_input;
         sc.drive = self.striatum.drive_at(x0, &sc.nz);
@@ -1116,12 +1112,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             (input_total, short) =
                 scale_rates(&self.cortex.rate, self.gain_norm, units, x, &mut sc.nz);
             if short && afferent {
-                let (th, k) = (self.p.stimulus_threshold, self.p.kwta);
-                input_total = if takes_winners(input_total, th, k, sc) {
-                    self.winners_without_threshold(active, self.gain_norm, sc)
-                } else {
-                    raise_to_full(&mut self.striatal_input, &sc.nz, input_total)
-                };
+                input_total = self.winners_without_threshold(active, self.gain_norm, sc);
             }
         }
         let units = sc.units.as_slice();
@@ -1446,43 +1437,6 @@ fn scale_rates<N: Num, const C: usize>(
         }
     }
     (k * sum, short)
-}
-
-/// Whether an afferent code the bound of [`scale_rates`] held short of a
-/// full stimulus takes the winners without threshold
-/// ([`Agent::winners_without_threshold`]): when its striatal input totals
-/// less than a stimulus (`threshold`), or when fewer units than the
-/// inhibition's `k` winners are past the rate threshold (too few by too
-/// little). Otherwise its own units are raised to a full stimulus
-/// ([`raise_to_full`]): recruiting units below the threshold for every code
-/// held short cost the reversal bandit in a long life, where such codes are
-/// common (`docs/MODEL.md`, "Short of a full stimulus").
-#[inline(always)]
-fn takes_winners<N: Num, const C: usize, const A: usize>(
-    total: N,
-    threshold: N,
-    k_q8: u16,
-    sc: &Scratch<N, C, A>,
-) -> bool {
-    total < threshold || sc.nz.len() < winners(sc.units.len() as u32, k_q8)
-}
-
-/// The striatal input of an afferent code the bound of [`scale_rates`]
-/// held short of a full stimulus, raised to one: each input of `nz` times
-/// `1/total`. The bound keeps a remnant without input from counting as a
-/// stimulus; an afferent code, however faint, is one, and with a total of
-/// 0.25 to 1 it learned at that fraction of every other code's pace. Its
-/// units stay those past the threshold ([`takes_winners`] says when they are
-/// too few). Returns the new total (1 up to rounding).
-fn raise_to_full<N: Num, const C: usize>(x: &mut [N; C], nz: &Indices<C>, total: N) -> N {
-    let k = total.recip_sat();
-    let mut sum = N::ZERO;
-    for &i in nz.as_slice() {
-        let i = bounded::<C>(i);
-        x[i] = x[i] * k;
-        sum = sum + x[i];
-    }
-    sum
 }
 
 /// A state variable found outside its declared range.
@@ -1944,50 +1898,6 @@ mod tests {
         // and the loss was noted for no pattern.
         assert_eq!(judged_after("no_traces", true, 1.0).0, 0.0);
         assert_eq!(judged_after("no_traces", true, 0.0).1, 0);
-    }
-
-    #[test]
-    fn raise_to_full_scales_the_inputs_to_a_total_of_one() {
-        let mut rng = Rng::seed(43);
-        for _ in 0..5_000 {
-            // A code the bound held short: inputs of 0 to 1/4 on a few units.
-            let mut x = [Fx::ZERO; 13];
-            let mut nz: Indices<13> = Indices::new();
-            for i in 0..13 {
-                if rng.next() % 3 == 0 {
-                    x[i] = Fx(1 + (rng.next() % 1024) as i16);
-                    let _ = nz.push(i as u16);
-                }
-            }
-            let total = nz.iter().fold(Fx::ZERO, |t, &i| t + x[i as usize]);
-            if total < Fx::from_f32(0.25) || total >= Fx::ONE {
-                continue; // the winners without threshold take the first, the bound no other
-            }
-            let before = x;
-            let sum = raise_to_full(&mut x, &nz, total);
-            let k = total.recip_sat();
-            for i in 0..13 {
-                let want = if nz.contains(&(i as u16)) {
-                    before[i] * k
-                } else {
-                    before[i]
-                };
-                assert_eq!(x[i], want);
-            }
-            assert_eq!(sum, nz.iter().fold(Fx::ZERO, |t, &i| t + x[i as usize]));
-            // A full stimulus, up to the rounding of each input.
-            assert!((sum.to_f32() - 1.0).abs() <= 13.0 / 4096.0, "{sum:?}");
-        }
-        // f32: exactly the quotients.
-        let mut xf = [0.0f32, 0.1, 0.0, 0.2, 0.05];
-        let mut nzf: Indices<5> = Indices::new();
-        for i in [1u16, 3, 4] {
-            let _ = nzf.push(i);
-        }
-        let sum = raise_to_full(&mut xf, &nzf, 0.35);
-        assert_eq!(xf[0], 0.0);
-        assert_eq!(xf[3].to_bits(), (0.2f32 * (1.0 / 0.35)).to_bits());
-        assert!((sum - 1.0).abs() < 1e-6);
     }
 
     #[test]

@@ -164,17 +164,6 @@ pub(crate) fn bounded<const C: usize>(i: u16) -> usize {
 /// Largest number of winners of the k-winners-take-all inhibition.
 pub const KWTA_MAX: usize = 31;
 
-/// The number of winners `k` of the k-winners-take-all inhibition among
-/// `active` units with gain: `k_q8/256` of them, rounded up, 1 to
-/// [`KWTA_MAX`]; 0 when the inhibition is off (`k_q8` 0).
-#[inline(always)]
-pub fn winners(active: u32, k_q8: u16) -> usize {
-    if k_q8 == 0 {
-        return 0;
-    }
-    (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize
-}
-
 /// Bound of `|W_in|`.
 pub const W_IN_BOUND: f32 = 2.0;
 
@@ -419,7 +408,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         fill_row(out, N::ZERO);
         let mut have_products = false;
         if k_q8 > 0 {
-            let k = winners(active, k_q8);
+            let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
             if (active as usize) > k {
                 // The k+1 largest gained drives, in descending order. A unit
                 // without gain offers 0; leaving it out changes `top[k]` only

@@ -7,9 +7,10 @@
 //! development loop's tool behind `docs/MODEL.md`'s "Short of a full
 //! stimulus" (issue 17):
 //!
-//! `cargo run --release -p tcbg-tests --example longlife -- [STEPS]`
+//! `cargo run --release -p tcbg-tests --example longlife -- [STEPS] [SEED]`
 //!
-//! (default 10 million steps; 30 million take about 100 s).
+//! (default 10 million steps and the soak's seed 1; 30 million steps take
+//! about 100 s).
 use tcbg::rng::Rng;
 use tcbg::tasks::{observation, TaskKind};
 use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
@@ -18,7 +19,10 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000_000);
-    let seed = 1u64;
+    let seed: u64 = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let mut agent: DefaultAgent = Agent::new(Config::default(), seed).unwrap();
     let mut rng = Rng::seed_stream(seed, 0x50a4);
     let kinds = TaskKind::ALL;
