@@ -758,11 +758,13 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     }
 
     /// The rates and striatal input (returning its total) of an input too
-    /// faint to be a stimulus (no unit with gain past the rate threshold, or
-    /// too few by too little): the `k` winners fire all the same, by their
-    /// margins over the next unit, doubled until the code is a full stimulus
-    /// (or the strongest fires at one half). A pattern the control function's cortex does not answer would
-    /// otherwise stay silent (or below a stimulus) for good: a silent unit
+    /// faint to be a full stimulus (no unit with gain past the rate
+    /// threshold, or too few by too little: the bound of `scale_rates` held
+    /// it short): the `k` winners fire all the same, by their margins over
+    /// the next unit, doubled until the code is a full stimulus (or the
+    /// strongest fires at one half). A pattern the control function's cortex
+    /// does not answer would otherwise stay silent (or below a stimulus, or
+    /// learning at a fraction of every other's pace) for good: a silent unit
     /// neither learns (Oja's rule) nor carries striatal learning, a faint
     /// code takes no trace, so nothing could ever make it answer, and every
     /// choice for that pattern under that function stayed a coin toss. Only
