@@ -769,8 +769,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// code takes no trace, so nothing could ever make it answer, and every
     /// choice for that pattern under that function stayed a coin toss. Only
     /// for an afferent input: activity that outlasts its input keeps the
-    /// threshold (without the thalamus's amplification it fades). Rare, out
-    /// of line.
+    /// threshold (without the thalamus's amplification it fades). Out of
+    /// line: rare on the reference trace the benchmarks run.
     #[cold]
     #[inline(never)]
     fn winners_without_threshold(
