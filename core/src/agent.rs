@@ -645,7 +645,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // its pattern last time too (read before the outcome closes it).
         let loss_foretold = self.contexts.foretold == 1;
         self.judge(reward, trial_outcome);
-        let hold = self.surprise(cur, delta, trial_outcome);
+        let hold = self.surprise(cur, delta, trial_outcome, loss_foretold);
 
         // 4. Three-factor learning on the critic's and the actor's dopamine
         //    (with the slow training of the control functions), the recall
@@ -810,10 +810,24 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// Step 3: an outcome's dopamine adds to the current context's surprise;
     /// the hold on plasticity it brings (1 under the lesions of context
     /// selection).
+    ///
+    /// In a trial of several decisions belief is silent, and surprise alone
+    /// moves the context channels: there a loss counts as far as it means a
+    /// change of rule rather than noise, the posterior of a change that
+    /// weighs the dip's lesson ([`ContextChannels::change_posterior`];
+    /// `again`: the trial's first action lost last time too). 1 where
+    /// outcomes have always repeated. Without it a flipped reward at a
+    /// correct sequence's end, the whole trial's dip, left the sequence's
+    /// control function.
     #[inline(always)]
-    fn surprise(&mut self, cur: usize, delta: N, outcome: bool) -> N {
+    fn surprise(&mut self, cur: usize, delta: N, outcome: bool, again: bool) -> N {
         let (p, cc) = (&self.p, &mut self.contexts);
         if outcome {
+            let delta = if self.decisions > 1 && delta < N::ZERO {
+                delta * cc.change_posterior(p.belief_floor, again)
+            } else {
+                delta
+            };
             let (floor, leak, drift) = (p.surprise_floor, p.surprise_leak, p.surprise_drift);
             cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }

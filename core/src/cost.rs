@@ -71,6 +71,10 @@ pub struct Activity {
     /// shifts from a lost choice weighed by the posterior of a change
     /// (`basal_ganglia::ContextChannels::change_posterior`).
     pub weighed_shifts: u64,
+    /// Outcomes of trials of several decisions with a dip while the
+    /// consistency of outcomes was below 1: the surprise weighed by the
+    /// posterior of a change (`Agent`'s step 3).
+    pub weighed_surprises: u64,
     /// Cortical units whose rate a step carried over from the last step
     /// (their recurrence: steps within a trial), over all steps.
     pub recurrent_units: u64,
@@ -93,7 +97,7 @@ pub struct Phase {
 }
 
 /// Number of phases [`phases`] lists.
-pub const PHASES: usize = 26;
+pub const PHASES: usize = 27;
 
 /// The dense part of a GPR selection over `m` channels: D1 and D2 (`2m`),
 /// the first guess's dot product (`m`) and the GPe term of the output (`m`);
@@ -241,6 +245,11 @@ pub const fn phases(
             3 * act.weighed_shifts,
         ),
         e(
+            "3 a lost trial of several decisions' surprise weighed by the posterior of a change",
+            "4",
+            4 * act.weighed_surprises,
+        ),
+        e(
             "5 recognition memory writes",
             "C per write",
             c64 * act.memory_writes,
@@ -305,6 +314,7 @@ pub fn reference_activity(steps: u32) -> Activity {
             .hazard_floor(active as usize, floor, &agent.p.ln)
             != floor;
         let open = agent.contexts.last_open;
+        let several = agent.decisions > 1;
         let chosen = agent.step(obs, reward);
         // A trial opened (its pattern's entry noted) on a pattern that lost
         // last time, under noise.
@@ -313,6 +323,9 @@ pub fn reference_activity(steps: u32) -> Activity {
         act.weighed_shifts += u64::from(consistency < Fx::ONE && opened != open && lost_before);
         let news = start || reward != Fx::ZERO || obs.iter().any(|v| *v != Fx::ZERO);
         act.belief_updates += u64::from(trial_end && news);
+        let dip = agent.critic.delta < Fx::ZERO;
+        act.weighed_surprises +=
+            u64::from(trial_end && news && several && dip && consistency < Fx::ONE);
         act.shared_floors += u64::from(trial_end && news && shared);
         let judged = trial_end && news && foretold != 0;
         act.foretold_outcomes += u64::from(judged);
