@@ -24,7 +24,9 @@
 //! 2. dopamine: `δ = r + γ V(s_t) − V(s_{t−1})` under the current thalamic
 //!    state ([`Critic::dopamine`]);
 //! 3. basal ganglia, context channels: surprise accumulates negative dopamine
-//!    ([`ContextChannels::accumulate_surprise`]); while it is high,
+//!    ([`ContextChannels::accumulate_surprise`]; at the end of a trial of
+//!    several decisions, as far as the loss means a change of rule,
+//!    [`ContextChannels::change_posterior`]); while it is high,
 //!    corticostriatal plasticity is held (contextual credit first), unless
 //!    in-place learning has learned to release it ([`ContextChannels::hold`]);
 //! 4. dopamine: the critic's and the actor's learning signals (Go and NoGo at
