@@ -797,8 +797,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             let r = rate[bounded::<C>(i)];
             (top, sum) = (top.max(r), sum + r);
         }
-        let (half, g2) = (N::from_q15(16384), gain_norm + gain_norm);
-        while top > N::ZERO && top < half && sum.recip_sat() > g2 + g2 {
+        let (half, bound) = (N::from_q15(16384), input_bound(gain_norm));
+        while top > N::ZERO && top < half && sum.recip_sat() > bound {
             for &i in sc.units.as_slice() {
                 let i = bounded::<C>(i);
                 rate[i] = rate[i] + rate[i];
@@ -1438,9 +1438,8 @@ fn scale_rates<N: Num, const C: usize>(
     for &i in units {
         sum = sum + rate[bounded::<C>(i)];
     }
-    // At most 4 g: the gain norm doubled twice.
-    let (g2, sum_recip) = (g + g, sum.recip_sat());
-    let k = sum_recip.min(g2 + g2);
+    let (bound, sum_recip) = (input_bound(g), sum.recip_sat());
+    let k = sum_recip.min(bound);
     let short = sum_recip > k;
     for &i in units {
         let i = bounded::<C>(i);
@@ -1455,6 +1454,15 @@ fn scale_rates<N: Num, const C: usize>(
         }
     }
     (k * sum, short)
+}
+
+/// The bound of [`scale_rates`]'s normalisation, `4 g`: the gain norm
+/// doubled twice (exact in either number type). A code whose `1/Σr` passes
+/// it is short of a full stimulus.
+#[inline(always)]
+fn input_bound<N: Num>(g: N) -> N {
+    let g2 = g + g;
+    g2 + g2
 }
 
 /// A state variable found outside its declared range.
