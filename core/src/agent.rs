@@ -771,8 +771,11 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// code takes no trace, so nothing could ever make it answer, and every
     /// choice for that pattern under that function stayed a coin toss. Only
     /// for an afferent input: activity that outlasts its input keeps the
-    /// threshold (without the thalamus's amplification it fades). Out of
-    /// line: rare on the reference trace the benchmarks run.
+    /// threshold (without the thalamus's amplification it fades). Where no
+    /// unit with gain has a drive above 0 (the pattern's afferent weights
+    /// onto the function's units all at or below 0), the winners fire by
+    /// their margins alone ([`Cortex::winners_by_margin`]). Out of line:
+    /// rare on the reference trace the benchmarks run.
     #[cold]
     #[inline(never)]
     fn winners_without_threshold(
@@ -792,6 +795,18 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // strongest winner fires at one half. No further: activity that
         // outlasts its input must fade without the thalamus's amplification.
         let rate = &mut self.cortex.rate;
+        if sc
+            .units
+            .as_slice()
+            .iter()
+            .all(|&i| rate[bounded::<C>(i)] == N::ZERO)
+        {
+            // No gained drive above 0: the winners by their margins alone.
+            let (drive, units) = (&self.cortex.drive, &mut sc.units);
+            Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
+                Cortex::<N, S, C>::winners_by_margin(drive, g, p.inv_span, p.kwta, rate, units)
+            });
+        }
         let (mut top, mut sum) = (N::ZERO, N::ZERO);
         for &i in sc.units.as_slice() {
             let r = rate[bounded::<C>(i)];
