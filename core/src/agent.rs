@@ -774,7 +774,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// threshold (without the thalamus's amplification it fades). Where no
     /// unit with gain has a drive above 0 (the pattern's afferent weights
     /// onto the function's units all at or below 0), the winners fire by
-    /// their margins alone ([`Cortex::winners_by_margin`]). Out of line:
+    /// their margins over the next unit alone. Out of line:
     /// rare on the reference trace the benchmarks run.
     #[cold]
     #[inline(never)]
@@ -786,27 +786,32 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     ) -> N {
         let (p, cx) = (&self.p, &mut self.cortex);
         let (drive, rate, units) = (&cx.drive, &mut cx.rate, &mut sc.units);
-        Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
-            Cortex::<N, S, C>::rates_into(drive, g, N::ZERO, p.inv_span, p.kwta, rate, units)
-        });
+        // A threshold of 0; where no gained drive lies above it, one below
+        // every drive, leaving it to the inhibition: the winners by their
+        // margins over the next unit alone (the units without gain silent).
+        // One call in a loop (the `f32` oracle's firmware is near its flash).
+        for theta in [N::ZERO, N::MIN] {
+            let fired = Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
+                Cortex::<N, S, C>::rates_into(drive, g, theta, p.inv_span, p.kwta, rate, units);
+                let mut fired = false;
+                for (r, &g) in rate.iter_mut().zip(g.iter()) {
+                    if g == N::ZERO {
+                        *r = N::ZERO;
+                    }
+                    fired |= *r != N::ZERO;
+                }
+                fired
+            });
+            if fired {
+                break;
+            }
+        }
         // The margins of a weak drive are small: doubled (exactly, in
         // either number type) until the code is a full stimulus (the bound
         // of `scale_rates` no longer holds it short), or at most until the
         // strongest winner fires at one half. No further: activity that
         // outlasts its input must fade without the thalamus's amplification.
         let rate = &mut self.cortex.rate;
-        if sc
-            .units
-            .as_slice()
-            .iter()
-            .all(|&i| rate[bounded::<C>(i)] == N::ZERO)
-        {
-            // No gained drive above 0: the winners by their margins alone.
-            let (drive, units) = (&self.cortex.drive, &mut sc.units);
-            Self::with_gain_row(&self.lesions, &self.thalamus.g, k, |g| {
-                Cortex::<N, S, C>::winners_by_margin(drive, g, p.inv_span, p.kwta, rate, units)
-            });
-        }
         let (mut top, mut sum) = (N::ZERO, N::ZERO);
         for &i in sc.units.as_slice() {
             let r = rate[bounded::<C>(i)];

@@ -24,7 +24,7 @@
 //! while another context is active: continual learning without forgetting).
 
 use crate::fixed::{fill_row, support, Indices, Num, RECIP_Q15};
-use crate::kernels::{rate_above, Kernels};
+use crate::kernels::Kernels;
 
 /// The cortical rate network.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,42 +163,6 @@ pub(crate) fn bounded<const C: usize>(i: u16) -> usize {
 
 /// Largest number of winners of the k-winners-take-all inhibition.
 pub const KWTA_MAX: usize = 31;
-
-/// The `(k+1)`-th largest gained drive `g d` over the units `gained` (each
-/// unit's `g d` written to `out`), by insertion into the `k + 1` largest
-/// (`k` at most [`KWTA_MAX`]).
-#[inline(always)]
-fn next_after_winners<N: Num, const C: usize>(
-    drive: &[N; C],
-    gain: &[N; C],
-    gained: &[u16],
-    k: usize,
-    out: &mut [N; C],
-) -> N {
-    let k = k.min(KWTA_MAX);
-    let mut top = [N::MIN; KWTA_MAX + 1];
-    for &i in gained {
-        let i = bounded::<C>(i);
-        let v = gain[i] * drive[i];
-        out[i] = v;
-        if v > top[k] {
-            let mut j = k;
-            while j > 0 && top[j - 1] < v {
-                top[j] = top[j - 1];
-                j -= 1;
-            }
-            top[j] = v;
-        }
-    }
-    top[k]
-}
-
-/// The number of winners of the inhibition among `active` units with gain,
-/// `k_q8` in 1/256 of them: at least 1, at most [`KWTA_MAX`].
-#[inline(always)]
-fn winners(active: u32, k_q8: u16) -> usize {
-    (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize
-}
 
 /// Bound of `|W_in|`.
 pub const W_IN_BOUND: f32 = 2.0;
@@ -444,7 +408,7 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
         fill_row(out, N::ZERO);
         let mut have_products = false;
         if k_q8 > 0 {
-            let k = winners(active, k_q8);
+            let k = (((active * k_q8 as u32) + 255) >> 8).clamp(1, KWTA_MAX as u32) as usize;
             if (active as usize) > k {
                 // The k+1 largest gained drives, in descending order. A unit
                 // without gain offers 0; leaving it out changes `top[k]` only
@@ -482,7 +446,21 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
                     }
                     t[k]
                 } else {
-                    next_after_winners(drive, gain, gained, k, out)
+                    let mut top = [N::MIN; KWTA_MAX + 1];
+                    for &i in gained {
+                        let i = bounded::<C>(i);
+                        let v = gain[i] * drive[i];
+                        out[i] = v;
+                        if v > top[k] {
+                            let mut j = k;
+                            while j > 0 && top[j - 1] < v {
+                                top[j] = top[j - 1];
+                                j -= 1;
+                            }
+                            top[j] = v;
+                        }
+                    }
+                    top[k]
                 };
                 theta = theta.max(kth);
                 have_products = true;
@@ -511,60 +489,6 @@ impl<N: Kernels, const S: usize, const C: usize> Cortex<N, S, C> {
                 let _ = units.push(i as u16); // C pushes: never full
             }
         }
-    }
-
-    /// The `k` winners of the units with gain fire by their margins over
-    /// the next one, `clamp((g d − v_(k+1)) inv_span, 0, 1)` with `v_(k+1)`
-    /// the `(k+1)`-th largest gained drive, whatever the sign of the drives;
-    /// every other unit is silent. Returns whether some unit fires. The
-    /// inhibition alone sets the threshold here: a pattern whose drive onto
-    /// every unit of a control function is at most 0 (its afferent weights
-    /// there all at or below 0) fires that function's units all the same,
-    /// and Oja's rule then raises their weights on its lines. With no
-    /// inhibition (`k_q8` 0), or no more units with gain than winners, no
-    /// unit has a next one to win against: all stay silent.
-    ///
-    /// ```
-    /// use tcbg::{cortex::Cortex, fixed::Indices};
-    /// // Every gained drive below 0; unit 1 has no gain.
-    /// let (drive, gain) = ([-0.1f32, 0.5, -0.4, -0.2], [1.0, 0.0, 1.0, 1.0]);
-    /// let (mut out, mut units) = ([0.0; 4], Indices::new());
-    /// // One winner (k = 1 of 3 units with gain, at 85/256 of them).
-    /// assert!(Cortex::<f32, 1, 4>::winners_by_margin(&drive, &gain, 2.0, 85, &mut out, &mut units));
-    /// assert_eq!(out, [0.2, 0.0, 0.0, 0.0]); // unit 0 by its margin 0.1 over unit 3
-    /// assert_eq!(units.as_slice(), &[0, 2, 3]);
-    /// ```
-    #[cold]
-    pub fn winners_by_margin(
-        drive: &[N; C],
-        gain: &[N; C],
-        inv_span: N,
-        k_q8: u16,
-        out: &mut [N; C],
-        units: &mut Indices<C>,
-    ) -> bool {
-        fill_row(out, N::ZERO);
-        units.truncate(0);
-        let mut active = 0u32;
-        for (i, &g) in gain.iter().enumerate() {
-            if g != N::ZERO {
-                let _ = units.push(i as u16); // at most C pushes: never full
-                active += (g > N::ZERO) as u32;
-            }
-        }
-        let k = winners(active, k_q8);
-        if k_q8 == 0 || active as usize <= k {
-            return false;
-        }
-        let gained = units.as_slice();
-        let next = next_after_winners(drive, gain, gained, k, out);
-        let mut any = false;
-        for &i in gained {
-            let o = &mut out[bounded::<C>(i)];
-            *o = rate_above(*o, next, inv_span);
-            any |= *o != N::ZERO;
-        }
-        any
     }
 
     /// Rates of the current drive under `gain` (see [`Cortex::rates`]); stores both.
@@ -818,60 +742,6 @@ mod tests {
     fn afferents_are_balanced() {
         balanced::<Fx>(|x| x.to_f32());
         balanced::<f32>(|x| x);
-    }
-
-    #[test]
-    fn winners_by_margin_keep_the_definition() {
-        let mut rng = Rng::seed(25);
-        for n in 0..5_000 {
-            let drive: [Fx; 20] = core::array::from_fn(|_| pick(&mut rng, -16384, 4096));
-            let gain: [Fx; 20] = core::array::from_fn(|_| {
-                if rng.next() % 3 == 0 {
-                    pick(&mut rng, 0, 8192)
-                } else {
-                    Fx::ZERO
-                }
-            });
-            let k_q8 = [0u16, 51, 128, 256][(n % 4) as usize];
-            let (inv_span, mut out, mut units) = (Fx(5851), [Fx::MAX; 20], Indices::new());
-            let any = Cortex::<Fx, 1, 20>::winners_by_margin(
-                &drive, &gain, inv_span, k_q8, &mut out, &mut units,
-            );
-            // The rates under a threshold below every drive, so that the
-            // inhibition alone sets it, on the units with gain alone.
-            let active = gain.iter().filter(|g| **g > Fx::ZERO).count();
-            let mut want = rates_by_definition(&drive, &gain, Fx::MIN, inv_span, k_q8);
-            for i in 0..20 {
-                if gain[i] == Fx::ZERO || k_q8 == 0 || active <= winners(active as u32, k_q8) {
-                    want[i] = Fx::ZERO;
-                }
-            }
-            assert_eq!(out, want, "{k_q8}");
-            assert_eq!(any, want.iter().any(|r| *r != Fx::ZERO));
-            assert!(units
-                .as_slice()
-                .iter()
-                .all(|&i| gain[i as usize] != Fx::ZERO));
-            // f32: the same, bit for bit.
-            let (df, gf) = (drive.map(|v| v.to_f32()), gain.map(|v| v.to_f32()));
-            let mut of = [9.0f32; 20];
-            let sf = inv_span.to_f32();
-            Cortex::<f32, 1, 20>::winners_by_margin(
-                &df,
-                &gf,
-                sf,
-                k_q8,
-                &mut of,
-                &mut Indices::new(),
-            );
-            let mut wf = rates_by_definition(&df, &gf, f32::MIN, sf, k_q8);
-            for i in 0..20 {
-                if gf[i] == 0.0 || k_q8 == 0 || active <= winners(active as u32, k_q8) {
-                    wf[i] = 0.0;
-                }
-            }
-            assert_eq!(of.map(f32::to_bits), wf.map(f32::to_bits));
-        }
     }
 
     #[test]
