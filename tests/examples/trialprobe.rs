@@ -9,9 +9,10 @@
 //! when the trial ended wrong), the control function in force, the value,
 //! each action's drive `(W_go − W_nogo)·x`, the saliences and the
 //! competence of the function in force. `BIG=1` runs the 16-96-8-8 agent;
-//! `SW=1` prints only errors and switches; `CTX=1` adds in-place
-//! learning, each function's noted choice per pattern of the recency memory
-//! (action + 1, 0 for none), belief (and a new rule's), competence and
+//! `SW=1` prints only errors and switches; `CTX=1` adds each function's
+//! noted choice per pattern of the recency memory (action + 1, 0 for none),
+//! its usual surprise, in-place learning, each function's prediction of the
+//! reward of the action just taken (`pred`), belief (and a new rule's), competence and
 //! salience, surprise against the usual of the function in force, and how
 //! far that function answers for the outcomes (alone / standing in for a
 //! new rule), and the consistency of outcomes (`c`) and the outcome memory's reliability (`rel`). `LATE=N` prints only a summary of each block's last `N`
@@ -127,7 +128,7 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                 let cc = &agent.contexts;
                 let f = |v: &[Fx]| {
                     v.iter()
-                        .map(|x| format!("{:+.1}", x.to_f32()))
+                        .map(|x| format!("{:+.2}", x.to_f32()))
                         .collect::<Vec<_>>()
                         .join(" ")
                 };
@@ -145,8 +146,10 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     .collect();
                 print!("    choice[{}]", choices.join(" "));
                 println!(
-                    "    in_place {:.2} belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2} c {:.3} rel {:.3}",
+                    "    usual[{}] in_place {:.2} pred[{}] belief[{}] new {:+.1} comp[{}] sal[{}] S {:.2} usual {:.2} ans {:.2}/{:.2} c {:.3} rel {:.3}",
+                    (0..K).map(|k| format!("{:.2}", cc.usual_surprise(k, Fx::from_f32(c.k_dev), Fx::from_f32(c.usual_surprise_max)).to_f32())).collect::<Vec<_>>().join(" "),
                     cc.in_place.to_f32(),
+                    f(&cc.predicted),
                     f(&cc.belief),
                     cc.belief_new.to_f32(),
                     f(&cc.competence),
