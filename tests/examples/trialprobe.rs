@@ -19,7 +19,8 @@
 //! trials: wrong choices under the block's main function there, and under
 //! the others. `UNITS=1` prefixes each line with the striatal input's
 //! active units and their inputs. `DELAY=D` sets the delay of the delayed
-//! tasks (default 0). `FLIP=1` flips 5% of rewards, as `--robust`'s `flip5`;
+//! tasks (default 0), `SCALE=half` or `SCALE=double` every block's length
+//! (`--robust`'s `half` and `double`). `FLIP=1` flips 5% of rewards, as `--robust`'s `flip5`;
 //! `FLIP=P` (below 1) flips them with probability `P`.
 use tcbg::fixed::Fx;
 use tcbg::fixed::Num;
@@ -60,6 +61,13 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
         },
         Some(_) => Schedule::FLIP5,
     };
+    let scale = match std::env::var("SCALE").as_deref() {
+        Ok("half") => Scale::Half,
+        Ok("double") => Scale::Double,
+        Ok("") | Err(_) => Scale::Normal,
+        Ok(v) => panic!("SCALE={v}: half or double"),
+    };
+    let schedule = Schedule { scale, ..schedule };
     let mut task = Task::new(kind, schedule, seed);
     let na = Environment::actions(&task);
     let _ = agent.set_action_count(na);
