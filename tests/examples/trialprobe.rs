@@ -176,7 +176,24 @@ fn go<const S: usize, const C: usize, const K: usize, const A: usize>() {
                     .iter()
                     .enumerate()
                     .filter(|(_, v)| **v != Fx::ZERO)
-                    .map(|(i, v)| format!("{i}:{:.2}", v.to_f32()))
+                    .map(|(i, v)| {
+                        if std::env::var("UNITS").as_deref() == Ok("2") {
+                            format!(
+                                "{i}:{:.2} go[{}] nogo[{}]",
+                                v.to_f32(),
+                                (0..na)
+                                    .map(|k| format!("{:+.2}", st.w_go[k][i].to_f32()))
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
+                                (0..na)
+                                    .map(|k| format!("{:+.2}", st.w_nogo[k][i].to_f32()))
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            )
+                        } else {
+                            format!("{i}:{:.2}", v.to_f32())
+                        }
+                    })
                     .collect();
                 print!("u[{}] ", on.join(" "));
             }
