@@ -109,27 +109,20 @@ fn every_input_is_a_full_stimulus() {
     }
 }
 
-/// The bandit's seed 20, whose one cue drove no unit of the first control
-/// function: it is now learned like any other seed.
+/// The bandit's seeds whose one cue a control function did not answer, now
+/// learned like any other: seed 20, whose cue drove no unit of the first
+/// function past the threshold, and seed 87, whose cue drove none above 0
+/// (432 of its 800 inputs silent, the choices there a coin toss; reward
+/// rate 0.568).
 #[test]
-fn a_pattern_below_threshold_is_learned() {
-    let mut agent: DefaultAgent = Agent::new(Config::default(), 20).unwrap();
-    let mut task = Task::new(TaskKind::ReversalBandit, Schedule::default(), 20);
-    let r = run(&mut agent, &mut task, |_| {}).unwrap();
-    let rate = r.metrics().get("reward_rate").unwrap();
-    assert!(rate >= 0.65, "reward rate {rate}");
-}
-
-/// The bandit's seed 87, whose one cue drove no unit of a control function
-/// above 0 (432 of its 800 inputs silent, the choices there a coin toss):
-/// now learned like any other seed.
-#[test]
-fn a_pattern_below_zero_is_learned() {
-    let mut agent: DefaultAgent = Agent::new(Config::default(), 87).unwrap();
-    let mut task = Task::new(TaskKind::ReversalBandit, Schedule::default(), 87);
-    let r = run(&mut agent, &mut task, |_| {}).unwrap();
-    let rate = r.metrics().get("reward_rate").unwrap();
-    assert!(rate >= 0.65, "reward rate {rate}");
+fn a_pattern_below_threshold_or_zero_is_learned() {
+    for seed in [20, 87] {
+        let mut agent: DefaultAgent = Agent::new(Config::default(), seed).unwrap();
+        let mut task = Task::new(TaskKind::ReversalBandit, Schedule::default(), seed);
+        let r = run(&mut agent, &mut task, |_| {}).unwrap();
+        let rate = r.metrics().get("reward_rate").unwrap();
+        assert!(rate >= 0.65, "seed {seed}: reward rate {rate}");
+    }
 }
 
 /// The same in the `f32` oracle: one source, both number types.
