@@ -12,8 +12,8 @@
 //! (default 10 million steps and the soak's seed 1; 30 million steps take
 //! about 100 s).
 use tcbg::rng::Rng;
-use tcbg::tasks::{observation, TaskKind};
-use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
+use tcbg::tasks::TaskKind;
+use tcbg::{Agent, Config, DefaultAgent, Num};
 fn main() {
     let steps: u64 = std::env::args()
         .nth(1)
@@ -32,28 +32,25 @@ fn main() {
     while done < steps {
         let (ki, mut task) = tcbg_tests::life_episode(&mut rng);
         let kind = kinds[ki];
-        agent.set_action_count(TaskKind::ACTIONS).unwrap();
-        let mut reward = Fx::ZERO;
-        while done < steps {
-            let Some(inp) = task.next_input() else { break };
-            if inp.trial_start {
-                agent.mark_trial_start();
-            }
-            let a = agent.step(&observation::<Fx, 8>(inp.lines), reward);
-            done += 1;
-            if inp.lines != 0 {
-                let total = agent
-                    .striatal_input
-                    .iter()
-                    .fold(0.0f32, |t, x| t + x.to_f32());
-                short[ki].1 += 1;
-                if total < 0.99 {
-                    short[ki].0 += 1;
+        let ended = tcbg_tests::live_episode(
+            &mut agent,
+            &mut task,
+            &mut done,
+            steps,
+            |agent, lines, _, _| {
+                if lines != 0 {
+                    let total = agent
+                        .striatal_input
+                        .iter()
+                        .fold(0.0f32, |t, x| t + x.to_f32());
+                    short[ki].1 += 1;
+                    if total < 0.99 {
+                        short[ki].0 += 1;
+                    }
                 }
-            }
-            reward = if task.act(a).0 { Fx::ONE } else { Fx::ZERO };
-        }
-        if !task.is_done() {
+            },
+        );
+        if !ended {
             break;
         }
         if kind == TaskKind::ReversalBandit {

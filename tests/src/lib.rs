@@ -304,6 +304,38 @@ pub fn life_episode(rng: &mut tcbg::rng::Rng) -> (usize, Task) {
     (ki, task)
 }
 
+/// Lives one episode of the long life: `agent` (its action count set to
+/// the suite's) takes `task`'s inputs, marking trial starts and earning the
+/// task's rewards, until the task ends or `*done` steps reach `steps`.
+/// Each step is counted in `*done` and shown to `on_step` (the agent, the
+/// step's input lines, the action taken, `*done`) before the task scores
+/// the action. Returns whether the task ran to its end (an episode cut by
+/// the step budget is not scored).
+pub fn live_episode(
+    agent: &mut tcbg::DefaultAgent,
+    task: &mut Task,
+    done: &mut u64,
+    steps: u64,
+    mut on_step: impl FnMut(&tcbg::DefaultAgent, u16, usize, u64),
+) -> bool {
+    use tcbg::{fixed::Num, tasks::observation, Fx};
+    agent
+        .set_action_count(TaskKind::ACTIONS)
+        .expect("the suite's actions");
+    let mut reward = Fx::ZERO;
+    while *done < steps {
+        let Some(inp) = task.next_input() else { break };
+        if inp.trial_start {
+            agent.mark_trial_start();
+        }
+        let a = agent.step(&observation::<Fx, 8>(inp.lines), reward);
+        *done += 1;
+        on_step(agent, inp.lines, a, *done);
+        reward = if task.act(a).0 { Fx::ONE } else { Fx::ZERO };
+    }
+    task.is_done()
+}
+
 /// Total trials of `kind` under `schedule`.
 pub fn total_trials(kind: TaskKind, schedule: Schedule) -> usize {
     (0..kind.blocks())

@@ -101,7 +101,7 @@ use std::time::{Duration, Instant};
 use tcbg::basal_ganglia::Striatum;
 use tcbg::dopamine::{DOPAMINE_MAX, W_V_BOUND};
 use tcbg::rng::Rng;
-use tcbg::tasks::{observation, TaskKind};
+use tcbg::tasks::TaskKind;
 use tcbg::{Agent, Config, DefaultAgent, Fx, Num};
 
 /// A healthy learner's `|δ|` stays below this on every step: the bound the
@@ -173,40 +173,34 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
     while done < steps {
         let (ki, mut task) = tcbg_tests::life_episode(&mut rng);
         let kind = kinds[ki];
-        agent
-            .set_action_count(TaskKind::ACTIONS)
-            .expect("2 actions");
-        let mut reward = Fx::ZERO;
-        while done < steps {
-            let Some(inp) = task.next_input() else { break };
-            if inp.trial_start {
-                agent.mark_trial_start();
-            }
-            let a = agent.step(&observation::<Fx, 8>(inp.lines), reward);
-            done += 1;
-            assert!(
-                a < TaskKind::ACTIONS,
-                "step {done}: action {a} outside 0..2"
-            );
-            if let Err(v) = agent.check_ranges() {
-                panic!("step {done} ({kind}, episode {episodes}): {v}");
-            }
-            let d = agent.dopamine().to_f32().abs();
-            assert!(
-                d <= DOPAMINE_RAIL,
-                "step {done} ({kind}): dopamine {d} beyond its range"
-            );
-            if d > max_dopamine {
-                max_dopamine = d;
-                if d >= DOPAMINE_BOUND && first_runaway.is_none() {
-                    first_runaway = Some(done);
+        let ended = tcbg_tests::live_episode(
+            &mut agent,
+            &mut task,
+            &mut done,
+            steps,
+            |agent, _, a, done| {
+                assert!(
+                    a < TaskKind::ACTIONS,
+                    "step {done}: action {a} outside 0..2"
+                );
+                if let Err(v) = agent.check_ranges() {
+                    panic!("step {done} ({kind}, episode {episodes}): {v}");
                 }
-            }
-            reward = if task.act(a).0 { Fx::ONE } else { Fx::ZERO };
-            if progress && last_print.elapsed() >= Duration::from_secs(5) {
-                last_print = Instant::now();
-                let secs = start.elapsed().as_secs_f64();
-                eprintln!(
+                let d = agent.dopamine().to_f32().abs();
+                assert!(
+                    d <= DOPAMINE_RAIL,
+                    "step {done} ({kind}): dopamine {d} beyond its range"
+                );
+                if d > max_dopamine {
+                    max_dopamine = d;
+                    if d >= DOPAMINE_BOUND && first_runaway.is_none() {
+                        first_runaway = Some(done);
+                    }
+                }
+                if progress && last_print.elapsed() >= Duration::from_secs(5) {
+                    last_print = Instant::now();
+                    let secs = start.elapsed().as_secs_f64();
+                    eprintln!(
                     "soak: {done}/{steps} steps ({:.0}/s), {episodes} episodes, {:.1}% recovered, max |δ| {max_dopamine:.3}, rails go/nogo/critic {:.1}/{:.1}/{:.1}%",
                     done as f64 / secs,
                     100.0 * recovered as f64 / episodes.max(1) as f64,
@@ -214,9 +208,10 @@ fn soak(steps: u64, seed: u64, progress: bool) -> Report {
                     100.0 * max_rail[1],
                     100.0 * max_rail[2],
                 );
-            }
-        }
-        if !task.is_done() {
+                }
+            },
+        );
+        if !ended {
             break; // the step budget ran out mid-episode: not scored
         }
         episodes += 1;
