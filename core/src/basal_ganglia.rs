@@ -1233,7 +1233,12 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// function's zero weights choose none). Returns the
     /// functions the input itself speaks against (bit `k`): each has met
     /// patterns ([`ContextChannels::seen`]), but never this one, which
-    /// another function met before.
+    /// another function met before. At a later step of a trial (`slot`
+    /// `None`: cortex holds the trial's earlier activity too, so the step has
+    /// no pattern of its own) nothing is noted and only the function in
+    /// force predicts, from its drive there: a decision within a sequence
+    /// is judged by its dip's weight ([`ContextChannels::dip_weight`]) like
+    /// any other.
     ///
     /// ```
     /// use tcbg::basal_ganglia::ContextChannels;
@@ -1248,6 +1253,13 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     /// assert_eq!(cc.predict(1, Some(5), &[0.0, 0.0], (0b11, 2), 0, 0.85), 0);
     /// assert_eq!(cc.predict(0, Some(3), &[0.8, 0.1], (0b11, 2), 0, 0.85), 0b10);
     /// assert_eq!(cc.seen, [1 << 3, 1 << 5]);
+    /// // A later step of a trial (no pattern): the function in force still
+    /// // predicts its clear choice, for the dip's weight; nothing is noted.
+    /// assert_eq!(cc.predict(0, None, &[0.1, 0.8], (0b11, 2), 1, 0.85), 0);
+    /// assert!((cc.predicted[0] - 0.9).abs() < 1e-6);
+    /// assert_eq!(cc.predicted[1], 0.5);
+    /// cc.predict(0, None, &[0.5, 0.4], (0b11, 2), 1, 0.85); // no clear lead
+    /// assert_eq!(cc.predicted, [0.5, 0.5]);
     /// ```
     #[inline(never)]
     pub fn predict<const A: usize>(
@@ -1261,9 +1273,45 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     ) -> u32 {
         let recip = |n: usize| N::from_q15(RECIP_Q15.get(n).copied().unwrap_or(0));
         let m = m.max(1);
-        let inv_m = recip(m);
+        let (inv_m, inv_m1) = (recip(m), recip((m - 1).max(1)));
+        let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
+        for (b, &v) in drive.iter().enumerate() {
+            // (an action not allowed never leads: no branch on it)
+            let v = if allowed & (1 << b) != 0 { v } else { N::MIN };
+            if v > first {
+                (second, first, best) = (first, v, b);
+            } else if v > second {
+                second = v;
+            }
+        }
+        let clear = best < A && m > 1 && first - second >= N::from_q15(CLEAR_LEAD_Q15);
+        let chosen = if clear { best as u8 + 1 } else { 0 };
+        // As sure as an established function at least: a choice is a rule
+        // learned, and a function failing now does not come to expect its
+        // failures. Never surer than outcomes have been seen to repeat
+        // (`consistency`), nor than `PREDICTION_MAX` either way.
+        // (`max` then `min`: a config's `competent` above the bound gives it)
+        let hi = self.consistency.min(N::from_q15(PREDICTION_MAX_Q15));
+        let lo = competent.max(N::from_q15(655));
+        let sure = |q: N| q.max(lo).min(hi);
+        let predict = |choice: usize, q: N| {
+            if choice == 0 {
+                inv_m
+            } else if choice == a + 1 {
+                sure(q)
+            } else {
+                (N::ONE - sure(q)) * inv_m1
+            }
+        };
         let Some(slot) = slot.filter(|&s| s < PATTERNS) else {
+            // A later step of a trial: no pattern of its own (cortex holds
+            // the trial's earlier activity too), so nothing is noted and no
+            // other function predicts; the function in force still read its
+            // own drive, for the dip's weight ([`ContextChannels::dip_weight`]).
             self.predicted = [inv_m; K];
+            if let (Some(p), Some(&q)) = (self.predicted.get_mut(cur), self.competence.get(cur)) {
+                *p = predict(chosen as usize, q);
+            }
             return 0;
         };
         let bit = 1u8 << slot;
@@ -1279,39 +1327,12 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
                 }
             }
         }
-        let (mut best, mut first, mut second) = (A, N::MIN, N::MIN);
-        for (b, &v) in drive.iter().enumerate() {
-            // (an action not allowed never leads: no branch on it)
-            let v = if allowed & (1 << b) != 0 { v } else { N::MIN };
-            if v > first {
-                (second, first, best) = (first, v, b);
-            } else if v > second {
-                second = v;
-            }
-        }
         if let Some(c) = self.choice.get_mut(cur).and_then(|ch| ch.get_mut(slot)) {
-            let clear = best < A && m > 1 && first - second >= N::from_q15(CLEAR_LEAD_Q15);
-            *c = if clear { best as u8 + 1 } else { 0 };
+            *c = chosen;
         }
-        let inv_m1 = recip((m - 1).max(1));
-        // As sure as an established function at least: a choice is a rule
-        // learned, and a function failing now does not come to expect its
-        // failures. Never surer than outcomes have been seen to repeat
-        // (`consistency`), nor than `PREDICTION_MAX` either way.
-        // (`max` then `min`: a config's `competent` above the bound gives it)
-        let hi = self.consistency.min(N::from_q15(PREDICTION_MAX_Q15));
-        let lo = competent.max(N::from_q15(655));
-        let sure = |q: N| q.max(lo).min(hi);
         let rows = self.choice.iter().zip(self.competence.iter());
         for (p, (row, &q)) in self.predicted.iter_mut().zip(rows) {
-            let choice = row.get(slot).copied().unwrap_or(0) as usize;
-            *p = if choice == 0 {
-                inv_m
-            } else if choice == a + 1 {
-                sure(q)
-            } else {
-                (N::ONE - sure(q)) * inv_m1
-            };
+            *p = predict(row.get(slot).copied().unwrap_or(0) as usize, q);
         }
         against
     }

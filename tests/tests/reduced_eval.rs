@@ -500,11 +500,15 @@ fn the_larger_agent_is_as_good_on_every_public_point() {
 
 /// Issue 18 under noise: in a trial of several decisions, where belief is
 /// silent, a loss counts toward surprise as far as it means a change of
-/// rule (`docs/MODEL.md`, "A lost sequence weighed like a lost choice").
-/// With 5% of rewards flipped, a flipped 0 at a correct sequence's end no
-/// longer leaves the sequence's control function. Means over the seeds
-/// (the medians of 12 seeds sit at 1 either way): without the weight,
-/// these seeds ended their blocks at 0.964 and switched at 3.23.
+/// rule (`docs/MODEL.md`, "A lost sequence weighed like a lost choice"),
+/// and the dip at its end teaches the last decision as far as well, where
+/// that decision was the function's clear choice ("The last decision's
+/// dip weighed"). With 5% of rewards flipped, a flipped 0 at a correct
+/// sequence's end neither leaves the sequence's control function nor
+/// unlearns its last action. Means over the seeds (the medians of 12 seeds
+/// sit at 1 either way): without either weight, these seeds ended their
+/// blocks at 0.964 and switched at 3.23; with the surprise's alone, 0.981
+/// and 2.79.
 #[test]
 fn a_flipped_sequence_is_not_a_new_rule() {
     let task = tcbg_tests::task_kind("action-sequence").unwrap();
@@ -525,9 +529,9 @@ fn a_flipped_sequence_is_not_a_new_rule() {
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
     let be = mean("block_end_accuracy");
     check(
-        "action-sequence, 5% flipped, mean block_end_accuracy >= 0.975",
+        "action-sequence, 5% flipped, mean block_end_accuracy >= 0.99",
         be,
-        be >= 0.975,
+        be >= 0.99,
     );
     let sc = mean("switch_cost");
     check(
