@@ -32,7 +32,8 @@
 //! 4. dopamine: the critic's and the actor's learning signals (Go and NoGo at
 //!    a trial's end from the reward against the aspiration,
 //!    [`Critic::teaching_signals`]); basal ganglia and critic: three-factor
-//!    learning on the eligibility traces; thalamus: the slow training of the
+//!    learning on the eligibility traces (a dip on a rule's choice weighed
+//!    by the posterior of a change, [`ContextChannels::dip_weight`]); thalamus: the slow training of the
 //!    control functions `G` ([`Thalamus::train_gain`]); context channels: the
 //!    recall test of a re-entered control function, which sets in-place
 //!    learning and the gain all control functions share
@@ -42,7 +43,10 @@
 //!    recognition override and novelty); a switch steps in-place learning up
 //!    if the inputs changed, down if not ([`ContextChannels::switched`]);
 //! 6. cortex: rates under the new gain; Oja learning (no dopamine);
-//! 7. basal ganglia, action channels: saliences, GPR selection, traces.
+//! 7. basal ganglia, action channels: saliences, GPR selection, traces; the
+//!    context channels' predictions of the action's reward
+//!    ([`ContextChannels::predict`]: every function's at a trial's first
+//!    step, the function in force's at a later one).
 
 use crate::basal_ganglia::{
     elig_rows, select_channel, ContextChannels, EligSupport, Evidence, Gpr, LnTable, Rail,
