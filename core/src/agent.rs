@@ -242,7 +242,7 @@ impl<N: Kernels> Params<N> {
 }
 
 /// Trials for which one of several decisions keeps the context channels'
-/// belief aside (see [`ContextChannels::several`]).
+/// outcome memory aside (see [`ContextChannels::several`]).
 const SEVERAL_HOLD: u8 = 64;
 
 /// What the basal ganglia did this step, for visualisation.
@@ -650,7 +650,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // The outcome memory foretold a loss: the trial's action lost for
         // its pattern last time too (read before the outcome closes it).
         let loss_foretold = self.contexts.foretold == 1;
-        self.judge(reward, trial_outcome);
+        // An outcome within a trial: the last decision let it go on.
+        let went_on = outcome && !self.trial_start && self.trials_marked;
+        self.judge(reward, trial_outcome, went_on);
         let hold = self.surprise(cur, delta, trial_outcome, loss_foretold);
 
         // 4. Three-factor learning on the critic's and the actor's dopamine
@@ -863,7 +865,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             // first unused function's to learn; the function in force stands
             // in for it only when none is left (recycling).
             let th = &self.thalamus;
-            let speaks = !(th.inputs_new() || cc.several > 0);
+            let speaks = !th.inputs_new();
             let all = (1u32 << K) - 1;
             let stand_in = u32::from(th.used) & all == all;
             let answers = if speaks {
@@ -991,13 +993,15 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     }
 
     /// Step 3's judging of an outcome by every control function and by a
-    /// new rule (belief), and the outcome memory.
+    /// new rule (belief), and the outcome memory. `went_on`: an outcome
+    /// within a trial (its last decision let it go on).
     #[inline(always)]
-    fn judge(&mut self, reward: N, outcome: bool) {
+    fn judge(&mut self, reward: N, outcome: bool, went_on: bool) {
         let (p, cc) = (&self.p, &mut self.contexts);
-        // A trial's outcome meets every function's prediction of it.
-        // Only a trial of one decision: the outcome of a sequence or of a
-        // delay is the whole trial's, which no one pattern's choice predicts.
+        // A trial's outcome meets every function's prediction of it: a
+        // trial of one decision (one that ended at its first decision is
+        // one), not the outcome of a sequence or of a delay, which is the
+        // whole trial's and no one pattern's choice predicts.
         if outcome {
             cc.several = if self.decisions > 1 {
                 SEVERAL_HOLD
@@ -1005,22 +1009,34 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
                 cc.several.saturating_sub(1)
             };
         }
-        let judged = outcome && cc.several == 0;
-        if judged && self.lesions.context_selection() && !self.lesions.no_dopamine {
+        let judged = outcome && (cc.several == 0 || self.decisions == 1);
+        // The first decision of a trial of several is a decision of its own
+        // (its choice was noted for its pattern): the trial going on past
+        // it is its success, for belief alone (the outcome memory judges the
+        // trial at its end), as the trial ending there is its failure.
+        let first_went_on = went_on && self.decisions == 1;
+        if (judged || first_went_on)
+            && self.lesions.context_selection()
+            && !self.lesions.no_dopamine
+        {
             let m = (self.action_mask.count_ones() as usize).min(RECIP_Q15.len() - 1);
             let guess = N::from_q15(RECIP_Q15[m]);
-            // The outcome memory's reliability is a slow setting, as
-            // in-place learning is: `no_meta` stops both.
-            let rate = if self.lesions.no_meta {
-                N::ZERO
-            } else {
-                p.eta_reliability
-            };
-            let rates = (rate, p.eta_consistency);
             let cur = self.thalamus.active as usize;
             // The hazard of a change, shared among the rules it could lead to.
             let floor = cc.hazard_floor(cur, p.belief_floor, &p.ln);
-            cc.learn_belief(reward, &p.ln, (floor, p.belief_lo), guess, rates, cur);
+            if judged {
+                // The outcome memory's reliability is a slow setting, as
+                // in-place learning is: `no_meta` stops both.
+                let rate = if self.lesions.no_meta {
+                    N::ZERO
+                } else {
+                    p.eta_reliability
+                };
+                let rates = (rate, p.eta_consistency);
+                cc.learn_belief(reward, &p.ln, (floor, p.belief_lo), guess, rates, cur);
+            } else {
+                cc.judge_belief(true, &p.ln, (floor, p.belief_lo), guess);
+            }
         }
         // A trial of several decisions still ends on one: the outcome
         // memory judges the last (a sequence's failing or final action, a
@@ -1338,7 +1354,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             // no evidence of which is in force; nor does belief count as far
             // as the basal ganglia have learned to answer surprise by
             // learning in place.
-            w_belief: if th.inputs_new() || cc.several > 0 {
+            w_belief: if th.inputs_new() {
                 N::ZERO
             } else {
                 p.w_belief * (N::ONE - cc.in_place) * (N::ONE - cc.in_place)
@@ -1378,7 +1394,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // learn; among familiar inputs belief tells at once whether it
         // explains the outcomes, and no refractory period is needed (where
         // belief speaks: trials of one decision).
-        if th.since_switch < p.refractory && (th.inputs_new() || cc.several > 0) {
+        if th.since_switch < p.refractory && th.inputs_new() {
             new = cur;
         }
         let recognition = Recognition {
@@ -1929,9 +1945,9 @@ mod tests {
             assert_eq!(a.contexts.foretold, 2);
             a.decisions = 1;
             if blank {
-                a.judge(0.0, false); // a step of the delay
+                a.judge(0.0, false, false); // a step of the delay
             }
-            a.judge(reward, true);
+            a.judge(reward, true, false);
             (a.contexts.reliability, a.contexts.last_lost)
         };
         let rate = Config::default().eta_reliability;
@@ -1948,6 +1964,29 @@ mod tests {
         // and the loss was noted for no pattern.
         assert_eq!(judged_after("no_traces", true, 1.0).0, 0.0);
         assert_eq!(judged_after("no_traces", true, 0.0).1, 0);
+    }
+
+    /// The first decision of a trial of several is judged by belief on its
+    /// own: the trial going on past it is its success. Belief moves toward
+    /// the function that chose the action taken, and the outcome memory
+    /// stays for the trial's end; a later decision's going on is not judged.
+    #[test]
+    fn a_first_decision_that_goes_on_is_judged_by_belief() {
+        let went_on = |decisions: u8| {
+            let mut a: Agent<f32, 2, 8, 2, 2> = Agent::new(Config::default(), 3).unwrap();
+            a.contexts.last_action[0] = 2;
+            a.contexts.remember_action(0, 1);
+            // Function 0 chose the action taken; function 1 another.
+            a.contexts.predicted = [0.9, 0.05];
+            a.contexts.several = SEVERAL_HOLD;
+            a.decisions = decisions;
+            a.judge(0.0, false, true);
+            (a.contexts.belief, a.contexts.reliability)
+        };
+        let (belief, reliability) = went_on(1);
+        assert!(belief[1] < belief[0], "{belief:?}");
+        assert_eq!(reliability, 0.0);
+        assert_eq!(went_on(2).0, [0.0; 2]);
     }
 
     #[test]

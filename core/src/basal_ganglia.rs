@@ -878,9 +878,15 @@ pub struct ContextChannels<N: Num, const K: usize> {
     /// of the recency memory, 0 to 255.
     pub seen: [u8; K],
     /// Trials since the last one of several decisions (a sequence, a
-    /// delay), counted down from 64: while above 0 belief neither learns
-    /// nor counts, for the outcome of such trials is the whole trial's, which
-    /// no one pattern's choice predicts. 0 to 64.
+    /// delay), counted down from 64 by trials that end at their first
+    /// decision: while above 0 the outcome memory stays aside (the outcome of
+    /// a trial of several decisions is the whole trial's, which no one
+    /// pattern's action brings), and while at 64 belief too. A trial that
+    /// ends at its first decision is that decision's outcome, and belief
+    /// judges it; from then on, until the next trial of several decisions,
+    /// a first decision that lets its trial go on is judged a success
+    /// (where no decision has ended a trial early, as in a delay's cue
+    /// step, going on says nothing). 0 to 64.
     pub several: u8,
     /// The outcome memory (after the working memory of Collins & Frank
     /// 2012, which learns in one trial): the action taken at the first step
@@ -1495,6 +1501,20 @@ impl<N: Num, const K: usize> ContextChannels<N, K> {
     {
         let hit = reward >= N::from_q15(16384);
         self.judge_memory_at(hit, rates, cur);
+        self.judge_belief(hit, ln, (floor, lo), guess);
+    }
+
+    /// Belief alone meets an outcome (`hit`: rewarded) of the action the
+    /// functions predicted ([`ContextChannels::learn_belief`] without the
+    /// outcome memory): the first decision of a trial that went on past it,
+    /// whose trial the memory judges at its end.
+    // Out of line: two callers (the `f32` oracle's firmware is near its
+    // flash).
+    #[inline(never)]
+    pub fn judge_belief(&mut self, hit: bool, ln: &LnTable<N>, (floor, lo): (N, N), guess: N)
+    where
+        N: Kernels,
+    {
         let lik = self.predicted.map(|p| if hit { p } else { N::ONE - p });
         let p_new = if hit { guess } else { N::ONE - guess };
         let (best, ln_new) = N::learn_belief(&mut self.belief, &lik, p_new, (floor, lo), &ln.t);

@@ -376,8 +376,12 @@ fn sequences_are_learned_and_memory_is_thalamic() {
     let mut check = |what: &str, value: f64, ok: bool| report(&mut misses, what, value, ok);
     let af = median(&rows, "action-sequence", fx, "none", "first_learning");
     check("action-sequence first_learning <= 35", af, af <= 35.0);
+    // A changed sequence's first failing decision is judged by belief
+    // ("A sequence's first decision judged", docs/MODEL.md): one error a
+    // switch, the ideal's (2 on these seeds before, where surprise alone
+    // moved the context channels).
     let asc = median(&rows, "action-sequence", fx, "none", "switch_cost");
-    check("action-sequence switch_cost <= 3.5", asc, asc <= 3.5);
+    check("action-sequence switch_cost <= 1.5", asc, asc <= 1.5);
     let af_nt = median(&rows, "action-sequence", fx, "no_traces", "first_learning");
     // Pending (issue 18 asks 2x): printed, not checked.
     println!(
