@@ -839,8 +839,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// the hold on plasticity it brings (1 under the lesions of context
     /// selection).
     ///
-    /// In a trial of several decisions belief is silent, and surprise alone
-    /// moves the context channels: there a loss counts as far as it means a
+    /// The outcome of a trial of several decisions is the whole trial's, which
+    /// belief does not judge (it judges the first decision alone), so
+    /// surprise moves the context channels: there a loss counts as far as it means a
     /// change of rule rather than noise, the posterior of a change that
     /// weighs the dip's lesson ([`ContextChannels::change_posterior`];
     /// `again`: the trial's first action lost last time too). 1 where
@@ -860,8 +861,8 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
             cc.accumulate_surprise(cur, delta, floor, leak, drift, p.surprise_max);
         }
         if self.lesions.context_selection() {
-            // Where belief speaks (as in `select_context`): trials of one
-            // decision over inputs some function has met. A new rule is the
+            // Where belief speaks (as in `select_context`): over inputs some
+            // function has met. A new rule is the
             // first unused function's to learn; the function in force stands
             // in for it only when none is left (recycling).
             let th = &self.thalamus;
@@ -1041,7 +1042,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         // A trial of several decisions still ends on one: the outcome
         // memory judges the last (a sequence's failing or final action, a
         // delay's go step), for the consistency of outcomes alone; belief
-        // stays aside.
+        // judged the first.
         let last_decides = outcome && !judged && self.decisions > 1;
         if last_decides && self.lesions.context_selection() && !self.lesions.no_dopamine {
             // (`rewarded` below, compared again: shared, the M4F paid 8
