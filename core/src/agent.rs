@@ -33,8 +33,8 @@
 //!    a trial's end from the reward against the aspiration,
 //!    [`Critic::teaching_signals`]); basal ganglia and critic: three-factor
 //!    learning on the eligibility traces (a dip on a rule's choice weighed
-//!    by the posterior of a change, [`ContextChannels::dip_weight`]); thalamus: the slow training of the
-//!    control functions `G` ([`Thalamus::train_gain`]); context channels: the
+//!    by the posterior of a change, [`ContextChannels::dip_weight`]);
+//!    thalamus: the slow training of the control functions `G` ([`Thalamus::train_gain`]); context channels: the
 //!    recall test of a re-entered control function, which sets in-place
 //!    learning and the gain all control functions share
 //!    ([`ContextChannels::recall_outcome`]), competence and the usual surprise;
@@ -675,7 +675,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
 
         // 5. Thalamus: read the input; the context channels select the
         //    control function.
-        self.select(&s, cur, reward, outcome, &mut scratch);
+        self.select(&s, cur, reward, (outcome, went_on), &mut scratch);
 
         // 6. Cortex fires under the (possibly new) gain; Oja learning; the
         //    value of the new state.
@@ -839,10 +839,10 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
     /// the hold on plasticity it brings (1 under the lesions of context
     /// selection).
     ///
-    /// The outcome of a trial of several decisions is the whole trial's, which
-    /// belief does not judge (it judges the first decision alone), so
-    /// surprise moves the context channels: there a loss counts as far as it means a
-    /// change of rule rather than noise, the posterior of a change that
+    /// The outcome of a trial of several decisions is the whole trial's,
+    /// which belief does not judge (it judges the first decision alone), so
+    /// surprise moves the context channels: there a loss counts as far as it
+    /// means a change of rule rather than noise, the posterior of a change that
     /// weighs the dip's lesson ([`ContextChannels::change_posterior`];
     /// `again`: the trial's first action lost last time too). 1 where
     /// outcomes have always repeated. Without it a flipped reward at a
@@ -862,9 +862,9 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         if self.lesions.context_selection() {
             // Where belief speaks (as in `select_context`): over inputs some
-            // function has met. A new rule is the
-            // first unused function's to learn; the function in force stands
-            // in for it only when none is left (recycling).
+            // function has met. A new rule is the first unused function's to
+            // learn; the function in force stands in for it only when none
+            // is left (recycling).
             let th = &self.thalamus;
             let speaks = !th.inputs_new();
             let all = (1u32 << K) - 1;
@@ -1075,7 +1075,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         s: &[N; S],
         cur: usize,
         reward: N,
-        outcome: bool,
+        (outcome, went_on): (bool, bool),
         sc: &mut Scratch<N, C, A>,
     ) {
         let p = &self.p;
@@ -1088,8 +1088,6 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         sc.pattern = seen.map(|x| x.slot);
         if self.lesions.context_selection() {
-            // An outcome within a trial: the last action let the trial go on.
-            let went_on = outcome && !self.trial_start && self.trials_marked;
             self.select_context(cur, reward, went_on);
             // Cortex is never shared beyond the in-place level (a switch
             // may have stepped it down).
@@ -1393,8 +1391,7 @@ impl<N: Kernels, const S: usize, const C: usize, const K: usize, const A: usize>
         }
         // A switch in a new situation gives the function entered time to
         // learn; among familiar inputs belief tells at once whether it
-        // explains the outcomes, and no refractory period is needed (where
-        // belief speaks: trials of one decision).
+        // explains the outcomes, and no refractory period is needed.
         if th.since_switch < p.refractory && th.inputs_new() {
             new = cur;
         }

@@ -879,14 +879,11 @@ pub struct ContextChannels<N: Num, const K: usize> {
     pub seen: [u8; K],
     /// Trials since the last one of several decisions (a sequence, a
     /// delay), counted down from 64 by trials that end at their first
-    /// decision: while above 0 the outcome memory stays aside (the outcome of
-    /// a trial of several decisions is the whole trial's, which no one
-    /// pattern's action brings), and while at 64 belief too. A trial that
-    /// ends at its first decision is that decision's outcome, and belief
-    /// judges it; from then on, until the next trial of several decisions,
-    /// a first decision that lets its trial go on is judged a success
-    /// (where no decision has ended a trial early, as in a delay's cue
-    /// step, going on says nothing). 0 to 64.
+    /// decision: while above 0 the outcome memory stays aside, and belief
+    /// judges no trial's end but that of a trial ended at its first
+    /// decision (the outcome of a trial of several decisions is the whole
+    /// trial's, which no one pattern's choice predicts; belief judges its
+    /// first decision on its own, going on past it a success). 0 to 64.
     pub several: u8,
     /// The outcome memory (after the working memory of Collins & Frank
     /// 2012, which learns in one trial): the action taken at the first step
